@@ -1,0 +1,48 @@
+# Thin wrapper over CMake for the everyday commands. See README.md.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS ?= $(shell nproc)
+VENV := .venv
+PYTEST := $(VENV)/bin/python -m pytest
+
+.PHONY: all build bootstrap test unit interop asan fuzz demo bench clean
+
+all: build
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: bootstrap $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+interop: build
+	FIRN_BIN=$(abspath $(BUILD))/firn $(PYTEST) -q tests/interop -n0 2>/dev/null || FIRN_BIN=$(abspath $(BUILD))/firn $(PYTEST) -q tests/interop
+
+test: unit interop
+
+asan: bootstrap
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFIRN_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+	FIRN_BIN=$(abspath $(ASAN_BUILD))/firn $(PYTEST) -q tests/interop
+
+fuzz: bootstrap
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFIRN_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	@echo "run e.g.: $(FUZZ_BUILD)/fuzz_parquet tests/fuzz/corpus/parquet -max_total_time=600"
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)/firn
+
+bench: build
+	@bash bench/run.sh $(BUILD)/firn
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
