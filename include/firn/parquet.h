@@ -1,0 +1,133 @@
+/* firn: Parquet files, written and read through Arrow batches.
+ *
+ * Schemas are ArrowSchema trees whose fields carry their Iceberg field ids
+ * as "PARQUET:field_id" metadata (see firn_schema_set_field_id). Types map
+ * as Iceberg's spec (Appendix A) says; uuid is fixed(16) with the
+ * arrow.uuid extension. */
+#ifndef FIRN_PARQUET_H
+#define FIRN_PARQUET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "firn/arrow.h"
+#include "firn/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- writing ------------------------------------------------------- */
+
+enum firn_parquet_codec {
+	FIRN_PARQUET_UNCOMPRESSED = 0,
+	FIRN_PARQUET_SNAPPY = 1,
+	FIRN_PARQUET_GZIP = 2,
+	FIRN_PARQUET_ZSTD = 6,
+	FIRN_PARQUET_LZ4_RAW = 7
+};
+
+struct firn_parquet_write_options {
+	unsigned int version;          /* FIRN_PARQUET_WRITE_OPTIONS_VERSION */
+	int codec;                     /* enum firn_parquet_codec; default zstd */
+	int codec_level;               /* 0: codec default */
+	int64_t row_group_size;        /* bytes of encoded data; default 128 MiB */
+	int64_t page_size;             /* bytes; default 1 MiB */
+	int64_t page_row_limit;        /* default 20000 */
+	bool dictionary;               /* default true */
+	int64_t dictionary_size_limit; /* bytes; past it, PLAIN; default 2 MiB */
+	/* Extra footer key/values (both arrays n_kv long), copied. */
+	int n_kv;
+	const char *const *kv_keys;
+	const char *const *kv_values;
+};
+#define FIRN_PARQUET_WRITE_OPTIONS_VERSION 1
+#define FIRN_PARQUET_WRITE_OPTIONS_INIT { FIRN_PARQUET_WRITE_OPTIONS_VERSION, FIRN_PARQUET_ZSTD, 0, \
+	128LL << 20, 1LL << 20, 20000, true, 2LL << 20, 0, NULL, NULL }
+
+/* Per-column facts the writer gathered, for Iceberg's manifest metrics. */
+struct firn_parquet_column_stats {
+	int32_t field_id;
+	int64_t value_count;   /* level entries (values incl. nulls) */
+	int64_t null_count;
+	int64_t nan_count;
+	int64_t compressed_size;
+	/* min/max in Parquet PLAIN form (no length prefix); len < 0: none */
+	const uint8_t *min; int32_t min_len;
+	const uint8_t *max; int32_t max_len;
+};
+
+struct firn_parquet_writer;
+
+/* Creates path (truncating) and prepares to write schema (a struct "+s"
+ * schema; copied). opts NULL: defaults. */
+int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
+			     const struct ArrowSchema *schema,
+			     const struct firn_parquet_write_options *opts, struct firn_error *err);
+/* Appends the rows of batch, a struct array matching the schema. The batch
+ * stays the caller's. */
+int firn_parquet_writer_write(struct firn_parquet_writer *w, const struct ArrowArray *batch,
+			      struct firn_error *err);
+/* Flushes the last row group, writes the footer, fsyncs and closes. */
+int firn_parquet_writer_close(struct firn_parquet_writer *w, struct firn_error *err);
+/* Bytes written so far (rolling writers use it). */
+int64_t firn_parquet_writer_bytes(const struct firn_parquet_writer *w);
+int64_t firn_parquet_writer_rows(const struct firn_parquet_writer *w);
+/* After close: one entry per leaf column; valid until free. */
+int firn_parquet_writer_stats(const struct firn_parquet_writer *w,
+			      const struct firn_parquet_column_stats **out, int *n_out);
+/* Frees; if close was not called, the file is removed. NULL ok. */
+void firn_parquet_writer_free(struct firn_parquet_writer *w);
+
+/* ---- reading ------------------------------------------------------- */
+
+struct firn_parquet_reader;
+
+/* Opens path and parses its footer. */
+int firn_parquet_reader_open(struct firn_parquet_reader **out, const char *path,
+			     struct firn_error *err);
+void firn_parquet_reader_free(struct firn_parquet_reader *r); /* NULL ok */
+
+int64_t firn_parquet_reader_num_rows(const struct firn_parquet_reader *r);
+int firn_parquet_reader_num_row_groups(const struct firn_parquet_reader *r);
+int64_t firn_parquet_reader_row_group_rows(const struct firn_parquet_reader *r, int rg);
+const char *firn_parquet_reader_created_by(const struct firn_parquet_reader *r); /* may be NULL */
+
+/* The file's schema as Arrow (caller releases). */
+int firn_parquet_reader_schema(const struct firn_parquet_reader *r, struct ArrowSchema *out,
+			       struct firn_error *err);
+
+/* Column statistics of one leaf in one row group, for pruning. The leaf is
+ * named by its index among the file's leaves. min/max point into the
+ * reader and stay valid until free. Returns FIRN_ENOTFOUND when the chunk has
+ * no statistics. */
+int firn_parquet_reader_leaf_count(const struct firn_parquet_reader *r);
+int32_t firn_parquet_reader_leaf_field_id(const struct firn_parquet_reader *r, int leaf);
+const char *firn_parquet_reader_leaf_path(const struct firn_parquet_reader *r, int leaf); /* "a.b.c" */
+int firn_parquet_reader_leaf_stats(const struct firn_parquet_reader *r, int rg, int leaf,
+				   struct firn_parquet_column_stats *out);
+
+struct firn_parquet_read_options {
+	unsigned int version;
+	/* Projection of top-level columns, by field id or by name (one of the
+	 * two lists, or neither for all columns). Order is the output order. */
+	int n_field_ids; const int32_t *field_ids;
+	int n_names; const char *const *names;
+	/* Row groups to read (NULL: all). */
+	int n_row_groups; const int *row_groups;
+	int64_t batch_rows; /* rows per batch; 0: one batch per row group */
+};
+#define FIRN_PARQUET_READ_OPTIONS_VERSION 1
+#define FIRN_PARQUET_READ_OPTIONS_INIT { FIRN_PARQUET_READ_OPTIONS_VERSION, 0, NULL, 0, NULL, 0, NULL, 0 }
+
+/* A stream of struct batches. The stream borrows r: keep r alive until the
+ * stream is released. Errors: get_next returns an errno-style code and
+ * get_last_error the message. */
+int firn_parquet_reader_stream(struct firn_parquet_reader *r,
+			       const struct firn_parquet_read_options *opts,
+			       struct ArrowArrayStream *out, struct firn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,193 @@
+/* The one allocator hook, and the growable buffer and arena built on it. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "firn/util.h"
+
+static void *libc_malloc(size_t n, void *ctx) { (void)ctx; return malloc(n); }
+static void *libc_realloc(void *p, size_t n, void *ctx) { (void)ctx; return realloc(p, n); }
+static void libc_free(void *p, void *ctx) { (void)ctx; free(p); }
+
+static struct firn_allocator alloc = { libc_malloc, libc_realloc, libc_free, NULL };
+
+void firn_allocator_set(const struct firn_allocator *a)
+{
+	if (a == NULL)
+		alloc = (struct firn_allocator){ libc_malloc, libc_realloc, libc_free, NULL };
+	else
+		alloc = *a;
+}
+
+void *firn_malloc(size_t size) { return alloc.malloc(size ? size : 1, alloc.ctx); }
+void *firn_realloc(void *p, size_t size) { return alloc.realloc(p, size ? size : 1, alloc.ctx); }
+void firn_free(void *p)
+{
+	if (p != NULL)
+		alloc.free(p, alloc.ctx);
+}
+
+void *firn_calloc(size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		return NULL;
+	void *p = firn_malloc(n * size);
+	if (p != NULL)
+		memset(p, 0, n * size);
+	return p;
+}
+
+char *firn_strndup(const char *s, size_t n)
+{
+	char *p = firn_malloc(n + 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *firn_strdup(const char *s) { return firn_strndup(s, strlen(s)); }
+
+/* ---- buffers ---- */
+
+int firn_buf__grow(struct firn_buf *b, size_t extra)
+{
+	if (extra > SIZE_MAX / 2 - b->len)
+		return FIRN_ENOMEM;
+	size_t need = b->len + extra;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < need)
+		cap = cap + cap / 2 + 64;
+	uint8_t *p = firn_realloc(b->data, cap);
+	if (p == NULL)
+		return FIRN_ENOMEM;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+int firn_buf_puts(struct firn_buf *b, const char *s) { return firn_buf_append(b, s, strlen(s)); }
+
+int firn_buf_printf(struct firn_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return FIRN_EINVAL;
+	if (firn_buf_reserve(b, (size_t)n + 1) != 0)
+		return FIRN_ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int firn_buf_zeros(struct firn_buf *b, size_t n)
+{
+	if (firn_buf_reserve(b, n) != 0)
+		return FIRN_ENOMEM;
+	memset(b->data + b->len, 0, n);
+	b->len += n;
+	return 0;
+}
+
+int firn_buf_cstr(struct firn_buf *b)
+{
+	if (firn_buf_reserve(b, 1) != 0)
+		return FIRN_ENOMEM;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+uint8_t *firn_buf_detach(struct firn_buf *b, size_t *len_out)
+{
+	uint8_t *p = b->data;
+	if (len_out)
+		*len_out = b->len;
+	b->data = NULL;
+	b->len = b->cap = 0;
+	return p;
+}
+
+void firn_buf_reset(struct firn_buf *b) { b->len = 0; }
+
+void firn_buf_free(struct firn_buf *b)
+{
+	firn_free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
+
+/* ---- arena ---- */
+
+struct firn_arena_block {
+	struct firn_arena_block *next;
+	size_t used, cap;
+	_Alignas(16) uint8_t mem[];
+};
+
+void *firn_arena_alloc(struct firn_arena *a, size_t size)
+{
+	size = (size + 15) & ~(size_t)15;
+	if (size == 0)
+		size = 16;
+	struct firn_arena_block *blk = a->head;
+	if (blk == NULL || blk->cap - blk->used < size) {
+		size_t cap = a->block_size ? a->block_size : 8192;
+		if (blk != NULL && cap < 1 << 20)
+			a->block_size = cap * 2;
+		if (cap < size)
+			cap = size;
+		if (cap > SIZE_MAX - sizeof(*blk))
+			return NULL;
+		struct firn_arena_block *nb = firn_malloc(sizeof(*nb) + cap);
+		if (nb == NULL)
+			return NULL;
+		nb->used = 0;
+		nb->cap = cap;
+		/* a big one-off allocation goes behind the current block so the
+		 * current block's free space is not wasted */
+		if (blk != NULL && size > (a->block_size ? a->block_size : 8192) / 2) {
+			nb->next = blk->next;
+			blk->next = nb;
+		} else {
+			nb->next = blk;
+			a->head = nb;
+		}
+		blk = nb;
+	}
+	void *p = blk->mem + blk->used;
+	blk->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+char *firn_arena_strndup(struct firn_arena *a, const char *s, size_t n)
+{
+	char *p = firn_arena_alloc(a, n + 1);
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *firn_arena_strdup(struct firn_arena *a, const char *s)
+{
+	return firn_arena_strndup(a, s, strlen(s));
+}
+
+void firn_arena_free(struct firn_arena *a)
+{
+	struct firn_arena_block *b = a->head;
+	while (b != NULL) {
+		struct firn_arena_block *next = b->next;
+		firn_free(b);
+		b = next;
+	}
+	a->head = NULL;
+}
