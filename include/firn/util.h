@@ -99,12 +99,13 @@ void firn_arena_free(struct firn_arena *a);
 /* days since 1970-01-01 <-> "2017-11-16" */
 int firn_date_format(int32_t days, char *out, size_t cap);
 int firn_date_parse(const char *s, size_t n, int32_t *days);
-/* microseconds since midnight <-> "22:31:08.123456" (fraction trimmed to
- * 0, 3 or 6 digits as Iceberg prints; parse accepts 0..9 digits). */
+/* microseconds since midnight <-> "22:31:08.123456" (always 6 fraction
+ * digits, as the spec's examples; parse accepts 0..9 digits). */
 int firn_time_format(int64_t micros, char *out, size_t cap);
 int firn_time_parse(const char *s, size_t n, int64_t *micros);
 /* Timestamps: value in units of 10^-digits seconds (digits 6 or 9).
- * Format: "2017-11-16T22:31:08.123456" (+ "+00:00" when tz).
+ * Format: "2017-11-16T22:31:08.123456" (always `digits` fraction digits;
+ * + "+00:00" when tz; years outside 0000..9999 get a sign, "+10000-01-01").
  * Parse: accepts 'T' or ' ', optional fraction, optional Z / +hh:mm / -hh:mm
  * offset (converted to UTC); a date alone means midnight. */
 int firn_timestamp_format(int64_t value, int digits, bool tz, char *out, size_t cap);
