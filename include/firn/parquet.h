@@ -107,6 +107,37 @@ const char *firn_parquet_reader_leaf_path(const struct firn_parquet_reader *r, i
 int firn_parquet_reader_leaf_stats(const struct firn_parquet_reader *r, int rg, int leaf,
 				   struct firn_parquet_column_stats *out);
 
+/* What `firn parquet meta` shows of one column chunk. Strings are static
+ * or point into the reader. */
+struct firn_parquet_chunk_info {
+	const char *path;            /* "a.b.c", Parquet path_in_schema */
+	int32_t field_id;            /* -1: none */
+	const char *physical_type;   /* "INT64" */
+	const char *compression;     /* "ZSTD" */
+	int n_encodings;
+	const char *encodings[12];   /* "PLAIN", "RLE", ... */
+	int64_t num_values, total_compressed_size, total_uncompressed_size;
+	int64_t data_page_offset;
+	int64_t dictionary_page_offset; /* -1: none */
+	bool has_statistics;
+	int64_t null_count;          /* -1: not written */
+	int64_t distinct_count;      /* -1: not written */
+	/* min/max as a 2-row array of the leaf's Arrow type (row 0 min, row 1
+	 * max; a null row when absent); owned by the caller when has_minmax */
+	bool has_minmax;
+	struct ArrowSchema minmax_schema;
+	struct ArrowArray minmax;
+};
+int firn_parquet_reader_chunk_info(const struct firn_parquet_reader *r, int rg, int leaf,
+				   struct firn_parquet_chunk_info *out, struct firn_error *err);
+/* Footer key/value metadata: count, and the i-th pair (value may be NULL). */
+int firn_parquet_reader_kv_count(const struct firn_parquet_reader *r);
+void firn_parquet_reader_kv(const struct firn_parquet_reader *r, int i, const char **key,
+			    const char **value);
+int64_t firn_parquet_reader_row_group_bytes(const struct firn_parquet_reader *r, int rg,
+					    int64_t *compressed, int64_t *file_offset);
+int firn_parquet_reader_version(const struct firn_parquet_reader *r);
+
 struct firn_parquet_read_options {
 	unsigned int version;
 	/* Projection of top-level columns, by field id or by name (one of the
