@@ -23,7 +23,7 @@ unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 interop: build
-	FIRN_BIN=$(abspath $(BUILD))/firn $(PYTEST) -q tests/interop -n0 2>/dev/null || FIRN_BIN=$(abspath $(BUILD))/firn $(PYTEST) -q tests/interop
+	FIRN_BIN=$(abspath $(BUILD))/firn $(PYTEST) -q tests/interop
 
 test: unit interop
 
