@@ -245,6 +245,11 @@ int firn_type_of(const struct ArrowSchema *s, struct firn_type *t, struct firn_e
 		return 0;
 	}
 	case 't': {
+		if (strcmp(f, "tdD") == 0) {
+			t->id = FIRN_A_DATE32;
+			t->width = 4;
+			return 0;
+		}
 		int digits;
 		char unit = f[2];
 		if (unit == 's') digits = 0;
@@ -252,11 +257,6 @@ int firn_type_of(const struct ArrowSchema *s, struct firn_type *t, struct firn_e
 		else if (unit == 'u') digits = 6;
 		else if (unit == 'n') digits = 9;
 		else goto unsupported;
-		if (f[1] == 'd' && f[2] == 'D' && f[3] == '\0') {
-			t->id = FIRN_A_DATE32;
-			t->width = 4;
-			return 0;
-		}
 		if (f[1] == 't' && f[3] == '\0' && (unit == 'u' || unit == 'n')) {
 			t->id = FIRN_A_TIME64;
 			t->width = 8;

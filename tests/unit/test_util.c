@@ -1,0 +1,139 @@
+/* util: errors, buffers, arena, thread pool, arrow schema helpers. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "firn/arrow.h"
+#include "firn/util.h"
+#include "t.h"
+
+TEST(error_set_and_prefix)
+{
+	struct firn_error e;
+	CHECK_EQ_INT(firn_error_set(&e, FIRN_ECORRUPT, "page at %d\nbad", 7), FIRN_ECORRUPT);
+	CHECK_EQ_STR(e.message, "page at 7 bad");
+	firn_error_prefix(&e, "f.parquet");
+	CHECK_EQ_STR(e.message, "f.parquet: page at 7 bad");
+	CHECK_EQ_INT(e.code, FIRN_ECORRUPT);
+	CHECK_EQ_INT(firn_error_set(NULL, FIRN_EINVAL, "x"), FIRN_EINVAL);
+	CHECK_EQ_STR(firn_code_name(FIRN_ENOTFOUND), "FIRN_ENOTFOUND");
+}
+
+TEST(buffers)
+{
+	struct firn_buf b = FIRN_BUF_INIT;
+	for (int i = 0; i < 10000; i++)
+		CHECK_OK(firn_buf_printf(&b, "%d,", i));
+	CHECK(b.len > 40000 && b.cap >= b.len);
+	CHECK(memcmp(b.data, "0,1,2,", 6) == 0);
+	CHECK_OK(firn_buf_cstr(&b));
+	CHECK(strstr((char *)b.data, ",9999,") != NULL);
+	size_t len;
+	uint8_t *p = firn_buf_detach(&b, &len);
+	CHECK(p != NULL && b.data == NULL && b.len == 0 && len > 40000);
+	firn_free(p);
+}
+
+TEST(arena)
+{
+	struct firn_arena a = FIRN_ARENA_INIT;
+	char *s = firn_arena_strdup(&a, "hello");
+	CHECK_EQ_STR(s, "hello");
+	for (int i = 0; i < 1000; i++) {
+		uint8_t *q = firn_arena_alloc(&a, (size_t)i * 37 + 1);
+		CHECK(q != NULL && ((uintptr_t)q & 15) == 0 && q[0] == 0);
+		memset(q, 0xAB, (size_t)i * 37 + 1);
+	}
+	uint8_t *big = firn_arena_alloc(&a, 1 << 22);
+	CHECK(big != NULL);
+	CHECK_EQ_STR(s, "hello");
+	firn_arena_free(&a);
+}
+
+static void add_one(void *arg)
+{
+	static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pthread_mutex_lock(&m);
+	(*(int *)arg)++;
+	pthread_mutex_unlock(&m);
+}
+
+TEST(pool_runs_every_job)
+{
+	struct firn_pool *p;
+	CHECK_OK(firn_pool_new(&p, 3, &t_err));
+	int n = 0;
+	for (int i = 0; i < 1000; i++)
+		CHECK_OK(firn_pool_submit(p, add_one, &n));
+	firn_pool_wait(p);
+	CHECK_EQ_INT(n, 1000);
+	firn_pool_free(p);
+	firn_pool_free(NULL);
+}
+
+TEST(schema_metadata_and_types)
+{
+	struct ArrowSchema s;
+	CHECK_OK(firn_schema_init(&s, "w:16", "u", ARROW_FLAG_NULLABLE, 0));
+	CHECK_EQ_INT(firn_schema_field_id(&s), -1);
+	CHECK_OK(firn_schema_set_field_id(&s, 42));
+	CHECK_OK(firn_schema_add_metadata(&s, "ARROW:extension:name", "arrow.uuid"));
+	CHECK_OK(firn_schema_set_field_id(&s, 43)); /* replaces */
+	CHECK_EQ_INT(firn_schema_field_id(&s), 43);
+	struct firn_type t;
+	CHECK_OK(firn_type_of(&s, &t, &t_err));
+	CHECK(t.id == FIRN_A_FIXED && t.uuid && t.width == 16);
+	struct ArrowSchema c;
+	CHECK_OK(firn_schema_copy(&c, &s));
+	CHECK_EQ_INT(firn_schema_field_id(&c), 43);
+	c.release(&c);
+	s.release(&s);
+	const char *formats[] = { "d:38,10", "tsu:UTC", "tsn:", "ttu", "tdD", "u", "z", "+s" };
+	enum firn_atype ids[] = { FIRN_A_DECIMAL, FIRN_A_TIMESTAMP, FIRN_A_TIMESTAMP, FIRN_A_TIME64,
+				  FIRN_A_DATE32, FIRN_A_STRING, FIRN_A_BINARY, FIRN_A_STRUCT };
+	for (int i = 0; i < 8; i++) {
+		CHECK_OK(firn_schema_init(&s, formats[i], "x", 0, 0));
+		CHECK_OK(firn_type_of(&s, &t, &t_err));
+		CHECK_EQ_INT(t.id, ids[i]);
+		s.release(&s);
+	}
+	CHECK_OK(firn_schema_init(&s, "d:39,1", "x", 0, 0));
+	CHECK_EQ_INT(firn_type_of(&s, &t, &t_err), FIRN_EUNSUPPORTED);
+	s.release(&s);
+}
+
+TEST(builder_nested)
+{
+	struct ArrowSchema s;
+	CHECK_OK(firn_schema_init(&s, "+l", "l", ARROW_FLAG_NULLABLE, 1));
+	CHECK_OK(firn_schema_init(s.children[0], "u", "element", ARROW_FLAG_NULLABLE, 0));
+	struct firn_builder b;
+	CHECK_OK(firn_builder_init(&b, &s, &t_err));
+	CHECK_OK(firn_builder_append_bytes(&b.children[0], "ab", 2));
+	CHECK_OK(firn_builder_append_null(&b.children[0]));
+	CHECK_OK(firn_builder_append_list_end(&b));
+	CHECK_OK(firn_builder_append_null(&b));
+	CHECK_OK(firn_builder_append_list_end(&b));
+	struct ArrowArray a;
+	CHECK_OK(firn_builder_finish(&b, &a, &t_err));
+	CHECK_EQ_INT(a.length, 3);
+	CHECK_EQ_INT(a.null_count, 1);
+	const int32_t *off = a.buffers[1];
+	CHECK(off[0] == 0 && off[1] == 2 && off[2] == 2 && off[3] == 2);
+	CHECK_EQ_INT(a.children[0]->length, 2);
+	CHECK_EQ_INT(a.children[0]->null_count, 1);
+	CHECK(!firn_bit_get(a.buffers[0], 1) && firn_bit_get(a.buffers[0], 2));
+	a.release(&a);
+	firn_builder_free(&b);
+	s.release(&s);
+}
+
+int main(void)
+{
+	RUN(error_set_and_prefix);
+	RUN(buffers);
+	RUN(arena);
+	RUN(pool_runs_every_job);
+	RUN(schema_metadata_and_types);
+	RUN(builder_nested);
+	return t_summary();
+}
