@@ -119,6 +119,19 @@ void firn_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 int firn_double_format(double v, char *out, size_t cap);
 int firn_float_format(float v, char *out, size_t cap);
 
+/* ---- hashes and ids -------------------------------------------------- */
+
+/* Murmur3 x86 32-bit (Iceberg's bucket transform uses seed 0). */
+uint32_t firn_murmur3_32(const void *data, size_t len, uint32_t seed);
+/* CRC-32 (zlib's polynomial); start with crc 0. */
+uint32_t firn_crc32(uint32_t crc, const void *data, size_t len);
+/* A random (version 4) UUID. 0 or FIRN_EIO. */
+int firn_uuid_v4(uint8_t out[16]);
+/* Lowercase canonical text, 36 characters + NUL. */
+void firn_uuid_format(const uint8_t u[16], char out[37]);
+/* Parses the canonical text form (either case). 0 or FIRN_EINVAL. */
+int firn_uuid_parse(const char *s, size_t n, uint8_t out[16]);
+
 /* ---- thread pool ----------------------------------------------------- */
 
 struct firn_pool;

@@ -127,8 +127,48 @@ TEST(builder_nested)
 	s.release(&s);
 }
 
+TEST(murmur3_spec_vectors)
+{
+	/* Iceberg spec Appendix B: ints, longs, dates, times, timestamps hash
+	 * as 8-byte little-endian longs */
+	int64_t v = 34;
+	CHECK_EQ_INT((int32_t)firn_murmur3_32(&v, 8, 0), 2017239379);
+	v = 17486; /* 2017-11-16 */
+	CHECK_EQ_INT((int32_t)firn_murmur3_32(&v, 8, 0), -653330422);
+	v = 81068000000LL; /* 22:31:08 */
+	CHECK_EQ_INT((int32_t)firn_murmur3_32(&v, 8, 0), -662762989);
+	v = 1510871468000000LL; /* 2017-11-16T22:31:08 */
+	CHECK_EQ_INT((int32_t)firn_murmur3_32(&v, 8, 0), -2047944441);
+	v = 1510871468000001LL;
+	CHECK_EQ_INT((int32_t)firn_murmur3_32(&v, 8, 0), -1207196810);
+	CHECK_EQ_INT((int32_t)firn_murmur3_32("iceberg", 7, 0), 1210000089);
+	const uint8_t dec[] = { 0x05, 0x8C }; /* 14.20 */
+	CHECK_EQ_INT((int32_t)firn_murmur3_32(dec, 2, 0), -500754589);
+	uint8_t u[16];
+	CHECK_OK(firn_uuid_parse("f79c3e09-677c-4bbd-a479-3f349cb785e7", 36, u));
+	CHECK_EQ_INT((int32_t)firn_murmur3_32(u, 16, 0), 1488055340);
+	const uint8_t fx[] = { 0, 1, 2, 3 };
+	CHECK_EQ_INT((int32_t)firn_murmur3_32(fx, 4, 0), -188683207);
+}
+
+TEST(uuids_and_crc)
+{
+	uint8_t u[16], back[16];
+	char text[37];
+	CHECK_OK(firn_uuid_v4(u));
+	CHECK_EQ_INT(u[6] >> 4, 4);
+	firn_uuid_format(u, text);
+	CHECK_EQ_INT(strlen(text), 36);
+	CHECK_OK(firn_uuid_parse(text, 36, back));
+	CHECK(memcmp(u, back, 16) == 0);
+	CHECK_EQ_INT(firn_uuid_parse("f79c3e09-677c-4bbd-a479-3f349cb785eZ", 36, back), FIRN_EINVAL);
+	CHECK_EQ_INT(firn_crc32(0, "123456789", 9), 0xCBF43926u);
+}
+
 int main(void)
 {
+	RUN(murmur3_spec_vectors);
+	RUN(uuids_and_crc);
 	RUN(error_set_and_prefix);
 	RUN(buffers);
 	RUN(arena);
