@@ -1,0 +1,187 @@
+/* firn: text forms of schemas and values; CSV / JSON Lines / table output and
+ * CSV / JSON Lines input as Arrow batches. */
+#ifndef FIRN_TEXT_H
+#define FIRN_TEXT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "firn/arrow.h"
+#include "firn/error.h"
+#include "firn/util.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- schemas as text ----------------------------------------------- */
+
+/* Parses a schema SPEC (DESIGN §4), e.g.
+ *   "id long not null, name string, price decimal(10,2), tags list<string>,
+ *    attrs map<string,string>, loc struct<lat: double, lon: double not null>"
+ * into a struct ("+s") schema whose children are the top-level fields.
+ * Type names are Iceberg's (case-insensitive): boolean int long float double
+ * decimal(P,S) date time timestamp timestamptz timestamp_ns timestamptz_ns
+ * string uuid fixed[L] binary struct<...> list<T> map<K,V>; whitespace is
+ * optional around punctuation. A field is "name type [not null]" (a ':' after
+ * the name is optional at the top level and usual inside struct<>). Names
+ * that are not plain words go in backticks (`a b`; `` for a backtick).
+ * List elements and map values are optional unless written "T not null";
+ * map keys are always required. Field ids are assigned as Iceberg assigns
+ * fresh ids (TypeUtil.assignFreshIds): top-level fields 1..n, then each
+ * nested type's own children in order, depth first. Ids are stored as
+ * "PARQUET:field_id" metadata.
+ * On success *out is owned by the caller (call out->release). On a bad SPEC,
+ * FIRN_EINVAL with "schema: at N: ..." (N is the 1-based character position)
+ * and *out is left released. */
+int firn_spec_parse_schema(const char *spec, struct ArrowSchema *out,
+			   struct firn_error *err);
+
+/* Appends the Iceberg type name of one schema node: "long",
+ * "decimal(10,2)", "timestamptz", "timestamp_ns", "fixed[4]", "uuid",
+ * "struct", "list", "map" ("unknown" for the Arrow null type). Arrow types
+ * Iceberg lacks get the nearest Iceberg reading. 0, FIRN_ENOMEM, or
+ * FIRN_EUNSUPPORTED for formats firn_type_of does not handle. */
+int firn_type_name(struct firn_buf *out, const struct ArrowSchema *s);
+
+/* Appends the text of `firn parquet schema`: for a struct schema, one line
+ * per field "<name>: <type>[ not null][ (id N)]\n", nested children indented
+ * two spaces per level (struct fields; a list's "element"; a map's "key" and
+ * "value", the entries level skipped). A non-struct schema prints as a
+ * single field. 0, FIRN_ENOMEM or FIRN_EUNSUPPORTED. */
+int firn_schema_format(struct firn_buf *out, const struct ArrowSchema *schema);
+
+/* ---- values as text ------------------------------------------------ */
+
+/* Appends row i (0 <= i < a->length; a->offset is applied) of array `a`,
+ * whose type is `s`, as JSON: null; true/false; numbers; floats in their
+ * shortest form with "NaN", "Infinity", "-Infinity" as strings; decimals as
+ * strings with exactly `scale` fraction digits; dates, times and timestamps
+ * as Iceberg's strings; binary/fixed as lowercase hex strings; uuid in
+ * canonical form; struct as an object by field name; list as an array; map
+ * as an object when its keys are strings, otherwise an array of
+ * {"key":...,"value":...}. 0, FIRN_EINVAL (i out of range), FIRN_ENOMEM, or
+ * FIRN_EUNSUPPORTED. Both pointers are borrowed. */
+int firn_value_format_json(struct firn_buf *out, const struct ArrowSchema *s,
+			   const struct ArrowArray *a, int64_t i);
+/* The same value as an unquoted text cell: strings raw, other scalars as
+ * above without quotes, nested values as their JSON text, null as nothing
+ * (the caller decides how to show it). */
+int firn_value_format_text(struct firn_buf *out, const struct ArrowSchema *s,
+			   const struct ArrowArray *a, int64_t i);
+
+/* ---- writing batches as text --------------------------------------- */
+
+enum firn_text_format {
+	FIRN_TEXT_CSV,   /* header row; RFC 4180 quoting; NULL empty, "" an empty string */
+	FIRN_TEXT_JSONL, /* one object per row, keys in schema order */
+	FIRN_TEXT_TABLE  /* aligned columns for a terminal; NULL shown as "null" */
+};
+
+struct firn_text_writer;
+
+/* Opens a writer of rows of `schema` (a struct; one column per top-level
+ * field) to f. The schema is copied; f stays the caller's (not closed).
+ * *out is the caller's: firn_text_writer_free it. */
+int firn_text_writer_open(struct firn_text_writer **out, FILE *f,
+			  enum firn_text_format fmt, const struct ArrowSchema *schema,
+			  struct firn_error *err);
+/* Writes the rows of one struct batch (borrowed). Output is buffered.
+ * TABLE holds back the first 10000 rows to size its columns. */
+int firn_text_writer_write(struct firn_text_writer *w, const struct ArrowArray *batch,
+			   struct firn_error *err);
+/* Writes what is buffered (for TABLE: the header and the held rows if not
+ * yet written) and fflushes f. FIRN_EIO when writing fails. */
+int firn_text_writer_close(struct firn_text_writer *w, struct firn_error *err);
+/* Frees the writer (without writing anything). NULL is ok. */
+void firn_text_writer_free(struct firn_text_writer *w);
+
+/* ---- reading CSV / JSON Lines -------------------------------------- */
+
+struct firn_text_reader;
+
+/* Opens path ("-" = stdin) as FIRN_TEXT_CSV or FIRN_TEXT_JSONL.
+ * schema (borrowed, copied): a struct schema to read into; CSV columns match
+ * fields by header name, JSON keys by field name; fields the input lacks read
+ * as null. NULL schema: the types are inferred from the whole input first
+ * (a seekable file is read twice; stdin is held in memory); see
+ * docs in csv.c / jsonl.c for the rules. batch_rows <= 0 means 65536.
+ * *out is the caller's: firn_text_reader_free it. FIRN_ENOTFOUND / FIRN_EIO
+ * for files, FIRN_EINVAL for bad input found while inferring. */
+int firn_text_reader_open(struct firn_text_reader **out, const char *path,
+			  enum firn_text_format fmt, const struct ArrowSchema *schema,
+			  int64_t batch_rows, struct firn_error *err);
+/* A copy of the schema being read (given or inferred); the caller releases. */
+int firn_text_reader_schema(struct firn_text_reader *r, struct ArrowSchema *out,
+			    struct firn_error *err);
+/* Reads the next batch (a struct array, owned by the caller) of up to
+ * batch_rows rows. At the end of input out->release is NULL and 0 is
+ * returned. Bad input: FIRN_EINVAL with "FILE: line N: column C: ..."; the
+ * reader then stays failed. */
+int firn_text_reader_next(struct firn_text_reader *r, struct ArrowArray *out,
+			  struct firn_error *err);
+/* Closes the input and frees the reader. NULL is ok. */
+void firn_text_reader_free(struct firn_text_reader *r);
+
+/* ---- library-internal (shared by src/arrow/{spec,print,csv,jsonl}.c) ---
+ * Not part of the API; may change without notice. */
+
+/* A schema node decoded once for formatting and parsing. */
+struct firn_text__field {
+	const struct ArrowSchema *schema; /* borrowed */
+	struct firn_type type;
+	bool nullable;
+	bool str_keys;   /* map whose keys are strings */
+	char *path;      /* "loc.lat", for messages */
+	char *type_name; /* "decimal(10,2)", for messages */
+	int64_t n_children; /* struct fields; list element; map key and value */
+	struct firn_text__field *children;
+};
+/* Decodes s and its children (map: key and value, the entries level
+ * skipped). parent is the parent's path or NULL. Free with _field_free. */
+int firn_text__field_init(struct firn_text__field *f, const struct ArrowSchema *s,
+			  const char *parent, struct firn_error *err);
+void firn_text__field_free(struct firn_text__field *f);
+
+/* Parses the text of one scalar value of f's type and appends it to b.
+ * A bad value: FIRN_EINVAL "column C: 'v' is not a T". */
+int firn_text__append_scalar(struct firn_builder *b, const struct firn_text__field *f,
+			     const char *s, size_t n, struct firn_error *err);
+/* Appends a null, or FIRN_EINVAL "column C: null in a required field". */
+int firn_text__append_null(struct firn_builder *b, const struct firn_text__field *f,
+			   struct firn_error *err);
+/* Parses JSON text (a nested CSV cell) as a value of f's type; appends it. */
+int firn_jsonl__append_text(struct firn_builder *b, const struct firn_text__field *f,
+			    const char *s, size_t n, struct firn_error *err);
+/* Parses one JSON Lines object as a row of the root struct. */
+int firn_jsonl__append_row(struct firn_builder *root, const struct firn_text__field *rootf,
+			   const char *s, size_t n, struct firn_error *err);
+
+/* JSON Lines type inference: feed every line, then get a schema SPEC. */
+struct firn_jsonl__infer;
+int firn_jsonl__infer_new(struct firn_jsonl__infer **out);
+int firn_jsonl__infer_line(struct firn_jsonl__infer *inf, const char *s, size_t n,
+			   struct firn_error *err);
+int firn_jsonl__infer_spec(struct firn_jsonl__infer *inf, struct firn_buf *spec);
+void firn_jsonl__infer_free(struct firn_jsonl__infer *inf);
+/* Appends name to a SPEC in backticks when it is not a plain word. */
+int firn_spec__put_name(struct firn_buf *spec, const char *name, size_t n);
+/* What a text value can be read as, for inference: a set of FIRN_TEXT__K_*. */
+enum {
+	FIRN_TEXT__K_LONG = 1,
+	FIRN_TEXT__K_DOUBLE = 2,
+	FIRN_TEXT__K_BOOL = 4,
+	FIRN_TEXT__K_DATE = 8,
+	FIRN_TEXT__K_TS = 16,
+	FIRN_TEXT__K_TSTZ = 32,
+	FIRN_TEXT__K_STRING = 64,
+	FIRN_TEXT__K_ALL = 127
+};
+unsigned firn_text__kinds(const char *s, size_t n);
+/* The narrowest type name in a set of kinds ("long" ... "string"). */
+const char *firn_text__kind_name(unsigned kinds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,61 @@
+"""Fixtures of the Parquet interop suite.
+
+The firn binary is $FIRN_BIN (default <repo>/build/firn). If it is missing,
+every test that needs it FAILS (it is the thing under test). Work files stay
+under tests/interop/.tmp/ (git-ignored) after the run, for reproduction."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import firnrun  # noqa: E402
+
+TMP_ROOT = HERE / ".tmp"
+
+
+@pytest.fixture(scope="session")
+def firn_bin() -> Path:
+    p = firnrun.firn_path()
+    if not p.is_file() or not os.access(p, os.X_OK):
+        pytest.fail(f"firn binary not found or not executable: {p} (set FIRN_BIN or build it)",
+                    pytrace=False)
+    return p
+
+
+@pytest.fixture(scope="session")
+def run_firn(firn_bin):
+    """run_firn(*args, check=True, timeout=60, input=None) -> firnrun.Result.
+    A signal or a hang always fails; check=True also fails on exit != 0."""
+    def run(*args, check=True, timeout=60, input=None, cwd=None):
+        return firnrun.run(*args, check=check, timeout=timeout, input=input, cwd=cwd, binary=firn_bin)
+    return run
+
+
+@pytest.fixture(scope="session")
+def work_root() -> Path:
+    """A per-session scratch root: tests/interop/.tmp/ (or $FIRN_INTEROP_TMP)."""
+    root = Path(os.environ.get("FIRN_INTEROP_TMP") or TMP_ROOT)
+    if root.exists():
+        shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+@pytest.fixture
+def tmp(work_root, request) -> Path:
+    """A fresh directory for one test, kept after the run."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("::", 1)[-1])[:120]
+    d = work_root / request.node.module.__name__ / name
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir(parents=True)
+    return d

@@ -1,0 +1,81 @@
+"""Running the firn binary: timeouts, signals, the error-line contract."""
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+
+def firn_path() -> Path:
+    return Path(os.environ.get("FIRN_BIN") or REPO / "build" / "firn")
+
+
+@dataclass
+class Result:
+    cmd: list
+    returncode: int
+    stdout_bytes: bytes
+    stderr_bytes: bytes
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_bytes.decode("utf-8")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_bytes.decode("utf-8", errors="replace")
+
+    @property
+    def shell(self) -> str:
+        return shlex.join(self.cmd)
+
+
+def run(*args, check: bool = True, timeout: float = 60, input: bytes | None = None,
+        cwd=None, binary=None) -> Result:
+    """Runs firn with args. Always fails on a signal or a hang; with check,
+    also on a non-zero exit."""
+    exe = str(binary or firn_path())
+    cmd = [exe] + [str(a) for a in args]
+    try:
+        p = subprocess.run(cmd, input=input, capture_output=True, timeout=timeout, cwd=cwd,
+                           stdin=None if input is not None else subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"firn did not finish within {timeout}s: {shlex.join(cmd)}") from None
+    res = Result(cmd, p.returncode, p.stdout, p.stderr)
+    if p.returncode < 0:
+        try:
+            name = signal.Signals(-p.returncode).name
+        except ValueError:
+            name = str(-p.returncode)
+        raise AssertionError(f"firn crashed with signal {name}: {res.shell}\nstderr: {res.stderr[-2000:]}")
+    if check and p.returncode != 0:
+        raise AssertionError(f"firn exited {p.returncode}: {res.shell}\nstderr: {res.stderr[-2000:]}")
+    return res
+
+
+def assert_error(res: Result, code: int = 1, mentions=()) -> str:
+    """The error contract: exit code, exactly one stderr line starting
+    "firn: error: " (for exit 1; usage errors (2) only need some stderr).
+    Returns the message."""
+    assert res.returncode == code, (
+        f"expected exit {code}, got {res.returncode}: {res.shell}\nstderr: {res.stderr[-1000:]!r}")
+    err = res.stderr
+    if code == 1:
+        lines = err.splitlines()
+        assert len(lines) == 1 and err.endswith("\n"), (
+            f"expected exactly one stderr line, got {len(lines)}: {res.shell}\nstderr: {err[-1000:]!r}")
+        assert lines[0].startswith("firn: error: "), f"stderr line {lines[0]!r} ({res.shell})"
+        assert len(lines[0]) > len("firn: error: ") + 3, f"empty error message ({res.shell})"
+        msg = lines[0]
+    else:
+        assert err.strip(), f"usage error without a message on stderr: {res.shell}"
+        msg = err
+    for m in mentions:
+        assert m in msg, f"error message {msg!r} does not mention {m!r} ({res.shell})"
+    return msg
