@@ -243,7 +243,7 @@ struct firn_avro_reader;
 /* Opens a container held in memory: data is borrowed and must outlive the
  * reader. Reads and checks the header (magic, metadata, schema, codec,
  * sync marker). *out is the caller's, free with firn_avro_reader_free.
- * 0, FIRN_ECORRUPT, FIRN_EINVAL (bad schema in the header),
+ * 0, FIRN_ECORRUPT (also for a bad schema in the header),
  * FIRN_EUNSUPPORTED (unknown codec) or FIRN_ENOMEM. */
 int firn_avro_reader_open_memory(struct firn_avro_reader **out, const uint8_t *data, size_t len,
 				 struct firn_error *err);

@@ -86,8 +86,11 @@ struct firn_text_writer;
 int firn_text_writer_open(struct firn_text_writer **out, FILE *f,
 			  enum firn_text_format fmt, const struct ArrowSchema *schema,
 			  struct firn_error *err);
-/* Writes the rows of one struct batch (borrowed). Output is buffered.
- * TABLE holds back the first 10000 rows to size its columns. */
+/* Writes the rows of one struct batch (borrowed). Output is buffered and
+ * written in large chunks. TABLE cuts cells to 40 characters ("..." at the
+ * end), shows control characters escaped, right-aligns numbers, and holds
+ * back the first 10000 rows to size its columns; later rows use those widths
+ * (a wider cell then overflows its column rather than being cut). */
 int firn_text_writer_write(struct firn_text_writer *w, const struct ArrowArray *batch,
 			   struct firn_error *err);
 /* Writes what is buffered (for TABLE: the header and the held rows if not
@@ -104,8 +107,14 @@ struct firn_text_reader;
  * schema (borrowed, copied): a struct schema to read into; CSV columns match
  * fields by header name, JSON keys by field name; fields the input lacks read
  * as null. NULL schema: the types are inferred from the whole input first
- * (a seekable file is read twice; stdin is held in memory); see
- * docs in csv.c / jsonl.c for the rules. batch_rows <= 0 means 65536.
+ * (a regular file is read twice; stdin or a pipe is held in memory): each
+ * column gets the narrowest of long, double, boolean, date, timestamp,
+ * timestamptz, string that reads all its non-empty values (no values:
+ * string); JSON objects and arrays become struct and list (a field whose
+ * shapes disagree becomes a string of JSON text). Inferred fields are
+ * optional, ids as firn_spec_parse_schema assigns them. The rules in full
+ * are at the top of csv.c and jsonl.c. batch_rows <= 0 means 65536.
+ * CSV: an unquoted empty cell is null, a quoted one ("") an empty string.
  * *out is the caller's: firn_text_reader_free it. FIRN_ENOTFOUND / FIRN_EIO
  * for files, FIRN_EINVAL for bad input found while inferring. */
 int firn_text_reader_open(struct firn_text_reader **out, const char *path,

@@ -105,8 +105,72 @@ static bool parse_i64(const char *s, size_t n, int64_t *out, bool *overflow)
 	return true;
 }
 
+static const double p10d[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+/* Clinger's fast path: at most 15 digits and a small exponent make one
+ * correctly rounded multiplication or division, exactly what strtod gives. */
+static bool fast_f64(const char *s, size_t n, double *out)
+{
+	size_t i = 0;
+	bool neg = false;
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		neg = s[i++] == '-';
+	uint64_t m = 0;
+	int nd = 0, frac = 0, seen = 0;
+	bool dot = false;
+	for (; i < n; i++) {
+		char c = s[i];
+		if (c == '.' && !dot) {
+			dot = true;
+			continue;
+		}
+		if (c < '0' || c > '9')
+			break;
+		seen++;
+		if (dot)
+			frac++;
+		if (m == 0 && c == '0')
+			continue;
+		if (++nd > 15)
+			return false;
+		m = m * 10 + (uint64_t)(c - '0');
+	}
+	if (seen == 0)
+		return false;
+	int e = 0;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		bool eneg = false;
+		if (i < n && (s[i] == '-' || s[i] == '+'))
+			eneg = s[i++] == '-';
+		if (i == n)
+			return false;
+		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++) {
+			if (e > 1000)
+				return false;
+			e = e * 10 + (s[i] - '0');
+		}
+		if (eneg)
+			e = -e;
+	}
+	if (i != n)
+		return false;
+	e -= frac;
+	double v = (double)m;
+	if (e < -22 || e > 22)
+		return false;
+	v = e < 0 ? v / p10d[-e] : v * p10d[e];
+	*out = neg ? -v : v;
+	return true;
+}
+
 static bool parse_f64(const char *s, size_t n, bool single, double *out)
 {
+	if (!single && fast_f64(s, n, out))
+		return true;
 	char stack[64];
 	char *tmp = n < sizeof(stack) ? stack : firn_malloc(n + 1);
 	if (tmp == NULL || n == 0) {

@@ -5,8 +5,9 @@
  * missing key is null, an unknown key an error), a list an array, a map an
  * object (keys parsed as the key type) or an array of {"key":..,"value":..}.
  * Strings are parsed by the column type (decimals, dates, hex, ...); decimals
- * and floats also take numbers; a string column takes any value (other than
- * a string, as its compact JSON text).
+ * and floats also take numbers; int and long take integral reals up to 2^53
+ * (2.0, not 2.5); a string column takes any value (other than a string, as
+ * its compact JSON text).
  *
  * Inference: objects become structs (keys in first-seen order, merged across
  * lines), arrays lists, numbers long or double, booleans boolean, strings
@@ -15,6 +16,7 @@
  * never seen with keys, or nesting deeper than 32 levels becomes a string
  * column holding the JSON text. Nulls say nothing; a field always null is a
  * string. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -192,6 +194,19 @@ static int append_json(struct firn_builder *b, const struct firn_text__field *f,
 			}
 			return builder_rc(firn_builder_append_i64(b, (int64_t)x), err);
 		}
+		if (json_is_real(v)) {
+			/* 2.0 is an integer; 2.5, or anything past 2^53 (where a
+			 * double no longer says which integer was meant), is not */
+			double x = json_real_value(v);
+			if (x == trunc(x) && fabs(x) <= 9007199254740992.0) {
+				json_t *iv = json_integer((json_int_t)x);
+				if (iv == NULL)
+					return nomem(err);
+				int rc = append_json(b, f, iv, err);
+				json_decref(iv);
+				return rc;
+			}
+		}
 		break;
 	case FIRN_A_FLOAT:
 		if (json_is_number(v))
@@ -215,7 +230,7 @@ static int append_json(struct firn_builder *b, const struct firn_text__field *f,
 
 static int invalid_json(const json_error_t *je, const char *where, struct firn_error *err)
 {
-	return firn_error_set(err, FIRN_EINVAL, "%s%sinvalid JSON: %s (at character %d)",
+	return firn_error_set(err, FIRN_EINVAL, "%s%sinvalid JSON: %s (at byte %d)",
 			      where ? where : "", where ? ": " : "", je->text, je->position);
 }
 

@@ -489,17 +489,21 @@ static int display_width(const uint8_t *s, size_t n, int max, size_t *cut)
  * (longer text ends in "..."). Returns the width through *width. */
 static int put_table_text(struct firn_buf *dst, const uint8_t *s, size_t n, int max, int *width)
 {
-	size_t start = dst->len;
+	size_t start = dst->len, run = 0;
+	*width = 0;
+	if (n == 0)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = s[i];
-		if (c >= 0x20) {
-			FIRN_TRY(firn_buf_putc(dst, c));
-		} else {
-			char esc[8];
-			snprintf(esc, sizeof(esc), c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : "\\x%02x", c);
-			FIRN_TRY(firn_buf_puts(dst, esc));
-		}
+		if (c >= 0x20)
+			continue;
+		FIRN_TRY(firn_buf_append(dst, s + run, i - run));
+		run = i + 1;
+		char esc[8];
+		snprintf(esc, sizeof(esc), c == '\n' ? "\\n" : c == '\t' ? "\\t" : c == '\r' ? "\\r" : "\\x%02x", c);
+		FIRN_TRY(firn_buf_puts(dst, esc));
 	}
+	FIRN_TRY(firn_buf_append(dst, s + run, n - run));
 	size_t cut = 0;
 	int w = display_width(dst->data + start, dst->len - start, max > 3 ? max - 3 : max, &cut);
 	if (w > max) {
@@ -539,7 +543,8 @@ static int table_put_row(struct firn_text_writer *w, const struct cell *cells,
 			FIRN_TRY(firn_buf_append(&w->out, " | ", 3));
 		if (r)
 			FIRN_TRY(put_spaces(&w->out, pad));
-		FIRN_TRY(firn_buf_append(&w->out, text + cells[c].off, cells[c].len));
+		if (cells[c].len > 0)
+			FIRN_TRY(firn_buf_append(&w->out, text + cells[c].off, cells[c].len));
 		if (!r && c < w->ncols - 1)
 			FIRN_TRY(put_spaces(&w->out, pad));
 	}
@@ -556,7 +561,7 @@ static int table_release(struct firn_text_writer *w, struct firn_error *err)
 				w->widths[c] = cells[r * w->ncols + c].width;
 	w->widths_fixed = true;
 	/* the header is row 0, left-aligned whatever the column */
-	int rc = table_put_row(w, cells, w->held.data, NULL);
+	int rc = w->ncols > 0 ? table_put_row(w, cells, w->held.data, NULL) : 0;
 	for (int64_t c = 0; c < w->ncols && rc == 0; c++) {
 		if (c > 0)
 			rc = firn_buf_append(&w->out, "-+-", 3);
@@ -565,7 +570,7 @@ static int table_release(struct firn_text_writer *w, struct firn_error *err)
 	}
 	if (rc == 0)
 		rc = firn_buf_putc(&w->out, '\n');
-	for (int64_t r = 1; r <= w->held_rows && rc == 0; r++) {
+	for (int64_t r = 1; r <= w->held_rows && rc == 0 && w->ncols > 0; r++) {
 		rc = table_put_row(w, cells + r * w->ncols, w->held.data, w->right);
 		if (rc == 0 && w->out.len >= FLUSH_AT)
 			FIRN_TRY(flush(w, err));

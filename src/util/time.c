@@ -351,14 +351,66 @@ static int special(double v, char *tmp)
  * printed exactly it. This saves trying every p. The text keeps the layout
  * %.{DIG}g chose, so 100 prints "100" (where %.1g would say "1e+02").
  * Subnormals have fewer digits of precision, so they search from 1. */
+static const double p10d[20] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19
+};
+
+/* The common case without printf: 1e-4 <= |v| < 1e15 equal to m / 10^k for
+ * an integer m < 10^15. The division of two exact doubles rounds correctly,
+ * as strtod does, so m/10^k == v proves that text reads back; the smallest
+ * k gives the fewest digits; and at most 15 digits there is only one such
+ * text, the one %.15g prints (in fixed notation in this range). -1 when v
+ * is not of that form. */
+static int fast_double(double v, char *out)
+{
+	double a = fabs(v);
+	if (!(a >= 1e-4 && a < 1e15))
+		return -1;
+	for (int k = 0; k < 20; k++) {
+		double s = a * p10d[k];
+		if (s >= 1e15)
+			return -1;
+		double m = floor(s + 0.5);
+		if (m / p10d[k] != a)
+			continue;
+		uint64_t im = (uint64_t)m, ip = im, fp = 0;
+		if (k > 0) {
+			uint64_t scale = (uint64_t)p10d[k];
+			ip = im / scale;
+			fp = im % scale;
+		}
+		char *p = out;
+		if (v < 0)
+			*p++ = '-';
+		char digs[24];
+		int nd = 0;
+		do {
+			digs[nd++] = (char)('0' + ip % 10);
+			ip /= 10;
+		} while (ip);
+		while (nd > 0)
+			*p++ = digs[--nd];
+		if (k > 0) {
+			*p++ = '.';
+			p = putn(p, fp, k);
+		}
+		*p = '\0';
+		return (int)(p - out);
+	}
+	return -1;
+}
+
 int firn_double_format(double v, char *out, size_t cap)
 {
 	char tmp[40];
 	int n = 0;
 	if (!isfinite(v)) {
 		n = special(v, tmp);
-	} else {
-		int p = fabs(v) < DBL_MIN && v != 0 ? 1 : DBL_DIG;
+	} else if ((n = fast_double(v, tmp)) < 0) {
+		/* in fast_double's range, 15 digits were not enough */
+		double a = fabs(v);
+		int p = a < DBL_MIN && v != 0 ? 1 : a >= 1e-4 && a < 1e15 ? DBL_DIG + 1 : DBL_DIG;
 		for (; p <= 17; p++) {
 			n = snprintf(tmp, sizeof(tmp), "%.*g", p, v);
 			if (p == 17 || strtod(tmp, NULL) == v)

@@ -189,9 +189,10 @@ def schema_lines(fields, ids: dict | None = None) -> list[str]:
 # ------------------------------------------------------- arrow mapping
 
 
-def arrow_type(t, ids: dict | None = None, path: tuple = ()) -> pa.DataType:
-    """The pyarrow type a reference reader gives for Iceberg type t
-    (uuid as fixed_size_binary(16); readers may also give arrow.uuid)."""
+def arrow_type(t, ids: dict | None = None, path: tuple = (), uuid_ext: bool = False) -> pa.DataType:
+    """The pyarrow type of Iceberg type t (uuid as fixed_size_binary(16), or
+    the arrow.uuid extension with uuid_ext). Fields carry PARQUET:field_id
+    metadata from ids."""
     def md(p):
         if ids is not None and p in ids:
             return {b"PARQUET:field_id": str(ids[p]).encode()}
@@ -205,7 +206,7 @@ def arrow_type(t, ids: dict | None = None, path: tuple = ()) -> pa.DataType:
             "time": pa.time64("us"), "timestamp": pa.timestamp("us"),
             "timestamptz": pa.timestamp("us", tz="UTC"), "timestamp_ns": pa.timestamp("ns"),
             "timestamptz_ns": pa.timestamp("ns", tz="UTC"), "string": pa.string(),
-            "uuid": pa.binary(16), "binary": pa.binary(),
+            "uuid": pa.uuid() if uuid_ext else pa.binary(16), "binary": pa.binary(),
         }
         if b in simple:
             return simple[b]
@@ -215,35 +216,49 @@ def arrow_type(t, ids: dict | None = None, path: tuple = ()) -> pa.DataType:
             return pa.binary(t.length)
         raise TypeError(t)
     if isinstance(t, StructT):
-        return pa.struct([pa.field(f.name, arrow_type(f.type, ids, path + (f.name,)),
+        return pa.struct([pa.field(f.name, arrow_type(f.type, ids, path + (f.name,), uuid_ext),
                                    nullable=not f.required, metadata=md(path + (f.name,)))
                           for f in t.fields])
     if isinstance(t, ListT):
         p = path + ("element",)
-        return pa.list_(pa.field("element", arrow_type(t.element, ids, p),
+        return pa.list_(pa.field("element", arrow_type(t.element, ids, p, uuid_ext),
                                  nullable=not t.element_required, metadata=md(p)))
     if isinstance(t, MapT):
         pk, pv = path + ("key",), path + ("value",)
-        return pa.map_(pa.field("key", arrow_type(t.key, ids, pk), nullable=False, metadata=md(pk)),
-                       pa.field("value", arrow_type(t.value, ids, pv),
+        return pa.map_(pa.field("key", arrow_type(t.key, ids, pk, uuid_ext), nullable=False, metadata=md(pk)),
+                       pa.field("value", arrow_type(t.value, ids, pv, uuid_ext),
                                 nullable=not t.value_required, metadata=md(pv)))
     raise TypeError(t)
 
 
-def arrow_schema(fields, ids: dict | None = None) -> pa.Schema:
+def arrow_schema(fields, ids: dict | None = None, uuid_ext: bool = False) -> pa.Schema:
     out = []
     for f in fields:
         p = (f.name,)
         md = {b"PARQUET:field_id": str(ids[p]).encode()} if ids is not None and p in ids else None
-        out.append(pa.field(f.name, arrow_type(f.type, ids, p), nullable=not f.required, metadata=md))
+        out.append(pa.field(f.name, arrow_type(f.type, ids, p, uuid_ext), nullable=not f.required, metadata=md))
     return pa.schema(out)
+
+
+def build_table(fields, raw_rows, ids: dict | None = None, uuid_ext: bool = True) -> pa.Table:
+    """A pyarrow Table of raw rows (uuid columns as arrow.uuid, so that
+    pyarrow writes the UUID logical type)."""
+    storage = arrow_schema(fields, ids, uuid_ext=False)
+    final = arrow_schema(fields, ids, uuid_ext=uuid_ext)
+    cols = []
+    for f in fields:
+        arr = pa.array([r.get(f.name) for r in raw_rows], type=storage.field(f.name).type)
+        if final.field(f.name).type != arr.type:
+            arr = arr.cast(final.field(f.name).type)
+        cols.append(arr)
+    return pa.Table.from_arrays(cols, schema=final)
 
 
 def iceberg_of(at: pa.DataType):
     """The Iceberg type a pyarrow type maps to (for files the reference
     writers made). Narrow ints are "int", uint32 "long", uint64 "long" with
     unsigned values; s/ms timestamps are micros types; ms times micros."""
-    if isinstance(at, pa.ExtensionType):
+    if isinstance(at, pa.BaseExtensionType):
         if at.extension_name == "arrow.uuid":
             return P("uuid")
         return iceberg_of(at.storage_type)
@@ -306,14 +321,14 @@ def arrow_raw(arr, t=None) -> list:
     if pa.types.is_dictionary(at):
         arr = arr.dictionary_decode()
         at = arr.type
-    if isinstance(at, pa.ExtensionType):
+    if isinstance(at, pa.BaseExtensionType):
         if t is None:
             t = iceberg_of(at)
         arr = arr.storage
         at = arr.type
     if t is None:
         t = iceberg_of(at)
-    valid = [v.is_valid for v in arr.is_valid()] if arr.null_count else [True] * len(arr)
+    valid = arr.is_valid().to_pylist() if arr.null_count else [True] * len(arr)
 
     if isinstance(t, StructT):
         children = arr.flatten()
@@ -520,7 +535,11 @@ def parse_jsonl(text: str) -> list:
 
 
 def f32(x: float) -> float:
-    return struct.unpack("<f", struct.pack("<f", x))[0]
+    """x rounded to the nearest float32 (overflow to infinity)."""
+    try:
+        return struct.unpack("<f", struct.pack("<f", x))[0]
+    except OverflowError:
+        return math.copysign(math.inf, x)
 
 
 def _sig_digits(text: str) -> int:
