@@ -191,11 +191,11 @@ static void parse_kv_list(struct parser *p, struct pq_key_value **out, int32_t *
 
 static void parse_column_meta(struct parser *p, struct pq_column_meta *m)
 {
-	bool type = false, enc = false, path = false, codec = false, nv = false, tus = false,
+	bool has_type = false, enc = false, path = false, codec = false, nv = false, tus = false,
 	     tcs = false, dpo = false;
 	int et;
 	FIELDS(p,
-	case 1: WANT(TT_I32) m->type = (enum pq_type)rd_i32(p); type = true; break;
+	case 1: WANT(TT_I32) m->type = (enum pq_type)rd_i32(p); has_type = true; break;
 	case 2: WANT(TT_LIST) {
 		m->encodings = rd_array(p, sizeof(*m->encodings), &m->n_encodings, &et);
 		for (int32_t i = 0; m->encodings && i < m->n_encodings; i++)
@@ -234,7 +234,7 @@ static void parse_column_meta(struct parser *p, struct pq_column_meta *m)
 	case 14: WANT(TT_I64) m->has_bloom_filter_offset = true; m->bloom_filter_offset = rd_i64(p); break;
 	case 15: WANT(TT_I32) m->has_bloom_filter_length = true; m->bloom_filter_length = rd_i32(p); break;
 	);
-	need(p, type, "ColumnMetaData.type");
+	need(p, has_type, "ColumnMetaData.type");
 	need(p, enc, "ColumnMetaData.encodings");
 	need(p, path, "ColumnMetaData.path_in_schema");
 	need(p, codec, "ColumnMetaData.codec");
