@@ -55,8 +55,32 @@ static int put_uuid(struct firn_buf *out, const uint8_t *p)
 	return 0;
 }
 
-/* A JSON string: quotes, backslash and control characters escaped, other
- * bytes (UTF-8) as they are. */
+/* Length of the valid UTF-8 sequence at s[0..n), or 0 when invalid. */
+static size_t utf8_seq(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0];
+	size_t len;
+	uint32_t min;
+	if (c < 0xC2) return 0;
+	if (c < 0xE0) { len = 2; min = 0x80; }
+	else if (c < 0xF0) { len = 3; min = 0x800; }
+	else if (c < 0xF5) { len = 4; min = 0x10000; }
+	else return 0;
+	if (len > n)
+		return 0;
+	uint32_t cp = c & (0x7F >> len);
+	for (size_t k = 1; k < len; k++) {
+		if ((s[k] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[k] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+/* A JSON string: quotes, backslash and control characters escaped, valid
+ * UTF-8 as it is, invalid bytes as U+FFFD (the output stays valid JSON). */
 static int put_json_str(struct firn_buf *out, const uint8_t *s, size_t n)
 {
 	FIRN_TRY(firn_buf_reserve(out, n + 2));
@@ -64,6 +88,17 @@ static int put_json_str(struct firn_buf *out, const uint8_t *s, size_t n)
 	size_t run = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = s[i];
+		if (c >= 0x80) {
+			size_t k = utf8_seq(s + i, n - i);
+			if (k > 0) {
+				i += k - 1;
+				continue;
+			}
+			FIRN_TRY(firn_buf_append(out, s + run, i - run));
+			run = i + 1;
+			FIRN_TRY(firn_buf_puts(out, "\\ufffd"));
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		FIRN_TRY(firn_buf_append(out, s + run, i - run));
