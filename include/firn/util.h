@@ -114,8 +114,9 @@ int firn_timestamp_parse(const char *s, size_t n, int digits, int64_t *value);
 int64_t firn_days_from_civil(int64_t y, unsigned m, unsigned d);
 void firn_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
-/* Shortest text that reads back to the same double / float; "NaN",
- * "Infinity", "-Infinity" for the specials. Returns the length. */
+/* Shortest text that reads back to the same double / float, always with
+ * a point or an exponent ("1.0", "-0.0", "1e+300"); "NaN", "Infinity",
+ * "-Infinity" for the specials. Returns the length. */
 int firn_double_format(double v, char *out, size_t cap);
 int firn_float_format(float v, char *out, size_t cap);
 

@@ -81,7 +81,8 @@ static int validate(struct firn_parquet_reader *r, struct firn_error *err)
 				return corrupt(r, err, "row group %d: column %s: type %d, schema says %d", g,
 					       r->ps.leaf_paths[c], cm->type, leaf->ptype);
 			if (cm->num_values < 0 || cm->total_compressed_size < 0 ||
-			    cm->data_page_offset < 4 || cm->data_page_offset >= r->data_end)
+			    (cm->num_values > 0 &&
+			     (cm->data_page_offset < 4 || cm->data_page_offset >= r->data_end)))
 				return corrupt(r, err, "row group %d: column %s: bad offsets or sizes", g,
 					       r->ps.leaf_paths[c]);
 		}
@@ -676,6 +677,8 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 	const struct pq_node *node = ld->node;
 	struct firn_error *err = ctx->err;
 	int max_def = node->valid_def, max_rep = node->rep;
+	if (m->num_values == 0)
+		return 0;
 	int64_t start = m->data_page_offset;
 	if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0 &&
 	    m->dictionary_page_offset < start)

@@ -401,6 +401,18 @@ static int fast_double(double v, char *out)
 	return -1;
 }
 
+/* A whole number still reads as a float ("1.0", "-0.0"), as Java prints. */
+static int as_real(char *tmp, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (tmp[i] == '.' || tmp[i] == 'e' || tmp[i] == 'E' || tmp[i] == 'N' || tmp[i] == 'I')
+			return n;
+	tmp[n] = '.';
+	tmp[n + 1] = '0';
+	tmp[n + 2] = '\0';
+	return n + 2;
+}
+
 int firn_double_format(double v, char *out, size_t cap)
 {
 	char tmp[40];
@@ -417,6 +429,8 @@ int firn_double_format(double v, char *out, size_t cap)
 				break;
 		}
 	}
+	if (isfinite(v))
+		n = as_real(tmp, n);
 	return emit(tmp, (size_t)n, out, cap);
 }
 
@@ -433,6 +447,7 @@ int firn_float_format(float v, char *out, size_t cap)
 			if (p == 9 || strtof(tmp, NULL) == v)
 				break;
 		}
+		n = as_real(tmp, n);
 	}
 	return emit(tmp, (size_t)n, out, cap);
 }

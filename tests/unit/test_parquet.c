@@ -77,7 +77,7 @@ static const char nested_spec[] =
 	"id long not null, s string, d decimal(20,3), tags list<string>, m map<string,int>, "
 	"st struct<a: int, b: list<double>>, ll list<list<int>>";
 static const char nested_rows[] =
-	"{\"id\":1,\"s\":\"a\",\"d\":\"1.500\",\"tags\":[\"x\",null,\"y\"],\"m\":{\"k\":1,\"l\":null},\"st\":{\"a\":5,\"b\":[1.5,2]},\"ll\":[[1,2],[],null,[3]]}\n"
+	"{\"id\":1,\"s\":\"a\",\"d\":\"1.500\",\"tags\":[\"x\",null,\"y\"],\"m\":{\"k\":1,\"l\":null},\"st\":{\"a\":5,\"b\":[1.5,2.0]},\"ll\":[[1,2],[],null,[3]]}\n"
 	"{\"id\":2,\"s\":null,\"d\":null,\"tags\":null,\"m\":null,\"st\":null,\"ll\":null}\n"
 	"{\"id\":3,\"s\":\"\",\"d\":\"-99999999999999999.999\",\"tags\":[],\"m\":{},\"st\":{\"a\":null,\"b\":null},\"ll\":[]}\n"
 	"{\"id\":4,\"s\":\"\xc3\xa9t\xc3\xa9\",\"d\":\"0.000\",\"tags\":[null],\"m\":{\"z\":-7},\"st\":{\"a\":-1,\"b\":[]},\"ll\":[null,[null]]}\n"

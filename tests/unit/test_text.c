@@ -473,24 +473,24 @@ static void sig_digits(const char *s, char *out)
 TEST(doubles)
 {
 	CHECK_EQ_STR(fmt_d(0.1), "0.1");
-	CHECK_EQ_STR(fmt_d(1), "1");
+	CHECK_EQ_STR(fmt_d(1), "1.0");
 	CHECK_EQ_STR(fmt_d(0.5), "0.5");
 	CHECK_EQ_STR(fmt_d(1e300), "1e+300");
-	CHECK_EQ_STR(fmt_d(-0.0), "-0");
+	CHECK_EQ_STR(fmt_d(-0.0), "-0.0");
 	CHECK_EQ_STR(fmt_d(0.1 + 0.2), "0.30000000000000004");
 	CHECK_EQ_STR(fmt_d(123456789012345678.0), "1.2345678901234568e+17");
 	CHECK_EQ_STR(fmt_d(5e-324), "5e-324");
 	CHECK_EQ_STR(fmt_d(NAN), "NaN");
 	CHECK_EQ_STR(fmt_d(INFINITY), "Infinity");
 	CHECK_EQ_STR(fmt_d(-INFINITY), "-Infinity");
-	CHECK_EQ_STR(fmt_d(100), "100");
+	CHECK_EQ_STR(fmt_d(100), "100.0");
 	CHECK_EQ_STR(fmt_d(1e15), "1e+15");
-	CHECK_EQ_STR(fmt_d(123456789012345.0), "123456789012345");
+	CHECK_EQ_STR(fmt_d(123456789012345.0), "123456789012345.0");
 	CHECK_EQ_STR(fmt_d(0.0001), "0.0001");
 	CHECK_EQ_STR(fmt_d(0.00001), "1e-05");
-	CHECK_EQ_STR(fmt_f(928190.0f), "928190");
+	CHECK_EQ_STR(fmt_f(928190.0f), "928190.0");
 	CHECK_EQ_STR(fmt_f(0.1f), "0.1");
-	CHECK_EQ_STR(fmt_f(16777217.0f), "16777216");
+	CHECK_EQ_STR(fmt_f(16777217.0f), "16777216.0");
 	CHECK_EQ_STR(fmt_f(3.4028235e38f), "3.4028235e+38");
 	CHECK_EQ_STR(fmt_f(1e-45f), "1e-45");
 	CHECK_EQ_STR(fmt_f(-INFINITY), "-Infinity");
@@ -1089,7 +1089,7 @@ TEST(csv_all_types)
 		"{\"b\":null,\"i\":null,\"l\":null,\"f\":null,\"d\":null,\"dec\":null,\"dt\":null,"
 		"\"t\":null,\"ts\":null,\"tz\":null,\"ns\":null,\"s\":null,\"u\":null,\"fx\":null,"
 		"\"bin\":null,\"st\":null,\"li\":null,\"m\":null,\"mi\":null}\n"
-		"{\"b\":true,\"i\":7,\"l\":0,\"f\":-0,\"d\":1e-05,\"dec\":\"100.00\","
+		"{\"b\":true,\"i\":7,\"l\":0,\"f\":-0.0,\"d\":1e-05,\"dec\":\"100.00\","
 		"\"dt\":\"0001-01-01\",\"t\":\"23:59:59.999999\",\"ts\":\"9999-12-31T23:59:59.999999\","
 		"\"tz\":\"1970-01-01T00:30:00.000000+00:00\",\"ns\":\"1970-01-01T00:00:00.000000000\","
 		"\"s\":\"\",\"u\":\"00000000-0000-0000-0000-000000000000\",\"fx\":\"ffff\",\"bin\":\"\","
@@ -1266,7 +1266,7 @@ TEST(jsonl_reading)
 	CONVERT(p, FIRN_TEXT_JSONL,
 		"id long, price decimal(5,2), tags list<string>, m map<string, long>, "
 		"loc struct<lat: double, lon: double>, s string, f double", FIRN_TEXT_JSONL,
-		"{\"id\":1,\"price\":\"12.50\",\"tags\":[\"a\"],\"m\":{\"k\":1},\"loc\":null,\"s\":null,\"f\":1}\n"
+		"{\"id\":1,\"price\":\"12.50\",\"tags\":[\"a\"],\"m\":{\"k\":1},\"loc\":null,\"s\":null,\"f\":1.0}\n"
 		"{\"id\":2,\"price\":\"0.10\",\"tags\":null,\"m\":{\"k\":2},\"loc\":null,\"s\":null,\"f\":\"Infinity\"}\n"
 		"{\"id\":null,\"price\":\"3.00\",\"tags\":null,\"m\":null,\"loc\":{\"lat\":1.5,\"lon\":null},\"s\":null,\"f\":\"Infinity\"}\n"
 		"{\"id\":null,\"price\":null,\"tags\":null,\"m\":null,\"loc\":null,\"s\":\"{\\\"nested\\\":[1,true]}\",\"f\":0.30000000000000004}\n");
@@ -1327,7 +1327,7 @@ TEST(inference)
 		       "bits: boolean (id 10)\n"
 		       "`odd name`: string (id 11)\n");
 	CONVERT(p, FIRN_TEXT_CSV, NULL, FIRN_TEXT_JSONL,
-		"{\"i\":1,\"d\":1,\"b\":true,\"dt\":\"2020-01-01\",\"ts\":\"2020-01-01T10:00:00.000000\","
+		"{\"i\":1,\"d\":1.0,\"b\":true,\"dt\":\"2020-01-01\",\"ts\":\"2020-01-01T10:00:00.000000\","
 		"\"tz\":\"2020-01-01T10:00:00.000000+00:00\",\"s\":\"x\",\"e\":null,\"mix\":true,"
 		"\"bits\":false,\"`odd name`\":\"a\"}\n"
 		"{\"i\":-5,\"d\":2.5,\"b\":false,\"dt\":\"1999-12-31\",\"ts\":\"2020-01-01T00:00:00.000000\","
@@ -1396,7 +1396,7 @@ TEST(inference)
 			fprintf(stderr, "stdin: %s\n", got);
 		free(got);
 		if (freopen(q, "r", stdin) != NULL)
-			CONVERT("-", FIRN_TEXT_CSV, NULL, FIRN_TEXT_CSV, "a,b,c\n1,9.223372036854776e+18,x\n2.5,1,\n");
+			CONVERT("-", FIRN_TEXT_CSV, NULL, FIRN_TEXT_CSV, "a,b,c\n1.0,9.223372036854776e+18,x\n2.5,1.0,\n");
 	}
 	dup2(fileno(saved), 0);
 	fclose(saved);
