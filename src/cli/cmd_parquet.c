@@ -50,20 +50,74 @@ static int cmd_schema(int argc, char **argv)
 
 /* ---- meta ---- */
 
-static json_t *bound_json(const struct firn_parquet_chunk_info *ci, int row)
+/* Bounds keep firn's own value text (jansson would reprint floats with 17
+ * digits): the tree holds a placeholder string "\x01<n>" for raw text n. */
+struct raw_values {
+	char **text;
+	int n, cap;
+};
+
+static json_t *bound_json(const struct firn_parquet_chunk_info *ci, int row, struct raw_values *raw)
 {
 	if (!ci->has_minmax || !firn_bit_get(ci->minmax.buffers[0], row))
 		return json_null();
 	struct firn_buf b = FIRN_BUF_INIT;
-	json_t *v = NULL;
-	if (firn_value_format_json(&b, &ci->minmax_schema, &ci->minmax, row) == 0 &&
-	    firn_buf_cstr(&b) == 0)
-		v = json_loads((const char *)b.data, JSON_DECODE_ANY, NULL);
-	firn_buf_free(&b);
-	return v ? v : json_null();
+	if (firn_value_format_json(&b, &ci->minmax_schema, &ci->minmax, row) != 0 || firn_buf_cstr(&b) != 0) {
+		firn_buf_free(&b);
+		return json_null();
+	}
+	if (raw->n == raw->cap) {
+		int cap = raw->cap ? raw->cap * 2 : 64;
+		char **t = realloc(raw->text, sizeof(char *) * (size_t)cap);
+		if (t == NULL) {
+			firn_buf_free(&b);
+			return json_null();
+		}
+		raw->text = t;
+		raw->cap = cap;
+	}
+	raw->text[raw->n] = (char *)firn_buf_detach(&b, NULL);
+	char key[24];
+	snprintf(key, sizeof(key), "\x01%d", raw->n++);
+	return json_string(key);
 }
 
-static json_t *meta_json(struct firn_parquet_reader *r, const char *path, struct firn_error *err)
+/* The raw text behind a placeholder, or NULL. */
+static const char *raw_of(const struct raw_values *raw, json_t *v)
+{
+	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+	if (s == NULL || s[0] != '\x01')
+		return NULL;
+	int i = atoi(s + 1);
+	return i >= 0 && i < raw->n ? raw->text[i] : NULL;
+}
+
+/* Dumps m, replacing each quoted placeholder by its raw text. */
+static void dump_with_raw(json_t *m, const struct raw_values *raw, FILE *f)
+{
+	char *text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text == NULL)
+		return;
+	for (const char *p = text; *p; p++) {
+		if (p[0] == '"' && strncmp(p + 1, "\\u0001", 6) == 0) {
+			const char *q = p + 7;
+			int i = atoi(q);
+			while (*q >= '0' && *q <= '9')
+				q++;
+			if (*q == '"' && i >= 0 && i < raw->n) {
+				fputs(raw->text[i], f);
+				p = q;
+				continue;
+			}
+		}
+		fputc(*p, f);
+	}
+	fputc('\n', f);
+	free(text);
+}
+
+static json_t *meta_json(struct firn_parquet_reader *r, const char *path, struct raw_values *raw,
+			 struct firn_error *err)
 {
 	json_t *root = json_object();
 	const char *cb = firn_parquet_reader_created_by(r);
@@ -120,8 +174,8 @@ static json_t *meta_json(struct firn_parquet_reader *r, const char *path, struct
 						    ci.null_count >= 0 ? json_integer(ci.null_count) : json_null());
 				if (ci.distinct_count >= 0)
 					json_object_set_new(st, "distinct_count", json_integer(ci.distinct_count));
-				json_object_set_new(st, "min", bound_json(&ci, 0));
-				json_object_set_new(st, "max", bound_json(&ci, 1));
+				json_object_set_new(st, "min", bound_json(&ci, 0, raw));
+				json_object_set_new(st, "max", bound_json(&ci, 1, raw));
 				json_object_set_new(c, "statistics", st);
 			} else {
 				json_object_set_new(c, "statistics", json_null());
@@ -139,7 +193,7 @@ static json_t *meta_json(struct firn_parquet_reader *r, const char *path, struct
 	return root;
 }
 
-static void print_meta_text(json_t *m)
+static void print_meta_text(json_t *m, const struct raw_values *raw)
 {
 	printf("file: %s\n", json_string_value(json_object_get(m, "file")));
 	json_t *cb = json_object_get(m, "created_by");
@@ -190,12 +244,10 @@ static void print_meta_text(json_t *m)
 				json_t *nc = json_object_get(st, "null_count");
 				if (json_is_integer(nc))
 					printf(", nulls %" JSON_INTEGER_FORMAT, json_integer_value(nc));
-				char *mn = json_dumps(json_object_get(st, "min"), JSON_ENCODE_ANY | JSON_COMPACT);
-				char *mx = json_dumps(json_object_get(st, "max"), JSON_ENCODE_ANY | JSON_COMPACT);
-				if (mn && mx && strcmp(mn, "null") != 0)
+				const char *mn = raw_of(raw, json_object_get(st, "min"));
+				const char *mx = raw_of(raw, json_object_get(st, "max"));
+				if (mn && mx)
 					printf(", min %.60s, max %.60s", mn, mx);
-				free(mn);
-				free(mx);
 			}
 			printf("\n");
 		}
@@ -216,18 +268,20 @@ static int cmd_meta(int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	struct firn_error err = { 0 };
-	json_t *m = meta_json(r, pos[0], &err);
+	struct raw_values raw = { 0 };
+	json_t *m = meta_json(r, pos[0], &raw, &err);
 	if (m == NULL) {
 		rc = cli_fail(&err);
 	} else {
-		if (opts[0].value) {
-			json_dumpf(m, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			fputc('\n', stdout);
-		} else {
-			print_meta_text(m);
-		}
+		if (opts[0].value)
+			dump_with_raw(m, &raw, stdout);
+		else
+			print_meta_text(m, &raw);
 		json_decref(m);
 	}
+	for (int i = 0; i < raw.n; i++)
+		firn_free(raw.text[i]);
+	free(raw.text);
 	firn_parquet_reader_free(r);
 	return rc;
 }
@@ -384,7 +438,7 @@ static int codec_of(const char *s)
 	if (strcmp(s, "snappy") == 0) return FIRN_PARQUET_SNAPPY;
 	if (strcmp(s, "gzip") == 0) return FIRN_PARQUET_GZIP;
 	if (strcmp(s, "zstd") == 0) return FIRN_PARQUET_ZSTD;
-	if (strcmp(s, "lz4_raw") == 0 || strcmp(s, "lz4") == 0) return FIRN_PARQUET_LZ4_RAW;
+	if (strcmp(s, "lz4_raw") == 0) return FIRN_PARQUET_LZ4_RAW;
 	return -1;
 }
 

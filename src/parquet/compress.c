@@ -13,7 +13,7 @@ int firn_pq__codec_from_name(const char *name)
 	if (strcmp(name, "snappy") == 0) return PQ_SNAPPY;
 	if (strcmp(name, "gzip") == 0) return PQ_GZIP;
 	if (strcmp(name, "zstd") == 0) return PQ_ZSTD;
-	if (strcmp(name, "lz4_raw") == 0 || strcmp(name, "lz4") == 0) return PQ_LZ4_RAW;
+	if (strcmp(name, "lz4_raw") == 0) return PQ_LZ4_RAW;
 	return -1;
 }
 

@@ -427,6 +427,13 @@ static int leaf_type(struct parse *p, struct pq_node *node, const struct pq_sche
 			t->unit_digits = lt->kind == PQ_LT_TIME && lt->unit == PQ_NANOS ? 9 : 6;
 			return 0;
 		}
+		if ((lt->kind == PQ_LT_INTEGER && !lt->is_signed && lt->bit_width == 64) ||
+		    ct == PQ_CT_UINT_64) {
+			/* no Iceberg integer holds it; decimal(20,0) does, exactly */
+			t->id = FIRN_A_DECIMAL; t->width = 16; t->precision = 20; t->scale = 0;
+			node->conv = PQ_CONV_U64_TO_DEC;
+			return 0;
+		}
 		t->id = FIRN_A_INT64;
 		return 0;
 	case PQ_INT96:

@@ -25,6 +25,7 @@ enum pq_conv {
 	PQ_CONV_I32_SCALE_I64, /* int32 time millis -> int64 micros */
 	PQ_CONV_DEC_I32,  /* int32 unscaled -> decimal128 */
 	PQ_CONV_DEC_I64,
+	PQ_CONV_U64_TO_DEC, /* uint64 -> decimal(20,0) */
 	PQ_CONV_DEC_BE,   /* big-endian two's complement bytes -> decimal128 */
 	PQ_CONV_INT96,    /* Impala timestamps -> micros */
 	PQ_CONV_BYTES,    /* byte array -> string/binary */

@@ -252,7 +252,8 @@ static void stat_bounds(const struct firn_parquet_reader *r, int leaf, const str
 	}
 	const struct pq_node *n = &r->ps.nodes[r->ps.leaves[leaf]];
 	bool signed_order = n->ptype != PQ_BYTE_ARRAY && n->ptype != PQ_FIXED_LEN_BYTE_ARRAY &&
-			    n->ptype != PQ_INT96 && n->conv != PQ_CONV_U32_TO_I64;
+			    n->ptype != PQ_INT96 && n->conv != PQ_CONV_U32_TO_I64 &&
+			    n->conv != PQ_CONV_U64_TO_DEC;
 	if (signed_order && s->has_min && s->has_max) {
 		*min = s->min;
 		*max = s->max;
@@ -399,6 +400,13 @@ static int emit_fixed(struct decode_ctx *ctx, const struct pq_node *node, struct
 		for (int64_t i = 0; i < n; i++) {
 			int64_t lo; memcpy(&lo, src + 8 * i, 8);
 			int64_t hi = lo < 0 ? -1 : 0;
+			memcpy(o + 16 * i, &lo, 8); memcpy(o + 16 * i + 8, &hi, 8);
+		}
+		break;
+	case PQ_CONV_U64_TO_DEC:
+		for (int64_t i = 0; i < n; i++) {
+			uint64_t lo; memcpy(&lo, src + 8 * i, 8);
+			uint64_t hi = 0;
 			memcpy(o + 16 * i, &lo, 8); memcpy(o + 16 * i + 8, &hi, 8);
 		}
 		break;
@@ -1031,6 +1039,7 @@ static int read_row_group(struct stream *p, int rg, struct ArrowArray *out, stru
 	ctx.rg = rg;
 	ctx.err = err;
 	int nleaves = ps->n_leaves;
+	struct firn_builder *root = &p->root;
 	struct leaf_data *leaves = firn_calloc((size_t)nleaves + 1, sizeof(*leaves));
 	int64_t *cursor = firn_calloc((size_t)nleaves + 1, sizeof(int64_t));
 	int rc = 0;
@@ -1039,7 +1048,6 @@ static int read_row_group(struct stream *p, int rg, struct ArrowArray *out, stru
 		goto done;
 	}
 	int64_t rows = r->meta.row_groups[rg].num_rows;
-	struct firn_builder *root = &p->root;
 	for (int s = 0; s < p->n_sel && rc == 0; s++) {
 		const struct pq_node *top = &ps->nodes[p->sel[s]];
 		/* decode the leaves under this column */

@@ -256,8 +256,9 @@ def build_table(fields, raw_rows, ids: dict | None = None, uuid_ext: bool = True
 
 def iceberg_of(at: pa.DataType):
     """The Iceberg type a pyarrow type maps to (for files the reference
-    writers made). Narrow ints are "int", uint32 "long", uint64 "long" with
-    unsigned values; s/ms timestamps are micros types; ms times micros."""
+    writers made). Narrow ints are "int", uint32 "long", uint64
+    "decimal(20,0)" (no Iceberg integer holds it; a decimal does, exactly);
+    s/ms timestamps are micros types; ms times micros."""
     if isinstance(at, pa.BaseExtensionType):
         if at.extension_name == "arrow.uuid":
             return P("uuid")
@@ -268,8 +269,10 @@ def iceberg_of(at: pa.DataType):
         return P("boolean")
     if at in (pa.int8(), pa.int16(), pa.int32(), pa.uint8(), pa.uint16()):
         return P("int")
-    if at in (pa.int64(), pa.uint32(), pa.uint64()):
+    if at in (pa.int64(), pa.uint32()):
         return P("long")
+    if at == pa.uint64():
+        return P("decimal(20,0)")
     if at == pa.float32():
         return P("float")
     if at == pa.float64():
@@ -617,7 +620,8 @@ def _cmp(actual, expected, t, path: str, errors: list):
         if isinstance(actual, bool) or not isinstance(actual, (int, float)):
             errors.append(f"{path}: got {actual!r}, expected number {expected!r}")
             return
-        a = float(actual)
+        # the text reads back as strtod would read it ("-0" is -0.0)
+        a = float(actual.text) if hasattr(actual, "text") else float(actual)
         if single:
             a = f32(a)
         if a != expected or math.copysign(1, a) != math.copysign(1, expected):

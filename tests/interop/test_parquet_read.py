@@ -12,8 +12,9 @@ Matrix:
   that allows them, x data page v1/v2;
 * small row groups and small pages (v1 and v2), statistics off;
 * Arrow types that are not Iceberg types. What firn must print (documented
-  expectation): int8/int16/uint8/uint16/uint32 as numbers; uint64 as the
-  unsigned number (18446744073709551615, not -1); second/millisecond
+  expectation): int8/int16/uint8/uint16/uint32 as numbers; uint64 as a
+  decimal(20,0), so the unsigned value survives ("18446744073709551615",
+  not -1); second/millisecond
   timestamps in the microsecond forms ("…08.123000"); nanosecond timestamps
   with 9 digits; timestamps with a non-UTC zone as UTC instants with
   "+00:00" (Parquet stores them adjusted to UTC); time32[ms] in the 6-digit
@@ -114,7 +115,8 @@ def test_pyarrow_matrix(run_firn, tmp, compression, dictionary, page_version):
     path = tmp / "f.parquet"
     write_pyarrow(path, fields, rows, compression=compression, use_dictionary=dictionary,
                   data_page_version=page_version, store_schema=store_schema,
-                  store_decimal_as_integer=as_int)
+                  store_decimal_as_integer=as_int, write_page_index=not dictionary,
+                  write_page_checksum=page_version == "2.0")
     check_cat(run_firn, path)
 
 
@@ -159,6 +161,22 @@ def test_pyarrow_small_row_groups_and_pages(run_firn, tmp, page_version):
     # --limit across row-group boundaries
     check_cat(run_firn, path, "--limit", "50", limit=50)
     check_cat(run_firn, path, "--limit", "37", limit=37)
+
+
+def test_pyarrow_dictionary_fallback_mid_chunk(run_firn, tmp):
+    """Dictionary pages then PLAIN pages in one column chunk (the writer's
+    dictionary outgrew its limit), with a page index and page CRCs."""
+    strings = gen.high_cardinality_strings(9, 3000, width=40)
+    tbl = pa.table({"id": pa.array(range(3000), pa.int64()),
+                    "s": pa.array([None if i % 17 == 0 else v for i, v in enumerate(strings)]),
+                    "l": pa.array([[v[:5], None] if i % 3 else [] for i, v in enumerate(strings)])})
+    path = tmp / "f.parquet"
+    pq.write_table(tbl, path, use_dictionary=True, dictionary_pagesize_limit=4096, data_page_size=2048,
+                   write_page_index=True, write_page_checksum=True, compression="SNAPPY")
+    c = pq.ParquetFile(path).metadata.row_group(0).column(1)
+    assert c.has_dictionary_page and "PLAIN" in c.encodings and c.has_offset_index
+    check_cat(run_firn, path)
+    check_cat(run_firn, path, "--columns", "s", "--limit", "2500", columns=["s"], limit=2500)
 
 
 def test_pyarrow_without_statistics_and_field_ids(run_firn, tmp):
@@ -206,7 +224,7 @@ def test_pyarrow_non_iceberg_types(run_firn, tmp):
     check_cat(run_firn, path)
     got, _ = cat_jsonl(run_firn, path)
     # the documented forms, spelled out
-    assert got[1]["u64"] == 18446744073709551615
+    assert got[1]["u64"] == "18446744073709551615"
     assert got[1]["ts_ms"] == "2017-11-16T22:31:08.123000"
     assert got[1]["ts_s"] == "2017-11-16T22:31:08.000000"
     assert got[1]["ts_ns"] == "2017-11-16T22:31:08.123456789"
