@@ -678,8 +678,10 @@ static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err
 			uint8_t *mx = firn_arena_alloc(&w->arena, (size_t)st.max_value.len + 1);
 			if (mn == NULL || mx == NULL)
 				return nomem(err);
-			memcpy(mn, st.min_value.ptr, (size_t)st.min_value.len);
-			memcpy(mx, st.max_value.ptr, (size_t)st.max_value.len);
+			if (st.min_value.len > 0)
+				memcpy(mn, st.min_value.ptr, (size_t)st.min_value.len);
+			if (st.max_value.len > 0)
+				memcpy(mx, st.max_value.ptr, (size_t)st.max_value.len);
 			st.min_value.ptr = mn;
 			st.max_value.ptr = mx;
 			if (st.has_min) {

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,31 +23,56 @@ import firnrun  # noqa: E402
 TMP_ROOT = HERE / ".tmp"
 
 
-@pytest.fixture(scope="session")
-def firn_bin() -> Path:
+def _require_binary() -> Path:
     p = firnrun.firn_path()
     if not p.is_file() or not os.access(p, os.X_OK):
+        # fail (inside the test, so it counts as FAILED, not skipped/errored)
         pytest.fail(f"firn binary not found or not executable: {p} (set FIRN_BIN or build it)",
                     pytrace=False)
     return p
 
 
 @pytest.fixture(scope="session")
+def firn_bin() -> Path:
+    """The path of the binary under test (checked when first run)."""
+    return firnrun.firn_path()
+
+
+@pytest.fixture(scope="session")
 def run_firn(firn_bin):
     """run_firn(*args, check=True, timeout=60, input=None) -> firnrun.Result.
-    A signal or a hang always fails; check=True also fails on exit != 0."""
+    A missing binary, a signal or a hang always fails; check=True also fails
+    on exit != 0."""
     def run(*args, check=True, timeout=60, input=None, cwd=None):
+        _require_binary()
         return firnrun.run(*args, check=check, timeout=timeout, input=input, cwd=cwd, binary=firn_bin)
     return run
 
 
 @pytest.fixture(scope="session")
 def work_root() -> Path:
-    """A per-session scratch root: tests/interop/.tmp/ (or $FIRN_INTEROP_TMP)."""
-    root = Path(os.environ.get("FIRN_INTEROP_TMP") or TMP_ROOT)
-    if root.exists():
-        shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True, exist_ok=True)
+    """This session's scratch root: tests/interop/.tmp/session-<time>-<pid>/
+    (or under $FIRN_INTEROP_TMP), kept afterwards for reproduction, with
+    .tmp/latest pointing at it. Sessions run concurrently by other people
+    each get their own directory; ones older than two hours are removed."""
+    base = Path(os.environ.get("FIRN_INTEROP_TMP") or TMP_ROOT)
+    base.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in base.glob("session-*"):
+        try:
+            if now - old.stat().st_mtime > 7200:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+    root = base / f"session-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    root.mkdir()
+    latest = base / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(root.name)
+    except OSError:
+        pass
     return root
 
 

@@ -330,7 +330,7 @@ def _usage_or_error(res):
 
 
 @pytest.mark.parametrize("args", [
-    ["--compression", "brotli"], ["--compression", "lz4"], ["--dictionary", "maybe"], ["--format", "xml"],
+    ["--compression", "brotli"], ["--compression", "lzo"], ["--dictionary", "maybe"], ["--format", "xml"],
     ["--row-group-size", "abc"], ["--page-size", "-5"],
 ], ids=lambda a: "_".join(a))
 def test_bad_convert_option_values(run_firn, tmp, args):
