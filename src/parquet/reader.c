@@ -464,11 +464,16 @@ static int emit_views(struct decode_ctx *ctx, const struct pq_node *node, struct
 				      ctx->r->path, ctx->col);
 	if (firn_buf_reserve(data, total) != 0)
 		return nomem(ctx->err);
+	if (n == 0)
+		return 0;
+	if (firn_buf_reserve(data, 1) != 0)
+		return nomem(ctx->err);
 	int32_t *off = (int32_t *)(dst->data + dst->len);
 	uint8_t *d = data->data + data->len;
 	size_t pos = data->len;
 	for (int64_t i = 0; i < n; i++) {
-		memcpy(d, v[i].ptr, v[i].len);
+		if (v[i].len > 0)
+			memcpy(d, v[i].ptr, v[i].len);
 		d += v[i].len;
 		pos += v[i].len;
 		off[i] = (int32_t)pos;
@@ -549,7 +554,8 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 			for (int64_t i = 0; i < n; i++) {
 				uint32_t k = idx[i];
 				size_t l = (size_t)(doff[k + 1] - doff[k]);
-				memcpy(data->data + pos, ld->dict_data.data + doff[k], l);
+				if (l > 0)
+					memcpy(data->data + pos, ld->dict_data.data + doff[k], l);
 				pos += l;
 				off[i] = (int32_t)pos;
 			}
@@ -653,6 +659,8 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 static int decode_levels(struct decode_ctx *ctx, const uint8_t *p, size_t len, int max,
 			 int64_t n, struct firn_buf *dst)
 {
+	if (n == 0)
+		return 0;
 	size_t at = dst->len;
 	if (firn_buf_reserve(dst, (size_t)n * 2) != 0)
 		return nomem(ctx->err);
@@ -847,7 +855,7 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 		if (rc != 0)
 			break;
 		int64_t nonnull = n;
-		if (max_def > 0) {
+		if (max_def > 0 && n > 0) {
 			const uint16_t *d = (const uint16_t *)ld->defs.data + levels_at;
 			nonnull = 0;
 			for (int64_t i = 0; i < n; i++)
@@ -903,8 +911,12 @@ static int assemble_node(struct assemble *as, const struct pq_schema *ps, int n,
 				b->null_count++;
 			b->length++;
 		}
-		for (int c = 0; c < node->n_children; c++)
+		for (int c = 0; c < node->n_children; c++) {
 			FIRN_TRY(assemble_node(as, ps, node->children[c], &b->children[c], a, rp));
+			if (b->children[c].length != b->length)
+				return corrupt_col(as->ctx, "the fields of struct %s disagree on its length",
+						   node->name);
+		}
 		return 0;
 	}
 	if (node->type.id == FIRN_A_LIST || node->type.id == FIRN_A_MAP) {
