@@ -9,7 +9,8 @@ out=${FIRN_WAREHOUSE:-$here/warehouse}/demo
 mkdir -p "$out"
 csv=$here/tests/data/demo_trips.csv
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+if [ -t 1 ]; then bold=$'\033[1m' plain=$'\033[0m'; else bold='' plain=''; fi
+step() { printf '\n%s$ %s%s\n' "$bold" "$*" "$plain"; "$@"; }
 
 step "$firn" parquet convert "$csv" "$out/trips_inferred.parquet"
 step "$firn" parquet schema "$out/trips_inferred.parquet"

@@ -315,12 +315,13 @@ def _rg_rows(w: Written, meta) -> list[list]:
     return out
 
 
-def check_footer(w: Written, dict_mode=None):
+def check_footer(w: Written, dict_mode=None, minmax_optional=False):
     """created_by, codec, statistics, encodings, dictionary pages, page
     headers (data page v1), sizes; through pyarrow and the raw footer.
     dict_mode: "on" (every low-cardinality non-boolean column with values
     must be dictionary-encoded), "off" (no dictionary anywhere), "any";
-    default from --dictionary."""
+    default from --dictionary. minmax_optional: min/max may be left out
+    (as pyarrow does for values over 4 KiB), but must be exact if written."""
     pf = pq.ParquetFile(w.path)
     md = pf.metadata
     meta = pqraw.file_meta(w.path)
@@ -366,7 +367,8 @@ def check_footer(w: Written, dict_mode=None):
                         errors.append(f"{where}: min/max {s.min_raw!r}/{s.max_raw!r} written for a column "
                                       f"without non-null non-NaN values")
                 elif not s.has_min_max:
-                    errors.append(f"{where}: no min/max")
+                    if not minmax_optional:
+                        errors.append(f"{where}: no min/max")
                 else:
                     for what, raw, want in (("min", s.min_raw, lo), ("max", s.max_raw, hi)):
                         gotv = forms.form(lt, forms.raw_from_physical(lt, raw))
@@ -810,3 +812,71 @@ def test_parquet_input_roundtrip(run_firn, work_root, tmp):
     check_duckdb_values(w)
     check_raw_schema(w)
     check_footer(w)
+
+
+def test_nested_small_row_groups_and_pages(run_firn, work_root):
+    """Repetition levels split across many pages and row groups."""
+    fields = gen.nested_fields()
+    g = gen.Gen(seed=4343, null_rate=0.2)
+    rows = gen.id_rows(g.rows(fields[1:], 3000))
+    w = convert(run_firn, work_root, "nested-small-rg-pages", fields, rows, codec="snappy",
+                args=["--row-group-size", "16384", "--page-size", "512"])
+    md = pq.ParquetFile(w.path).metadata
+    total = sum(md.row_group(i).total_byte_size for i in range(md.num_row_groups))
+    sizes = [md.row_group(i).total_byte_size for i in range(md.num_row_groups)]
+    # ~230 KB of encoded data at 16 KiB per row group: at least 3 row groups,
+    # none (but the last) over 4x the bound
+    assert md.num_row_groups >= 3 and max(sizes[:-1] or [0]) <= 4 * 16384, (
+        f"{md.num_row_groups} row group(s) of {sizes} bytes ({total} in all) "
+        f"with --row-group-size 16384" + repro(w))
+    meta = pqraw.file_meta(w.path)
+    multi = [c["path"] for c in meta["row_groups"][0]["columns"]
+             if len([p for p in pqraw.column_pages(w.path, c) if p["type"] == "DATA_PAGE"]) > 1]
+    assert multi, "no column chunk with several pages" + repro(w)
+    check_pyarrow_values(w)
+    check_duckdb_values(w)
+    check_footer(w, dict_mode="any")
+    check_duckdb_meta(w)
+
+
+def test_large_values_and_long_extremes(run_firn, work_root):
+    """Values bigger than a page; min/max that are long strings/binaries
+    must be exact in the statistics."""
+    fields = [Field("id", P("long"), True), Field("s", P("string")), Field("b", P("binary")),
+              Field("l", ListT(P("string")))]
+    big = "z" * 70000 + "é"
+    rows = [{"id": 0, "s": "a", "b": b"\x00", "l": ["x" * 100000]},
+            {"id": 1, "s": big, "b": bytes(range(256)) * 400, "l": []},
+            {"id": 2, "s": None, "b": b"\xff" * 5000, "l": None},
+            {"id": 3, "s": "m" * 300, "b": b"", "l": ["", "y"]}]
+    w = convert(run_firn, work_root, "large-values", fields, rows, args=["--page-size", "1024"])
+    check_pyarrow_values(w)
+    check_duckdb_values(w)
+    check_footer(w, dict_mode="any", minmax_optional=True)
+
+
+def test_csv_crlf_bom_quoted_header_no_final_newline(run_firn, work_root):
+    text = ('\ufeff"id","label","when"\r\n'
+            '1,"multi\r\nline",2017-11-16T22:31:08.123456+00:00\r\n'
+            '2,"say ""hi""",\r\n'
+            '3,,1969-12-31T23:59:59.999999+00:00')
+    fields = [Field("id", P("long"), True), Field("label", P("string")), Field("when", P("timestamptz"))]
+    rows = [{"id": 1, "label": "multi\r\nline", "when": 1510871468123456},
+            {"id": 2, "label": 'say "hi"', "when": None},
+            {"id": 3, "label": None, "when": -1}]
+    w = convert(run_firn, work_root, "csv-crlf-bom", fields, rows, input_text=text.encode("utf-8"),
+                input_name="in.csv")
+    check_pyarrow_values(w)
+
+
+def test_jsonl_escapes_and_number_forms(run_firn, work_root):
+    text = ('{"id": 1, "s": "caf\\u00e9 \\ud83d\\ude00 \\"q\\" \\\\ \\/ \\b\\f\\n\\r\\t", "d": 1, "f": -0.0}\n'
+            '{"id": 2, "s": "\\u0000nul", "d": 1E2, "f": 1e-45}\n'
+            '{"s": null, "id": 3, "d": -1.5e+300, "f": "-Infinity"}\n')
+    fields = [Field("id", P("long"), True), Field("s", P("string")), Field("d", P("double")),
+              Field("f", P("float"))]
+    rows = [{"id": 1, "s": 'café 😀 "q" \\ / \b\f\n\r\t', "d": 1.0, "f": -0.0},
+            {"id": 2, "s": "\x00nul", "d": 100.0, "f": forms.f32(1e-45)},
+            {"id": 3, "s": None, "d": -1.5e300, "f": float("-inf")}]
+    w = convert(run_firn, work_root, "jsonl-escapes", fields, rows, input_text=text)
+    check_pyarrow_values(w)
