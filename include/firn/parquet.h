@@ -31,7 +31,7 @@ struct firn_parquet_write_options {
 	unsigned int version;          /* FIRN_PARQUET_WRITE_OPTIONS_VERSION */
 	int codec;                     /* enum firn_parquet_codec; default zstd */
 	int codec_level;               /* 0: codec default */
-	int64_t row_group_size;        /* bytes of encoded data; default 128 MiB */
+	int64_t row_group_size;        /* uncompressed bytes; default 128 MiB */
 	int64_t page_size;             /* bytes; default 1 MiB */
 	int64_t page_row_limit;        /* default 20000 */
 	bool dictionary;               /* default true */
@@ -70,7 +70,7 @@ int firn_parquet_writer_write(struct firn_parquet_writer *w, const struct ArrowA
 			      struct firn_error *err);
 /* Flushes the last row group, writes the footer, fsyncs and closes. */
 int firn_parquet_writer_close(struct firn_parquet_writer *w, struct firn_error *err);
-/* Bytes written so far (rolling writers use it). */
+/* The file's size so far, buffered pages included (rolling writers use it). */
 int64_t firn_parquet_writer_bytes(const struct firn_parquet_writer *w);
 int64_t firn_parquet_writer_rows(const struct firn_parquet_writer *w);
 /* After close: one entry per leaf column; valid until free. */

@@ -519,7 +519,7 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 	bool flat = c->depth == 1;
 	int64_t limit = w->opts.page_size, row_limit = w->opts.page_row_limit;
 	for (int64_t i = from; i < to; i++) {
-		if (c->page_rows >= row_limit || ((i & 63) == 0 && page_bytes(c) >= limit))
+		if (c->page_rows >= row_limit || page_bytes(c) >= limit)
 			FIRN_TRY(flush_page(w, c, err));
 		int rc;
 		if (flat) {
@@ -551,16 +551,24 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 
 /* ---- row groups ---- */
 
-static int64_t row_group_bytes(const struct firn_parquet_writer *w)
+/* The row group's size so far: uncompressed (as RowGroup.total_byte_size
+ * counts, and parquet-java bounds row groups), or as it will land in the
+ * file (compressed pages; for rolling files). */
+static int64_t row_group_bytes_as(const struct firn_parquet_writer *w, bool compressed)
 {
 	int64_t n = 0;
 	for (int i = 0; i < w->n_columns; i++) {
 		const struct column *c = &w->cols[i];
-		n += (int64_t)c->pages.len + page_bytes(c);
+		n += (compressed ? (int64_t)c->pages.len : c->chunk_uncompressed) + page_bytes(c);
 		if (c->use_dict)
 			n += (int64_t)c->dict.values.len;
 	}
 	return n;
+}
+
+static int64_t row_group_bytes(const struct firn_parquet_writer *w)
+{
+	return row_group_bytes_as(w, false);
 }
 
 static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err)
@@ -839,9 +847,18 @@ int firn_parquet_writer_write(struct firn_parquet_writer *w, const struct ArrowA
 	if (batch->n_children != w->schema.n_children)
 		return firn_error_set(err, FIRN_EINVAL, "%s: batch has %lld columns, schema %lld", w->path,
 				      (long long)batch->n_children, (long long)w->schema.n_children);
-	const int64_t slice = 4096;
-	for (int64_t from = 0; from < batch->length; from += slice) {
-		int64_t to = from + slice < batch->length ? from + slice : batch->length;
+	for (int64_t from = 0, to; from < batch->length; from = to) {
+		/* slices small enough that a row group ends near its size bound */
+		int64_t slice = 4096;
+		int64_t have = row_group_bytes(w);
+		if (w->rg_rows > 0 && have > 0) {
+			int64_t per_row = have / w->rg_rows + 1;
+			int64_t room = (w->opts.row_group_size - have) / per_row;
+			slice = room < 1 ? 1 : room < slice ? room : slice;
+		} else if (w->opts.row_group_size < (1 << 20)) {
+			slice = 1; /* small bounds: learn the row size first */
+		}
+		to = from + slice < batch->length ? from + slice : batch->length;
 		for (int i = 0; i < w->n_columns; i++)
 			FIRN_TRY(write_column_rows(w, &w->cols[i], batch, from, to, err));
 		w->rg_rows += to - from;
@@ -926,7 +943,7 @@ int firn_parquet_writer_close(struct firn_parquet_writer *w, struct firn_error *
 
 int64_t firn_parquet_writer_bytes(const struct firn_parquet_writer *w)
 {
-	return w->offset + row_group_bytes(w);
+	return w->offset + row_group_bytes_as(w, true);
 }
 
 int64_t firn_parquet_writer_rows(const struct firn_parquet_writer *w) { return w->rows_total; }

@@ -622,3 +622,21 @@ def test_meta_and_cat_on_firn_independent_random_tables(run_firn, tmp):
         got, res = run_meta(run_firn, path)
         errors = compare_meta(got, expected_meta(path))
         assert not errors, f"{res.shell}\n  " + "\n  ".join(errors[:30])
+
+
+@pytest.mark.parametrize("args", [["--dictionary", "on", "--compression", "lz4_raw"],
+                                  ["--dictionary", "off", "--compression", "gzip", "--page-size", "700"]],
+                         ids=["dict-lz4", "plain-gzip-small-pages"])
+def test_cat_of_firn_written_file(run_firn, tmp, args):
+    """firn reads its own files as pyarrow reads them."""
+    fields, rows = base_rows(seed=101, n=400)
+    src = tmp / "in.jsonl"
+    src.write_text(forms.jsonl_text(fields, rows), encoding="utf-8")
+    path = tmp / "f.parquet"
+    run_firn("parquet", "convert", src, path, "--schema", forms.schema_spec(fields), *args)
+    check_cat(run_firn, path)
+    check_cat(run_firn, path, "--columns", "n_outer,c_uuid", "--limit", "123", columns=["n_outer", "c_uuid"],
+              limit=123)
+    got, res = run_meta(run_firn, path)
+    errors = compare_meta(got, expected_meta(path))
+    assert not errors, f"{res.shell}\n  " + "\n  ".join(errors[:30])
