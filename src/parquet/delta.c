@@ -250,8 +250,10 @@ int firn_pq__delta_byte_array_decode(const uint8_t *p, size_t n, int64_t count,
 			break;
 		}
 		size_t at = scratch->len;
-		memmove(scratch->data + at, scratch->data + prev_at, (size_t)prefix[i]);
-		memcpy(scratch->data + at + prefix[i], out[i].ptr, out[i].len);
+		if (prefix[i] > 0)
+			memmove(scratch->data + at, scratch->data + prev_at, (size_t)prefix[i]);
+		if (out[i].len > 0)
+			memcpy(scratch->data + at + prefix[i], out[i].ptr, out[i].len);
 		scratch->len += len;
 		starts[i] = at;
 		out[i].len = (uint32_t)len;
