@@ -261,7 +261,7 @@ int firn_pq__delta_byte_array_decode(const uint8_t *p, size_t n, int64_t count,
 		prev_len = len;
 	}
 	for (int64_t i = 0; rc == 0 && i < count; i++)
-		out[i].ptr = scratch->data + starts[i];
+		out[i].ptr = scratch->data ? scratch->data + starts[i] : (const uint8_t *)"";
 	firn_free(starts);
 	firn_free(prefix);
 	return rc;
