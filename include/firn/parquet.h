@@ -35,7 +35,7 @@ struct firn_parquet_write_options {
 	int64_t page_size;             /* bytes; default 1 MiB */
 	int64_t page_row_limit;        /* default 20000 */
 	bool dictionary;               /* default true */
-	int64_t dictionary_size_limit; /* bytes; past it, PLAIN; default 2 MiB */
+	int64_t dictionary_size_limit; /* bytes; past it, PLAIN; default 1 MiB (as pyarrow) */
 	/* Extra footer key/values (both arrays n_kv long), copied. */
 	int n_kv;
 	const char *const *kv_keys;
@@ -43,7 +43,7 @@ struct firn_parquet_write_options {
 };
 #define FIRN_PARQUET_WRITE_OPTIONS_VERSION 1
 #define FIRN_PARQUET_WRITE_OPTIONS_INIT { FIRN_PARQUET_WRITE_OPTIONS_VERSION, FIRN_PARQUET_ZSTD, 0, \
-	128LL << 20, 1LL << 20, 20000, true, 2LL << 20, 0, NULL, NULL }
+	128LL << 20, 1LL << 20, 20000, true, 1LL << 20, 0, NULL, NULL }
 
 /* Per-column facts the writer gathered, for Iceberg's manifest metrics. */
 struct firn_parquet_column_stats {

@@ -25,7 +25,7 @@ struct stats {
 };
 
 struct dict {
-	uint32_t *slots; /* entry index + 1, 0 = empty */
+	uint64_t *slots; /* high 32 bits: hash tag; low: entry index + 1 (0 = empty) */
 	uint32_t cap;    /* power of two */
 	uint32_t count;
 	struct firn_buf values;  /* PLAIN encoding of the entries, in order */
@@ -42,6 +42,7 @@ struct column {
 	int width;           /* bytes per fixed-width physical value; 0 byte arrays */
 	bool use_dict;
 	bool dict_full;
+	int64_t plain_bytes;  /* PLAIN size of the values seen in dictionary mode */
 	struct dict dict;
 	/* the current page */
 	struct firn_buf defs, reps;  /* uint16 */
@@ -264,16 +265,19 @@ static const uint8_t *dict_entry(const struct dict *d, const struct column *c, u
 static int dict_grow(struct dict *d, const struct column *c)
 {
 	uint32_t cap = d->cap ? d->cap * 2 : 1024;
-	uint32_t *slots = firn_calloc(cap, sizeof(uint32_t));
+	uint64_t *slots = firn_calloc(cap, sizeof(uint64_t));
 	if (slots == NULL)
 		return FIRN_ENOMEM;
-	for (uint32_t i = 0; i < d->count; i++) {
+	for (uint32_t i = 0; i < d->cap; i++) {
+		uint64_t e = d->slots[i];
+		if ((uint32_t)e == 0)
+			continue;
 		uint32_t len;
-		const uint8_t *v = dict_entry(d, c, i, &len);
+		const uint8_t *v = dict_entry(d, c, (uint32_t)e - 1, &len);
 		uint32_t h = (uint32_t)hash_bytes(v, len) & (cap - 1);
 		while (slots[h] != 0)
 			h = (h + 1) & (cap - 1);
-		slots[h] = i + 1;
+		slots[h] = e;
 	}
 	firn_free(d->slots);
 	d->slots = slots;
@@ -281,22 +285,28 @@ static int dict_grow(struct dict *d, const struct column *c)
 	return 0;
 }
 
-/* The index of v in the dictionary, adding it when new. */
+/* The index of v in the dictionary, adding it when new. The slot's hash tag
+ * spares most comparisons; what remains is a cache miss per value on big
+ * dictionaries (the write benchmark's hot spot). */
 static inline int dict_index(struct column *c, const uint8_t *v, uint32_t len, uint32_t *out)
 {
 	struct dict *d = &c->dict;
 	if ((d->count + 1) * 2 > d->cap && dict_grow(d, c) != 0)
 		return FIRN_ENOMEM;
-	uint32_t h = (uint32_t)hash_bytes(v, len) & (d->cap - 1);
+	uint64_t hash = hash_bytes(v, len);
+	uint64_t tag = hash & 0xFFFFFFFF00000000ull;
+	uint32_t h = (uint32_t)hash & (d->cap - 1);
 	for (;;) {
-		uint32_t s = d->slots[h];
-		if (s == 0)
+		uint64_t e = d->slots[h];
+		if (e == 0)
 			break;
-		uint32_t elen;
-		const uint8_t *e = dict_entry(d, c, s - 1, &elen);
-		if (elen == len && memcmp(e, v, len) == 0) {
-			*out = s - 1;
-			return 0;
+		if ((e & 0xFFFFFFFF00000000ull) == tag) {
+			uint32_t elen;
+			const uint8_t *x = dict_entry(d, c, (uint32_t)e - 1, &elen);
+			if (elen == len && memcmp(x, v, len) == 0) {
+				*out = (uint32_t)e - 1;
+				return 0;
+			}
 		}
 		h = (h + 1) & (d->cap - 1);
 	}
@@ -307,7 +317,7 @@ static inline int dict_index(struct column *c, const uint8_t *v, uint32_t len, u
 	}
 	if (firn_buf_append(&d->values, v, len))
 		return FIRN_ENOMEM;
-	d->slots[h] = d->count + 1;
+	d->slots[h] = tag | (d->count + 1);
 	*out = d->count++;
 	return 0;
 }
@@ -315,7 +325,7 @@ static inline int dict_index(struct column *c, const uint8_t *v, uint32_t len, u
 static void dict_reset(struct dict *d)
 {
 	if (d->slots)
-		memset(d->slots, 0, sizeof(uint32_t) * d->cap);
+		memset(d->slots, 0, sizeof(uint64_t) * d->cap);
 	d->count = 0;
 	d->values.len = 0;
 	d->offsets.len = 0;
@@ -397,6 +407,11 @@ static int flush_page(struct firn_parquet_writer *w, struct column *c, struct fi
 		c->n_dict_data_pages++;
 	else
 		c->n_plain_data_pages++;
+	/* as parquet-java does: when the first page shows the dictionary (plus
+	 * its indices) is no smaller than PLAIN, write the rest PLAIN */
+	if (dict_page && c->n_dict_data_pages == 1 && !c->dict_full &&
+	    (int64_t)c->dict.values.len + (int64_t)b->len >= c->plain_bytes)
+		c->dict_full = true;
 	c->chunk_values += c->page_levels;
 	c->page_levels = c->page_values = c->page_rows = 0;
 	c->defs.len = c->reps.len = c->plain.len = c->idx.len = 0;
@@ -411,6 +426,7 @@ static inline int add_physical(struct column *c, const uint8_t *v, uint32_t len)
 		return FIRN_ENOMEM;
 	c->page_values++;
 	if (c->use_dict && !c->dict_full) {
+		c->plain_bytes += len + (c->width == 0 ? 4 : 0);
 		uint32_t i;
 		if (dict_index(c, v, len, &i) != 0 || firn_buf_append(&c->idx, &i, 4) != 0)
 			return FIRN_ENOMEM;
@@ -511,6 +527,71 @@ static int shred(struct firn_parquet_writer *w, struct column *c, int k,
 	return 0;
 }
 
+/* Min and max of n typed values into the chunk statistics (NaN counted). */
+#define CHUNK_MINMAX(T, ISNAN) do { \
+	const T *v = (const T *)vals; \
+	T mn = 0, mx = 0; bool any = false; \
+	for (int64_t k = 0; k < n; k++) { \
+		T x = v[k]; \
+		if (ISNAN) { c->chunk_stats.nan_count++; continue; } \
+		if (!any) { mn = mx = x; any = true; } \
+		else if (x < mn) mn = x; \
+		else if (x > mx) mx = x; \
+	} \
+	if (any && (stats_update(&c->chunk_stats, c->order, (const uint8_t *)&mn, sizeof(T)) || \
+		    stats_update(&c->chunk_stats, c->order, (const uint8_t *)&mx, sizeof(T)))) \
+		return FIRN_ENOMEM; \
+} while (0)
+
+/* The common case in bulk: a top-level column of plain fixed-width values
+ * (ints, floats, dates, times, timestamps) with no nulls in [vals, n). */
+static int add_dense(struct column *c, const uint8_t *vals, int64_t n)
+{
+	int wdt = c->width;
+	switch (c->order) {
+	case ORD_I32: CHUNK_MINMAX(int32_t, 0); break;
+	case ORD_I64: CHUNK_MINMAX(int64_t, 0); break;
+	case ORD_FLOAT: CHUNK_MINMAX(float, x != x); break;
+	case ORD_DOUBLE: CHUNK_MINMAX(double, x != x); break;
+	default: return FIRN_EINVAL;
+	}
+	if (c->max_def > 0) {
+		size_t at = c->defs.len;
+		if (firn_buf_reserve(&c->defs, (size_t)n * 2) != 0)
+			return FIRN_ENOMEM;
+		uint16_t *d = (uint16_t *)(c->defs.data + at);
+		for (int64_t k = 0; k < n; k++)
+			d[k] = (uint16_t)c->max_def;
+		c->defs.len += (size_t)n * 2;
+	}
+	c->page_levels += n;
+	c->page_values += n;
+	c->page_rows += n;
+	if (c->use_dict && !c->dict_full) {
+		c->plain_bytes += n * wdt;
+		if (firn_buf_reserve(&c->idx, (size_t)n * 4) != 0)
+			return FIRN_ENOMEM;
+		for (int64_t k = 0; k < n; k++) {
+			uint32_t i;
+			if (dict_index(c, vals + k * wdt, (uint32_t)wdt, &i) != 0)
+				return FIRN_ENOMEM;
+			memcpy(c->idx.data + c->idx.len, &i, 4);
+			c->idx.len += 4;
+		}
+		return 0;
+	}
+	return firn_buf_append(&c->plain, vals, (size_t)(n * wdt));
+}
+
+static bool dense_ok(const struct column *c, const struct ArrowArray *top)
+{
+	const struct pq_node *leaf = c->leaf;
+	return c->depth == 1 && top->null_count == 0 && leaf->scale_factor == 1 &&
+	       (leaf->ptype == PQ_INT32 || leaf->ptype == PQ_INT64 || leaf->ptype == PQ_FLOAT ||
+		leaf->ptype == PQ_DOUBLE) &&
+	       leaf->type.width == c->width;
+}
+
 static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 			     const struct ArrowArray *batch, int64_t from, int64_t to,
 			     struct firn_error *err)
@@ -518,6 +599,33 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 	const struct ArrowArray *top = batch->children[c->child_pos[0]];
 	bool flat = c->depth == 1;
 	int64_t limit = w->opts.page_size, row_limit = w->opts.page_row_limit;
+	if (dense_ok(c, top)) {
+		const uint8_t *base = (const uint8_t *)top->buffers[1] +
+				      (batch->offset + top->offset) * c->width;
+		for (int64_t i = from; i < to;) {
+			if (c->page_rows >= row_limit || page_bytes(c) >= limit)
+				FIRN_TRY(flush_page(w, c, err));
+			/* as many values as the page has room for, at most 1024 */
+			int64_t per = c->use_dict && !c->dict_full ?
+				      (firn_pq__bit_width(c->dict.count) + 8) / 8 : c->width;
+			int64_t n = (limit - page_bytes(c)) / per + 1;
+			if (n > 1024)
+				n = 1024;
+			if (n > to - i)
+				n = to - i;
+			if (n > row_limit - c->page_rows)
+				n = row_limit - c->page_rows;
+			if (add_dense(c, base + i * c->width, n) != 0)
+				return nomem(err);
+			i += n;
+			if (c->use_dict && !c->dict_full &&
+			    (int64_t)c->dict.values.len > w->opts.dictionary_size_limit) {
+				FIRN_TRY(flush_page(w, c, err));
+				c->dict_full = true;
+			}
+		}
+		return 0;
+	}
 	for (int64_t i = from; i < to; i++) {
 		if (c->page_rows >= row_limit || page_bytes(c) >= limit)
 			FIRN_TRY(flush_page(w, c, err));
@@ -707,6 +815,7 @@ static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err
 		c->chunk_values = c->chunk_uncompressed = c->chunk_compressed = 0;
 		c->n_dict_data_pages = c->n_plain_data_pages = 0;
 		c->dict_full = false;
+		c->plain_bytes = 0;
 		dict_reset(&c->dict);
 		rg->total_byte_size += m->total_uncompressed_size;
 	}

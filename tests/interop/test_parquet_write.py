@@ -408,9 +408,14 @@ def check_footer(w: Written, dict_mode=None, minmax_optional=False):
                     if not has_dict_page or not (set(c["encodings"]) & DICT_ENCODINGS):
                         errors.append(f"{where}: dictionary on, low cardinality, but encodings {c['encodings']} "
                                       f"pages {types[:2]}")
-                    elif any(pg.get("encoding") not in DICT_ENCODINGS for pg in data):
-                        errors.append(f"{where}: data pages not dictionary-encoded: "
-                                      f"{[pg.get('encoding') for pg in data]}")
+                    else:
+                        # dictionary pages first; a switch to PLAIN after them is the
+                        # fallback (size bound, or a dictionary no smaller than PLAIN
+                        # on the first page, as parquet-java decides), never back
+                        encs = [pg.get("encoding") for pg in data]
+                        n_dict = next((k for k, e in enumerate(encs) if e not in DICT_ENCODINGS), len(encs))
+                        if n_dict == 0 or any(e != "PLAIN" for e in encs[n_dict:]):
+                            errors.append(f"{where}: data pages not dictionary-encoded: {encs}")
             elif dict_mode == "off":
                 if has_dict_page or set(c["encodings"]) & DICT_ENCODINGS or pc.has_dictionary_page:
                     errors.append(f"{where}: --dictionary off but encodings {c['encodings']}, pages {types[:2]}")
