@@ -24,8 +24,14 @@ struct stats {
 	int64_t null_count, nan_count, value_count;
 };
 
+struct kslot {
+	uint64_t key;
+	uint32_t index1; /* entry index + 1, 0 = empty */
+};
+
 struct dict {
 	uint64_t *slots; /* high 32 bits: hash tag; low: entry index + 1 (0 = empty) */
+	struct kslot *kslots; /* values of 1..8 bytes: the value beside its index */
 	uint32_t cap;    /* power of two */
 	uint32_t count;
 	struct firn_buf values;  /* PLAIN encoding of the entries, in order */
@@ -262,9 +268,37 @@ static const uint8_t *dict_entry(const struct dict *d, const struct column *c, u
 	return d->values.data + off + 4;
 }
 
+static inline uint64_t mix64(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ull;
+	return k ^ (k >> 33);
+}
+
+static bool small_width(const struct column *c) { return c->width > 0 && c->width <= 8; }
+
 static int dict_grow(struct dict *d, const struct column *c)
 {
 	uint32_t cap = d->cap ? d->cap * 2 : 1024;
+	if (small_width(c)) {
+		struct kslot *ks = firn_calloc(cap, sizeof(*ks));
+		if (ks == NULL)
+			return FIRN_ENOMEM;
+		for (uint32_t i = 0; i < d->cap; i++) {
+			if (d->kslots[i].index1 == 0)
+				continue;
+			uint32_t h = (uint32_t)mix64(d->kslots[i].key) & (cap - 1);
+			while (ks[h].index1 != 0)
+				h = (h + 1) & (cap - 1);
+			ks[h] = d->kslots[i];
+		}
+		firn_free(d->kslots);
+		d->kslots = ks;
+		d->cap = cap;
+		return 0;
+	}
 	uint64_t *slots = firn_calloc(cap, sizeof(uint64_t));
 	if (slots == NULL)
 		return FIRN_ENOMEM;
@@ -285,14 +319,46 @@ static int dict_grow(struct dict *d, const struct column *c)
 	return 0;
 }
 
-/* The index of v in the dictionary, adding it when new. The slot's hash tag
- * spares most comparisons; what remains is a cache miss per value on big
- * dictionaries (the write benchmark's hot spot). */
+/* Adds the new entry's bytes to the dictionary's PLAIN values. */
+static inline int dict_push(struct dict *d, const struct column *c, const uint8_t *v, uint32_t len)
+{
+	if (c->width == 0) {
+		uint32_t off = (uint32_t)d->values.len;
+		if (firn_buf_append(&d->offsets, &off, 4) || firn_buf_append(&d->values, &len, 4))
+			return FIRN_ENOMEM;
+	}
+	return firn_buf_append(&d->values, v, len) ? FIRN_ENOMEM : 0;
+}
+
+/* The index of v in the dictionary, adding it when new. Small values sit in
+ * their slot (one memory access per probe); byte strings keep a hash tag
+ * beside their index, so most probes need no comparison. */
 static inline int dict_index(struct column *c, const uint8_t *v, uint32_t len, uint32_t *out)
 {
 	struct dict *d = &c->dict;
 	if ((d->count + 1) * 2 > d->cap && dict_grow(d, c) != 0)
 		return FIRN_ENOMEM;
+	if (small_width(c)) {
+		uint64_t key = 0;
+		memcpy(&key, v, len);
+		uint32_t h = (uint32_t)mix64(key) & (d->cap - 1);
+		for (;;) {
+			struct kslot *k = &d->kslots[h];
+			if (k->index1 == 0)
+				break;
+			if (k->key == key) {
+				*out = k->index1 - 1;
+				return 0;
+			}
+			h = (h + 1) & (d->cap - 1);
+		}
+		if (dict_push(d, c, v, len) != 0)
+			return FIRN_ENOMEM;
+		d->kslots[h].key = key;
+		d->kslots[h].index1 = d->count + 1;
+		*out = d->count++;
+		return 0;
+	}
 	uint64_t hash = hash_bytes(v, len);
 	uint64_t tag = hash & 0xFFFFFFFF00000000ull;
 	uint32_t h = (uint32_t)hash & (d->cap - 1);
@@ -310,12 +376,7 @@ static inline int dict_index(struct column *c, const uint8_t *v, uint32_t len, u
 		}
 		h = (h + 1) & (d->cap - 1);
 	}
-	if (c->width == 0) {
-		uint32_t off = (uint32_t)d->values.len;
-		if (firn_buf_append(&d->offsets, &off, 4) || firn_buf_append(&d->values, &len, 4))
-			return FIRN_ENOMEM;
-	}
-	if (firn_buf_append(&d->values, v, len))
+	if (dict_push(d, c, v, len) != 0)
 		return FIRN_ENOMEM;
 	d->slots[h] = tag | (d->count + 1);
 	*out = d->count++;
@@ -326,6 +387,8 @@ static void dict_reset(struct dict *d)
 {
 	if (d->slots)
 		memset(d->slots, 0, sizeof(uint64_t) * d->cap);
+	if (d->kslots)
+		memset(d->kslots, 0, sizeof(struct kslot) * d->cap);
 	d->count = 0;
 	d->values.len = 0;
 	d->offsets.len = 0;
@@ -1078,6 +1141,7 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w)
 	for (int i = 0; i < w->n_columns; i++) {
 		struct column *c = &w->cols[i];
 		firn_free(c->dict.slots);
+		firn_free(c->dict.kslots);
 		firn_buf_free(&c->dict.values);
 		firn_buf_free(&c->dict.offsets);
 		firn_buf_free(&c->defs); firn_buf_free(&c->reps);
