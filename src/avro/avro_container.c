@@ -626,8 +626,8 @@ static int flush_block(struct firn_avro_writer *w, struct firn_error *err)
 {
 	if (w->count == 0)
 		return 0;
-	const uint8_t *data;
-	size_t len;
+	const uint8_t *data = NULL;
+	size_t len = 0;
 	FIRN_TRY(compress_block(w, &data, &len, err));
 	if (put_long(&w->out, w->count) != 0 || put_long(&w->out, (int64_t)len) != 0 ||
 	    firn_buf_append(&w->out, data, len) != 0 || firn_buf_append(&w->out, w->sync, 16) != 0)

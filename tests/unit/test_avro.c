@@ -426,8 +426,9 @@ TEST(values_round_trip_every_codec)
 		CHECK_OK(firn_avro_reader_open_memory(&r, data, len, &t_err));
 		CHECK_EQ_STR(firn_avro_reader_codec(r), codecs[c]);
 		const struct firn_avro_schema *s = firn_avro_reader_schema(r);
-		/* blocks: the header's sync + one after each block */
-		CHECK_EQ_INT(count_syncs(data, len, data + len - 16), 4);
+		/* blocks: the header's sync + one after each block; 1000 records or
+		 * 64 KiB end a block, so at least three blocks */
+		CHECK(count_syncs(data, len, data + len - 16) >= 4);
 		struct firn_arena build = FIRN_ARENA_INIT, ra = FIRN_ARENA_INIT;
 		int k = 0;
 		for (;; k++) {
@@ -553,7 +554,10 @@ TEST(manifest_by_field_id)
 	uint8_t *data;
 	size_t len;
 	CHECK_OK(firn_avro_writer_finish(w, &data, &len, &t_err));
-	CHECK_EQ_INT(firn_avro_writer_finish(w, &data, &len, NULL), FIRN_EINVAL);
+	uint8_t *again;
+	size_t again_len;
+	CHECK_EQ_INT(firn_avro_writer_finish(w, &again, &again_len, NULL), FIRN_EINVAL);
+	CHECK(again == NULL && again_len == 0);
 	firn_avro_writer_free(w);
 	firn_arena_free(&a);
 
@@ -873,6 +877,8 @@ TEST(zstd_frames_without_content_size)
 	for (int i = 0; i < 300; i++)
 		put_long(&rec, i * 1000);
 	ZSTD_CCtx *cc = ZSTD_createCCtx();
+	/* one-shot streaming calls would record the size; Java's stream does not */
+	ZSTD_CCtx_setParameter(cc, ZSTD_c_contentSizeFlag, 0);
 	uint8_t comp[8192];
 	size_t clen = 0;
 	for (int part = 0; part < 2; part++) {
