@@ -649,10 +649,31 @@ static int add_dense(struct column *c, const uint8_t *vals, int64_t n)
 static bool dense_ok(const struct column *c, const struct ArrowArray *top)
 {
 	const struct pq_node *leaf = c->leaf;
-	return c->depth == 1 && top->null_count == 0 && leaf->scale_factor == 1 &&
+	return c->depth == 1 && top->null_count == 0 &&
 	       (leaf->ptype == PQ_INT32 || leaf->ptype == PQ_INT64 || leaf->ptype == PQ_FLOAT ||
-		leaf->ptype == PQ_DOUBLE) &&
-	       leaf->type.width == c->width;
+		leaf->ptype == PQ_DOUBLE);
+}
+
+/* The physical values of n dense Arrow values: as they are, or converted
+ * (decimal128 -> its low 4/8 bytes, seconds/millis -> micros) into tmp. */
+static const uint8_t *physical_values(const struct column *c, const uint8_t *src, int64_t n,
+				      uint8_t *tmp)
+{
+	const struct pq_node *leaf = c->leaf;
+	if (leaf->type.width == c->width && leaf->scale_factor == 1)
+		return src;
+	int aw = leaf->type.width;
+	for (int64_t k = 0; k < n; k++) {
+		if (c->width == 8) {
+			int64_t x;
+			memcpy(&x, src + k * aw, 8);
+			x = (int64_t)((uint64_t)x * (uint64_t)leaf->scale_factor);
+			memcpy(tmp + 8 * k, &x, 8);
+		} else {
+			memcpy(tmp + 4 * k, src + k * aw, 4);
+		}
+	}
+	return tmp;
 }
 
 static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
@@ -663,8 +684,9 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 	bool flat = c->depth == 1;
 	int64_t limit = w->opts.page_size, row_limit = w->opts.page_row_limit;
 	if (dense_ok(c, top)) {
-		const uint8_t *base = (const uint8_t *)top->buffers[1] +
-				      (batch->offset + top->offset) * c->width;
+		int aw = c->leaf->type.width;
+		const uint8_t *base = (const uint8_t *)top->buffers[1] + (batch->offset + top->offset) * aw;
+		uint8_t tmp[1024 * 8];
 		for (int64_t i = from; i < to;) {
 			if (c->page_rows >= row_limit || page_bytes(c) >= limit)
 				FIRN_TRY(flush_page(w, c, err));
@@ -678,7 +700,7 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 				n = to - i;
 			if (n > row_limit - c->page_rows)
 				n = row_limit - c->page_rows;
-			if (add_dense(c, base + i * c->width, n) != 0)
+			if (add_dense(c, physical_values(c, base + i * aw, n, tmp), n) != 0)
 				return nomem(err);
 			i += n;
 			if (c->use_dict && !c->dict_full &&
