@@ -32,6 +32,7 @@ struct kslot {
 struct dict {
 	uint64_t *slots; /* high 32 bits: hash tag; low: entry index + 1 (0 = empty) */
 	struct kslot *kslots; /* values of 1..8 bytes: the value beside its index */
+	struct kslot last;    /* the previous small value looked up (runs are common) */
 	uint32_t cap;    /* power of two */
 	uint32_t count;
 	struct firn_buf values;  /* PLAIN encoding of the entries, in order */
@@ -341,12 +342,17 @@ static inline int dict_index(struct column *c, const uint8_t *v, uint32_t len, u
 	if (small_width(c)) {
 		uint64_t key = 0;
 		memcpy(&key, v, len);
+		if (d->last.index1 != 0 && d->last.key == key) {
+			*out = d->last.index1 - 1;
+			return 0;
+		}
 		uint32_t h = (uint32_t)mix64(key) & (d->cap - 1);
 		for (;;) {
 			struct kslot *k = &d->kslots[h];
 			if (k->index1 == 0)
 				break;
 			if (k->key == key) {
+				d->last = *k;
 				*out = k->index1 - 1;
 				return 0;
 			}
@@ -356,6 +362,7 @@ static inline int dict_index(struct column *c, const uint8_t *v, uint32_t len, u
 			return FIRN_ENOMEM;
 		d->kslots[h].key = key;
 		d->kslots[h].index1 = d->count + 1;
+		d->last = d->kslots[h];
 		*out = d->count++;
 		return 0;
 	}
@@ -390,6 +397,7 @@ static void dict_reset(struct dict *d)
 	if (d->kslots)
 		memset(d->kslots, 0, sizeof(struct kslot) * d->cap);
 	d->count = 0;
+	d->last.index1 = 0;
 	d->values.len = 0;
 	d->offsets.len = 0;
 }
