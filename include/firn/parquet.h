@@ -146,7 +146,7 @@ struct firn_parquet_read_options {
 	int n_names; const char *const *names;
 	/* Row groups to read (NULL: all). */
 	int n_row_groups; const int *row_groups;
-	int64_t batch_rows; /* rows per batch; 0: one batch per row group */
+	int64_t batch_rows; /* reserved: batches are whole row groups for now */
 };
 #define FIRN_PARQUET_READ_OPTIONS_VERSION 1
 #define FIRN_PARQUET_READ_OPTIONS_INIT { FIRN_PARQUET_READ_OPTIONS_VERSION, 0, NULL, 0, NULL, 0, NULL, 0 }

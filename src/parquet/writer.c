@@ -341,7 +341,15 @@ static inline int dict_index(struct column *c, const uint8_t *v, uint32_t len, u
 		return FIRN_ENOMEM;
 	if (small_width(c)) {
 		uint64_t key = 0;
-		memcpy(&key, v, len);
+		if (len == 8) {
+			memcpy(&key, v, 8);
+		} else if (len == 4) {
+			uint32_t k4;
+			memcpy(&k4, v, 4);
+			key = k4;
+		} else {
+			memcpy(&key, v, len);
+		}
 		if (d->last.index1 != 0 && d->last.key == key) {
 			*out = d->last.index1 - 1;
 			return 0;
