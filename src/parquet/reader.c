@@ -708,6 +708,13 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 		return nomem(err);
 	int rc = read_at(r, chunk, (size_t)size, start, err);
 	int64_t levels = 0, want = m->num_values;
+	/* what the footer claims bounds every allocation below: a column
+	 * without repetition has exactly one level per row */
+	if (max_rep == 0 && want != r->meta.row_groups[ctx->rg].num_rows) {
+		firn_free(chunk);
+		return DCORRUPT(ctx, "%lld values for %lld rows", (long long)want,
+				(long long)r->meta.row_groups[ctx->rg].num_rows);
+	}
 	size_t pos = 0;
 	bool need_dict_first = true;
 	while (rc == 0 && levels < want) {
@@ -793,7 +800,7 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 				p = ctx->page.data;
 				plen = ctx->page.len;
 			}
-			if (n < 0 || n > want - levels) {
+			if (n < 0 || n > want - levels || n > (1 << 24)) {
 				rc = DCORRUPT(ctx, "page of %lld values past the chunk's %lld", (long long)n,
 					      (long long)want);
 				break;
@@ -824,7 +831,7 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 			}
 			n = v2->num_values;
 			enc = v2->encoding;
-			if (n < 0 || n > want - levels || v2->repetition_levels_byte_length < 0 ||
+			if (n < 0 || n > want - levels || n > (1 << 24) || v2->repetition_levels_byte_length < 0 ||
 			    v2->definition_levels_byte_length < 0 ||
 			    (uint64_t)v2->repetition_levels_byte_length + (uint64_t)v2->definition_levels_byte_length > blen) {
 				rc = DCORRUPT(ctx, "bad data page v2 header");
