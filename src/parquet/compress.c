@@ -89,8 +89,15 @@ static int gzip_decompress(const uint8_t *in, size_t n, uint8_t *out, size_t out
 	return 0;
 }
 
-int firn_pq__compress(int codec, int level, const uint8_t *in, size_t n, struct firn_buf *out,
-		      struct firn_error *err)
+void firn_pq__codec_ctx_free(struct pq_codec_ctx *c)
+{
+	ZSTD_freeCCtx(c->zc);
+	ZSTD_freeDCtx(c->zd);
+	c->zc = c->zd = NULL;
+}
+
+int firn_pq__compress(struct pq_codec_ctx *ctx, int codec, int level, const uint8_t *in, size_t n,
+		      struct firn_buf *out, struct firn_error *err)
 {
 	switch (codec) {
 	case PQ_UNCOMPRESSED:
@@ -110,7 +117,14 @@ int firn_pq__compress(int codec, int level, const uint8_t *in, size_t n, struct 
 		size_t cap = ZSTD_compressBound(n);
 		if (firn_buf_reserve(out, cap) != 0)
 			return nomem(err);
-		size_t r = ZSTD_compress(out->data + out->len, cap, in, n, level > 0 ? level : 1);
+		size_t r;
+		if (ctx != NULL) {
+			if (ctx->zc == NULL && (ctx->zc = ZSTD_createCCtx()) == NULL)
+				return nomem(err);
+			r = ZSTD_compressCCtx(ctx->zc, out->data + out->len, cap, in, n, level > 0 ? level : 1);
+		} else {
+			r = ZSTD_compress(out->data + out->len, cap, in, n, level > 0 ? level : 1);
+		}
 		if (ZSTD_isError(r))
 			return firn_error_set(err, FIRN_EIO, "zstd: %s", ZSTD_getErrorName(r));
 		out->len += r;
@@ -161,8 +175,8 @@ static int lz4_hadoop(const uint8_t *in, size_t n, uint8_t *out, size_t out_len)
 	return (int)op;
 }
 
-int firn_pq__decompress(int codec, const uint8_t *in, size_t n, uint8_t *out, size_t out_len,
-			struct firn_error *err)
+int firn_pq__decompress(struct pq_codec_ctx *ctx, int codec, const uint8_t *in, size_t n, uint8_t *out,
+			size_t out_len, struct firn_error *err)
 {
 	switch (codec) {
 	case PQ_UNCOMPRESSED:
@@ -184,9 +198,13 @@ int firn_pq__decompress(int codec, const uint8_t *in, size_t n, uint8_t *out, si
 	case PQ_GZIP:
 		return gzip_decompress(in, n, out, out_len, err);
 	case PQ_ZSTD: {
-		ZSTD_DCtx *z = ZSTD_createDCtx();
-		if (z == NULL)
+		ZSTD_DCtx *z = ctx != NULL ? ctx->zd : NULL;
+		if (z == NULL && (z = ZSTD_createDCtx()) == NULL)
 			return nomem(err);
+		if (ctx != NULL) {
+			ctx->zd = z;
+			ZSTD_DCtx_reset(z, ZSTD_reset_session_only);
+		}
 		ZSTD_inBuffer ib = { in, n, 0 };
 		ZSTD_outBuffer ob = { out, out_len, 0 };
 		uint8_t spare;
@@ -197,18 +215,23 @@ int firn_pq__decompress(int codec, const uint8_t *in, size_t n, uint8_t *out, si
 			ZSTD_outBuffer sp = { &spare, 1, 0 };
 			size_t r = ZSTD_decompressStream(z, ob.pos < ob.size ? &ob : &sp, &ib);
 			if (ZSTD_isError(r)) {
-				ZSTD_freeDCtx(z);
+				if (ctx == NULL)
+					ZSTD_freeDCtx(z);
+				else
+					ZSTD_DCtx_reset(z, ZSTD_reset_session_only);
 				return firn_error_set(err, FIRN_ECORRUPT, "zstd: %s", ZSTD_getErrorName(r));
 			}
 			if (sp.pos > 0) {
-				ZSTD_freeDCtx(z);
+				if (ctx == NULL)
+					ZSTD_freeDCtx(z);
 				return firn_error_set(err, FIRN_ECORRUPT, "zstd: decompressed to more than %zu bytes",
 						      out_len);
 			}
 			if (ib.pos == in_before && ob.pos == out_before && sp.pos == 0)
 				break; /* no progress: truncated frame */
 		}
-		ZSTD_freeDCtx(z);
+		if (ctx == NULL)
+			ZSTD_freeDCtx(z);
 		if (ob.pos != out_len)
 			return firn_error_set(err, FIRN_ECORRUPT, "zstd: decompressed to %zu bytes, header says %zu",
 					      ob.pos, out_len);

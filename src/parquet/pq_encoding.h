@@ -65,13 +65,20 @@ int firn_pq__byte_stream_split_encode(struct firn_buf *out, int width, const uin
 				      int64_t count);
 
 /* ---- compression (enum pq_codec) ---------------------------------------- */
+/* Codec state kept across pages (zstd contexts); zero-initialise, free with
+ * firn_pq__codec_ctx_free. NULL where one is taken: a context per call. */
+struct pq_codec_ctx {
+	void *zc; /* ZSTD_CCtx */
+	void *zd; /* ZSTD_DCtx */
+};
+void firn_pq__codec_ctx_free(struct pq_codec_ctx *c);
 /* Appends the compressed form of in[0..n) to out. level <= 0: codec default. */
-int firn_pq__compress(int codec, int level, const uint8_t *in, size_t n, struct firn_buf *out,
-		      struct firn_error *err);
+int firn_pq__compress(struct pq_codec_ctx *ctx, int codec, int level, const uint8_t *in, size_t n,
+		      struct firn_buf *out, struct firn_error *err);
 /* Decompresses in[0..n) into exactly out_len bytes at out; a different
  * size is FIRN_ECORRUPT. */
-int firn_pq__decompress(int codec, const uint8_t *in, size_t n, uint8_t *out, size_t out_len,
-			struct firn_error *err);
+int firn_pq__decompress(struct pq_codec_ctx *ctx, int codec, const uint8_t *in, size_t n, uint8_t *out,
+			size_t out_len, struct firn_error *err);
 /* "zstd" -> PQ_ZSTD etc. (uncompressed|none, snappy, gzip, zstd, lz4_raw|lz4);
  * -1 when unknown. And back ("ZSTD"). */
 int firn_pq__codec_from_name(const char *name);

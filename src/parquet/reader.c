@@ -319,6 +319,7 @@ struct decode_ctx {
 	struct firn_buf scratch;  /* decoded physical values */
 	struct firn_buf scratch2;
 	struct firn_buf views;
+	struct pq_codec_ctx *codec; /* the stream's, kept across pages; may be NULL */
 };
 
 #define DCORRUPT(ctx, ...) corrupt_col(ctx, __VA_ARGS__)
@@ -681,7 +682,7 @@ static int decompress_into(struct decode_ctx *ctx, int codec, const uint8_t *p, 
 	dst->len = 0;
 	if (firn_buf_reserve(dst, out_len + 8) != 0)
 		return nomem(ctx->err);
-	FIRN_TRY(firn_pq__decompress(codec, p, n, dst->data, out_len, ctx->err));
+	FIRN_TRY(firn_pq__decompress(ctx->codec, codec, p, n, dst->data, out_len, ctx->err));
 	dst->len = out_len;
 	return 0;
 }
@@ -1040,6 +1041,7 @@ struct stream {
 	int n_rgs, next;
 	struct ArrowSchema schema;
 	struct firn_builder root;
+	struct pq_codec_ctx codec;
 	char last_error[FIRN_ERROR_MESSAGE_MAX];
 };
 
@@ -1057,6 +1059,7 @@ static int read_row_group(struct stream *p, int rg, struct ArrowArray *out, stru
 	ctx.r = r;
 	ctx.rg = rg;
 	ctx.err = err;
+	ctx.codec = &p->codec;
 	int nleaves = ps->n_leaves;
 	struct firn_builder *root = &p->root;
 	struct leaf_data *leaves = firn_calloc((size_t)nleaves + 1, sizeof(*leaves));
@@ -1157,6 +1160,7 @@ static void st_release(struct ArrowArrayStream *s)
 		return;
 	struct stream *p = s->private_data;
 	firn_builder_free(&p->root);
+	firn_pq__codec_ctx_free(&p->codec);
 	if (p->schema.release)
 		p->schema.release(&p->schema);
 	firn_free(p->sel);

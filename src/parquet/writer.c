@@ -76,6 +76,7 @@ struct firn_parquet_writer {
 	int n_columns;
 	struct column *cols;
 	struct firn_buf out;   /* buffered output */
+	struct pq_codec_ctx codec;
 	int64_t offset;        /* bytes handed to the file so far (incl. out) */
 	int64_t rows_total, rg_rows;
 	struct pq_row_group *rgs;
@@ -424,7 +425,8 @@ static int append_page(struct firn_parquet_writer *w, struct column *c, struct p
 		       const struct firn_buf *body, struct firn_error *err)
 {
 	c->zbody.len = 0;
-	FIRN_TRY(firn_pq__compress(w->opts.codec, w->opts.codec_level, body->data, body->len, &c->zbody, err));
+	FIRN_TRY(firn_pq__compress(&w->codec, w->opts.codec, w->opts.codec_level, body->data, body->len,
+				   &c->zbody, err));
 	if (body->len > INT32_MAX || c->zbody.len > INT32_MAX)
 		return firn_error_set(err, FIRN_EINVAL, "parquet: page larger than 2 GiB");
 	h->uncompressed_page_size = (int32_t)body->len;
@@ -1200,6 +1202,7 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w)
 	firn_free(w->rgs);
 	firn_free(w->result_stats);
 	firn_buf_free(&w->out);
+	firn_pq__codec_ctx_free(&w->codec);
 	if (w->schema.release)
 		w->schema.release(&w->schema);
 	firn_arena_free(&w->arena);
