@@ -167,6 +167,10 @@ static inline int stats_update(struct stats *s, enum order o, const uint8_t *v, 
 			return 0;
 		}
 	}
+	/* most strings fall strictly inside the bounds by their first byte */
+	if (o == ORD_UNSIGNED && s->has_minmax && len > 0 && s->min.len > 0 && s->max.len > 0 &&
+	    v[0] > s->min.data[0] && v[0] < s->max.data[0])
+		return 0;
 	if (!s->has_minmax) {
 		s->min.len = s->max.len = 0;
 		if (firn_buf_append(&s->min, v, len) || firn_buf_append(&s->max, v, len))
