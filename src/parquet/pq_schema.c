@@ -473,10 +473,10 @@ static int leaf_type(struct parse *p, struct pq_node *node, const struct pq_sche
 	return corrupt(p, "unknown physical type", at);
 }
 
-static int parse_node(struct parse *p, int parent, int depth, int *out, bool force_list_elem);
-
-/* Parses the element at p->pos (a field of a struct or a list/map child). */
-static int parse_node(struct parse *p, int parent, int depth, int *out, bool unused)
+/* Parses the element at p->pos (a field of a struct or a list/map child).
+ * as_element: the element is a list's element itself (2-level lists and
+ * bare repeated fields), so its repetition does not make another list. */
+static int parse_node(struct parse *p, int parent, int depth, int *out, bool as_element)
 {
 	if (depth > 64)
 		return corrupt(p, "nested too deeply", p->pos);
@@ -495,7 +495,7 @@ static int parse_node(struct parse *p, int parent, int depth, int *out, bool unu
 	if (group && e->num_children > p->n - p->pos)
 		return corrupt(p, "num_children runs past the schema", at);
 
-	if (rep == PQ_REPEATED && !unused) {
+	if (rep == PQ_REPEATED && !as_element) {
 		/* a bare repeated field: a required list of required elements */
 		int n = new_node(p, parent, at, e->name, false);
 		p->s->nodes[n].type.id = FIRN_A_LIST;
@@ -606,9 +606,6 @@ int firn_pq__schema_from_elements(const struct pq_schema_element *el, int n,
 					      node->name);
 	}
 	FIRN_TRY(finish_schema(out, arena, err));
-	if (out->nodes[0].rep > 0) {
-		/* never: the root is not repeated */
-	}
 	for (int l = 0; l < out->n_leaves; l++) {
 		const struct pq_node *leaf = &out->nodes[out->leaves[l]];
 		if (leaf->valid_def > 255 || leaf->rep > 255)
@@ -616,8 +613,6 @@ int firn_pq__schema_from_elements(const struct pq_schema_element *el, int n,
 	}
 	return 0;
 }
-
-/* Reader paths: rebuilt from the elements actually on the path. */
 
 static const char *format_of(const struct firn_type *t, char *buf, size_t cap)
 {
