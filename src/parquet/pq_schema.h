@@ -38,7 +38,7 @@ struct pq_node {
 	int32_t field_id;          /* -1: none */
 	bool optional;
 	int parent;                /* -1 for the root */
-	int first_child, n_children; /* children are consecutive? no: see child[] */
+	int n_children;
 	int *children;             /* node indices */
 	int16_t slot_def, valid_def, elem_def, rep;
 	int leaf;                  /* leaf index or -1 */
