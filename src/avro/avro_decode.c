@@ -25,18 +25,7 @@ int firn_avro__read_long(const uint8_t **pp, const uint8_t *end, int64_t *out)
 	return 0;
 }
 
-static int corrupt(const struct firn_avro__path *path, struct firn_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int corrupt(const struct firn_avro__path *path, struct firn_error *err, const char *fmt, ...)
-{
-	char where[256], what[256];
-	firn_avro__path_format(path, "record", where, sizeof(where));
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	return firn_error_set(err, FIRN_ECORRUPT, "%s: %s", where, what);
-}
+#define corrupt(path, err, ...) firn_avro__fail(path, err, FIRN_ECORRUPT, __VA_ARGS__)
 
 static int nomem(struct firn_error *err)
 {

@@ -5,18 +5,7 @@
 
 #include "avro/avro_private.h"
 
-static int invalid(const struct firn_avro__path *path, struct firn_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int invalid(const struct firn_avro__path *path, struct firn_error *err, const char *fmt, ...)
-{
-	char where[256], what[256];
-	firn_avro__path_format(path, "record", where, sizeof(where));
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	return firn_error_set(err, FIRN_EINVAL, "%s: %s", where, what);
-}
+#define invalid(path, err, ...) firn_avro__fail(path, err, FIRN_EINVAL, __VA_ARGS__)
 
 static int nomem(struct firn_error *err)
 {

@@ -18,6 +18,9 @@ struct firn_avro__path {
 /* Renders "data_file.partition.x", "partitions[2].lower_bound", or `top`
  * when p is NULL. */
 void firn_avro__path_format(const struct firn_avro__path *p, const char *top, char *out, size_t cap);
+/* Sets err to code with "<path>: <message>" and returns code. */
+int firn_avro__fail(const struct firn_avro__path *path, struct firn_error *err, int code,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Zigzag varint (at most 10 bytes). */
 static inline size_t firn_avro__put_long(uint8_t out[10], int64_t v)

@@ -780,3 +780,15 @@ const struct firn_avro_schema *firn_avro_schema_nonnull(const struct firn_avro_s
 		return s->branches[0];
 	return s;
 }
+
+int firn_avro__fail(const struct firn_avro__path *path, struct firn_error *err, int code,
+		    const char *fmt, ...)
+{
+	char where[256], what[256];
+	firn_avro__path_format(path, "record", where, sizeof(where));
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return firn_error_set(err, code, "%s: %s", where, what);
+}
