@@ -1,0 +1,140 @@
+/* firn: Iceberg tables in a catalog — create, load, append, scan, time
+ * travel, schema and partition evolution, refs, and the information
+ * commands (describe, snapshots, history, files).
+ *
+ * Table identifiers are "namespace.table" (namespaces may nest: "a.b.t").
+ * Every change is one atomic commit: new files are written and fsynced,
+ * then the catalog's metadata pointer is swapped; on a lost race the
+ * change is re-applied on the new version and retried
+ * (commit.retry.num-retries, default 4). */
+#ifndef FIRN_TABLE_H
+#define FIRN_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "firn/arrow.h"
+#include "firn/catalog.h"
+#include "firn/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct firn_table;
+
+/* Loads the table's current metadata. FIRN_ENOTFOUND, FIRN_ECORRUPT (the
+ * metadata file is missing or broken). *out is the caller's. */
+int firn_table_load(struct firn_catalog *c, const char *ident, struct firn_table **out,
+		    struct firn_error *err);
+void firn_table_free(struct firn_table *t); /* NULL ok */
+
+/* Current metadata file location and format version (borrowed). */
+const char *firn_table_metadata_location(const struct firn_table *t);
+int firn_table_format_version(const struct firn_table *t);
+
+struct firn_table_create_options {
+	const char *schema;       /* SPEC, required */
+	const char *partition_by; /* NULL: unpartitioned */
+	const char *sort_by;      /* NULL: unsorted */
+	int format_version;       /* 0: 2 */
+	const char *const *prop_keys;
+	const char *const *prop_values;
+	size_t n_props;
+	const char *location;     /* NULL: <warehouse>/<ns>.db/<table> */
+};
+
+/* Creates the table (the namespace must exist; FIRN_EEXISTS). */
+int firn_table_create(struct firn_catalog *c, const char *ident,
+		      const struct firn_table_create_options *opts, struct firn_table **out,
+		      struct firn_error *err);
+/* Registers an existing metadata file as table ident. */
+int firn_table_register(struct firn_catalog *c, const char *ident, const char *metadata_file,
+			struct firn_error *err);
+/* Drops the table from the catalog; with purge, deletes its location too. */
+int firn_table_drop(struct firn_catalog *c, const char *ident, bool purge,
+		    struct firn_error *err);
+int firn_table_rename(struct firn_catalog *c, const char *from, const char *to,
+		      struct firn_error *err);
+
+/* ---- appending ----------------------------------------------------- */
+
+enum firn_input_format { FIRN_INPUT_AUTO, FIRN_INPUT_CSV, FIRN_INPUT_JSONL, FIRN_INPUT_PARQUET };
+
+struct firn_commit_info {
+	int64_t snapshot_id;
+	int64_t added_records;
+	int64_t added_files;
+	int attempts;
+};
+
+/* Appends the rows of files ("-" is stdin; AUTO picks by extension, CSV
+ * for stdin) as one snapshot. Columns match the table's by name. */
+int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
+		      enum firn_input_format fmt, struct firn_commit_info *info,
+		      struct firn_error *err);
+
+/* ---- reading ------------------------------------------------------- */
+
+/* Which snapshot to read: the current one by default, or one of these. */
+struct firn_snapshot_sel {
+	bool has_snapshot_id;
+	int64_t snapshot_id;
+	const char *as_of; /* ISO-8601 (UTC unless an offset) or epoch millis */
+	const char *ref;   /* branch or tag */
+};
+
+struct firn_scan_options {
+	const char *columns; /* "a,b,loc.lat"; NULL: all (top-level names) */
+	const char *where;   /* NULL: all rows */
+	int64_t limit;       /* < 0: no limit */
+	struct firn_snapshot_sel sel;
+};
+
+/* Plans and starts a scan. *schema_out gets the output schema (the
+ * snapshot's schema, projected), *out a stream of struct batches; both the
+ * caller's. The stream borrows t. */
+int firn_table_scan(struct firn_table *t, const struct firn_scan_options *opts,
+		    struct ArrowSchema *schema_out, struct ArrowArrayStream *out,
+		    struct firn_error *err);
+/* Counts the rows matching where (NULL: all), from metadata when the
+ * metrics decide every file, reading only the files they cannot. */
+int firn_table_count(struct firn_table *t, const char *where,
+		     const struct firn_snapshot_sel *sel, int64_t *count, struct firn_error *err);
+
+/* ---- information (JSON text, firn_malloc'd, the caller frees) ------- */
+
+int firn_table_describe_json(struct firn_table *t, char **out, struct firn_error *err);
+int firn_table_snapshots_json(struct firn_table *t, char **out, struct firn_error *err);
+int firn_table_history_json(struct firn_table *t, char **out, struct firn_error *err);
+int firn_table_files_json(struct firn_table *t, const struct firn_snapshot_sel *sel,
+			  char **out, struct firn_error *err);
+
+/* ---- refs and rollback ---------------------------------------------- */
+
+/* Creates or moves a tag or a branch to snapshot_id (< 0: current). */
+int firn_table_set_ref(struct firn_table *t, const char *name, bool tag, int64_t snapshot_id,
+		       struct firn_error *err);
+/* Makes snapshot_id (an ancestor of the current one) current again. */
+int firn_table_rollback(struct firn_table *t, int64_t snapshot_id, struct firn_error *err);
+
+/* ---- alter ---------------------------------------------------------- */
+
+/* One schema/spec/property change:
+ *   "add-column"     a = "name type [not null]" (dotted name adds into a struct)
+ *   "drop-column"    a = name
+ *   "rename-column"  a = name, b = new name (last component)
+ *   "alter-column"   a = name, b = new type ("long", "double", "decimal(12,2)")
+ *                    or "optional" (drop not null)
+ *   "set-property"   a = key, b = value
+ *   "unset-property" a = key
+ *   "partition-by"   a = partition spec text ("" unpartitioned)
+ *   "sort-by"        a = sort order text ("" unsorted)
+ * Changes the spec forbids are FIRN_EINVAL with the reason. */
+int firn_table_alter(struct firn_table *t, const char *what, const char *a, const char *b,
+		     struct firn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

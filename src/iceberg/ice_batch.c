@@ -1,0 +1,450 @@
+/* Fitting batches to schemas, gathering rows. */
+#include <stdio.h>
+#include <string.h>
+
+#include "iceberg/ice_batch.h"
+
+/* ---- struct arrays over moved children ------------------------------ */
+
+struct sa_private {
+	void *validity;
+	const void *bufs[1];
+	struct ArrowArray *kids;
+	struct ArrowArray *kid_ptrs[];
+};
+
+static void sa_release(struct ArrowArray *a)
+{
+	if (!a || !a->release)
+		return;
+	struct sa_private *p = a->private_data;
+	for (int64_t i = 0; i < a->n_children; i++)
+		if (p->kids[i].release)
+			p->kids[i].release(&p->kids[i]);
+	firn_free(p->validity);
+	firn_free(p->kids);
+	firn_free(p);
+	a->release = NULL;
+}
+
+/* A struct array of `length` rows with n empty child slots (release NULL
+ * until filled) and validity copied from src_validity (bit offset off). */
+static int sa_new(struct ArrowArray *out, int64_t length, int64_t n, const uint8_t *src_validity,
+		  int64_t off, int64_t null_count)
+{
+	memset(out, 0, sizeof(*out));
+	struct sa_private *p = firn_calloc(1, sizeof(*p) + (size_t)(n + 1) * sizeof(void *));
+	if (!p)
+		return FIRN_ENOMEM;
+	p->kids = firn_calloc((size_t)n + 1, sizeof(struct ArrowArray));
+	if (!p->kids) {
+		firn_free(p);
+		return FIRN_ENOMEM;
+	}
+	for (int64_t i = 0; i < n; i++)
+		p->kid_ptrs[i] = &p->kids[i];
+	if (src_validity && null_count != 0) {
+		size_t bytes = (size_t)(length + 7) / 8;
+		uint8_t *v = firn_calloc(bytes + 1, 1);
+		if (!v) {
+			firn_free(p->kids);
+			firn_free(p);
+			return FIRN_ENOMEM;
+		}
+		for (int64_t i = 0; i < length; i++)
+			if (firn_bit_get(src_validity, off + i))
+				v[i >> 3] |= (uint8_t)(1u << (i & 7));
+		p->validity = v;
+	}
+	p->bufs[0] = p->validity;
+	out->length = length;
+	out->null_count = p->validity ? null_count : 0;
+	out->n_buffers = 1;
+	out->buffers = p->bufs;
+	out->n_children = n;
+	out->children = p->kid_ptrs;
+	out->private_data = p;
+	out->release = sa_release;
+	return 0;
+}
+
+static void move_array(struct ArrowArray *dst, struct ArrowArray *src)
+{
+	*dst = *src;
+	src->release = NULL;
+}
+
+/* ---- nulls --------------------------------------------------------- */
+
+static int null_column(const struct ArrowSchema *s, int64_t n, struct ArrowArray *out,
+		       struct firn_error *err)
+{
+	struct firn_builder b;
+	FIRN_TRY(firn_builder_init(&b, s, err));
+	int rc = 0;
+	for (int64_t i = 0; i < n && rc == 0; i++)
+		rc = firn_builder_append_null(&b);
+	if (rc == 0)
+		rc = firn_builder_finish(&b, out, err);
+	else
+		rc = firn_error_set(err, rc, "out of memory");
+	firn_builder_free(&b);
+	return rc;
+}
+
+int firn_ice__batch_nulls(const struct ArrowSchema *s, int64_t n, struct ArrowArray *out,
+			  struct firn_error *err)
+{
+	FIRN_TRY(sa_new(out, n, s->n_children, NULL, 0, 0));
+	for (int64_t i = 0; i < s->n_children; i++) {
+		int rc = null_column(s->children[i], n, out->children[i], err);
+		if (rc != 0) {
+			out->release(out);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* ---- fitting ------------------------------------------------------- */
+
+static const char *nm(const struct ArrowSchema *s)
+{
+	return s->name ? s->name : "";
+}
+
+static int find_child(const struct ArrowSchema *s, const struct ArrowSchema *want,
+		      enum firn_match match)
+{
+	int32_t id = firn_schema_field_id(want);
+	for (int64_t i = 0; i < s->n_children; i++) {
+		if (match == FIRN_MATCH_ID) {
+			if (id >= 0 && firn_schema_field_id(s->children[i]) == id)
+				return (int)i;
+		} else if (strcmp(nm(s->children[i]), nm(want)) == 0) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+/* Same shape all the way down (so the array can be moved as is). */
+static bool same_shape(const struct ArrowSchema *a, const struct ArrowSchema *b,
+		       enum firn_match match)
+{
+	if (strcmp(a->format, b->format) != 0 || a->n_children != b->n_children)
+		return false;
+	for (int64_t i = 0; i < a->n_children; i++) {
+		bool entries = a->format[0] == '+' && a->format[1] != 's';
+		if (!entries && match == FIRN_MATCH_ID &&
+		    firn_schema_field_id(a->children[i]) != firn_schema_field_id(b->children[i]))
+			return false;
+		if (!entries && match == FIRN_MATCH_NAME &&
+		    strcmp(nm(a->children[i]), nm(b->children[i])) != 0)
+			return false;
+		if (!same_shape(a->children[i], b->children[i], match))
+			return false;
+	}
+	return true;
+}
+
+static int type_text(const struct ArrowSchema *s, char *buf, size_t cap)
+{
+	struct firn_type t;
+	if (firn_type_of(s, &t, NULL) != 0) {
+		snprintf(buf, cap, "%s", s->format);
+		return 0;
+	}
+	static const char *names[] = { "null", "boolean", "int", "long", "float", "double",
+				       "decimal", "date", "time", "timestamp", "string", "binary",
+				       "fixed", "struct", "list", "map" };
+	if (t.id == FIRN_A_DECIMAL)
+		snprintf(buf, cap, "decimal(%d,%d)", t.precision, t.scale);
+	else if (t.id == FIRN_A_TIMESTAMP)
+		snprintf(buf, cap, "%s%s", t.tz ? "timestamptz" : "timestamp",
+			 t.unit_digits == 9 ? "_ns" : t.unit_digits == 3 ? "(ms)" : t.unit_digits == 0 ? "(s)" : "");
+	else
+		snprintf(buf, cap, "%s", names[t.id]);
+	return 0;
+}
+
+static int mismatch(const struct ArrowSchema *ss, const struct ArrowSchema *ds,
+		    struct firn_error *err)
+{
+	char a[64], b[64];
+	type_text(ss, a, sizeof(a));
+	type_text(ds, b, sizeof(b));
+	return firn_error_set(err, FIRN_EINVAL, "column '%s': cannot read %s as %s", nm(ds), a, b);
+}
+
+/* A primitive array of dst type converted from src (validity copied). */
+static int convert(const struct ArrowSchema *ss, const struct ArrowArray *sa,
+		   const struct ArrowSchema *ds, const struct firn_type *st,
+		   const struct firn_type *dt, struct ArrowArray *out, struct firn_error *err)
+{
+	struct firn_builder b;
+	FIRN_TRY(firn_builder_init(&b, ds, err));
+	const uint8_t *valid = sa->null_count != 0 ? sa->buffers[0] : NULL;
+	int rc = 0;
+	for (int64_t i = 0; i < sa->length && rc == 0; i++) {
+		int64_t j = sa->offset + i;
+		if (!firn_bit_get(valid, j)) {
+			rc = firn_builder_append_null(&b);
+			continue;
+		}
+		const void *v = sa->buffers[1];
+		if (st->id == FIRN_A_INT32 && dt->id == FIRN_A_INT64)
+			rc = firn_builder_append_i64(&b, ((const int32_t *)v)[j]);
+		else if (st->id == FIRN_A_INT64 && dt->id == FIRN_A_INT32) {
+			int64_t x = ((const int64_t *)v)[j];
+			if (x < INT32_MIN || x > INT32_MAX) {
+				firn_builder_free(&b);
+				return firn_error_set(err, FIRN_EINVAL,
+						      "column '%s': %lld is out of range for int",
+						      nm(ds), (long long)x);
+			}
+			rc = firn_builder_append_i32(&b, (int32_t)x);
+		} else if (st->id == FIRN_A_FLOAT && dt->id == FIRN_A_DOUBLE)
+			rc = firn_builder_append_f64(&b, ((const float *)v)[j]);
+		else if (st->id == FIRN_A_DATE32 && dt->id == FIRN_A_TIMESTAMP)
+			rc = firn_builder_append_i64(&b, (int64_t)((const int32_t *)v)[j] * 86400 *
+						     (dt->unit_digits == 9 ? 1000000000LL : 1000000LL));
+		else if (st->id == FIRN_A_TIMESTAMP && dt->id == FIRN_A_TIMESTAMP) {
+			int64_t x = ((const int64_t *)v)[j];
+			int from = st->unit_digits, to = dt->unit_digits;
+			while (from < to) {
+				x *= 1000;
+				from += 3;
+			}
+			while (from > to) {
+				x = x >= 0 ? x / 1000 : -((-x + 999) / 1000);
+				from -= 3;
+			}
+			rc = firn_builder_append_i64(&b, x);
+		} else {
+			firn_builder_free(&b);
+			return mismatch(ss, ds, err);
+		}
+	}
+	if (rc == 0)
+		rc = firn_builder_finish(&b, out, err);
+	else
+		rc = firn_error_set(err, rc, "out of memory");
+	firn_builder_free(&b);
+	return rc;
+}
+
+static int fit_struct(const struct ArrowSchema *ss, struct ArrowArray *sa,
+		      const struct ArrowSchema *ds, enum firn_match match, bool top,
+		      struct ArrowArray *out, struct firn_error *err);
+
+static int fit_column(const struct ArrowSchema *ss, struct ArrowArray *sa,
+		      const struct ArrowSchema *ds, enum firn_match match, struct ArrowArray *out,
+		      struct firn_error *err)
+{
+	if (match == FIRN_MATCH_NAME && !(ds->flags & ARROW_FLAG_NULLABLE) && sa->null_count != 0) {
+		bool nulls = sa->null_count > 0;
+		if (sa->null_count < 0) {
+			const uint8_t *v = sa->buffers[0];
+			for (int64_t i = 0; v && i < sa->length && !nulls; i++)
+				nulls = !firn_bit_get(v, sa->offset + i);
+		}
+		if (nulls)
+			return firn_error_set(err, FIRN_EINVAL, "column '%s' is required but has nulls",
+					      nm(ds));
+	}
+	if (same_shape(ss, ds, match)) {
+		move_array(out, sa);
+		return 0;
+	}
+	struct firn_type st, dt;
+	FIRN_TRY(firn_type_of(ss, &st, err));
+	FIRN_TRY(firn_type_of(ds, &dt, err));
+	if (st.id == FIRN_A_STRUCT && dt.id == FIRN_A_STRUCT)
+		return fit_struct(ss, sa, ds, match, false, out, err);
+	if (st.id == FIRN_A_DECIMAL && dt.id == FIRN_A_DECIMAL && st.scale == dt.scale &&
+	    st.precision <= dt.precision) {
+		move_array(out, sa);
+		return 0;
+	}
+	if ((st.id == FIRN_A_LIST && dt.id == FIRN_A_LIST) || (st.id == FIRN_A_MAP && dt.id == FIRN_A_MAP)) {
+		/* element types that differ only in names/ids at this level */
+		if (same_shape(ss, ds, FIRN_MATCH_NAME) || same_shape(ss, ds, FIRN_MATCH_ID) ||
+		    strcmp(ss->format, ds->format) == 0) {
+			/* nested evolution inside lists/maps is not rewritten */
+			if (same_shape(ss->children[0], ds->children[0], FIRN_MATCH_ID) ||
+			    same_shape(ss->children[0], ds->children[0], FIRN_MATCH_NAME)) {
+				move_array(out, sa);
+				return 0;
+			}
+		}
+		return firn_error_set(err, FIRN_EUNSUPPORTED,
+				      "column '%s': reading a %s whose element type changed is not supported yet",
+				      nm(ds), st.id == FIRN_A_LIST ? "list" : "map");
+	}
+	bool timestamps = st.id == FIRN_A_TIMESTAMP && dt.id == FIRN_A_TIMESTAMP && st.tz == dt.tz;
+	if ((st.id == FIRN_A_INT32 && dt.id == FIRN_A_INT64) ||
+	    (st.id == FIRN_A_FLOAT && dt.id == FIRN_A_DOUBLE) ||
+	    (st.id == FIRN_A_DATE32 && dt.id == FIRN_A_TIMESTAMP) || timestamps ||
+	    (match == FIRN_MATCH_NAME && st.id == FIRN_A_INT64 && dt.id == FIRN_A_INT32))
+		return convert(ss, sa, ds, &st, &dt, out, err);
+	if (st.id == dt.id && st.id != FIRN_A_DECIMAL && st.id != FIRN_A_FIXED &&
+	    st.id != FIRN_A_STRUCT && st.id != FIRN_A_LIST && st.id != FIRN_A_MAP) {
+		/* same storage, different metadata (e.g. no field id): move */
+		move_array(out, sa);
+		return 0;
+	}
+	if (st.id == FIRN_A_FIXED && dt.id == FIRN_A_FIXED && st.width == dt.width) {
+		move_array(out, sa);
+		return 0;
+	}
+	return mismatch(ss, ds, err);
+}
+
+static int fit_struct(const struct ArrowSchema *ss, struct ArrowArray *sa,
+		      const struct ArrowSchema *ds, enum firn_match match, bool top,
+		      struct ArrowArray *out, struct firn_error *err)
+{
+	if (sa->offset != 0 && !top)
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "column '%s': sliced struct arrays",
+				      nm(ds));
+	FIRN_TRY(sa_new(out, sa->length, ds->n_children, sa->null_count ? sa->buffers[0] : NULL,
+			sa->offset, sa->null_count));
+	int rc = 0;
+	for (int64_t j = 0; j < ds->n_children && rc == 0; j++) {
+		const struct ArrowSchema *dc = ds->children[j];
+		int k = find_child(ss, dc, match);
+		if (k < 0) {
+			if (match == FIRN_MATCH_NAME && !(dc->flags & ARROW_FLAG_NULLABLE))
+				rc = firn_error_set(err, FIRN_EINVAL,
+						    "column '%s' is required but missing from the input",
+						    nm(dc));
+			else
+				rc = null_column(dc, sa->length, out->children[j], err);
+			continue;
+		}
+		rc = fit_column(ss->children[k], sa->children[k], dc, match, out->children[j], err);
+	}
+	if (rc == 0 && match == FIRN_MATCH_NAME && top) {
+		for (int64_t k = 0; k < ss->n_children; k++)
+			if (find_child(ds, ss->children[k], match) < 0) {
+				rc = firn_error_set(err, FIRN_EINVAL,
+						    "input column '%s' is not in the table",
+						    nm(ss->children[k]));
+				break;
+			}
+	}
+	if (rc != 0)
+		out->release(out);
+	return rc;
+}
+
+int firn_ice__batch_fit(const struct ArrowSchema *src_schema, struct ArrowArray *src,
+			const struct ArrowSchema *dst, enum firn_match match,
+			struct ArrowArray *out, struct firn_error *err)
+{
+	int rc = fit_struct(src_schema, src, dst, match, true, out, err);
+	if (src->release)
+		src->release(src);
+	return rc;
+}
+
+/* ---- take ---------------------------------------------------------- */
+
+static int append_from(struct firn_builder *b, const struct ArrowSchema *s,
+		       const struct ArrowArray *a, int64_t i)
+{
+	int64_t j = a->offset + i;
+	if (a->null_count != 0 && a->n_buffers > 0 && !firn_bit_get(a->buffers[0], j))
+		return firn_builder_append_null(b);
+	const struct firn_type *t = &b->type;
+	switch (t->id) {
+	case FIRN_A_NULL: return firn_builder_append_null(b);
+	case FIRN_A_BOOL: return firn_builder_append_bool(b, firn_bit_get(a->buffers[1], j));
+	case FIRN_A_INT32:
+	case FIRN_A_DATE32:
+	case FIRN_A_FLOAT: return firn_builder_append_fixed(b, (const uint8_t *)a->buffers[1] + 4 * j);
+	case FIRN_A_INT64:
+	case FIRN_A_DOUBLE:
+	case FIRN_A_TIME64:
+	case FIRN_A_TIMESTAMP: return firn_builder_append_fixed(b, (const uint8_t *)a->buffers[1] + 8 * j);
+	case FIRN_A_DECIMAL: return firn_builder_append_fixed(b, (const uint8_t *)a->buffers[1] + 16 * j);
+	case FIRN_A_FIXED:
+		return firn_builder_append_fixed(b, (const uint8_t *)a->buffers[1] + (int64_t)t->width * j);
+	case FIRN_A_STRING:
+	case FIRN_A_BINARY: {
+		const int32_t *o = a->buffers[1];
+		return firn_builder_append_bytes(b, (const uint8_t *)a->buffers[2] + o[j],
+						 (size_t)(o[j + 1] - o[j]));
+	}
+	case FIRN_A_STRUCT:
+		FIRN_TRY(firn_builder_append_struct(b));
+		for (int64_t c = 0; c < a->n_children; c++)
+			FIRN_TRY(append_from(&b->children[c], s->children[c], a->children[c], j));
+		return 0;
+	case FIRN_A_LIST:
+	case FIRN_A_MAP: {
+		const int32_t *o = a->buffers[1];
+		for (int32_t k = o[j]; k < o[j + 1]; k++)
+			FIRN_TRY(append_from(&b->children[0], s->children[0], a->children[0], k));
+		return firn_builder_append_list_end(b);
+	}
+	}
+	return FIRN_EUNSUPPORTED;
+}
+
+int firn_ice__batch_take(const struct ArrowSchema *s, const struct ArrowArray *a,
+			 const int64_t *idx, int64_t n, struct ArrowArray *out,
+			 struct firn_error *err)
+{
+	FIRN_TRY(sa_new(out, n, s->n_children, NULL, 0, 0));
+	for (int64_t c = 0; c < s->n_children; c++) {
+		struct firn_builder b;
+		int rc = firn_builder_init(&b, s->children[c], err);
+		for (int64_t i = 0; rc == 0 && i < n; i++)
+			rc = append_from(&b, s->children[c], a->children[c], a->offset + idx[i]);
+		if (rc == 0)
+			rc = firn_builder_finish(&b, out->children[c], err);
+		else
+			rc = firn_error_set(err, rc, "column '%s': cannot copy rows", nm(s->children[c]));
+		firn_builder_free(&b);
+		if (rc != 0) {
+			out->release(out);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int firn_ice__batch_select(const struct ArrowSchema *s, struct ArrowArray *a,
+			   const int32_t *ids, size_t n, struct ArrowSchema *out_schema,
+			   struct ArrowArray *out, struct firn_error *err)
+{
+	int rc = firn_schema_init(out_schema, "+s", "", 0, (int64_t)n);
+	if (rc != 0)
+		return firn_error_set(err, rc, "out of memory");
+	if ((rc = sa_new(out, a->length, (int64_t)n, a->null_count ? a->buffers[0] : NULL,
+			 a->offset, a->null_count)) != 0) {
+		out_schema->release(out_schema);
+		return firn_error_set(err, rc, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++) {
+		int64_t k = -1;
+		for (int64_t c = 0; c < s->n_children && k < 0; c++)
+			if (firn_schema_field_id(s->children[c]) == ids[i])
+				k = c;
+		if (k < 0 || a->children[k]->release == NULL ||
+		    firn_schema_copy(out_schema->children[i], s->children[k]) != 0) {
+			out->release(out);
+			out_schema->release(out_schema);
+			return firn_error_set(err, FIRN_EINVAL, "field id %d is not in the batch", ids[i]);
+		}
+		if (a->children[k]->offset != 0 || a->offset != 0) {
+			/* children keep their own offsets; the parent's is applied by readers */
+		}
+		move_array(out->children[i], a->children[k]);
+	}
+	if (a->release)
+		a->release(a);
+	return 0;
+}

@@ -1,0 +1,701 @@
+/* Tables: load, create, register, drop, rename; the commit loop; refs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "firn/text.h"
+#include "iceberg/ice_table.h"
+#include "io/io_local.h"
+
+int firn_ice__split_ident(const char *ident, char **ns, char **name, struct firn_error *err)
+{
+	const char *dot = ident ? strrchr(ident, '.') : NULL;
+	if (!dot || dot == ident || dot[1] == '\0')
+		return firn_error_set(err, FIRN_EINVAL,
+				      "'%s' is not a table name: use namespace.table", ident ? ident : "");
+	*ns = firn_strndup(ident, (size_t)(dot - ident));
+	*name = firn_strdup(dot + 1);
+	if (!*ns || !*name) {
+		firn_free(*ns);
+		firn_free(*name);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+static int read_meta(const char *location, struct firn_ice_meta **out, struct firn_error *err)
+{
+	uint8_t *data;
+	size_t n;
+	int rc = firn_io__read_all(firn_io__path(location), &data, &n, err);
+	if (rc == FIRN_ENOTFOUND)
+		return firn_error_set(err, FIRN_ECORRUPT, "%s: metadata file is missing", location);
+	FIRN_TRY(rc);
+	rc = firn_ice__meta_parse((const char *)data, n, location, out, err);
+	firn_free(data);
+	return rc;
+}
+
+int firn_ice__table_refresh(struct firn_table *t, struct firn_error *err)
+{
+	char *loc = NULL;
+	FIRN_TRY(firn_catalog_table_load(t->catalog, t->ns, t->name, &loc, err));
+	struct firn_ice_meta *m = NULL;
+	int rc = read_meta(loc, &m, err);
+	if (rc != 0) {
+		firn_free(loc);
+		return rc;
+	}
+	firn_ice__meta_free(t->meta);
+	firn_free(t->metadata_location);
+	t->meta = m;
+	t->metadata_location = loc;
+	return 0;
+}
+
+int firn_table_load(struct firn_catalog *c, const char *ident, struct firn_table **out,
+		    struct firn_error *err)
+{
+	*out = NULL;
+	struct firn_table *t = firn_calloc(1, sizeof(*t));
+	if (!t)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	t->catalog = c;
+	int rc = firn_ice__split_ident(ident, &t->ns, &t->name, err);
+	if (rc == 0)
+		rc = firn_ice__table_refresh(t, err);
+	if (rc != 0) {
+		firn_table_free(t);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+void firn_table_free(struct firn_table *t)
+{
+	if (!t)
+		return;
+	firn_ice__meta_free(t->meta);
+	firn_free(t->metadata_location);
+	firn_free(t->ns);
+	firn_free(t->name);
+	firn_free(t);
+}
+
+const char *firn_table_metadata_location(const struct firn_table *t)
+{
+	return t->metadata_location;
+}
+
+int firn_table_format_version(const struct firn_table *t)
+{
+	return t->meta->format_version;
+}
+
+char *firn_ice__new_path(const struct firn_ice_meta *m, const char *dir, const char *prefix,
+			 const char *suffix)
+{
+	uint8_t u[16];
+	char us[37];
+	firn_uuid_v4(u);
+	firn_uuid_format(u, us);
+	struct firn_buf b = { 0 };
+	firn_buf_printf(&b, "%s/%s/%s%s%s", m->location, dir, prefix, us, suffix);
+	if (firn_buf_cstr(&b) != 0) {
+		firn_buf_free(&b);
+		return NULL;
+	}
+	return (char *)firn_buf_detach(&b, NULL);
+}
+
+static int metadata_version(const char *location)
+{
+	const char *slash = strrchr(location, '/');
+	const char *base = slash ? slash + 1 : location;
+	char *end;
+	long v = strtol(base, &end, 10);
+	if (end == base || *end != '-')
+		return -1;
+	return (int)v;
+}
+
+static char *metadata_path(const struct firn_ice_meta *m, int version)
+{
+	uint8_t u[16];
+	char us[37];
+	firn_uuid_v4(u);
+	firn_uuid_format(u, us);
+	struct firn_buf b = { 0 };
+	firn_buf_printf(&b, "%s/metadata/%05d-%s.metadata.json", m->location, version, us);
+	if (firn_buf_cstr(&b) != 0) {
+		firn_buf_free(&b);
+		return NULL;
+	}
+	return (char *)firn_buf_detach(&b, NULL);
+}
+
+/* Writes m as a new metadata file; *path_out is firn_malloc'd. */
+static int write_metadata(const struct firn_ice_meta *m, int version, char **path_out,
+			  struct firn_error *err)
+{
+	char *path = metadata_path(m, version);
+	char *text = firn_ice__meta_dump(m);
+	int rc;
+	if (!path || !text)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	else
+		rc = firn_io__write_new(firn_io__path(path), text, strlen(text), err);
+	firn_free(text);
+	if (rc != 0) {
+		firn_free(path);
+		return rc;
+	}
+	*path_out = path;
+	return 0;
+}
+
+/* last-updated-ms and the metadata log, before writing version V+1. */
+static void stamp(struct firn_ice_meta *m, const char *previous, int64_t previous_ms)
+{
+	int64_t now = firn_ice__now_ms();
+	if (now <= previous_ms)
+		now = previous_ms + 1;
+	json_object_set_new(m->root, "last-updated-ms", json_integer(now));
+	if (!previous)
+		return;
+	json_t *log = json_object_get(m->root, "metadata-log");
+	if (!json_is_array(log)) {
+		log = json_array();
+		json_object_set_new(m->root, "metadata-log", log);
+	}
+	json_t *e = json_object();
+	json_object_set_new(e, "timestamp-ms", json_integer(previous_ms));
+	json_object_set_new(e, "metadata-file", json_string(previous));
+	json_array_append_new(log, e);
+	int64_t max = firn_ice__prop_int(m, "write.metadata.previous-versions-max", 100);
+	if (max < 1)
+		max = 1;
+	while ((int64_t)json_array_size(log) > max)
+		json_array_remove(log, 0);
+}
+
+int firn_ice__commit(struct firn_table *t, firn_ice_apply_fn apply, void *ctx, int *attempts,
+		     struct firn_error *err)
+{
+	int64_t retries = firn_ice__prop_int(t->meta, "commit.retry.num-retries", 4);
+	int64_t wait_ms = firn_ice__prop_int(t->meta, "commit.retry.min-wait-ms", 100);
+	int64_t max_wait = firn_ice__prop_int(t->meta, "commit.retry.max-wait-ms", 60000);
+	if (retries < 0)
+		retries = 0;
+	for (int attempt = 0;; attempt++) {
+		if (attempts)
+			*attempts = attempt + 1;
+		struct firn_ice_meta *m = NULL;
+		FIRN_TRY(firn_ice__meta_clone(t->meta, &m, err));
+		int rc = apply(t, m, attempt, ctx, err);
+		if (rc == 0)
+			stamp(m, t->metadata_location, t->meta->last_updated_ms);
+		if (rc == 0)
+			rc = firn_ice__meta_reparse(m, err);
+		char *path = NULL;
+		if (rc == 0) {
+			int v = metadata_version(t->metadata_location);
+			rc = write_metadata(m, v < 0 ? 0 : v + 1, &path, err);
+		}
+		if (rc == 0) {
+			firn_io__crash_point("before-swap");
+			rc = firn_catalog_table_swap(t->catalog, t->ns, t->name, t->metadata_location,
+						     path, err);
+			if (rc == 0)
+				firn_io__crash_point("after-swap");
+		}
+		if (rc == 0) {
+			firn_ice__meta_free(t->meta);
+			firn_free(t->metadata_location);
+			t->meta = m;
+			t->metadata_location = path;
+			return 0;
+		}
+		firn_ice__meta_free(m);
+		if (path)
+			firn_io__remove(firn_io__path(path));
+		firn_free(path);
+		if (rc != FIRN_ECONFLICT || attempt >= retries)
+			return rc;
+		/* lost the race: back off with jitter, reload, re-apply */
+		int64_t ms = wait_ms << (attempt < 10 ? attempt : 10);
+		if (ms > max_wait)
+			ms = max_wait;
+		uint8_t r[16];
+		firn_uuid_v4(r);
+		ms = ms / 2 + (int64_t)(r[0] | r[1] << 8) % (ms / 2 + 1);
+		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		FIRN_TRY(firn_ice__table_refresh(t, err));
+	}
+}
+
+int firn_ice__add_snapshot(struct firn_ice_meta *m, const char *branch, int64_t snap_id,
+			   const struct firn_ice_snapshot *parent, int64_t seq,
+			   const char *manifest_list, json_t *summary, int64_t first_row_id,
+			   int64_t added_rows, struct firn_error *err)
+{
+	int64_t now = firn_ice__now_ms();
+	if (parent && now <= parent->timestamp_ms)
+		now = parent->timestamp_ms + 1;
+	json_t *s = json_object();
+	json_object_set_new(s, "snapshot-id", json_integer(snap_id));
+	if (parent)
+		json_object_set_new(s, "parent-snapshot-id", json_integer(parent->snapshot_id));
+	json_object_set_new(s, "sequence-number", json_integer(seq));
+	json_object_set_new(s, "timestamp-ms", json_integer(now));
+	json_object_set_new(s, "manifest-list", json_string(manifest_list));
+	json_object_set_new(s, "summary", summary);
+	json_object_set_new(s, "schema-id", json_integer(m->current_schema_id));
+	if (m->format_version >= 3) {
+		json_object_set_new(s, "first-row-id", json_integer(first_row_id));
+		json_object_set_new(s, "added-rows", json_integer(added_rows));
+		json_object_set_new(m->root, "next-row-id", json_integer(first_row_id + added_rows));
+	}
+	json_t *snaps = json_object_get(m->root, "snapshots");
+	if (!json_is_array(snaps)) {
+		snaps = json_array();
+		json_object_set_new(m->root, "snapshots", snaps);
+	}
+	json_array_append_new(snaps, s);
+	json_object_set_new(m->root, "last-sequence-number", json_integer(seq));
+	json_t *refs = json_object_get(m->root, "refs");
+	if (!json_is_object(refs)) {
+		refs = json_object();
+		json_object_set_new(m->root, "refs", refs);
+	}
+	json_t *ref = json_object();
+	json_object_set_new(ref, "snapshot-id", json_integer(snap_id));
+	json_object_set_new(ref, "type", json_string("branch"));
+	json_t *old = json_object_get(refs, branch);
+	if (json_is_object(old)) { /* keep retention settings */
+		const char *k;
+		json_t *v;
+		json_object_foreach(old, k, v)
+			if (strcmp(k, "snapshot-id") != 0 && strcmp(k, "type") != 0)
+				json_object_set(ref, k, v);
+	}
+	json_object_set_new(refs, branch, ref);
+	if (strcmp(branch, "main") == 0) {
+		json_object_set_new(m->root, "current-snapshot-id", json_integer(snap_id));
+		json_t *log = json_object_get(m->root, "snapshot-log");
+		if (!json_is_array(log)) {
+			log = json_array();
+			json_object_set_new(m->root, "snapshot-log", log);
+		}
+		json_t *e = json_object();
+		json_object_set_new(e, "timestamp-ms", json_integer(now));
+		json_object_set_new(e, "snapshot-id", json_integer(snap_id));
+		json_array_append_new(log, e);
+	}
+	return firn_ice__meta_reparse(m, err);
+}
+
+static int64_t summary_int(const struct firn_ice_snapshot *s, const char *key)
+{
+	if (!s)
+		return 0;
+	const char *v = json_string_value(json_object_get(json_object_get(s->json, "summary"), key));
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+static void put(json_t *o, const char *key, int64_t v)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	json_object_set_new(o, key, json_string(buf));
+}
+
+json_t *firn_ice__summary(const struct firn_ice_snapshot *parent, const char *operation,
+			  int64_t added_files, int64_t added_records, int64_t added_size,
+			  int64_t removed_files, int64_t removed_records, int64_t removed_size,
+			  int64_t changed_partitions)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "operation", json_string(operation));
+	if (added_files) {
+		put(o, "added-data-files", added_files);
+		put(o, "added-records", added_records);
+		put(o, "added-files-size", added_size);
+	}
+	if (removed_files) {
+		put(o, "deleted-data-files", removed_files);
+		put(o, "deleted-records", removed_records);
+		put(o, "removed-files-size", removed_size);
+	}
+	if (changed_partitions >= 0)
+		put(o, "changed-partition-count", changed_partitions);
+	put(o, "total-records", summary_int(parent, "total-records") + added_records - removed_records);
+	put(o, "total-files-size", summary_int(parent, "total-files-size") + added_size - removed_size);
+	put(o, "total-data-files", summary_int(parent, "total-data-files") + added_files - removed_files);
+	put(o, "total-delete-files", summary_int(parent, "total-delete-files"));
+	put(o, "total-position-deletes", summary_int(parent, "total-position-deletes"));
+	put(o, "total-equality-deletes", summary_int(parent, "total-equality-deletes"));
+	json_object_set_new(o, "engine-name", json_string("firn"));
+	json_object_set_new(o, "engine-version", json_string(firn_version()));
+	return o;
+}
+
+/* ---- create / register / drop / rename ------------------------------ */
+
+static int reject_reserved(const struct ArrowSchema *s, int32_t *max, struct firn_error *err)
+{
+	for (int64_t i = 0; i < s->n_children; i++) {
+		int32_t id = firn_schema_field_id(s->children[i]);
+		if (id > *max)
+			*max = id;
+		FIRN_TRY(reject_reserved(s->children[i], max, err));
+	}
+	return 0;
+}
+
+int firn_table_create(struct firn_catalog *c, const char *ident,
+		      const struct firn_table_create_options *opts, struct firn_table **out,
+		      struct firn_error *err)
+{
+	char *ns = NULL, *name = NULL, *path = NULL, *loc = NULL;
+	struct ArrowSchema schema = { 0 };
+	json_t *root = NULL;
+	struct firn_ice_meta *m = NULL;
+	int rc;
+	*out = NULL;
+	FIRN_TRY(firn_ice__split_ident(ident, &ns, &name, err));
+	int fv = opts->format_version ? opts->format_version : 2;
+	if (fv < 2 || fv > 3) {
+		rc = firn_error_set(err, FIRN_EINVAL, "format version %d: firn writes 2 or 3", fv);
+		goto done;
+	}
+	if ((rc = firn_catalog_namespace_exists(c, ns, err)) < 0)
+		goto done;
+	if (rc == 0) {
+		rc = firn_error_set(err, FIRN_ENOTFOUND, "namespace %s does not exist", ns);
+		goto done;
+	}
+	char *existing = NULL;
+	if (firn_catalog_table_load(c, ns, name, &existing, NULL) == 0) {
+		firn_free(existing);
+		rc = firn_error_set(err, FIRN_EEXISTS, "table %s already exists", ident);
+		goto done;
+	}
+	if ((rc = firn_spec_parse_schema(opts->schema, &schema, err)) != 0)
+		goto done;
+	if (schema.n_children == 0) {
+		rc = firn_error_set(err, FIRN_EINVAL, "schema: no columns");
+		goto done;
+	}
+	int32_t max_id = 0;
+	reject_reserved(&schema, &max_id, err);
+
+	root = json_object();
+	uint8_t u[16];
+	char us[37];
+	firn_uuid_v4(u);
+	firn_uuid_format(u, us);
+	if (opts->location) {
+		loc = firn_strdup(opts->location);
+	} else {
+		struct firn_buf b = { 0 };
+		char abs[4096];
+		const char *wh = firn_catalog_warehouse(c);
+		if (wh[0] != '/' && getcwd(abs, sizeof(abs)))
+			firn_buf_printf(&b, "%s/%s/%s.db/%s", abs, wh, ns, name);
+		else
+			firn_buf_printf(&b, "%s/%s.db/%s", wh, ns, name);
+		firn_buf_cstr(&b);
+		loc = (char *)firn_buf_detach(&b, NULL);
+	}
+	json_object_set_new(root, "format-version", json_integer(fv));
+	json_object_set_new(root, "table-uuid", json_string(us));
+	json_object_set_new(root, "location", json_string(loc));
+	json_object_set_new(root, "last-sequence-number", json_integer(0));
+	json_object_set_new(root, "last-updated-ms", json_integer(firn_ice__now_ms()));
+	json_object_set_new(root, "last-column-id", json_integer(max_id));
+	json_object_set_new(root, "current-schema-id", json_integer(0));
+	json_t *schemas = json_array();
+	json_array_append_new(schemas, firn_ice__schema_to_json(&schema, 0, NULL, 0));
+	json_object_set_new(root, "schemas", schemas);
+	int32_t last_pid = 999;
+	json_t *spec = NULL;
+	if ((rc = firn_ice__spec_parse(opts->partition_by, &schema, 0, NULL, &last_pid, &spec, err)) != 0)
+		goto done;
+	json_object_set_new(root, "default-spec-id", json_integer(0));
+	json_t *specs = json_array();
+	json_array_append_new(specs, spec);
+	json_object_set_new(root, "partition-specs", specs);
+	json_object_set_new(root, "last-partition-id", json_integer(last_pid));
+	json_t *orders = json_array();
+	json_t *unsorted = json_object();
+	json_object_set_new(unsorted, "order-id", json_integer(0));
+	json_object_set_new(unsorted, "fields", json_array());
+	json_array_append_new(orders, unsorted);
+	int order_id = 0;
+	if (opts->sort_by && *opts->sort_by) {
+		json_t *order;
+		if ((rc = firn_ice__order_parse(opts->sort_by, &schema, 1, &order, err)) != 0) {
+			json_decref(orders);
+			goto done;
+		}
+		json_array_append_new(orders, order);
+		order_id = 1;
+	}
+	json_object_set_new(root, "default-sort-order-id", json_integer(order_id));
+	json_object_set_new(root, "sort-orders", orders);
+	json_t *props = json_object();
+	json_object_set_new(props, "write.parquet.compression-codec", json_string("zstd"));
+	for (size_t i = 0; i < opts->n_props; i++) {
+		if (strcmp(opts->prop_keys[i], "format-version") == 0)
+			continue;
+		json_object_set_new(props, opts->prop_keys[i], json_string(opts->prop_values[i]));
+	}
+	json_object_set_new(root, "properties", props);
+	json_object_set_new(root, "current-snapshot-id", fv >= 3 ? json_null() : json_integer(-1));
+	if (fv >= 3)
+		json_object_set_new(root, "next-row-id", json_integer(0));
+	json_object_set_new(root, "refs", json_object());
+	json_object_set_new(root, "snapshots", json_array());
+	json_object_set_new(root, "statistics", json_array());
+	json_object_set_new(root, "partition-statistics", json_array());
+	json_object_set_new(root, "snapshot-log", json_array());
+	json_object_set_new(root, "metadata-log", json_array());
+	rc = firn_ice__meta_from_json(root, ident, &m, err);
+	root = NULL;
+	if (rc != 0)
+		goto done;
+	if ((rc = write_metadata(m, 0, &path, err)) != 0)
+		goto done;
+	if ((rc = firn_catalog_table_create(c, ns, name, path, err)) != 0) {
+		firn_io__remove(firn_io__path(path));
+		goto done;
+	}
+	struct firn_table *t = firn_calloc(1, sizeof(*t));
+	if (!t) {
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		goto done;
+	}
+	t->catalog = c;
+	t->ns = ns;
+	t->name = name;
+	t->metadata_location = path;
+	t->meta = m;
+	ns = name = path = NULL;
+	m = NULL;
+	*out = t;
+done:
+	if (schema.release)
+		schema.release(&schema);
+	json_decref(root);
+	firn_ice__meta_free(m);
+	firn_free(ns);
+	firn_free(name);
+	firn_free(path);
+	firn_free(loc);
+	return rc;
+}
+
+int firn_table_register(struct firn_catalog *c, const char *ident, const char *metadata_file,
+			struct firn_error *err)
+{
+	char *ns, *name;
+	FIRN_TRY(firn_ice__split_ident(ident, &ns, &name, err));
+	struct firn_ice_meta *m = NULL;
+	int rc = read_meta(metadata_file, &m, err);
+	if (rc == 0)
+		rc = firn_catalog_table_create(c, ns, name, metadata_file, err);
+	firn_ice__meta_free(m);
+	firn_free(ns);
+	firn_free(name);
+	return rc;
+}
+
+int firn_table_drop(struct firn_catalog *c, const char *ident, bool purge,
+		    struct firn_error *err)
+{
+	struct firn_table *t = NULL;
+	char *location = NULL;
+	if (purge) {
+		FIRN_TRY(firn_table_load(c, ident, &t, err));
+		location = firn_strdup(firn_io__path(t->meta->location));
+	}
+	char *ns, *name;
+	int rc = firn_ice__split_ident(ident, &ns, &name, err);
+	if (rc == 0) {
+		rc = firn_catalog_table_drop(c, ns, name, err);
+		firn_free(ns);
+		firn_free(name);
+	}
+	if (rc == 0 && purge && location)
+		rc = firn_io__remove_tree(location, err);
+	firn_free(location);
+	firn_table_free(t);
+	return rc;
+}
+
+int firn_table_rename(struct firn_catalog *c, const char *from, const char *to,
+		      struct firn_error *err)
+{
+	char *ns, *name, *ns2, *name2;
+	FIRN_TRY(firn_ice__split_ident(from, &ns, &name, err));
+	int rc = firn_ice__split_ident(to, &ns2, &name2, err);
+	if (rc == 0) {
+		rc = firn_catalog_table_rename(c, ns, name, ns2, name2, err);
+		firn_free(ns2);
+		firn_free(name2);
+	}
+	firn_free(ns);
+	firn_free(name);
+	return rc;
+}
+
+/* ---- snapshot selection --------------------------------------------- */
+
+static int parse_time_ms(const char *s, int64_t *out)
+{
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (end != s && *end == '\0') {
+		*out = v;
+		return 0;
+	}
+	int64_t us;
+	if (firn_timestamp_parse(s, strlen(s), 6, &us) != 0)
+		return -1;
+	*out = us >= 0 ? us / 1000 : -((-us + 999) / 1000);
+	return 0;
+}
+
+int firn_ice__select_snapshot(const struct firn_ice_meta *m, const struct firn_snapshot_sel *sel,
+			      const struct firn_ice_snapshot **out, struct firn_error *err)
+{
+	*out = NULL;
+	if (sel && sel->has_snapshot_id) {
+		*out = firn_ice__meta_snapshot(m, sel->snapshot_id);
+		if (!*out)
+			return firn_error_set(err, FIRN_ENOTFOUND, "snapshot %lld does not exist",
+					      (long long)sel->snapshot_id);
+		return 0;
+	}
+	if (sel && sel->ref) {
+		const struct firn_ice_ref *r = firn_ice__meta_ref(m, sel->ref);
+		if (!r)
+			return firn_error_set(err, FIRN_ENOTFOUND, "no branch or tag named '%s'", sel->ref);
+		*out = firn_ice__meta_snapshot(m, r->snapshot_id);
+		if (!*out)
+			return firn_error_set(err, FIRN_ECORRUPT, "ref '%s' names a missing snapshot",
+					      sel->ref);
+		return 0;
+	}
+	if (sel && sel->as_of) {
+		int64_t ms;
+		if (parse_time_ms(sel->as_of, &ms) != 0)
+			return firn_error_set(err, FIRN_EINVAL,
+					      "--as-of: '%s' is not a timestamp or epoch milliseconds",
+					      sel->as_of);
+		int64_t best = -1;
+		bool found = false;
+		for (size_t i = 0; i < m->n_snapshot_log; i++)
+			if (m->snapshot_log[i].timestamp_ms <= ms) {
+				best = m->snapshot_log[i].snapshot_id;
+				found = true;
+			}
+		if (!found)
+			return firn_error_set(err, FIRN_ENOTFOUND, "the table has no snapshot as of %s",
+					      sel->as_of);
+		*out = firn_ice__meta_snapshot(m, best);
+		if (!*out)
+			return firn_error_set(err, FIRN_ENOTFOUND,
+					      "the snapshot current as of %s has expired", sel->as_of);
+		return 0;
+	}
+	*out = firn_ice__meta_current(m);
+	return 0;
+}
+
+/* ---- refs and rollback ---------------------------------------------- */
+
+struct ref_ctx {
+	const char *name;
+	bool tag;
+	int64_t snapshot_id;
+};
+
+static int apply_ref(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *ctx,
+		     struct firn_error *err)
+{
+	struct ref_ctx *c = ctx;
+	int64_t id = c->snapshot_id;
+	if (id < 0) {
+		if (!m->has_current_snapshot)
+			return firn_error_set(err, FIRN_EINVAL, "the table has no snapshot yet");
+		id = m->current_snapshot_id;
+	}
+	if (!firn_ice__meta_snapshot(m, id))
+		return firn_error_set(err, FIRN_ENOTFOUND, "snapshot %lld does not exist", (long long)id);
+	const struct firn_ice_ref *old = firn_ice__meta_ref(m, c->name);
+	if (old && old->tag != c->tag)
+		return firn_error_set(err, FIRN_EEXISTS, "'%s' is already a %s", c->name,
+				      old->tag ? "tag" : "branch");
+	if (strcmp(c->name, "main") == 0 && c->tag)
+		return firn_error_set(err, FIRN_EINVAL, "main is the table's branch; it cannot be a tag");
+	json_t *refs = json_object_get(m->root, "refs");
+	if (!json_is_object(refs)) {
+		refs = json_object();
+		json_object_set_new(m->root, "refs", refs);
+	}
+	json_t *ref = json_object();
+	json_object_set_new(ref, "snapshot-id", json_integer(id));
+	json_object_set_new(ref, "type", json_string(c->tag ? "tag" : "branch"));
+	json_object_set_new(refs, c->name, ref);
+	if (strcmp(c->name, "main") == 0) {
+		json_object_set_new(m->root, "current-snapshot-id", json_integer(id));
+		json_t *log = json_object_get(m->root, "snapshot-log");
+		json_t *e = json_object();
+		json_object_set_new(e, "timestamp-ms", json_integer(firn_ice__now_ms()));
+		json_object_set_new(e, "snapshot-id", json_integer(id));
+		json_array_append_new(log, e);
+	}
+	return 0;
+}
+
+int firn_table_set_ref(struct firn_table *t, const char *name, bool tag, int64_t snapshot_id,
+		       struct firn_error *err)
+{
+	struct ref_ctx c = { name, tag, snapshot_id };
+	return firn_ice__commit(t, apply_ref, &c, NULL, err);
+}
+
+static int apply_rollback(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *ctx,
+			  struct firn_error *err)
+{
+	struct ref_ctx *c = ctx;
+	const struct firn_ice_snapshot *s = firn_ice__meta_current(m);
+	bool ancestor = false;
+	while (s) {
+		if (s->snapshot_id == c->snapshot_id) {
+			ancestor = true;
+			break;
+		}
+		s = s->has_parent ? firn_ice__meta_snapshot(m, s->parent_id) : NULL;
+	}
+	if (!firn_ice__meta_snapshot(m, c->snapshot_id))
+		return firn_error_set(err, FIRN_ENOTFOUND, "snapshot %lld does not exist",
+				      (long long)c->snapshot_id);
+	if (!ancestor)
+		return firn_error_set(err, FIRN_EINVAL,
+				      "snapshot %lld is not an ancestor of the current snapshot",
+				      (long long)c->snapshot_id);
+	return apply_ref(t, m, attempt, ctx, err);
+}
+
+int firn_table_rollback(struct firn_table *t, int64_t snapshot_id, struct firn_error *err)
+{
+	struct ref_ctx c = { "main", false, snapshot_id };
+	return firn_ice__commit(t, apply_rollback, &c, NULL, err);
+}

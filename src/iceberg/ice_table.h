@@ -1,0 +1,62 @@
+/* The table handle and the commit loop. Internal. */
+#ifndef FIRN_ICE_TABLE_H
+#define FIRN_ICE_TABLE_H
+
+#include "firn/table.h"
+#include "iceberg/ice_manifest.h"
+#include "iceberg/ice_meta.h"
+
+struct firn_table {
+	struct firn_catalog *catalog;
+	char *ns;
+	char *name;
+	char *metadata_location;
+	struct firn_ice_meta *meta;
+};
+
+/* Splits "a.b.t" into namespace "a.b" and name "t" (firn_malloc'd).
+ * FIRN_EINVAL for a name without a namespace. */
+int firn_ice__split_ident(const char *ident, char **ns, char **name, struct firn_error *err);
+
+/* Re-reads the table's metadata from the catalog. */
+int firn_ice__table_refresh(struct firn_table *t, struct firn_error *err);
+
+/* Applies a change to a copy of the current metadata. `attempt` counts
+ * from 0. Return FIRN_ECONFLICT when the change no longer holds on this
+ * version (the commit fails); other errors fail it too. */
+typedef int (*firn_ice_apply_fn)(struct firn_table *t, struct firn_ice_meta *m, int attempt,
+				 void *ctx, struct firn_error *err);
+
+/* The commit loop (DESIGN §6): apply on a copy, write the new metadata
+ * file, swap it in the catalog; on a lost race remove that file, refresh,
+ * back off and retry up to commit.retry.num-retries times. On success
+ * t->meta is the new version. *attempts (optional) gets the number of
+ * attempts made. */
+int firn_ice__commit(struct firn_table *t, firn_ice_apply_fn apply, void *ctx, int *attempts,
+		     struct firn_error *err);
+
+/* Adds a snapshot to m and points `branch` ("main") at it: appends the
+ * snapshot JSON (summary is stolen), bumps last-sequence-number to seq,
+ * updates refs, current-snapshot-id (main) and the snapshot log. */
+int firn_ice__add_snapshot(struct firn_ice_meta *m, const char *branch, int64_t snap_id,
+			   const struct firn_ice_snapshot *parent, int64_t seq,
+			   const char *manifest_list, json_t *summary, int64_t first_row_id,
+			   int64_t added_rows, struct firn_error *err);
+
+/* Summary totals: the parent's total-* plus this change's deltas. */
+json_t *firn_ice__summary(const struct firn_ice_snapshot *parent, const char *operation,
+			  int64_t added_files, int64_t added_records, int64_t added_size,
+			  int64_t removed_files, int64_t removed_records, int64_t removed_size,
+			  int64_t changed_partitions);
+
+/* A new unique file name under the table: <location>/<dir>/<prefix><uuid><suffix>. */
+char *firn_ice__new_path(const struct firn_ice_meta *m, const char *dir, const char *prefix,
+			 const char *suffix);
+
+/* Resolves a snapshot selection to a snapshot (NULL: the table is empty
+ * and nothing was asked for). FIRN_ENOTFOUND for an unknown id or ref, or a
+ * time before the first snapshot. */
+int firn_ice__select_snapshot(const struct firn_ice_meta *m, const struct firn_snapshot_sel *sel,
+			      const struct firn_ice_snapshot **out, struct firn_error *err);
+
+#endif

@@ -1,0 +1,35 @@
+/* Writing data files for a table: partition fan-out by the spec's
+ * transforms, rolling Parquet writers at the target file size, and the
+ * data-file entries (partition values, metrics) for the manifest.
+ * Internal. */
+#ifndef FIRN_ICE_WRITER_H
+#define FIRN_ICE_WRITER_H
+
+#include "firn/parquet.h"
+#include "iceberg/ice_manifest.h"
+
+struct firn_ice_writer;
+
+/* Starts writing files of the table's current schema and default spec.
+ * Entries and their strings live in `arena` (the caller's). */
+int firn_ice__writer_open(struct firn_ice_writer **out, const struct firn_ice_meta *m,
+			  struct firn_arena *arena, struct firn_error *err);
+/* Writes a batch shaped as the current schema (borrowed). */
+int firn_ice__writer_write(struct firn_ice_writer *w, const struct ArrowArray *batch,
+			   struct firn_error *err);
+/* Closes every open file and gives the entries (status ADDED) of all files
+ * written; the array is the writer's until free. */
+int firn_ice__writer_finish(struct firn_ice_writer *w, struct firn_ice_entry **entries,
+			    size_t *n, struct firn_error *err);
+/* Frees; files not yet finished are removed. NULL ok. */
+void firn_ice__writer_free(struct firn_ice_writer *w);
+
+/* Iceberg column metrics of a closed Parquet file written from schema s,
+ * into f (arrays in arena): value/null/NaN counts, column sizes, bounds
+ * truncated to 16 characters/bytes as the default metrics mode. */
+int firn_ice__file_metrics(const struct ArrowSchema *s,
+			   const struct firn_parquet_column_stats *st, int n_stats,
+			   struct firn_arena *arena, struct firn_ice_data_file *f,
+			   struct firn_error *err);
+
+#endif

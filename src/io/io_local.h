@@ -1,0 +1,44 @@
+/* Local file IO for tables: files are written whole, fsynced, and only
+ * then referenced; a fault-injection switch for crash tests. Internal. */
+#ifndef FIRN_IO_LOCAL_H
+#define FIRN_IO_LOCAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firn/error.h"
+
+/* A location as a local path: "file:///a/b" and "file:/a/b" → "/a/b";
+ * other strings unchanged. Borrowed pointer into loc. */
+const char *firn_io__path(const char *loc);
+
+/* Creates dir and its parents (0755). */
+int firn_io__mkdirs(const char *dir, struct firn_error *err);
+
+/* Creates path (which must not exist: O_EXCL), parents included, writes n
+ * bytes, fsyncs the file and its directory. On failure the partial file is
+ * removed. FIRN_EEXISTS, FIRN_EIO. */
+int firn_io__write_new(const char *path, const void *data, size_t n, struct firn_error *err);
+
+/* Fsyncs the directory holding path. */
+int firn_io__sync_dir_of(const char *path, struct firn_error *err);
+
+/* Reads a whole file (gunzipped when the name ends in .gz.metadata.json or
+ * .metadata.json.gz); *data is firn_malloc'd with a NUL after the n bytes.
+ * FIRN_ENOTFOUND, FIRN_EIO, FIRN_ECORRUPT (bad gzip). */
+int firn_io__read_all(const char *path, uint8_t **data, size_t *n, struct firn_error *err);
+
+/* 0 exists, FIRN_ENOTFOUND, or FIRN_EIO. */
+int firn_io__exists(const char *path);
+int64_t firn_io__size(const char *path);
+
+/* Removes a file, ignoring "not found". */
+void firn_io__remove(const char *path);
+/* Removes a directory tree (drop --purge). */
+int firn_io__remove_tree(const char *dir, struct firn_error *err);
+
+/* Crash injection: when the environment variable FIRN_CRASH_AT equals
+ * step, the process kills itself with SIGKILL (as kill -9 would). */
+void firn_io__crash_point(const char *step);
+
+#endif
