@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap test unit interop asan fuzz demo bench clean
+.PHONY: all build bootstrap test unit interop asan fuzz demo bench conformance clean
 
 all: build
 
@@ -43,6 +43,12 @@ demo: build
 
 bench: build
 	@bash bench/run.sh $(BUILD)/firn
+
+# Runs the interop suites and writes docs/conformance.md from their outcomes.
+conformance: build
+	-FIRN_BIN=$(abspath $(BUILD))/firn FIRN_CONFORMANCE_OUT=$(abspath $(BUILD))/conformance.json \
+		$(PYTEST) -q tests/interop
+	$(VENV)/bin/python scripts/conformance.py $(BUILD)/conformance.json docs/conformance.md
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -32,5 +32,6 @@ const char *cli_get(const struct cli_opt *opts, int n_opts, const char *name);
 int cli_parse_size(const char *s, int64_t *out);
 
 int cmd_parquet(int argc, char **argv);
+int cmd_table(const char *cmd, int argc, char **argv);
 
 #endif

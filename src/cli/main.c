@@ -10,7 +10,25 @@
 static const char usage_text[] =
 	"usage: firn [--warehouse DIR] [--catalog URI] COMMAND ...\n"
 	"\n"
-	"commands:\n"
+	"tables (catalog: --catalog URI, default the SQLite file WAREHOUSE/catalog.db;\n"
+	"        warehouse: --warehouse DIR, default ./warehouse):\n"
+	"  namespace create|list|drop|describe NS [--property K=V]\n"
+	"  create TABLE --schema SPEC [--partition-by SPEC] [--sort-by SPEC]\n"
+	"               [--property K=V]... [--format-version 2|3]\n"
+	"  tables [NS] | describe TABLE | snapshots TABLE | history TABLE   [--json]\n"
+	"  files TABLE [--json] [--snapshot ID | --as-of TIME | --ref NAME]\n"
+	"  drop TABLE [--purge] | rename FROM TO | register TABLE METADATA_FILE\n"
+	"  append TABLE FILE... [--format csv|jsonl|parquet]   (FILE - is stdin)\n"
+	"  scan TABLE [--columns A,B] [--where EXPR] [--limit N]\n"
+	"             [--snapshot ID | --as-of TIME | --ref NAME]\n"
+	"             [--format table|csv|jsonl|parquet] [--output FILE]\n"
+	"  count TABLE [--where EXPR] [--snapshot ID | --as-of TIME | --ref NAME]\n"
+	"  tag|branch TABLE NAME [--snapshot ID] | rollback TABLE --to SNAPSHOT_ID\n"
+	"  alter TABLE add-column 'NAME TYPE' | drop-column NAME | rename-column NAME NEW\n"
+	"              | alter-column NAME TYPE|optional | set-property K=V | unset-property K\n"
+	"              | partition-by SPEC | sort-by SPEC\n"
+	"\n"
+	"files:\n"
 	"  parquet schema FILE              the schema, with types and field ids\n"
 	"  parquet meta FILE [--json]       row groups, column chunks, statistics\n"
 	"  parquet cat FILE [--columns A,B] [--format csv|jsonl] [--limit N]\n"
@@ -147,6 +165,13 @@ int main(int argc, char **argv)
 	const char *cmd = argv[i];
 	if (strcmp(cmd, "parquet") == 0)
 		return cmd_parquet(argc - i - 1, argv + i + 1);
+	static const char *const table_cmds[] = { "namespace", "create", "tables", "describe",
+						  "drop", "rename", "register", "append", "scan",
+						  "count", "snapshots", "history", "files", "tag",
+						  "branch", "rollback", "alter" };
+	for (size_t k = 0; k < sizeof(table_cmds) / sizeof(table_cmds[0]); k++)
+		if (strcmp(cmd, table_cmds[k]) == 0)
+			return cmd_table(cmd, argc - i - 1, argv + i + 1);
 	if (strcmp(cmd, "version") == 0) {
 		printf("firn %s\n%s\n", firn_version(), firn_created_by());
 		return EXIT_OK;

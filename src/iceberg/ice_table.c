@@ -206,6 +206,7 @@ int firn_ice__commit(struct firn_table *t, firn_ice_apply_fn apply, void *ctx, i
 			rc = write_metadata(m, v < 0 ? 0 : v + 1, &path, err);
 		}
 		if (rc == 0) {
+			firn_io__crash_point("after-metadata");
 			firn_io__crash_point("before-swap");
 			rc = firn_catalog_table_swap(t->catalog, t->ns, t->name, t->metadata_location,
 						     path, err);

@@ -439,7 +439,7 @@ static const struct ArrowSchema *leaf_of(const struct ArrowSchema *s, int32_t id
 }
 
 /* Parquet statistics bytes → datum of Iceberg type t. */
-static bool stat_datum(const struct firn_type *t, const uint8_t *p, int32_t n, struct firn_datum *d)
+bool firn_ice__parquet_stat_datum(const struct firn_type *t, const uint8_t *p, int32_t n, struct firn_datum *d)
 {
 	memset(d, 0, sizeof(*d));
 	switch (t->id) {
@@ -577,7 +577,8 @@ int firn_ice__file_metrics(const struct ArrowSchema *s,
 		if (rep || c->min_len < 0 || c->max_len < 0 || !c->min || !c->max)
 			continue;
 		struct firn_datum lo, hi;
-		if (!stat_datum(&t, c->min, c->min_len, &lo) || !stat_datum(&t, c->max, c->max_len, &hi))
+		if (!firn_ice__parquet_stat_datum(&t, c->min, c->min_len, &lo) ||
+		    !firn_ice__parquet_stat_datum(&t, c->max, c->max_len, &hi))
 			continue;
 		firn_buf_reset(&b);
 		if (firn_ice__datum_to_bytes(&t, &lo, &b) != 0)

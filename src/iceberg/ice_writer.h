@@ -32,4 +32,9 @@ int firn_ice__file_metrics(const struct ArrowSchema *s,
 			   struct firn_arena *arena, struct firn_ice_data_file *f,
 			   struct firn_error *err);
 
+/* A Parquet statistics value (PLAIN bytes, n long) as a datum of Iceberg
+ * type t; byte datums point into p. false when the length does not fit. */
+bool firn_ice__parquet_stat_datum(const struct firn_type *t, const uint8_t *p, int32_t n,
+				  struct firn_datum *d);
+
 #endif

@@ -85,3 +85,36 @@ def tmp(work_root, request) -> Path:
         shutil.rmtree(d)
     d.mkdir(parents=True)
     return d
+
+
+# ---- the conformance matrix (make conformance) ----------------------------
+# Tests mark the cells they prove with
+#   @pytest.mark.conformance(("operation", "engine"), ...)
+# With FIRN_CONFORMANCE_OUT set, every marked test's outcome is written there
+# as JSON ({"cells": [{"operation", "engine", "test", "outcome"}]}), and
+# scripts/conformance.py renders docs/conformance.md from it.
+
+_conformance_results: list = []
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "conformance(*cells): (operation, engine) cells a test proves")
+
+
+def pytest_runtest_makereport(item, call):
+    if call.when != "call" and not (call.when == "setup" and call.excinfo is not None):
+        return
+    marker = item.get_closest_marker("conformance")
+    if marker is None:
+        return
+    outcome = "pass" if call.excinfo is None else "fail"
+    for op, engine in marker.args:
+        _conformance_results.append({"operation": op, "engine": engine, "test": item.nodeid,
+                                     "outcome": outcome})
+
+
+def pytest_sessionfinish(session, exitstatus):
+    out = os.environ.get("FIRN_CONFORMANCE_OUT")
+    if out:
+        import json
+        Path(out).write_text(json.dumps({"cells": _conformance_results}, indent=1))
