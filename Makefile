@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap test unit interop asan fuzz demo bench conformance clean
+.PHONY: all build bootstrap test unit interop asan fuzz demo bench bench-tables conformance clean
 
 all: build
 
@@ -43,6 +43,12 @@ demo: build
 
 bench: build
 	@bash bench/run.sh $(BUILD)/firn
+
+# Table benchmarks (issue 3): firn vs PyIceberg and DuckDB on TPC-H lineitem SF1.
+bench-tables: build
+	@mkdir -p bench/out/tpch
+	@[ -f bench/out/tpch/lineitem.parquet ] || $(VENV)/bin/tpchgen-cli -s 1 --tables lineitem --format parquet --output-dir bench/out/tpch
+	$(VENV)/bin/python bench/bench_tables.py $(BUILD)/firn bench/out/tpch/lineitem.parquet
 
 # Runs the interop suites and writes docs/conformance.md from their outcomes.
 conformance: build

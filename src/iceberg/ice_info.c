@@ -19,7 +19,7 @@ static int dump(json_t *o, char **out, struct firn_error *err)
 static json_t *iso_ms(int64_t ms)
 {
 	char buf[64];
-	firn_timestamp_format(ms * 1000, 3, true, buf, sizeof(buf));
+	firn_timestamp_format(ms, 3, true, buf, sizeof(buf));
 	return json_string(buf);
 }
 

@@ -1,0 +1,243 @@
+/* Iceberg core: schema JSON, metadata views (v1/v2/v3), specs and sort
+ * orders from text, manifests and manifest lists round trip. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "firn/text.h"
+#include "iceberg/ice_manifest.h"
+#include "iceberg/ice_meta.h"
+#include "io/io_local.h"
+#include "t.h"
+
+static const char *V2 =
+	"{\"format-version\":2,\"table-uuid\":\"9c12d441-03fe-4693-9a96-a0705ddf69c1\","
+	"\"location\":\"/tmp/t\",\"last-sequence-number\":34,\"last-updated-ms\":1602638573590,"
+	"\"last-column-id\":6,\"current-schema-id\":1,\"schemas\":["
+	"{\"type\":\"struct\",\"schema-id\":0,\"fields\":[{\"id\":1,\"name\":\"x\",\"required\":true,\"type\":\"long\"}]},"
+	"{\"type\":\"struct\",\"schema-id\":1,\"identifier-field-ids\":[1],\"fields\":["
+	"{\"id\":1,\"name\":\"x\",\"required\":true,\"type\":\"long\"},"
+	"{\"id\":2,\"name\":\"d\",\"required\":false,\"type\":\"decimal(9, 2)\"},"
+	"{\"id\":3,\"name\":\"l\",\"required\":false,\"type\":{\"type\":\"list\",\"element-id\":4,\"element\":\"string\",\"element-required\":false}},"
+	"{\"id\":5,\"name\":\"m\",\"required\":false,\"type\":{\"type\":\"map\",\"key-id\":6,\"key\":\"string\",\"value-id\":7,\"value\":\"fixed[ 4 ]\",\"value-required\":true}}]}],"
+	"\"default-spec-id\":0,\"partition-specs\":[{\"spec-id\":0,\"fields\":[{\"name\":\"x_bucket\",\"transform\":\"bucket[4]\",\"source-id\":1,\"field-id\":1000}]}],"
+	"\"last-partition-id\":1000,\"default-sort-order-id\":3,\"sort-orders\":[{\"order-id\":3,\"fields\":["
+	"{\"transform\":\"identity\",\"source-id\":2,\"direction\":\"desc\",\"null-order\":\"nulls-last\"}]}],"
+	"\"properties\":{\"commit.retry.num-retries\":\"7\"},\"current-snapshot-id\":3055729675574597004,"
+	"\"refs\":{\"main\":{\"snapshot-id\":3055729675574597004,\"type\":\"branch\"},\"t1\":{\"snapshot-id\":3051729675574597004,\"type\":\"tag\"}},"
+	"\"snapshots\":[{\"snapshot-id\":3051729675574597004,\"timestamp-ms\":1515100955770,\"sequence-number\":0,"
+	"\"summary\":{\"operation\":\"append\"},\"manifest-list\":\"s3://a/b/1.avro\"},"
+	"{\"snapshot-id\":3055729675574597004,\"parent-snapshot-id\":3051729675574597004,\"timestamp-ms\":1555100955770,"
+	"\"sequence-number\":1,\"summary\":{\"operation\":\"append\"},\"manifest-list\":\"s3://a/b/2.avro\",\"schema-id\":1}],"
+	"\"snapshot-log\":[{\"snapshot-id\":3051729675574597004,\"timestamp-ms\":1515100955770},"
+	"{\"snapshot-id\":3055729675574597004,\"timestamp-ms\":1555100955770}],\"metadata-log\":[]}";
+
+static const char *V1 =
+	"{\"format-version\":1,\"location\":\"/tmp/v1\",\"last-updated-ms\":1,\"last-column-id\":2,"
+	"\"schema\":{\"type\":\"struct\",\"fields\":[{\"id\":1,\"name\":\"a\",\"required\":true,\"type\":\"int\"},"
+	"{\"id\":2,\"name\":\"b\",\"required\":false,\"type\":\"string\"}]},"
+	"\"partition-spec\":[{\"name\":\"b\",\"transform\":\"identity\",\"source-id\":2}],"
+	"\"properties\":{},\"current-snapshot-id\":-1,\"snapshots\":[]}";
+
+TEST(metadata_v2)
+{
+	struct firn_ice_meta *m = NULL;
+	CHECK_OK(firn_ice__meta_parse(V2, strlen(V2), "v2.json", &m, &t_err));
+	if (!m)
+		return;
+	CHECK_EQ_INT(m->format_version, 2);
+	CHECK_EQ_INT(m->last_sequence_number, 34);
+	CHECK_EQ_INT(m->n_schemas, 2);
+	const struct firn_ice_schema *s = firn_ice__meta_current_schema(m);
+	CHECK_EQ_INT(s->schema_id, 1);
+	CHECK_EQ_INT(s->n_identifier, 1);
+	CHECK_EQ_INT(s->arrow.n_children, 4);
+	CHECK_EQ_STR(s->arrow.children[1]->format, "d:9,2");
+	CHECK_EQ_STR(s->arrow.children[3]->children[0]->children[1]->format, "w:4");
+	CHECK_EQ_INT(firn_schema_field_id(s->arrow.children[3]->children[0]->children[1]), 7);
+	CHECK(firn_ice__schema_find(&s->arrow, 4, NULL) == s->arrow.children[2]->children[0]);
+	CHECK_EQ_INT(m->current_snapshot_id, 3055729675574597004LL);
+	const struct firn_ice_snapshot *cur = firn_ice__meta_current(m);
+	CHECK(cur && cur->has_parent && cur->parent_id == 3051729675574597004LL);
+	CHECK_EQ_STR(cur->operation, "append");
+	const struct firn_ice_ref *tag = firn_ice__meta_ref(m, "t1");
+	CHECK(tag && tag->tag);
+	CHECK_EQ_INT(m->specs[0].fields[0].transform.kind, FIRN_TR_BUCKET);
+	CHECK_EQ_INT(m->specs[0].fields[0].transform.param, 4);
+	CHECK_EQ_INT(m->orders[0].fields[0].descending, 1);
+	CHECK_EQ_INT(m->orders[0].fields[0].nulls_first, 0);
+	CHECK_EQ_INT(firn_ice__prop_int(m, "commit.retry.num-retries", 4), 7);
+	/* the schema survives JSON → Arrow → JSON */
+	json_t *j = firn_ice__schema_to_json(&s->arrow, 1, s->identifier_ids, s->n_identifier);
+	struct ArrowSchema back;
+	CHECK_OK(firn_ice__schema_from_json(j, "x", &back, NULL, &t_err));
+	json_t *j2 = firn_ice__schema_to_json(&back, 1, s->identifier_ids, s->n_identifier);
+	CHECK(json_equal(j, j2));
+	json_decref(j);
+	json_decref(j2);
+	back.release(&back);
+	/* ids stay exact int64 through dump */
+	char *text = firn_ice__meta_dump(m);
+	CHECK(text && strstr(text, "3055729675574597004") != NULL);
+	firn_free(text);
+	firn_ice__meta_free(m);
+}
+
+TEST(metadata_v1_and_errors)
+{
+	struct firn_ice_meta *m = NULL;
+	CHECK_OK(firn_ice__meta_parse(V1, strlen(V1), "v1.json", &m, &t_err));
+	if (m) {
+		CHECK_EQ_INT(m->format_version, 1);
+		CHECK_EQ_INT(m->n_specs, 1);
+		CHECK_EQ_INT(m->specs[0].fields[0].field_id, 1000);
+		CHECK(!m->has_current_snapshot);
+		CHECK_EQ_INT(m->last_partition_id, 1000);
+		firn_ice__meta_free(m);
+	}
+	const char *bad[] = { "{", "[]", "{\"format-version\":9,\"location\":\"x\"}",
+			      "{\"format-version\":2,\"location\":\"x\",\"last-column-id\":1}",
+			      "{\"format-version\":2,\"location\":\"x\",\"last-column-id\":1,\"current-schema-id\":5,"
+			      "\"schemas\":[{\"type\":\"struct\",\"schema-id\":0,\"fields\":[]}]}" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct firn_error e = { 0 };
+		m = NULL;
+		int rc = firn_ice__meta_parse(bad[i], strlen(bad[i]), "bad.json", &m, &e);
+		CHECK(rc != 0 && m == NULL);
+		CHECK(strstr(e.message, "bad.json") != NULL);
+	}
+}
+
+TEST(spec_and_order_text)
+{
+	struct ArrowSchema s;
+	CHECK_OK(firn_spec_parse_schema("id long, name string, ts timestamptz, d date, loc struct<lat: double>", &s, &t_err));
+	int32_t last = 999;
+	json_t *spec = NULL;
+	CHECK_OK(firn_ice__spec_parse("day(ts), bucket(16, id), truncate(4, name), d, void(id)", &s, 0, NULL, &last, &spec, &t_err));
+	CHECK_EQ_INT(last, 1004);
+	json_t *f = json_object_get(spec, "fields");
+	CHECK_EQ_INT(json_array_size(f), 5);
+	CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(f, 0), "name")), "ts_day");
+	CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(f, 1), "transform")), "bucket[16]");
+	CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(f, 2), "name")), "name_trunc_4");
+	CHECK_EQ_INT(json_integer_value(json_object_get(json_array_get(f, 3), "source-id")), 4);
+	json_decref(spec);
+	const char *bad[] = { "hour(d)", "bucket(id)", "nope", "day(ts", "bucket(0, id)", "frob(id)", "loc", "day(ts), day(ts)" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct firn_error e = { 0 };
+		last = 999;
+		spec = NULL;
+		CHECK(firn_ice__spec_parse(bad[i], &s, 0, NULL, &last, &spec, &e) != 0);
+		CHECK(strstr(e.message, "partition-by") != NULL);
+	}
+	json_t *order = NULL;
+	CHECK_OK(firn_ice__order_parse("id desc, name asc nulls last, bucket(4, id)", &s, 1, &order, &t_err));
+	json_t *of = json_object_get(order, "fields");
+	CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(of, 0), "null-order")), "nulls-last");
+	CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(of, 1), "null-order")), "nulls-last");
+	CHECK_EQ_STR(json_string_value(json_object_get(json_array_get(of, 2), "direction")), "asc");
+	json_decref(order);
+	struct firn_error e = { 0 };
+	CHECK(firn_ice__order_parse("id sideways", &s, 1, &order, &e) != 0);
+	s.release(&s);
+}
+
+TEST(manifest_round_trip)
+{
+	char dir[] = "/tmp/firn-test-iceberg-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	const char *meta =
+		"{\"format-version\":2,\"table-uuid\":\"9c12d441-03fe-4693-9a96-a0705ddf69c1\",\"location\":\"/tmp/t\","
+		"\"last-sequence-number\":0,\"last-updated-ms\":1,\"last-column-id\":3,\"current-schema-id\":0,"
+		"\"schemas\":[{\"type\":\"struct\",\"schema-id\":0,\"fields\":[{\"id\":1,\"name\":\"x\",\"required\":true,\"type\":\"long\"},"
+		"{\"id\":2,\"name\":\"s\",\"required\":false,\"type\":\"string\"},{\"id\":3,\"name\":\"d\",\"required\":false,\"type\":\"decimal(20,2)\"}]}],"
+		"\"default-spec-id\":0,\"partition-specs\":[{\"spec-id\":0,\"fields\":["
+		"{\"name\":\"s\",\"transform\":\"identity\",\"source-id\":2,\"field-id\":1000},"
+		"{\"name\":\"d_trunc\",\"transform\":\"truncate[10]\",\"source-id\":3,\"field-id\":1001}]}],"
+		"\"last-partition-id\":1001,\"default-sort-order-id\":0,\"sort-orders\":[{\"order-id\":0,\"fields\":[]}],"
+		"\"properties\":{},\"current-snapshot-id\":-1,\"snapshots\":[]}";
+	struct firn_ice_meta *m = NULL;
+	CHECK_OK(firn_ice__meta_parse(meta, strlen(meta), "m.json", &m, &t_err));
+	if (!m)
+		return;
+	struct firn_arena a = { 0 };
+	struct firn_ice_entry e[2];
+	memset(e, 0, sizeof(e));
+	struct firn_datum p0[2] = { { .null = false }, { .null = true } };
+	p0[0].v.bin.p = (const uint8_t *)"oslo";
+	p0[0].v.bin.n = 4;
+	struct firn_datum p1[2] = { { .null = true }, { .null = false } };
+	p1[1].v.dec = -12345;
+	struct firn_ice_kv vc[] = { { 1, 10 }, { 2, 10 } };
+	uint8_t lo[8] = { 1 }, hi[8] = { 9 };
+	struct firn_ice_bound lb[] = { { 1, lo, 8 } }, ub[] = { { 1, hi, 8 } };
+	for (int i = 0; i < 2; i++) {
+		e[i].status = FIRN_ICE_ADDED;
+		e[i].file.path = i ? "/tmp/t/data/b.parquet" : "/tmp/t/data/a.parquet";
+		e[i].file.format = "PARQUET";
+		e[i].file.partition = i ? p1 : p0;
+		e[i].file.n_partition = 2;
+		e[i].file.record_count = 10 + i;
+		e[i].file.file_size = 1000 + i;
+		e[i].file.value_counts = vc;
+		e[i].file.n_value_counts = 2;
+		e[i].file.lower = lb;
+		e[i].file.n_lower = 1;
+		e[i].file.upper = ub;
+		e[i].file.n_upper = 1;
+	}
+	char mpath[256], lpath[256];
+	snprintf(mpath, sizeof(mpath), "%s/m0.avro", dir);
+	snprintf(lpath, sizeof(lpath), "%s/snap.avro", dir);
+	struct firn_ice_manifest_file mf;
+	CHECK_OK(firn_ice__manifest_write(mpath, m, &m->specs[0], 0, e, 2, 77, &a, &mf, &t_err));
+	CHECK_EQ_INT(mf.added_files, 2);
+	CHECK_EQ_INT(mf.added_rows, 21);
+	CHECK_EQ_INT(mf.n_partitions, 2);
+	CHECK(mf.partitions[0].contains_null);
+	CHECK(mf.partitions[0].has_lower && mf.partitions[0].lower_n == 4);
+	int64_t next = 0;
+	CHECK_OK(firn_ice__manifest_list_write(lpath, m, 77, false, 0, 5, &mf, 1, &next, &t_err));
+	CHECK_EQ_INT(mf.sequence_number, 5);
+	struct firn_ice_manifest_file *back;
+	size_t n;
+	CHECK_OK(firn_ice__manifest_list_read(lpath, &a, &back, &n, &t_err));
+	CHECK_EQ_INT(n, 1);
+	if (n == 1) {
+		CHECK_EQ_INT(back[0].sequence_number, 5);
+		CHECK_EQ_INT(back[0].added_snapshot_id, 77);
+		CHECK_EQ_INT(back[0].added_files, 2);
+		struct firn_ice_entry *es;
+		size_t ne;
+		CHECK_OK(firn_ice__manifest_read(&back[0], m, &a, &es, &ne, &t_err));
+		CHECK_EQ_INT(ne, 2);
+		if (ne == 2) {
+			CHECK_EQ_INT(es[0].sequence_number, 5);
+			CHECK_EQ_INT(es[0].snapshot_id, 77);
+			CHECK_EQ_STR(es[1].file.path, "/tmp/t/data/b.parquet");
+			CHECK(!es[0].file.partition[0].null && es[0].file.partition[0].v.bin.n == 4 &&
+			      memcmp(es[0].file.partition[0].v.bin.p, "oslo", 4) == 0);
+			CHECK(es[1].file.partition[1].v.dec == -12345);
+			CHECK(es[0].file.partition[1].null);
+			CHECK_EQ_INT(es[1].file.n_value_counts, 2);
+			CHECK_EQ_INT(es[1].file.value_counts[1].value, 10);
+			CHECK_EQ_INT(es[0].file.lower[0].p[0], 1);
+		}
+	}
+	firn_arena_free(&a);
+	firn_ice__meta_free(m);
+	unlink(mpath);
+	unlink(lpath);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	RUN(metadata_v2);
+	RUN(metadata_v1_and_errors);
+	RUN(spec_and_order_text);
+	RUN(manifest_round_trip);
+	return t_summary();
+}
