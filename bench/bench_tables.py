@@ -133,7 +133,7 @@ def main():
             args += ["--where", wf]
         tf = best(lambda: (out.unlink(missing_ok=True), run(firn, wh, *args)))
         got = pq.read_metadata(out).num_rows
-        td = best(lambda: con.execute(dq).fetch_arrow_table())
+        td = best(lambda: con.execute(dq).to_arrow_table())
         dn = con.execute(f"SELECT count(*) FROM ({dq})").fetchone()[0]
         tp = best(lambda: cat.load_table("b.li").scan(**({"row_filter": pf} if pf else {})).to_arrow(),
                   reps=max(1, REPS - 1))

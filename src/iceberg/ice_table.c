@@ -347,13 +347,21 @@ json_t *firn_ice__summary(const struct firn_ice_snapshot *parent, const char *op
 
 /* ---- create / register / drop / rename ------------------------------ */
 
-static int reject_reserved(const struct ArrowSchema *s, int32_t *max, struct firn_error *err)
+/* The highest field id; v3-only types in a v2 table are an error. */
+static int check_types(const struct ArrowSchema *s, int fv, int32_t *max, struct firn_error *err)
 {
 	for (int64_t i = 0; i < s->n_children; i++) {
-		int32_t id = firn_schema_field_id(s->children[i]);
+		const struct ArrowSchema *c = s->children[i];
+		int32_t id = firn_schema_field_id(c);
 		if (id > *max)
 			*max = id;
-		FIRN_TRY(reject_reserved(s->children[i], max, err));
+		struct firn_type t;
+		if (fv < 3 && firn_type_of(c, &t, NULL) == 0 &&
+		    ((t.id == FIRN_A_TIMESTAMP && t.unit_digits == 9) || t.id == FIRN_A_NULL))
+			return firn_error_set(err, FIRN_EINVAL,
+					      "schema: column '%s': nanosecond timestamps and unknown need format version 3",
+					      c->name ? c->name : "");
+		FIRN_TRY(check_types(c, fv, max, err));
 	}
 	return 0;
 }
@@ -393,7 +401,8 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 		goto done;
 	}
 	int32_t max_id = 0;
-	reject_reserved(&schema, &max_id, err);
+	if ((rc = check_types(&schema, fv, &max_id, err)) != 0)
+		goto done;
 
 	root = json_object();
 	uint8_t u[16];

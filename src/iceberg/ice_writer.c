@@ -324,6 +324,38 @@ static int write_rows(struct firn_ice_writer *w, struct open_file *f, const stru
 		      bool whole, struct firn_error *err)
 {
 	int rc;
+	/* small target sizes: write in slices so that files can roll inside a batch */
+	int64_t slice = w->target < (8LL << 20) ? 1024 : 8192;
+	if (whole && w->target < (64LL << 20) && batch->length > slice) {
+		int64_t *idx = firn_malloc((size_t)slice * sizeof(int64_t));
+		if (!idx)
+			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		rc = 0;
+		for (int64_t start = 0; rc == 0 && start < batch->length; start += slice) {
+			int64_t n = batch->length - start < slice ? batch->length - start : slice;
+			for (int64_t i = 0; i < n; i++)
+				idx[i] = start + i;
+			struct ArrowArray part;
+			if ((rc = firn_ice__batch_take(&w->schema->arrow, batch, idx, n, &part, err)) != 0)
+				break;
+			if (!f->pw) { /* the previous slice closed the file: start the next one */
+				struct firn_datum *key = f->key;
+				uint64_t h = f->hash;
+				if ((rc = open_file(w, key, h, &f, err)) != 0) {
+					part.release(&part);
+					break;
+				}
+			}
+			rc = firn_parquet_writer_write(f->pw, &part, err);
+			part.release(&part);
+			if (rc == 0 && firn_parquet_writer_bytes(f->pw) >= w->target) {
+				unlink_file(w, f);
+				rc = close_file(w, f, err);
+			}
+		}
+		firn_free(idx);
+		return rc;
+	}
 	if (whole) {
 		rc = firn_parquet_writer_write(f->pw, batch, err);
 	} else {

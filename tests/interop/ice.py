@@ -108,7 +108,7 @@ def duck_rows(metadata_location: str, snapshot_id=None) -> list:
     if snapshot_id is not None:
         q += f", snapshot_from_id={snapshot_id}"
     q += ")"
-    return rows(con.execute(q).fetch_arrow_table())
+    return rows(con.execute(q).to_arrow_table())
 
 
 def describe(run_firn, wh: Path, table: str) -> dict:

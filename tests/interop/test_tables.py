@@ -274,8 +274,8 @@ def test_nested_types(run_firn, wh):
     firn(run_firn, wh, "namespace", "create", "db")
     firn(run_firn, wh, "create", "db.n", "--schema",
          "id long not null, tags list<string>, attrs map<string, long>, "
-         "loc struct<lat: double, lon: double>, u uuid, b binary, f fixed[3], t time, "
-         "tsn timestamp_ns", "--partition-by", "truncate(2, id)")
+         "loc struct<lat: double, lon: double>, u uuid, b binary, f fixed[3], t time",
+         "--partition-by", "truncate(2, id)")
     p = wh / "n.jsonl"
     with open(p, "w") as f:
         for i in range(50):
@@ -284,7 +284,7 @@ def test_nested_types(run_firn, wh):
                 "attrs": {"a": i, "b": -i} if i % 2 else {},
                 "loc": {"lat": i / 3, "lon": None} if i % 5 else None,
                 "u": f"00000000-0000-0000-0000-{i:012d}", "b": f"{i:02x}ff", "f": "0a0b0c",
-                "t": "12:34:56.789", "tsn": "2026-11-23T10:00:00.123456789"}) + "\n")
+                "t": "12:34:56.789"}) + "\n")
     firn(run_firn, wh, "append", "db.n", p)
     want = ice.firn_rows(run_firn, wh, "db.n")
     assert len(want) == 50
@@ -318,7 +318,7 @@ def test_firn_reads_what_pyiceberg_wrote(run_firn, wh):
     spec = PartitionSpec(PartitionField(2, 1000, IdentityTransform(), "city"),
                          PartitionField(3, 1001, DayTransform(), "ts_day"))
     tbl = cat.create_table("py.t", schema=schema, partition_spec=spec)
-    arrow_schema = schema.as_arrow()
+    arrow_schema = tbl.schema().as_arrow()  # PyIceberg assigns fresh ids
 
     def batch(k):
         return pa.Table.from_pylist([{
@@ -364,6 +364,7 @@ def test_bad_input(run_firn, wh):
         (["create", "db.x", "--schema", "id lng"], ["schema"]),
         (["create", "nons.x", "--schema", "id long"], ["nons"]),
         (["create", "db.y", "--schema", "id long", "--partition-by", "day(id)"], []),
+        (["create", "db.y", "--schema", "t timestamp_ns"], ["format version 3"]),
     ]
     for args, mentions in cases:
         assert_error(firn(run_firn, wh, *args, check=False), mentions=mentions)
@@ -396,9 +397,9 @@ def test_namespaces_and_tables(run_firn, wh):
     assert firn(run_firn, wh, "tables").stdout.split() == ["a.t2", "a.b.t"]
     assert_error(firn(run_firn, wh, "namespace", "drop", "a.b", check=False))
     firn(run_firn, wh, "rename", "a.b.t", "a.t3")
-    assert sorted(t.identifier[-1] for t in [ice.catalog(wh).load_table("a.t3")]) == ["t3"]
-    assert sorted(ice.catalog(wh).list_namespaces()) == [("a",), ("a", "b")] or \
-        sorted(ice.catalog(wh).list_namespaces()) == [("a",)]
+    assert ice.catalog(wh).load_table("a.t3").name() == ("a", "t3")
+    assert ("a", "b") in ice.catalog(wh).list_namespaces("a")
+    assert ice.catalog(wh).load_namespace_properties("a") == {"owner": "me"}
     firn(run_firn, wh, "drop", "a.t3", "--purge")
     assert_error(firn(run_firn, wh, "describe", "a.t3", check=False))
     loc = ice.describe(run_firn, wh, "a.t2")["metadata-location"]
