@@ -469,14 +469,18 @@ def test_manifest_metrics_match_the_data(run_firn, wh):
 @pytest.mark.conformance(("8 concurrent writers, SQLite", "PyIceberg"))
 def test_concurrent_appends(run_firn, wh, firn_bin):
     firn(run_firn, wh, "namespace", "create", "db")
-    firn(run_firn, wh, "create", "db.c", "--schema", "w int not null, k int not null")
+    # eight writers on one table: more retries than the default 4, shorter waits
+    firn(run_firn, wh, "create", "db.c", "--schema", "w int not null, k int not null",
+         "--property", "commit.retry.num-retries=200", "--property", "commit.retry.min-wait-ms=5",
+         "--property", "commit.retry.max-wait-ms=200")
     script = (
         "set -e\n"
         "for k in $(seq 1 50); do printf 'w,k\\n%s,%s\\n' $1 $k > $TMPD/in-$1-$k.csv; "
         f"'{firn_bin}' --warehouse '{wh}' append db.c $TMPD/in-$1-$k.csv > /dev/null; done\n")
-    procs = [subprocess.Popen(["bash", "-c", script, "x", str(w)], env={"TMPD": str(wh), "PATH": "/usr/bin:/bin"})
-             for w in range(8)]
-    assert [p.wait(timeout=600) for p in procs] == [0] * 8
+    procs = [subprocess.Popen(["bash", "-c", script, "x", str(w)], env={"TMPD": str(wh), "PATH": "/usr/bin:/bin"},
+                              stderr=subprocess.PIPE) for w in range(8)]
+    outs = [p.communicate(timeout=600)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 8, outs
     snaps = ice.snapshots(run_firn, wh, "db.c")
     assert len(snaps) == 400
     rows = ice.pyiceberg_rows(wh, "db.c")
