@@ -485,3 +485,41 @@ def test_concurrent_appends(run_firn, wh, firn_bin):
     assert len(snaps) == 400
     rows = ice.pyiceberg_rows(wh, "db.c")
     assert sorted(rows) == sorted((w, k) for w in range(8) for k in range(1, 51))
+
+
+@pytest.mark.conformance(("read format v1 tables", "PyIceberg"))
+def test_firn_reads_format_v1(run_firn, wh):
+    from pyiceberg.schema import Schema
+    from pyiceberg.types import LongType, NestedField, StringType
+    cat = ice.catalog(wh)
+    cat.create_namespace("old")
+    schema = Schema(NestedField(1, "id", LongType(), required=False), NestedField(2, "s", StringType()))
+    tbl = cat.create_table("old.t", schema=schema, properties={"format-version": "1"})
+    arrow_schema = tbl.schema().as_arrow()
+    tbl.append(pa.Table.from_pylist([{"id": i, "s": f"v{i}"} for i in range(10)], schema=arrow_schema))
+    tbl = cat.load_table("old.t")
+    tbl.append(pa.Table.from_pylist([{"id": 10, "s": "w"}], schema=arrow_schema))
+    tbl = cat.load_table("old.t")
+    assert tbl.metadata.format_version == 1
+    assert ice.firn_rows(run_firn, wh, "old.t") == ice.rows(tbl.scan().to_arrow())
+    first = tbl.metadata.snapshots[0].snapshot_id
+    assert len(ice.firn_rows(run_firn, wh, "old.t", "--snapshot", first)) == 10
+    # firn does not write v1: one clear error, nothing changed
+    p = wh / "x.csv"
+    p.write_text("id,s\n1,x\n")
+    assert_error(firn(run_firn, wh, "append", "old.t", p, check=False), mentions=["version 1"])
+
+
+def test_missing_and_corrupt_files(run_firn, wh):
+    setup_table(run_firn, wh, partition="city", appends=1, rows=20)
+    tbl = ice.catalog(wh).load_table("db.t")
+    manifest = tbl.current_snapshot().manifests(tbl.io)[0].manifest_path
+    data = next(iter(tbl.scan().plan_files())).file.file_path
+    Path(data).rename(data + ".gone")
+    assert_error(firn(run_firn, wh, "scan", "db.t", check=False), mentions=["missing"])
+    Path(data + ".gone").rename(data)
+    Path(manifest).write_bytes(b"Obj\x01garbage")
+    assert_error(firn(run_firn, wh, "scan", "db.t", check=False), mentions=[Path(manifest).name])
+    assert_error(firn(run_firn, wh, "count", "db.t", check=False))
+    Path(manifest).unlink()
+    assert_error(firn(run_firn, wh, "files", "db.t", check=False), mentions=["missing"])
