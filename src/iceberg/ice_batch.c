@@ -393,6 +393,79 @@ static int append_from(struct firn_builder *b, const struct ArrowSchema *s,
 	return FIRN_EUNSUPPORTED;
 }
 
+/* The bulk path of take for a flat column (fixed width or string/binary)
+ * into an empty builder: 1 done, 0 not a flat column, <0 error. Rows are
+ * a->offset + base + idx[i]. */
+static int take_flat(struct firn_builder *b, const struct ArrowArray *a, int64_t base,
+		     const int64_t *idx, int64_t n)
+{
+	const struct firn_type *t = &b->type;
+	bool fixed = t->id == FIRN_A_INT32 || t->id == FIRN_A_DATE32 || t->id == FIRN_A_FLOAT ||
+		     t->id == FIRN_A_INT64 || t->id == FIRN_A_DOUBLE || t->id == FIRN_A_TIME64 ||
+		     t->id == FIRN_A_TIMESTAMP || t->id == FIRN_A_DECIMAL || t->id == FIRN_A_FIXED;
+	bool bytes = t->id == FIRN_A_STRING || t->id == FIRN_A_BINARY;
+	if (!fixed && !bytes)
+		return 0;
+	const uint8_t *valid = a->null_count != 0 ? a->buffers[0] : NULL;
+	size_t vbytes = (size_t)(n + 7) / 8;
+	if (firn_buf_reserve(&b->validity, vbytes + 1) != 0)
+		return FIRN_ENOMEM;
+	memset(b->validity.data, 0, vbytes);
+	int64_t nulls = 0;
+	int64_t off = a->offset + base;
+	for (int64_t i = 0; i < n; i++) {
+		bool v = firn_bit_get(valid, off + idx[i]);
+		if (v)
+			b->validity.data[i >> 3] |= (uint8_t)(1u << (i & 7));
+		else
+			nulls++;
+	}
+	b->validity.len = vbytes;
+	if (fixed) {
+		size_t w = t->id == FIRN_A_INT32 || t->id == FIRN_A_DATE32 || t->id == FIRN_A_FLOAT ? 4
+			   : t->id == FIRN_A_DECIMAL ? 16 : t->id == FIRN_A_FIXED ? (size_t)t->width : 8;
+		if (firn_buf_reserve(&b->values, w * (size_t)n + 1) != 0)
+			return FIRN_ENOMEM;
+		const uint8_t *src = a->buffers[1];
+		uint8_t *dst = b->values.data;
+		if (w == 8)
+			for (int64_t i = 0; i < n; i++)
+				memcpy(dst + 8 * i, src + 8 * (off + idx[i]), 8);
+		else if (w == 4)
+			for (int64_t i = 0; i < n; i++)
+				memcpy(dst + 4 * i, src + 4 * (off + idx[i]), 4);
+		else
+			for (int64_t i = 0; i < n; i++)
+				memcpy(dst + w * (size_t)i, src + w * (size_t)(off + idx[i]), w);
+		b->values.len = w * (size_t)n;
+	} else {
+		const int32_t *o = a->buffers[1];
+		const uint8_t *src = a->buffers[2];
+		size_t total = 0;
+		for (int64_t i = 0; i < n; i++)
+			total += (size_t)(o[off + idx[i] + 1] - o[off + idx[i]]);
+		if (total > INT32_MAX)
+			return FIRN_EINVAL;
+		if (firn_buf_reserve(&b->data, total + 1) != 0 ||
+		    firn_buf_reserve(&b->values, 4 * (size_t)n + 4) != 0)
+			return FIRN_ENOMEM;
+		int32_t *dst_o = (int32_t *)b->values.data; /* [0] is already 0 */
+		size_t pos = 0;
+		for (int64_t i = 0; i < n; i++) {
+			int64_t j = off + idx[i];
+			size_t len = (size_t)(o[j + 1] - o[j]);
+			memcpy(b->data.data + pos, src + o[j], len);
+			pos += len;
+			dst_o[i + 1] = (int32_t)pos;
+		}
+		b->data.len = pos;
+		b->values.len = 4 * (size_t)n + 4;
+	}
+	b->length = n;
+	b->null_count = nulls;
+	return 1;
+}
+
 int firn_ice__batch_take(const struct ArrowSchema *s, const struct ArrowArray *a,
 			 const int64_t *idx, int64_t n, struct ArrowArray *out,
 			 struct firn_error *err)
@@ -401,7 +474,10 @@ int firn_ice__batch_take(const struct ArrowSchema *s, const struct ArrowArray *a
 	for (int64_t c = 0; c < s->n_children; c++) {
 		struct firn_builder b;
 		int rc = firn_builder_init(&b, s->children[c], err);
-		for (int64_t i = 0; rc == 0 && i < n; i++)
+		int flat = rc == 0 ? take_flat(&b, a->children[c], a->offset, idx, n) : 0;
+		if (flat < 0)
+			rc = flat;
+		for (int64_t i = 0; rc == 0 && flat == 0 && i < n; i++)
 			rc = append_from(&b, s->children[c], a->children[c], a->offset + idx[i]);
 		if (rc == 0)
 			rc = firn_builder_finish(&b, out->children[c], err);
