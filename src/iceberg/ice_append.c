@@ -112,7 +112,8 @@ static int apply_append(struct firn_table *t, struct firn_ice_meta *m, int attem
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
 	all[0] = c->manifest; /* fresh copy: sequence numbers still -1 */
-	memcpy(all + 1, old, n_old * sizeof(*old));
+	if (n_old > 0)
+		memcpy(all + 1, old, n_old * sizeof(*old));
 	int64_t seq = m->last_sequence_number + 1;
 	int64_t snap_id = firn_ice__new_snapshot_id(m);
 	all[0].added_snapshot_id = snap_id;

@@ -290,6 +290,9 @@ static int close_file(struct firn_ice_writer *w, struct open_file *f, struct fir
 	f->pw = NULL;
 	firn_free(f->path);
 	f->path = NULL;
+	firn_free(f->idx);
+	f->idx = NULL;
+	f->n_idx = f->cap_idx = 0;
 	return 0;
 }
 
@@ -420,6 +423,10 @@ int firn_ice__writer_finish(struct firn_ice_writer *w, struct firn_ice_entry **e
 			if (f->pw && firn_parquet_writer_rows(f->pw) == 0) {
 				firn_parquet_writer_free(f->pw); /* removes the empty file */
 				f->pw = NULL;
+				firn_free(f->path);
+				f->path = NULL;
+				firn_free(f->idx);
+				f->idx = NULL;
 				continue;
 			}
 			FIRN_TRY(close_file(w, f, err));
