@@ -246,7 +246,7 @@ static int finish_file(struct firn_avro_writer *w, const char *path, struct firn
 	size_t len = 0;
 	int rc = firn_avro_writer_finish(w, &data, &len, err);
 	if (rc == 0)
-		rc = firn_io__write_new(path, data, len, err);
+		rc = firn_io__write_new(path, data, len, false, err); /* dir synced with the metadata */
 	firn_free(data);
 	if (length)
 		*length = (int64_t)len;

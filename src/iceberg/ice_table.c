@@ -147,7 +147,9 @@ static int write_metadata(const struct firn_ice_meta *m, int version, char **pat
 	if (!path || !text)
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	else
-		rc = firn_io__write_new(firn_io__path(path), text, strlen(text), err);
+		rc = firn_io__write_new(firn_io__path(path), text, strlen(text), true, err);
+	/* the directory fsync also makes this commit's manifests (written in
+	 * the same directory without their own directory fsync) durable */
 	firn_free(text);
 	if (rc != 0) {
 		firn_free(path);

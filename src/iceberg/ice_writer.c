@@ -432,6 +432,19 @@ int firn_ice__writer_finish(struct firn_ice_writer *w, struct firn_ice_entry **e
 			FIRN_TRY(close_file(w, f, err));
 		}
 	}
+	/* the files are fsynced; now their directory entries, once per directory */
+	for (size_t i = 0; i < w->n_entries; i++) {
+		const char *p = firn_io__path(w->entries[i].file.path);
+		const char *slash = strrchr(p, '/');
+		bool seen = false;
+		for (size_t k = 0; k < i && !seen; k++) {
+			const char *q = firn_io__path(w->entries[k].file.path);
+			const char *qs = strrchr(q, '/');
+			seen = qs - q == slash - p && strncmp(p, q, (size_t)(slash - p)) == 0;
+		}
+		if (!seen)
+			FIRN_TRY(firn_io__sync_dir_of(p, err));
+	}
 	*entries = w->entries;
 	*n = w->n_entries;
 	return 0;

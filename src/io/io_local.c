@@ -68,7 +68,8 @@ int firn_io__sync_dir_of(const char *path, struct firn_error *err)
 	return rc;
 }
 
-int firn_io__write_new(const char *path, const void *data, size_t n, struct firn_error *err)
+int firn_io__write_new(const char *path, const void *data, size_t n, bool sync_dir,
+		       struct firn_error *err)
 {
 	const char *slash = strrchr(path, '/');
 	if (slash && slash != path) {
@@ -100,7 +101,7 @@ int firn_io__write_new(const char *path, const void *data, size_t n, struct firn
 		fd = -1;
 		goto fail;
 	}
-	return firn_io__sync_dir_of(path, err);
+	return sync_dir ? firn_io__sync_dir_of(path, err) : 0;
 fail: {
 	int e = errno;
 	if (fd >= 0)

@@ -3,6 +3,7 @@
 #ifndef FIRN_IO_LOCAL_H
 #define FIRN_IO_LOCAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,9 +17,12 @@ const char *firn_io__path(const char *loc);
 int firn_io__mkdirs(const char *dir, struct firn_error *err);
 
 /* Creates path (which must not exist: O_EXCL), parents included, writes n
- * bytes, fsyncs the file and its directory. On failure the partial file is
- * removed. FIRN_EEXISTS, FIRN_EIO. */
-int firn_io__write_new(const char *path, const void *data, size_t n, struct firn_error *err);
+ * bytes and fsyncs the file; with sync_dir also its directory (otherwise
+ * the caller fsyncs the directory once, after writing all its files and
+ * before publishing any of them). On failure the partial file is removed.
+ * FIRN_EEXISTS, FIRN_EIO. */
+int firn_io__write_new(const char *path, const void *data, size_t n, bool sync_dir,
+		       struct firn_error *err);
 
 /* Fsyncs the directory holding path. */
 int firn_io__sync_dir_of(const char *path, struct firn_error *err);

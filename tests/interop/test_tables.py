@@ -219,6 +219,8 @@ def test_schema_evolution(run_firn, wh):
     firn(run_firn, wh, "alter", "db.t", "alter-column", "qty", "long")
     firn(run_firn, wh, "alter", "db.t", "alter-column", "price", "decimal(12,2)")
     firn(run_firn, wh, "alter", "db.t", "set-property", "owner=ops")
+    firn(run_firn, wh, "alter", "db.t", "alter-column", "city", "optional")
+    firn(run_firn, wh, "alter", "db.t", "sort-by", "id desc nulls last")
     p = wh / "new.csv"
     p.write_text("id,label,city,price,qty,ok,day,ts,tstz,extra\n"
                  "1000,fresh,Oslo,12.34,5000000000,true,2024-01-01,2024-01-01T00:00:00,"
@@ -228,6 +230,11 @@ def test_schema_evolution(run_firn, wh):
     names = [f["name"] for f in d["schema"]]
     assert names == ["id", "label", "city", "price", "qty", "ok", "day", "ts", "tstz", "extra"]
     assert d["properties"]["owner"] == "ops"
+    assert d["sort-order"] == [{"source": "id", "transform": "identity", "direction": "desc",
+                                "null-order": "nulls-last"}]
+    pyt = ice.catalog(wh).load_table("db.t")
+    assert [f.name for f in pyt.schema().fields] == names
+    assert str(pyt.sort_order().fields[0].direction).lower().endswith("desc")
     want = ice.firn_rows(run_firn, wh, "db.t")
     assert len(want) == 201
     assert ice.pyiceberg_rows(wh, "db.t") == want
