@@ -1,51 +1,32 @@
 /* Scans: planning (manifest list → manifests → files, pruned by partition
- * summaries, partition values and column metrics) and reading (row-group
- * pruning, projection by field id, residual filter, limit). */
+ * summaries, partition values and column metrics; the delete files that
+ * apply to each data file by the spec's sequence-number rules) and reading
+ * (row-group pruning, projection by field id, deletes applied, residual
+ * filter, limit). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "firn/parquet.h"
 #include "iceberg/ice_batch.h"
 #include "iceberg/ice_expr.h"
+#include "iceberg/ice_scan.h"
 #include "iceberg/ice_table.h"
 #include "iceberg/ice_writer.h"
 #include "io/io_local.h"
+#include "puffin/puffin.h"
 
-struct task {
-	const struct firn_ice_data_file *file;
-	bool all_match; /* metrics decide every row: no residual filter */
-};
+#define POS_FILE_PATH 2147483546
+#define POS_POS 2147483545
 
-struct plan {
-	struct firn_arena arena;
-	const struct firn_ice_meta *m;
-	const struct ArrowSchema *schema; /* the schema read (borrowed from m) */
-	struct firn_expr *filter;          /* bound, or NULL */
-	struct task *tasks;
-	size_t n_tasks, cap_tasks;
-	int64_t files_total, files_pruned, manifests_total, manifests_pruned;
-};
-
-static void plan_free(struct plan *p)
+void firn_ice__plan_free(struct firn_ice_plan *p)
 {
 	firn_free(p->tasks);
+	firn_free(p->live_deletes);
 	firn_arena_free(&p->arena);
-}
-
-static int add_task(struct plan *p, const struct firn_ice_data_file *f, bool all)
-{
-	if (p->n_tasks == p->cap_tasks) {
-		size_t cap = p->cap_tasks ? 2 * p->cap_tasks : 64;
-		struct task *t = firn_realloc(p->tasks, cap * sizeof(*t));
-		if (!t)
-			return FIRN_ENOMEM;
-		p->tasks = t;
-		p->cap_tasks = cap;
-	}
-	p->tasks[p->n_tasks++] = (struct task){ f, all };
-	return 0;
+	memset(p, 0, sizeof(*p));
 }
 
 static int64_t kv_get(const struct firn_ice_kv *kv, size_t n, int32_t id)
@@ -57,7 +38,7 @@ static int64_t kv_get(const struct firn_ice_kv *kv, size_t n, int32_t id)
 }
 
 /* Metrics of a data file for the filter's columns. */
-static size_t file_metrics(const struct plan *p, const struct firn_ice_data_file *f,
+static size_t file_metrics(const struct firn_ice_plan *p, const struct firn_ice_data_file *f,
 			   const int32_t *ids, size_t n_ids, struct firn_col_metrics *cols)
 {
 	size_t n = 0;
@@ -85,10 +66,92 @@ static size_t file_metrics(const struct plan *p, const struct firn_ice_data_file
 	return n;
 }
 
-static int plan_scan(struct plan *p, const struct firn_ice_meta *m,
-		     const struct firn_ice_snapshot *snap, const char *where,
-		     struct firn_error *err)
+/* Same spec and equal partition values (spec §3.4). */
+static bool same_partition(const struct firn_ice_meta *m, const struct firn_ice_data_file *a,
+			   const struct firn_ice_data_file *b)
 {
+	if (a->spec_id != b->spec_id || a->n_partition != b->n_partition)
+		return false;
+	const struct firn_ice_spec *sp = firn_ice__meta_spec(m, a->spec_id);
+	struct firn_pfield *pf = NULL;
+	if (!sp || firn_ice__spec_resolve(sp, &firn_ice__meta_current_schema(m)->arrow, &pf, NULL) != 0)
+		return false;
+	bool eq = true;
+	for (size_t k = 0; k < a->n_partition && eq; k++) {
+		if (pf[k].result_type.id == FIRN_A_NULL) /* unknown: compare raw presence only */
+			eq = a->partition[k].null == b->partition[k].null;
+		else
+			eq = firn_ice__datum_equal(&pf[k].result_type, &a->partition[k], &b->partition[k]);
+	}
+	firn_free(pf);
+	return eq;
+}
+
+static bool spec_unpartitioned(const struct firn_ice_meta *m, int32_t spec_id)
+{
+	const struct firn_ice_spec *sp = firn_ice__meta_spec(m, spec_id);
+	return sp && sp->n_fields == 0;
+}
+
+/* The deletes of spec §3.4 that apply to data entry d. */
+static int attach_deletes(struct firn_ice_plan *p, struct firn_ice_task *t, struct firn_error *err)
+{
+	const struct firn_ice_entry *d = t->entry;
+	size_t cap = 0, n = 0;
+	const struct firn_ice_entry **v = NULL;
+	bool has_dv = false;
+	for (size_t i = 0; i < p->n_live_deletes; i++) {
+		const struct firn_ice_entry *e = p->live_deletes[i];
+		const struct firn_ice_data_file *f = &e->file;
+		bool dv = f->content == 1 && f->format && strcasecmp(f->format, "puffin") == 0;
+		bool applies = false;
+		if (f->content == 1) {
+			bool path_ok = f->referenced_data_file ? strcmp(f->referenced_data_file, d->file.path) == 0
+							       : !dv && same_partition(p->m, f, &d->file);
+			applies = path_ok && d->sequence_number <= e->sequence_number;
+			if (applies && f->referenced_data_file == NULL && !same_partition(p->m, f, &d->file))
+				applies = false;
+		} else if (f->content == 2) {
+			applies = d->sequence_number < e->sequence_number &&
+				  (spec_unpartitioned(p->m, f->spec_id) || same_partition(p->m, f, &d->file));
+		}
+		if (!applies)
+			continue;
+		has_dv |= dv;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4;
+			const struct firn_ice_entry **nv = firn_arena_alloc(&p->arena, cap * sizeof(*nv));
+			if (!nv)
+				return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			if (n)
+				memcpy(nv, v, n * sizeof(*nv));
+			v = nv;
+		}
+		v[n++] = e;
+	}
+	if (has_dv) { /* a DV supersedes position delete files */
+		size_t w = 0;
+		for (size_t i = 0; i < n; i++) {
+			const struct firn_ice_data_file *f = &v[i]->file;
+			bool dv = f->format && strcasecmp(f->format, "puffin") == 0;
+			if (f->content != 1 || dv)
+				v[w++] = v[i];
+		}
+		n = w;
+	}
+	t->deletes = v;
+	t->n_deletes = n;
+	return 0;
+}
+
+int firn_ice__plan(struct firn_ice_plan *p, const struct firn_ice_meta *m,
+		   const struct firn_ice_snapshot *snap, const struct ArrowSchema *schema,
+		   const char *where, struct firn_error *err)
+{
+	memset(p, 0, sizeof(*p));
+	p->m = m;
+	p->snap = snap;
+	p->schema = schema;
 	int rc = 0;
 	if (where && *where) {
 		FIRN_TRY(firn_ice__expr_parse(where, &p->arena, &p->filter, err));
@@ -96,33 +159,45 @@ static int plan_scan(struct plan *p, const struct firn_ice_meta *m,
 	}
 	if (!snap)
 		return 0;
-	struct firn_ice_manifest_file *mfs;
-	size_t n_mfs;
-	FIRN_TRY(firn_ice__snapshot_manifests(m, snap, &p->arena, &mfs, &n_mfs, err));
+	FIRN_TRY(firn_ice__snapshot_manifests(m, snap, &p->arena, &p->manifests, &p->n_manifests, err));
 	int32_t *ids = NULL;
 	size_t n_ids = 0;
 	if (p->filter && firn_ice__expr_field_ids(p->filter, &ids, &n_ids) != 0)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	struct firn_col_metrics *cols = firn_calloc(n_ids + 64 + 1, sizeof(*cols));
+	size_t cap_tasks = 0, cap_dels = 0;
 	if (!cols) {
 		firn_free(ids);
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < n_mfs && rc == 0; i++) {
-		const struct firn_ice_manifest_file *mf = &mfs[i];
-		p->manifests_total++;
-		if (mf->content != 0) {
-			if (mf->added_files == 0 && mf->existing_files == 0)
-				continue;
-			rc = firn_error_set(err, FIRN_EUNSUPPORTED,
-					    "%s: the table has delete files, which firn does not read yet",
-					    mf->path);
-			break;
-		}
-		if (mf->added_files == 0 && mf->existing_files == 0) {
-			p->manifests_pruned++;
+	/* delete manifests first: their live entries apply to the data files */
+	for (size_t i = 0; i < p->n_manifests && rc == 0; i++) {
+		const struct firn_ice_manifest_file *mf = &p->manifests[i];
+		if (mf->content == 0 || (mf->added_files == 0 && mf->existing_files == 0))
 			continue;
+		struct firn_ice_entry *entries;
+		size_t n;
+		if ((rc = firn_ice__manifest_read(mf, m, &p->arena, &entries, &n, err)) != 0)
+			break;
+		for (size_t e = 0; e < n; e++) {
+			if (entries[e].status == FIRN_ICE_DELETED)
+				continue;
+			if (p->n_live_deletes == cap_dels) {
+				cap_dels = cap_dels ? 2 * cap_dels : 16;
+				const struct firn_ice_entry **v = firn_realloc(p->live_deletes, cap_dels * sizeof(*v));
+				if (!v) {
+					rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+					break;
+				}
+				p->live_deletes = v;
+			}
+			p->live_deletes[p->n_live_deletes++] = &entries[e];
 		}
+	}
+	for (size_t i = 0; i < p->n_manifests && rc == 0; i++) {
+		const struct firn_ice_manifest_file *mf = &p->manifests[i];
+		if (mf->content != 0 || (mf->added_files == 0 && mf->existing_files == 0))
+			continue;
 		const struct firn_ice_spec *spec = firn_ice__meta_spec(m, mf->spec_id);
 		if (!spec) {
 			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: unknown partition spec %d", mf->path,
@@ -159,7 +234,6 @@ static int plan_scan(struct plan *p, const struct firn_ice_meta *m,
 			}
 			struct firn_metrics mm = { -1, cols, nc };
 			if (firn_ice__expr_eval_metrics(pexpr, &mm) == FIRN_EVAL_NONE) {
-				p->manifests_pruned++;
 				firn_free(pf);
 				continue;
 			}
@@ -205,8 +279,21 @@ static int plan_scan(struct plan *p, const struct firn_ice_meta *m,
 				}
 				all = r == FIRN_EVAL_ALL;
 			}
-			if (add_task(p, &en->file, all) != 0)
-				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			if (p->n_tasks == cap_tasks) {
+				cap_tasks = cap_tasks ? 2 * cap_tasks : 64;
+				struct firn_ice_task *t = firn_realloc(p->tasks, cap_tasks * sizeof(*t));
+				if (!t) {
+					rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+					break;
+				}
+				p->tasks = t;
+			}
+			struct firn_ice_task *t = &p->tasks[p->n_tasks++];
+			memset(t, 0, sizeof(*t));
+			t->entry = en;
+			t->mf = mf;
+			t->all_match = all;
+			rc = attach_deletes(p, t, err);
 		}
 		firn_free(pf);
 	}
@@ -214,6 +301,460 @@ static int plan_scan(struct plan *p, const struct firn_ice_meta *m,
 	firn_free(ids);
 	return rc;
 }
+
+/* ---- deletes of one data file ---------------------------------------- */
+
+int firn_ice__task_delete_ids(const struct firn_ice_task *t, int32_t **ids, size_t *n)
+{
+	for (size_t i = 0; i < t->n_deletes; i++) {
+		const struct firn_ice_data_file *f = &t->deletes[i]->file;
+		if (f->content != 2)
+			continue;
+		for (size_t k = 0; k < f->n_equality_ids; k++) {
+			bool dup = false;
+			for (size_t j = 0; j < *n && !dup; j++)
+				dup = (*ids)[j] == f->equality_ids[k];
+			if (dup)
+				continue;
+			int32_t *v = firn_realloc(*ids, (*n + 1) * sizeof(int32_t));
+			if (!v)
+				return FIRN_ENOMEM;
+			v[(*n)++] = f->equality_ids[k];
+			*ids = v;
+		}
+	}
+	return 0;
+}
+
+static int read_position_file(const char *path, const char *target, struct firn_posset *out,
+			      struct firn_error *err)
+{
+	struct firn_parquet_reader *r = NULL;
+	int rc = firn_parquet_reader_open(&r, firn_io__path(path), err);
+	if (rc == FIRN_ENOTFOUND)
+		return firn_error_set(err, FIRN_ECORRUPT, "%s: delete file is missing", path);
+	FIRN_TRY(rc);
+	int32_t ids[2] = { POS_FILE_PATH, POS_POS };
+	struct firn_parquet_read_options o = FIRN_PARQUET_READ_OPTIONS_INIT;
+	o.n_field_ids = 2;
+	o.field_ids = ids;
+	struct ArrowArrayStream st = { 0 };
+	struct ArrowSchema s = { 0 };
+	rc = firn_parquet_reader_stream(r, &o, &st, err);
+	if (rc == 0 && st.get_schema(&st, &s) != 0)
+		rc = firn_error_set(err, FIRN_ECORRUPT, "%s: %s", path, st.get_last_error(&st));
+	if (rc == 0 && (s.n_children != 2 || firn_schema_field_id(s.children[0]) != POS_FILE_PATH))
+		rc = firn_error_set(err, FIRN_ECORRUPT, "%s: not a position delete file", path);
+	size_t tl = strlen(target);
+	while (rc == 0) {
+		struct ArrowArray b = { 0 };
+		if (st.get_next(&st, &b) != 0) {
+			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: %s", path, st.get_last_error(&st));
+			break;
+		}
+		if (!b.release)
+			break;
+		const struct ArrowArray *fp = b.children[0], *ps = b.children[1];
+		const int32_t *o32 = fp->buffers[1];
+		const uint8_t *data = fp->buffers[2];
+		const int64_t *pos = ps->buffers[1];
+		for (int64_t i = 0; i < b.length && rc == 0; i++) {
+			int64_t j = fp->offset + i;
+			size_t len = (size_t)(o32[j + 1] - o32[j]);
+			if (len == tl && memcmp(data + o32[j], target, tl) == 0)
+				if (firn_posset_add(out, pos[ps->offset + i]) != 0)
+					rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		}
+		b.release(&b);
+	}
+	if (st.release)
+		st.release(&st);
+	if (s.release)
+		s.release(&s);
+	firn_parquet_reader_free(r);
+	return rc;
+}
+
+int firn_ice__task_positions(const struct firn_ice_task *t, struct firn_posset *out,
+			     struct firn_error *err)
+{
+	for (size_t i = 0; i < t->n_deletes; i++) {
+		const struct firn_ice_data_file *f = &t->deletes[i]->file;
+		if (f->content != 1)
+			continue;
+		if (f->format && strcasecmp(f->format, "puffin") == 0) {
+			struct firn_posset dv = { 0 };
+			int rc = firn_puffin_read_dv(firn_io__path(f->path), f->content_offset, f->content_size,
+						     &dv, err);
+			if (rc == 0)
+				rc = firn_posset_union(out, &dv) ? firn_error_set(err, FIRN_ENOMEM, "out of memory") : 0;
+			firn_posset_free(&dv);
+			FIRN_TRY(rc);
+		} else {
+			FIRN_TRY(read_position_file(f->path, t->entry->file.path, out, err));
+		}
+	}
+	firn_posset_normalize(out);
+	return 0;
+}
+
+/* Equality deletes: a hash set of key tuples per delete file. */
+struct eq_set {
+	int32_t *ids;
+	size_t n_ids;
+	struct firn_type *types;
+	struct ArrowArray batches[64];
+	struct ArrowSchema schema;
+	size_t n_batches;
+	/* open addressing over (batch, row) */
+	uint32_t *slots; /* batch << 24 | row, +1; 0 empty (rows < 16M per batch) */
+	size_t cap;
+};
+
+struct firn_ice_file_reader {
+	const struct firn_ice_plan *plan;
+	const struct firn_ice_task *task;
+	struct firn_parquet_reader *reader;
+	struct ArrowArrayStream stream;
+	struct ArrowSchema file_schema;
+	const struct ArrowSchema *proj;
+	int *rgs;
+	int n_rgs, next_rg;
+	int64_t *rg_start;
+	struct firn_posset deleted;
+	struct eq_set *eqs;
+	size_t n_eqs;
+	uint8_t *live;
+	size_t live_cap;
+};
+
+static uint64_t tuple_hash(const struct eq_set *e, const struct ArrowArray *const *cols,
+			   const int64_t *offs, int64_t row)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t k = 0; k < e->n_ids; k++) {
+		struct firn_datum d;
+		firn_ice__datum_from_array(&e->types[k], cols[k], offs[k] + row, &d);
+		h = (h ^ firn_ice__datum_hash(&e->types[k], &d)) * 1099511628211ULL;
+	}
+	return h;
+}
+
+static void eq_free(struct eq_set *e)
+{
+	for (size_t i = 0; i < e->n_batches; i++)
+		if (e->batches[i].release)
+			e->batches[i].release(&e->batches[i]);
+	if (e->schema.release)
+		e->schema.release(&e->schema);
+	firn_free(e->ids);
+	firn_free(e->types);
+	firn_free(e->slots);
+}
+
+/* column k of a delete batch */
+static const struct ArrowArray *eq_col(const struct eq_set *e, size_t b, size_t k)
+{
+	return e->batches[b].children[k];
+}
+
+static int eq_load(struct eq_set *e, const struct firn_ice_plan *p, const struct firn_ice_data_file *f,
+		   struct firn_error *err)
+{
+	memset(e, 0, sizeof(*e));
+	e->n_ids = f->n_equality_ids;
+	e->ids = firn_calloc(e->n_ids + 1, sizeof(int32_t));
+	e->types = firn_calloc(e->n_ids + 1, sizeof(struct firn_type));
+	if (!e->ids || !e->types)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	memcpy(e->ids, f->equality_ids, e->n_ids * sizeof(int32_t));
+	/* the delete file's columns, in the types of the read schema */
+	struct ArrowSchema proj;
+	if (firn_schema_init(&proj, "+s", "", 0, (int64_t)e->n_ids) != 0)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	for (size_t k = 0; k < e->n_ids; k++) {
+		const struct ArrowSchema *node = firn_ice__schema_find(p->schema, e->ids[k], NULL);
+		for (size_t s = 0; !node && s < p->m->n_schemas; s++) /* a column dropped since */
+			node = firn_ice__schema_find(&p->m->schemas[s].arrow, e->ids[k], NULL);
+		if (!node || firn_schema_copy(proj.children[k], node) != 0 ||
+		    firn_type_of(node, &e->types[k], NULL) != 0) {
+			proj.release(&proj);
+			return firn_error_set(err, FIRN_ECORRUPT, "%s: equality field %d is not in the table",
+					      f->path, e->ids[k]);
+		}
+		/* nested fields are read by their top-level column; keep it simple: top-level only */
+	}
+	e->schema = proj;
+	struct firn_parquet_reader *r = NULL;
+	int rc = firn_parquet_reader_open(&r, firn_io__path(f->path), err);
+	if (rc == FIRN_ENOTFOUND)
+		return firn_error_set(err, FIRN_ECORRUPT, "%s: delete file is missing", f->path);
+	FIRN_TRY(rc);
+	struct firn_parquet_read_options o = FIRN_PARQUET_READ_OPTIONS_INIT;
+	o.n_field_ids = (int)e->n_ids;
+	o.field_ids = e->ids;
+	struct ArrowArrayStream st = { 0 };
+	struct ArrowSchema fs = { 0 };
+	rc = firn_parquet_reader_stream(r, &o, &st, err);
+	if (rc == 0 && st.get_schema(&st, &fs) != 0)
+		rc = firn_error_set(err, FIRN_ECORRUPT, "%s: %s", f->path, st.get_last_error(&st));
+	size_t rows = 0;
+	while (rc == 0) {
+		struct ArrowArray b = { 0 };
+		if (st.get_next(&st, &b) != 0) {
+			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: %s", f->path, st.get_last_error(&st));
+			break;
+		}
+		if (!b.release)
+			break;
+		if (e->n_batches == 64 || b.length >= (1 << 24)) {
+			b.release(&b);
+			rc = firn_error_set(err, FIRN_EUNSUPPORTED, "%s: equality delete file too large", f->path);
+			break;
+		}
+		rc = firn_ice__batch_fit(&fs, &b, &e->schema, FIRN_MATCH_ID, &e->batches[e->n_batches], err);
+		if (rc == 0)
+			rows += (size_t)e->batches[e->n_batches++].length;
+	}
+	if (st.release)
+		st.release(&st);
+	if (fs.release)
+		fs.release(&fs);
+	firn_parquet_reader_free(r);
+	FIRN_TRY(rc);
+	e->cap = 16;
+	while (e->cap < 2 * rows + 16)
+		e->cap *= 2;
+	e->slots = firn_calloc(e->cap, sizeof(uint32_t));
+	if (!e->slots)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	const struct ArrowArray *cols[64];
+	int64_t offs[64] = { 0 };
+	if (e->n_ids > 64)
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "more than 64 equality fields");
+	for (size_t b = 0; b < e->n_batches; b++) {
+		for (size_t k = 0; k < e->n_ids; k++)
+			cols[k] = eq_col(e, b, k);
+		for (int64_t i = 0; i < e->batches[b].length; i++) {
+			size_t at = tuple_hash(e, cols, offs, i) & (e->cap - 1);
+			while (e->slots[at])
+				at = (at + 1) & (e->cap - 1);
+			e->slots[at] = (uint32_t)((b << 24) | (size_t)i) + 1;
+		}
+	}
+	return 0;
+}
+
+/* Is row (cols, offs, row) of the data in the set? */
+static bool eq_contains(const struct eq_set *e, const struct ArrowArray *const *cols,
+			const int64_t *offs, int64_t row)
+{
+	size_t at = tuple_hash(e, cols, offs, row) & (e->cap - 1);
+	while (e->slots[at]) {
+		uint32_t v = e->slots[at] - 1;
+		size_t b = v >> 24;
+		int64_t i = v & 0xFFFFFF;
+		bool eq = true;
+		for (size_t k = 0; k < e->n_ids && eq; k++) {
+			struct firn_datum x, y;
+			firn_ice__datum_from_array(&e->types[k], cols[k], offs[k] + row, &x);
+			firn_ice__datum_from_array(&e->types[k], eq_col(e, b, k), i, &y);
+			eq = firn_ice__datum_equal(&e->types[k], &x, &y);
+		}
+		if (eq)
+			return true;
+		at = (at + 1) & (e->cap - 1);
+	}
+	return false;
+}
+
+void firn_ice__file_close(struct firn_ice_file_reader *r)
+{
+	if (!r)
+		return;
+	if (r->stream.release)
+		r->stream.release(&r->stream);
+	if (r->file_schema.release)
+		r->file_schema.release(&r->file_schema);
+	firn_parquet_reader_free(r->reader);
+	firn_free(r->rgs);
+	firn_free(r->rg_start);
+	firn_posset_free(&r->deleted);
+	for (size_t i = 0; i < r->n_eqs; i++)
+		eq_free(&r->eqs[i]);
+	firn_free(r->eqs);
+	firn_free(r->live);
+	firn_free(r);
+}
+
+int firn_ice__file_open(const struct firn_ice_plan *p, const struct firn_ice_task *t,
+			const struct ArrowSchema *proj, bool no_prune,
+			struct firn_ice_file_reader **out, struct firn_error *err)
+{
+	*out = NULL;
+	struct firn_ice_file_reader *r = firn_calloc(1, sizeof(*r));
+	if (!r)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	r->plan = p;
+	r->task = t;
+	r->proj = proj;
+	const char *loc = t->entry->file.path;
+	int rc = firn_parquet_reader_open(&r->reader, firn_io__path(loc), err);
+	if (rc == FIRN_ENOTFOUND)
+		rc = firn_error_set(err, FIRN_ECORRUPT, "%s: data file is missing", loc);
+	if (rc == 0)
+		rc = firn_parquet_reader_schema(r->reader, &r->file_schema, err);
+	if (rc == 0)
+		rc = firn_ice__task_positions(t, &r->deleted, err);
+	size_t n_eq = 0;
+	for (size_t i = 0; i < t->n_deletes; i++)
+		n_eq += t->deletes[i]->file.content == 2;
+	if (rc == 0 && n_eq) {
+		r->eqs = firn_calloc(n_eq, sizeof(*r->eqs));
+		if (!r->eqs)
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		for (size_t i = 0; rc == 0 && i < t->n_deletes; i++)
+			if (t->deletes[i]->file.content == 2) {
+				rc = eq_load(&r->eqs[r->n_eqs], p, &t->deletes[i]->file, err);
+				r->n_eqs++;
+			}
+	}
+	if (rc != 0) {
+		firn_ice__file_close(r);
+		return rc;
+	}
+	int n_rg = firn_parquet_reader_num_row_groups(r->reader);
+	r->rgs = firn_calloc((size_t)n_rg + 1, sizeof(int));
+	r->rg_start = firn_calloc((size_t)n_rg + 1, sizeof(int64_t));
+	int n_leaves = firn_parquet_reader_leaf_count(r->reader);
+	struct firn_col_metrics *cols = firn_calloc((size_t)n_leaves + 1, sizeof(*cols));
+	if (!r->rgs || !r->rg_start || !cols) {
+		firn_free(cols);
+		firn_ice__file_close(r);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	int64_t pos = 0;
+	for (int rg = 0; rg < n_rg; rg++) {
+		r->rg_start[rg] = pos;
+		pos += firn_parquet_reader_row_group_rows(r->reader, rg);
+		if (!p->filter || t->all_match || no_prune) {
+			r->rgs[r->n_rgs++] = rg;
+			continue;
+		}
+		size_t nc = 0;
+		for (int leaf = 0; leaf < n_leaves; leaf++) {
+			int32_t id = firn_parquet_reader_leaf_field_id(r->reader, leaf);
+			const struct ArrowSchema *node = id >= 0 ? firn_ice__schema_find(p->schema, id, NULL) : NULL;
+			struct firn_type ty;
+			struct firn_parquet_column_stats st;
+			if (!node || node->n_children || firn_type_of(node, &ty, NULL) != 0 ||
+			    firn_parquet_reader_leaf_stats(r->reader, rg, leaf, &st) != 0)
+				continue;
+			struct firn_col_metrics *c = &cols[nc];
+			memset(c, 0, sizeof(*c));
+			c->field_id = id;
+			c->value_count = -1;
+			c->null_count = st.null_count;
+			c->nan_count = -1;
+			if (st.min && st.min_len >= 0 && firn_ice__parquet_stat_datum(&ty, st.min, st.min_len, &c->lower))
+				c->has_lower = true;
+			if (st.max && st.max_len >= 0 && firn_ice__parquet_stat_datum(&ty, st.max, st.max_len, &c->upper))
+				c->has_upper = true;
+			/* Parquet float bounds from other writers may include NaN: not trusted */
+			if (ty.id == FIRN_A_FLOAT || ty.id == FIRN_A_DOUBLE)
+				c->has_lower = c->has_upper = false;
+			nc++;
+		}
+		struct firn_metrics mm = { firn_parquet_reader_row_group_rows(r->reader, rg), cols, nc };
+		if (firn_ice__expr_eval_metrics(p->filter, &mm) != FIRN_EVAL_NONE)
+			r->rgs[r->n_rgs++] = rg;
+	}
+	firn_free(cols);
+	/* the top-level columns of proj the file has */
+	int32_t *ids = firn_calloc((size_t)proj->n_children + 1, sizeof(int32_t));
+	int n_ids = 0;
+	for (int64_t i = 0; ids && i < proj->n_children; i++) {
+		int32_t id = firn_schema_field_id(proj->children[i]);
+		for (int64_t k = 0; k < r->file_schema.n_children; k++)
+			if (firn_schema_field_id(r->file_schema.children[k]) == id)
+				ids[n_ids++] = id;
+	}
+	struct firn_parquet_read_options o = FIRN_PARQUET_READ_OPTIONS_INIT;
+	o.n_field_ids = n_ids;
+	o.field_ids = ids;
+	o.n_row_groups = r->n_rgs;
+	o.row_groups = r->rgs;
+	rc = firn_parquet_reader_stream(r->reader, &o, &r->stream, err);
+	firn_free(ids);
+	if (rc == 0) {
+		r->file_schema.release(&r->file_schema);
+		if (r->stream.get_schema(&r->stream, &r->file_schema) != 0)
+			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: %s", loc, r->stream.get_last_error(&r->stream));
+	}
+	if (rc != 0) {
+		firn_ice__file_close(r);
+		return rc;
+	}
+	*out = r;
+	return 0;
+}
+
+int firn_ice__file_next(struct firn_ice_file_reader *r, struct ArrowArray *out,
+			const uint8_t **live, int64_t *first_pos, struct firn_error *err)
+{
+	out->release = NULL;
+	if (r->next_rg >= r->n_rgs)
+		return 0;
+	struct ArrowArray raw = { 0 };
+	if (r->stream.get_next(&r->stream, &raw) != 0)
+		return firn_error_set(err, FIRN_ECORRUPT, "%s", r->stream.get_last_error(&r->stream));
+	if (!raw.release)
+		return 0;
+	int64_t base = r->rg_start[r->rgs[r->next_rg++]];
+	FIRN_TRY(firn_ice__batch_fit(&r->file_schema, &raw, r->proj, FIRN_MATCH_ID, out, err));
+	int64_t n = out->length;
+	if ((size_t)n + 1 > r->live_cap) {
+		uint8_t *l = firn_realloc(r->live, (size_t)n + 1);
+		if (!l) {
+			out->release(out);
+			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		}
+		r->live = l;
+		r->live_cap = (size_t)n + 1;
+	}
+	memset(r->live, 1, (size_t)n);
+	for (int64_t i = 0; r->deleted.n && i < n; i++)
+		if (firn_posset_contains(&r->deleted, base + i))
+			r->live[i] = 0;
+	for (size_t q = 0; q < r->n_eqs; q++) {
+		struct eq_set *e = &r->eqs[q];
+		const struct ArrowArray *cols[64];
+		int64_t offs[64];
+		bool ok = true;
+		for (size_t k = 0; k < e->n_ids; k++) {
+			cols[k] = NULL;
+			for (int64_t c = 0; c < r->proj->n_children; c++)
+				if (firn_schema_field_id(r->proj->children[c]) == e->ids[k]) {
+					cols[k] = out->children[c];
+					offs[k] = out->offset;
+				}
+			ok &= cols[k] != NULL;
+		}
+		if (!ok) {
+			out->release(out);
+			return firn_error_set(err, FIRN_EUNSUPPORTED,
+					      "equality deletes on nested fields are not supported");
+		}
+		for (int64_t i = 0; i < n; i++)
+			if (r->live[i] && eq_contains(e, cols, offs, i))
+				r->live[i] = 0;
+	}
+	*live = r->live;
+	*first_pos = base;
+	return 0;
+}
+
+/* ---- the scan stream ------------------------------------------------- */
 
 /* The schema to read for a selection: the snapshot's own for time travel,
  * the current one otherwise. */
@@ -230,161 +771,64 @@ static const struct ArrowSchema *read_schema(const struct firn_ice_meta *m,
 	return &firn_ice__meta_current_schema(m)->arrow;
 }
 
-/* ---- reading ------------------------------------------------------- */
-
 struct scan_state {
-	struct plan plan;
-	struct ArrowSchema read_proj;   /* top-level columns read (output + filter) */
+	struct firn_ice_plan plan;
+	struct ArrowSchema read_proj; /* top-level columns read (output + filter + deletes) */
 	int32_t *out_ids;
 	size_t n_out;
 	int64_t limit, emitted;
 	size_t next_task;
-	struct firn_parquet_reader *reader;
-	struct ArrowArrayStream file_stream;
-	struct ArrowSchema file_schema;
-	bool file_all;
+	struct firn_ice_file_reader *file;
 	struct firn_error err;
-	bool count_only;
 };
-
-static void close_file(struct scan_state *s)
-{
-	if (s->file_stream.release)
-		s->file_stream.release(&s->file_stream);
-	if (s->file_schema.release)
-		s->file_schema.release(&s->file_schema);
-	firn_parquet_reader_free(s->reader);
-	s->reader = NULL;
-	memset(&s->file_stream, 0, sizeof(s->file_stream));
-	memset(&s->file_schema, 0, sizeof(s->file_schema));
-}
 
 static void state_free(struct scan_state *s)
 {
-	close_file(s);
+	firn_ice__file_close(s->file);
 	if (s->read_proj.release)
 		s->read_proj.release(&s->read_proj);
 	firn_free(s->out_ids);
-	plan_free(&s->plan);
+	firn_ice__plan_free(&s->plan);
 	firn_free(s);
 }
 
-/* Row groups of the open file the filter may match. */
-static int open_task(struct scan_state *s, const struct task *task)
-{
-	struct firn_error *err = &s->err;
-	const char *path = firn_io__path(task->file->path);
-	int rc = firn_parquet_reader_open(&s->reader, path, err);
-	if (rc == FIRN_ENOTFOUND)
-		return firn_error_set(err, FIRN_ECORRUPT, "%s: data file is missing", task->file->path);
-	FIRN_TRY(rc);
-	FIRN_TRY(firn_parquet_reader_schema(s->reader, &s->file_schema, err));
-	s->file_all = task->all_match;
-	int n_rg = firn_parquet_reader_num_row_groups(s->reader);
-	int *rgs = firn_calloc((size_t)n_rg + 1, sizeof(int));
-	int n_sel = 0;
-	if (!rgs)
-		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	int n_leaves = firn_parquet_reader_leaf_count(s->reader);
-	struct firn_col_metrics *cols = firn_calloc((size_t)n_leaves + 1, sizeof(*cols));
-	for (int rg = 0; rg < n_rg; rg++) {
-		if (!s->plan.filter || task->all_match || !cols) {
-			rgs[n_sel++] = rg;
-			continue;
-		}
-		size_t nc = 0;
-		for (int leaf = 0; leaf < n_leaves; leaf++) {
-			int32_t id = firn_parquet_reader_leaf_field_id(s->reader, leaf);
-			const struct ArrowSchema *node = id >= 0 ? firn_ice__schema_find(s->plan.schema, id, NULL) : NULL;
-			struct firn_type t;
-			struct firn_parquet_column_stats st;
-			if (!node || node->n_children || firn_type_of(node, &t, NULL) != 0 ||
-			    firn_parquet_reader_leaf_stats(s->reader, rg, leaf, &st) != 0)
-				continue;
-			struct firn_col_metrics *c = &cols[nc];
-			memset(c, 0, sizeof(*c));
-			c->field_id = id;
-			c->value_count = -1;
-			c->null_count = st.null_count;
-			c->nan_count = -1;
-			if (st.min && st.min_len >= 0 && firn_ice__parquet_stat_datum(&t, st.min, st.min_len, &c->lower))
-				c->has_lower = true;
-			if (st.max && st.max_len >= 0 && firn_ice__parquet_stat_datum(&t, st.max, st.max_len, &c->upper))
-				c->has_upper = true;
-			/* Parquet float bounds may be NaN-polluted by other writers: not trusted */
-			if (t.id == FIRN_A_FLOAT || t.id == FIRN_A_DOUBLE)
-				c->has_lower = c->has_upper = false;
-			nc++;
-		}
-		struct firn_metrics mm = { firn_parquet_reader_row_group_rows(s->reader, rg), cols, nc };
-		if (firn_ice__expr_eval_metrics(s->plan.filter, &mm) != FIRN_EVAL_NONE)
-			rgs[n_sel++] = rg;
-	}
-	firn_free(cols);
-	/* project the top-level columns of read_proj the file has */
-	int32_t *ids = firn_calloc((size_t)s->read_proj.n_children + 1, sizeof(int32_t));
-	int n_ids = 0;
-	for (int64_t i = 0; ids && i < s->read_proj.n_children; i++) {
-		int32_t id = firn_schema_field_id(s->read_proj.children[i]);
-		for (int64_t k = 0; k < s->file_schema.n_children; k++)
-			if (firn_schema_field_id(s->file_schema.children[k]) == id)
-				ids[n_ids++] = id;
-	}
-	struct firn_parquet_read_options o = FIRN_PARQUET_READ_OPTIONS_INIT;
-	o.n_field_ids = n_ids;
-	o.field_ids = ids;
-	o.n_row_groups = n_sel;
-	o.row_groups = rgs;
-	if (n_ids == 0) { /* none of the columns: read one to count rows */
-		o.n_field_ids = 0;
-	}
-	rc = firn_parquet_reader_stream(s->reader, &o, &s->file_stream, err);
-	firn_free(ids);
-	firn_free(rgs);
-	if (rc == 0 && s->file_schema.release) {
-		/* the stream's schema is the projection: refresh file_schema */
-		s->file_schema.release(&s->file_schema);
-		rc = s->file_stream.get_schema(&s->file_stream, &s->file_schema);
-		if (rc != 0)
-			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: %s", task->file->path,
-					    s->file_stream.get_last_error(&s->file_stream));
-	}
-	return rc;
-}
-
-/* Next batch of read_proj rows after the filter; release NULL at the end. */
+/* Next batch of read_proj rows: deletes applied, then the filter. */
 static int next_filtered(struct scan_state *s, struct ArrowArray *out)
 {
 	struct firn_error *err = &s->err;
 	out->release = NULL;
 	for (;;) {
-		if (!s->reader) {
+		if (!s->file) {
 			if (s->next_task >= s->plan.n_tasks)
 				return 0;
-			FIRN_TRY(open_task(s, &s->plan.tasks[s->next_task++]));
-		}
-		struct ArrowArray raw = { 0 };
-		if (s->file_stream.get_next(&s->file_stream, &raw) != 0)
-			return firn_error_set(err, FIRN_ECORRUPT, "%s",
-					      s->file_stream.get_last_error(&s->file_stream));
-		if (!raw.release) {
-			close_file(s);
-			continue;
+			FIRN_TRY(firn_ice__file_open(&s->plan, &s->plan.tasks[s->next_task++], &s->read_proj,
+						     false, &s->file, err));
 		}
 		struct ArrowArray fit;
-		FIRN_TRY(firn_ice__batch_fit(&s->file_schema, &raw, &s->read_proj, FIRN_MATCH_ID, &fit, err));
-		if (!s->plan.filter || s->file_all) {
+		const uint8_t *live;
+		int64_t first;
+		FIRN_TRY(firn_ice__file_next(s->file, &fit, &live, &first, err));
+		if (!fit.release) {
+			firn_ice__file_close(s->file);
+			s->file = NULL;
+			continue;
+		}
+		bool deletes = s->file->deleted.n > 0 || s->file->n_eqs > 0;
+		bool filter = s->plan.filter && !s->plan.tasks[s->next_task - 1].all_match;
+		if (!deletes && !filter) {
 			*out = fit;
 			return 0;
 		}
 		uint8_t *sel = firn_malloc((size_t)fit.length + 1);
 		int64_t *idx = firn_malloc(((size_t)fit.length + 1) * sizeof(int64_t));
 		int rc = sel && idx ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
-		if (rc == 0)
+		if (rc == 0 && filter)
 			rc = firn_ice__expr_eval(s->plan.filter, &s->read_proj, &fit, sel, err);
+		else if (rc == 0)
+			memset(sel, 1, (size_t)fit.length);
 		int64_t n = 0;
 		for (int64_t i = 0; rc == 0 && i < fit.length; i++)
-			if (sel[i])
+			if (sel[i] && live[i])
 				idx[n++] = i;
 		if (rc == 0 && n == fit.length) {
 			*out = fit;
@@ -400,8 +844,6 @@ static int next_filtered(struct scan_state *s, struct ArrowArray *out)
 			return rc;
 	}
 }
-
-/* ---- the stream ----------------------------------------------------- */
 
 static int st_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out)
 {
@@ -482,8 +924,31 @@ static int32_t top_of(const struct ArrowSchema *s, int32_t id)
 	return -1;
 }
 
+/* proj = the top-level fields of schema holding ids (deduplicated). */
+static int make_proj(const struct ArrowSchema *schema, const int32_t *ids, size_t n,
+		     struct ArrowSchema *proj, struct firn_error *err)
+{
+	int32_t *top = firn_calloc(n + 1, sizeof(int32_t));
+	size_t nt = 0;
+	for (size_t i = 0; top && i < n; i++) {
+		int32_t t = top_of(schema, ids[i]);
+		if (t >= 0 && !has_id(top, nt, t))
+			top[nt++] = t;
+	}
+	if (!top || firn_schema_init(proj, "+s", "", 0, (int64_t)nt) != 0) {
+		firn_free(top);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < nt; i++)
+		for (int64_t k = 0; k < schema->n_children; k++)
+			if (firn_schema_field_id(schema->children[k]) == top[i])
+				firn_schema_copy(proj->children[i], schema->children[k]);
+	firn_free(top);
+	return 0;
+}
+
 static int start_scan(struct firn_table *t, const char *columns, const char *where,
-		      const struct firn_snapshot_sel *sel, struct scan_state **out,
+		      const struct firn_snapshot_sel *sel, bool count_only, struct scan_state **out,
 		      struct firn_error *err)
 {
 	const struct firn_ice_meta *m = t->meta;
@@ -493,11 +958,8 @@ static int start_scan(struct firn_table *t, const char *columns, const char *whe
 	if (!s)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	s->limit = -1;
-	s->plan.m = m;
-	s->plan.schema = read_schema(m, sel, snap);
-	const struct ArrowSchema *schema = s->plan.schema;
+	const struct ArrowSchema *schema = read_schema(m, sel, snap);
 	int rc = 0;
-	/* output columns */
 	s->out_ids = firn_calloc((size_t)schema->n_children + 1, sizeof(int32_t));
 	if (!s->out_ids) {
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
@@ -511,12 +973,7 @@ static int start_scan(struct firn_table *t, const char *columns, const char *whe
 			size_t l = strlen(tok);
 			while (l > 0 && tok[l - 1] == ' ')
 				tok[--l] = '\0';
-			const struct ArrowSchema *c = NULL;
-			for (int64_t i = 0; i < schema->n_children && !c; i++)
-				if (strcmp(schema->children[i]->name, tok) == 0)
-					c = schema->children[i];
-			if (!c)
-				c = firn_ice__schema_find_name(schema, tok);
+			const struct ArrowSchema *c = firn_ice__schema_find_name(schema, tok);
 			if (!c) {
 				rc = firn_error_set(err, FIRN_EINVAL, "--columns: unknown column '%s'", tok);
 				break;
@@ -534,39 +991,35 @@ static int start_scan(struct firn_table *t, const char *columns, const char *whe
 		firn_free(list);
 		if (rc != 0)
 			goto fail;
-	} else {
+	} else if (!count_only) {
 		for (int64_t i = 0; i < schema->n_children; i++)
 			s->out_ids[s->n_out++] = firn_schema_field_id(schema->children[i]);
 	}
-	if ((rc = plan_scan(&s->plan, m, snap, where, err)) != 0)
+	if ((rc = firn_ice__plan(&s->plan, m, snap, schema, where, err)) != 0)
 		goto fail;
-	/* read projection: output columns then filter columns */
-	int32_t *fids = NULL;
-	size_t n_f = 0;
-	if (s->plan.filter && firn_ice__expr_field_ids(s->plan.filter, &fids, &n_f) != 0) {
+	/* read projection: output columns, filter columns, equality-delete columns */
+	int32_t *ids = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < s->n_out; i++) {
+		int32_t *v = firn_realloc(ids, (n + 1) * sizeof(int32_t));
+		if (!v) {
+			firn_free(ids);
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			goto fail;
+		}
+		ids = v;
+		ids[n++] = s->out_ids[i];
+	}
+	if (s->plan.filter && firn_ice__expr_field_ids(s->plan.filter, &ids, &n) != 0)
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < s->plan.n_tasks; i++)
+		if (firn_ice__task_delete_ids(&s->plan.tasks[i], &ids, &n) != 0)
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = make_proj(schema, ids, n, &s->read_proj, err);
+	firn_free(ids);
+	if (rc != 0)
 		goto fail;
-	}
-	int32_t *rids = firn_calloc(s->n_out + n_f + 1, sizeof(int32_t));
-	size_t n_r = 0;
-	for (size_t i = 0; rids && i < s->n_out; i++)
-		rids[n_r++] = s->out_ids[i];
-	for (size_t i = 0; rids && i < n_f; i++) {
-		int32_t top = top_of(schema, fids[i]);
-		if (top >= 0 && !has_id(rids, n_r, top))
-			rids[n_r++] = top;
-	}
-	firn_free(fids);
-	if (!rids || firn_schema_init(&s->read_proj, "+s", "", 0, (int64_t)n_r) != 0) {
-		firn_free(rids);
-		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-		goto fail;
-	}
-	for (size_t i = 0; i < n_r; i++)
-		for (int64_t k = 0; k < schema->n_children; k++)
-			if (firn_schema_field_id(schema->children[k]) == rids[i])
-				firn_schema_copy(s->read_proj.children[i], schema->children[k]);
-	firn_free(rids);
 	*out = s;
 	return 0;
 fail:
@@ -579,7 +1032,7 @@ int firn_table_scan(struct firn_table *t, const struct firn_scan_options *opts,
 		    struct firn_error *err)
 {
 	struct scan_state *s;
-	FIRN_TRY(start_scan(t, opts->columns, opts->where, &opts->sel, &s, err));
+	FIRN_TRY(start_scan(t, opts->columns, opts->where, &opts->sel, false, &s, err));
 	s->limit = opts->limit;
 	memset(out, 0, sizeof(*out));
 	out->get_schema = st_get_schema;
@@ -599,54 +1052,29 @@ int firn_table_count(struct firn_table *t, const char *where,
 {
 	struct scan_state *s;
 	*count = 0;
-	FIRN_TRY(start_scan(t, NULL, where, sel, &s, err));
+	FIRN_TRY(start_scan(t, NULL, where, sel, true, &s, err));
 	int rc = 0;
-	/* files the metrics decide count from metadata; only the rest are read */
+	/* files the metrics decide (and that have no deletes) count from
+	 * metadata; only the rest are read */
 	size_t w = 0;
 	for (size_t i = 0; i < s->plan.n_tasks; i++) {
-		if (s->plan.tasks[i].all_match)
-			*count += s->plan.tasks[i].file->record_count;
+		const struct firn_ice_task *tk = &s->plan.tasks[i];
+		if (tk->all_match && tk->n_deletes == 0)
+			*count += tk->entry->file.record_count;
 		else
 			s->plan.tasks[w++] = s->plan.tasks[i];
 	}
 	s->plan.n_tasks = w;
-	if (w > 0) {
-		/* read only the filter's columns */
-		int32_t *fids = NULL;
-		size_t n_f = 0;
-		firn_ice__expr_field_ids(s->plan.filter, &fids, &n_f);
-		struct ArrowSchema proj;
-		size_t n_r = 0;
-		int32_t *rids = firn_calloc(n_f + 1, sizeof(int32_t));
-		for (size_t i = 0; rids && i < n_f; i++) {
-			int32_t top = top_of(s->plan.schema, fids[i]);
-			if (top >= 0 && !has_id(rids, n_r, top))
-				rids[n_r++] = top;
+	for (;;) {
+		struct ArrowArray b;
+		if ((rc = next_filtered(s, &b)) != 0) {
+			firn_error_set(err, rc, "%s", s->err.message);
+			break;
 		}
-		firn_free(fids);
-		if (!rids || firn_schema_init(&proj, "+s", "", 0, (int64_t)n_r) != 0) {
-			firn_free(rids);
-			state_free(s);
-			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-		}
-		for (size_t i = 0; i < n_r; i++)
-			for (int64_t k = 0; k < s->plan.schema->n_children; k++)
-				if (firn_schema_field_id(s->plan.schema->children[k]) == rids[i])
-					firn_schema_copy(proj.children[i], s->plan.schema->children[k]);
-		firn_free(rids);
-		s->read_proj.release(&s->read_proj);
-		s->read_proj = proj;
-		for (;;) {
-			struct ArrowArray b;
-			if ((rc = next_filtered(s, &b)) != 0) {
-				firn_error_set(err, rc, "%s", s->err.message);
-				break;
-			}
-			if (!b.release)
-				break;
-			*count += b.length;
-			b.release(&b);
-		}
+		if (!b.release)
+			break;
+		*count += b.length;
+		b.release(&b);
 	}
 	state_free(s);
 	return rc;
