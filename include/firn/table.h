@@ -102,6 +102,26 @@ int firn_table_scan(struct firn_table *t, const struct firn_scan_options *opts,
 int firn_table_count(struct firn_table *t, const char *where,
 		     const struct firn_snapshot_sel *sel, int64_t *count, struct firn_error *err);
 
+/* ---- row-level changes --------------------------------------------- */
+
+struct firn_delete_info {
+	int64_t snapshot_id;     /* 0: nothing matched, no snapshot */
+	int64_t rows;            /* rows deleted */
+	int64_t files_removed;   /* data files all of whose rows went */
+	int64_t files_rewritten; /* copy-on-write */
+	int64_t delete_files;    /* merge-on-read: data files given a delete file / DV */
+};
+
+/* Deletes the rows matching where, as one snapshot. mode: NULL or "auto"
+ * (the impact-ratio rule: per data file, copy-on-write when the share of its
+ * rows this delete removes is at least firn.write.cow-threshold, default
+ * 0.5; merge-on-read below; write.delete.mode forces one when mode is
+ * NULL), "merge-on-read" or "copy-on-write". Merge-on-read writes position
+ * delete files in format v2 and deletion vectors in v3. Nothing matching
+ * is a no-op (no snapshot). */
+int firn_table_delete(struct firn_table *t, const char *where, const char *mode,
+		      struct firn_delete_info *info, struct firn_error *err);
+
 /* ---- information (JSON text, firn_malloc'd, the caller frees) ------- */
 
 int firn_table_describe_json(struct firn_table *t, char **out, struct firn_error *err);

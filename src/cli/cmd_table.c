@@ -700,6 +700,35 @@ int cmd_table(const char *cmd, int argc, char **argv)
 		rc = write_scan(&schema, &st, format ? format : "table", cli_get(o, N(o), "output"), &err);
 		st.release(&st);
 		schema.release(&schema);
+	} else if (strcmp(cmd, "delete") == 0) {
+		struct cli_opt o[] = { { "where", true }, { "mode", true }, { "json", false } };
+		const char *pos[1];
+		int np;
+		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
+			goto out;
+		if (np != 1 || !cli_get(o, N(o), "where")) {
+			rc = cli_usage("delete TABLE --where EXPR [--mode auto|merge-on-read|copy-on-write]");
+			goto out;
+		}
+		if ((rc = load(c, pos[0], &t, &err)) != 0)
+			goto out;
+		struct firn_delete_info di;
+		if (firn_table_delete(t, cli_get(o, N(o), "where"), cli_get(o, N(o), "mode"), &di, &err) != 0) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (cli_get(o, N(o), "json"))
+			printf("{\"snapshot-id\": %lld, \"deleted-rows\": %lld, \"files-removed\": %lld, "
+			       "\"files-rewritten\": %lld, \"delete-files\": %lld}\n", (long long)di.snapshot_id,
+			       (long long)di.rows, (long long)di.files_removed, (long long)di.files_rewritten,
+			       (long long)di.delete_files);
+		else if (di.snapshot_id == 0)
+			printf("no rows matched: nothing deleted\n");
+		else
+			printf("deleted %lld rows: %lld files removed, %lld rewritten (copy-on-write), "
+			       "%lld given deletes (merge-on-read): snapshot %lld\n", (long long)di.rows,
+			       (long long)di.files_removed, (long long)di.files_rewritten,
+			       (long long)di.delete_files, (long long)di.snapshot_id);
 	} else if (strcmp(cmd, "tag") == 0 || strcmp(cmd, "branch") == 0) {
 		struct cli_opt o[] = { { "snapshot", true } };
 		const char *pos[2];

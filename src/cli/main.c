@@ -23,6 +23,7 @@ static const char usage_text[] =
 	"             [--snapshot ID | --as-of TIME | --ref NAME]\n"
 	"             [--format table|csv|jsonl|parquet] [--output FILE]\n"
 	"  count TABLE [--where EXPR] [--snapshot ID | --as-of TIME | --ref NAME]\n"
+	"  delete TABLE --where EXPR [--mode auto|merge-on-read|copy-on-write]\n"
 	"  tag|branch TABLE NAME [--snapshot ID] | rollback TABLE --to SNAPSHOT_ID\n"
 	"  alter TABLE add-column 'NAME TYPE' | drop-column NAME | rename-column NAME NEW\n"
 	"              | alter-column NAME TYPE|optional | set-property K=V | unset-property K\n"
@@ -168,7 +169,7 @@ int main(int argc, char **argv)
 	static const char *const table_cmds[] = { "namespace", "create", "tables", "describe",
 						  "drop", "rename", "register", "append", "scan",
 						  "count", "snapshots", "history", "files", "tag",
-						  "branch", "rollback", "alter" };
+						  "branch", "rollback", "alter", "delete" };
 	for (size_t k = 0; k < sizeof(table_cmds) / sizeof(table_cmds[0]); k++)
 		if (strcmp(cmd, table_cmds[k]) == 0)
 			return cmd_table(cmd, argc - i - 1, argv + i + 1);

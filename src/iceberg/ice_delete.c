@@ -1,0 +1,752 @@
+/* firn delete: row-level deletes by the impact-ratio rule (DESIGN.md §5).
+ * Per touched data file: copy-on-write (rewrite without the rows) when the
+ * share of its rows this change removes is at or above
+ * firn.write.cow-threshold (default 0.5), merge-on-read below it (a
+ * position delete file in v2, a deletion vector merged with the file's
+ * previous one in v3). One snapshot; on a lost race the delete is planned
+ * again on the new version. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "firn/parquet.h"
+#include "iceberg/ice_batch.h"
+#include "iceberg/ice_expr.h"
+#include "iceberg/ice_scan.h"
+#include "iceberg/ice_table.h"
+#include "iceberg/ice_writer.h"
+#include "io/io_local.h"
+#include "puffin/puffin.h"
+
+#define POS_FILE_PATH 2147483546
+#define POS_POS 2147483545
+
+struct touched {
+	const struct firn_ice_task *task;
+	struct firn_posset matched; /* positions this delete removes (live rows only) */
+	int64_t live_before;
+	bool cow, drop;             /* rewrite / remove the whole file */
+};
+
+struct del_run {
+	struct firn_table *t;
+	const struct firn_ice_meta *m;
+	struct firn_ice_plan plan;
+	struct firn_arena arena;
+	struct touched *touched;
+	size_t n_touched;
+	int64_t snap_id;
+	/* results */
+	struct firn_ice_entry *added_data; /* CoW rewrites */
+	size_t n_added_data;
+	struct firn_ice_entry *added_deletes;
+	size_t n_added_deletes;
+	const char **removed_paths; /* data and delete files no longer live */
+	size_t n_removed;
+	char **written;             /* files this run wrote (cleanup on failure) */
+	size_t n_written;
+	struct firn_ice_manifest_file *new_manifests;
+	size_t n_new_manifests;
+	int64_t deleted_records, removed_records, removed_data_files, removed_size, added_pos_deletes;
+	int64_t removed_delete_files;
+	struct firn_ice_writer *writer;
+};
+
+static int remember(struct del_run *r, const char *path)
+{
+	char **v = firn_realloc(r->written, (r->n_written + 1) * sizeof(char *));
+	if (!v)
+		return FIRN_ENOMEM;
+	r->written = v;
+	v[r->n_written] = firn_strdup(path);
+	return v[r->n_written++] ? 0 : FIRN_ENOMEM;
+}
+
+static int remove_path(struct del_run *r, const char *path)
+{
+	for (size_t i = 0; i < r->n_removed; i++)
+		if (strcmp(r->removed_paths[i], path) == 0)
+			return 0;
+	const char **v = firn_realloc(r->removed_paths, (r->n_removed + 1) * sizeof(char *));
+	if (!v)
+		return FIRN_ENOMEM;
+	r->removed_paths = v;
+	v[r->n_removed++] = path;
+	return 0;
+}
+
+static bool is_removed(const struct del_run *r, const char *path)
+{
+	for (size_t i = 0; i < r->n_removed; i++)
+		if (strcmp(r->removed_paths[i], path) == 0)
+			return true;
+	return false;
+}
+
+static bool is_dv(const struct firn_ice_data_file *f)
+{
+	return f->content == 1 && f->format && strcasecmp(f->format, "puffin") == 0;
+}
+
+static void run_free(struct del_run *r, bool cleanup)
+{
+	if (cleanup)
+		for (size_t i = 0; i < r->n_written; i++)
+			firn_io__remove(firn_io__path(r->written[i]));
+	for (size_t i = 0; i < r->n_written; i++)
+		firn_free(r->written[i]);
+	firn_free(r->written);
+	for (size_t i = 0; i < r->n_touched; i++)
+		firn_posset_free(&r->touched[i].matched);
+	firn_free(r->touched);
+	firn_free(r->added_deletes);
+	firn_free(r->removed_paths);
+	firn_free(r->new_manifests);
+	firn_ice__writer_free(r->writer);
+	firn_ice__plan_free(&r->plan);
+	firn_arena_free(&r->arena);
+}
+
+/* proj: the plan schema's top-level fields holding ids */
+static int proj_of(const struct ArrowSchema *schema, const int32_t *ids, size_t n,
+		   struct ArrowSchema *out, struct firn_error *err)
+{
+	size_t nt = 0;
+	int32_t *top = firn_calloc(n + 1, sizeof(int32_t));
+	for (size_t i = 0; top && i < n; i++)
+		for (int64_t k = 0; k < schema->n_children; k++) {
+			const struct ArrowSchema *c = schema->children[k];
+			int32_t id = firn_schema_field_id(c);
+			if (id == ids[i] || firn_ice__schema_find(c, ids[i], NULL)) {
+				bool dup = false;
+				for (size_t j = 0; j < nt && !dup; j++)
+					dup = top[j] == id;
+				if (!dup)
+					top[nt++] = id;
+			}
+		}
+	if (!top || firn_schema_init(out, "+s", "", 0, (int64_t)nt) != 0) {
+		firn_free(top);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < nt; i++)
+		for (int64_t k = 0; k < schema->n_children; k++)
+			if (firn_schema_field_id(schema->children[k]) == top[i])
+				firn_schema_copy(out->children[i], schema->children[k]);
+	firn_free(top);
+	return 0;
+}
+
+/* Finds the live rows of a task the filter matches. */
+static int match_task(struct del_run *r, struct touched *tc, struct firn_error *err)
+{
+	const struct firn_ice_task *t = tc->task;
+	int32_t *ids = NULL;
+	size_t n = 0;
+	if (firn_ice__expr_field_ids(r->plan.filter, &ids, &n) != 0 ||
+	    firn_ice__task_delete_ids(t, &ids, &n) != 0) {
+		firn_free(ids);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	struct ArrowSchema proj;
+	int rc = proj_of(r->plan.schema, ids, n, &proj, err);
+	firn_free(ids);
+	FIRN_TRY(rc);
+	struct firn_ice_file_reader *fr = NULL;
+	rc = firn_ice__file_open(&r->plan, t, &proj, true, &fr, err);
+	uint8_t *sel = NULL;
+	size_t cap = 0;
+	while (rc == 0) {
+		struct ArrowArray b;
+		const uint8_t *live;
+		int64_t first;
+		if ((rc = firn_ice__file_next(fr, &b, &live, &first, err)) != 0 || !b.release)
+			break;
+		if ((size_t)b.length + 1 > cap) {
+			cap = (size_t)b.length + 1;
+			uint8_t *s = firn_realloc(sel, cap);
+			if (!s) {
+				b.release(&b);
+				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+				break;
+			}
+			sel = s;
+		}
+		rc = firn_ice__expr_eval(r->plan.filter, &proj, &b, sel, err);
+		for (int64_t i = 0; rc == 0 && i < b.length; i++) {
+			tc->live_before += live[i];
+			if (live[i] && sel[i] && firn_posset_add(&tc->matched, first + i) != 0)
+				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		}
+		b.release(&b);
+	}
+	firn_free(sel);
+	firn_ice__file_close(fr);
+	proj.release(&proj);
+	return rc;
+}
+
+/* Rewrites a data file without its deleted and matched rows. */
+static int rewrite(struct del_run *r, struct touched *tc, struct firn_error *err)
+{
+	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(r->m)->arrow;
+	if (!r->writer)
+		FIRN_TRY(firn_ice__writer_open(&r->writer, r->m, &r->arena, err));
+	struct firn_ice_file_reader *fr = NULL;
+	FIRN_TRY(firn_ice__file_open(&r->plan, tc->task, schema, true, &fr, err));
+	int rc = 0;
+	int64_t *idx = NULL;
+	size_t cap = 0;
+	while (rc == 0) {
+		struct ArrowArray b;
+		const uint8_t *live;
+		int64_t first;
+		if ((rc = firn_ice__file_next(fr, &b, &live, &first, err)) != 0 || !b.release)
+			break;
+		if ((size_t)b.length + 1 > cap) {
+			cap = (size_t)b.length + 1;
+			int64_t *v = firn_realloc(idx, cap * sizeof(int64_t));
+			if (!v) {
+				b.release(&b);
+				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+				break;
+			}
+			idx = v;
+		}
+		int64_t n = 0;
+		for (int64_t i = 0; i < b.length; i++)
+			if (live[i] && !firn_posset_contains(&tc->matched, first + i))
+				idx[n++] = i;
+		if (n == b.length) {
+			rc = firn_ice__writer_write(r->writer, &b, err);
+		} else if (n > 0) {
+			struct ArrowArray part;
+			rc = firn_ice__batch_take(schema, &b, idx, n, &part, err);
+			if (rc == 0) {
+				rc = firn_ice__writer_write(r->writer, &part, err);
+				part.release(&part);
+			}
+		}
+		b.release(&b);
+	}
+	firn_free(idx);
+	firn_ice__file_close(fr);
+	return rc;
+}
+
+/* Schema of position delete files (spec §6). */
+static int pos_schema(struct ArrowSchema *s)
+{
+	FIRN_TRY(firn_schema_init(s, "+s", "", 0, 2));
+	FIRN_TRY(firn_schema_init(s->children[0], "u", "file_path", 0, 0));
+	FIRN_TRY(firn_schema_set_field_id(s->children[0], POS_FILE_PATH));
+	FIRN_TRY(firn_schema_init(s->children[1], "l", "pos", 0, 0));
+	return firn_schema_set_field_id(s->children[1], POS_POS);
+}
+
+static struct firn_ice_entry *new_delete_entry(struct del_run *r, struct firn_error *err)
+{
+	struct firn_ice_entry *v = firn_realloc(r->added_deletes, (r->n_added_deletes + 1) * sizeof(*v));
+	if (!v) {
+		firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		return NULL;
+	}
+	r->added_deletes = v;
+	struct firn_ice_entry *e = &v[r->n_added_deletes++];
+	memset(e, 0, sizeof(*e));
+	e->status = FIRN_ICE_ADDED;
+	return e;
+}
+
+/* v2: a position delete file for one data file. */
+static int write_position_deletes(struct del_run *r, struct touched *tc, struct firn_error *err)
+{
+	const struct firn_ice_data_file *df = &tc->task->entry->file;
+	struct ArrowSchema s = { 0 };
+	if (pos_schema(&s) != 0) {
+		if (s.release)
+			s.release(&s);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	char *path = firn_ice__new_path(r->m, "data", "00000-deletes-", ".parquet");
+	struct firn_parquet_writer *w = NULL;
+	struct firn_builder b;
+	int rc = path ? remember(r, path) : FIRN_ENOMEM;
+	if (rc == 0)
+		rc = firn_builder_init(&b, &s, err);
+	else
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	if (rc != 0)
+		goto done;
+	size_t plen = strlen(df->path);
+	for (size_t i = 0; rc == 0 && i < tc->matched.n; i++) {
+		rc = firn_builder_append_struct(&b);
+		if (rc == 0)
+			rc = firn_builder_append_bytes(&b.children[0], df->path, plen);
+		if (rc == 0)
+			rc = firn_builder_append_i64(&b.children[1], tc->matched.v[i]);
+	}
+	struct ArrowArray batch = { 0 };
+	if (rc == 0)
+		rc = firn_builder_finish(&b, &batch, err);
+	firn_builder_free(&b);
+	const char *dir_end = strrchr(path, '/');
+	char *dir = firn_strndup(path, (size_t)(dir_end - path));
+	if (rc == 0)
+		rc = firn_io__mkdirs(firn_io__path(dir), err);
+	firn_free(dir);
+	struct firn_parquet_write_options o = FIRN_PARQUET_WRITE_OPTIONS_INIT;
+	if (rc == 0)
+		rc = firn_parquet_writer_open(&w, firn_io__path(path), &s, &o, err);
+	if (rc == 0)
+		rc = firn_parquet_writer_write(w, &batch, err);
+	if (rc == 0)
+		rc = firn_parquet_writer_close(w, err);
+	if (rc == 0)
+		rc = firn_io__sync_dir_of(firn_io__path(path), err);
+	if (batch.release)
+		batch.release(&batch);
+	if (rc == 0) {
+		struct firn_ice_entry *e = new_delete_entry(r, err);
+		if (!e) {
+			rc = FIRN_ENOMEM;
+			goto done;
+		}
+		struct firn_ice_data_file *f = &e->file;
+		f->content = 1;
+		f->path = firn_arena_strdup(&r->arena, path);
+		f->format = "PARQUET";
+		f->spec_id = df->spec_id;
+		f->partition = df->partition;
+		f->n_partition = df->n_partition;
+		f->record_count = (int64_t)tc->matched.n;
+		f->file_size = firn_io__size(firn_io__path(path));
+		f->referenced_data_file = df->path;
+		const struct firn_parquet_column_stats *st;
+		int n;
+		firn_parquet_writer_stats(w, &st, &n);
+		rc = firn_ice__file_metrics(&s, st, n, &r->arena, f, err);
+		r->added_pos_deletes += (int64_t)tc->matched.n;
+	}
+done:
+	firn_parquet_writer_free(w);
+	firn_free(path);
+	if (s.release)
+		s.release(&s);
+	return rc;
+}
+
+/* v3: one Puffin file with a DV per touched data file (merged with the
+ * file's previous DV and position deletes). */
+static int write_dvs(struct del_run *r, struct firn_error *err)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->n_touched; i++)
+		n += !r->touched[i].cow && !r->touched[i].drop && r->touched[i].matched.n > 0;
+	if (n == 0)
+		return 0;
+	struct firn_puffin_blob *blobs = firn_calloc(n, sizeof(*blobs));
+	struct firn_posset *sets = firn_calloc(n, sizeof(*sets));
+	struct touched **who = firn_calloc(n, sizeof(*who));
+	char *path = firn_ice__new_path(r->m, "data", "00000-dv-", ".puffin");
+	int rc = blobs && sets && who && path ? remember(r, path) : FIRN_ENOMEM;
+	if (rc != 0) {
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		goto done;
+	}
+	size_t k = 0;
+	for (size_t i = 0; rc == 0 && i < r->n_touched; i++) {
+		struct touched *tc = &r->touched[i];
+		if (tc->cow || tc->drop || tc->matched.n == 0)
+			continue;
+		rc = firn_ice__task_positions(tc->task, &sets[k], err);
+		if (rc == 0 && firn_posset_union(&sets[k], &tc->matched) != 0)
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		blobs[k].referenced_data_file = tc->task->entry->file.path;
+		blobs[k].positions = &sets[k];
+		who[k] = tc;
+		k++;
+	}
+	int64_t size = 0;
+	if (rc == 0) {
+		const char *slash = strrchr(path, '/');
+		char *dir = firn_strndup(path, (size_t)(slash - path));
+		rc = firn_io__mkdirs(firn_io__path(dir), err);
+		firn_free(dir);
+	}
+	if (rc == 0)
+		rc = firn_puffin_write_dvs(firn_io__path(path), blobs, n, &size, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		struct firn_ice_entry *e = new_delete_entry(r, err);
+		if (!e) {
+			rc = FIRN_ENOMEM;
+			break;
+		}
+		const struct firn_ice_data_file *df = &who[i]->task->entry->file;
+		struct firn_ice_data_file *f = &e->file;
+		f->content = 1;
+		f->path = firn_arena_strdup(&r->arena, path);
+		f->format = "PUFFIN";
+		f->spec_id = df->spec_id;
+		f->partition = df->partition;
+		f->n_partition = df->n_partition;
+		f->record_count = (int64_t)sets[i].n;
+		f->file_size = size;
+		f->referenced_data_file = df->path;
+		f->has_content_offset = true;
+		f->content_offset = blobs[i].offset;
+		f->content_size = blobs[i].length;
+		r->added_pos_deletes += (int64_t)who[i]->matched.n;
+		/* the previous position files of this data file are merged into
+		 * the new DV (its previous DV is retired by referenced data file
+		 * when the manifests are rewritten: a Puffin file holds many) */
+		for (size_t d = 0; rc == 0 && d < who[i]->task->n_deletes; d++) {
+			const struct firn_ice_data_file *old = &who[i]->task->deletes[d]->file;
+			if (old->content == 1 && !is_dv(old) && old->referenced_data_file &&
+			    strcmp(old->referenced_data_file, df->path) == 0)
+				rc = remove_path(r, old->path);
+		}
+	}
+done:
+	for (size_t i = 0; sets && i < n; i++)
+		firn_posset_free(&sets[i]);
+	firn_free(sets);
+	firn_free(blobs);
+	firn_free(who);
+	firn_free(path);
+	return rc;
+}
+
+/* A manifest rewritten: entries whose file is removed become DELETED,
+ * other live entries EXISTING. DVs are matched by referenced data file. */
+static int rewrite_manifest(struct del_run *r, const struct firn_ice_manifest_file *mf,
+			    const char *const *dv_targets, size_t n_dv, bool *changed,
+			    struct firn_error *err)
+{
+	struct firn_ice_entry *es;
+	size_t n;
+	*changed = false;
+	FIRN_TRY(firn_ice__manifest_read(mf, r->m, &r->arena, &es, &n, err));
+	struct firn_ice_entry *out = firn_calloc(n + 1, sizeof(*out));
+	if (!out)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (es[i].status == FIRN_ICE_DELETED)
+			continue; /* only the snapshot that deleted a file lists it */
+		out[k] = es[i];
+		bool gone = is_removed(r, es[i].file.path);
+		if (!gone && is_dv(&es[i].file))
+			for (size_t d = 0; d < n_dv && !gone; d++)
+				gone = strcmp(es[i].file.referenced_data_file, dv_targets[d]) == 0;
+		if (!gone && es[i].file.content == 1 && es[i].file.referenced_data_file)
+			gone = is_removed(r, es[i].file.referenced_data_file); /* its data file is gone */
+		if (gone) {
+			out[k].status = FIRN_ICE_DELETED;
+			out[k].snapshot_id = r->snap_id;
+			*changed = true;
+			if (es[i].file.content != 0)
+				r->removed_delete_files++;
+		} else {
+			out[k].status = FIRN_ICE_EXISTING;
+		}
+		out[k].explicit_sequence = true;
+		k++;
+	}
+	int rc = 0;
+	if (*changed) {
+		const struct firn_ice_spec *spec = firn_ice__meta_spec(r->m, mf->spec_id);
+		char *path = firn_ice__new_path(r->m, "metadata", "", "-m1.avro");
+		rc = path ? remember(r, path) : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		struct firn_ice_manifest_file nm;
+		if (rc == 0)
+			rc = firn_ice__manifest_write(firn_io__path(path), r->m, spec, mf->content, out, k,
+						      r->snap_id, &r->arena, &nm, err);
+		if (rc == 0) {
+			nm.path = firn_arena_strdup(&r->arena, path);
+			nm.content = mf->content;
+			r->new_manifests[r->n_new_manifests++] = nm;
+		}
+		firn_free(path);
+	}
+	firn_free(out);
+	return rc;
+}
+
+/* New manifest(s) of added entries, one per spec. */
+static int add_manifests(struct del_run *r, struct firn_ice_entry *es, size_t n, int content,
+			 struct firn_error *err)
+{
+	bool *done = firn_calloc(n + 1, 1);
+	struct firn_ice_entry *group = firn_calloc(n + 1, sizeof(*group));
+	int rc = done && group ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (done[i])
+			continue;
+		size_t g = 0;
+		for (size_t j = i; j < n; j++)
+			if (!done[j] && es[j].file.spec_id == es[i].file.spec_id) {
+				group[g++] = es[j];
+				done[j] = true;
+			}
+		const struct firn_ice_spec *spec = firn_ice__meta_spec(r->m, es[i].file.spec_id);
+		char *path = firn_ice__new_path(r->m, "metadata", "", content ? "-d0.avro" : "-m0.avro");
+		rc = path ? remember(r, path) : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		struct firn_ice_manifest_file nm;
+		if (rc == 0)
+			rc = firn_ice__manifest_write(firn_io__path(path), r->m, spec, content, group, g,
+						      r->snap_id, &r->arena, &nm, err);
+		if (rc == 0) {
+			nm.path = firn_arena_strdup(&r->arena, path);
+			r->new_manifests[r->n_new_manifests++] = nm;
+		}
+		firn_free(path);
+	}
+	firn_free(done);
+	firn_free(group);
+	return rc;
+}
+
+struct del_commit {
+	struct del_run *run;
+	int64_t base_snapshot; /* -1: none */
+	const struct firn_ice_manifest_file **keep;
+	size_t n_keep;
+};
+
+static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *vctx,
+			struct firn_error *err)
+{
+	struct del_commit *c = vctx;
+	struct del_run *r = c->run;
+	const struct firn_ice_snapshot *parent = firn_ice__meta_current(m);
+	if (!parent || parent->snapshot_id != c->base_snapshot)
+		return firn_error_set(err, FIRN_ECONFLICT, "the table changed while deleting");
+	size_t n = r->n_new_manifests + c->n_keep;
+	struct firn_ice_manifest_file *all = firn_calloc(n + 1, sizeof(*all));
+	if (!all)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	memcpy(all, r->new_manifests, r->n_new_manifests * sizeof(*all));
+	for (size_t i = 0; i < c->n_keep; i++)
+		all[r->n_new_manifests + i] = *c->keep[i];
+	int64_t seq = m->last_sequence_number + 1;
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "snap-%lld-%d-", (long long)r->snap_id, attempt + 1);
+	char *list = firn_ice__new_path(m, "metadata", prefix, ".avro");
+	int64_t next_row_id = m->next_row_id, first_row_id = m->next_row_id;
+	int rc = list ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = firn_ice__manifest_list_write(firn_io__path(list), m, r->snap_id, true,
+						   parent->snapshot_id, seq, all, n, &next_row_id, err);
+	if (rc == 0) {
+		int64_t added_files = 0, added_records = 0, added_size = 0;
+		for (size_t i = 0; i < r->n_added_data; i++) {
+			added_files++;
+			added_records += r->added_data[i].file.record_count;
+			added_size += r->added_data[i].file.file_size;
+		}
+		json_t *summary = firn_ice__summary(parent, added_files ? "overwrite" : "delete", added_files,
+						    added_records, added_size, r->removed_data_files,
+						    r->removed_records, r->removed_size, -1);
+		/* deletes recorded in delete files */
+		char buf[32];
+		const char *tdf = json_string_value(json_object_get(json_object_get(parent->json, "summary"), "total-delete-files"));
+		const char *tpd = json_string_value(json_object_get(json_object_get(parent->json, "summary"), "total-position-deletes"));
+		int64_t total_del = (tdf ? strtoll(tdf, NULL, 10) : 0) + (int64_t)r->n_added_deletes - r->removed_delete_files;
+		snprintf(buf, sizeof(buf), "%lld", (long long)(total_del < 0 ? 0 : total_del));
+		json_object_set_new(summary, "total-delete-files", json_string(buf));
+		snprintf(buf, sizeof(buf), "%lld", (long long)((tpd ? strtoll(tpd, NULL, 10) : 0) + r->added_pos_deletes));
+		json_object_set_new(summary, "total-position-deletes", json_string(buf));
+		if (r->n_added_deletes) {
+			snprintf(buf, sizeof(buf), "%zu", r->n_added_deletes);
+			json_object_set_new(summary, "added-delete-files", json_string(buf));
+			snprintf(buf, sizeof(buf), "%lld", (long long)r->added_pos_deletes);
+			json_object_set_new(summary, "added-position-deletes", json_string(buf));
+		}
+		rc = firn_ice__add_snapshot(m, "main", r->snap_id, parent, seq, list, summary, first_row_id,
+					    next_row_id - first_row_id, err);
+	}
+	if (rc != 0 && list)
+		firn_io__remove(firn_io__path(list));
+	firn_free(list);
+	firn_free(all);
+	return rc;
+}
+
+enum { MODE_AUTO, MODE_MOR, MODE_COW };
+
+static int mode_of(const struct firn_ice_meta *m, const char *mode, int *out, struct firn_error *err)
+{
+	if (!mode || strcmp(mode, "auto") == 0) {
+		const char *p = firn_ice__prop(m, "write.delete.mode");
+		*out = p && strcmp(p, "copy-on-write") == 0 ? MODE_COW
+		       : p && strcmp(p, "merge-on-read") == 0 ? MODE_MOR : MODE_AUTO;
+		if (mode)
+			*out = MODE_AUTO;
+		return 0;
+	}
+	if (strcmp(mode, "merge-on-read") == 0)
+		*out = MODE_MOR;
+	else if (strcmp(mode, "copy-on-write") == 0)
+		*out = MODE_COW;
+	else
+		return firn_error_set(err, FIRN_EINVAL, "--mode is auto, merge-on-read or copy-on-write, not '%s'", mode);
+	return 0;
+}
+
+static int delete_once(struct firn_table *t, const char *where, int mode, double threshold,
+		       struct firn_delete_info *info, struct firn_error *err)
+{
+	struct del_run r = { 0 };
+	r.t = t;
+	r.m = t->meta;
+	const struct firn_ice_snapshot *snap = firn_ice__meta_current(r.m);
+	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(r.m)->arrow;
+	int rc = firn_ice__plan(&r.plan, r.m, snap, schema, where, err);
+	if (rc != 0)
+		goto fail;
+	if (!snap)
+		goto done; /* an empty table: nothing to delete */
+	r.snap_id = firn_ice__new_snapshot_id(r.m);
+	r.touched = firn_calloc(r.plan.n_tasks + 1, sizeof(*r.touched));
+	if (!r.touched) {
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < r.plan.n_tasks; i++) {
+		struct touched *tc = &r.touched[r.n_touched];
+		tc->task = &r.plan.tasks[i];
+		const struct firn_ice_data_file *df = &tc->task->entry->file;
+		if (tc->task->all_match && tc->task->n_deletes == 0) {
+			tc->drop = true;
+			tc->live_before = df->record_count;
+			r.n_touched++;
+			continue;
+		}
+		if ((rc = match_task(&r, tc, err)) != 0)
+			goto fail;
+		if (tc->matched.n == 0) {
+			firn_posset_free(&tc->matched);
+			continue;
+		}
+		double share = (double)tc->matched.n / (double)(df->record_count ? df->record_count : 1);
+		tc->drop = (int64_t)tc->matched.n == tc->live_before;
+		tc->cow = !tc->drop && (mode == MODE_COW || (mode == MODE_AUTO && share >= threshold));
+		r.n_touched++;
+	}
+	if (r.n_touched == 0)
+		goto done;
+	/* the files */
+	for (size_t i = 0; i < r.n_touched && rc == 0; i++) {
+		struct touched *tc = &r.touched[i];
+		const struct firn_ice_data_file *df = &tc->task->entry->file;
+		if (tc->drop || tc->cow) {
+			rc = remove_path(&r, df->path);
+			r.removed_data_files++;
+			r.removed_size += df->file_size;
+			r.removed_records += df->record_count;
+			r.deleted_records += tc->live_before;
+			if (info) {
+				info->rows += tc->drop ? tc->live_before : (int64_t)tc->matched.n;
+				info->files_rewritten += tc->cow;
+				info->files_removed += tc->drop;
+			}
+		}
+		if (tc->cow)
+			rc = rewrite(&r, tc, err);
+		if (!tc->cow && !tc->drop && r.m->format_version < 3) {
+			rc = write_position_deletes(&r, tc, err);
+			if (info) {
+				info->rows += (int64_t)tc->matched.n;
+				info->delete_files++;
+			}
+		} else if (!tc->cow && !tc->drop && info) {
+			info->rows += (int64_t)tc->matched.n;
+			info->delete_files++;
+		}
+	}
+	if (rc == 0 && r.m->format_version >= 3)
+		rc = write_dvs(&r, err);
+	if (rc == 0 && r.writer) {
+		struct firn_ice_entry *es;
+		size_t n;
+		rc = firn_ice__writer_finish(r.writer, &es, &n, err);
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			rc = remember(&r, es[i].file.path);
+		r.added_data = es;
+		r.n_added_data = n;
+	}
+	if (rc != 0)
+		goto fail;
+	/* the manifests: rewritten where they list a removed file, new ones for additions */
+	r.new_manifests = firn_calloc(r.plan.n_manifests + 8 + r.n_added_deletes + r.n_added_data,
+				      sizeof(*r.new_manifests));
+	const struct firn_ice_manifest_file **keep = firn_calloc(r.plan.n_manifests + 1, sizeof(*keep));
+	const char **dv_targets = firn_calloc(r.n_removed + r.n_touched + 1, sizeof(char *));
+	size_t n_keep = 0, n_dv = 0;
+	if (!r.new_manifests || !keep || !dv_targets) {
+		firn_free(keep);
+		firn_free(dv_targets);
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (size_t i = 0; i < r.n_added_deletes; i++)
+		if (is_dv(&r.added_deletes[i].file))
+			dv_targets[n_dv++] = r.added_deletes[i].file.referenced_data_file;
+	for (size_t i = 0; rc == 0 && i < r.plan.n_manifests; i++) {
+		const struct firn_ice_manifest_file *mf = &r.plan.manifests[i];
+		bool changed = false;
+		if (mf->added_files != 0 || mf->existing_files != 0)
+			rc = rewrite_manifest(&r, mf, dv_targets, n_dv, &changed, err);
+		if (rc == 0 && !changed && (mf->added_files != 0 || mf->existing_files != 0))
+			keep[n_keep++] = mf;
+	}
+	firn_free(dv_targets);
+	if (rc == 0 && r.n_added_data)
+		rc = add_manifests(&r, r.added_data, r.n_added_data, 0, err);
+	if (rc == 0 && r.n_added_deletes)
+		rc = add_manifests(&r, r.added_deletes, r.n_added_deletes, 1, err);
+	if (rc == 0) {
+		struct del_commit c = { &r, snap->snapshot_id, keep, n_keep };
+		/* one attempt: a lost race re-plans the whole delete (the caller) */
+		int64_t retries = firn_ice__prop_int(r.m, "commit.retry.num-retries", 4);
+		(void)retries;
+		rc = firn_ice__commit(t, apply_delete, &c, NULL, err);
+		if (rc == 0 && info)
+			info->snapshot_id = r.snap_id;
+	}
+	firn_free(keep);
+	if (rc != 0)
+		goto fail;
+done:
+	run_free(&r, false);
+	return rc;
+fail:
+	run_free(&r, rc != FIRN_EIO);
+	return rc;
+}
+
+int firn_table_delete(struct firn_table *t, const char *where, const char *mode,
+		      struct firn_delete_info *info, struct firn_error *err)
+{
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if (t->meta->format_version < 2)
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "format version 1 tables are read-only in firn");
+	if (!where || !*where)
+		return firn_error_set(err, FIRN_EINVAL, "delete needs --where (use TRUE to delete every row)");
+	int m;
+	FIRN_TRY(mode_of(t->meta, mode, &m, err));
+	const char *th = firn_ice__prop(t->meta, "firn.write.cow-threshold");
+	double threshold = th ? strtod(th, NULL) : 0.5;
+	int64_t retries = firn_ice__prop_int(t->meta, "commit.retry.num-retries", 4);
+	for (int attempt = 0;; attempt++) {
+		int rc = delete_once(t, where, m, threshold, info, err);
+		if (rc != FIRN_ECONFLICT || attempt >= retries)
+			return rc;
+		if (info)
+			memset(info, 0, sizeof(*info));
+		FIRN_TRY(firn_ice__table_refresh(t, err));
+	}
+}
