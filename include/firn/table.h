@@ -122,6 +122,35 @@ struct firn_delete_info {
 int firn_table_delete(struct firn_table *t, const char *where, const char *mode,
 		      struct firn_delete_info *info, struct firn_error *err);
 
+/* Compaction: rewrites the data files that have deletes, and the small
+ * files (under 3/4 of the target size) of partitions holding two or more,
+ * into files of target_file_size (<= 0: write.target-file-size-bytes),
+ * deletes applied and dropped. where (NULL: all) limits it to files that
+ * may hold matching rows. A "replace" snapshot; concurrent appends are
+ * kept, any other concurrent change makes it plan again. info->
+ * files_rewritten counts the input files. */
+int firn_table_compact(struct firn_table *t, const char *where, int64_t target_file_size,
+		       struct firn_delete_info *info, struct firn_error *err);
+
+struct firn_expire_info {
+	int64_t snapshots_expired;
+	int64_t files_deleted;
+	/* optional: called with each file deleted (or, dry run, that would be) */
+	void (*report)(void *arg, const char *path);
+	void *report_arg;
+};
+
+/* Expires snapshots: every ref keeps its snapshot (refs older than their
+ * max-ref-age-ms go, main never); each branch keeps its ancestors while
+ * they are among the newest min-snapshots-to-keep (--retain-last N) or
+ * younger than max-snapshot-age-ms (--older-than TIME); the rest go, with
+ * the files only they referenced (deleted after the commit). Table
+ * defaults: history.expire.min-snapshots-to-keep (1),
+ * history.expire.max-snapshot-age-ms (5 days), history.expire.max-ref-age-ms.
+ * dry_run: nothing is committed or deleted; info says what would be. */
+int firn_table_expire(struct firn_table *t, const char *older_than, int64_t retain_last,
+		      bool dry_run, struct firn_expire_info *info, struct firn_error *err);
+
 /* ---- information (JSON text, firn_malloc'd, the caller frees) ------- */
 
 int firn_table_describe_json(struct firn_table *t, char **out, struct firn_error *err);

@@ -521,6 +521,11 @@ done:
 	return rc;
 }
 
+static void print_path(void *arg, const char *path)
+{
+	printf("%s%s\n", (const char *)arg, path);
+}
+
 static int load(struct firn_catalog *c, const char *ident, struct firn_table **t,
 		struct firn_error *err)
 {
@@ -729,6 +734,65 @@ int cmd_table(const char *cmd, int argc, char **argv)
 			       "%lld given deletes (merge-on-read): snapshot %lld\n", (long long)di.rows,
 			       (long long)di.files_removed, (long long)di.files_rewritten,
 			       (long long)di.delete_files, (long long)di.snapshot_id);
+	} else if (strcmp(cmd, "compact") == 0) {
+		struct cli_opt o[] = { { "where", true }, { "target-file-size", true }, { "json", false } };
+		const char *pos[1];
+		int np;
+		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
+			goto out;
+		int64_t target = 0;
+		const char *ts = cli_get(o, N(o), "target-file-size");
+		if (np != 1 || (ts && cli_parse_size(ts, &target) != 0)) {
+			rc = cli_usage("compact TABLE [--where EXPR] [--target-file-size BYTES]");
+			goto out;
+		}
+		if ((rc = load(c, pos[0], &t, &err)) != 0)
+			goto out;
+		struct firn_delete_info di;
+		if (firn_table_compact(t, cli_get(o, N(o), "where"), target, &di, &err) != 0) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (cli_get(o, N(o), "json"))
+			printf("{\"snapshot-id\": %lld, \"files-rewritten\": %lld}\n", (long long)di.snapshot_id,
+			       (long long)di.files_rewritten);
+		else if (di.snapshot_id == 0)
+			printf("nothing to compact\n");
+		else
+			printf("compacted %lld files: snapshot %lld\n", (long long)di.files_rewritten,
+			       (long long)di.snapshot_id);
+	} else if (strcmp(cmd, "expire") == 0) {
+		struct cli_opt o[] = { { "older-than", true }, { "retain-last", true }, { "dry-run", false },
+				       { "json", false } };
+		const char *pos[1];
+		int np;
+		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
+			goto out;
+		const char *rl = cli_get(o, N(o), "retain-last");
+		char *end = NULL;
+		long long retain = rl ? strtoll(rl, &end, 10) : 0;
+		if (np != 1 || (rl && (*end || retain < 1))) {
+			rc = cli_usage("expire TABLE [--older-than TIME] [--retain-last N] [--dry-run]");
+			goto out;
+		}
+		if ((rc = load(c, pos[0], &t, &err)) != 0)
+			goto out;
+		bool dry = cli_get(o, N(o), "dry-run") != NULL;
+		struct firn_expire_info ei = { 0 };
+		if (dry || !cli_get(o, N(o), "json")) {
+			ei.report = print_path;
+			ei.report_arg = (void *)(dry ? "would delete " : "deleted ");
+		}
+		if (firn_table_expire(t, cli_get(o, N(o), "older-than"), retain, dry, &ei, &err) != 0) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (cli_get(o, N(o), "json"))
+			printf("{\"snapshots-expired\": %lld, \"files-deleted\": %lld, \"dry-run\": %s}\n",
+			       (long long)ei.snapshots_expired, (long long)ei.files_deleted, dry ? "true" : "false");
+		else
+			printf("%s%lld snapshots expired, %lld files deleted\n", dry ? "dry run: " : "",
+			       (long long)ei.snapshots_expired, (long long)ei.files_deleted);
 	} else if (strcmp(cmd, "tag") == 0 || strcmp(cmd, "branch") == 0) {
 		struct cli_opt o[] = { { "snapshot", true } };
 		const char *pos[2];

@@ -24,6 +24,8 @@ static const char usage_text[] =
 	"             [--format table|csv|jsonl|parquet] [--output FILE]\n"
 	"  count TABLE [--where EXPR] [--snapshot ID | --as-of TIME | --ref NAME]\n"
 	"  delete TABLE --where EXPR [--mode auto|merge-on-read|copy-on-write]\n"
+	"  compact TABLE [--where EXPR] [--target-file-size BYTES]\n"
+	"  expire TABLE [--older-than TIME] [--retain-last N] [--dry-run]\n"
 	"  tag|branch TABLE NAME [--snapshot ID] | rollback TABLE --to SNAPSHOT_ID\n"
 	"  alter TABLE add-column 'NAME TYPE' | drop-column NAME | rename-column NAME NEW\n"
 	"              | alter-column NAME TYPE|optional | set-property K=V | unset-property K\n"
@@ -169,7 +171,8 @@ int main(int argc, char **argv)
 	static const char *const table_cmds[] = { "namespace", "create", "tables", "describe",
 						  "drop", "rename", "register", "append", "scan",
 						  "count", "snapshots", "history", "files", "tag",
-						  "branch", "rollback", "alter", "delete" };
+						  "branch", "rollback", "alter", "delete",
+						  "compact", "expire" };
 	for (size_t k = 0; k < sizeof(table_cmds) / sizeof(table_cmds[0]); k++)
 		if (strcmp(cmd, table_cmds[k]) == 0)
 			return cmd_table(cmd, argc - i - 1, argv + i + 1);

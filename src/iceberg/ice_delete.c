@@ -513,6 +513,7 @@ struct del_commit {
 	int64_t base_snapshot; /* -1: none */
 	const struct firn_ice_manifest_file **keep;
 	size_t n_keep;
+	bool replace; /* compaction: a "replace" snapshot */
 };
 
 static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *vctx,
@@ -521,21 +522,36 @@ static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attem
 	struct del_commit *c = vctx;
 	struct del_run *r = c->run;
 	const struct firn_ice_snapshot *parent = firn_ice__meta_current(m);
-	if (!parent || parent->snapshot_id != c->base_snapshot)
+	if (!parent)
 		return firn_error_set(err, FIRN_ECONFLICT, "the table changed while deleting");
-	size_t n = r->n_new_manifests + c->n_keep;
+	/* concurrent appends are kept; any other change re-plans */
+	struct firn_arena a = { 0 };
+	struct firn_ice_manifest_file *extra = NULL;
+	size_t n_extra = 0;
+	int rc = firn_ice__appended_since(m, c->base_snapshot, &a, &extra, &n_extra, err);
+	if (rc != 0) {
+		firn_arena_free(&a);
+		return rc;
+	}
+	size_t n = r->n_new_manifests + c->n_keep + n_extra;
 	struct firn_ice_manifest_file *all = firn_calloc(n + 1, sizeof(*all));
-	if (!all)
+	if (!all) {
+		firn_arena_free(&a);
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
 	memcpy(all, r->new_manifests, r->n_new_manifests * sizeof(*all));
 	for (size_t i = 0; i < c->n_keep; i++)
 		all[r->n_new_manifests + i] = *c->keep[i];
+	if (n_extra)
+		memcpy(all + r->n_new_manifests + c->n_keep, extra, n_extra * sizeof(*all));
+	for (size_t i = 0; i < r->n_new_manifests; i++) /* fresh sequence numbers on retry */
+		all[i].sequence_number = all[i].min_sequence_number = -1;
 	int64_t seq = m->last_sequence_number + 1;
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "snap-%lld-%d-", (long long)r->snap_id, attempt + 1);
 	char *list = firn_ice__new_path(m, "metadata", prefix, ".avro");
 	int64_t next_row_id = m->next_row_id, first_row_id = m->next_row_id;
-	int rc = list ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	rc = list ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = firn_ice__manifest_list_write(firn_io__path(list), m, r->snap_id, true,
 						   parent->snapshot_id, seq, all, n, &next_row_id, err);
@@ -546,7 +562,7 @@ static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attem
 			added_records += r->added_data[i].file.record_count;
 			added_size += r->added_data[i].file.file_size;
 		}
-		json_t *summary = firn_ice__summary(parent, added_files ? "overwrite" : "delete", added_files,
+		json_t *summary = firn_ice__summary(parent, c->replace ? "replace" : added_files ? "overwrite" : "delete", added_files,
 						    added_records, added_size, r->removed_data_files,
 						    r->removed_records, r->removed_size, -1);
 		/* deletes recorded in delete files */
@@ -571,6 +587,7 @@ static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attem
 		firn_io__remove(firn_io__path(list));
 	firn_free(list);
 	firn_free(all);
+	firn_arena_free(&a);
 	return rc;
 }
 
@@ -595,8 +612,44 @@ static int mode_of(const struct firn_ice_meta *m, const char *mode, int *out, st
 	return 0;
 }
 
+/* Compaction's choice: files with deletes, and small files where a
+ * partition has two or more of them. */
+static void choose_compaction(struct del_run *r, int64_t target)
+{
+	size_t n = r->plan.n_tasks;
+	for (size_t i = 0; i < n; i++) {
+		const struct firn_ice_task *t = &r->plan.tasks[i];
+		bool small = t->entry->file.file_size < target * 3 / 4;
+		if (!small && t->n_deletes == 0)
+			continue;
+		size_t peers = 0;
+		for (size_t j = 0; j < n; j++) {
+			const struct firn_ice_task *u = &r->plan.tasks[j];
+			if (j != i && u->entry->file.file_size < target * 3 / 4 &&
+			    u->entry->file.spec_id == t->entry->file.spec_id) {
+				bool same = true;
+				const struct firn_ice_spec *sp = firn_ice__meta_spec(r->m, t->entry->file.spec_id);
+				struct firn_pfield *pf = NULL;
+				if (sp && firn_ice__spec_resolve(sp, &firn_ice__meta_current_schema(r->m)->arrow, &pf, NULL) == 0) {
+					for (size_t k = 0; k < t->entry->file.n_partition && same; k++)
+						same = firn_ice__datum_equal(&pf[k].result_type, &t->entry->file.partition[k],
+									     &u->entry->file.partition[k]);
+					firn_free(pf);
+				}
+				peers += same;
+			}
+		}
+		if (t->n_deletes == 0 && peers == 0)
+			continue;
+		struct touched *tc = &r->touched[r->n_touched++];
+		tc->task = t;
+		tc->cow = true;
+		tc->live_before = t->entry->file.record_count;
+	}
+}
+
 static int delete_once(struct firn_table *t, const char *where, int mode, double threshold,
-		       struct firn_delete_info *info, struct firn_error *err)
+		       int64_t compact_target, struct firn_delete_info *info, struct firn_error *err)
 {
 	struct del_run r = { 0 };
 	r.t = t;
@@ -614,7 +667,9 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		goto fail;
 	}
-	for (size_t i = 0; i < r.plan.n_tasks; i++) {
+	if (compact_target > 0)
+		choose_compaction(&r, compact_target);
+	for (size_t i = 0; compact_target == 0 && i < r.plan.n_tasks; i++) {
 		struct touched *tc = &r.touched[r.n_touched];
 		tc->task = &r.plan.tasks[i];
 		const struct firn_ice_data_file *df = &tc->task->entry->file;
@@ -637,6 +692,10 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 	}
 	if (r.n_touched == 0)
 		goto done;
+	if (compact_target > 0) {
+		FIRN_TRY(firn_ice__writer_open(&r.writer, r.m, &r.arena, err));
+		firn_ice__writer_set_target(r.writer, compact_target);
+	}
 	/* the files */
 	for (size_t i = 0; i < r.n_touched && rc == 0; i++) {
 		struct touched *tc = &r.touched[i];
@@ -647,7 +706,9 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 			r.removed_size += df->file_size;
 			r.removed_records += df->record_count;
 			r.deleted_records += tc->live_before;
-			if (info) {
+			if (info && compact_target > 0) {
+				info->files_rewritten++;
+			} else if (info) {
 				info->rows += tc->drop ? tc->live_before : (int64_t)tc->matched.n;
 				info->files_rewritten += tc->cow;
 				info->files_removed += tc->drop;
@@ -708,7 +769,7 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 	if (rc == 0 && r.n_added_deletes)
 		rc = add_manifests(&r, r.added_deletes, r.n_added_deletes, 1, err);
 	if (rc == 0) {
-		struct del_commit c = { &r, snap->snapshot_id, keep, n_keep };
+		struct del_commit c = { &r, snap->snapshot_id, keep, n_keep, compact_target > 0 };
 		/* one attempt: a lost race re-plans the whole delete (the caller) */
 		int64_t retries = firn_ice__prop_int(r.m, "commit.retry.num-retries", 4);
 		(void)retries;
@@ -742,7 +803,27 @@ int firn_table_delete(struct firn_table *t, const char *where, const char *mode,
 	double threshold = th ? strtod(th, NULL) : 0.5;
 	int64_t retries = firn_ice__prop_int(t->meta, "commit.retry.num-retries", 4);
 	for (int attempt = 0;; attempt++) {
-		int rc = delete_once(t, where, m, threshold, info, err);
+		int rc = delete_once(t, where, m, threshold, 0, info, err);
+		if (rc != FIRN_ECONFLICT || attempt >= retries)
+			return rc;
+		if (info)
+			memset(info, 0, sizeof(*info));
+		FIRN_TRY(firn_ice__table_refresh(t, err));
+	}
+}
+
+int firn_table_compact(struct firn_table *t, const char *where, int64_t target_file_size,
+		       struct firn_delete_info *info, struct firn_error *err)
+{
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if (t->meta->format_version < 2)
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "format version 1 tables are read-only in firn");
+	int64_t target = target_file_size > 0 ? target_file_size
+					      : firn_ice__prop_int(t->meta, "write.target-file-size-bytes", 512LL << 20);
+	int64_t retries = firn_ice__prop_int(t->meta, "commit.retry.num-retries", 4);
+	for (int attempt = 0;; attempt++) {
+		int rc = delete_once(t, where, MODE_COW, 0, target, info, err);
 		if (rc != FIRN_ECONFLICT || attempt >= retries)
 			return rc;
 		if (info)

@@ -711,3 +711,38 @@ int firn_table_rollback(struct firn_table *t, int64_t snapshot_id, struct firn_e
 	struct ref_ctx c = { "main", false, snapshot_id };
 	return firn_ice__commit(t, apply_rollback, &c, NULL, err);
 }
+
+int firn_ice__appended_since(const struct firn_ice_meta *m, int64_t base, struct firn_arena *arena,
+			     struct firn_ice_manifest_file **out, size_t *n, struct firn_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	const struct firn_ice_snapshot *cur = firn_ice__meta_current(m);
+	if (cur && cur->snapshot_id == base)
+		return 0;
+	for (const struct firn_ice_snapshot *s = cur; s; s = s->has_parent ? firn_ice__meta_snapshot(m, s->parent_id) : NULL) {
+		if (s->snapshot_id == base)
+			break;
+		if (strcmp(s->operation, "append") != 0 || !s->has_parent)
+			return firn_error_set(err, FIRN_ECONFLICT,
+					      "the table changed concurrently (%s); planning again", s->operation);
+	}
+	const struct firn_ice_snapshot *b = firn_ice__meta_snapshot(m, base);
+	if (!b || !cur)
+		return firn_error_set(err, FIRN_ECONFLICT, "the table changed concurrently; planning again");
+	struct firn_ice_manifest_file *now, *then;
+	size_t n_now, n_then;
+	FIRN_TRY(firn_ice__snapshot_manifests(m, cur, arena, &now, &n_now, err));
+	FIRN_TRY(firn_ice__snapshot_manifests(m, b, arena, &then, &n_then, err));
+	*out = firn_arena_alloc(arena, (n_now + 1) * sizeof(**out));
+	if (!*out)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	for (size_t i = 0; i < n_now; i++) {
+		bool old = false;
+		for (size_t k = 0; k < n_then && !old; k++)
+			old = strcmp(now[i].path, then[k].path) == 0;
+		if (!old)
+			(*out)[(*n)++] = now[i];
+	}
+	return 0;
+}

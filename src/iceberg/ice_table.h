@@ -53,6 +53,12 @@ json_t *firn_ice__summary(const struct firn_ice_snapshot *parent, const char *op
 char *firn_ice__new_path(const struct firn_ice_meta *m, const char *dir, const char *prefix,
 			 const char *suffix);
 
+/* The manifests that snapshots committed after `base` (an ancestor of the
+ * current snapshot) added, when all of them were appends; FIRN_ECONFLICT
+ * when any other change happened since (the caller re-plans). */
+int firn_ice__appended_since(const struct firn_ice_meta *m, int64_t base, struct firn_arena *arena,
+			     struct firn_ice_manifest_file **out, size_t *n, struct firn_error *err);
+
 /* Resolves a snapshot selection to a snapshot (NULL: the table is empty
  * and nothing was asked for). FIRN_ENOTFOUND for an unknown id or ref, or a
  * time before the first snapshot. */

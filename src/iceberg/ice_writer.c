@@ -136,6 +136,11 @@ fail:
 	return rc;
 }
 
+void firn_ice__writer_set_target(struct firn_ice_writer *w, int64_t bytes)
+{
+	w->target = bytes > 0 ? bytes : w->target;
+}
+
 /* Value of partition source k at row i (struct parents' nulls applied). */
 static void source_datum(const struct firn_ice_writer *w, size_t k, const struct ArrowArray *batch,
 			 int64_t i, struct firn_datum *d)

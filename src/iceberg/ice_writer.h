@@ -14,6 +14,8 @@ struct firn_ice_writer;
  * Entries and their strings live in `arena` (the caller's). */
 int firn_ice__writer_open(struct firn_ice_writer **out, const struct firn_ice_meta *m,
 			  struct firn_arena *arena, struct firn_error *err);
+/* Overrides write.target-file-size-bytes (compaction's --target-file-size). */
+void firn_ice__writer_set_target(struct firn_ice_writer *w, int64_t bytes);
 /* Writes a batch shaped as the current schema (borrowed). */
 int firn_ice__writer_write(struct firn_ice_writer *w, const struct ArrowArray *batch,
 			   struct firn_error *err);

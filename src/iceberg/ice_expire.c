@@ -1,0 +1,279 @@
+/* firn expire: removes old snapshots (honouring refs and their retention,
+ * history.expire.*), then deletes the files only they referenced. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iceberg/ice_table.h"
+#include "io/io_local.h"
+
+struct pathset {
+	char **v;
+	size_t n, cap;
+};
+
+static bool ps_has(const struct pathset *s, const char *p)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->v[i], p) == 0)
+			return true;
+	return false;
+}
+
+static int ps_add(struct pathset *s, const char *p)
+{
+	if (ps_has(s, p))
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		char **v = firn_realloc(s->v, cap * sizeof(char *));
+		if (!v)
+			return FIRN_ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n] = firn_strdup(p);
+	return s->v[s->n++] ? 0 : FIRN_ENOMEM;
+}
+
+static void ps_free(struct pathset *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		firn_free(s->v[i]);
+	firn_free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Every file snapshot s references: its manifest list, manifests, and the
+ * live data and delete files. */
+static int files_of(const struct firn_ice_meta *m, const struct firn_ice_snapshot *s,
+		    struct pathset *out, struct firn_error *err)
+{
+	struct firn_arena a = { 0 };
+	struct firn_ice_manifest_file *mfs;
+	size_t n;
+	int rc = firn_ice__snapshot_manifests(m, s, &a, &mfs, &n, err);
+	if (rc == 0 && s->manifest_list)
+		rc = ps_add(out, s->manifest_list);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		rc = ps_add(out, mfs[i].path);
+		struct firn_ice_entry *es;
+		size_t ne;
+		if (rc == 0)
+			rc = firn_ice__manifest_read(&mfs[i], m, &a, &es, &ne, err);
+		for (size_t k = 0; rc == 0 && k < ne; k++)
+			if (es[k].status != FIRN_ICE_DELETED)
+				rc = ps_add(out, es[k].file.path);
+	}
+	firn_arena_free(&a);
+	if (rc == FIRN_ENOMEM)
+		firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	return rc;
+}
+
+struct expire_ctx {
+	int64_t older_than_ms; /* expire snapshots older than this (unless retained) */
+	int64_t retain_last;
+	int64_t *expired;
+	size_t n_expired;
+	bool dry_run;
+};
+
+static int64_t ref_prop(json_t *ref, const char *key, int64_t dflt)
+{
+	json_t *v = json_object_get(ref, key);
+	return json_is_integer(v) ? json_integer_value(v) : dflt;
+}
+
+static bool in(const int64_t *v, size_t n, int64_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/* Decides which snapshots go (spec §1.4's algorithm, with the command's
+ * --older-than / --retain-last taking the place of the defaults). */
+static int choose(const struct firn_ice_meta *m, struct expire_ctx *c, int64_t **keep_out,
+		  size_t *n_keep, struct firn_error *err)
+{
+	int64_t now = firn_ice__now_ms();
+	int64_t *keep = firn_calloc(m->n_snapshots + 1, sizeof(int64_t));
+	size_t nk = 0;
+	if (!keep)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	int64_t default_min = firn_ice__prop_int(m, "history.expire.min-snapshots-to-keep", 1);
+	int64_t default_age = firn_ice__prop_int(m, "history.expire.max-snapshot-age-ms", 5LL * 86400000);
+	int64_t default_ref_age = firn_ice__prop_int(m, "history.expire.max-ref-age-ms", INT64_MAX);
+	json_t *refs = json_object_get(m->root, "refs");
+	for (size_t r = 0; r < m->n_refs; r++) {
+		const struct firn_ice_ref *ref = &m->refs[r];
+		json_t *rj = json_object_get(refs, ref->name);
+		const struct firn_ice_snapshot *s = firn_ice__meta_snapshot(m, ref->snapshot_id);
+		if (!s)
+			continue;
+		int64_t max_ref_age = ref_prop(rj, "max-ref-age-ms", default_ref_age);
+		if (strcmp(ref->name, "main") != 0 && max_ref_age != INT64_MAX && now - s->timestamp_ms > max_ref_age)
+			continue; /* an expired ref retains nothing */
+		if (!in(keep, nk, s->snapshot_id))
+			keep[nk++] = s->snapshot_id;
+		if (ref->tag)
+			continue;
+		int64_t min_keep = c->retain_last > 0 ? c->retain_last : ref_prop(rj, "min-snapshots-to-keep", default_min);
+		int64_t cutoff = c->older_than_ms >= 0 ? c->older_than_ms : now - ref_prop(rj, "max-snapshot-age-ms", default_age);
+		int64_t count = 0;
+		for (const struct firn_ice_snapshot *a = s; a;
+		     a = a->has_parent ? firn_ice__meta_snapshot(m, a->parent_id) : NULL) {
+			count++;
+			if (count <= min_keep || a->timestamp_ms >= cutoff) {
+				if (!in(keep, nk, a->snapshot_id))
+					keep[nk++] = a->snapshot_id;
+			} else {
+				break;
+			}
+		}
+	}
+	/* snapshots on no ref's history: kept while young enough */
+	for (size_t i = 0; i < m->n_snapshots; i++) {
+		const struct firn_ice_snapshot *s = &m->snapshots[i];
+		int64_t cutoff = c->older_than_ms >= 0 ? c->older_than_ms : now - default_age;
+		bool on_branch = false;
+		for (size_t r = 0; r < m->n_refs && !on_branch; r++)
+			for (const struct firn_ice_snapshot *a = firn_ice__meta_snapshot(m, m->refs[r].snapshot_id); a;
+			     a = a->has_parent ? firn_ice__meta_snapshot(m, a->parent_id) : NULL)
+				if (a->snapshot_id == s->snapshot_id) {
+					on_branch = true;
+					break;
+				}
+		if (!on_branch && s->timestamp_ms >= cutoff && !in(keep, nk, s->snapshot_id))
+			keep[nk++] = s->snapshot_id;
+	}
+	*keep_out = keep;
+	*n_keep = nk;
+	return 0;
+}
+
+static int apply_expire(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *vctx,
+			struct firn_error *err)
+{
+	struct expire_ctx *c = vctx;
+	int64_t *keep = NULL;
+	size_t nk = 0;
+	FIRN_TRY(choose(m, c, &keep, &nk, err));
+	c->n_expired = 0;
+	firn_free(c->expired);
+	c->expired = firn_calloc(m->n_snapshots + 1, sizeof(int64_t));
+	if (!c->expired) {
+		firn_free(keep);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	json_t *snaps = json_object_get(m->root, "snapshots");
+	for (size_t i = json_array_size(snaps); i-- > 0;) {
+		json_t *s = json_array_get(snaps, i);
+		int64_t id = json_integer_value(json_object_get(s, "snapshot-id"));
+		if (!in(keep, nk, id)) {
+			c->expired[c->n_expired++] = id;
+			json_array_remove(snaps, i);
+		}
+	}
+	/* refs to expired snapshots go; the snapshot log drops expired entries
+	 * up to the last one expired */
+	json_t *refs = json_object_get(m->root, "refs");
+	const char *key;
+	json_t *val;
+	void *tmp;
+	json_object_foreach_safe(refs, tmp, key, val) {
+		if (in(c->expired, c->n_expired, json_integer_value(json_object_get(val, "snapshot-id"))))
+			json_object_del(refs, key);
+	}
+	json_t *log = json_object_get(m->root, "snapshot-log");
+	size_t last = 0;
+	for (size_t i = 0; i < json_array_size(log); i++)
+		if (in(c->expired, c->n_expired, json_integer_value(json_object_get(json_array_get(log, i), "snapshot-id"))))
+			last = i + 1;
+	for (size_t i = 0; i < last; i++)
+		json_array_remove(log, 0);
+	firn_free(keep);
+	if (c->n_expired == 0)
+		return firn_error_set(err, FIRN_ENOTFOUND, "nothing to expire");
+	return c->dry_run ? FIRN_ENOTFOUND : 0;
+}
+
+int firn_table_expire(struct firn_table *t, const char *older_than, int64_t retain_last,
+		      bool dry_run, struct firn_expire_info *info, struct firn_error *err)
+{
+	struct expire_ctx c = { -1, retain_last, NULL, 0, dry_run };
+	info->snapshots_expired = info->files_deleted = 0;
+	if (older_than) {
+		char *end;
+		long long v = strtoll(older_than, &end, 10);
+		if (end != older_than && *end == '\0') {
+			c.older_than_ms = v;
+		} else {
+			int64_t us;
+			if (firn_timestamp_parse(older_than, strlen(older_than), 6, &us) != 0)
+				return firn_error_set(err, FIRN_EINVAL, "--older-than: '%s' is not a timestamp or epoch milliseconds",
+						      older_than);
+			c.older_than_ms = us / 1000;
+		}
+	}
+	/* the files every snapshot references, before */
+	struct firn_ice_meta *before = NULL;
+	FIRN_TRY(firn_ice__meta_clone(t->meta, &before, err));
+	struct firn_error e2 = { 0 };
+	struct firn_ice_meta *would = NULL; /* dry run: the state a commit would make */
+	int rc;
+	if (dry_run) {
+		rc = firn_ice__meta_clone(t->meta, &would, err);
+		if (rc == 0) {
+			rc = apply_expire(t, would, 0, &c, &e2);
+			if (rc == FIRN_ENOTFOUND)
+				rc = 0;
+			else if (rc != 0)
+				firn_error_set(err, rc, "%s", e2.message);
+			if (rc == 0)
+				rc = firn_ice__meta_reparse(would, err);
+		}
+	} else {
+		rc = firn_ice__commit(t, apply_expire, &c, NULL, &e2);
+		if (rc == FIRN_ENOTFOUND) { /* nothing to expire: not an error */
+			rc = 0;
+			c.n_expired = 0;
+		} else if (rc != 0) {
+			firn_error_set(err, rc, "%s", e2.message);
+		}
+	}
+	if (rc != 0 || c.n_expired == 0) {
+		firn_ice__meta_free(before);
+		firn_ice__meta_free(would);
+		firn_free(c.expired);
+		return rc;
+	}
+	info->snapshots_expired = (int64_t)c.n_expired;
+	/* files of the expired snapshots no retained snapshot references */
+	const struct firn_ice_meta *after = would ? would : t->meta;
+	struct pathset live = { 0 }, gone = { 0 };
+	for (size_t i = 0; rc == 0 && i < after->n_snapshots; i++)
+		rc = files_of(after, &after->snapshots[i], &live, err);
+	for (size_t i = 0; rc == 0 && i < c.n_expired; i++) {
+		const struct firn_ice_snapshot *s = firn_ice__meta_snapshot(before, c.expired[i]);
+		if (s)
+			rc = files_of(before, s, &gone, err);
+	}
+	for (size_t i = 0; rc == 0 && i < gone.n; i++) {
+		if (ps_has(&live, gone.v[i]))
+			continue;
+		info->files_deleted++;
+		if (info->report)
+			info->report(info->report_arg, gone.v[i]);
+		if (!dry_run)
+			firn_io__remove(firn_io__path(gone.v[i]));
+	}
+	ps_free(&live);
+	ps_free(&gone);
+	firn_ice__meta_free(before);
+	firn_ice__meta_free(would);
+	firn_free(c.expired);
+	return rc;
+}
