@@ -779,7 +779,7 @@ int cmd_table(const char *cmd, int argc, char **argv)
 			goto out;
 		bool dry = cli_get(o, N(o), "dry-run") != NULL;
 		struct firn_expire_info ei = { 0 };
-		if (dry || !cli_get(o, N(o), "json")) {
+		if (!cli_get(o, N(o), "json")) {
 			ei.report = print_path;
 			ei.report_arg = (void *)(dry ? "would delete " : "deleted ");
 		}
