@@ -122,6 +122,28 @@ struct firn_delete_info {
 int firn_table_delete(struct firn_table *t, const char *where, const char *mode,
 		      struct firn_delete_info *info, struct firn_error *err);
 
+/* Sets columns of the rows matching where: set is "col = expr, ..." (a
+ * literal, NULL, a column, or + - * / on them). Per data file the impact
+ * rule picks copy-on-write (rewrite with the new values) or merge-on-read
+ * (deletes for the old rows, the new rows in new data files);
+ * write.update.mode forces one. One "overwrite" snapshot. info->rows is
+ * the number of rows updated. */
+int firn_table_update(struct firn_table *t, const char *set, const char *where, const char *mode,
+		      struct firn_delete_info *info, struct firn_error *err);
+
+/* Upsert: rows of the table whose key tuple (keys: "a,b") appears in the
+ * input files are replaced by the input's rows; the other input rows are
+ * inserted. Duplicate keys in the input and unknown key columns are
+ * FIRN_EINVAL. write.merge.mode / mode pick the delete mode. */
+int firn_table_merge(struct firn_table *t, const char *const *files, size_t n, enum firn_input_format fmt,
+		     const char *keys, const char *mode, struct firn_delete_info *info, struct firn_error *err);
+
+/* Replaces the rows matching where (NULL: all rows) with the rows of the
+ * files, as one "overwrite" snapshot. */
+int firn_table_overwrite(struct firn_table *t, const char *const *files, size_t n,
+			 enum firn_input_format fmt, const char *where, struct firn_delete_info *info,
+			 struct firn_error *err);
+
 /* Compaction: rewrites the data files that have deletes, and the small
  * files (under 3/4 of the target size) of partitions holding two or more,
  * into files of target_file_size (<= 0: write.target-file-size-bytes),

@@ -734,6 +734,54 @@ int cmd_table(const char *cmd, int argc, char **argv)
 			       "%lld given deletes (merge-on-read): snapshot %lld\n", (long long)di.rows,
 			       (long long)di.files_removed, (long long)di.files_rewritten,
 			       (long long)di.delete_files, (long long)di.snapshot_id);
+	} else if (strcmp(cmd, "update") == 0 || strcmp(cmd, "merge") == 0 || strcmp(cmd, "overwrite") == 0) {
+		struct cli_opt o[] = { { "where", true }, { "set", true }, { "on", true }, { "mode", true },
+				       { "format", true }, { "json", false } };
+		const char *pos[256];
+		int np;
+		if ((rc = cli_parse(argc, argv, o, N(o), pos, 256, &np)) != 0)
+			goto out;
+		const char *fmt = cli_get(o, N(o), "format");
+		enum firn_input_format f = FIRN_INPUT_AUTO;
+		if (fmt && strcmp(fmt, "csv") == 0) f = FIRN_INPUT_CSV;
+		else if (fmt && strcmp(fmt, "jsonl") == 0) f = FIRN_INPUT_JSONL;
+		else if (fmt && strcmp(fmt, "parquet") == 0) f = FIRN_INPUT_PARQUET;
+		else if (fmt) {
+			rc = cli_usage("--format is csv, jsonl or parquet");
+			goto out;
+		}
+		bool upd = cmd[0] == 'u', mrg = cmd[0] == 'm';
+		if ((upd && (np != 1 || !cli_get(o, N(o), "set") || !cli_get(o, N(o), "where"))) ||
+		    (mrg && (np < 2 || !cli_get(o, N(o), "on"))) || (!upd && !mrg && np < 2)) {
+			rc = cli_usage(upd ? "update TABLE --set 'COL = EXPR, ...' --where EXPR [--mode ...]"
+				       : mrg ? "merge TABLE FILE... --on KEY[,KEY] [--mode ...]"
+					     : "overwrite TABLE FILE... [--where EXPR]");
+			goto out;
+		}
+		if ((rc = load(c, pos[0], &t, &err)) != 0)
+			goto out;
+		struct firn_delete_info di;
+		int r2 = upd ? firn_table_update(t, cli_get(o, N(o), "set"), cli_get(o, N(o), "where"),
+						 cli_get(o, N(o), "mode"), &di, &err)
+			 : mrg ? firn_table_merge(t, pos + 1, (size_t)(np - 1), f, cli_get(o, N(o), "on"),
+						  cli_get(o, N(o), "mode"), &di, &err)
+			       : firn_table_overwrite(t, pos + 1, (size_t)(np - 1), f, cli_get(o, N(o), "where"),
+						      &di, &err);
+		if (r2 != 0) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (cli_get(o, N(o), "json"))
+			printf("{\"snapshot-id\": %lld, \"rows\": %lld, \"files-removed\": %lld, "
+			       "\"files-rewritten\": %lld, \"delete-files\": %lld}\n", (long long)di.snapshot_id,
+			       (long long)di.rows, (long long)di.files_removed, (long long)di.files_rewritten,
+			       (long long)di.delete_files);
+		else if (di.snapshot_id == 0)
+			printf("nothing changed\n");
+		else
+			printf("%s: %lld rows replaced or changed, %lld files rewritten, %lld given deletes: snapshot %lld\n",
+			       cmd, (long long)di.rows, (long long)di.files_rewritten, (long long)di.delete_files,
+			       (long long)di.snapshot_id);
 	} else if (strcmp(cmd, "compact") == 0) {
 		struct cli_opt o[] = { { "where", true }, { "target-file-size", true }, { "json", false } };
 		const char *pos[1];

@@ -24,6 +24,9 @@ static const char usage_text[] =
 	"             [--format table|csv|jsonl|parquet] [--output FILE]\n"
 	"  count TABLE [--where EXPR] [--snapshot ID | --as-of TIME | --ref NAME]\n"
 	"  delete TABLE --where EXPR [--mode auto|merge-on-read|copy-on-write]\n"
+	"  update TABLE --set 'COL = EXPR, ...' --where EXPR [--mode ...]\n"
+	"  merge TABLE FILE... --on KEY[,KEY] [--mode ...]      (upsert)\n"
+	"  overwrite TABLE FILE... [--where EXPR]\n"
 	"  compact TABLE [--where EXPR] [--target-file-size BYTES]\n"
 	"  expire TABLE [--older-than TIME] [--retain-last N] [--dry-run]\n"
 	"  tag|branch TABLE NAME [--snapshot ID] | rollback TABLE --to SNAPSHOT_ID\n"
@@ -172,7 +175,8 @@ int main(int argc, char **argv)
 						  "drop", "rename", "register", "append", "scan",
 						  "count", "snapshots", "history", "files", "tag",
 						  "branch", "rollback", "alter", "delete",
-						  "compact", "expire" };
+						  "compact", "expire", "update", "merge",
+						  "overwrite" };
 	for (size_t k = 0; k < sizeof(table_cmds) / sizeof(table_cmds[0]); k++)
 		if (strcmp(cmd, table_cmds[k]) == 0)
 			return cmd_table(cmd, argc - i - 1, argv + i + 1);

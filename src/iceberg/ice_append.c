@@ -23,9 +23,33 @@ static enum firn_input_format format_of(const char *path, enum firn_input_format
 	return FIRN_INPUT_CSV;
 }
 
-/* Reads one input file and feeds its batches, fitted to the table schema,
- * to the writer. */
-static int feed(struct firn_ice_writer *w, const struct ArrowSchema *schema, const char *path,
+typedef int (*sink_fn)(void *ctx, struct ArrowArray *batch, struct firn_error *err);
+
+static int to_writer(void *ctx, struct ArrowArray *batch, struct firn_error *err)
+{
+	return firn_ice__writer_write(ctx, batch, err);
+}
+
+struct collect {
+	struct ArrowArray *v;
+	size_t n;
+};
+
+static int to_list(void *ctx, struct ArrowArray *batch, struct firn_error *err)
+{
+	struct collect *c = ctx;
+	struct ArrowArray *v = firn_realloc(c->v, (c->n + 1) * sizeof(*v));
+	if (!v)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	c->v = v;
+	v[c->n++] = *batch;
+	batch->release = NULL; /* moved */
+	return 0;
+}
+
+/* Reads one input file and gives its batches, fitted to the table schema,
+ * to sink. */
+static int feed(sink_fn sink, void *ctx, const struct ArrowSchema *schema, const char *path,
 		enum firn_input_format fmt, int64_t *rows, struct firn_error *err)
 {
 	int rc = 0;
@@ -51,8 +75,9 @@ static int feed(struct firn_ice_writer *w, const struct ArrowSchema *schema, con
 			if (rc != 0)
 				break;
 			*rows += fit.length;
-			rc = firn_ice__writer_write(w, &fit, err);
-			fit.release(&fit);
+			rc = sink(ctx, &fit, err);
+			if (fit.release)
+				fit.release(&fit);
 		}
 		if (st.release)
 			st.release(&st);
@@ -72,8 +97,9 @@ static int feed(struct firn_ice_writer *w, const struct ArrowSchema *schema, con
 			if (rc != 0)
 				break;
 			*rows += fit.length;
-			rc = firn_ice__writer_write(w, &fit, err);
-			fit.release(&fit);
+			rc = sink(ctx, &fit, err);
+			if (fit.release)
+				fit.release(&fit);
 		}
 		firn_text_reader_free(r);
 	}
@@ -164,7 +190,7 @@ int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
 	const struct firn_ice_schema *schema = firn_ice__meta_current_schema(m);
 	int rc = firn_ice__writer_open(&w, m, &arena, err);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = feed(w, &schema->arrow, files[i], fmt, &rows, err);
+		rc = feed(to_writer, w, &schema->arrow, files[i], fmt, &rows, err);
 	if (rc == 0)
 		rc = firn_ice__writer_finish(w, &entries, &n_entries, err);
 	if (rc != 0)
@@ -233,4 +259,25 @@ done:
 	firn_arena_free(&arena);
 	(void)rows;
 	return rc;
+}
+
+int firn_ice__read_inputs(const struct ArrowSchema *schema, const char *const *files, size_t n,
+			  enum firn_input_format fmt, struct ArrowArray **batches, size_t *n_batches,
+			  struct firn_error *err)
+{
+	struct collect c = { 0 };
+	int64_t rows = 0;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = feed(to_list, &c, schema, files[i], fmt, &rows, err);
+	if (rc != 0) {
+		for (size_t i = 0; i < c.n; i++)
+			if (c.v[i].release)
+				c.v[i].release(&c.v[i]);
+		firn_free(c.v);
+		return rc;
+	}
+	*batches = c.v;
+	*n_batches = c.n;
+	return 0;
 }

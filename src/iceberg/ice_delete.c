@@ -14,6 +14,7 @@
 #include "iceberg/ice_batch.h"
 #include "iceberg/ice_expr.h"
 #include "iceberg/ice_scan.h"
+#include "iceberg/ice_set.h"
 #include "iceberg/ice_table.h"
 #include "iceberg/ice_writer.h"
 #include "io/io_local.h"
@@ -29,8 +30,200 @@ struct touched {
 	bool cow, drop;             /* rewrite / remove the whole file */
 };
 
+/* Merge keys: the input's key tuples, in a hash set. */
+struct keyset {
+	int32_t *ids;
+	size_t n;
+	int *cols;                     /* top-level column index in the input schema */
+	struct firn_type *types;
+	const struct ArrowArray *batches;
+	size_t n_batches;
+	uint64_t *slots;               /* (batch << 32 | row) + 1; 0 empty */
+	size_t cap;
+};
+
+static uint64_t key_hash(const struct keyset *k, const struct ArrowArray *const *cols, int64_t row)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < k->n; i++) {
+		struct firn_datum d;
+		firn_ice__datum_from_array(&k->types[i], cols[i], row, &d);
+		h = (h ^ firn_ice__datum_hash(&k->types[i], &d)) * 1099511628211ULL;
+	}
+	return h;
+}
+
+/* Finds the tuple (cols,row) in the set; *at gets the matching slot value. */
+static bool key_find(const struct keyset *k, const struct ArrowArray *const *cols, int64_t row,
+		     uint64_t *found)
+{
+	size_t at = key_hash(k, cols, row) & (k->cap - 1);
+	while (k->slots[at]) {
+		uint64_t v = k->slots[at] - 1;
+		const struct ArrowArray *b = &k->batches[v >> 32];
+		int64_t r = (int64_t)(v & 0xFFFFFFFF);
+		bool eq = true;
+		for (size_t i = 0; i < k->n && eq; i++) {
+			struct firn_datum x, y;
+			firn_ice__datum_from_array(&k->types[i], cols[i], row, &x);
+			firn_ice__datum_from_array(&k->types[i], b->children[k->cols[i]], r + b->offset, &y);
+			eq = firn_ice__datum_equal(&k->types[i], &x, &y);
+		}
+		if (eq) {
+			*found = v;
+			return true;
+		}
+		at = (at + 1) & (k->cap - 1);
+	}
+	return false;
+}
+
+static void keyset_free(struct keyset *k)
+{
+	firn_free(k->ids);
+	firn_free(k->cols);
+	firn_free(k->types);
+	firn_free(k->slots);
+}
+
+static int keyset_build(struct keyset *k, const struct ArrowSchema *schema, const struct ArrowArray *batches,
+			size_t n_batches, const char *keys, struct firn_error *err)
+{
+	memset(k, 0, sizeof(*k));
+	char *list = firn_strdup(keys);
+	int rc = list ? 0 : FIRN_ENOMEM;
+	for (char *tok = list ? strtok(list, ",") : NULL; rc == 0 && tok; tok = strtok(NULL, ",")) {
+		while (*tok == ' ')
+			tok++;
+		size_t l = strlen(tok);
+		while (l && tok[l - 1] == ' ')
+			tok[--l] = 0;
+		int col = -1;
+		for (int64_t i = 0; i < schema->n_children; i++)
+			if (strcmp(schema->children[i]->name, tok) == 0)
+				col = (int)i;
+		if (col < 0) {
+			rc = firn_error_set(err, FIRN_EINVAL, "merge: key '%s' is not a column of the table", tok);
+			break;
+		}
+		int32_t *ids = firn_realloc(k->ids, (k->n + 1) * sizeof(int32_t));
+		int *cols = firn_realloc(k->cols, (k->n + 1) * sizeof(int));
+		struct firn_type *types = firn_realloc(k->types, (k->n + 1) * sizeof(struct firn_type));
+		if (ids)
+			k->ids = ids;
+		if (cols)
+			k->cols = cols;
+		if (types)
+			k->types = types;
+		if (!ids || !cols || !types) {
+			rc = FIRN_ENOMEM;
+			break;
+		}
+		k->ids[k->n] = firn_schema_field_id(schema->children[col]);
+		k->cols[k->n] = col;
+		rc = firn_type_of(schema->children[col], &k->types[k->n], err);
+		if (rc == 0 && (k->types[k->n].id == FIRN_A_STRUCT || k->types[k->n].id == FIRN_A_LIST ||
+				k->types[k->n].id == FIRN_A_MAP))
+			rc = firn_error_set(err, FIRN_EINVAL, "merge: key '%s' is not a primitive column", tok);
+		k->n++;
+	}
+	firn_free(list);
+	if (rc == FIRN_ENOMEM)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	if (rc == 0 && k->n == 0)
+		rc = firn_error_set(err, FIRN_EINVAL, "merge: --on needs at least one key column");
+	if (rc != 0)
+		return rc;
+	k->batches = batches;
+	k->n_batches = n_batches;
+	size_t rows = 0;
+	for (size_t b = 0; b < n_batches; b++)
+		rows += (size_t)batches[b].length;
+	k->cap = 16;
+	while (k->cap < 2 * rows + 16)
+		k->cap *= 2;
+	k->slots = firn_calloc(k->cap, sizeof(uint64_t));
+	if (!k->slots)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	const struct ArrowArray *cols[64];
+	if (k->n > 64)
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "merge: more than 64 key columns");
+	for (size_t b = 0; b < n_batches; b++) {
+		for (size_t i = 0; i < k->n; i++)
+			cols[i] = batches[b].children[k->cols[i]];
+		for (int64_t r = 0; r < batches[b].length; r++) {
+			uint64_t found;
+			if (key_find(k, cols, r + batches[b].offset, &found)) {
+				struct firn_buf t = { 0 };
+				for (size_t i = 0; i < k->n; i++) {
+					struct firn_datum d;
+					firn_ice__datum_from_array(&k->types[i], cols[i], r + batches[b].offset, &d);
+					if (i)
+						firn_buf_puts(&t, ", ");
+					firn_ice__datum_to_text(&k->types[i], &d, &t);
+				}
+				firn_buf_cstr(&t);
+				rc = firn_error_set(err, FIRN_EINVAL, "merge: the input has the key (%s) more than once",
+						    t.data ? (const char *)t.data : "");
+				firn_buf_free(&t);
+				return rc;
+			}
+			size_t at = key_hash(k, cols, r + batches[b].offset) & (k->cap - 1);
+			while (k->slots[at])
+				at = (at + 1) & (k->cap - 1);
+			k->slots[at] = ((uint64_t)b << 32 | (uint64_t)r) + 1;
+		}
+	}
+	return 0;
+}
+
+static int keyset_field_ids(const struct keyset *k, int32_t **ids, size_t *n)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		int32_t *v = firn_realloc(*ids, (*n + 1) * sizeof(int32_t));
+		if (!v)
+			return FIRN_ENOMEM;
+		v[(*n)++] = k->ids[i];
+		*ids = v;
+	}
+	return 0;
+}
+
+/* sel[i] &= the row's key is in the set */
+static int keyset_match(const struct keyset *k, const struct ArrowSchema *proj, const struct ArrowArray *b,
+			uint8_t *sel, struct firn_error *err)
+{
+	const struct ArrowArray *cols[64];
+	for (size_t i = 0; i < k->n; i++) {
+		cols[i] = NULL;
+		for (int64_t c = 0; c < proj->n_children; c++)
+			if (firn_schema_field_id(proj->children[c]) == k->ids[i])
+				cols[i] = b->children[c];
+		if (!cols[i])
+			return firn_error_set(err, FIRN_EINVAL, "merge: key column missing from the batch");
+	}
+	for (int64_t r = 0; r < b->length; r++) {
+		uint64_t found;
+		if (sel[r])
+			sel[r] = key_find(k, cols, r + b->offset, &found);
+	}
+	return 0;
+}
+
+/* What a row-level change does beyond deleting the matched rows. */
+struct change {
+	const struct firn_ice_set *set; /* update: matched rows rewritten with these values */
+	/* merge: rows whose key tuple is in the input replace the matched ones */
+	struct keyset *keys;
+	/* merge / overwrite: batches appended in the same snapshot */
+	struct ArrowArray *extra;
+	size_t n_extra;
+	const char *operation; /* summary operation, NULL: delete/overwrite by what happened */
+};
+
 struct del_run {
 	struct firn_table *t;
+	const struct change *chg;
 	const struct firn_ice_meta *m;
 	struct firn_ice_plan plan;
 	struct firn_arena arena;
@@ -50,6 +243,7 @@ struct del_run {
 	size_t n_new_manifests;
 	int64_t deleted_records, removed_records, removed_data_files, removed_size, added_pos_deletes;
 	int64_t removed_delete_files;
+	int64_t updated_rows;
 	struct firn_ice_writer *writer;
 };
 
@@ -144,7 +338,8 @@ static int match_task(struct del_run *r, struct touched *tc, struct firn_error *
 	const struct firn_ice_task *t = tc->task;
 	int32_t *ids = NULL;
 	size_t n = 0;
-	if (firn_ice__expr_field_ids(r->plan.filter, &ids, &n) != 0 ||
+	if ((r->plan.filter && firn_ice__expr_field_ids(r->plan.filter, &ids, &n) != 0) ||
+	    (r->chg && r->chg->keys && keyset_field_ids(r->chg->keys, &ids, &n) != 0) ||
 	    firn_ice__task_delete_ids(t, &ids, &n) != 0) {
 		firn_free(ids);
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
@@ -173,7 +368,12 @@ static int match_task(struct del_run *r, struct touched *tc, struct firn_error *
 			}
 			sel = s;
 		}
-		rc = firn_ice__expr_eval(r->plan.filter, &proj, &b, sel, err);
+		if (r->plan.filter)
+			rc = firn_ice__expr_eval(r->plan.filter, &proj, &b, sel, err);
+		else
+			memset(sel, 1, (size_t)b.length);
+		if (rc == 0 && r->chg && r->chg->keys)
+			rc = keyset_match(r->chg->keys, &proj, &b, sel, err);
 		for (int64_t i = 0; rc == 0 && i < b.length; i++) {
 			tc->live_before += live[i];
 			if (live[i] && sel[i] && firn_posset_add(&tc->matched, first + i) != 0)
@@ -187,8 +387,11 @@ static int match_task(struct del_run *r, struct touched *tc, struct firn_error *
 	return rc;
 }
 
-/* Rewrites a data file without its deleted and matched rows. */
-static int rewrite(struct del_run *r, struct touched *tc, struct firn_error *err)
+/* Rewrites a data file without its deleted and matched rows (only_updated:
+ * writes nothing but the updated versions of the matched rows, for a
+ * merge-on-read update). With an update, the matched rows are written
+ * with their new values. */
+static int rewrite(struct del_run *r, struct touched *tc, bool only_updated, struct firn_error *err)
 {
 	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(r->m)->arrow;
 	if (!r->writer)
@@ -215,6 +418,28 @@ static int rewrite(struct del_run *r, struct touched *tc, struct firn_error *err
 			idx = v;
 		}
 		int64_t n = 0;
+		const struct firn_ice_set *set = r->chg ? r->chg->set : NULL;
+		if (set) { /* the matched rows, updated */
+			int64_t nu = 0;
+			for (int64_t i = 0; i < b.length; i++)
+				if (live[i] && firn_posset_contains(&tc->matched, first + i))
+					idx[nu++] = i;
+			if (nu > 0) {
+				struct ArrowArray upd;
+				rc = firn_ice__batch_take(schema, &b, idx, nu, &upd, err);
+				if (rc == 0)
+					rc = firn_ice__set_apply(set, schema, &upd, err);
+				if (rc == 0)
+					rc = firn_ice__writer_write(r->writer, &upd, err);
+				if (upd.release)
+					upd.release(&upd);
+				r->updated_rows += rc == 0 ? nu : 0;
+			}
+		}
+		if (rc != 0 || only_updated) {
+			b.release(&b);
+			continue;
+		}
 		for (int64_t i = 0; i < b.length; i++)
 			if (live[i] && !firn_posset_contains(&tc->matched, first + i))
 				idx[n++] = i;
@@ -522,13 +747,13 @@ static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attem
 	struct del_commit *c = vctx;
 	struct del_run *r = c->run;
 	const struct firn_ice_snapshot *parent = firn_ice__meta_current(m);
-	if (!parent)
-		return firn_error_set(err, FIRN_ECONFLICT, "the table changed while deleting");
+	if ((parent == NULL) != (c->base_snapshot == -1))
+		return firn_error_set(err, FIRN_ECONFLICT, "the table changed concurrently; planning again");
 	/* concurrent appends are kept; any other change re-plans */
 	struct firn_arena a = { 0 };
 	struct firn_ice_manifest_file *extra = NULL;
 	size_t n_extra = 0;
-	int rc = firn_ice__appended_since(m, c->base_snapshot, &a, &extra, &n_extra, err);
+	int rc = parent ? firn_ice__appended_since(m, c->base_snapshot, &a, &extra, &n_extra, err) : 0;
 	if (rc != 0) {
 		firn_arena_free(&a);
 		return rc;
@@ -553,8 +778,8 @@ static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attem
 	int64_t next_row_id = m->next_row_id, first_row_id = m->next_row_id;
 	rc = list ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = firn_ice__manifest_list_write(firn_io__path(list), m, r->snap_id, true,
-						   parent->snapshot_id, seq, all, n, &next_row_id, err);
+		rc = firn_ice__manifest_list_write(firn_io__path(list), m, r->snap_id, parent != NULL,
+						   parent ? parent->snapshot_id : 0, seq, all, n, &next_row_id, err);
 	if (rc == 0) {
 		int64_t added_files = 0, added_records = 0, added_size = 0;
 		for (size_t i = 0; i < r->n_added_data; i++) {
@@ -562,13 +787,16 @@ static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attem
 			added_records += r->added_data[i].file.record_count;
 			added_size += r->added_data[i].file.file_size;
 		}
-		json_t *summary = firn_ice__summary(parent, c->replace ? "replace" : added_files ? "overwrite" : "delete", added_files,
+		const char *op = r->chg && r->chg->operation ? r->chg->operation
+				 : c->replace ? "replace" : added_files ? "overwrite" : "delete";
+		json_t *summary = firn_ice__summary(parent, op, added_files,
 						    added_records, added_size, r->removed_data_files,
 						    r->removed_records, r->removed_size, -1);
 		/* deletes recorded in delete files */
 		char buf[32];
-		const char *tdf = json_string_value(json_object_get(json_object_get(parent->json, "summary"), "total-delete-files"));
-		const char *tpd = json_string_value(json_object_get(json_object_get(parent->json, "summary"), "total-position-deletes"));
+		json_t *ps = parent ? json_object_get(parent->json, "summary") : NULL;
+		const char *tdf = json_string_value(json_object_get(ps, "total-delete-files"));
+		const char *tpd = json_string_value(json_object_get(ps, "total-position-deletes"));
 		int64_t total_del = (tdf ? strtoll(tdf, NULL, 10) : 0) + (int64_t)r->n_added_deletes - r->removed_delete_files;
 		snprintf(buf, sizeof(buf), "%lld", (long long)(total_del < 0 ? 0 : total_del));
 		json_object_set_new(summary, "total-delete-files", json_string(buf));
@@ -649,17 +877,23 @@ static void choose_compaction(struct del_run *r, int64_t target)
 }
 
 static int delete_once(struct firn_table *t, const char *where, int mode, double threshold,
-		       int64_t compact_target, struct firn_delete_info *info, struct firn_error *err)
+		       int64_t compact_target, const struct change *chg, struct firn_delete_info *info,
+		       struct firn_error *err)
 {
 	struct del_run r = { 0 };
 	r.t = t;
+	r.chg = chg;
 	r.m = t->meta;
 	const struct firn_ice_snapshot *snap = firn_ice__meta_current(r.m);
 	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(r.m)->arrow;
 	int rc = firn_ice__plan(&r.plan, r.m, snap, schema, where, err);
 	if (rc != 0)
 		goto fail;
-	if (!snap)
+	if (chg && chg->set) { /* the SET list binds against the current schema */
+		if (!r.writer && (rc = firn_ice__writer_open(&r.writer, r.m, &r.arena, err)) != 0)
+			goto fail;
+	}
+	if (!snap && !(chg && chg->n_extra))
 		goto done; /* an empty table: nothing to delete */
 	r.snap_id = firn_ice__new_snapshot_id(r.m);
 	r.touched = firn_calloc(r.plan.n_tasks + 1, sizeof(*r.touched));
@@ -673,7 +907,8 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 		struct touched *tc = &r.touched[r.n_touched];
 		tc->task = &r.plan.tasks[i];
 		const struct firn_ice_data_file *df = &tc->task->entry->file;
-		if (tc->task->all_match && tc->task->n_deletes == 0) {
+		if (r.plan.filter && tc->task->all_match && tc->task->n_deletes == 0 &&
+		    !(chg && (chg->set || chg->keys))) {
 			tc->drop = true;
 			tc->live_before = df->record_count;
 			r.n_touched++;
@@ -686,12 +921,22 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 			continue;
 		}
 		double share = (double)tc->matched.n / (double)(df->record_count ? df->record_count : 1);
-		tc->drop = (int64_t)tc->matched.n == tc->live_before;
+		tc->drop = (int64_t)tc->matched.n == tc->live_before && !(chg && chg->set);
 		tc->cow = !tc->drop && (mode == MODE_COW || (mode == MODE_AUTO && share >= threshold));
 		r.n_touched++;
 	}
-	if (r.n_touched == 0)
+	if (r.n_touched == 0 && !(chg && chg->n_extra))
 		goto done;
+	if (chg && chg->n_extra) { /* merge / overwrite: the new rows */
+		if (!r.writer && (rc = firn_ice__writer_open(&r.writer, r.m, &r.arena, err)) != 0)
+			goto fail;
+		const struct ArrowSchema *cur = &firn_ice__meta_current_schema(r.m)->arrow;
+		(void)cur;
+		for (size_t i = 0; rc == 0 && i < chg->n_extra; i++)
+			rc = firn_ice__writer_write(r.writer, &chg->extra[i], err);
+		if (rc != 0)
+			goto fail;
+	}
 	if (compact_target > 0) {
 		FIRN_TRY(firn_ice__writer_open(&r.writer, r.m, &r.arena, err));
 		firn_ice__writer_set_target(r.writer, compact_target);
@@ -715,8 +960,10 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 			}
 		}
 		if (tc->cow)
-			rc = rewrite(&r, tc, err);
-		if (!tc->cow && !tc->drop && r.m->format_version < 3) {
+			rc = rewrite(&r, tc, false, err);
+		else if (rc == 0 && !tc->drop && chg && chg->set)
+			rc = rewrite(&r, tc, true, err); /* merge-on-read update: the new rows */
+		if (rc == 0 && !tc->cow && !tc->drop && r.m->format_version < 3) {
 			rc = write_position_deletes(&r, tc, err);
 			if (info) {
 				info->rows += (int64_t)tc->matched.n;
@@ -729,6 +976,8 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 	}
 	if (rc == 0 && r.m->format_version >= 3)
 		rc = write_dvs(&r, err);
+	if (info && r.updated_rows)
+		info->rows = r.updated_rows;
 	if (rc == 0 && r.writer) {
 		struct firn_ice_entry *es;
 		size_t n;
@@ -769,7 +1018,7 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 	if (rc == 0 && r.n_added_deletes)
 		rc = add_manifests(&r, r.added_deletes, r.n_added_deletes, 1, err);
 	if (rc == 0) {
-		struct del_commit c = { &r, snap->snapshot_id, keep, n_keep, compact_target > 0 };
+		struct del_commit c = { &r, snap ? snap->snapshot_id : -1, keep, n_keep, compact_target > 0 };
 		/* one attempt: a lost race re-plans the whole delete (the caller) */
 		int64_t retries = firn_ice__prop_int(r.m, "commit.retry.num-retries", 4);
 		(void)retries;
@@ -803,7 +1052,7 @@ int firn_table_delete(struct firn_table *t, const char *where, const char *mode,
 	double threshold = th ? strtod(th, NULL) : 0.5;
 	int64_t retries = firn_ice__prop_int(t->meta, "commit.retry.num-retries", 4);
 	for (int attempt = 0;; attempt++) {
-		int rc = delete_once(t, where, m, threshold, 0, info, err);
+		int rc = delete_once(t, where, m, threshold, 0, NULL, info, err);
 		if (rc != FIRN_ECONFLICT || attempt >= retries)
 			return rc;
 		if (info)
@@ -823,11 +1072,99 @@ int firn_table_compact(struct firn_table *t, const char *where, int64_t target_f
 					      : firn_ice__prop_int(t->meta, "write.target-file-size-bytes", 512LL << 20);
 	int64_t retries = firn_ice__prop_int(t->meta, "commit.retry.num-retries", 4);
 	for (int attempt = 0;; attempt++) {
-		int rc = delete_once(t, where, MODE_COW, 0, target, info, err);
+		int rc = delete_once(t, where, MODE_COW, 0, target, NULL, info, err);
 		if (rc != FIRN_ECONFLICT || attempt >= retries)
 			return rc;
 		if (info)
 			memset(info, 0, sizeof(*info));
 		FIRN_TRY(firn_ice__table_refresh(t, err));
 	}
+}
+
+static void free_batches(struct ArrowArray *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].release)
+			v[i].release(&v[i]);
+	firn_free(v);
+}
+
+/* The shared retry loop of the row-level commands. */
+static int run_change(struct firn_table *t, const char *where, const char *mode_text, const char *mode_prop,
+		      const struct change *chg, struct firn_delete_info *info, struct firn_error *err)
+{
+	int m;
+	if (!mode_text || strcmp(mode_text, "auto") == 0) {
+		const char *p = firn_ice__prop(t->meta, mode_prop);
+		m = mode_text ? MODE_AUTO
+		    : p && strcmp(p, "copy-on-write") == 0 ? MODE_COW
+		    : p && strcmp(p, "merge-on-read") == 0 ? MODE_MOR : MODE_AUTO;
+	} else {
+		FIRN_TRY(mode_of(t->meta, mode_text, &m, err));
+	}
+	const char *th = firn_ice__prop(t->meta, "firn.write.cow-threshold");
+	double threshold = th ? strtod(th, NULL) : 0.5;
+	int64_t retries = firn_ice__prop_int(t->meta, "commit.retry.num-retries", 4);
+	for (int attempt = 0;; attempt++) {
+		if (info)
+			memset(info, 0, sizeof(*info));
+		int rc = delete_once(t, where, m, threshold, 0, chg, info, err);
+		if (rc != FIRN_ECONFLICT || attempt >= retries)
+			return rc;
+		FIRN_TRY(firn_ice__table_refresh(t, err));
+	}
+}
+
+int firn_table_update(struct firn_table *t, const char *set, const char *where, const char *mode,
+		      struct firn_delete_info *info, struct firn_error *err)
+{
+	if (t->meta->format_version < 2)
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "format version 1 tables are read-only in firn");
+	if (!where || !*where)
+		return firn_error_set(err, FIRN_EINVAL, "update needs --where (use TRUE to update every row)");
+	struct firn_arena a = { 0 };
+	struct firn_ice_set *s = NULL;
+	int rc = firn_ice__set_parse(set, &firn_ice__meta_current_schema(t->meta)->arrow, &a, &s, err);
+	if (rc == 0) {
+		struct change chg = { s, NULL, NULL, 0, "overwrite" };
+		rc = run_change(t, where, mode, "write.update.mode", &chg, info, err);
+	}
+	firn_arena_free(&a);
+	return rc;
+}
+
+int firn_table_merge(struct firn_table *t, const char *const *files, size_t n, enum firn_input_format fmt,
+		     const char *keys, const char *mode, struct firn_delete_info *info, struct firn_error *err)
+{
+	if (t->meta->format_version < 2)
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "format version 1 tables are read-only in firn");
+	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(t->meta)->arrow;
+	struct ArrowArray *batches = NULL;
+	size_t nb = 0;
+	FIRN_TRY(firn_ice__read_inputs(schema, files, n, fmt, &batches, &nb, err));
+	struct keyset ks;
+	int rc = keyset_build(&ks, schema, batches, nb, keys, err);
+	if (rc == 0) {
+		struct change chg = { NULL, &ks, batches, nb, "overwrite" };
+		rc = run_change(t, NULL, mode, "write.merge.mode", &chg, info, err);
+	}
+	keyset_free(&ks);
+	free_batches(batches, nb);
+	return rc;
+}
+
+int firn_table_overwrite(struct firn_table *t, const char *const *files, size_t n,
+			 enum firn_input_format fmt, const char *where, struct firn_delete_info *info,
+			 struct firn_error *err)
+{
+	if (t->meta->format_version < 2)
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "format version 1 tables are read-only in firn");
+	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(t->meta)->arrow;
+	struct ArrowArray *batches = NULL;
+	size_t nb = 0;
+	FIRN_TRY(firn_ice__read_inputs(schema, files, n, fmt, &batches, &nb, err));
+	struct change chg = { NULL, NULL, batches, nb, "overwrite" };
+	int rc = run_change(t, where && *where ? where : "true", "copy-on-write", "write.delete.mode", &chg, info, err);
+	free_batches(batches, nb);
+	return rc;
 }
