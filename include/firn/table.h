@@ -173,6 +173,20 @@ struct firn_expire_info {
 int firn_table_expire(struct firn_table *t, const char *older_than, int64_t retain_last,
 		      bool dry_run, struct firn_expire_info *info, struct firn_error *err);
 
+struct firn_orphan_info {
+	int64_t files, bytes; /* removed (dry run: would be) */
+	int64_t too_young;    /* unreferenced but inside the safety window: kept */
+	void (*report)(void *arg, const char *path);
+	void *report_arg;
+};
+
+/* Deletes files under the table location that no metadata references
+ * (metadata files current and logged, manifest lists, manifests, data and
+ * delete files of every snapshot) and that are older than older_than
+ * (default: 3 days ago), the window that protects commits in flight. */
+int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool dry_run,
+			      struct firn_orphan_info *info, struct firn_error *err);
+
 /* ---- information (JSON text, firn_malloc'd, the caller frees) ------- */
 
 int firn_table_describe_json(struct firn_table *t, char **out, struct firn_error *err);

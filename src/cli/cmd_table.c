@@ -151,6 +151,9 @@ static void human_describe(json_t *d)
 		printf("records           %lld\n", (long long)json_integer_value(json_object_get(d, "total-records")));
 		printf("data files        %lld\n", (long long)json_integer_value(json_object_get(d, "total-data-files")));
 		printf("size              %lld bytes\n", (long long)json_integer_value(json_object_get(d, "total-files-size")));
+		printf("deleted rows      %lld (in %lld delete files; compaction removes them)\n",
+		       (long long)json_integer_value(json_object_get(d, "deleted-records")),
+		       (long long)json_integer_value(json_object_get(d, "total-delete-files")));
 	}
 	printf("schema (id %lld):\n", (long long)json_integer_value(json_object_get(d, "schema-id")));
 	print_fields(json_object_get(d, "schema"), 2);
@@ -210,8 +213,8 @@ static void human_history(json_t *a)
 
 static void human_files(json_t *a)
 {
-	const char *keys[] = { "content", "file-path", "partition", "record-count", "file-size-in-bytes" };
-	const char *heads[] = { "content", "file_path", "partition", "records", "bytes" };
+	const char *keys[] = { "content", "file-path", "partition", "record-count", "deleted-records", "file-size-in-bytes" };
+	const char *heads[] = { "content", "file_path", "partition", "records", "deleted", "bytes" };
 	print_rows(a, keys, heads, N(keys));
 }
 
@@ -782,6 +785,67 @@ int cmd_table(const char *cmd, int argc, char **argv)
 			printf("%s: %lld rows replaced or changed, %lld files rewritten, %lld given deletes: snapshot %lld\n",
 			       cmd, (long long)di.rows, (long long)di.files_rewritten, (long long)di.delete_files,
 			       (long long)di.snapshot_id);
+	} else if (strcmp(cmd, "remove-orphans") == 0) {
+		struct cli_opt o[] = { { "older-than", true }, { "dry-run", false }, { "json", false } };
+		const char *pos[1];
+		int np;
+		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
+			goto out;
+		if (np != 1) {
+			rc = cli_usage("remove-orphans TABLE [--older-than TIME] [--dry-run]");
+			goto out;
+		}
+		if ((rc = load(c, pos[0], &t, &err)) != 0)
+			goto out;
+		bool dry = cli_get(o, N(o), "dry-run") != NULL;
+		struct firn_orphan_info oi = { 0 };
+		if (!cli_get(o, N(o), "json")) {
+			oi.report = print_path;
+			oi.report_arg = (void *)(dry ? "would delete " : "deleted ");
+		}
+		if (firn_table_remove_orphans(t, cli_get(o, N(o), "older-than"), dry, &oi, &err) != 0) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (cli_get(o, N(o), "json"))
+			printf("{\"orphans\": %lld, \"bytes\": %lld, \"kept-too-young\": %lld, \"dry-run\": %s}\n",
+			       (long long)oi.files, (long long)oi.bytes, (long long)oi.too_young, dry ? "true" : "false");
+		else
+			printf("%s%lld orphan files (%lld bytes)%s; %lld unreferenced files are too young to remove\n",
+			       dry ? "dry run: " : "", (long long)oi.files, (long long)oi.bytes,
+			       dry ? " would be deleted" : " deleted", (long long)oi.too_young);
+	} else if (strcmp(cmd, "maintain") == 0) {
+		struct cli_opt o[] = { { "json", false } };
+		const char *pos[1];
+		int np;
+		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
+			goto out;
+		if (np != 1) {
+			rc = cli_usage("maintain TABLE");
+			goto out;
+		}
+		if ((rc = load(c, pos[0], &t, &err)) != 0)
+			goto out;
+		struct firn_delete_info di;
+		struct firn_expire_info ei = { 0 };
+		struct firn_orphan_info oi = { 0 };
+		if (firn_table_compact(t, NULL, 0, &di, &err) != 0 ||
+		    firn_table_expire(t, NULL, 0, false, &ei, &err) != 0 ||
+		    firn_table_remove_orphans(t, NULL, false, &oi, &err) != 0) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		if (cli_get(o, N(o), "json"))
+			printf("{\"compacted-files\": %lld, \"compaction-snapshot-id\": %lld, "
+			       "\"snapshots-expired\": %lld, \"files-expired\": %lld, \"orphans-removed\": %lld}\n",
+			       (long long)di.files_rewritten, (long long)di.snapshot_id, (long long)ei.snapshots_expired,
+			       (long long)ei.files_deleted, (long long)oi.files);
+		else
+			printf("maintain %s:\n  compaction: %lld files rewritten%s\n  expire: %lld snapshots, %lld files\n"
+			       "  orphans: %lld files removed (%lld too young to touch)\n", pos[0],
+			       (long long)di.files_rewritten, di.snapshot_id ? "" : " (nothing to do)",
+			       (long long)ei.snapshots_expired, (long long)ei.files_deleted, (long long)oi.files,
+			       (long long)oi.too_young);
 	} else if (strcmp(cmd, "compact") == 0) {
 		struct cli_opt o[] = { { "where", true }, { "target-file-size", true }, { "json", false } };
 		const char *pos[1];

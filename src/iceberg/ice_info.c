@@ -3,7 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iceberg/ice_scan.h"
 #include "iceberg/ice_table.h"
+#include "puffin/puffin.h"
 
 static int dump(json_t *o, char **out, struct firn_error *err)
 {
@@ -15,6 +17,9 @@ static int dump(json_t *o, char **out, struct firn_error *err)
 	free(s);
 	return *out ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 }
+
+static int deleted_counts(const struct firn_ice_meta *m, const struct firn_ice_snapshot *snap,
+			  json_t *out, struct firn_error *err);
 
 static json_t *iso_ms(int64_t ms)
 {
@@ -94,6 +99,22 @@ int firn_table_describe_json(struct firn_table *t, char **out, struct firn_error
 		json_object_set_new(o, "total-data-files", json_integer(tf ? strtoll(tf, NULL, 10) : 0));
 		json_object_set_new(o, "total-files-size", json_integer(ts ? strtoll(ts, NULL, 10) : 0));
 	}
+	if (cur) {
+		json_t *dels = json_object();
+		struct firn_error e2 = { 0 };
+		if (deleted_counts(m, cur, dels, &e2) == 0) {
+			int64_t total = 0;
+			const char *k;
+			json_t *v;
+			json_object_foreach(dels, k, v)
+				total += json_integer_value(v);
+			json_object_set_new(o, "deleted-records", json_integer(total));
+			json_t *sum = json_object_get(cur->json, "summary");
+			const char *tdf = json_string_value(json_object_get(sum, "total-delete-files"));
+			json_object_set_new(o, "total-delete-files", json_integer(tdf ? strtoll(tdf, NULL, 10) : 0));
+		}
+		json_decref(dels);
+	}
 	json_t *refs = json_object();
 	for (size_t i = 0; i < m->n_refs; i++) {
 		json_t *r = json_object();
@@ -153,12 +174,41 @@ int firn_table_history_json(struct firn_table *t, char **out, struct firn_error 
 	return dump(a, out, err);
 }
 
+/* Rows removed by position deletes and DVs, per data file of snap. */
+static int deleted_counts(const struct firn_ice_meta *m, const struct firn_ice_snapshot *snap,
+			  json_t *out, struct firn_error *err)
+{
+	struct firn_ice_plan p;
+	int rc = firn_ice__plan(&p, m, snap, &firn_ice__meta_current_schema(m)->arrow, NULL, err);
+	for (size_t i = 0; rc == 0 && i < p.n_tasks; i++) {
+		const struct firn_ice_task *t = &p.tasks[i];
+		bool eq = false;
+		for (size_t d = 0; d < t->n_deletes; d++)
+			eq |= t->deletes[d]->file.content == 2;
+		struct firn_posset s = { 0 };
+		if (t->n_deletes && !eq)
+			rc = firn_ice__task_positions(t, &s, err);
+		json_object_set_new(out, t->entry->file.path, eq ? json_null() : json_integer((json_int_t)s.n));
+		firn_posset_free(&s);
+	}
+	firn_ice__plan_free(&p);
+	return rc;
+}
+
 int firn_table_files_json(struct firn_table *t, const struct firn_snapshot_sel *sel,
 			  char **out, struct firn_error *err)
 {
 	const struct firn_ice_meta *m = t->meta;
 	const struct firn_ice_snapshot *snap;
 	FIRN_TRY(firn_ice__select_snapshot(m, sel, &snap, err));
+	json_t *dels = json_object();
+	if (snap) {
+		int r0 = deleted_counts(m, snap, dels, err);
+		if (r0 != 0) {
+			json_decref(dels);
+			return r0;
+		}
+	}
 	json_t *a = json_array();
 	struct firn_arena arena = { 0 };
 	struct firn_ice_manifest_file *mfs = NULL;
@@ -197,6 +247,16 @@ int firn_table_files_json(struct firn_table *t, const struct firn_snapshot_sel *
 			json_object_set_new(o, "partition", part);
 			json_object_set_new(o, "record-count", json_integer(f->record_count));
 			json_object_set_new(o, "file-size-in-bytes", json_integer(f->file_size));
+			if (f->content == 0) {
+				json_t *dc = json_object_get(dels, f->path);
+				json_object_set(o, "deleted-records", dc ? dc : json_integer(0));
+				if (!dc || json_is_integer(dc))
+					json_object_set_new(o, "deleted-share",
+							    json_real(f->record_count ? (double)(dc ? json_integer_value(dc) : 0) /
+										    (double)f->record_count : 0.0));
+				else
+					json_object_set_new(o, "deleted-share", json_null());
+			}
 			json_object_set_new(o, "sequence-number", json_integer(es[k].sequence_number));
 			json_object_set_new(o, "snapshot-id", json_integer(es[k].snapshot_id));
 			json_array_append_new(a, o);
@@ -205,6 +265,7 @@ int firn_table_files_json(struct firn_table *t, const struct firn_snapshot_sel *
 	}
 	firn_buf_free(&b);
 	firn_arena_free(&arena);
+	json_decref(dels);
 	if (rc != 0) {
 		json_decref(a);
 		return rc;
