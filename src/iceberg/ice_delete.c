@@ -780,6 +780,8 @@ static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attem
 	if (rc == 0)
 		rc = firn_ice__manifest_list_write(firn_io__path(list), m, r->snap_id, parent != NULL,
 						   parent ? parent->snapshot_id : 0, seq, all, n, &next_row_id, err);
+	if (rc == 0)
+		firn_io__crash_point("after-manifest-list");
 	if (rc == 0) {
 		int64_t added_files = 0, added_records = 0, added_size = 0;
 		for (size_t i = 0; i < r->n_added_data; i++) {
@@ -1017,6 +1019,8 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 		rc = add_manifests(&r, r.added_data, r.n_added_data, 0, err);
 	if (rc == 0 && r.n_added_deletes)
 		rc = add_manifests(&r, r.added_deletes, r.n_added_deletes, 1, err);
+	if (rc == 0)
+		firn_io__crash_point("after-manifest");
 	if (rc == 0) {
 		struct del_commit c = { &r, snap ? snap->snapshot_id : -1, keep, n_keep, compact_target > 0 };
 		/* one attempt: a lost race re-plans the whole delete (the caller) */

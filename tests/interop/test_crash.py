@@ -57,3 +57,40 @@ def test_crash_during_append(run_firn, tmp, firn_bin, step):
     # and the table takes the next append as usual
     run_firn("--warehouse", wh, "append", "db.t", second)
     assert int(run_firn("--warehouse", wh, "count", "db.t").stdout) == expect + 5
+
+
+@pytest.mark.conformance(("crash-safe delete, compact, expire", "PyIceberg"),
+                         ("crash-safe delete, compact, expire", "DuckDB"))
+@pytest.mark.parametrize("op", ["delete-mor", "delete-cow", "compact", "expire"])
+@pytest.mark.parametrize("step", STEPS)
+def test_crash_during_row_changes(run_firn, tmp, firn_bin, step, op):
+    wh = tmp / "wh"
+    wh.mkdir()
+    run_firn("--warehouse", wh, "namespace", "create", "db")
+    run_firn("--warehouse", wh, "create", "db.t", "--schema", "id long, s string",
+             "--partition-by", "bucket(2, id)")
+    for k in range(2):
+        p = wh / f"a{k}.csv"
+        p.write_text("id,s\n" + "".join(f"{i},x{i}\n" for i in range(k * 20, k * 20 + 20)))
+        run_firn("--warehouse", wh, "append", "db.t", p)
+    run_firn("--warehouse", wh, "delete", "db.t", "--where", "id = 0")  # a delete file to compact
+    args = {"delete-mor": ["delete", "db.t", "--where", "id = 7"],
+            "delete-cow": ["delete", "db.t", "--where", "id < 30", "--mode", "copy-on-write"],
+            "compact": ["compact", "db.t"],
+            "expire": ["expire", "db.t", "--retain-last", "1", "--older-than", "9999999999999"]}[op]
+    old = int(run_firn("--warehouse", wh, "count", "db.t").stdout)
+    new = {"delete-mor": old - 1, "delete-cow": 39 - 29, "compact": old, "expire": old}[op]
+    env = dict(os.environ, FIRN_CRASH_AT=step)
+    p = subprocess.run([str(firn_bin), "--warehouse", str(wh), *args], env=env, capture_output=True,
+                       timeout=60)
+    reached = p.returncode == -signal.SIGKILL
+    assert reached or p.returncode == 0, (step, op, p.returncode, p.stderr)
+    n = int(run_firn("--warehouse", wh, "count", "db.t").stdout)
+    assert n in (old, new), (step, op, n)
+    if step == "after-swap" and reached:
+        assert n == new
+    assert len(ice.pyiceberg_rows(wh, "db.t")) == n
+    loc = ice.describe(run_firn, wh, "db.t")["metadata-location"]
+    assert len(ice.duck_rows(loc)) == n
+    for f in referenced_files(wh, "db.t"):
+        assert Path(f.removeprefix("file://")).exists(), (step, op, f)
