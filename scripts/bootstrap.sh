@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
 debs="build-essential cmake ninja-build pkg-config libzstd-dev libsnappy-dev zlib1g-dev
-      liblz4-dev libjansson-dev libsqlite3-dev libpq-dev clang libclang-rt-14-dev python3-venv postgresql"
+      liblz4-dev libjansson-dev libsqlite3-dev libpq-dev clang libclang-rt-14-dev python3-venv postgresql openjdk-17-jre-headless"
 missing=""
 for p in $debs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -26,3 +26,6 @@ if [ ! -f "$stamp" ] || ! cmp -s scripts/requirements.txt "$stamp"; then
     .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements.txt
     cp scripts/requirements.txt "$stamp"
 fi
+
+# Spark's jars for the Spark interop tests (Maven Central)
+bash scripts/fetch_jars.sh

@@ -978,6 +978,25 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 	}
 	if (rc == 0 && r.m->format_version >= 3)
 		rc = write_dvs(&r, err);
+	if (rc == 0 && compact_target > 0 && !(where && *where)) {
+		/* delete files that now apply to no live data file (partition-wide
+		 * position deletes and equality deletes whose files were all
+		 * rewritten) go too; the rewritten files' newer sequence numbers put
+		 * them out of reach of every existing delete file */
+		for (size_t d = 0; rc == 0 && d < r.plan.n_live_deletes; d++) {
+			const struct firn_ice_entry *de = r.plan.live_deletes[d];
+			bool used = false;
+			for (size_t i = 0; i < r.plan.n_tasks && !used; i++) {
+				const struct firn_ice_task *tk = &r.plan.tasks[i];
+				if (is_removed(&r, tk->entry->file.path))
+					continue;
+				for (size_t k = 0; k < tk->n_deletes && !used; k++)
+					used = tk->deletes[k] == de;
+			}
+			if (!used && !is_dv(&de->file))
+				rc = remove_path(&r, de->file.path);
+		}
+	}
 	if (info && r.updated_rows)
 		info->rows = r.updated_rows;
 	if (rc == 0 && r.writer) {
