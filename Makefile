@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap test unit interop asan fuzz demo bench bench-tables conformance clean
+.PHONY: all build bootstrap test unit interop asan fuzz demo bench bench-tables bench-changes conformance clean
 
 all: build
 
@@ -49,6 +49,12 @@ bench-tables: build
 	@mkdir -p bench/out/tpch
 	@[ -f bench/out/tpch/lineitem.parquet ] || $(VENV)/bin/tpchgen-cli -s 1 --tables lineitem --format parquet --output-dir bench/out/tpch
 	$(VENV)/bin/python bench/bench_tables.py $(BUILD)/firn bench/out/tpch/lineitem.parquet
+
+# Row-level change benchmarks (issue 4): deletes, updates, merge, compaction, delete pile-up.
+bench-changes: build
+	@mkdir -p bench/out/tpch
+	@[ -f bench/out/tpch/lineitem.parquet ] || $(VENV)/bin/tpchgen-cli -s 1 --tables lineitem --format parquet --output-dir bench/out/tpch
+	$(VENV)/bin/python bench/bench_changes.py $(BUILD)/firn bench/out/tpch/lineitem.parquet
 
 # Runs the interop suites and writes docs/conformance.md from their outcomes.
 conformance: build
