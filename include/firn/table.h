@@ -187,6 +187,12 @@ struct firn_orphan_info {
 int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool dry_run,
 			      struct firn_orphan_info *info, struct firn_error *err);
 
+/* Regroups the current snapshot's data manifests by partition (sorted by
+ * spec and partition values, 10,000 entries a manifest); delete manifests
+ * are kept. A "replace" snapshot. */
+int firn_table_rewrite_manifests(struct firn_table *t, int64_t *manifests_before,
+				 int64_t *manifests_after, struct firn_error *err);
+
 /* ---- information (JSON text, firn_malloc'd, the caller frees) ------- */
 
 int firn_table_describe_json(struct firn_table *t, char **out, struct firn_error *err);

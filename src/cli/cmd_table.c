@@ -814,6 +814,23 @@ int cmd_table(const char *cmd, int argc, char **argv)
 			printf("%s%lld orphan files (%lld bytes)%s; %lld unreferenced files are too young to remove\n",
 			       dry ? "dry run: " : "", (long long)oi.files, (long long)oi.bytes,
 			       dry ? " would be deleted" : " deleted", (long long)oi.too_young);
+	} else if (strcmp(cmd, "rewrite-manifests") == 0) {
+		const char *pos[1];
+		int np;
+		if ((rc = cli_parse(argc, argv, NULL, 0, pos, 1, &np)) != 0)
+			goto out;
+		if (np != 1) {
+			rc = cli_usage("rewrite-manifests TABLE");
+			goto out;
+		}
+		if ((rc = load(c, pos[0], &t, &err)) != 0)
+			goto out;
+		int64_t before, after;
+		if (firn_table_rewrite_manifests(t, &before, &after, &err) != 0) {
+			rc = cli_fail(&err);
+			goto out;
+		}
+		printf("rewrote manifests: %lld before, %lld after\n", (long long)before, (long long)after);
 	} else if (strcmp(cmd, "maintain") == 0) {
 		struct cli_opt o[] = { { "json", false } };
 		const char *pos[1];

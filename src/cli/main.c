@@ -30,6 +30,7 @@ static const char usage_text[] =
 	"  compact TABLE [--where EXPR] [--target-file-size BYTES]\n"
 	"  expire TABLE [--older-than TIME] [--retain-last N] [--dry-run]\n"
 	"  remove-orphans TABLE [--older-than TIME] [--dry-run]\n"
+	"  rewrite-manifests TABLE          regroup manifests by partition\n"
 	"  maintain TABLE                  compact, expire (history.expire.*), remove orphans\n"
 	"  tag|branch TABLE NAME [--snapshot ID] | rollback TABLE --to SNAPSHOT_ID\n"
 	"  alter TABLE add-column 'NAME TYPE' | drop-column NAME | rename-column NAME NEW\n"
@@ -178,7 +179,8 @@ int main(int argc, char **argv)
 						  "count", "snapshots", "history", "files", "tag",
 						  "branch", "rollback", "alter", "delete",
 						  "compact", "expire", "update", "merge",
-						  "overwrite", "remove-orphans", "maintain" };
+						  "overwrite", "remove-orphans", "maintain",
+						  "rewrite-manifests" };
 	for (size_t k = 0; k < sizeof(table_cmds) / sizeof(table_cmds[0]); k++)
 		if (strcmp(cmd, table_cmds[k]) == 0)
 			return cmd_table(cmd, argc - i - 1, argv + i + 1);

@@ -107,3 +107,38 @@ def test_compaction_races_appends_and_deletes(run_firn, tmp, firn_bin):
     assert sorted(ice.pyiceberg_rows(wh, "d.t")) == want
     run_firn("--warehouse", wh, "compact", "d.t")
     assert sorted(ice.duck_rows(ice.describe(run_firn, wh, "d.t")["metadata-location"])) == want
+
+
+@pytest.mark.conformance(("rewrite-manifests, remove-orphans, maintain", "PyIceberg"),
+                         ("rewrite-manifests, remove-orphans, maintain", "DuckDB"))
+def test_rewrite_manifests_orphans_maintain(run_firn, tmp):
+    import os
+    import time
+    wh = tmp / "wh"
+    make(run_firn, wh, 2)
+    for k in range(4):
+        p = wh / f"m{k}.csv"
+        p.write_text("id,city,v,note\n" + "".join(f"{5000 + k * 10 + i},Lima,{i}.0,m\n" for i in range(10)))
+        run_firn("--warehouse", wh, "append", "d.t", p)
+    delete(run_firn, wh, "id < 5")
+    want = check_all_readers(run_firn, wh)
+    tbl = ice.catalog(wh).load_table("d.t")
+    before = len([m for m in tbl.current_snapshot().manifests(tbl.io) if m.content == 0])
+    out = run_firn("--warehouse", wh, "rewrite-manifests", "d.t").stdout
+    tbl = ice.catalog(wh).load_table("d.t")
+    after = len([m for m in tbl.current_snapshot().manifests(tbl.io) if m.content == 0])
+    assert after == 1 < before, out
+    assert check_all_readers(run_firn, wh) == want
+    # orphans: an old stray file goes, a young one and every referenced file stay
+    data = wh / "d.db" / "t" / "data"
+    old, young = data / "old-stray.parquet", data / "young-stray.parquet"
+    old.write_bytes(b"x")
+    young.write_bytes(b"y")
+    t_old = time.time() - 5 * 86400
+    os.utime(old, (t_old, t_old))
+    dry = json.loads(run_firn("--warehouse", wh, "remove-orphans", "d.t", "--dry-run", "--json").stdout)
+    assert dry["orphans"] == 1 and old.exists()
+    res = json.loads(run_firn("--warehouse", wh, "maintain", "d.t", "--json").stdout)
+    assert res["orphans-removed"] == 1 and not old.exists() and young.exists()
+    assert res["compacted-files"] >= 2
+    assert check_all_readers(run_firn, wh) == want
