@@ -723,9 +723,18 @@ int firn_ice__file_next(struct firn_ice_file_reader *r, struct ArrowArray *out,
 		r->live_cap = (size_t)n + 1;
 	}
 	memset(r->live, 1, (size_t)n);
-	for (int64_t i = 0; r->deleted.n && i < n; i++)
-		if (firn_posset_contains(&r->deleted, base + i))
-			r->live[i] = 0;
+	if (r->deleted.n) { /* the deleted positions inside [base, base + n): O(deleted) */
+		size_t lo = 0, hi = r->deleted.n;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (r->deleted.v[mid] < base)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t k = lo; k < r->deleted.n && r->deleted.v[k] < base + n; k++)
+			r->live[r->deleted.v[k] - base] = 0;
+	}
 	for (size_t q = 0; q < r->n_eqs; q++) {
 		struct eq_set *e = &r->eqs[q];
 		const struct ArrowArray *cols[64];

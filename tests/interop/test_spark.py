@@ -105,3 +105,44 @@ def test_firn_reads_and_compacts_spark_deletes(run_firn, spark, spark_wh):
     assert firn_rows(run_firn, spark_wh, table) == want
     spark.sql(f"REFRESH TABLE default.{table}")
     assert spark_rows(spark, table) == want
+
+
+@pytest.mark.conformance(("equality deletes committed by Iceberg Java", "Spark"))
+def test_firn_applies_equality_deletes_from_java(run_firn, spark, spark_wh, tmp):
+    """An equality delete file (pyarrow, field ids) committed by Iceberg's
+    Java API (RowDelta) in the Spark JVM: firn drops the matching rows of
+    older data files only, as Spark does, and compaction applies them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    table = "db.e"
+    run_firn("--warehouse", spark_wh, "create", table, "--schema", "id long not null, city string, v double")
+    p = tmp / "e.csv"
+    p.write_text("id,city,v\n" + "".join(f"{i},{['Oslo', 'Lima'][i % 2]},{i}.5\n" for i in range(100)))
+    run_firn("--warehouse", spark_wh, "append", table, p)
+    eq = spark_wh / "db.db" / "e" / "data" / "eq-deletes-1.parquet"
+    schema = pa.schema([pa.field("id", pa.int64(), nullable=False, metadata={"PARQUET:field_id": "1"})])
+    pq.write_table(pa.table({"id": pa.array([3, 4, 5, 77], pa.int64())}, schema=schema), eq)
+    gw = spark.sparkContext._gateway
+    jvm = gw.jvm
+    cat = spark._jsparkSession.sessionState().catalogManager().catalog("default").icebergCatalog()
+    tbl = cat.loadTable(jvm.org.apache.iceberg.catalog.TableIdentifier.parse(table))
+    ids = gw.new_array(jvm.int, 1)
+    ids[0] = 1
+    df = (jvm.org.apache.iceberg.FileMetadata.deleteFileBuilder(tbl.spec()).ofEqualityDeletes(ids)
+          .withPath(str(eq)).withFormat(jvm.org.apache.iceberg.FileFormat.PARQUET)
+          .withFileSizeInBytes(eq.stat().st_size).withRecordCount(4).build())
+    tbl.newRowDelta().addDeletes(df).commit()
+    # rows appended after the delete are not deleted by it (data seq > delete seq)
+    p2 = tmp / "e2.csv"
+    p2.write_text("id,city,v\n3,Oslo,9.0\n")
+    run_firn("--warehouse", spark_wh, "append", table, p2)
+    want = spark_rows(spark, table)
+    assert sorted(r[0] for r in want) == sorted([i for i in range(100) if i not in (3, 4, 5, 77)] + [3])
+    assert firn_rows(run_firn, spark_wh, table) == want
+    files = json.loads(run_firn("--warehouse", spark_wh, "files", table, "--json").stdout)
+    assert any(f["content"] == "equality-deletes" for f in files)
+    run_firn("--warehouse", spark_wh, "compact", table)
+    files = json.loads(run_firn("--warehouse", spark_wh, "files", table, "--json").stdout)
+    assert all(f["content"] == "data" for f in files)
+    assert firn_rows(run_firn, spark_wh, table) == want
+    assert spark_rows(spark, table) == want
