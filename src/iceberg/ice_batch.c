@@ -524,3 +524,28 @@ int firn_ice__batch_select(const struct ArrowSchema *s, struct ArrowArray *a,
 		a->release(a);
 	return 0;
 }
+
+int firn_ice__batch_take_multi(const struct ArrowSchema *s, const struct ArrowArray *batches,
+			       const uint64_t *pairs, int64_t n, struct ArrowArray *out,
+			       struct firn_error *err)
+{
+	FIRN_TRY(sa_new(out, n, s->n_children, NULL, 0, 0));
+	for (int64_t c = 0; c < s->n_children; c++) {
+		struct firn_builder b;
+		int rc = firn_builder_init(&b, s->children[c], err);
+		for (int64_t i = 0; rc == 0 && i < n; i++) {
+			const struct ArrowArray *a = &batches[pairs[i] >> 32];
+			rc = append_from(&b, s->children[c], a->children[c], a->offset + (int64_t)(pairs[i] & 0xFFFFFFFF));
+		}
+		if (rc == 0)
+			rc = firn_builder_finish(&b, out->children[c], err);
+		else
+			rc = firn_error_set(err, rc, "column '%s': cannot copy rows", nm(s->children[c]));
+		firn_builder_free(&b);
+		if (rc != 0) {
+			out->release(out);
+			return rc;
+		}
+	}
+	return 0;
+}

@@ -28,6 +28,12 @@ int firn_ice__batch_take(const struct ArrowSchema *s, const struct ArrowArray *a
 			 const int64_t *idx, int64_t n, struct ArrowArray *out,
 			 struct firn_error *err);
 
+/* Gathers rows from several batches of schema s: pairs[i] is
+ * (batch index << 32 | row). */
+int firn_ice__batch_take_multi(const struct ArrowSchema *s, const struct ArrowArray *batches,
+			       const uint64_t *pairs, int64_t n, struct ArrowArray *out,
+			       struct firn_error *err);
+
 /* A struct array of n rows, every column null (or empty) as schema s says. */
 int firn_ice__batch_nulls(const struct ArrowSchema *s, int64_t n, struct ArrowArray *out,
 			  struct firn_error *err);

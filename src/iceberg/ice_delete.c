@@ -5,6 +5,7 @@
  * position delete file in v2, a deletion vector merged with the file's
  * previous one in v3). One snapshot; on a lost race the delete is planned
  * again on the new version. */
+#define _GNU_SOURCE /* qsort_r */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +246,10 @@ struct del_run {
 	int64_t removed_delete_files;
 	int64_t updated_rows;
 	struct firn_ice_writer *writer;
+	/* compaction of a sorted table: the rows, sorted before writing */
+	bool sorting;
+	struct ArrowArray *held;
+	size_t n_held;
 };
 
 static int remember(struct del_run *r, const char *path)
@@ -297,6 +302,10 @@ static void run_free(struct del_run *r, bool cleanup)
 	firn_free(r->added_deletes);
 	firn_free(r->removed_paths);
 	firn_free(r->new_manifests);
+	for (size_t i = 0; i < r->n_held; i++)
+		if (r->held[i].release)
+			r->held[i].release(&r->held[i]);
+	firn_free(r->held);
 	firn_ice__writer_free(r->writer);
 	firn_ice__plan_free(&r->plan);
 	firn_arena_free(&r->arena);
@@ -443,7 +452,18 @@ static int rewrite(struct del_run *r, struct touched *tc, bool only_updated, str
 		for (int64_t i = 0; i < b.length; i++)
 			if (live[i] && !firn_posset_contains(&tc->matched, first + i))
 				idx[n++] = i;
-		if (n == b.length) {
+		if (r->sorting && n > 0) { /* held until every input is read */
+			struct ArrowArray part;
+			rc = firn_ice__batch_take(schema, &b, idx, n, &part, err);
+			struct ArrowArray *v = rc == 0 ? firn_realloc(r->held, (r->n_held + 1) * sizeof(*v)) : NULL;
+			if (rc == 0 && !v) {
+				part.release(&part);
+				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			} else if (rc == 0) {
+				r->held = v;
+				v[r->n_held++] = part;
+			}
+		} else if (n == b.length) {
 			rc = firn_ice__writer_write(r->writer, &b, err);
 		} else if (n > 0) {
 			struct ArrowArray part;
@@ -457,6 +477,94 @@ static int rewrite(struct del_run *r, struct touched *tc, bool only_updated, str
 	}
 	firn_free(idx);
 	firn_ice__file_close(fr);
+	return rc;
+}
+
+struct sort_key {
+	int col; /* top-level column of the sort field's source */
+	struct firn_type type, result;
+	struct firn_transform tr;
+	bool desc, nulls_first;
+};
+
+struct sort_ctx {
+	const struct ArrowArray *batches;
+	const struct sort_key *keys;
+	size_t n;
+};
+
+static int cmp_rows(const void *pa, const void *pb, void *arg)
+{
+	const struct sort_ctx *c = arg;
+	uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
+	const struct ArrowArray *ba = &c->batches[a >> 32], *bb = &c->batches[b >> 32];
+	int64_t ra = (int64_t)(a & 0xFFFFFFFF) + ba->offset, rb = (int64_t)(b & 0xFFFFFFFF) + bb->offset;
+	for (size_t k = 0; k < c->n; k++) {
+		const struct sort_key *sk = &c->keys[k];
+		struct firn_datum x, y, tx, ty;
+		firn_ice__datum_from_array(&sk->type, ba->children[sk->col], ra, &x);
+		firn_ice__datum_from_array(&sk->type, bb->children[sk->col], rb, &y);
+		firn_ice__transform_apply(&sk->tr, &sk->type, &x, &tx);
+		firn_ice__transform_apply(&sk->tr, &sk->type, &y, &ty);
+		if (tx.null || ty.null) {
+			if (tx.null && ty.null)
+				continue;
+			return (tx.null == sk->nulls_first) ? -1 : 1;
+		}
+		int r = firn_ice__datum_compare(&sk->result, &tx, &ty);
+		if (r)
+			return sk->desc ? -r : r;
+	}
+	return (a > b) - (a < b); /* stable */
+}
+
+/* Compaction of a sorted table: every held row, in the table's sort order,
+ * through the writer (which keeps the order within each partition). */
+static int write_sorted(struct del_run *r, struct firn_error *err)
+{
+	const struct firn_ice_sort_order *so = firn_ice__meta_order(r->m, r->m->default_sort_order_id);
+	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(r->m)->arrow;
+	struct sort_key keys[16];
+	size_t nk = 0;
+	for (size_t i = 0; i < so->n_fields && nk < 16; i++) {
+		const struct firn_ice_sort_field *f = &so->fields[i];
+		struct sort_key *k = &keys[nk];
+		k->col = -1;
+		for (int64_t c = 0; c < schema->n_children; c++)
+			if (firn_schema_field_id(schema->children[c]) == f->source_id)
+				k->col = (int)c;
+		if (k->col < 0 || f->transform.kind == FIRN_TR_UNKNOWN ||
+		    firn_type_of(schema->children[k->col], &k->type, NULL) != 0 ||
+		    firn_ice__transform_result_type(&f->transform, &k->type, &k->result, NULL) != 0)
+			break; /* a nested or dropped source: sort by the fields before it */
+		k->tr = f->transform;
+		k->desc = f->descending;
+		k->nulls_first = f->nulls_first;
+		nk++;
+	}
+	int64_t total = 0;
+	for (size_t i = 0; i < r->n_held; i++)
+		total += r->held[i].length;
+	uint64_t *pairs = firn_malloc((size_t)total * sizeof(uint64_t) + 8);
+	if (!pairs)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	int64_t p = 0;
+	for (size_t i = 0; i < r->n_held; i++)
+		for (int64_t row = 0; row < r->held[i].length; row++)
+			pairs[p++] = (uint64_t)i << 32 | (uint64_t)row;
+	struct sort_ctx sc = { r->held, keys, nk };
+	qsort_r(pairs, (size_t)total, sizeof(uint64_t), cmp_rows, &sc);
+	int rc = 0;
+	for (int64_t start = 0; rc == 0 && start < total; start += 65536) {
+		int64_t n = total - start < 65536 ? total - start : 65536;
+		struct ArrowArray part;
+		rc = firn_ice__batch_take_multi(schema, r->held, pairs + start, n, &part, err);
+		if (rc == 0) {
+			rc = firn_ice__writer_write(r->writer, &part, err);
+			part.release(&part);
+		}
+	}
+	firn_free(pairs);
 	return rc;
 }
 
@@ -942,6 +1050,9 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 	if (compact_target > 0) {
 		FIRN_TRY(firn_ice__writer_open(&r.writer, r.m, &r.arena, err));
 		firn_ice__writer_set_target(r.writer, compact_target);
+		const struct firn_ice_sort_order *so = firn_ice__meta_order(r.m, r.m->default_sort_order_id);
+		r.sorting = so && so->n_fields > 0;
+		firn_ice__writer_set_sorted(r.writer, r.sorting);
 	}
 	/* the files */
 	for (size_t i = 0; i < r.n_touched && rc == 0; i++) {
@@ -997,6 +1108,8 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 				rc = remove_path(&r, de->file.path);
 		}
 	}
+	if (rc == 0 && r.sorting && r.n_held)
+		rc = write_sorted(&r, err);
 	if (info && r.updated_rows)
 		info->rows = r.updated_rows;
 	if (rc == 0 && r.writer) {

@@ -33,6 +33,7 @@ struct firn_ice_writer {
 	struct firn_parquet_write_options opts;
 	char *iceberg_schema;
 	int64_t target;
+	bool sorted; /* rows arrive in the table's sort order */
 	struct open_file *buckets[NBUCKETS];
 	struct open_file **touched;
 	size_t n_touched, cap_touched;
@@ -139,6 +140,11 @@ fail:
 void firn_ice__writer_set_target(struct firn_ice_writer *w, int64_t bytes)
 {
 	w->target = bytes > 0 ? bytes : w->target;
+}
+
+void firn_ice__writer_set_sorted(struct firn_ice_writer *w, bool sorted)
+{
+	w->sorted = sorted;
 }
 
 /* Value of partition source k at row i (struct parents' nulls applied). */
@@ -283,7 +289,7 @@ static int close_file(struct firn_ice_writer *w, struct open_file *f, struct fir
 	df->record_count = firn_parquet_writer_rows(f->pw);
 	df->file_size = firn_io__size(firn_io__path(f->path));
 	df->has_sort_order_id = true;
-	df->sort_order_id = w->m->default_sort_order_id;
+	df->sort_order_id = w->sorted ? w->m->default_sort_order_id : 0; /* 0: unsorted */
 	const struct firn_parquet_column_stats *st;
 	int n;
 	firn_parquet_writer_stats(f->pw, &st, &n);

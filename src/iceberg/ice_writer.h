@@ -16,6 +16,9 @@ int firn_ice__writer_open(struct firn_ice_writer **out, const struct firn_ice_me
 			  struct firn_arena *arena, struct firn_error *err);
 /* Overrides write.target-file-size-bytes (compaction's --target-file-size). */
 void firn_ice__writer_set_target(struct firn_ice_writer *w, int64_t bytes);
+/* Declares that rows arrive in the table's default sort order (the files
+ * then carry its sort_order_id; otherwise 0, unsorted). */
+void firn_ice__writer_set_sorted(struct firn_ice_writer *w, bool sorted);
 /* Writes a batch shaped as the current schema (borrowed). */
 int firn_ice__writer_write(struct firn_ice_writer *w, const struct ArrowArray *batch,
 			   struct firn_error *err);

@@ -142,3 +142,29 @@ def test_rewrite_manifests_orphans_maintain(run_firn, tmp):
     assert res["orphans-removed"] == 1 and not old.exists() and young.exists()
     assert res["compacted-files"] >= 2
     assert check_all_readers(run_firn, wh) == want
+
+
+def test_compaction_keeps_the_sort_order(run_firn, tmp):
+    import pyarrow.parquet as pq
+    wh = tmp / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "d")
+    run_firn("--warehouse", wh, "create", "d.t", "--schema", "id long not null, city string, v double",
+             "--partition-by", "city", "--sort-by", "v desc nulls last, id")
+    for k in range(4):
+        p = wh / f"s{k}.csv"
+        p.write_text("id,city,v\n" + "".join(f"{k * 100 + i},{['Oslo', 'Lima'][i % 2]},{(i * 37 + k) % 50 if i % 9 else ''}\n"
+                                            for i in range(100)))
+        run_firn("--warehouse", wh, "append", "d.t", p)
+    tbl = ice.catalog(wh).load_table("d.t")
+    assert {t.file.sort_order_id for t in tbl.scan().plan_files()} == {0}  # appends are not sorted
+    want = ice.rows(tbl.scan().to_arrow())
+    run_firn("--warehouse", wh, "compact", "d.t")
+    tbl = ice.catalog(wh).load_table("d.t")
+    tasks = list(tbl.scan().plan_files())
+    assert len(tasks) == 2
+    for t in tasks:
+        assert t.file.sort_order_id == tbl.sort_order().order_id
+        rows = pq.read_table(t.file.file_path).to_pylist()
+        keys = [(r["v"] is None, -(r["v"] or 0), r["id"]) for r in rows]
+        assert keys == sorted(keys)  # v desc, nulls last, then id
+    assert ice.rows(tbl.scan().to_arrow()) == want
