@@ -55,6 +55,7 @@ bench-changes: build
 	@mkdir -p bench/out/tpch
 	@[ -f bench/out/tpch/lineitem.parquet ] || $(VENV)/bin/tpchgen-cli -s 1 --tables lineitem --format parquet --output-dir bench/out/tpch
 	$(VENV)/bin/python bench/bench_changes.py $(BUILD)/firn bench/out/tpch/lineitem.parquet
+	$(VENV)/bin/python bench/bench_compact.py $(BUILD)/firn
 
 # Runs the interop suites and writes docs/conformance.md from their outcomes.
 conformance: build
