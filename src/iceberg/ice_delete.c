@@ -358,7 +358,7 @@ static int match_task(struct del_run *r, struct touched *tc, struct firn_error *
 	firn_free(ids);
 	FIRN_TRY(rc);
 	struct firn_ice_file_reader *fr = NULL;
-	rc = firn_ice__file_open(&r->plan, t, &proj, true, &fr, err);
+	rc = firn_ice__file_open(&r->plan, t, &proj, r->plan.filter == NULL, &fr, err); /* row groups pruned by the filter */
 	uint8_t *sel = NULL;
 	size_t cap = 0;
 	while (rc == 0) {

@@ -1066,12 +1066,26 @@ int firn_table_count(struct firn_table *t, const char *where,
 	/* files the metrics decide (and that have no deletes) count from
 	 * metadata; only the rest are read */
 	size_t w = 0;
-	for (size_t i = 0; i < s->plan.n_tasks; i++) {
+	for (size_t i = 0; rc == 0 && i < s->plan.n_tasks; i++) {
 		const struct firn_ice_task *tk = &s->plan.tasks[i];
-		if (tk->all_match && tk->n_deletes == 0)
+		bool eq = false;
+		for (size_t d = 0; d < tk->n_deletes; d++)
+			eq |= tk->deletes[d]->file.content == 2;
+		if (tk->all_match && tk->n_deletes == 0) {
 			*count += tk->entry->file.record_count;
-		else
+		} else if (tk->all_match && !eq) {
+			/* position deletes only: the count needs the positions, not the rows */
+			struct firn_posset ps = { 0 };
+			rc = firn_ice__task_positions(tk, &ps, err);
+			*count += tk->entry->file.record_count - (int64_t)ps.n;
+			firn_posset_free(&ps);
+		} else {
 			s->plan.tasks[w++] = s->plan.tasks[i];
+		}
+	}
+	if (rc != 0) {
+		state_free(s);
+		return rc;
 	}
 	s->plan.n_tasks = w;
 	for (;;) {
