@@ -135,6 +135,16 @@ static int keyset_build(struct keyset *k, const struct ArrowSchema *schema, cons
 		rc = firn_error_set(err, FIRN_EINVAL, "merge: --on needs at least one key column");
 	if (rc != 0)
 		return rc;
+	/* a key the input lacks reads as null: both are errors */
+	for (size_t b = 0; b < n_batches; b++)
+		for (size_t i = 0; i < k->n; i++) {
+			const struct ArrowArray *col = batches[b].children[k->cols[i]];
+			for (int64_t r = 0; col->null_count != 0 && r < batches[b].length; r++)
+				if (!firn_bit_get(col->buffers[0], col->offset + batches[b].offset + r))
+					return firn_error_set(err, FIRN_EINVAL,
+							      "merge: key '%s' is missing from the input or null in it",
+							      schema->children[k->cols[i]]->name);
+		}
 	k->batches = batches;
 	k->n_batches = n_batches;
 	size_t rows = 0;

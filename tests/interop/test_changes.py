@@ -68,6 +68,10 @@ def test_merge_upsert(run_firn, tmp, fv):
                  mentions=["more than once"])
     assert_error(run_firn("--warehouse", wh, "merge", "d.t", up, "--on", "nope", check=False),
                  mentions=["nope"])
+    nokey = wh / "nokey.csv"
+    nokey.write_text("id,city,v\n1,Oslo,1.0\n")
+    assert_error(run_firn("--warehouse", wh, "merge", "d.t", nokey, "--on", "id,note", check=False),
+                 mentions=["note"])
 
 
 @pytest.mark.conformance(("overwrite", "PyIceberg"), ("overwrite", "DuckDB"))
