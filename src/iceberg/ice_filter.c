@@ -17,7 +17,10 @@ struct parser {
 	size_t i;
 	struct firn_arena *a;
 	struct firn_error *err;
+	int depth; /* of parentheses and NOTs: bounded, the parser recurses */
 };
+
+#define MAX_DEPTH 200
 
 static int perr(struct parser *p, size_t at, const char *msg)
 {
@@ -166,6 +169,7 @@ static int set_values(struct parser *p, struct firn_expr *e, char **texts, bool 
 }
 
 static int parse_or(struct parser *p, struct firn_expr **out);
+static int parse_not_inner(struct parser *p, struct firn_expr **out, size_t start);
 
 static int parse_predicate(struct parser *p, struct firn_expr **out)
 {
@@ -318,6 +322,16 @@ static int parse_not(struct parser *p, struct firn_expr **out)
 {
 	ws(p);
 	size_t start = p->i;
+	if (p->depth >= MAX_DEPTH)
+		return perr(p, start, "the expression nests too deeply");
+	p->depth++;
+	int rc = parse_not_inner(p, out, start);
+	p->depth--;
+	return rc;
+}
+
+static int parse_not_inner(struct parser *p, struct firn_expr **out, size_t start)
+{
 	if (accept(p, "not")) {
 		struct firn_expr *c;
 		FIRN_TRY(parse_not(p, &c));
@@ -379,7 +393,7 @@ static int parse_or(struct parser *p, struct firn_expr **out)
 int firn_ice__expr_parse(const char *text, struct firn_arena *arena, struct firn_expr **out,
 			 struct firn_error *err)
 {
-	struct parser p = { text ? text : "", 0, arena, err };
+	struct parser p = { text ? text : "", 0, arena, err, 0 };
 	*out = NULL;
 	ws(&p);
 	if (p.s[p.i] == '\0')

@@ -65,6 +65,9 @@ static bool parse_params(const char *s, const char *head, char open, char close,
 static int node_from_type(struct ArrowSchema *out, const char *name, bool required,
 			  int32_t id, const json_t *type, const char *what, int32_t *max_id,
 			  struct firn_error *err);
+static int node_from_type_inner(struct ArrowSchema *out, const char *name, int64_t flags,
+				int32_t id, const json_t *type, const char *what, int32_t *max_id,
+				struct firn_error *err);
 
 static int set_id(struct ArrowSchema *out, int32_t id, int32_t *max_id)
 {
@@ -138,6 +141,32 @@ static int node_from_type(struct ArrowSchema *out, const char *name, bool requir
 			  struct firn_error *err)
 {
 	int64_t flags = required ? 0 : ARROW_FLAG_NULLABLE;
+	return node_from_type_inner(out, name, flags, id, type, what, max_id, err);
+}
+
+/* How deep types nest, counted up to limit (the builders recurse). */
+static int type_depth(const json_t *t, int d, int limit)
+{
+	if (d >= limit || !json_is_object(t))
+		return d;
+	int max = d;
+	json_t *fields = json_object_get(t, "fields");
+	for (size_t i = 0; i < json_array_size(fields) && max < limit; i++) {
+		int x = type_depth(json_object_get(json_array_get(fields, i), "type"), d + 1, limit);
+		max = x > max ? x : max;
+	}
+	const char *kids[] = { "element", "key", "value" };
+	for (int k = 0; k < 3 && max < limit; k++) {
+		int x = type_depth(json_object_get(t, kids[k]), d + 1, limit);
+		max = x > max ? x : max;
+	}
+	return max;
+}
+
+static int node_from_type_inner(struct ArrowSchema *out, const char *name, int64_t flags,
+				int32_t id, const json_t *type, const char *what, int32_t *max_id,
+				struct firn_error *err)
+{
 	if (json_is_string(type)) {
 		FIRN_TRY(primitive(out, name, flags, json_string_value(type), what, err));
 	} else if (json_is_object(type)) {
@@ -188,6 +217,8 @@ int firn_ice__schema_from_json(const json_t *j, const char *what, struct ArrowSc
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(j) || !json_is_array(fields))
 		return corrupt(err, what, "schema without fields", NULL);
+	if (type_depth(j, 0, 100) >= 100)
+		return corrupt(err, what, "types nest too deeply", NULL);
 	int rc = firn_schema_init(out, "+s", "", 0, (int64_t)json_array_size(fields));
 	if (rc == 0)
 		rc = struct_fields(out, fields, what, &mx, err);

@@ -43,6 +43,7 @@ struct sp {
 	struct firn_arena *a;
 	struct firn_error *err;
 	const struct ArrowSchema *schema;
+	int depth; /* the parser recurses: bounded */
 };
 
 static int serr(struct sp *p, size_t at, const char *msg, const char *arg)
@@ -69,7 +70,19 @@ static int find_col(const struct ArrowSchema *s, const char *name)
 
 static int parse_expr(struct sp *p, struct vexpr **out);
 
+static int parse_factor_inner(struct sp *p, struct vexpr **out);
+
 static int parse_factor(struct sp *p, struct vexpr **out)
+{
+	if (p->depth >= 200)
+		return serr(p, p->i, "the expression nests too deeply", NULL);
+	p->depth++;
+	int rc = parse_factor_inner(p, out);
+	p->depth--;
+	return rc;
+}
+
+static int parse_factor_inner(struct sp *p, struct vexpr **out)
 {
 	ws(p);
 	size_t at = p->i;
@@ -235,7 +248,7 @@ static int bind(struct sp *p, struct vexpr *e, const struct firn_type *target)
 int firn_ice__set_parse(const char *text, const struct ArrowSchema *schema, struct firn_arena *arena,
 			struct firn_ice_set **out, struct firn_error *err)
 {
-	struct sp p = { text ? text : "", 0, arena, err, schema };
+	struct sp p = { text ? text : "", 0, arena, err, schema, 0 };
 	struct firn_ice_set *s = firn_arena_alloc(arena, sizeof(*s));
 	if (!s)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
