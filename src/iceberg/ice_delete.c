@@ -887,8 +887,11 @@ static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attem
 		all[r->n_new_manifests + i] = *c->keep[i];
 	if (n_extra)
 		memcpy(all + r->n_new_manifests + c->n_keep, extra, n_extra * sizeof(*all));
-	for (size_t i = 0; i < r->n_new_manifests; i++) /* fresh sequence numbers on retry */
-		all[i].sequence_number = all[i].min_sequence_number = -1;
+	/* fresh sequence numbers on retry; min_sequence_number stays what the
+	 * manifest writer found: the oldest live entry it kept (EXISTING entries
+	 * of earlier commits), or -1 (this commit's) when it has none */
+	for (size_t i = 0; i < r->n_new_manifests; i++)
+		all[i].sequence_number = -1;
 	int64_t seq = m->last_sequence_number + 1;
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "snap-%lld-%d-", (long long)r->snap_id, attempt + 1);
