@@ -111,7 +111,7 @@ static int feed(sink_fn sink, void *ctx, const struct ArrowSchema *schema, const
 struct append_ctx {
 	struct firn_ice_manifest_file manifest; /* the new data files' manifest */
 	int32_t schema_id, spec_id;
-	int64_t added_files, added_records, added_size, partitions;
+	int64_t added_files, added_records;
 	int64_t snapshot_id;
 	struct firn_arena *arena;
 };
@@ -156,8 +156,7 @@ static int apply_append(struct firn_table *t, struct firn_ice_meta *m, int attem
 	if (rc == 0)
 		firn_io__crash_point("after-manifest-list");
 	if (rc == 0) {
-		json_t *summary = firn_ice__summary(parent, "append", c->added_files, c->added_records,
-						    c->added_size, 0, 0, 0, c->partitions);
+		json_t *summary = firn_ice__summary(parent, "append", &c->manifest, 1);
 		rc = firn_ice__add_snapshot(m, "main", snap_id, parent, seq, list, summary, first_row_id,
 					    next_row_id - first_row_id, err);
 		c->snapshot_id = snap_id;
@@ -204,26 +203,8 @@ int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
 	for (size_t i = 0; i < n_entries; i++) {
 		ctx.added_files++;
 		ctx.added_records += entries[i].file.record_count;
-		ctx.added_size += entries[i].file.file_size;
 	}
-	/* changed partitions: distinct partition tuples */
 	const struct firn_ice_spec *spec = firn_ice__meta_spec(m, m->default_spec_id);
-	struct firn_pfield *pf = NULL;
-	if ((rc = firn_ice__spec_resolve(spec, &schema->arrow, &pf, err)) != 0)
-		goto done;
-	for (size_t i = 0; i < n_entries; i++) {
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++) {
-			bool eq = true;
-			for (size_t k = 0; k < spec->n_fields && eq; k++)
-				eq = firn_ice__datum_equal(&pf[k].result_type, &entries[i].file.partition[k],
-							   &entries[j].file.partition[k]);
-			seen = eq;
-		}
-		if (!seen)
-			ctx.partitions++;
-	}
-	firn_free(pf);
 	mpath = firn_ice__new_path(m, "metadata", "", "-m0.avro");
 	if (!mpath) {
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");

@@ -904,33 +904,9 @@ static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attem
 	if (rc == 0)
 		firn_io__crash_point("after-manifest-list");
 	if (rc == 0) {
-		int64_t added_files = 0, added_records = 0, added_size = 0;
-		for (size_t i = 0; i < r->n_added_data; i++) {
-			added_files++;
-			added_records += r->added_data[i].file.record_count;
-			added_size += r->added_data[i].file.file_size;
-		}
 		const char *op = r->chg && r->chg->operation ? r->chg->operation
-				 : c->replace ? "replace" : added_files ? "overwrite" : "delete";
-		json_t *summary = firn_ice__summary(parent, op, added_files,
-						    added_records, added_size, r->removed_data_files,
-						    r->removed_records, r->removed_size, -1);
-		/* deletes recorded in delete files */
-		char buf[32];
-		json_t *ps = parent ? json_object_get(parent->json, "summary") : NULL;
-		const char *tdf = json_string_value(json_object_get(ps, "total-delete-files"));
-		const char *tpd = json_string_value(json_object_get(ps, "total-position-deletes"));
-		int64_t total_del = (tdf ? strtoll(tdf, NULL, 10) : 0) + (int64_t)r->n_added_deletes - r->removed_delete_files;
-		snprintf(buf, sizeof(buf), "%lld", (long long)(total_del < 0 ? 0 : total_del));
-		json_object_set_new(summary, "total-delete-files", json_string(buf));
-		snprintf(buf, sizeof(buf), "%lld", (long long)((tpd ? strtoll(tpd, NULL, 10) : 0) + r->added_pos_deletes));
-		json_object_set_new(summary, "total-position-deletes", json_string(buf));
-		if (r->n_added_deletes) {
-			snprintf(buf, sizeof(buf), "%zu", r->n_added_deletes);
-			json_object_set_new(summary, "added-delete-files", json_string(buf));
-			snprintf(buf, sizeof(buf), "%lld", (long long)r->added_pos_deletes);
-			json_object_set_new(summary, "added-position-deletes", json_string(buf));
-		}
+				 : c->replace ? "replace" : r->n_added_data ? "overwrite" : "delete";
+		json_t *summary = firn_ice__summary(parent, op, r->new_manifests, r->n_new_manifests);
 		rc = firn_ice__add_snapshot(m, "main", r->snap_id, parent, seq, list, summary, first_row_id,
 					    next_row_id - first_row_id, err);
 	}

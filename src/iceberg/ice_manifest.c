@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "firn/avro.h"
 #include "iceberg/ice_manifest.h"
@@ -253,7 +254,8 @@ static int finish_file(struct firn_avro_writer *w, const char *path, struct firn
 	return rc;
 }
 
-/* Partition summaries over the live entries, per spec field. */
+/* Partition summaries over every entry (DELETED ones too, as Java's
+ * ManifestWriter), per spec field. */
 static int summarize(const struct firn_ice_spec *spec, const struct firn_pfield *pf,
 		     const struct firn_ice_entry *entries, size_t n, struct firn_arena *arena,
 		     struct firn_ice_manifest_file *out, struct firn_error *err)
@@ -269,8 +271,6 @@ static int summarize(const struct firn_ice_spec *spec, const struct firn_pfield 
 		bool floaty = t->id == FIRN_A_FLOAT || t->id == FIRN_A_DOUBLE;
 		s->contains_nan = floaty ? 0 : -1;
 		for (size_t i = 0; i < n; i++) {
-			if (entries[i].status == FIRN_ICE_DELETED)
-				continue;
 			const struct firn_datum *d = &entries[i].file.partition[k];
 			if (d->null || t->id == FIRN_A_NULL) {
 				s->contains_null = true;
@@ -308,6 +308,87 @@ static int summarize(const struct firn_ice_spec *spec, const struct firn_pfield 
 		}
 		firn_buf_free(&b);
 	}
+	return 0;
+}
+
+static uint64_t partition_key(const struct firn_ice_spec *spec, const struct firn_pfield *pf,
+			      const struct firn_ice_data_file *f, struct firn_buf *b)
+{
+	firn_buf_reset(b);
+	firn_buf_append(b, &spec->spec_id, sizeof(spec->spec_id));
+	for (size_t k = 0; k < spec->n_fields && k < f->n_partition; k++) {
+		uint8_t null = f->partition[k].null;
+		firn_buf_append(b, &null, 1);
+		if (!null)
+			firn_ice__datum_to_bytes(&pf[k].result_type, &f->partition[k], b);
+		firn_buf_append(b, "", 1);
+	}
+	return (uint64_t)firn_murmur3_32(b->data, b->len, 0) << 32 |
+	       firn_murmur3_32(b->data, b->len, 0x9747b28c);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+size_t firn_ice__unique_u64(uint64_t *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_u64);
+	size_t k = 1;
+	for (size_t i = 1; i < n; i++)
+		if (v[i] != v[k - 1])
+			v[k++] = v[i];
+	return k;
+}
+
+/* Counts an ADDED (sign +1) or DELETED (-1) entry into d. */
+static void delta_count(struct firn_ice_delta *d, const struct firn_ice_data_file *f, int sign)
+{
+	bool dv = f->content == 1 && f->format && strcasecmp(f->format, "puffin") == 0;
+	int64_t size = dv && f->has_content_offset ? f->content_size : f->file_size;
+	int64_t *files, *rows;
+	switch (f->content) {
+	case 0:
+		files = sign > 0 ? &d->added_data : &d->removed_data;
+		rows = sign > 0 ? &d->added_records : &d->removed_records;
+		break;
+	case 1:
+		files = dv ? (sign > 0 ? &d->added_dvs : &d->removed_dvs)
+			   : (sign > 0 ? &d->added_pos_files : &d->removed_pos_files);
+		rows = sign > 0 ? &d->added_pos : &d->removed_pos;
+		break;
+	default:
+		files = sign > 0 ? &d->added_eq_files : &d->removed_eq_files;
+		rows = sign > 0 ? &d->added_eq : &d->removed_eq;
+		break;
+	}
+	(*files)++;
+	*rows += f->record_count;
+	*(sign > 0 ? &d->added_size : &d->removed_size) += size;
+}
+
+/* out->delta from the ADDED and DELETED entries. */
+static int delta_of(const struct firn_ice_spec *spec, const struct firn_pfield *pf,
+		    const struct firn_ice_entry *entries, size_t n, struct firn_arena *arena,
+		    struct firn_ice_delta *d, struct firn_error *err)
+{
+	memset(d, 0, sizeof(*d));
+	d->parts = firn_arena_alloc(arena, (n + 1) * sizeof(uint64_t));
+	if (!d->parts)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	struct firn_buf b = { 0 };
+	for (size_t i = 0; i < n; i++) {
+		if (entries[i].status == FIRN_ICE_EXISTING)
+			continue;
+		delta_count(d, &entries[i].file, entries[i].status == FIRN_ICE_ADDED ? 1 : -1);
+		d->parts[d->n_parts++] = partition_key(spec, pf, &entries[i].file, &b);
+	}
+	firn_buf_free(&b);
+	d->n_parts = firn_ice__unique_u64(d->parts, d->n_parts);
 	return 0;
 }
 
@@ -451,6 +532,8 @@ int firn_ice__manifest_write(const char *path, const struct firn_ice_meta *m,
 		out->min_sequence_number = min_seq;
 	if (rc == 0)
 		rc = summarize(spec, pf, entries, n, arena, out, err);
+	if (rc == 0)
+		rc = delta_of(spec, pf, entries, n, arena, &out->delta, err);
 	if (rc == 0)
 		rc = finish_file(w, path, err, &out->length);
 done:

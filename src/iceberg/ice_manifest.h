@@ -62,6 +62,20 @@ struct firn_ice_field_summary {
 	size_t lower_n, upper_n;
 };
 
+/* What a manifest written by this snapshot changes: its ADDED and DELETED
+ * entries counted as Java's SnapshotSummary counts them (sizes of deletion
+ * vectors are their blobs' sizes). parts: hashes of the distinct partitions
+ * touched (spec id + values), for changed-partition-count. */
+struct firn_ice_delta {
+	int64_t added_data, removed_data, added_records, removed_records;
+	int64_t added_size, removed_size;
+	int64_t added_pos_files, removed_pos_files, added_dvs, removed_dvs;
+	int64_t added_eq_files, removed_eq_files;
+	int64_t added_pos, removed_pos, added_eq, removed_eq;
+	uint64_t *parts;
+	size_t n_parts;
+};
+
 struct firn_ice_manifest_file {
 	const char *path;
 	int64_t length;
@@ -76,18 +90,24 @@ struct firn_ice_manifest_file {
 	size_t n_partitions;
 	bool has_first_row_id;
 	int64_t first_row_id;
+	struct firn_ice_delta delta; /* filled by firn_ice__manifest_write only */
 };
 
 /* Writes a manifest of `entries` (all of one content kind, one spec) to
  * path (fsynced, O_EXCL). ADDED entries are written with null snapshot id
  * and sequence numbers (inherited); EXISTING/DELETED ones with theirs.
- * Fills *out (path copied into arena; counts, partition summaries, length;
- * sequence numbers left for the manifest list writer: -1). */
+ * Fills *out (path copied into arena; counts, partition summaries, length,
+ * the delta of its ADDED and DELETED entries; sequence number left for the
+ * manifest list writer: -1; min_sequence_number the oldest live entry's
+ * explicit data sequence number, -1 when every live entry inherits). */
 int firn_ice__manifest_write(const char *path, const struct firn_ice_meta *m,
 			     const struct firn_ice_spec *spec, int32_t content,
 			     const struct firn_ice_entry *entries, size_t n,
 			     int64_t snapshot_id, struct firn_arena *arena,
 			     struct firn_ice_manifest_file *out, struct firn_error *err);
+
+/* Sorts v and drops repeated values; returns the new count. */
+size_t firn_ice__unique_u64(uint64_t *v, size_t n);
 
 /* Writes the manifest list of snapshot `snap_id`. Manifests whose
  * sequence_number is -1 are new: they get seq (and min_sequence_number seq

@@ -41,7 +41,7 @@ struct remanifest {
 	int64_t snap_id;
 	struct firn_ice_manifest_file *made, *kept;
 	size_t n_made, n_kept;
-	int64_t entries;
+	int64_t entries, replaced;
 };
 
 static int apply_remanifest(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *vctx,
@@ -77,12 +77,14 @@ static int apply_remanifest(struct firn_table *t, struct firn_ice_meta *m, int a
 		rc = firn_ice__manifest_list_write(firn_io__path(list), m, c->snap_id, true, parent->snapshot_id,
 						   seq, all, n, &next_row_id, err);
 	if (rc == 0) {
-		json_t *summary = firn_ice__summary(parent, "replace", 0, 0, 0, 0, 0, 0, -1);
+		json_t *summary = firn_ice__summary(parent, "replace", c->made, c->n_made);
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%zu", c->n_made);
 		json_object_set_new(summary, "manifests-created", json_string(buf));
 		snprintf(buf, sizeof(buf), "%zu", c->n_kept);
 		json_object_set_new(summary, "manifests-kept", json_string(buf));
+		snprintf(buf, sizeof(buf), "%lld", (long long)c->replaced);
+		json_object_set_new(summary, "manifests-replaced", json_string(buf));
 		snprintf(buf, sizeof(buf), "%lld", (long long)c->entries);
 		json_object_set_new(summary, "entries-processed", json_string(buf));
 		rc = firn_ice__add_snapshot(m, "main", c->snap_id, parent, seq, list, summary, first_row_id,
@@ -109,7 +111,7 @@ int firn_table_rewrite_manifests(struct firn_table *t, int64_t *manifests_before
 	struct firn_arena a = { 0 };
 	struct firn_ice_manifest_file *mfs;
 	size_t n_mfs;
-	struct remanifest c = { snap->snapshot_id, firn_ice__new_snapshot_id(m), NULL, NULL, 0, 0, 0 };
+	struct remanifest c = { snap->snapshot_id, firn_ice__new_snapshot_id(m), NULL, NULL, 0, 0, 0, 0 };
 	char **written = NULL;
 	size_t n_written = 0;
 	int rc = firn_ice__snapshot_manifests(m, snap, &a, &mfs, &n_mfs, err);
@@ -184,6 +186,7 @@ int firn_table_rewrite_manifests(struct firn_table *t, int64_t *manifests_before
 		if (mfs[i].content != 0)
 			c.kept[c.n_kept++] = mfs[i];
 	if (rc == 0) {
+		c.replaced = (int64_t)(n_mfs - c.n_kept);
 		*manifests_after = (int64_t)(c.n_made + c.n_kept);
 		rc = firn_ice__commit(t, apply_remanifest, &c, NULL, err);
 	}

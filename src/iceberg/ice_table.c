@@ -302,46 +302,101 @@ int firn_ice__add_snapshot(struct firn_ice_meta *m, const char *branch, int64_t 
 	return firn_ice__meta_reparse(m, err);
 }
 
-static int64_t summary_int(const struct firn_ice_snapshot *s, const char *key)
+/* total = the parent's + added - removed, as Java's SnapshotProducer:
+ * set only when the parent's summary has the total (or there is no
+ * parent), never below zero. */
+static void put_total(json_t *o, const struct firn_ice_snapshot *parent, const char *key,
+		      int64_t added, int64_t removed)
 {
-	if (!s)
-		return 0;
-	const char *v = json_string_value(json_object_get(json_object_get(s->json, "summary"), key));
-	return v ? strtoll(v, NULL, 10) : 0;
+	int64_t prev = 0;
+	if (parent) {
+		const char *v = json_string_value(json_object_get(json_object_get(parent->json, "summary"), key));
+		char *end;
+		if (!v)
+			return;
+		prev = strtoll(v, &end, 10);
+		if (end == v || *end != '\0')
+			return;
+	}
+	int64_t total = prev + added - removed;
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%lld", (long long)(total < 0 ? 0 : total));
+	json_object_set_new(o, key, json_string(buf));
 }
 
-static void put(json_t *o, const char *key, int64_t v)
+static void put_if(json_t *o, const char *key, int64_t v)
 {
+	if (v <= 0)
+		return;
 	char buf[24];
 	snprintf(buf, sizeof(buf), "%lld", (long long)v);
 	json_object_set_new(o, key, json_string(buf));
 }
 
 json_t *firn_ice__summary(const struct firn_ice_snapshot *parent, const char *operation,
-			  int64_t added_files, int64_t added_records, int64_t added_size,
-			  int64_t removed_files, int64_t removed_records, int64_t removed_size,
-			  int64_t changed_partitions)
+			  const struct firn_ice_manifest_file *mfs, size_t n)
 {
+	struct firn_ice_delta d = { 0 };
+	size_t n_parts = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct firn_ice_delta *x = &mfs[i].delta;
+		d.added_data += x->added_data;
+		d.removed_data += x->removed_data;
+		d.added_records += x->added_records;
+		d.removed_records += x->removed_records;
+		d.added_size += x->added_size;
+		d.removed_size += x->removed_size;
+		d.added_pos_files += x->added_pos_files;
+		d.removed_pos_files += x->removed_pos_files;
+		d.added_dvs += x->added_dvs;
+		d.removed_dvs += x->removed_dvs;
+		d.added_eq_files += x->added_eq_files;
+		d.removed_eq_files += x->removed_eq_files;
+		d.added_pos += x->added_pos;
+		d.removed_pos += x->removed_pos;
+		d.added_eq += x->added_eq;
+		d.removed_eq += x->removed_eq;
+		n_parts += x->n_parts;
+	}
+	uint64_t *parts = firn_calloc(n_parts + 1, sizeof(uint64_t));
+	size_t k = 0;
+	for (size_t i = 0; parts && i < n; i++)
+		for (size_t j = 0; j < mfs[i].delta.n_parts; j++)
+			parts[k++] = mfs[i].delta.parts[j];
+	int64_t changed = (int64_t)firn_ice__unique_u64(parts, k);
+	firn_free(parts);
+	int64_t added_del = d.added_pos_files + d.added_dvs + d.added_eq_files;
+	int64_t removed_del = d.removed_pos_files + d.removed_dvs + d.removed_eq_files;
+	/* the keys and order of Java's SnapshotSummary */
 	json_t *o = json_object();
 	json_object_set_new(o, "operation", json_string(operation));
-	if (added_files) {
-		put(o, "added-data-files", added_files);
-		put(o, "added-records", added_records);
-		put(o, "added-files-size", added_size);
-	}
-	if (removed_files) {
-		put(o, "deleted-data-files", removed_files);
-		put(o, "deleted-records", removed_records);
-		put(o, "removed-files-size", removed_size);
-	}
-	if (changed_partitions >= 0)
-		put(o, "changed-partition-count", changed_partitions);
-	put(o, "total-records", summary_int(parent, "total-records") + added_records - removed_records);
-	put(o, "total-files-size", summary_int(parent, "total-files-size") + added_size - removed_size);
-	put(o, "total-data-files", summary_int(parent, "total-data-files") + added_files - removed_files);
-	put(o, "total-delete-files", summary_int(parent, "total-delete-files"));
-	put(o, "total-position-deletes", summary_int(parent, "total-position-deletes"));
-	put(o, "total-equality-deletes", summary_int(parent, "total-equality-deletes"));
+	put_if(o, "added-data-files", d.added_data);
+	put_if(o, "deleted-data-files", d.removed_data);
+	put_if(o, "added-equality-delete-files", d.added_eq_files);
+	put_if(o, "removed-equality-delete-files", d.removed_eq_files);
+	put_if(o, "added-position-delete-files", d.added_pos_files);
+	put_if(o, "removed-position-delete-files", d.removed_pos_files);
+	put_if(o, "added-dvs", d.added_dvs);
+	put_if(o, "removed-dvs", d.removed_dvs);
+	put_if(o, "added-delete-files", added_del);
+	put_if(o, "removed-delete-files", removed_del);
+	put_if(o, "added-records", d.added_records);
+	put_if(o, "deleted-records", d.removed_records);
+	put_if(o, "added-files-size", d.added_size);
+	put_if(o, "removed-files-size", d.removed_size);
+	put_if(o, "added-position-deletes", d.added_pos);
+	put_if(o, "removed-position-deletes", d.removed_pos);
+	put_if(o, "added-equality-deletes", d.added_eq);
+	put_if(o, "removed-equality-deletes", d.removed_eq);
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%lld", (long long)changed);
+	json_object_set_new(o, "changed-partition-count", json_string(buf));
+	put_total(o, parent, "total-records", d.added_records, d.removed_records);
+	put_total(o, parent, "total-files-size", d.added_size, d.removed_size);
+	put_total(o, parent, "total-data-files", d.added_data, d.removed_data);
+	put_total(o, parent, "total-delete-files", added_del, removed_del);
+	put_total(o, parent, "total-position-deletes", d.added_pos, d.removed_pos);
+	put_total(o, parent, "total-equality-deletes", d.added_eq, d.removed_eq);
 	json_object_set_new(o, "engine-name", json_string("firn"));
 	json_object_set_new(o, "engine-version", json_string(firn_version()));
 	return o;

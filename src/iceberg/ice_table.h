@@ -43,11 +43,11 @@ int firn_ice__add_snapshot(struct firn_ice_meta *m, const char *branch, int64_t 
 			   const char *manifest_list, json_t *summary, int64_t first_row_id,
 			   int64_t added_rows, struct firn_error *err);
 
-/* Summary totals: the parent's total-* plus this change's deltas. */
+/* A snapshot summary with the keys and totals Java's SnapshotSummary
+ * writes for the same change: the deltas of the manifests this snapshot
+ * wrote (mfs[i].delta), totals from the parent's. Caller owns the result. */
 json_t *firn_ice__summary(const struct firn_ice_snapshot *parent, const char *operation,
-			  int64_t added_files, int64_t added_records, int64_t added_size,
-			  int64_t removed_files, int64_t removed_records, int64_t removed_size,
-			  int64_t changed_partitions);
+			  const struct firn_ice_manifest_file *mfs, size_t n);
 
 /* A new unique file name under the table: <location>/<dir>/<prefix><uuid><suffix>. */
 char *firn_ice__new_path(const struct firn_ice_meta *m, const char *dir, const char *prefix,
