@@ -51,8 +51,17 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 /* Registers an existing metadata file as table ident. */
 int firn_table_register(struct firn_catalog *c, const char *ident, const char *metadata_file,
 			struct firn_error *err);
-/* Drops the table from the catalog; with purge, deletes its location too. */
+struct firn_purge_info {
+	int64_t files_deleted; /* referenced files deleted */
+	int64_t kept_outside;  /* referenced files outside the table's location: kept */
+};
+
+/* Drops the table from the catalog; with purge, then deletes exactly the
+ * files its metadata references (metadata, manifest lists, manifests, data,
+ * delete and statistics files) that lie under its location, and the
+ * directories that leaves empty. Nothing else is touched. info may be NULL. */
 int firn_table_drop(struct firn_catalog *c, const char *ident, bool purge,
+		    struct firn_purge_info *info,
 		    struct firn_error *err);
 int firn_table_rename(struct firn_catalog *c, const char *from, const char *to,
 		      struct firn_error *err);
@@ -174,6 +183,7 @@ int firn_table_expire(struct firn_table *t, const char *older_than, int64_t reta
 		      bool dry_run, struct firn_expire_info *info, struct firn_error *err);
 
 struct firn_orphan_info {
+	bool force;           /* in: allow a cutoff within the last 24 hours */
 	int64_t files, bytes; /* removed (dry run: would be) */
 	int64_t too_young;    /* unreferenced but inside the safety window: kept */
 	void (*report)(void *arg, const char *path);
@@ -181,9 +191,12 @@ struct firn_orphan_info {
 };
 
 /* Deletes files under the table location that no metadata references
- * (metadata files current and logged, manifest lists, manifests, data and
- * delete files of every snapshot) and that are older than older_than
- * (default: 3 days ago), the window that protects commits in flight. */
+ * (metadata files current and logged, statistics files, manifest lists,
+ * manifests, live data and delete files of every snapshot) and that are
+ * older than older_than (default: 3 days ago), the window that protects
+ * commits in flight; a cutoff within the last 24 hours is refused
+ * (FIRN_EINVAL) unless info->force. Locations of other tables of the
+ * catalog inside this one, and the catalog's own files, are never entered. */
 int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool dry_run,
 			      struct firn_orphan_info *info, struct firn_error *err);
 

@@ -607,10 +607,15 @@ int cmd_table(const char *cmd, int argc, char **argv)
 			rc = cli_usage("drop TABLE [--purge]");
 			goto out;
 		}
-		if (firn_table_drop(c, pos[0], cli_get(o, N(o), "purge") != NULL, &err) != 0)
+		struct firn_purge_info pi;
+		bool purge = cli_get(o, N(o), "purge") != NULL;
+		if (firn_table_drop(c, pos[0], purge, &pi, &err) != 0)
 			rc = cli_fail(&err);
-		else
+		else if (!purge)
 			printf("dropped %s\n", pos[0]);
+		else
+			printf("dropped %s: purged %lld files; kept %lld referenced files outside its location\n",
+			       pos[0], (long long)pi.files_deleted, (long long)pi.kept_outside);
 	} else if (strcmp(cmd, "rename") == 0 || strcmp(cmd, "register") == 0) {
 		const char *pos[2];
 		int np;
@@ -786,19 +791,21 @@ int cmd_table(const char *cmd, int argc, char **argv)
 			       cmd, (long long)di.rows, (long long)di.files_rewritten, (long long)di.delete_files,
 			       (long long)di.snapshot_id);
 	} else if (strcmp(cmd, "remove-orphans") == 0) {
-		struct cli_opt o[] = { { "older-than", true }, { "dry-run", false }, { "json", false } };
+		struct cli_opt o[] = { { "older-than", true }, { "dry-run", false }, { "json", false },
+				       { "force", false } };
 		const char *pos[1];
 		int np;
 		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
 			goto out;
 		if (np != 1) {
-			rc = cli_usage("remove-orphans TABLE [--older-than TIME] [--dry-run]");
+			rc = cli_usage("remove-orphans TABLE [--older-than TIME] [--dry-run] [--force]");
 			goto out;
 		}
 		if ((rc = load(c, pos[0], &t, &err)) != 0)
 			goto out;
 		bool dry = cli_get(o, N(o), "dry-run") != NULL;
 		struct firn_orphan_info oi = { 0 };
+		oi.force = cli_get(o, N(o), "force") != NULL;
 		if (!cli_get(o, N(o), "json")) {
 			oi.report = print_path;
 			oi.report_arg = (void *)(dry ? "would delete " : "deleted ");

@@ -29,7 +29,7 @@ static const char usage_text[] =
 	"  overwrite TABLE FILE... [--where EXPR]\n"
 	"  compact TABLE [--where EXPR] [--target-file-size BYTES]\n"
 	"  expire TABLE [--older-than TIME] [--retain-last N] [--dry-run]\n"
-	"  remove-orphans TABLE [--older-than TIME] [--dry-run]\n"
+	"  remove-orphans TABLE [--older-than TIME] [--dry-run] [--force]\n"
 	"  rewrite-manifests TABLE          regroup manifests by partition\n"
 	"  maintain TABLE                  compact, expire (history.expire.*), remove orphans\n"
 	"  tag|branch TABLE NAME [--snapshot ID] | rollback TABLE --to SNAPSHOT_ID\n"

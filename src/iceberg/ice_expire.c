@@ -7,70 +7,6 @@
 #include "iceberg/ice_table.h"
 #include "io/io_local.h"
 
-struct pathset {
-	char **v;
-	size_t n, cap;
-};
-
-static bool ps_has(const struct pathset *s, const char *p)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->v[i], p) == 0)
-			return true;
-	return false;
-}
-
-static int ps_add(struct pathset *s, const char *p)
-{
-	if (ps_has(s, p))
-		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		char **v = firn_realloc(s->v, cap * sizeof(char *));
-		if (!v)
-			return FIRN_ENOMEM;
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n] = firn_strdup(p);
-	return s->v[s->n++] ? 0 : FIRN_ENOMEM;
-}
-
-static void ps_free(struct pathset *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		firn_free(s->v[i]);
-	firn_free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-/* Every file snapshot s references: its manifest list, manifests, and the
- * live data and delete files. */
-static int files_of(const struct firn_ice_meta *m, const struct firn_ice_snapshot *s,
-		    struct pathset *out, struct firn_error *err)
-{
-	struct firn_arena a = { 0 };
-	struct firn_ice_manifest_file *mfs;
-	size_t n;
-	int rc = firn_ice__snapshot_manifests(m, s, &a, &mfs, &n, err);
-	if (rc == 0 && s->manifest_list)
-		rc = ps_add(out, s->manifest_list);
-	for (size_t i = 0; rc == 0 && i < n; i++) {
-		rc = ps_add(out, mfs[i].path);
-		struct firn_ice_entry *es;
-		size_t ne;
-		if (rc == 0)
-			rc = firn_ice__manifest_read(&mfs[i], m, &a, &es, &ne, err);
-		for (size_t k = 0; rc == 0 && k < ne; k++)
-			if (es[k].status != FIRN_ICE_DELETED)
-				rc = ps_add(out, es[k].file.path);
-	}
-	firn_arena_free(&a);
-	if (rc == FIRN_ENOMEM)
-		firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	return rc;
-}
-
 struct expire_ctx {
 	int64_t older_than_ms; /* expire snapshots older than this (unless retained) */
 	int64_t retain_last;
@@ -251,27 +187,34 @@ int firn_table_expire(struct firn_table *t, const char *older_than, int64_t reta
 		return rc;
 	}
 	info->snapshots_expired = (int64_t)c.n_expired;
-	/* files of the expired snapshots no retained snapshot references */
+	/* files of the expired snapshots no retained snapshot references, and
+	 * only those under the table's location (imported files are not its) */
 	const struct firn_ice_meta *after = would ? would : t->meta;
-	struct pathset live = { 0 }, gone = { 0 };
+	struct firn_ice_fileset live = { 0 }, gone = { 0 };
+	char *root = firn_io__normalize(after->location);
+	if (!root)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	for (size_t i = 0; rc == 0 && i < after->n_snapshots; i++)
-		rc = files_of(after, &after->snapshots[i], &live, err);
+		rc = firn_ice__snapshot_files(after, &after->snapshots[i], &live, err);
 	for (size_t i = 0; rc == 0 && i < c.n_expired; i++) {
 		const struct firn_ice_snapshot *s = firn_ice__meta_snapshot(before, c.expired[i]);
 		if (s)
-			rc = files_of(before, s, &gone, err);
+			rc = firn_ice__snapshot_files(before, s, &gone, err);
 	}
-	for (size_t i = 0; rc == 0 && i < gone.n; i++) {
-		if (ps_has(&live, gone.v[i]))
+	size_t n_gone = rc == 0 ? firn_ice__fileset_count(&gone) : 0;
+	for (size_t i = 0; i < n_gone; i++) {
+		const char *f = gone.v[i];
+		if (firn_ice__fileset_has(&live, f) || !firn_io__within(f, root))
 			continue;
 		info->files_deleted++;
 		if (info->report)
-			info->report(info->report_arg, gone.v[i]);
+			info->report(info->report_arg, f);
 		if (!dry_run)
-			firn_io__remove(firn_io__path(gone.v[i]));
+			firn_io__remove(firn_io__path(f));
 	}
-	ps_free(&live);
-	ps_free(&gone);
+	firn_free(root);
+	firn_ice__fileset_free(&live);
+	firn_ice__fileset_free(&gone);
 	firn_ice__meta_free(before);
 	firn_ice__meta_free(would);
 	firn_free(c.expired);

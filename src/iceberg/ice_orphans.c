@@ -1,5 +1,7 @@
 /* firn remove-orphans: files under the table location that no metadata
- * references (crashed or lost commits), older than a safety window. */
+ * references (crashed or lost commits), older than a safety window. Every
+ * location is compared in firn_io__normalize's form; other tables'
+ * locations inside this one and the catalog's files are never entered. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,81 +14,41 @@
 #include "iceberg/ice_table.h"
 #include "io/io_local.h"
 
-struct names {
-	char **v;
-	size_t n, cap;
+#define DAY_S 86400
+
+struct walk {
+	struct firn_ice_fileset refs;
+	struct firn_ice_fileset fenced; /* other owners' directories and files */
+	time_t cutoff;
+	bool dry_run;
+	struct firn_orphan_info *info;
 };
 
-static int add(struct names *s, const char *p)
+static int visit(struct walk *w, const char *dir, struct firn_error *err);
+
+static int visit_entry(struct walk *w, const char *path, struct firn_error *err)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 256;
-		char **v = firn_realloc(s->v, cap * sizeof(char *));
-		if (!v)
-			return FIRN_ENOMEM;
-		s->v = v;
-		s->cap = cap;
+	struct stat st;
+	if (firn_ice__fileset_has(&w->fenced, path) || lstat(path, &st) != 0)
+		return 0;
+	if (S_ISDIR(st.st_mode))
+		return visit(w, path, err);
+	if (!S_ISREG(st.st_mode) || firn_ice__fileset_has(&w->refs, path))
+		return 0; /* symbolic links and the like are never ours to remove */
+	if (st.st_mtime >= w->cutoff) {
+		w->info->too_young++;
+		return 0;
 	}
-	s->v[s->n] = firn_strdup(firn_io__path(p));
-	return s->v[s->n++] ? 0 : FIRN_ENOMEM;
+	w->info->files++;
+	w->info->bytes += st.st_size;
+	if (w->info->report)
+		w->info->report(w->info->report_arg, path);
+	if (!w->dry_run && unlink(path) != 0 && errno != ENOENT)
+		return firn_error_set(err, FIRN_EIO, "%s: %s", path, strerror(errno));
+	return 0;
 }
 
-static int cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void free_names(struct names *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		firn_free(s->v[i]);
-	firn_free(s->v);
-}
-
-/* Every file the metadata references: metadata files (current and logged),
- * manifest lists, manifests, data and delete files of every snapshot. */
-static int referenced(struct firn_table *t, struct names *out, struct firn_error *err)
-{
-	const struct firn_ice_meta *m = t->meta;
-	int rc = add(out, t->metadata_location);
-	json_t *log = json_object_get(m->root, "metadata-log");
-	for (size_t i = 0; rc == 0 && i < json_array_size(log); i++) {
-		const char *f = json_string_value(json_object_get(json_array_get(log, i), "metadata-file"));
-		if (f)
-			rc = add(out, f);
-	}
-	struct firn_arena a = { 0 };
-	for (size_t s = 0; rc == 0 && s < m->n_snapshots; s++) {
-		struct firn_ice_manifest_file *mfs;
-		size_t n;
-		if (m->snapshots[s].manifest_list)
-			rc = add(out, m->snapshots[s].manifest_list);
-		if (rc == 0)
-			rc = firn_ice__snapshot_manifests(m, &m->snapshots[s], &a, &mfs, &n, err);
-		for (size_t i = 0; rc == 0 && i < n; i++) {
-			struct firn_ice_entry *es;
-			size_t ne;
-			rc = add(out, mfs[i].path);
-			if (rc == 0)
-				rc = firn_ice__manifest_read(&mfs[i], m, &a, &es, &ne, err);
-			for (size_t k = 0; rc == 0 && k < ne; k++)
-				rc = add(out, es[k].file.path);
-		}
-		firn_arena_free(&a);
-	}
-	if (rc == FIRN_ENOMEM)
-		firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	qsort(out->v, out->n, sizeof(char *), cmp);
-	return rc;
-}
-
-static bool known(const struct names *s, const char *p)
-{
-	return bsearch(&p, s->v, s->n, sizeof(char *), cmp) != NULL;
-}
-
-static int walk(const char *dir, const struct names *refs, time_t cutoff, bool dry_run,
-		struct firn_orphan_info *info, struct firn_error *err)
+static int visit(struct walk *w, const char *dir, struct firn_error *err)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -97,27 +59,74 @@ static int walk(const char *dir, const struct names *refs, time_t cutoff, bool d
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
 		struct firn_buf p = { 0 };
-		firn_buf_printf(&p, "%s/%s", dir, e->d_name);
-		firn_buf_cstr(&p);
-		const char *path = (const char *)p.data;
-		struct stat st;
-		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			rc = walk(path, refs, cutoff, dry_run, info, err);
-		} else if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && !known(refs, path)) {
-			if (st.st_mtime < cutoff) {
-				info->files++;
-				info->bytes += st.st_size;
-				if (info->report)
-					info->report(info->report_arg, path);
-				if (!dry_run && unlink(path) != 0)
-					rc = firn_error_set(err, FIRN_EIO, "%s: %s", path, strerror(errno));
-			} else {
-				info->too_young++;
-			}
-		}
+		rc = firn_buf_printf(&p, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", e->d_name);
+		if (rc == 0)
+			rc = firn_buf_cstr(&p);
+		if (rc == 0)
+			rc = visit_entry(w, (const char *)p.data, err);
+		else
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		firn_buf_free(&p);
 	}
 	closedir(d);
+	return rc;
+}
+
+static int parse_cutoff(const char *older_than, bool force, time_t *out, struct firn_error *err)
+{
+	time_t now = time(NULL);
+	*out = now - 3 * DAY_S;
+	if (!older_than)
+		return 0;
+	char *end;
+	long long v = strtoll(older_than, &end, 10);
+	int64_t ms;
+	if (end != older_than && *end == '\0') {
+		ms = v;
+	} else {
+		int64_t us;
+		if (firn_timestamp_parse(older_than, strlen(older_than), 6, &us) != 0)
+			return firn_error_set(err, FIRN_EINVAL,
+					      "--older-than: '%s' is not a timestamp or epoch milliseconds", older_than);
+		ms = us / 1000;
+	}
+	*out = (time_t)(ms / 1000);
+	if (*out > now - DAY_S && !force)
+		return firn_error_set(err, FIRN_EINVAL,
+				      "--older-than %s is within the last 24 hours: files of commits in flight "
+				      "would be deleted; pass --force to do it anyway", older_than);
+	return 0;
+}
+
+/* Other tables' locations inside root, and the catalog file and its
+ * companions in the warehouse. */
+static int fence(struct firn_table *t, const char *root, struct firn_ice_fileset *out,
+		 struct firn_error *err)
+{
+	struct firn_ice_location *v;
+	size_t n;
+	int rc = firn_ice__catalog_locations(t->catalog, &v, &n, err);
+	char *self = NULL;
+	struct firn_buf id = { 0 };
+	if (rc == 0 && firn_buf_printf(&id, "%s.%s", t->ns, t->name) == 0 && firn_buf_cstr(&id) == 0)
+		self = (char *)id.data;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		if ((!self || strcmp(v[i].ident, self) != 0) && firn_io__within(v[i].location, root) &&
+		    strcmp(v[i].location, root) != 0)
+			rc = firn_ice__fileset_add(out, v[i].location);
+	const char *suffixes[] = { "", "-wal", "-shm", "-journal" };
+	for (size_t i = 0; rc == 0 && i < 4; i++) {
+		struct firn_buf p = { 0 };
+		char *wh = firn_io__resolve(firn_catalog_warehouse(t->catalog));
+		if (wh && firn_buf_printf(&p, "%s/catalog.db%s", wh, suffixes[i]) == 0 && firn_buf_cstr(&p) == 0)
+			rc = firn_ice__fileset_add(out, (const char *)p.data);
+		firn_free(wh);
+		firn_buf_free(&p);
+	}
+	firn_buf_free(&id);
+	firn_ice__locations_free(v, rc == 0 ? n : 0);
+	if (rc == FIRN_ENOMEM)
+		firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	return rc;
 }
 
@@ -125,38 +134,24 @@ int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool
 			      struct firn_orphan_info *info, struct firn_error *err)
 {
 	info->files = info->bytes = info->too_young = 0;
-	time_t cutoff = time(NULL) - 3 * 86400;
-	if (older_than) {
-		char *end;
-		long long v = strtoll(older_than, &end, 10);
-		int64_t ms;
-		if (end != older_than && *end == '\0') {
-			ms = v;
-		} else {
-			int64_t us;
-			if (firn_timestamp_parse(older_than, strlen(older_than), 6, &us) != 0)
-				return firn_error_set(err, FIRN_EINVAL,
-						      "--older-than: '%s' is not a timestamp or epoch milliseconds", older_than);
-			ms = us / 1000;
-		}
-		cutoff = (time_t)(ms / 1000);
-	}
-	struct names refs = { 0 };
-	int rc = referenced(t, &refs, err);
+	struct walk w = { .dry_run = dry_run, .info = info };
+	FIRN_TRY(parse_cutoff(older_than, info->force, &w.cutoff, err));
+	char *root = firn_io__normalize(t->meta->location);
+	if (!root)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	int rc = firn_ice__table_files(t->meta, t->metadata_location, &w.refs, err);
 	if (rc == 0) {
 		/* the metadata may have changed while we listed: re-read, union */
 		struct firn_error e2 = { 0 };
-		if (firn_ice__table_refresh(t, &e2) == 0) {
-			struct names again = { 0 };
-			rc = referenced(t, &again, err);
-			for (size_t i = 0; rc == 0 && i < again.n; i++)
-				rc = add(&refs, again.v[i]);
-			qsort(refs.v, refs.n, sizeof(char *), cmp);
-			free_names(&again);
-		}
+		if (firn_ice__table_refresh(t, &e2) == 0)
+			rc = firn_ice__table_files(t->meta, t->metadata_location, &w.refs, err);
 	}
 	if (rc == 0)
-		rc = walk(firn_io__path(t->meta->location), &refs, cutoff, dry_run, info, err);
-	free_names(&refs);
+		rc = fence(t, root, &w.fenced, err);
+	if (rc == 0)
+		rc = visit(&w, firn_io__path(root), err);
+	firn_ice__fileset_free(&w.refs);
+	firn_ice__fileset_free(&w.fenced);
+	firn_free(root);
 	return rc;
 }

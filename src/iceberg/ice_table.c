@@ -423,6 +423,66 @@ static int check_types(const struct ArrowSchema *s, int fv, int32_t *max, struct
 	return 0;
 }
 
+/* The new table's location, normalized: the explicit one when it is free
+ * (no other table's location equals, holds or lies inside it, and nothing
+ * is there yet), else the default <warehouse>/<ns>.db/<name>, or that with
+ * a suffix when it is taken. */
+static int choose_location(struct firn_catalog *c, const char *ns, const char *name,
+			   const char *explicit_loc, char **out, struct firn_error *err)
+{
+	char *other = NULL;
+	int rc;
+	if (explicit_loc) {
+		char *loc = firn_io__normalize(explicit_loc);
+		if (!loc)
+			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		rc = firn_ice__location_conflict(c, loc, NULL, &other, err);
+		if (rc == 0 && other)
+			rc = firn_error_set(err, FIRN_EEXISTS, "location %s overlaps the location of %s: "
+					    "no two tables may share files", loc, other);
+		else if (rc == 0 && firn_ice__dir_in_use(loc))
+			rc = firn_error_set(err, FIRN_EEXISTS, "location %s is not empty: it may hold files "
+					    "that are not the table's; choose a new or empty directory", loc);
+		firn_free(other);
+		if (rc != 0)
+			firn_free(loc);
+		else
+			*out = loc;
+		return rc;
+	}
+	for (int attempt = 0; attempt < 8; attempt++) {
+		struct firn_buf b = { 0 };
+		firn_buf_printf(&b, "%s/%s.db/%s", firn_catalog_warehouse(c), ns, name);
+		if (attempt > 0) { /* the default is taken: a fresh one beside it */
+			uint8_t u[16];
+			char us[37];
+			firn_uuid_v4(u);
+			firn_uuid_format(u, us);
+			firn_buf_printf(&b, "-%.8s", us);
+		}
+		if (firn_buf_cstr(&b) != 0) {
+			firn_buf_free(&b);
+			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		}
+		char *loc = firn_io__normalize((const char *)b.data);
+		firn_buf_free(&b);
+		if (!loc)
+			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		if ((rc = firn_ice__location_conflict(c, loc, NULL, &other, err)) != 0) {
+			firn_free(loc);
+			return rc;
+		}
+		if (!other && !firn_ice__dir_in_use(loc)) {
+			*out = loc;
+			return 0;
+		}
+		firn_free(other);
+		other = NULL;
+		firn_free(loc);
+	}
+	return firn_error_set(err, FIRN_EEXISTS, "no free location for %s.%s under the warehouse", ns, name);
+}
+
 int firn_table_create(struct firn_catalog *c, const char *ident,
 		      const struct firn_table_create_options *opts, struct firn_table **out,
 		      struct firn_error *err)
@@ -434,6 +494,8 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 	int rc;
 	*out = NULL;
 	FIRN_TRY(firn_ice__split_ident(ident, &ns, &name, err));
+	if ((rc = firn_ice__check_new_ident(ns, name, err)) != 0)
+		goto done;
 	int fv = opts->format_version ? opts->format_version : 2;
 	if (fv < 2 || fv > 3) {
 		rc = firn_error_set(err, FIRN_EINVAL, "format version %d: firn writes 2 or 3", fv);
@@ -466,19 +528,8 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 	char us[37];
 	firn_uuid_v4(u);
 	firn_uuid_format(u, us);
-	if (opts->location) {
-		loc = firn_strdup(opts->location);
-	} else {
-		struct firn_buf b = { 0 };
-		char abs[4096];
-		const char *wh = firn_catalog_warehouse(c);
-		if (wh[0] != '/' && getcwd(abs, sizeof(abs)))
-			firn_buf_printf(&b, "%s/%s/%s.db/%s", abs, wh, ns, name);
-		else
-			firn_buf_printf(&b, "%s/%s.db/%s", wh, ns, name);
-		firn_buf_cstr(&b);
-		loc = (char *)firn_buf_detach(&b, NULL);
-	}
+	if ((rc = choose_location(c, ns, name, opts->location, &loc, err)) != 0)
+		goto done;
 	json_object_set_new(root, "format-version", json_integer(fv));
 	json_object_set_new(root, "table-uuid", json_string(us));
 	json_object_set_new(root, "location", json_string(loc));
@@ -570,27 +621,81 @@ done:
 int firn_table_register(struct firn_catalog *c, const char *ident, const char *metadata_file,
 			struct firn_error *err)
 {
-	char *ns, *name;
+	char *ns, *name, *other = NULL;
 	FIRN_TRY(firn_ice__split_ident(ident, &ns, &name, err));
 	struct firn_ice_meta *m = NULL;
-	int rc = read_meta(metadata_file, &m, err);
+	int rc = firn_ice__check_new_ident(ns, name, err);
+	if (rc == 0)
+		rc = read_meta(metadata_file, &m, err);
+	if (rc == 0 && (rc = firn_ice__location_conflict(c, m->location, NULL, &other, err)) == 0 && other)
+		rc = firn_error_set(err, FIRN_EEXISTS, "%s: location %s overlaps the location of %s: "
+				    "no two tables may share files", metadata_file, m->location, other);
 	if (rc == 0)
 		rc = firn_catalog_table_create(c, ns, name, metadata_file, err);
+	firn_free(other);
 	firn_ice__meta_free(m);
 	firn_free(ns);
 	firn_free(name);
 	return rc;
 }
 
-int firn_table_drop(struct firn_catalog *c, const char *ident, bool purge,
-		    struct firn_error *err)
+/* Removes dir and its parents up to (and with) root while they are empty. */
+static void remove_empty_dirs(const char *dir, const char *root)
+{
+	char *p = firn_strdup(dir);
+	while (p && firn_io__within(p, root) && rmdir(p) == 0 && strcmp(p, root) != 0) {
+		char *slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			break;
+		*slash = '\0';
+	}
+	firn_free(p);
+}
+
+/* Deletes exactly the files the table's metadata references that lie under
+ * its location (files outside it, such as imported ones, are not its to
+ * delete), then the directories this leaves empty. */
+static int purge(struct firn_table *t, struct firn_purge_info *info, struct firn_error *err)
+{
+	struct firn_ice_fileset files = { 0 };
+	char *root = firn_io__normalize(t->meta->location);
+	int rc = root ? firn_ice__table_files(t->meta, t->metadata_location, &files, err)
+		      : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	size_t n = rc == 0 ? firn_ice__fileset_count(&files) : 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *f = files.v[i];
+		if (!firn_io__within(f, root) || strcmp(f, root) == 0) {
+			info->kept_outside++;
+			continue;
+		}
+		if (unlink(firn_io__path(f)) == 0)
+			info->files_deleted++;
+	}
+	/* directories left empty, deepest first (the set is sorted) */
+	for (size_t i = n; i-- > 0;) {
+		char *d = firn_strdup(files.v[i]);
+		char *slash = d ? strrchr(d, '/') : NULL;
+		if (slash && slash != d) {
+			*slash = '\0';
+			remove_empty_dirs(d, root);
+		}
+		firn_free(d);
+	}
+	firn_free(root);
+	firn_ice__fileset_free(&files);
+	return rc;
+}
+
+int firn_table_drop(struct firn_catalog *c, const char *ident, bool purge_files,
+		    struct firn_purge_info *info, struct firn_error *err)
 {
 	struct firn_table *t = NULL;
-	char *location = NULL;
-	if (purge) {
+	struct firn_purge_info scratch = { 0 };
+	if (!info)
+		info = &scratch;
+	memset(info, 0, sizeof(*info));
+	if (purge_files)
 		FIRN_TRY(firn_table_load(c, ident, &t, err));
-		location = firn_strdup(firn_io__path(t->meta->location));
-	}
 	char *ns, *name;
 	int rc = firn_ice__split_ident(ident, &ns, &name, err);
 	if (rc == 0) {
@@ -598,9 +703,8 @@ int firn_table_drop(struct firn_catalog *c, const char *ident, bool purge,
 		firn_free(ns);
 		firn_free(name);
 	}
-	if (rc == 0 && purge && location)
-		rc = firn_io__remove_tree(location, err);
-	firn_free(location);
+	if (rc == 0 && t)
+		rc = purge(t, info, err);
 	firn_table_free(t);
 	return rc;
 }
@@ -612,7 +716,9 @@ int firn_table_rename(struct firn_catalog *c, const char *from, const char *to,
 	FIRN_TRY(firn_ice__split_ident(from, &ns, &name, err));
 	int rc = firn_ice__split_ident(to, &ns2, &name2, err);
 	if (rc == 0) {
-		rc = firn_catalog_table_rename(c, ns, name, ns2, name2, err);
+		rc = firn_ice__check_new_ident(ns2, name2, err);
+		if (rc == 0)
+			rc = firn_catalog_table_rename(c, ns, name, ns2, name2, err);
 		firn_free(ns2);
 		firn_free(name2);
 	}

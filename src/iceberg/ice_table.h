@@ -49,6 +49,63 @@ int firn_ice__add_snapshot(struct firn_ice_meta *m, const char *branch, int64_t 
 json_t *firn_ice__summary(const struct firn_ice_snapshot *parent, const char *operation,
 			  const struct firn_ice_manifest_file *mfs, size_t n);
 
+/* ---- names and locations across the catalog (ice_locations.c) ------- */
+
+/* A name level: not empty, not "." or "..", no '/', '\\' or control
+ * characters (a name must not reach outside its directory). FIRN_EINVAL. */
+int firn_ice__check_name_part(const char *what, const char *part, struct firn_error *err);
+/* firn_ice__check_name_part of every level of ns and of name. */
+int firn_ice__check_new_ident(const char *ns, const char *name, struct firn_error *err);
+
+struct firn_ice_location {
+	char *ident;    /* "ns.table" */
+	char *location; /* firn_io__normalize'd */
+	char *resolved; /* firn_io__resolve'd (symbolic links followed) */
+};
+
+/* Every table of the catalog with its location (read from its metadata).
+ * Free with firn_ice__locations_free. */
+int firn_ice__catalog_locations(struct firn_catalog *c, struct firn_ice_location **out,
+				size_t *n, struct firn_error *err);
+void firn_ice__locations_free(struct firn_ice_location *v, size_t n);
+
+/* Whether location equals, contains or lies inside the location of a table
+ * other than self (NULL: none), or holds the warehouse: *other is then that
+ * table's name (or "the warehouse"), firn_malloc'd; NULL when free. */
+int firn_ice__location_conflict(struct firn_catalog *c, const char *location, const char *self,
+				char **other, struct firn_error *err);
+
+/* Whether location exists as a file or a non-empty directory. */
+bool firn_ice__dir_in_use(const char *location);
+
+/* ---- the files a table references (ice_files.c) ---------------------- */
+
+/* A set of locations, each kept in firn_io__normalize's form. */
+struct firn_ice_fileset {
+	char **v;
+	size_t n, cap;
+	bool sorted;
+};
+
+/* Adds location (normalized on the way in). FIRN_ENOMEM. */
+int firn_ice__fileset_add(struct firn_ice_fileset *s, const char *location);
+/* Whether the set holds an already normalized location. */
+bool firn_ice__fileset_has(struct firn_ice_fileset *s, const char *normalized);
+/* The number of distinct locations. */
+size_t firn_ice__fileset_count(struct firn_ice_fileset *s);
+void firn_ice__fileset_free(struct firn_ice_fileset *s);
+
+/* Adds what snapshot snap references: its manifest list, its manifests and
+ * their live (ADDED, EXISTING) data and delete files. */
+int firn_ice__snapshot_files(const struct firn_ice_meta *m, const struct firn_ice_snapshot *snap,
+			     struct firn_ice_fileset *out, struct firn_error *err);
+
+/* Adds every file the table's metadata references: metadata_location (may
+ * be NULL), the metadata log, statistics and partition-statistics files, and
+ * firn_ice__snapshot_files of every snapshot. */
+int firn_ice__table_files(const struct firn_ice_meta *m, const char *metadata_location,
+			  struct firn_ice_fileset *out, struct firn_error *err);
+
 /* A new unique file name under the table: <location>/<dir>/<prefix><uuid><suffix>. */
 char *firn_ice__new_path(const struct firn_ice_meta *m, const char *dir, const char *prefix,
 			 const char *suffix);

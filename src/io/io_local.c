@@ -1,4 +1,5 @@
 /* Local files: write-new-then-publish, whole-file reads, crash points. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -236,4 +238,133 @@ void firn_io__crash_point(const char *step)
 	const char *at = getenv("FIRN_CRASH_AT");
 	if (at && strcmp(at, step) == 0)
 		kill(getpid(), SIGKILL);
+}
+
+/* ---- locations ------------------------------------------------------ */
+
+/* Length of "scheme://authority" when loc has a scheme other than file:,
+ * else 0. */
+static size_t authority_len(const char *loc)
+{
+	size_t i = 0;
+	while (isalnum((unsigned char)loc[i]) || loc[i] == '+' || loc[i] == '-' || loc[i] == '.')
+		i++;
+	if (i == 0 || strncmp(loc + i, "://", 3) != 0 || (i == 4 && strncasecmp(loc, "file", 4) == 0))
+		return 0;
+	i += 3;
+	while (loc[i] && loc[i] != '/')
+		i++;
+	return i;
+}
+
+/* Appends path (absolute) to b with repeated slashes collapsed, "." and
+ * ".." segments resolved and no trailing slash. */
+static int put_clean_path(struct firn_buf *b, const char *path)
+{
+	size_t root = b->len;
+	const char *p = path;
+	while (*p) {
+		while (*p == '/')
+			p++;
+		const char *s = p;
+		while (*p && *p != '/')
+			p++;
+		size_t n = (size_t)(p - s);
+		if (n == 0 || (n == 1 && s[0] == '.'))
+			continue;
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			while (b->len > root && b->data[b->len - 1] != '/')
+				b->len--;
+			if (b->len > root)
+				b->len--;
+			continue;
+		}
+		if (firn_buf_putc(b, '/') != 0 || firn_buf_append(b, s, n) != 0)
+			return FIRN_ENOMEM;
+	}
+	if (b->len == root && firn_buf_putc(b, '/') != 0)
+		return FIRN_ENOMEM;
+	return 0;
+}
+
+char *firn_io__normalize(const char *loc)
+{
+	struct firn_buf b = { 0 };
+	size_t auth = authority_len(loc);
+	int rc = 0;
+	if (auth) {
+		rc = firn_buf_append(&b, loc, auth);
+		if (rc == 0)
+			rc = put_clean_path(&b, loc + auth);
+		if (rc == 0 && b.len == auth + 1) /* "s3://bucket/" → "s3://bucket" */
+			b.len = auth;
+	} else {
+		const char *path = loc;
+		if (strncmp(path, "file:", 5) == 0) {
+			path += 5;
+			if (strncmp(path, "//", 2) == 0 && path[2] != '/') {
+				/* file://host/path: only the local host is ours */
+				const char *slash = strchr(path + 2, '/');
+				path = slash ? slash : "/";
+			}
+		}
+		if (path[0] != '/') {
+			char cwd[4096];
+			if (!getcwd(cwd, sizeof(cwd)))
+				return NULL;
+			struct firn_buf whole = { 0 };
+			rc = firn_buf_printf(&whole, "%s/%s", cwd, path);
+			if (rc == 0)
+				rc = firn_buf_cstr(&whole);
+			if (rc == 0)
+				rc = put_clean_path(&b, (const char *)whole.data);
+			firn_buf_free(&whole);
+		} else {
+			rc = put_clean_path(&b, path);
+		}
+	}
+	if (rc == 0)
+		rc = firn_buf_cstr(&b);
+	if (rc != 0) {
+		firn_buf_free(&b);
+		return NULL;
+	}
+	return (char *)firn_buf_detach(&b, NULL);
+}
+
+bool firn_io__within(const char *inner, const char *outer)
+{
+	size_t n = strlen(outer);
+	if (strncmp(inner, outer, n) != 0)
+		return false;
+	return inner[n] == '\0' || inner[n] == '/' || (n > 0 && outer[n - 1] == '/');
+}
+
+char *firn_io__resolve(const char *loc)
+{
+	char *norm = firn_io__normalize(loc);
+	if (!norm || norm[0] != '/')
+		return norm;
+	/* the longest existing ancestor through realpath (symlinks), the rest as is */
+	size_t n = strlen(norm);
+	for (;;) {
+		char save = norm[n];
+		norm[n] = '\0';
+		char *real = realpath(n ? norm : "/", NULL);
+		norm[n] = save;
+		if (real) {
+			struct firn_buf b = { 0 };
+			firn_buf_printf(&b, "%s%s", strcmp(real, "/") == 0 && norm[n] ? "" : real, norm + n);
+			free(real);
+			char *out = firn_buf_cstr(&b) == 0 ? firn_io__normalize((const char *)b.data) : NULL;
+			firn_buf_free(&b);
+			firn_free(norm);
+			return out;
+		}
+		while (n > 0 && norm[n - 1] != '/')
+			n--;
+		if (n == 0)
+			return norm;
+		n--;
+	}
 }

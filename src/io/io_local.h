@@ -13,6 +13,20 @@
  * other strings unchanged. Borrowed pointer into loc. */
 const char *firn_io__path(const char *loc);
 
+/* The one normal form of a location, for every comparison of locations:
+ * local paths (plain, "file:/…", "file:///…", relative to the working
+ * directory) become absolute paths; other schemes keep "scheme://authority";
+ * repeated slashes collapse, "." and ".." resolve, no trailing slash.
+ * firn_malloc'd; NULL when out of memory. */
+char *firn_io__normalize(const char *loc);
+
+/* firn_io__normalize, then symbolic links resolved in the longest existing
+ * ancestor of a local path (two spellings of one directory compare equal). */
+char *firn_io__resolve(const char *loc);
+
+/* Whether normalized location inner is outer or lies inside it. */
+bool firn_io__within(const char *inner, const char *outer);
+
 /* Creates dir and its parents (0755). */
 int firn_io__mkdirs(const char *dir, struct firn_error *err);
 

@@ -1,0 +1,202 @@
+/* Table locations across the catalog: no two tables' locations are equal
+ * or nested, names cannot reach outside their namespace's directory. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "iceberg/ice_table.h"
+#include "io/io_local.h"
+
+int firn_ice__check_name_part(const char *what, const char *part, struct firn_error *err)
+{
+	if (!part[0])
+		return firn_error_set(err, FIRN_EINVAL, "%s name is empty", what);
+	if (strcmp(part, ".") == 0 || strcmp(part, "..") == 0)
+		return firn_error_set(err, FIRN_EINVAL, "%s name '%s' is not allowed", what, part);
+	for (const unsigned char *p = (const unsigned char *)part; *p; p++)
+		if (*p == '/' || *p == '\\' || *p < 0x20 || *p == 0x7f)
+			return firn_error_set(err, FIRN_EINVAL,
+					      "%s name '%s': '/', '\\' and control characters are not allowed",
+					      what, part);
+	return 0;
+}
+
+int firn_ice__check_new_ident(const char *ns, const char *name, struct firn_error *err)
+{
+	char *copy = firn_strdup(ns);
+	if (!copy)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	int rc = 0;
+	char *save = NULL;
+	if (!copy[0] || copy[0] == '.' || copy[strlen(copy) - 1] == '.' || strstr(copy, ".."))
+		rc = firn_error_set(err, FIRN_EINVAL, "namespace '%s': empty level", ns);
+	for (char *p = strtok_r(copy, ".", &save); rc == 0 && p; p = strtok_r(NULL, ".", &save))
+		rc = firn_ice__check_name_part("namespace", p, err);
+	firn_free(copy);
+	return rc ? rc : firn_ice__check_name_part("table", name, err);
+}
+
+void firn_ice__locations_free(struct firn_ice_location *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		firn_free(v[i].ident);
+		firn_free(v[i].location);
+		firn_free(v[i].resolved);
+	}
+	firn_free(v);
+}
+
+/* The location a table's metadata file names, normalized; when the file
+ * cannot be read, the directory above its metadata directory (the usual
+ * layout), so that an unreadable table is still protected. */
+static char *table_location(const char *metadata_location)
+{
+	uint8_t *data = NULL;
+	size_t n = 0;
+	char *out = NULL;
+	if (firn_io__read_all(firn_io__path(metadata_location), &data, &n, NULL) == 0) {
+		json_t *root = json_loadb((const char *)data, n, 0, NULL);
+		const char *loc = json_string_value(json_object_get(root, "location"));
+		if (loc)
+			out = firn_io__normalize(loc);
+		json_decref(root);
+		firn_free(data);
+		if (out)
+			return out;
+	}
+	char *m = firn_io__normalize(metadata_location);
+	for (int up = 0; m && up < 2; up++) {
+		char *slash = strrchr(m, '/');
+		if (slash && slash != m)
+			*slash = '\0';
+	}
+	return m;
+}
+
+static int push(struct firn_ice_location **v, size_t *n, size_t *cap, const char *ident,
+		const char *metadata_location)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 16;
+		struct firn_ice_location *w = firn_realloc(*v, c * sizeof(*w));
+		if (!w)
+			return FIRN_ENOMEM;
+		*v = w;
+		*cap = c;
+	}
+	(*v)[*n].ident = firn_strdup(ident);
+	(*v)[*n].location = table_location(metadata_location);
+	(*v)[*n].resolved = (*v)[*n].location ? firn_io__resolve((*v)[*n].location) : NULL;
+	if (!(*v)[*n].ident || !(*v)[*n].location || !(*v)[*n].resolved) {
+		firn_free((*v)[*n].ident);
+		firn_free((*v)[*n].location);
+		firn_free((*v)[*n].resolved);
+		return FIRN_ENOMEM;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* Tables of namespace ns and, recursively, of its children. */
+static int collect(struct firn_catalog *c, const char *ns, struct firn_ice_location **v, size_t *n,
+		   size_t *cap, struct firn_error *err)
+{
+	char **names = NULL;
+	size_t nn = 0;
+	int rc = 0;
+	if (ns) {
+		rc = firn_catalog_table_list(c, ns, &names, &nn, err);
+		for (size_t i = 0; rc == 0 && i < nn; i++) {
+			char *mloc = NULL;
+			struct firn_buf id = { 0 };
+			if (firn_catalog_table_load(c, ns, names[i], &mloc, NULL) != 0)
+				continue; /* dropped meanwhile */
+			rc = firn_buf_printf(&id, "%s.%s", ns, names[i]);
+			if (rc == 0)
+				rc = firn_buf_cstr(&id);
+			if (rc == 0)
+				rc = push(v, n, cap, (const char *)id.data, mloc);
+			if (rc == FIRN_ENOMEM)
+				firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			firn_buf_free(&id);
+			firn_free(mloc);
+		}
+		firn_catalog_strings_free(names, nn);
+		names = NULL;
+		nn = 0;
+	}
+	if (rc == 0)
+		rc = firn_catalog_namespace_list(c, ns, &names, &nn, err);
+	for (size_t i = 0; rc == 0 && i < nn; i++)
+		rc = collect(c, names[i], v, n, cap, err);
+	firn_catalog_strings_free(names, nn);
+	return rc;
+}
+
+int firn_ice__catalog_locations(struct firn_catalog *c, struct firn_ice_location **out,
+				size_t *n, struct firn_error *err)
+{
+	size_t cap = 0;
+	*out = NULL;
+	*n = 0;
+	int rc = collect(c, NULL, out, n, &cap, err);
+	if (rc != 0) {
+		firn_ice__locations_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int firn_ice__location_conflict(struct firn_catalog *c, const char *location, const char *self,
+				char **other, struct firn_error *err)
+{
+	struct firn_ice_location *v;
+	size_t n;
+	*other = NULL;
+	char *want = firn_io__resolve(location);
+	if (!want)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	int rc = firn_ice__catalog_locations(c, &v, &n, err);
+	for (size_t i = 0; rc == 0 && i < n && !*other; i++) {
+		if (self && strcmp(v[i].ident, self) == 0)
+			continue;
+		if (firn_io__within(want, v[i].resolved) || firn_io__within(v[i].resolved, want)) {
+			*other = v[i].ident;
+			v[i].ident = NULL;
+		}
+	}
+	if (rc == 0 && !*other) {
+		/* nor may it hold the warehouse (its catalog file lives there) */
+		char *wh = firn_io__resolve(firn_catalog_warehouse(c));
+		if (wh && firn_io__within(wh, want))
+			*other = firn_strdup("the warehouse");
+		firn_free(wh);
+	}
+	firn_ice__locations_free(v, rc == 0 ? n : 0);
+	firn_free(want);
+	return rc;
+}
+
+bool firn_ice__dir_in_use(const char *location)
+{
+	char *p = firn_io__normalize(location);
+	if (!p)
+		return true;
+	DIR *d = opendir(firn_io__path(p));
+	bool used = false;
+	if (d) {
+		struct dirent *e;
+		while (!used && (e = readdir(d)) != NULL)
+			used = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+		closedir(d);
+	} else {
+		struct stat st;
+		used = stat(firn_io__path(p), &st) == 0; /* a file, not a directory */
+	}
+	firn_free(p);
+	return used;
+}
