@@ -48,3 +48,218 @@ def test_rewritten_manifest_keeps_old_min_sequence_number(run_firn, tmp):
         live = [e["sequence_number"] if e["sequence_number"] is not None else mf["sequence_number"]
                 for e in entries if e["status"] != 2]
         assert mf["min_sequence_number"] == min(live), mf["manifest_path"]
+
+
+# ---- ownership: no command deletes what is not its table's ----------------
+
+DAYS = 86400
+
+
+def make(run_firn, wh, table="n.t", rows=6, *extra):
+    ns = table.rsplit(".", 1)[0]
+    run_firn("--warehouse", wh, "namespace", "create", ns, check=False)
+    run_firn("--warehouse", wh, "create", table, "--schema", "id long, k string", *extra)
+    src = wh.parent / f"in-{table.replace('/', '_')}.csv"
+    src.write_text("id,k\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(rows)))
+    run_firn("--warehouse", wh, "append", table, src)
+
+
+def age_tree(root: Path, seconds: int):
+    """Makes every file under root look `seconds` old (as if written then)."""
+    import time
+    t = time.time() - seconds
+    for p in root.rglob("*"):
+        if p.is_file():
+            os.utime(p, (t, t))
+
+
+def location(run_firn, wh, table) -> str:
+    return ice.describe(run_firn, wh, table)["location"]
+
+
+def fails(run_firn, *args, code=1) -> str:
+    r = run_firn(*args, check=False)
+    assert r.returncode == code, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("firn: error: "), r.stderr
+    return lines[0]
+
+
+def test_renamed_table_keeps_its_files_from_the_new_one(run_firn, tmp):
+    """rename n.t n.t_old, then create n.t: the new table gets its own
+    location, and drop --purge of it leaves n.t_old whole."""
+    wh = tmp / "wh"
+    make(run_firn, wh)
+    run_firn("--warehouse", wh, "rename", "n.t", "n.t_old")
+    make(run_firn, wh, "n.t", 3)
+    old, new = location(run_firn, wh, "n.t_old"), location(run_firn, wh, "n.t")
+    assert old != new and not new.startswith(old + "/") and not old.startswith(new + "/")
+    run_firn("--warehouse", wh, "drop", "n.t", "--purge")
+    assert len(ice.firn_rows(run_firn, wh, "n.t_old")) == 6
+    assert len(ice.pyiceberg_rows(wh, "n.t_old")) == 6
+    # and the other way round: remove-orphans on the old one keeps the new one's files
+    make(run_firn, wh, "n.t", 3)
+    age_tree(wh, 5 * DAYS)
+    run_firn("--warehouse", wh, "remove-orphans", "n.t_old")
+    assert len(ice.pyiceberg_rows(wh, "n.t")) == 3
+
+
+@pytest.mark.parametrize("name", ["ok./abs", "ok.a/b", "ok.x\\y", "ok...", "ok.t\x01", "o/k.t", "ok..t"])
+def test_names_cannot_leave_their_directory(run_firn, tmp, name):
+    wh = tmp / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "ok")
+    fails(run_firn, "--warehouse", wh, "create", name, "--schema", "id long")
+    assert not (wh / "abs").exists() and not (Path("/abs")).exists()
+
+
+def test_locations_never_overlap(run_firn, tmp):
+    wh = tmp / "wh"
+    make(run_firn, wh, "n.a", 4, "--location", str(tmp / "tables" / "a"))
+    for loc in [tmp / "tables" / "a", tmp / "tables" / "a" / "inner", tmp / "tables",
+                f"file://{tmp}/tables/a/", f"{tmp}/tables//a/./x/.."]:
+        line = fails(run_firn, "--warehouse", wh, "create", "n.b", "--schema", "id long", "--location", loc)
+        assert "n.a" in line, line
+    # a directory that already holds files is not a new table's
+    (tmp / "mine").mkdir()
+    (tmp / "mine" / "notes.txt").write_text("keep me")
+    line = fails(run_firn, "--warehouse", wh, "create", "n.b", "--schema", "id long", "--location", tmp / "mine")
+    assert "not empty" in line
+    # a location is stored absolute and normalized
+    os.makedirs(tmp / "rel", exist_ok=True)
+    run_firn("--warehouse", wh, "create", "n.c", "--schema", "id long", "--location", "rel//c/", cwd=tmp)
+    assert location(run_firn, wh, "n.c") == str(tmp / "rel" / "c")
+    # register of metadata whose location overlaps another table's is refused
+    meta = meta_location(run_firn, wh, "n.a").removeprefix("file://")
+    line = fails(run_firn, "--warehouse", wh, "register", "n.copy", meta)
+    assert "n.a" in line
+    assert len(ice.pyiceberg_rows(wh, "n.a")) == 4
+
+
+def test_purge_deletes_only_referenced_files(run_firn, tmp):
+    """drop --purge removes what the metadata references under the location;
+    a file the user put there, and files of a crafted register outside it,
+    stay."""
+    wh = tmp / "wh"
+    loc = tmp / "t"
+    make(run_firn, wh, "n.t", 6, "--location", loc)
+    run_firn("--warehouse", wh, "delete", "n.t", "--where", "id = 1", "--mode", "merge-on-read")
+    (loc / "README.txt").write_text("the user's")
+    (loc / "data" / "user.parquet").write_bytes(b"PAR1 not really")
+    referenced = [p for p in loc.rglob("*") if p.is_file() and p.name not in ("README.txt", "user.parquet")]
+    assert referenced
+    out = run_firn("--warehouse", wh, "drop", "n.t", "--purge").stdout
+    assert f"purged {len(referenced)} files" in out, out
+    assert sorted(p.name for p in loc.rglob("*") if p.is_file()) == ["README.txt", "user.parquet"]
+    assert not (loc / "metadata").exists()  # left empty, removed
+
+
+def test_purge_of_a_crafted_register_keeps_foreign_files(run_firn, tmp):
+    """A metadata file registered from elsewhere that references files
+    outside its location: purge leaves those."""
+    wh = tmp / "wh"
+    make(run_firn, wh, "n.src", 5, "--location", tmp / "src")
+    meta = json.loads(Path(meta_location(run_firn, wh, "n.src").removeprefix("file://")).read_text())
+    run_firn("--warehouse", wh, "drop", "n.src")  # forget it, files stay
+    meta["location"] = str(tmp / "crafted")
+    (tmp / "crafted" / "metadata").mkdir(parents=True)
+    crafted = tmp / "crafted" / "metadata" / "00000-x.metadata.json"
+    crafted.write_text(json.dumps(meta))
+    run_firn("--warehouse", wh, "register", "n.c", crafted)
+    before = sorted(p for p in (tmp / "src").rglob("*") if p.is_file())
+    out = run_firn("--warehouse", wh, "drop", "n.c", "--purge").stdout
+    assert "kept" in out and "purged 1 files" in out, out
+    assert sorted(p for p in (tmp / "src").rglob("*") if p.is_file()) == before
+
+
+def test_remove_orphans_compares_normalized_locations(run_firn, tmp):
+    """A table whose location has a trailing slash and a file: scheme, that
+    PyIceberg appended to: remove-orphans (default window, files aged)
+    removes nothing it references."""
+    import pyarrow as pa
+    wh = tmp / "wh"
+    make(run_firn, wh, "n.src", 5, "--location", tmp / "t")
+    mpath = Path(meta_location(run_firn, wh, "n.src").removeprefix("file://"))
+    meta = json.loads(mpath.read_text())
+    run_firn("--warehouse", wh, "drop", "n.src")
+    meta["location"] = f"file://{tmp}/t/"
+    odd = mpath.parent / "00009-odd.metadata.json"
+    odd.write_text(json.dumps(meta))
+    run_firn("--warehouse", wh, "register", "n.t", odd)
+    t = ice.catalog(wh).load_table("n.t")
+    t.append(pa.table({"id": pa.array([100, 101], pa.int64()), "k": ["p", "q"]}))
+    want = ice.pyiceberg_rows(wh, "n.t")
+    assert len(want) == 7
+    age_tree(tmp / "t", 5 * DAYS)
+    run_firn("--warehouse", wh, "remove-orphans", "n.t")
+    assert ice.pyiceberg_rows(wh, "n.t") == want
+    assert ice.firn_rows(run_firn, wh, "n.t") == want
+    run_firn("--warehouse", wh, "append", "n.t", tmp / "wh" / ".." / "in-n.src.csv")
+    assert len(ice.pyiceberg_rows(wh, "n.t")) == 12
+
+
+def test_remove_orphans_refuses_a_recent_cutoff(run_firn, tmp):
+    import time
+    wh = tmp / "wh"
+    make(run_firn, wh)
+    stray = Path(location(run_firn, wh, "n.t")) / "data" / "stray.parquet"
+    stray.write_bytes(b"x")
+    for cutoff in [str(int(time.time() * 1000)), str(int((time.time() - 3600) * 1000)),
+                   "2999-01-01T00:00:00"]:
+        line = fails(run_firn, "--warehouse", wh, "remove-orphans", "n.t", "--older-than", cutoff)
+        assert "24 hours" in line and "--force" in line
+    assert stray.exists()
+    future = str(int((time.time() + 60) * 1000))
+    run_firn("--warehouse", wh, "remove-orphans", "n.t", "--older-than", future, "--force")
+    assert not stray.exists()
+    assert len(ice.pyiceberg_rows(wh, "n.t")) == 6
+
+
+def test_files_only_deleted_entries_name_are_orphans(run_firn, tmp):
+    """An expire killed after its commit leaves the files it meant to delete;
+    the snapshot that removed them still lists them as DELETED entries, which
+    are not references: remove-orphans collects them."""
+    wh = tmp / "wh"
+    make(run_firn, wh, "n.t", 6, "--partition-by", "k")
+    run_firn("--warehouse", wh, "delete", "n.t", "--where", "k = 'a'", "--mode", "copy-on-write")
+    files = {Path(f["file-path"].removeprefix("file://")).name
+             for f in json.loads(run_firn("--warehouse", wh, "files", "n.t", "--json").stdout)}
+    data = {p.name: p for p in (Path(location(run_firn, wh, "n.t")) / "data").rglob("*.parquet")}
+    gone = [p for n, p in data.items() if n not in files]
+    assert len(gone) == 1
+    env = dict(os.environ, FIRN_CRASH_AT="after-swap")
+    import subprocess
+    import time
+    now = str(int(time.time() * 1000) + 1000)
+    p = subprocess.run([str(ice_firn_bin()), "--warehouse", str(wh), "expire", "n.t", "--retain-last", "1",
+                        "--older-than", now],
+                       env=env, capture_output=True)
+    assert p.returncode == -9, p.stderr
+    assert gone[0].exists()  # leaked by the killed expire
+    age_tree(wh, 5 * DAYS)
+    run_firn("--warehouse", wh, "remove-orphans", "n.t")
+    assert not gone[0].exists()
+    assert ice.pyiceberg_rows(wh, "n.t") == [(1, "b"), (3, "b"), (5, "b")]
+
+
+def ice_firn_bin():
+    import firnrun
+    return firnrun.firn_path()
+
+
+def test_remove_orphans_never_enters_another_table(run_firn, tmp):
+    """A table PyIceberg created inside firn's table's location (an old
+    catalog can hold such pairs): remove-orphans of the outer table leaves
+    the inner one's files."""
+    import pyarrow as pa
+    wh = tmp / "wh"
+    make(run_firn, wh)
+    outer = location(run_firn, wh, "n.t")
+    cat = ice.catalog(wh)
+    inner = cat.create_table("n.inner", schema=pa.schema([pa.field("x", pa.int64())]),
+                             location=f"file://{outer}/nested")
+    inner.append(pa.table({"x": pa.array([7, 8], pa.int64())}))
+    age_tree(wh, 5 * DAYS)
+    run_firn("--warehouse", wh, "remove-orphans", "n.t")
+    assert ice.pyiceberg_rows(wh, "n.inner") == [(7,), (8,)]
+    assert len(ice.pyiceberg_rows(wh, "n.t")) == 6
+    assert (wh / "catalog.db").exists()
