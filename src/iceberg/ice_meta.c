@@ -448,7 +448,8 @@ int64_t firn_ice__now_ms(void)
 
 const char *firn_ice__prop(const struct firn_ice_meta *m, const char *key)
 {
-	return json_string_value(json_object_get(json_object_get(m->root, "properties"), key));
+	const char *v = json_string_value(json_object_get(json_object_get(m->root, "properties"), key));
+	return v && firn_ice__prop_check(key, v, NULL) == 0 ? v : NULL;
 }
 
 int64_t firn_ice__prop_int(const struct firn_ice_meta *m, const char *key, int64_t dflt)
