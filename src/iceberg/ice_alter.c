@@ -292,7 +292,7 @@ add_done:
 	}
 	/* the result must still be a valid schema */
 	struct ArrowSchema check = { 0 };
-	if ((rc = firn_ice__schema_from_json(schema, "new schema", &check, NULL, err)) != 0) {
+	if ((rc = firn_ice__schema_from_json(schema, c->what, &check, NULL, err)) != 0) {
 		json_decref(schema);
 		return rc;
 	}

@@ -217,5 +217,8 @@ int64_t firn_ice__prop_int(const struct firn_ice_meta *m, const char *key, int64
 int firn_ice__prop_check(const char *key, const char *value, struct firn_error *err);
 /* firn_ice__prop_check over every property of m. */
 int firn_ice__props_check(const struct firn_ice_meta *m, struct firn_error *err);
+/* s (a name or value read from a file) as a message may show it: control
+ * characters as '?', cut with "..." to fit cap (>= 8) bytes with the NUL. */
+void firn_ice__printable(const char *s, char *out, size_t cap);
 
 #endif

@@ -98,13 +98,12 @@ static bool value_ok(const struct prop_rule *r, const char *v)
 	}
 }
 
-/* The value as a message may show it: one line, bounded. */
-static void shown(const char *v, char *out, size_t cap)
+void firn_ice__printable(const char *s, char *out, size_t cap)
 {
 	size_t i = 0;
-	for (; v[i] && i + 4 < cap; i++)
-		out[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
-	if (v[i]) {
+	for (; s[i] && i + 4 < cap; i++)
+		out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	if (s[i]) {
 		memcpy(out + i, "...", 3);
 		i += 3;
 	}
@@ -119,7 +118,7 @@ int firn_ice__prop_check(const char *key, const char *value, struct firn_error *
 	if (!err)
 		return FIRN_EINVAL;
 	char v[64];
-	shown(value, v, sizeof(v));
+	firn_ice__printable(value, v, sizeof(v));
 	key = r->key;
 	switch (r->kind) {
 	case P_INT:
