@@ -292,7 +292,7 @@ add_done:
 	}
 	/* the result must still be a valid schema */
 	struct ArrowSchema check = { 0 };
-	if ((rc = firn_ice__schema_from_json(schema, "new schema", &check, NULL, err)) != 0) {
+	if ((rc = firn_ice__schema_from_json(schema, c->what, &check, NULL, err)) != 0) {
 		json_decref(schema);
 		return rc;
 	}
@@ -323,6 +323,8 @@ static int apply_alter(struct firn_table *t, struct firn_ice_meta *m, int attemp
 			json_object_set_new(m->root, "format-version", json_integer(v));
 			return 0;
 		}
+		if (c->what[0] == 's' && firn_ice__prop_check(c->a, c->b ? c->b : "", err) != 0)
+			return FIRN_EINVAL;
 		if (c->what[0] == 's')
 			json_object_set_new(props, c->a, json_string(c->b ? c->b : ""));
 		else if (json_object_del(props, c->a) != 0)

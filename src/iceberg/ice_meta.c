@@ -51,12 +51,13 @@ static void free_views(struct firn_ice_meta *m)
 	m->root = root;
 }
 
-static int parse_schema(struct firn_ice_schema *s, json_t *j, const char *what,
-			struct firn_error *err)
+static int parse_schema(struct firn_ice_schema *s, json_t *j, struct firn_error *err)
 {
+	char what[32];
 	s->json = j;
 	if (!get_i32(j, "schema-id", &s->schema_id))
 		s->schema_id = 0;
+	snprintf(what, sizeof(what), "schema %d", (int)s->schema_id);
 	FIRN_TRY(firn_ice__schema_from_json(j, what, &s->arrow, &s->max_id, err));
 	json_t *ids = json_object_get(j, "identifier-field-ids");
 	if (json_is_array(ids) && json_array_size(ids) > 0) {
@@ -153,6 +154,52 @@ static int parse_snapshot(struct firn_ice_snapshot *s, json_t *j, const char *wh
 	return 0;
 }
 
+static bool in_schema(const struct firn_ice_schema *s, const struct firn_transform *t, int32_t id)
+{
+	return t->kind == FIRN_TR_VOID || firn_ice__schema_find(&s->arrow, id, NULL) != NULL;
+}
+
+/* The parts of the metadata that name each other resolve, as Java's
+ * TableMetadata requires; each message names the part. */
+static int check_links(const struct firn_ice_meta *m, struct firn_error *err)
+{
+	char name[96];
+	for (size_t i = 0; i < m->n_schemas; i++)
+		for (size_t k = i + 1; k < m->n_schemas; k++)
+			if (m->schemas[i].schema_id == m->schemas[k].schema_id)
+				return firn_error_set(err, FIRN_ECORRUPT, "schema id %d is used twice",
+						      (int)m->schemas[i].schema_id);
+	const struct firn_ice_schema *cur = firn_ice__meta_current_schema(m);
+	const struct firn_ice_spec *sp = firn_ice__meta_spec(m, m->default_spec_id);
+	for (size_t i = 0; i < sp->n_fields; i++)
+		if (!in_schema(cur, &sp->fields[i].transform, sp->fields[i].source_id)) {
+			firn_ice__printable(sp->fields[i].name, name, sizeof(name));
+			return firn_error_set(err, FIRN_ECORRUPT,
+					      "partition spec %d: field '%s': source-id %d is not in the current schema",
+					      (int)sp->spec_id, name, (int)sp->fields[i].source_id);
+		}
+	const struct firn_ice_sort_order *o = firn_ice__meta_order(m, m->default_sort_order_id);
+	if (!o && m->n_orders > 0 && m->default_sort_order_id != 0)
+		return firn_error_set(err, FIRN_ECORRUPT, "default-sort-order-id %d names no sort order",
+				      (int)m->default_sort_order_id);
+	for (size_t i = 0; o && i < o->n_fields; i++)
+		if (!in_schema(cur, &o->fields[i].transform, o->fields[i].source_id))
+			return firn_error_set(err, FIRN_ECORRUPT,
+					      "sort order %d: source-id %d is not in the current schema",
+					      (int)o->order_id, (int)o->fields[i].source_id);
+	for (size_t i = 0; i < m->n_snapshots; i++)
+		if (m->snapshots[i].schema_id != -1 && !firn_ice__meta_schema(m, m->snapshots[i].schema_id))
+			return firn_error_set(err, FIRN_ECORRUPT, "snapshot %lld: schema-id %d names no schema",
+					      (long long)m->snapshots[i].snapshot_id, (int)m->snapshots[i].schema_id);
+	for (size_t i = 0; i < m->n_refs; i++)
+		if (!firn_ice__meta_snapshot(m, m->refs[i].snapshot_id)) {
+			firn_ice__printable(m->refs[i].name, name, sizeof(name));
+			return firn_error_set(err, FIRN_ECORRUPT, "ref '%s': snapshot %lld does not exist",
+					      name, (long long)m->refs[i].snapshot_id);
+		}
+	return 0;
+}
+
 int firn_ice__meta_reparse(struct firn_ice_meta *m, struct firn_error *err)
 {
 	const char *what = "table metadata";
@@ -189,21 +236,22 @@ int firn_ice__meta_reparse(struct firn_ice_meta *m, struct firn_error *err)
 		if (!m->schemas)
 			return FIRN_ENOMEM;
 		for (size_t i = 0; i < json_array_size(schemas); i++) {
-			FIRN_TRY(parse_schema(&m->schemas[i], json_array_get(schemas, i), what, err));
+			FIRN_TRY(parse_schema(&m->schemas[i], json_array_get(schemas, i), err));
 			m->n_schemas++;
 		}
 	} else if (json_is_object(json_object_get(r, "schema"))) {
 		m->schemas = firn_calloc(1, sizeof(*m->schemas));
 		if (!m->schemas)
 			return FIRN_ENOMEM;
-		FIRN_TRY(parse_schema(&m->schemas[0], json_object_get(r, "schema"), what, err));
+		FIRN_TRY(parse_schema(&m->schemas[0], json_object_get(r, "schema"), err));
 		m->n_schemas = 1;
 		m->current_schema_id = m->schemas[0].schema_id;
 	} else {
 		return bad(err, what, "metadata without schemas");
 	}
 	if (!firn_ice__meta_current_schema(m))
-		return bad(err, what, "current-schema-id names no schema");
+		return firn_error_set(err, FIRN_ECORRUPT, "current-schema-id %d names no schema",
+				      (int)m->current_schema_id);
 
 	/* partition specs */
 	json_t *specs = json_object_get(r, "partition-specs");
@@ -233,7 +281,8 @@ int firn_ice__meta_reparse(struct firn_ice_meta *m, struct firn_error *err)
 		m->default_spec_id = 0;
 	}
 	if (!firn_ice__meta_spec(m, m->default_spec_id))
-		return bad(err, what, "default-spec-id names no spec");
+		return firn_error_set(err, FIRN_ECORRUPT, "default-spec-id %d names no partition spec",
+				      (int)m->default_spec_id);
 	if (!get_i32(r, "last-partition-id", &m->last_partition_id)) {
 		m->last_partition_id = 999;
 		for (size_t i = 0; i < m->n_specs; i++)
@@ -294,7 +343,8 @@ int firn_ice__meta_reparse(struct firn_ice_meta *m, struct firn_error *err)
 		m->n_refs++;
 	}
 	if (m->has_current_snapshot && !firn_ice__meta_snapshot(m, m->current_snapshot_id))
-		return bad(err, what, "current-snapshot-id names no snapshot");
+		return firn_error_set(err, FIRN_ECORRUPT, "current-snapshot-id %lld names no snapshot",
+				      (long long)m->current_snapshot_id);
 
 	json_t *log = json_object_get(r, "snapshot-log");
 	if (json_array_size(log) > 0) {
@@ -309,7 +359,7 @@ int firn_ice__meta_reparse(struct firn_ice_meta *m, struct firn_error *err)
 				m->n_snapshot_log++;
 		}
 	}
-	return 0;
+	return check_links(m, err);
 }
 
 int firn_ice__meta_from_json(json_t *root, const char *what, struct firn_ice_meta **out,
@@ -448,7 +498,8 @@ int64_t firn_ice__now_ms(void)
 
 const char *firn_ice__prop(const struct firn_ice_meta *m, const char *key)
 {
-	return json_string_value(json_object_get(json_object_get(m->root, "properties"), key));
+	const char *v = json_string_value(json_object_get(json_object_get(m->root, "properties"), key));
+	return v && firn_ice__prop_check(key, v, NULL) == 0 ? v : NULL;
 }
 
 int64_t firn_ice__prop_int(const struct firn_ice_meta *m, const char *key, int64_t dflt)

@@ -203,8 +203,22 @@ int firn_ice__spec_partition_schema(const struct firn_ice_spec *spec,
 /* A random positive snapshot id (Java's method) not used in m. */
 int64_t firn_ice__new_snapshot_id(const struct firn_ice_meta *m);
 int64_t firn_ice__now_ms(void);
-/* The property value or NULL; with a default. */
+/* The property value or NULL; with a default. A value that breaks its
+ * key's rule (firn_ice__prop_check) reads as absent, so the caller's
+ * default applies to tables other engines wrote with bad values. */
 const char *firn_ice__prop(const struct firn_ice_meta *m, const char *key);
 int64_t firn_ice__prop_int(const struct firn_ice_meta *m, const char *key, int64_t dflt);
+
+/* ---- property rules (ice_props.c) ----------------------------------- */
+
+/* Checks a value against the rule of a property firn reads (type, range,
+ * codec or mode names). Unknown keys pass. FIRN_EINVAL "property K=V: ..."
+ * (err may be NULL). */
+int firn_ice__prop_check(const char *key, const char *value, struct firn_error *err);
+/* firn_ice__prop_check over every property of m. */
+int firn_ice__props_check(const struct firn_ice_meta *m, struct firn_error *err);
+/* s (a name or value read from a file) as a message may show it: control
+ * characters as '?', cut with "..." to fit cap (>= 8) bytes with the NUL. */
+void firn_ice__printable(const char *s, char *out, size_t cap);
 
 #endif

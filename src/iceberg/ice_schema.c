@@ -125,6 +125,9 @@ static int struct_fields(struct ArrowSchema *out, const json_t *fields, const ch
 		json_t *req = json_object_get(f, "required");
 		if (!json_is_object(f) || get_int(f, "id", &id) != 0 || !json_is_string(name))
 			return corrupt(err, what, "schema field needs an id and a name", NULL);
+		if (json_string_length(name) == 0)
+			return firn_error_set(err, FIRN_ECORRUPT, "%s: field id %d has an empty name",
+					      what, (int)id);
 		FIRN_TRY(node_from_type(out->children[i], json_string_value(name),
 					json_is_true(req), id, json_object_get(f, "type"), what,
 					max_id, err));
@@ -209,6 +212,133 @@ static int node_from_type_inner(struct ArrowSchema *out, const char *name, int64
 	return set_id(out, id, max_id);
 }
 
+/* ---- the field index: every field's full dotted name and id ---------- */
+
+struct field_ref {
+	const char *name; /* full name, "loc.lat", "tags.element", "attrs.key" */
+	int32_t id;
+};
+
+struct field_index {
+	struct field_ref *v;
+	size_t n, cap;
+	struct firn_arena arena;
+};
+
+static int index_add(struct field_index *ix, const struct firn_buf *path, int32_t id)
+{
+	if (ix->n == ix->cap) {
+		size_t cap = ix->cap ? 2 * ix->cap : 16;
+		struct field_ref *v = firn_realloc(ix->v, cap * sizeof(*v));
+		if (!v)
+			return FIRN_ENOMEM;
+		ix->v = v;
+		ix->cap = cap;
+	}
+	char *name = firn_arena_strndup(&ix->arena, (const char *)path->data, path->len);
+	if (!name)
+		return FIRN_ENOMEM;
+	ix->v[ix->n].name = name;
+	ix->v[ix->n++].id = id;
+	return 0;
+}
+
+static int index_type(struct field_index *ix, const json_t *type, struct firn_buf *path);
+
+/* Adds the child `name` (id) of the node at path, then its own children. */
+static int index_child(struct field_index *ix, const char *name, int32_t id, const json_t *type,
+		       struct firn_buf *path)
+{
+	size_t mark = path->len;
+	if (mark > 0)
+		FIRN_TRY(firn_buf_putc(path, '.'));
+	FIRN_TRY(firn_buf_puts(path, name));
+	int rc = index_add(ix, path, id);
+	if (rc == 0)
+		rc = index_type(ix, type, path);
+	path->len = mark;
+	return rc;
+}
+
+/* Called on JSON that node_from_type accepted: ids are int32, names strings. */
+static int index_type(struct field_index *ix, const json_t *type, struct firn_buf *path)
+{
+	const char *kind = json_string_value(json_object_get(type, "type"));
+	if (!json_is_object(type) || !kind)
+		return 0;
+	if (strcmp(kind, "struct") == 0) {
+		json_t *fields = json_object_get(type, "fields");
+		for (size_t i = 0; i < json_array_size(fields); i++) {
+			json_t *f = json_array_get(fields, i);
+			FIRN_TRY(index_child(ix, json_string_value(json_object_get(f, "name")),
+					     (int32_t)json_integer_value(json_object_get(f, "id")),
+					     json_object_get(f, "type"), path));
+		}
+	} else if (strcmp(kind, "list") == 0) {
+		FIRN_TRY(index_child(ix, "element", (int32_t)json_integer_value(json_object_get(type, "element-id")),
+				     json_object_get(type, "element"), path));
+	} else if (strcmp(kind, "map") == 0) {
+		FIRN_TRY(index_child(ix, "key", (int32_t)json_integer_value(json_object_get(type, "key-id")),
+				     json_object_get(type, "key"), path));
+		FIRN_TRY(index_child(ix, "value", (int32_t)json_integer_value(json_object_get(type, "value-id")),
+				     json_object_get(type, "value"), path));
+	}
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	int32_t x = ((const struct field_ref *)a)->id, y = ((const struct field_ref *)b)->id;
+	return (x > y) - (x < y);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct field_ref *)a)->name, ((const struct field_ref *)b)->name);
+}
+
+/* Iceberg's rules for a schema's fields, as Java and PyIceberg index them:
+ * positive ids, each used once (list elements and map keys/values too),
+ * non-empty names, and full dotted names unique ("a.b" beside a struct
+ * "a" with a field "b" is two fields with one name). */
+static int check_fields(const json_t *j, const char *what, struct firn_error *err)
+{
+	struct field_index ix = { NULL, 0, 0, FIRN_ARENA_INIT };
+	struct firn_buf path = { 0 };
+	char n1[96], n2[96];
+	int rc = index_type(&ix, j, &path);
+	for (size_t i = 0; rc == 0 && i < ix.n; i++) {
+		firn_ice__printable(ix.v[i].name, n1, sizeof(n1));
+		if (ix.v[i].id <= 0)
+			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: field '%s': id %d is not positive",
+					    what, n1, (int)ix.v[i].id);
+	}
+	if (rc == 0 && ix.n > 1) {
+		qsort(ix.v, ix.n, sizeof(*ix.v), by_id);
+		for (size_t i = 1; rc == 0 && i < ix.n; i++)
+			if (ix.v[i].id == ix.v[i - 1].id) {
+				firn_ice__printable(ix.v[i - 1].name, n1, sizeof(n1));
+				firn_ice__printable(ix.v[i].name, n2, sizeof(n2));
+				rc = firn_error_set(err, FIRN_ECORRUPT, "%s: field id %d is used twice ('%s' and '%s')",
+						    what, (int)ix.v[i].id, n1, n2);
+			}
+		qsort(ix.v, ix.n, sizeof(*ix.v), by_name);
+		for (size_t i = 1; rc == 0 && i < ix.n; i++)
+			if (strcmp(ix.v[i].name, ix.v[i - 1].name) == 0) {
+				firn_ice__printable(ix.v[i].name, n1, sizeof(n1));
+				rc = firn_error_set(err, FIRN_EINVAL,
+						    "%s: two fields have the full name '%s' (ids %d and %d)", what,
+						    n1, (int)ix.v[i - 1].id, (int)ix.v[i].id);
+			}
+	}
+	if (rc == FIRN_ENOMEM)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	firn_free(ix.v);
+	firn_arena_free(&ix.arena);
+	firn_buf_free(&path);
+	return rc;
+}
+
 int firn_ice__schema_from_json(const json_t *j, const char *what, struct ArrowSchema *out,
 			       int32_t *max_id, struct firn_error *err)
 {
@@ -222,6 +352,8 @@ int firn_ice__schema_from_json(const json_t *j, const char *what, struct ArrowSc
 	int rc = firn_schema_init(out, "+s", "", 0, (int64_t)json_array_size(fields));
 	if (rc == 0)
 		rc = struct_fields(out, fields, what, &mx, err);
+	if (rc == 0)
+		rc = check_fields(j, what, err);
 	if (rc != 0) {
 		if (out->release)
 			out->release(out);

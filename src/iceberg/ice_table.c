@@ -229,9 +229,10 @@ int firn_ice__commit(struct firn_table *t, firn_ice_apply_fn apply, void *ctx, i
 		if (rc != FIRN_ECONFLICT || attempt >= retries)
 			return rc;
 		/* lost the race: back off with jitter, reload, re-apply */
-		int64_t ms = wait_ms << (attempt < 10 ? attempt : 10);
-		if (ms > max_wait)
-			ms = max_wait;
+		int shift = attempt < 10 ? attempt : 10;
+		int64_t ms = wait_ms < 0 ? 0 : wait_ms > (max_wait >> shift) ? max_wait : wait_ms << shift;
+		if (ms < 0)
+			ms = 0;
 		uint8_t r[16];
 		firn_uuid_v4(r);
 		ms = ms / 2 + (int64_t)(r[0] | r[1] << 8) % (ms / 2 + 1);
@@ -571,6 +572,10 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 	for (size_t i = 0; i < opts->n_props; i++) {
 		if (strcmp(opts->prop_keys[i], "format-version") == 0)
 			continue;
+		if ((rc = firn_ice__prop_check(opts->prop_keys[i], opts->prop_values[i], err)) != 0) {
+			json_decref(props);
+			goto done;
+		}
 		json_object_set_new(props, opts->prop_keys[i], json_string(opts->prop_values[i]));
 	}
 	json_object_set_new(root, "properties", props);
@@ -627,6 +632,8 @@ int firn_table_register(struct firn_catalog *c, const char *ident, const char *m
 	int rc = firn_ice__check_new_ident(ns, name, err);
 	if (rc == 0)
 		rc = read_meta(metadata_file, &m, err);
+	if (rc == 0 && (rc = firn_ice__props_check(m, err)) != 0)
+		firn_error_prefix(err, "%s", metadata_file);
 	if (rc == 0 && (rc = firn_ice__location_conflict(c, m->location, NULL, &other, err)) == 0 && other)
 		rc = firn_error_set(err, FIRN_EEXISTS, "%s: location %s overlaps the location of %s: "
 				    "no two tables may share files", metadata_file, m->location, other);

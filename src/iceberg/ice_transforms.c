@@ -141,6 +141,26 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
+/* Results that fall outside their type: truncate[W] of a value within W
+ * of the minimum (truncate[10] of INT64_MIN is INT64_MIN - 2) and hour of
+ * a timestamp beyond ±2^31 hours (the int64 microsecond range is ±2.56e9
+ * hours). The spec is silent; Java wraps around (INT64_MIN truncates to
+ * a large positive value, and then its own filters miss the row) and
+ * PyIceberg returns a number no int/long field can hold. firn saturates
+ * at the type's bound: the transform stays monotone, which is what filter
+ * projection (x < v to t(x) <= t(v)) relies on, and every in-range value
+ * keeps the spec's result. */
+static int64_t trunc_int(int64_t v, int64_t w, int64_t min)
+{
+	int64_t r = ((v % w) + w) % w;
+	return v < min + r ? min : v - r;
+}
+
+static int32_t clamp_i32(int64_t v)
+{
+	return v < INT32_MIN ? INT32_MIN : v > INT32_MAX ? INT32_MAX : (int32_t)v;
+}
+
 static int32_t hash_long(int64_t v)
 {
 	uint8_t le[8];
@@ -149,11 +169,10 @@ static int32_t hash_long(int64_t v)
 	return (int32_t)firn_murmur3_32(le, 8, 0);
 }
 
-/* Micros (or days for dates) of a temporal datum. */
+/* Micros of a timestamp datum (dates go through days_of: a date's micros
+ * can pass int64). */
 static int64_t micros_of(const struct firn_type *t, const struct firn_datum *d)
 {
-	if (t->id == FIRN_A_DATE32)
-		return (int64_t)d->v.i32 * 86400000000LL;
 	if (t->unit_digits == 9)
 		return floor_div(d->v.i64, 1000);
 	return d->v.i64;
@@ -206,8 +225,8 @@ void firn_ice__transform_apply(const struct firn_transform *t, const struct firn
 		int64_t w = t->param;
 		*out = *in;
 		switch (src->id) {
-		case FIRN_A_INT32: out->v.i32 = (int32_t)(in->v.i32 - (((in->v.i32 % w) + w) % w)); break;
-		case FIRN_A_INT64: out->v.i64 = in->v.i64 - (((in->v.i64 % w) + w) % w); break;
+		case FIRN_A_INT32: out->v.i32 = (int32_t)trunc_int(in->v.i32, w, INT32_MIN); break;
+		case FIRN_A_INT64: out->v.i64 = trunc_int(in->v.i64, w, INT64_MIN); break;
 		case FIRN_A_DECIMAL: {
 			__int128 W = w;
 			out->v.dec = in->v.dec - (((in->v.dec % W) + W) % W);
@@ -244,7 +263,7 @@ void firn_ice__transform_apply(const struct firn_transform *t, const struct firn
 		out->v.i32 = days_of(src, in);
 		return;
 	case FIRN_TR_HOUR:
-		out->v.i32 = (int32_t)floor_div(micros_of(src, in), 3600000000LL);
+		out->v.i32 = clamp_i32(floor_div(micros_of(src, in), 3600000000LL));
 		return;
 	default:
 		out->null = true;

@@ -229,11 +229,50 @@ TEST(single_values)
 	firn_arena_free(&a);
 }
 
+/* Results that would leave their type saturate at its bound (Java wraps
+ * around, which sends INT64_MIN to a large positive partition). */
+TEST(transform_extremes)
+{
+	struct firn_type t_int = ty(FIRN_A_INT32), t_long = ty(FIRN_A_INT64), t_ts = ty(FIRN_A_TIMESTAMP);
+	struct firn_transform t10 = { FIRN_TR_TRUNCATE, 10 }, tmax = { FIRN_TR_TRUNCATE, 2147483647 },
+			      hour = { FIRN_TR_HOUR, 0 }, day = { FIRN_TR_DAY, 0 };
+	struct firn_datum d = { 0 }, out;
+	d.v.i64 = INT64_MIN;
+	firn_ice__transform_apply(&t10, &t_long, &d, &out);
+	CHECK(out.v.i64 == INT64_MIN);
+	d.v.i64 = INT64_MIN + 7; /* ...801 would truncate to ...810 */
+	firn_ice__transform_apply(&t10, &t_long, &d, &out);
+	CHECK(out.v.i64 == INT64_MIN);
+	d.v.i64 = INT64_MIN + 9; /* ...799 truncates to ...800 */
+	firn_ice__transform_apply(&t10, &t_long, &d, &out);
+	CHECK(out.v.i64 == INT64_MIN + 8);
+	d.v.i64 = INT64_MAX;
+	firn_ice__transform_apply(&t10, &t_long, &d, &out);
+	CHECK(out.v.i64 == INT64_MAX - 7);
+	d.v.i32 = INT32_MIN;
+	firn_ice__transform_apply(&t10, &t_int, &d, &out);
+	CHECK_EQ_INT(out.v.i32, INT32_MIN);
+	firn_ice__transform_apply(&tmax, &t_int, &d, &out);
+	CHECK_EQ_INT(out.v.i32, INT32_MIN);
+	d.v.i32 = INT32_MAX;
+	firn_ice__transform_apply(&tmax, &t_int, &d, &out);
+	CHECK_EQ_INT(out.v.i32, INT32_MAX);
+	d.v.i64 = INT64_MIN;
+	firn_ice__transform_apply(&hour, &t_ts, &d, &out);
+	CHECK_EQ_INT(out.v.i32, INT32_MIN);
+	firn_ice__transform_apply(&day, &t_ts, &d, &out);
+	CHECK_EQ_INT(out.v.i32, -106751992);
+	d.v.i64 = INT64_MAX;
+	firn_ice__transform_apply(&hour, &t_ts, &d, &out);
+	CHECK_EQ_INT(out.v.i32, INT32_MAX);
+}
+
 int main(void)
 {
 	RUN(bucket_vectors);
 	RUN(truncate_rules);
 	RUN(temporal_floors);
 	RUN(single_values);
+	RUN(transform_extremes);
 	return t_summary();
 }

@@ -109,6 +109,72 @@ TEST(metadata_v1_and_errors)
 	}
 }
 
+/* V2 with one edit: the message names the file and the part. */
+static void check_bad_v2(const char *from, const char *to, const char *message)
+{
+	char *text = firn_strdup(V2), *at = strstr(text, from);
+	CHECK(at != NULL);
+	if (!at) {
+		firn_free(text);
+		return;
+	}
+	struct firn_buf b = { 0 };
+	firn_buf_append(&b, text, (size_t)(at - text));
+	firn_buf_puts(&b, to);
+	firn_buf_puts(&b, at + strlen(from));
+	struct firn_ice_meta *m = NULL;
+	struct firn_error e = { 0 };
+	int rc = firn_ice__meta_parse((const char *)b.data, b.len, "v2.json", &m, &e);
+	CHECK(rc != 0 && m == NULL);
+	if (strstr(e.message, message) == NULL)
+		fprintf(stderr, "got '%s', expected '%s'\n", e.message, message);
+	CHECK(strstr(e.message, message) != NULL);
+	firn_buf_free(&b);
+	firn_free(text);
+}
+
+TEST(metadata_checks)
+{
+	check_bad_v2("{\"id\":2,\"name\":\"d\"", "{\"id\":-1,\"name\":\"d\"",
+		     "v2.json: schema 1: field 'd': id -1 is not positive");
+	check_bad_v2("\"element-id\":4", "\"element-id\":2", "schema 1: field id 2 is used twice ('d' and 'l.element')");
+	check_bad_v2("\"value-id\":7", "\"value-id\":0", "field 'm.value': id 0 is not positive");
+	check_bad_v2("\"name\":\"d\"", "\"name\":\"\"", "field id 2 has an empty name");
+	check_bad_v2("\"name\":\"d\"", "\"name\":\"m.key\"", "two fields have the full name 'm.key' (ids 2 and 6)");
+	check_bad_v2("\"default-spec-id\":0", "\"default-spec-id\":4", "default-spec-id 4 names no partition spec");
+	check_bad_v2("\"default-sort-order-id\":3", "\"default-sort-order-id\":4", "default-sort-order-id 4");
+	check_bad_v2("\"source-id\":1,\"field-id\":1000", "\"source-id\":9,\"field-id\":1000",
+		     "partition spec 0: field 'x_bucket': source-id 9 is not in the current schema");
+	check_bad_v2("\"source-id\":2,\"direction\"", "\"source-id\":8,\"direction\"", "sort order 3: source-id 8");
+	check_bad_v2("\"t1\":{\"snapshot-id\":3051729675574597004", "\"t1\":{\"snapshot-id\":1",
+		     "ref 't1': snapshot 1 does not exist");
+	check_bad_v2("\"schema-id\":1}]", "\"schema-id\":5}]", "schema-id 5 names no schema");
+}
+
+TEST(property_rules)
+{
+	struct firn_error e = { 0 };
+	CHECK(firn_ice__prop_check("commit.retry.min-wait-ms", "-2", &e) == FIRN_EINVAL);
+	CHECK_EQ_STR(e.message, "property commit.retry.min-wait-ms=-2: not an integer from 0 to 2147483647");
+	CHECK(firn_ice__prop_check("write.delete.mode", "fast\n", &e) == FIRN_EINVAL);
+	CHECK_EQ_STR(e.message, "property write.delete.mode=fast?: not one of copy-on-write/merge-on-read");
+	CHECK(firn_ice__prop_check("firn.write.cow-threshold", "nan", NULL) == FIRN_EINVAL);
+	CHECK(firn_ice__prop_check("write.target-file-size-bytes", "0", NULL) == FIRN_EINVAL);
+	CHECK_OK(firn_ice__prop_check("write.parquet.compression-codec", "ZSTD", &t_err));
+	CHECK_OK(firn_ice__prop_check("firn.write.cow-threshold", "0.3", &t_err));
+	CHECK_OK(firn_ice__prop_check("anything.else", "-2", &t_err));
+	/* a bad value reads as absent: the caller's default */
+	struct firn_ice_meta *m = NULL;
+	CHECK_OK(firn_ice__meta_parse(V2, strlen(V2), "v2.json", &m, &t_err));
+	if (m) {
+		CHECK_EQ_INT(firn_ice__prop_int(m, "commit.retry.num-retries", 4), 7);
+		json_object_set_new(json_object_get(m->root, "properties"), "commit.retry.min-wait-ms", json_string("-2"));
+		CHECK_EQ_INT(firn_ice__prop_int(m, "commit.retry.min-wait-ms", 100), 100);
+		CHECK(firn_ice__props_check(m, &e) == FIRN_EINVAL);
+		firn_ice__meta_free(m);
+	}
+}
+
 TEST(spec_and_order_text)
 {
 	struct ArrowSchema s;
@@ -237,6 +303,8 @@ int main(void)
 {
 	RUN(metadata_v2);
 	RUN(metadata_v1_and_errors);
+	RUN(metadata_checks);
+	RUN(property_rules);
 	RUN(spec_and_order_text);
 	RUN(manifest_round_trip);
 	return t_summary();
