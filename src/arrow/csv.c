@@ -1117,6 +1117,26 @@ int firn_text_reader_schema(struct firn_text_reader *r, struct ArrowSchema *out,
 	return 0;
 }
 
+/* After a batch, buffers grown for a huge record go back to their usual
+ * size: they are not held while the caller works on the batch (a record's
+ * memory stays within a few times its size). */
+static void shrink_buffers(struct firn_text_reader *r)
+{
+	if (r->scratch.cap > 4 * CHUNK)
+		firn_buf_free(&r->scratch);
+	size_t left = r->buf.len - r->pos;
+	if (r->in_memory || r->buf.cap <= 4 * CHUNK || left > CHUNK)
+		return;
+	memmove(r->buf.data, r->buf.data + r->pos, left);
+	r->buf.len = left;
+	r->pos = 0;
+	uint8_t *p = firn_realloc(r->buf.data, CHUNK);
+	if (p != NULL) {
+		r->buf.data = p;
+		r->buf.cap = CHUNK;
+	}
+}
+
 int firn_text_reader_next(struct firn_text_reader *r, struct ArrowArray *out,
 			  struct firn_error *err)
 {
@@ -1168,6 +1188,7 @@ int firn_text_reader_next(struct firn_text_reader *r, struct ArrowArray *out,
 		r->done = true;
 		return 0;
 	}
+	shrink_buffers(r);
 	if ((rc = firn_builder_finish(&r->builder, out, err)) != 0)
 		return fail(r, rc, err);
 	return 0;

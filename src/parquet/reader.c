@@ -687,6 +687,22 @@ static int decompress_into(struct decode_ctx *ctx, int codec, const uint8_t *p, 
 	return 0;
 }
 
+/* The page checksum (parquet.thrift: CRC-32 of the page bytes after the
+ * header, as stored), when the writer wrote one. Index pages carry none
+ * that readers check. */
+static int check_page_crc(struct decode_ctx *ctx, const struct pq_page_header *h,
+			  const uint8_t *body, size_t blen, int64_t at)
+{
+	if (!h->has_crc || (h->type != PQ_DATA_PAGE && h->type != PQ_DATA_PAGE_V2 &&
+			    h->type != PQ_DICTIONARY_PAGE))
+		return 0;
+	uint32_t crc = firn_crc32(0, body, blen);
+	if (crc == (uint32_t)h->crc)
+		return 0;
+	return DCORRUPT(ctx, "page at byte %lld: checksum mismatch (header %08x, page %08x)",
+			(long long)at, (uint32_t)h->crc, crc);
+}
+
 static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 {
 	const struct firn_parquet_reader *r = ctx->r;
@@ -726,9 +742,10 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 		}
 		struct pq_page_header h;
 		size_t used;
+		int64_t page_at = start + (int64_t)pos;
 		if ((rc = firn_pq__parse_page_header(chunk + pos, (size_t)size - pos, &used, &h, err)) != 0) {
 			firn_error_prefix(err, "%s: row group %d: column %s: page at byte %lld", r->path,
-					  ctx->rg, ctx->col, (long long)(start + (int64_t)pos));
+					  ctx->rg, ctx->col, (long long)page_at);
 			break;
 		}
 		pos += used;
@@ -741,6 +758,8 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 		const uint8_t *body = chunk + pos;
 		size_t blen = (size_t)h.compressed_page_size;
 		pos += blen;
+		if ((rc = check_page_crc(ctx, &h, body, blen, page_at)) != 0)
+			break;
 		if (h.type == PQ_DICTIONARY_PAGE) {
 			if (!h.has_dictionary_page_header || !need_dict_first || ld->has_dict) {
 				rc = DCORRUPT(ctx, "unexpected dictionary page");
