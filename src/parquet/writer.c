@@ -605,7 +605,8 @@ static int add_value(struct column *c, const struct ArrowArray *a, int64_t idx)
 		if (leaf->scale_factor != 1) {
 			int64_t x;
 			memcpy(&x, vals + idx * 8, 8);
-			x = (int64_t)((uint64_t)x * (uint64_t)leaf->scale_factor);
+			if (__builtin_mul_overflow(x, leaf->scale_factor, &x))
+				return FIRN_EINVAL; /* seconds or millis past the microsecond range */
 			return add_physical(c, (const uint8_t *)&x, 8);
 		}
 		return add_physical(c, vals + idx * leaf->type.width, 8);
@@ -743,7 +744,8 @@ static bool dense_ok(const struct column *c, const struct ArrowArray *top)
 }
 
 /* The physical values of n dense Arrow values: as they are, or converted
- * (decimal128 -> its low 4/8 bytes, seconds/millis -> micros) into tmp. */
+ * (decimal128 -> its low 4/8 bytes, seconds/millis -> micros) into tmp.
+ * NULL when a value leaves the microsecond range. */
 static const uint8_t *physical_values(const struct column *c, const uint8_t *src, int64_t n,
 				      uint8_t *tmp)
 {
@@ -755,13 +757,21 @@ static const uint8_t *physical_values(const struct column *c, const uint8_t *src
 		if (c->width == 8) {
 			int64_t x;
 			memcpy(&x, src + k * aw, 8);
-			x = (int64_t)((uint64_t)x * (uint64_t)leaf->scale_factor);
+			if (__builtin_mul_overflow(x, leaf->scale_factor, &x))
+				return NULL;
 			memcpy(tmp + 8 * k, &x, 8);
 		} else {
 			memcpy(tmp + 4 * k, src + k * aw, 4);
 		}
 	}
 	return tmp;
+}
+
+static int out_of_range(const struct firn_parquet_writer *w, const struct column *c,
+			struct firn_error *err)
+{
+	return firn_error_set(err, FIRN_EINVAL, "%s: column %s: a timestamp past the microsecond range",
+			      w->path, c->leaf->name);
 }
 
 static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
@@ -788,7 +798,10 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 				n = to - i;
 			if (n > row_limit - c->page_rows)
 				n = row_limit - c->page_rows;
-			if (add_dense(c, physical_values(c, base + i * aw, n, tmp), n) != 0)
+			const uint8_t *pv = physical_values(c, base + i * aw, n, tmp);
+			if (pv == NULL)
+				return out_of_range(w, c, err);
+			if (add_dense(c, pv, n) != 0)
 				return nomem(err);
 			i += n;
 			if (c->use_dict && !c->dict_full &&
@@ -816,6 +829,8 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 		} else {
 			rc = shred(w, c, 0, top, i + batch->offset, 0);
 		}
+		if (rc == FIRN_EINVAL)
+			return out_of_range(w, c, err);
 		if (rc != 0)
 			return rc == FIRN_ENOMEM ? nomem(err) : firn_error_set(err, rc, "%s: column %s: cannot write value",
 									       w->path, c->leaf->name);
