@@ -761,7 +761,11 @@ static int decompress_into(struct decode_ctx *ctx, int codec, const uint8_t *p, 
 	dst->len = 0;
 	if (firn_buf_reserve(dst, out_len + 8) != 0)
 		return nomem(ctx->err);
-	FIRN_TRY(firn_pq__decompress(ctx->codec, codec, p, n, dst->data, out_len, ctx->err));
+	int rc = firn_pq__decompress(ctx->codec, codec, p, n, dst->data, out_len, ctx->err);
+	if (rc != 0) {
+		firn_error_prefix(ctx->err, "%s: row group %d: column %s", ctx->r->path, ctx->rg, ctx->col);
+		return rc;
+	}
 	dst->len = out_len;
 	return 0;
 }
