@@ -77,11 +77,21 @@ struct firn_commit_info {
 	int attempts;
 };
 
+/* How input files become the table's values (append, overwrite, merge);
+ * NULL: the defaults (all false). */
+struct firn_append_options {
+	/* nanosecond input into a microsecond column (timestamp, timestamptz):
+	 * drop nonzero sub-microsecond digits instead of failing */
+	bool truncate_timestamps;
+};
+
 /* Appends the rows of files ("-" is stdin; AUTO picks by extension, CSV
- * for stdin) as one snapshot. Columns match the table's by name. */
+ * for stdin) as one snapshot. Columns match the table's by name. A value
+ * the column cannot hold (a timestamp past its range, or sub-microsecond
+ * digits, see opts) is FIRN_EINVAL naming the file, column and row. */
 int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
-		      enum firn_input_format fmt, struct firn_commit_info *info,
-		      struct firn_error *err);
+		      enum firn_input_format fmt, const struct firn_append_options *opts,
+		      struct firn_commit_info *info, struct firn_error *err);
 
 /* ---- reading ------------------------------------------------------- */
 
@@ -145,13 +155,14 @@ int firn_table_update(struct firn_table *t, const char *set, const char *where, 
  * inserted. Duplicate keys in the input and unknown key columns are
  * FIRN_EINVAL. write.merge.mode / mode pick the delete mode. */
 int firn_table_merge(struct firn_table *t, const char *const *files, size_t n, enum firn_input_format fmt,
-		     const char *keys, const char *mode, struct firn_delete_info *info, struct firn_error *err);
+		     const struct firn_append_options *opts, const char *keys, const char *mode,
+		     struct firn_delete_info *info, struct firn_error *err);
 
 /* Replaces the rows matching where (NULL: all rows) with the rows of the
  * files, as one "overwrite" snapshot. */
 int firn_table_overwrite(struct firn_table *t, const char *const *files, size_t n,
-			 enum firn_input_format fmt, const char *where, struct firn_delete_info *info,
-			 struct firn_error *err);
+			 enum firn_input_format fmt, const struct firn_append_options *opts,
+			 const char *where, struct firn_delete_info *info, struct firn_error *err);
 
 /* Compaction: rewrites the data files that have deletes, and the small
  * files (under 3/4 of the target size) of partitions holding two or more,

@@ -388,6 +388,19 @@ static bool utf8_valid(const uint8_t *s, size_t n)
 	return true;
 }
 
+/* Whether the fraction of a (parsed) timestamp text has a nonzero digit
+ * past the first `digits`. */
+static bool finer_than(const char *s, size_t n, int digits)
+{
+	const char *dot = memchr(s, '.', n);
+	if (dot == NULL)
+		return false;
+	for (size_t i = (size_t)(dot - s) + 1, k = 0; i < n && s[i] >= '0' && s[i] <= '9'; i++, k++)
+		if (k >= (size_t)digits && s[i] != '0')
+			return true;
+	return false;
+}
+
 static int bad_value(const struct firn_text__field *f, const char *s, size_t n,
 		     struct firn_error *err)
 {
@@ -518,6 +531,11 @@ int firn_text__append_scalar(struct firn_builder *b, const struct firn_text__fie
 	case FIRN_A_TIMESTAMP:
 		if (firn_timestamp_parse(s, n, t->unit_digits, &i64) != 0)
 			return bad_value(f, s0, n0, err);
+		if (f->exact_ts && finer_than(s, n, t->unit_digits))
+			return firn_error_set(err, FIRN_EINVAL,
+					      "value %.*s has sub-microsecond digits; column %s is %s (µs); "
+					      "pass --truncate-timestamps to drop them",
+					      (int)(n > 64 ? 64 : n), s, f->path, f->type_name);
 		return append_rc(firn_builder_append_i64(b, i64), f, err);
 	case FIRN_A_BINARY:
 	case FIRN_A_FIXED:
@@ -1117,6 +1135,38 @@ int firn_text_reader_schema(struct firn_text_reader *r, struct ArrowSchema *out,
 	return 0;
 }
 
+static void set_exact_ts(struct firn_text__field *f, bool exact)
+{
+	f->exact_ts = exact;
+	for (int64_t i = 0; i < f->n_children; i++)
+		set_exact_ts(&f->children[i], exact);
+}
+
+void firn_text__reader_set_truncate(struct firn_text_reader *r, bool truncate)
+{
+	set_exact_ts(&r->root, !truncate);
+}
+
+/* After a batch, buffers grown for a huge record go back to their usual
+ * size: they are not held while the caller works on the batch (a record's
+ * memory stays within a few times its size). */
+static void shrink_buffers(struct firn_text_reader *r)
+{
+	if (r->scratch.cap > 4 * CHUNK)
+		firn_buf_free(&r->scratch);
+	size_t left = r->buf.len - r->pos;
+	if (r->in_memory || r->buf.cap <= 4 * CHUNK || left > CHUNK)
+		return;
+	memmove(r->buf.data, r->buf.data + r->pos, left);
+	r->buf.len = left;
+	r->pos = 0;
+	uint8_t *p = firn_realloc(r->buf.data, CHUNK);
+	if (p != NULL) {
+		r->buf.data = p;
+		r->buf.cap = CHUNK;
+	}
+}
+
 int firn_text_reader_next(struct firn_text_reader *r, struct ArrowArray *out,
 			  struct firn_error *err)
 {
@@ -1168,6 +1218,7 @@ int firn_text_reader_next(struct firn_text_reader *r, struct ArrowArray *out,
 		r->done = true;
 		return 0;
 	}
+	shrink_buffers(r);
 	if ((rc = firn_builder_finish(&r->builder, out, err)) != 0)
 		return fail(r, rc, err);
 	return 0;

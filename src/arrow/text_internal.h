@@ -12,6 +12,7 @@ struct firn_text__field {
 	struct firn_type type;
 	bool nullable;
 	bool str_keys;   /* map whose keys are strings */
+	bool exact_ts;   /* timestamp digits past the column's precision are an error */
 	char *path;      /* "loc.lat", for messages */
 	char *type_name; /* "decimal(10,2)", for messages */
 	int64_t n_children; /* struct fields; list element; map key and value */
@@ -22,6 +23,12 @@ struct firn_text__field {
 int firn_text__field_init(struct firn_text__field *f, const struct ArrowSchema *s,
 			  const char *parent, struct firn_error *err);
 void firn_text__field_free(struct firn_text__field *f);
+
+/* Table input: a text timestamp with nonzero digits past its column's
+ * precision (nanoseconds into a microsecond column) is an error unless
+ * truncate. Without this call they are dropped (`firn parquet convert`).
+ * Call before the first batch. */
+void firn_text__reader_set_truncate(struct firn_text_reader *r, bool truncate);
 
 /* Parses the text of one scalar value of f's type and appends it to b.
  * A bad value: FIRN_EINVAL "column C: 'v' is not a T". */

@@ -632,13 +632,13 @@ int cmd_table(const char *cmd, int argc, char **argv)
 		else
 			printf("%s %s\n", strcmp(cmd, "rename") == 0 ? "renamed" : "registered", pos[0]);
 	} else if (strcmp(cmd, "append") == 0) {
-		struct cli_opt o[] = { { "format", true }, { "json", false } };
+		struct cli_opt o[] = { { "format", true }, { "json", false }, { "truncate-timestamps", false } };
 		const char *pos[256];
 		int np;
 		if ((rc = cli_parse(argc, argv, o, N(o), pos, 256, &np)) != 0)
 			goto out;
 		if (np < 2) {
-			rc = cli_usage("append TABLE FILE... [--format csv|jsonl|parquet]");
+			rc = cli_usage("append TABLE FILE... [--format csv|jsonl|parquet] [--truncate-timestamps]");
 			goto out;
 		}
 		const char *fmt = cli_get(o, N(o), "format");
@@ -653,7 +653,8 @@ int cmd_table(const char *cmd, int argc, char **argv)
 		if ((rc = load(c, pos[0], &t, &err)) != 0)
 			goto out;
 		struct firn_commit_info info;
-		if (firn_table_append(t, pos + 1, (size_t)(np - 1), f, &info, &err) != 0) {
+		struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
+		if (firn_table_append(t, pos + 1, (size_t)(np - 1), f, &ao, &info, &err) != 0) {
 			rc = cli_fail(&err);
 			goto out;
 		}
@@ -744,7 +745,7 @@ int cmd_table(const char *cmd, int argc, char **argv)
 			       (long long)di.delete_files, (long long)di.snapshot_id);
 	} else if (strcmp(cmd, "update") == 0 || strcmp(cmd, "merge") == 0 || strcmp(cmd, "overwrite") == 0) {
 		struct cli_opt o[] = { { "where", true }, { "set", true }, { "on", true }, { "mode", true },
-				       { "format", true }, { "json", false } };
+				       { "format", true }, { "json", false }, { "truncate-timestamps", false } };
 		const char *pos[256];
 		int np;
 		if ((rc = cli_parse(argc, argv, o, N(o), pos, 256, &np)) != 0)
@@ -760,7 +761,8 @@ int cmd_table(const char *cmd, int argc, char **argv)
 		}
 		bool upd = cmd[0] == 'u', mrg = cmd[0] == 'm';
 		if ((upd && (np != 1 || !cli_get(o, N(o), "set") || !cli_get(o, N(o), "where"))) ||
-		    (mrg && (np < 2 || !cli_get(o, N(o), "on"))) || (!upd && !mrg && np < 2)) {
+		    (mrg && (np < 2 || !cli_get(o, N(o), "on"))) || (!upd && !mrg && np < 2) ||
+		    (upd && cli_get(o, N(o), "truncate-timestamps"))) {
 			rc = cli_usage(upd ? "update TABLE --set 'COL = EXPR, ...' --where EXPR [--mode ...]"
 				       : mrg ? "merge TABLE FILE... --on KEY[,KEY] [--mode ...]"
 					     : "overwrite TABLE FILE... [--where EXPR]");
@@ -769,11 +771,12 @@ int cmd_table(const char *cmd, int argc, char **argv)
 		if ((rc = load(c, pos[0], &t, &err)) != 0)
 			goto out;
 		struct firn_delete_info di;
+		struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
 		int r2 = upd ? firn_table_update(t, cli_get(o, N(o), "set"), cli_get(o, N(o), "where"),
 						 cli_get(o, N(o), "mode"), &di, &err)
-			 : mrg ? firn_table_merge(t, pos + 1, (size_t)(np - 1), f, cli_get(o, N(o), "on"),
+			 : mrg ? firn_table_merge(t, pos + 1, (size_t)(np - 1), f, &ao, cli_get(o, N(o), "on"),
 						  cli_get(o, N(o), "mode"), &di, &err)
-			       : firn_table_overwrite(t, pos + 1, (size_t)(np - 1), f, cli_get(o, N(o), "where"),
+			       : firn_table_overwrite(t, pos + 1, (size_t)(np - 1), f, &ao, cli_get(o, N(o), "where"),
 						      &di, &err);
 		if (r2 != 0) {
 			rc = cli_fail(&err);

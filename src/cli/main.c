@@ -19,6 +19,7 @@ static const char usage_text[] =
 	"  files TABLE [--json] [--snapshot ID | --as-of TIME | --ref NAME]\n"
 	"  drop TABLE [--purge] | rename FROM TO | register TABLE METADATA_FILE\n"
 	"  append TABLE FILE... [--format csv|jsonl|parquet]   (FILE - is stdin)\n"
+	"               [--truncate-timestamps]  (append, overwrite, merge: drop sub-µs digits)\n"
 	"  scan TABLE [--columns A,B] [--where EXPR] [--limit N]\n"
 	"             [--snapshot ID | --as-of TIME | --ref NAME]\n"
 	"             [--format table|csv|jsonl|parquet] [--output FILE]\n"

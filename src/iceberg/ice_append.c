@@ -5,6 +5,7 @@
 
 #include "firn/parquet.h"
 #include "firn/text.h"
+#include "arrow/text_internal.h"
 #include "iceberg/ice_batch.h"
 #include "iceberg/ice_table.h"
 #include "iceberg/ice_writer.h"
@@ -50,9 +51,11 @@ static int to_list(void *ctx, struct ArrowArray *batch, struct firn_error *err)
 /* Reads one input file and gives its batches, fitted to the table schema,
  * to sink. */
 static int feed(sink_fn sink, void *ctx, const struct ArrowSchema *schema, const char *path,
-		enum firn_input_format fmt, int64_t *rows, struct firn_error *err)
+		enum firn_input_format fmt, const struct firn_append_options *opts, int64_t *rows,
+		struct firn_error *err)
 {
 	int rc = 0;
+	struct firn_ice_fit_options fo = { opts && opts->truncate_timestamps, 0 };
 	fmt = format_of(path, fmt);
 	if (fmt == FIRN_INPUT_PARQUET) {
 		struct firn_parquet_reader *r = NULL;
@@ -71,10 +74,11 @@ static int feed(sink_fn sink, void *ctx, const struct ArrowSchema *schema, const
 			}
 			if (!b.release)
 				break;
-			rc = firn_ice__batch_fit(&fs, &b, schema, FIRN_MATCH_NAME, &fit, err);
+			rc = firn_ice__batch_fit_input(&fs, &b, schema, &fo, &fit, err);
 			if (rc != 0)
 				break;
 			*rows += fit.length;
+			fo.first_row += fit.length;
 			rc = sink(ctx, &fit, err);
 			if (fit.release)
 				fit.release(&fit);
@@ -89,11 +93,12 @@ static int feed(sink_fn sink, void *ctx, const struct ArrowSchema *schema, const
 		/* text input reads into the table's own types and names */
 		FIRN_TRY(firn_text_reader_open(&r, path, fmt == FIRN_INPUT_JSONL ? FIRN_TEXT_JSONL : FIRN_TEXT_CSV,
 					       schema, 0, err));
+		firn_text__reader_set_truncate(r, fo.truncate_timestamps);
 		while (rc == 0) {
 			struct ArrowArray b = { 0 }, fit;
 			if ((rc = firn_text_reader_next(r, &b, err)) != 0 || !b.release)
 				break;
-			rc = firn_ice__batch_fit(schema, &b, schema, FIRN_MATCH_NAME, &fit, err);
+			rc = firn_ice__batch_fit_input(schema, &b, schema, &fo, &fit, err);
 			if (rc != 0)
 				break;
 			*rows += fit.length;
@@ -170,8 +175,8 @@ static int apply_append(struct firn_table *t, struct firn_ice_meta *m, int attem
 }
 
 int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
-		      enum firn_input_format fmt, struct firn_commit_info *info,
-		      struct firn_error *err)
+		      enum firn_input_format fmt, const struct firn_append_options *opts,
+		      struct firn_commit_info *info, struct firn_error *err)
 {
 	struct firn_arena arena = { 0 };
 	struct firn_ice_writer *w = NULL;
@@ -189,7 +194,7 @@ int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
 	const struct firn_ice_schema *schema = firn_ice__meta_current_schema(m);
 	int rc = firn_ice__writer_open(&w, m, &arena, err);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = feed(to_writer, w, &schema->arrow, files[i], fmt, &rows, err);
+		rc = feed(to_writer, w, &schema->arrow, files[i], fmt, opts, &rows, err);
 	if (rc == 0)
 		rc = firn_ice__writer_finish(w, &entries, &n_entries, err);
 	if (rc != 0)
@@ -243,14 +248,14 @@ done:
 }
 
 int firn_ice__read_inputs(const struct ArrowSchema *schema, const char *const *files, size_t n,
-			  enum firn_input_format fmt, struct ArrowArray **batches, size_t *n_batches,
-			  struct firn_error *err)
+			  enum firn_input_format fmt, const struct firn_append_options *opts,
+			  struct ArrowArray **batches, size_t *n_batches, struct firn_error *err)
 {
 	struct collect c = { 0 };
 	int64_t rows = 0;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = feed(to_list, &c, schema, files[i], fmt, &rows, err);
+		rc = feed(to_list, &c, schema, files[i], fmt, opts, &rows, err);
 	if (rc != 0) {
 		for (size_t i = 0; i < c.n; i++)
 			if (c.v[i].release)

@@ -177,11 +177,44 @@ static int mismatch(const struct ArrowSchema *ss, const struct ArrowSchema *ds,
 	return firn_error_set(err, FIRN_EINVAL, "column '%s': cannot read %s as %s", nm(ds), a, b);
 }
 
+/* x (a count of 10^-from seconds) in units of 10^-to: 0, or an error when
+ * it leaves int64 or (input, unless truncating) drops nonzero digits.
+ * Reading data files (o NULL) rounds down, as before. */
+static int rescale(int64_t x, int from, int to, const struct ArrowSchema *ds,
+		   const struct firn_type *dt, const struct firn_ice_fit_options *o, int64_t row,
+		   int64_t *out, struct firn_error *err)
+{
+	int64_t y = x;
+	for (int d = from; d < to; d += 3)
+		if (__builtin_mul_overflow(y, 1000, &y))
+			return firn_error_set(err, FIRN_EINVAL,
+					      "column '%s': row %lld: %lld (10^-%d s) is out of range for %s",
+					      nm(ds), (long long)row, (long long)x, from,
+					      dt->tz ? "timestamptz" : "timestamp");
+	int64_t unit = 1;
+	for (int d = to; d < from; d += 3)
+		unit *= 1000;
+	if (unit > 1 && o != NULL && !o->truncate_timestamps && x % unit != 0) {
+		char text[48];
+		firn_timestamp_format(x, from, false, text, sizeof(text));
+		return firn_error_set(err, FIRN_EINVAL,
+				      "row %lld: value %s has sub-microsecond digits; column %s is %s (µs); "
+				      "pass --truncate-timestamps to drop them",
+				      (long long)row, text, nm(ds), dt->tz ? "timestamptz" : "timestamp");
+	}
+	if (unit > 1)
+		y = x >= 0 ? x / unit : -((-(x + 1)) / unit) - 1;
+	*out = y;
+	return 0;
+}
+
 /* A primitive array of dst type converted from src (validity copied). */
 static int convert(const struct ArrowSchema *ss, const struct ArrowArray *sa,
 		   const struct ArrowSchema *ds, const struct firn_type *st,
-		   const struct firn_type *dt, struct ArrowArray *out, struct firn_error *err)
+		   const struct firn_type *dt, const struct firn_ice_fit_options *o,
+		   struct ArrowArray *out, struct firn_error *err)
 {
+	int64_t first = o != NULL ? o->first_row : 0;
 	struct firn_builder b;
 	FIRN_TRY(firn_builder_init(&b, ds, err));
 	const uint8_t *valid = sa->null_count != 0 ? sa->buffers[0] : NULL;
@@ -206,19 +239,14 @@ static int convert(const struct ArrowSchema *ss, const struct ArrowArray *sa,
 			rc = firn_builder_append_i32(&b, (int32_t)x);
 		} else if (st->id == FIRN_A_FLOAT && dt->id == FIRN_A_DOUBLE)
 			rc = firn_builder_append_f64(&b, ((const float *)v)[j]);
-		else if (st->id == FIRN_A_DATE32 && dt->id == FIRN_A_TIMESTAMP)
-			rc = firn_builder_append_i64(&b, (int64_t)((const int32_t *)v)[j] * 86400 *
-						     (dt->unit_digits == 9 ? 1000000000LL : 1000000LL));
-		else if (st->id == FIRN_A_TIMESTAMP && dt->id == FIRN_A_TIMESTAMP) {
-			int64_t x = ((const int64_t *)v)[j];
-			int from = st->unit_digits, to = dt->unit_digits;
-			while (from < to) {
-				x *= 1000;
-				from += 3;
-			}
-			while (from > to) {
-				x = x >= 0 ? x / 1000 : -((-x + 999) / 1000);
-				from -= 3;
+		else if ((st->id == FIRN_A_DATE32 || st->id == FIRN_A_TIMESTAMP) &&
+			 dt->id == FIRN_A_TIMESTAMP) {
+			int64_t x = st->id == FIRN_A_DATE32 ? (int64_t)((const int32_t *)v)[j] * 86400
+							    : ((const int64_t *)v)[j];
+			int from = st->id == FIRN_A_DATE32 ? 0 : st->unit_digits;
+			if ((rc = rescale(x, from, dt->unit_digits, ds, dt, o, first + i, &x, err)) != 0) {
+				firn_builder_free(&b);
+				return rc;
 			}
 			rc = firn_builder_append_i64(&b, x);
 		} else {
@@ -236,10 +264,12 @@ static int convert(const struct ArrowSchema *ss, const struct ArrowArray *sa,
 
 static int fit_struct(const struct ArrowSchema *ss, struct ArrowArray *sa,
 		      const struct ArrowSchema *ds, enum firn_match match, bool top,
-		      struct ArrowArray *out, struct firn_error *err);
+		      const struct firn_ice_fit_options *o, struct ArrowArray *out,
+		      struct firn_error *err);
 
 static int fit_column(const struct ArrowSchema *ss, struct ArrowArray *sa,
-		      const struct ArrowSchema *ds, enum firn_match match, struct ArrowArray *out,
+		      const struct ArrowSchema *ds, enum firn_match match,
+		      const struct firn_ice_fit_options *o, struct ArrowArray *out,
 		      struct firn_error *err)
 {
 	if (match == FIRN_MATCH_NAME && !(ds->flags & ARROW_FLAG_NULLABLE) && sa->null_count != 0) {
@@ -261,7 +291,7 @@ static int fit_column(const struct ArrowSchema *ss, struct ArrowArray *sa,
 	FIRN_TRY(firn_type_of(ss, &st, err));
 	FIRN_TRY(firn_type_of(ds, &dt, err));
 	if (st.id == FIRN_A_STRUCT && dt.id == FIRN_A_STRUCT)
-		return fit_struct(ss, sa, ds, match, false, out, err);
+		return fit_struct(ss, sa, ds, match, false, o, out, err);
 	if (st.id == FIRN_A_DECIMAL && dt.id == FIRN_A_DECIMAL && st.scale == dt.scale &&
 	    st.precision <= dt.precision) {
 		move_array(out, sa);
@@ -287,7 +317,7 @@ static int fit_column(const struct ArrowSchema *ss, struct ArrowArray *sa,
 	    (st.id == FIRN_A_FLOAT && dt.id == FIRN_A_DOUBLE) ||
 	    (st.id == FIRN_A_DATE32 && dt.id == FIRN_A_TIMESTAMP) || timestamps ||
 	    (match == FIRN_MATCH_NAME && st.id == FIRN_A_INT64 && dt.id == FIRN_A_INT32))
-		return convert(ss, sa, ds, &st, &dt, out, err);
+		return convert(ss, sa, ds, &st, &dt, o, out, err);
 	if (st.id == dt.id && st.id != FIRN_A_DECIMAL && st.id != FIRN_A_FIXED &&
 	    st.id != FIRN_A_STRUCT && st.id != FIRN_A_LIST && st.id != FIRN_A_MAP) {
 		/* same storage, different metadata (e.g. no field id): move */
@@ -303,7 +333,8 @@ static int fit_column(const struct ArrowSchema *ss, struct ArrowArray *sa,
 
 static int fit_struct(const struct ArrowSchema *ss, struct ArrowArray *sa,
 		      const struct ArrowSchema *ds, enum firn_match match, bool top,
-		      struct ArrowArray *out, struct firn_error *err)
+		      const struct firn_ice_fit_options *o, struct ArrowArray *out,
+		      struct firn_error *err)
 {
 	if (sa->offset != 0 && !top)
 		return firn_error_set(err, FIRN_EUNSUPPORTED, "column '%s': sliced struct arrays",
@@ -323,7 +354,7 @@ static int fit_struct(const struct ArrowSchema *ss, struct ArrowArray *sa,
 				rc = null_column(dc, sa->length, out->children[j], err);
 			continue;
 		}
-		rc = fit_column(ss->children[k], sa->children[k], dc, match, out->children[j], err);
+		rc = fit_column(ss->children[k], sa->children[k], dc, match, o, out->children[j], err);
 	}
 	if (rc == 0 && match == FIRN_MATCH_NAME && top) {
 		for (int64_t k = 0; k < ss->n_children; k++)
@@ -343,7 +374,18 @@ int firn_ice__batch_fit(const struct ArrowSchema *src_schema, struct ArrowArray 
 			const struct ArrowSchema *dst, enum firn_match match,
 			struct ArrowArray *out, struct firn_error *err)
 {
-	int rc = fit_struct(src_schema, src, dst, match, true, out, err);
+	int rc = fit_struct(src_schema, src, dst, match, true, NULL, out, err);
+	if (src->release)
+		src->release(src);
+	return rc;
+}
+
+int firn_ice__batch_fit_input(const struct ArrowSchema *src_schema, struct ArrowArray *src,
+			      const struct ArrowSchema *dst, const struct firn_ice_fit_options *o,
+			      struct ArrowArray *out, struct firn_error *err)
+{
+	struct firn_ice_fit_options def = { 0 };
+	int rc = fit_struct(src_schema, src, dst, FIRN_MATCH_NAME, true, o ? o : &def, out, err);
 	if (src->release)
 		src->release(src);
 	return rc;

@@ -5,6 +5,8 @@
 #ifndef FIRN_ICE_BATCH_H
 #define FIRN_ICE_BATCH_H
 
+#include <stdbool.h>
+
 #include "firn/arrow.h"
 #include "firn/error.h"
 
@@ -22,6 +24,19 @@ enum firn_match { FIRN_MATCH_ID, FIRN_MATCH_NAME };
 int firn_ice__batch_fit(const struct ArrowSchema *src_schema, struct ArrowArray *src,
 			const struct ArrowSchema *dst, enum firn_match match,
 			struct ArrowArray *out, struct firn_error *err);
+
+/* Appending input: firn_ice__batch_fit by name, with how values that do
+ * not fit are met. A scaled value (seconds, millis, dates -> micros) past
+ * int64 is always an error; nonzero sub-microsecond digits that a
+ * nanosecond -> microsecond conversion would drop are one unless
+ * truncate_timestamps. Messages name the row: first_row + the batch row. */
+struct firn_ice_fit_options {
+	bool truncate_timestamps;
+	int64_t first_row;
+};
+int firn_ice__batch_fit_input(const struct ArrowSchema *src_schema, struct ArrowArray *src,
+			      const struct ArrowSchema *dst, const struct firn_ice_fit_options *o,
+			      struct ArrowArray *out, struct firn_error *err);
 
 /* Gathers rows idx[0..n) of a (schema s) into a new array *out. */
 int firn_ice__batch_take(const struct ArrowSchema *s, const struct ArrowArray *a,

@@ -1259,14 +1259,15 @@ int firn_table_update(struct firn_table *t, const char *set, const char *where, 
 }
 
 int firn_table_merge(struct firn_table *t, const char *const *files, size_t n, enum firn_input_format fmt,
-		     const char *keys, const char *mode, struct firn_delete_info *info, struct firn_error *err)
+		     const struct firn_append_options *opts, const char *keys, const char *mode,
+		     struct firn_delete_info *info, struct firn_error *err)
 {
 	if (t->meta->format_version < 2)
 		return firn_error_set(err, FIRN_EUNSUPPORTED, "format version 1 tables are read-only in firn");
 	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(t->meta)->arrow;
 	struct ArrowArray *batches = NULL;
 	size_t nb = 0;
-	FIRN_TRY(firn_ice__read_inputs(schema, files, n, fmt, &batches, &nb, err));
+	FIRN_TRY(firn_ice__read_inputs(schema, files, n, fmt, opts, &batches, &nb, err));
 	struct keyset ks;
 	int rc = keyset_build(&ks, schema, batches, nb, keys, err);
 	if (rc == 0) {
@@ -1279,15 +1280,15 @@ int firn_table_merge(struct firn_table *t, const char *const *files, size_t n, e
 }
 
 int firn_table_overwrite(struct firn_table *t, const char *const *files, size_t n,
-			 enum firn_input_format fmt, const char *where, struct firn_delete_info *info,
-			 struct firn_error *err)
+			 enum firn_input_format fmt, const struct firn_append_options *opts,
+			 const char *where, struct firn_delete_info *info, struct firn_error *err)
 {
 	if (t->meta->format_version < 2)
 		return firn_error_set(err, FIRN_EUNSUPPORTED, "format version 1 tables are read-only in firn");
 	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(t->meta)->arrow;
 	struct ArrowArray *batches = NULL;
 	size_t nb = 0;
-	FIRN_TRY(firn_ice__read_inputs(schema, files, n, fmt, &batches, &nb, err));
+	FIRN_TRY(firn_ice__read_inputs(schema, files, n, fmt, opts, &batches, &nb, err));
 	struct change chg = { NULL, NULL, batches, nb, "overwrite" };
 	int rc = run_change(t, where && *where ? where : "true", "copy-on-write", "write.delete.mode", &chg, info, err);
 	free_batches(batches, nb);

@@ -119,8 +119,8 @@ int firn_ice__appended_since(const struct firn_ice_meta *m, int64_t base, struct
 /* Reads input files (as append does) into batches fitted to schema; *batches
  * is firn_malloc'd, each batch the caller's to release. */
 int firn_ice__read_inputs(const struct ArrowSchema *schema, const char *const *files, size_t n,
-			  enum firn_input_format fmt, struct ArrowArray **batches, size_t *n_batches,
-			  struct firn_error *err);
+			  enum firn_input_format fmt, const struct firn_append_options *opts,
+			  struct ArrowArray **batches, size_t *n_batches, struct firn_error *err);
 
 /* Resolves a snapshot selection to a snapshot (NULL: the table is empty
  * and nothing was asked for). FIRN_ENOTFOUND for an unknown id or ref, or a

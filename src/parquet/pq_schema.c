@@ -579,6 +579,11 @@ int firn_pq__schema_from_elements(const struct pq_schema_element *el, int n,
 	memset(out, 0, sizeof(*out));
 	if (n < 1 || !el[0].has_num_children || el[0].num_children < 0 || el[0].has_type)
 		return firn_error_set(err, FIRN_ECORRUPT, "parquet schema: no root group");
+	/* every child is an element of its own: bound the count before allocating */
+	if (el[0].num_children > n - 1)
+		return firn_error_set(err, FIRN_ECORRUPT,
+				      "parquet schema: the root claims %d children, the schema has %d elements",
+				      el[0].num_children, n);
 	/* a node per element at most, plus one per bare repeated field */
 	out->nodes = firn_arena_alloc(arena, sizeof(struct pq_node) * (size_t)(2 * n + 1));
 	if (out->nodes == NULL)

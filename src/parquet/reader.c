@@ -301,6 +301,7 @@ struct leaf_data {
 	struct firn_buf dict_values, dict_data;
 	int64_t dict_count;
 	bool has_dict;
+	struct firn_buf dict_bad; /* bitmap of entries out of range (empty: none) */
 };
 
 static void leaf_data_free(struct leaf_data *ld)
@@ -308,6 +309,7 @@ static void leaf_data_free(struct leaf_data *ld)
 	firn_buf_free(&ld->defs); firn_buf_free(&ld->reps);
 	firn_buf_free(&ld->values); firn_buf_free(&ld->data);
 	firn_buf_free(&ld->dict_values); firn_buf_free(&ld->dict_data);
+	firn_buf_free(&ld->dict_bad);
 }
 
 struct decode_ctx {
@@ -320,6 +322,12 @@ struct decode_ctx {
 	struct firn_buf scratch2;
 	struct firn_buf views;
 	struct pq_codec_ctx *codec; /* the stream's, kept across pages; may be NULL */
+	/* where emit_fixed's values go, for values out of range: the leaf (NULL:
+	 * statistics), whether it is decoding the dictionary, and the dense
+	 * index of its first value */
+	struct leaf_data *ld;
+	bool dict;
+	int64_t dense_base;
 };
 
 #define DCORRUPT(ctx, ...) corrupt_col(ctx, __VA_ARGS__)
@@ -347,6 +355,50 @@ static int physical_width(const struct pq_node *n)
 	case PQ_FIXED_LEN_BYTE_ARRAY: return n->type_length;
 	default: return 0;
 	}
+}
+
+/* The file row of dense value k of the chunk (the levels decoded so far
+ * cover it). */
+static int64_t row_of_value(const struct decode_ctx *ctx, const struct leaf_data *ld, int64_t k)
+{
+	int64_t row = k;
+	const struct pq_node *n = ld->node;
+	if (n->valid_def > 0 || n->rep > 0) {
+		const uint16_t *def = n->valid_def > 0 ? (const uint16_t *)ld->defs.data : NULL;
+		const uint16_t *rep = n->rep > 0 ? (const uint16_t *)ld->reps.data : NULL;
+		int64_t levels = (int64_t)(def ? ld->defs.len : ld->reps.len) / 2, seen = 0;
+		row = -1;
+		for (int64_t i = 0; i < levels; i++) {
+			if (rep == NULL || rep[i] == 0)
+				row++;
+			if ((def == NULL || def[i] == n->valid_def) && seen++ == k)
+				break;
+		}
+	}
+	for (int g = 0; g < ctx->rg; g++)
+		row += ctx->r->meta.row_groups[g].num_rows;
+	return row;
+}
+
+/* A stored value that does not fit the microsecond value it becomes: an
+ * error naming its row, or for a dictionary entry a mark (an error once a
+ * row uses it). */
+static int out_of_range(struct decode_ctx *ctx, int64_t i, const char *what)
+{
+	struct leaf_data *ld = ctx->ld;
+	if (ld == NULL)
+		return FIRN_EINVAL;
+	if (ctx->dict) {
+		size_t byte = (size_t)(i >> 3);
+		if (ld->dict_bad.len <= byte && firn_buf_zeros(&ld->dict_bad, byte + 1 - ld->dict_bad.len) != 0)
+			return nomem(ctx->err);
+		ld->dict_bad.data[byte] |= (uint8_t)(1u << (i & 7));
+		return 0;
+	}
+	return firn_error_set(ctx->err, FIRN_EINVAL,
+			      "%s: column %s: row %lld: %s is out of range for a microsecond timestamp",
+			      ctx->r->path, ctx->col, (long long)row_of_value(ctx, ld, ctx->dense_base + i),
+			      what);
 }
 
 static void be_to_i128(const uint8_t *p, int n, uint8_t out[16])
@@ -379,9 +431,14 @@ static int emit_fixed(struct decode_ctx *ctx, const struct pq_node *node, struct
 		break;
 	case PQ_CONV_SCALE_I64:
 		for (int64_t i = 0; i < n; i++) {
-			int64_t x; memcpy(&x, src + 8 * i, 8);
-			x = (int64_t)((uint64_t)x * (uint64_t)node->scale_factor);
-			memcpy(o + 8 * i, &x, 8);
+			int64_t x, y = 0; memcpy(&x, src + 8 * i, 8);
+			if (__builtin_mul_overflow(x, node->scale_factor, &y)) {
+				char what[48];
+				snprintf(what, sizeof(what), "%lld ms", (long long)x);
+				FIRN_TRY(out_of_range(ctx, i, what));
+				y = x; /* a marked dictionary entry keeps it for the message */
+			}
+			memcpy(o + 8 * i, &y, 8);
 		}
 		break;
 	case PQ_CONV_I32_SCALE_I64:
@@ -418,9 +475,15 @@ static int emit_fixed(struct decode_ctx *ctx, const struct pq_node *node, struct
 	case PQ_CONV_INT96:
 		/* 8 bytes nanoseconds of the day, 4 bytes Julian day */
 		for (int64_t i = 0; i < n; i++) {
-			int64_t nanos; int32_t jd;
+			int64_t nanos, us = 0; int32_t jd;
 			memcpy(&nanos, src + 12 * i, 8); memcpy(&jd, src + 12 * i + 8, 4);
-			int64_t us = ((int64_t)jd - 2440588) * 86400000000LL + nanos / 1000;
+			if (__builtin_mul_overflow((int64_t)jd - 2440588, 86400000000LL, &us) ||
+			    __builtin_add_overflow(us, nanos / 1000, &us)) {
+				char what[64];
+				snprintf(what, sizeof(what), "INT96 day %d, %lld ns", jd, (long long)nanos);
+				FIRN_TRY(out_of_range(ctx, i, what));
+				us = 0;
+			}
 			memcpy(o + 8 * i, &us, 8);
 		}
 		break;
@@ -498,6 +561,9 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 	int pw = physical_width(node);
 	if (n == 0)
 		return 0;
+	ctx->ld = ld;
+	ctx->dict = dst == &ld->dict_values;
+	ctx->dense_base = ld->n_values;
 	switch (enc) {
 	case PQ_PLAIN:
 		if (node->ptype == PQ_BOOLEAN) {
@@ -510,6 +576,9 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 		}
 		if (node->ptype == PQ_BYTE_ARRAY) {
 			size_t used;
+			/* a length prefix each: bound the count before allocating */
+			if ((uint64_t)n * 4 > len)
+				return DCORRUPT(ctx, "%lld byte arrays cannot fit in %zu bytes", (long long)n, len);
 			ctx->views.len = 0;
 			if (firn_buf_reserve(&ctx->views, (size_t)n * sizeof(struct pq_view)) != 0)
 				return nomem(err);
@@ -537,6 +606,16 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 		for (int64_t i = 0; i < n; i++)
 			if (idx[i] >= dn)
 				return DCORRUPT(ctx, "dictionary index %u past %u entries", idx[i], dn);
+		for (int64_t i = 0; ld->dict_bad.len > 0 && i < n; i++)
+			if ((size_t)(idx[i] >> 3) < ld->dict_bad.len && firn_bit_get(ld->dict_bad.data, idx[i])) {
+				char what[48] = "an INT96 value";
+				int64_t x;
+				memcpy(&x, ld->dict_values.data + 8 * (size_t)idx[i], 8);
+				if (node->conv == PQ_CONV_SCALE_I64)
+					snprintf(what, sizeof(what), "%lld ms", (long long)x);
+				ctx->dict = false;
+				return out_of_range(ctx, i, what);
+			}
 		if (is_bytes(node)) {
 			const int32_t *doff = (const int32_t *)ld->dict_values.data;
 			size_t total = 0;
@@ -682,9 +761,29 @@ static int decompress_into(struct decode_ctx *ctx, int codec, const uint8_t *p, 
 	dst->len = 0;
 	if (firn_buf_reserve(dst, out_len + 8) != 0)
 		return nomem(ctx->err);
-	FIRN_TRY(firn_pq__decompress(ctx->codec, codec, p, n, dst->data, out_len, ctx->err));
+	int rc = firn_pq__decompress(ctx->codec, codec, p, n, dst->data, out_len, ctx->err);
+	if (rc != 0) {
+		firn_error_prefix(ctx->err, "%s: row group %d: column %s", ctx->r->path, ctx->rg, ctx->col);
+		return rc;
+	}
 	dst->len = out_len;
 	return 0;
+}
+
+/* The page checksum (parquet.thrift: CRC-32 of the page bytes after the
+ * header, as stored), when the writer wrote one. Index pages carry none
+ * that readers check. */
+static int check_page_crc(struct decode_ctx *ctx, const struct pq_page_header *h,
+			  const uint8_t *body, size_t blen, int64_t at)
+{
+	if (!h->has_crc || (h->type != PQ_DATA_PAGE && h->type != PQ_DATA_PAGE_V2 &&
+			    h->type != PQ_DICTIONARY_PAGE))
+		return 0;
+	uint32_t crc = firn_crc32(0, body, blen);
+	if (crc == (uint32_t)h->crc)
+		return 0;
+	return DCORRUPT(ctx, "page at byte %lld: checksum mismatch (header %08x, page %08x)",
+			(long long)at, (uint32_t)h->crc, crc);
 }
 
 static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
@@ -726,9 +825,10 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 		}
 		struct pq_page_header h;
 		size_t used;
+		int64_t page_at = start + (int64_t)pos;
 		if ((rc = firn_pq__parse_page_header(chunk + pos, (size_t)size - pos, &used, &h, err)) != 0) {
 			firn_error_prefix(err, "%s: row group %d: column %s: page at byte %lld", r->path,
-					  ctx->rg, ctx->col, (long long)(start + (int64_t)pos));
+					  ctx->rg, ctx->col, (long long)page_at);
 			break;
 		}
 		pos += used;
@@ -741,6 +841,8 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 		const uint8_t *body = chunk + pos;
 		size_t blen = (size_t)h.compressed_page_size;
 		pos += blen;
+		if ((rc = check_page_crc(ctx, &h, body, blen, page_at)) != 0)
+			break;
 		if (h.type == PQ_DICTIONARY_PAGE) {
 			if (!h.has_dictionary_page_header || !need_dict_first || ld->has_dict) {
 				rc = DCORRUPT(ctx, "unexpected dictionary page");

@@ -49,6 +49,7 @@ struct column {
 	int width;           /* bytes per fixed-width physical value; 0 byte arrays */
 	bool use_dict;
 	bool dict_full;
+	int64_t dict_limit;   /* the dictionary's bound in bytes */
 	int64_t plain_bytes;  /* PLAIN size of the values seen in dictionary mode */
 	struct dict dict;
 	/* the current page */
@@ -157,6 +158,19 @@ static int cmp_values(enum order o, const uint8_t *a, uint32_t alen, const uint8
 	return 0;
 }
 
+/* Bounds longer than this are not written (as Arrow's max_statistics_size):
+ * a bound keeps at most one byte more, enough to compare with, so a huge
+ * value is never copied. */
+#define STATS_MAX 4096
+
+static inline int stats_set(struct firn_buf *b, const uint8_t *v, uint32_t len)
+{
+	b->len = 0;
+	return firn_buf_append(b, v, len > STATS_MAX ? STATS_MAX + 1 : len);
+}
+
+/* A prefix compares like the whole value against anything that fits in
+ * STATS_MAX; two long ones may tie, but then the bound is dropped either way. */
 static inline int stats_update(struct stats *s, enum order o, const uint8_t *v, uint32_t len)
 {
 	if (o == ORD_FLOAT || o == ORD_DOUBLE) {
@@ -172,19 +186,18 @@ static inline int stats_update(struct stats *s, enum order o, const uint8_t *v, 
 	    v[0] > s->min.data[0] && v[0] < s->max.data[0])
 		return 0;
 	if (!s->has_minmax) {
-		s->min.len = s->max.len = 0;
-		if (firn_buf_append(&s->min, v, len) || firn_buf_append(&s->max, v, len))
+		if (stats_set(&s->min, v, len) || stats_set(&s->max, v, len))
 			return FIRN_ENOMEM;
 		s->has_minmax = true;
 		return 0;
 	}
+	if (len > STATS_MAX + 1)
+		len = STATS_MAX + 1;
 	if (cmp_values(o, v, len, s->min.data, (uint32_t)s->min.len) < 0) {
-		s->min.len = 0;
-		if (firn_buf_append(&s->min, v, len))
+		if (stats_set(&s->min, v, len))
 			return FIRN_ENOMEM;
 	} else if (cmp_values(o, v, len, s->max.data, (uint32_t)s->max.len) > 0) {
-		s->max.len = 0;
-		if (firn_buf_append(&s->max, v, len))
+		if (stats_set(&s->max, v, len))
 			return FIRN_ENOMEM;
 	}
 	return 0;
@@ -217,7 +230,7 @@ static void stats_to_pq(struct stats *s, enum order o, struct pq_statistics *out
 	memset(out, 0, sizeof(*out));
 	out->has_null_count = true;
 	out->null_count = s->null_count;
-	if (!s->has_minmax || s->min.len > 4096 || s->max.len > 4096)
+	if (!s->has_minmax || s->min.len > STATS_MAX || s->max.len > STATS_MAX)
 		return;
 	/* a zero bound is written as -0.0 (min) and +0.0 (max) */
 	if (o == ORD_FLOAT) {
@@ -425,24 +438,48 @@ static int64_t page_bytes(const struct column *c)
 	return (int64_t)c->plain.len + c->page_levels / 4;
 }
 
+/* Room left in front of a compressed page body for its header (which has
+ * no statistics: some 30 bytes). */
+#define HEADER_ROOM 64
+
+/* Appends header + body to c->pages. The body is compressed straight into
+ * c->pages and moved up to its header afterwards, so a page is never held
+ * twice (a single huge value stays within a few copies of its size). */
 static int append_page(struct firn_parquet_writer *w, struct column *c, struct pq_page_header *h,
 		       const struct firn_buf *body, struct firn_error *err)
 {
-	c->zbody.len = 0;
-	FIRN_TRY(firn_pq__compress(&w->codec, w->opts.codec, w->opts.codec_level, body->data, body->len,
-				   &c->zbody, err));
-	if (body->len > INT32_MAX || c->zbody.len > INT32_MAX)
+	if (body->len > INT32_MAX)
 		return firn_error_set(err, FIRN_EINVAL, "parquet: page larger than 2 GiB");
+	size_t at = c->pages.len, room = w->opts.codec == PQ_UNCOMPRESSED ? 0 : HEADER_ROOM;
+	size_t zlen = body->len;
+	if (room > 0) {
+		if (firn_buf_zeros(&c->pages, room) != 0)
+			return nomem(err);
+		FIRN_TRY(firn_pq__compress(&w->codec, w->opts.codec, w->opts.codec_level, body->data,
+					   body->len, &c->pages, err));
+		zlen = c->pages.len - at - room;
+		if (zlen > INT32_MAX)
+			return firn_error_set(err, FIRN_EINVAL, "parquet: page larger than 2 GiB");
+	}
 	h->uncompressed_page_size = (int32_t)body->len;
-	h->compressed_page_size = (int32_t)c->zbody.len;
-	size_t before = c->pages.len;
-	if (firn_pq__write_page_header(&c->pages, h) != 0)
+	h->compressed_page_size = (int32_t)zlen;
+	c->zbody.len = 0;
+	if (firn_pq__write_page_header(&c->zbody, h) != 0)
 		return nomem(err);
-	size_t hlen = c->pages.len - before;
-	if (firn_buf_append(&c->pages, c->zbody.data, c->zbody.len) != 0)
-		return nomem(err);
+	size_t hlen = c->zbody.len;
+	if (room == 0) {
+		if (firn_buf_append(&c->pages, c->zbody.data, hlen) != 0 ||
+		    firn_buf_append(&c->pages, body->data, body->len) != 0)
+			return nomem(err);
+	} else {
+		if (hlen > room && firn_buf_reserve(&c->pages, hlen - room) != 0)
+			return nomem(err);
+		memmove(c->pages.data + at + hlen, c->pages.data + at + room, zlen);
+		memcpy(c->pages.data + at, c->zbody.data, hlen);
+		c->pages.len = at + hlen + zlen;
+	}
 	c->chunk_uncompressed += (int64_t)(hlen + body->len);
-	c->chunk_compressed += (int64_t)(hlen + c->zbody.len);
+	c->chunk_compressed += (int64_t)(hlen + zlen);
 	return 0;
 }
 
@@ -477,8 +514,18 @@ static int flush_page(struct firn_parquet_writer *w, struct column *c, struct fi
 	} else if (c->leaf->ptype == PQ_BOOLEAN) {
 		if (firn_pq__plain_bools_encode(b, c->plain.data, (int64_t)c->plain.len) != 0)
 			return nomem(err);
-	} else if (firn_buf_append(b, c->plain.data, c->plain.len) != 0) {
-		return nomem(err);
+	} else {
+		/* the levels go in front of the values, which become the body:
+		 * a page's values are not copied */
+		if (b->len > 0) {
+			if (firn_buf_reserve(&c->plain, b->len) != 0)
+				return nomem(err);
+			if (c->plain.len > 0)
+				memmove(c->plain.data + b->len, c->plain.data, c->plain.len);
+			memcpy(c->plain.data, b->data, b->len);
+			c->plain.len += b->len;
+		}
+		b = &c->plain;
 	}
 	struct pq_page_header h = { 0 };
 	h.type = PQ_DATA_PAGE;
@@ -505,11 +552,30 @@ static int flush_page(struct firn_parquet_writer *w, struct column *c, struct fi
 
 /* ---- values ---- */
 
+/* A value larger than the whole dictionary bound never goes in: the page's
+ * values so far turn PLAIN, and so does the rest of the chunk. */
+static int dict_spill(struct column *c)
+{
+	const uint32_t *idx = (const uint32_t *)c->idx.data;
+	for (size_t i = 0; i < c->idx.len / 4; i++) {
+		uint32_t len;
+		const uint8_t *v = dict_entry(&c->dict, c, idx[i], &len);
+		if ((c->width == 0 && firn_buf_append(&c->plain, &len, 4) != 0) ||
+		    firn_buf_append(&c->plain, v, len) != 0)
+			return FIRN_ENOMEM;
+	}
+	c->idx.len = 0;
+	c->dict_full = true;
+	return 0;
+}
+
 static inline int add_physical(struct column *c, const uint8_t *v, uint32_t len)
 {
 	if (stats_update(&c->chunk_stats, c->order, v, len) != 0)
 		return FIRN_ENOMEM;
 	c->page_values++;
+	if (c->use_dict && !c->dict_full && (int64_t)len > c->dict_limit && dict_spill(c) != 0)
+		return FIRN_ENOMEM;
 	if (c->use_dict && !c->dict_full) {
 		c->plain_bytes += len + (c->width == 0 ? 4 : 0);
 		uint32_t i;
@@ -539,7 +605,8 @@ static int add_value(struct column *c, const struct ArrowArray *a, int64_t idx)
 		if (leaf->scale_factor != 1) {
 			int64_t x;
 			memcpy(&x, vals + idx * 8, 8);
-			x = (int64_t)((uint64_t)x * (uint64_t)leaf->scale_factor);
+			if (__builtin_mul_overflow(x, leaf->scale_factor, &x))
+				return FIRN_EINVAL; /* seconds or millis past the microsecond range */
 			return add_physical(c, (const uint8_t *)&x, 8);
 		}
 		return add_physical(c, vals + idx * leaf->type.width, 8);
@@ -677,7 +744,8 @@ static bool dense_ok(const struct column *c, const struct ArrowArray *top)
 }
 
 /* The physical values of n dense Arrow values: as they are, or converted
- * (decimal128 -> its low 4/8 bytes, seconds/millis -> micros) into tmp. */
+ * (decimal128 -> its low 4/8 bytes, seconds/millis -> micros) into tmp.
+ * NULL when a value leaves the microsecond range. */
 static const uint8_t *physical_values(const struct column *c, const uint8_t *src, int64_t n,
 				      uint8_t *tmp)
 {
@@ -689,13 +757,21 @@ static const uint8_t *physical_values(const struct column *c, const uint8_t *src
 		if (c->width == 8) {
 			int64_t x;
 			memcpy(&x, src + k * aw, 8);
-			x = (int64_t)((uint64_t)x * (uint64_t)leaf->scale_factor);
+			if (__builtin_mul_overflow(x, leaf->scale_factor, &x))
+				return NULL;
 			memcpy(tmp + 8 * k, &x, 8);
 		} else {
 			memcpy(tmp + 4 * k, src + k * aw, 4);
 		}
 	}
 	return tmp;
+}
+
+static int out_of_range(const struct firn_parquet_writer *w, const struct column *c,
+			struct firn_error *err)
+{
+	return firn_error_set(err, FIRN_EINVAL, "%s: column %s: a timestamp past the microsecond range",
+			      w->path, c->leaf->name);
 }
 
 static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
@@ -722,7 +798,10 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 				n = to - i;
 			if (n > row_limit - c->page_rows)
 				n = row_limit - c->page_rows;
-			if (add_dense(c, physical_values(c, base + i * aw, n, tmp), n) != 0)
+			const uint8_t *pv = physical_values(c, base + i * aw, n, tmp);
+			if (pv == NULL)
+				return out_of_range(w, c, err);
+			if (add_dense(c, pv, n) != 0)
 				return nomem(err);
 			i += n;
 			if (c->use_dict && !c->dict_full &&
@@ -750,6 +829,8 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 		} else {
 			rc = shred(w, c, 0, top, i + batch->offset, 0);
 		}
+		if (rc == FIRN_EINVAL)
+			return out_of_range(w, c, err);
 		if (rc != 0)
 			return rc == FIRN_ENOMEM ? nomem(err) : firn_error_set(err, rc, "%s: column %s: cannot write value",
 									       w->path, c->leaf->name);
@@ -1005,6 +1086,7 @@ int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
 		c->order = order_of(c->leaf);
 		c->width = physical_width(c->leaf);
 		c->use_dict = w->opts.dictionary && c->leaf->ptype != PQ_BOOLEAN;
+		c->dict_limit = w->opts.dictionary_size_limit;
 		int chain[72], depth = 0;
 		for (int n = w->ps.leaves[i]; n > 0; n = w->ps.nodes[n].parent) {
 			if (depth >= 70) {
