@@ -20,16 +20,50 @@ extern "C" {
 
 struct firn_catalog;
 
+/* How a catalog is opened. */
+enum firn_catalog_mode {
+	/* read and write; a missing SQLite warehouse directory and database
+	 * are created (what creating a namespace or a table needs) */
+	FIRN_CATALOG_CREATE = 0,
+	/* read and write an existing catalog: a missing SQLite database is
+	 * FIRN_ENOTFOUND "no catalog at PATH", and nothing is created */
+	FIRN_CATALOG_WRITE = 1,
+	/* read only: as WRITE, and nothing is ever written (no DDL, no
+	 * journal mode change; SQLite's query_only, or a read-only open where
+	 * the file cannot be written). An SQLite database in a directory where
+	 * its -shm file cannot be made (a read-only directory or file system)
+	 * is read as an immutable file when it has no write-ahead log to
+	 * apply. */
+	FIRN_CATALOG_READ = 2,
+};
+
+struct firn_catalog_options {
+	int version;                  /* FIRN_CATALOG_OPTIONS_VERSION */
+	enum firn_catalog_mode mode;
+	int lock_timeout_ms;          /* how long to wait for a locked SQLite database */
+};
+#define FIRN_CATALOG_OPTIONS_VERSION 1
+#define FIRN_CATALOG_OPTIONS_INIT { FIRN_CATALOG_OPTIONS_VERSION, FIRN_CATALOG_CREATE, 60000 }
+
 /* Opens a catalog.
- *   uri NULL or "": SQLite at <warehouse>/catalog.db (the directory and the
- *       database are created when missing)
+ *   uri NULL or "": SQLite at <warehouse>/catalog.db
  *   "sqlite:///abs/path.db" or "sqlite://rel/path.db": that SQLite file
  *   "postgresql://user@host:port/db?..." (or "postgres://"): libpq
- * name is the catalog_name column value (NULL → "default"). The catalog
- * tables are created when missing (IF NOT EXISTS, PyIceberg's DDL, with the
- * iceberg_type column). A database that has a table named iceberg_tables
- * with other columns is FIRN_EINVAL "not an Iceberg SQL catalog". The
- * handle is the caller's; free with firn_catalog_free. */
+ * name is the catalog_name column value (NULL → "default"); opts NULL is
+ * FIRN_CATALOG_OPTIONS_INIT. Except in FIRN_CATALOG_READ mode, the catalog
+ * tables are created when missing (IF NOT EXISTS, PyIceberg's DDL, with
+ * the iceberg_type column).
+ * Errors say what failed and where: FIRN_ENOTFOUND "no catalog at PATH";
+ * FIRN_EINVAL "PATH: not an Iceberg SQL catalog (...)" only for a file that
+ * is not an SQLite database, or a database without (or with other columns
+ * in) the catalog tables; FIRN_ECORRUPT for a damaged SQLite file; FIRN_EIO
+ * "PATH: permission denied", "read-only file system", "disk full",
+ * "database is locked ...". The handle is the caller's; free with
+ * firn_catalog_free. */
+int firn_catalog_open_with(struct firn_catalog **out, const char *uri, const char *warehouse,
+			   const char *name, const struct firn_catalog_options *opts,
+			   struct firn_error *err);
+/* firn_catalog_open_with(..., NULL, err): FIRN_CATALOG_CREATE. */
 int firn_catalog_open(struct firn_catalog **out, const char *uri, const char *warehouse,
 		      const char *name, struct firn_error *err);
 void firn_catalog_free(struct firn_catalog *c); /* NULL ok */

@@ -31,11 +31,16 @@ struct firn_error {
 };
 
 /* Fills err (when not NULL) and returns code, so callers can write
- * `return firn_error_set(err, FIRN_EINVAL, "...", ...);`. */
+ * `return firn_error_set(err, FIRN_EINVAL, "...", ...);`. The message is
+ * kept printable and one line whatever the arguments hold: valid UTF-8
+ * text stays as it is, every other byte (controls, newlines, DEL, C1
+ * controls, bytes of invalid UTF-8) becomes \xNN; a message too long for
+ * the buffer is cut between characters. */
 int firn_error_set(struct firn_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Puts "<context>: " before the current message, keeping the code. */
+/* Puts "<context>: " before the current message, keeping the code (the
+ * context escaped as above). */
 void firn_error_prefix(struct firn_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -46,21 +46,32 @@ static const char *DDL_PROPS =
 	"property_key VARCHAR(255) NOT NULL, property_value VARCHAR(1000) NOT NULL, "
 	"PRIMARY KEY (catalog_name, namespace, property_key))";
 
-static int setup(struct firn_catalog *c, const char *where, struct firn_error *err)
+/* Creates the catalog tables when missing (not in read mode) and checks
+ * that the database has them with the columns firn uses. Only a database
+ * that lacks them is "not an Iceberg SQL catalog": an error reading it
+ * (permissions, locks, a damaged file) is passed on as it is. */
+static int setup(struct firn_catalog *c, const char *where, enum firn_catalog_mode mode,
+		 struct firn_error *err)
 {
 	struct firn_error e = { 0 };
-	int rc = exec(c, DDL_TABLES, NULL, 0, NULL, NULL, &e);
-	if (rc == 0)
-		rc = exec(c, DDL_PROPS, NULL, 0, NULL, NULL, &e);
+	int rc = 0;
+	if (mode != FIRN_CATALOG_READ) {
+		rc = exec(c, DDL_TABLES, NULL, 0, NULL, NULL, &e);
+		if (rc == 0)
+			rc = exec(c, DDL_PROPS, NULL, 0, NULL, NULL, &e);
+	}
 	if (rc == 0)
 		rc = exec(c, "SELECT catalog_name, table_namespace, table_name, metadata_location, "
 			     "previous_metadata_location FROM iceberg_tables LIMIT 0", NULL, 0, NULL, NULL, &e);
 	if (rc == 0)
 		rc = exec(c, "SELECT catalog_name, namespace, property_key, property_value "
 			     "FROM iceberg_namespace_properties LIMIT 0", NULL, 0, NULL, NULL, &e);
+	if (rc == FIRN_EINVAL && strncmp(e.message, "catalog: ", 9) == 0)
+		return firn_error_set(err, FIRN_EINVAL, "%s: not an Iceberg SQL catalog (%s)", where, e.message + 9);
 	if (rc != 0) {
-		const char *m = strncmp(e.message, "catalog: ", 9) == 0 ? e.message + 9 : e.message;
-		return firn_error_set(err, FIRN_EINVAL, "%s: not an Iceberg SQL catalog (%s)", where, m);
+		if (err)
+			*err = e;
+		return rc;
 	}
 	c->has_type = exec(c, "SELECT iceberg_type FROM iceberg_tables LIMIT 0", NULL, 0, NULL, NULL, NULL) == 0;
 	return 0;
@@ -69,6 +80,16 @@ static int setup(struct firn_catalog *c, const char *where, struct firn_error *e
 int firn_catalog_open(struct firn_catalog **out, const char *uri, const char *warehouse,
 		      const char *name, struct firn_error *err)
 {
+	return firn_catalog_open_with(out, uri, warehouse, name, NULL, err);
+}
+
+int firn_catalog_open_with(struct firn_catalog **out, const char *uri, const char *warehouse,
+			   const char *name, const struct firn_catalog_options *opts,
+			   struct firn_error *err)
+{
+	static const struct firn_catalog_options defaults = FIRN_CATALOG_OPTIONS_INIT;
+	if (!opts)
+		opts = &defaults;
 	*out = NULL;
 	struct firn_catalog *c = firn_calloc(1, sizeof(*c));
 	if (!c)
@@ -81,7 +102,8 @@ int firn_catalog_open(struct firn_catalog **out, const char *uri, const char *wa
 	if (!uri || !*uri || strncmp(uri, "sqlite://", 9) == 0) {
 		c->be = &firn_sql__sqlite;
 		if (!uri || !*uri) {
-			if ((rc = firn_io__mkdirs(c->warehouse, err)) != 0)
+			/* only a command that creates may create the warehouse */
+			if (opts->mode == FIRN_CATALOG_CREATE && (rc = firn_io__mkdirs(c->warehouse, err)) != 0)
 				goto fail;
 			struct firn_buf b = { 0 };
 			firn_buf_printf(&b, "%s/catalog.db", c->warehouse);
@@ -91,7 +113,8 @@ int firn_catalog_open(struct firn_catalog **out, const char *uri, const char *wa
 			path = firn_strdup(uri + 9); /* sqlite:///abs → /abs, sqlite://rel → rel */
 		}
 		where = path;
-		rc = firn_sql__sqlite_open(&c->db, path, err);
+		rc = path ? firn_sql__sqlite_open(&c->db, path, opts, err)
+			  : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	} else if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0) {
 		c->be = &firn_sql__pg;
 		rc = firn_sql__pg_open(&c->db, uri, err);
@@ -100,7 +123,7 @@ int firn_catalog_open(struct firn_catalog **out, const char *uri, const char *wa
 				    "catalog '%s': use sqlite:///PATH or postgresql://... (REST comes later)", uri);
 	}
 	if (rc == 0)
-		rc = setup(c, where, err);
+		rc = setup(c, where, opts->mode, err);
 	firn_free(path);
 	if (rc != 0)
 		goto fail;
@@ -409,7 +432,7 @@ int firn_catalog_table_swap(struct firn_catalog *c, const char *ns, const char *
 	if (rc == FIRN_ENOTFOUND)
 		return rc;
 	return firn_error_set(err, FIRN_ECONFLICT,
-			      "table %s.%s was changed by another writer (commit lost the race)", ns, name);
+			      "the table changed concurrently (another writer committed first)");
 }
 
 int firn_catalog_table_drop(struct firn_catalog *c, const char *ns, const char *name,

@@ -40,7 +40,11 @@ static int exec(void *db, const char *sql, const char *const *params, int n,
 	ExecStatusType st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-		int code = state && strcmp(state, "23505") == 0 ? FIRN_EEXISTS : FIRN_EIO;
+		/* 23505 unique violation; 42P01, 42703: no such table or column
+		 * (a database that is not an Iceberg catalog) */
+		int code = state && strcmp(state, "23505") == 0 ? FIRN_EEXISTS
+			   : state && (strcmp(state, "42P01") == 0 || strcmp(state, "42703") == 0) ? FIRN_EINVAL
+			   : FIRN_EIO;
 		char msg[400];
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(c));
 		for (char *p = msg; *p; p++)

@@ -30,7 +30,9 @@ extern const struct sql_backend firn_sql__sqlite;
 extern const struct sql_backend firn_sql__pg;
 
 /* Opens the backend's connection; *db is its handle. */
-int firn_sql__sqlite_open(void **db, const char *path, struct firn_error *err);
+/* SQLite: opts->mode as in firn_catalog_open_with. */
+int firn_sql__sqlite_open(void **db, const char *path, const struct firn_catalog_options *opts,
+			  struct firn_error *err);
 int firn_sql__pg_open(void **db, const char *uri, struct firn_error *err);
 
 #endif

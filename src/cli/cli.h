@@ -3,6 +3,7 @@
 #define FIRN_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "firn/error.h"
@@ -10,28 +11,73 @@
 /* Exit codes (DESIGN §4). */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
-/* Prints "firn: error: <message>" and returns EXIT_FAIL. */
+/* Prints "firn: error: <message>" (one line, escaped) and returns EXIT_FAIL. */
 int cli_fail(const struct firn_error *err);
 int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Prints "firn: <message>" and a usage hint; returns EXIT_USAGE. */
+/* Prints "firn: error: <message>" and the usage line of the command being
+ * run ("usage: firn ..."); returns EXIT_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The usage line cli_usage prints (without "firn "); borrowed, static. */
+void cli_set_usage(const char *line);
+/* Whether args hold --help or -h (before a "--"). */
+bool cli_wants_help(int argc, char **argv);
 
 /* A tiny option parser: positional arguments and --name value /
  * --name=value / --flag. */
 struct cli_opt {
 	const char *name;   /* without the dashes */
 	bool takes_value;
-	const char *value;  /* set when seen (flags get "1") */
+	const char *value;  /* set when seen (flags get "1"); the last one given */
+	bool repeats;       /* may be given more than once: every value below */
+	const char **values; /* of a repeating option: cli_parse's, free with cli_opts_free */
+	size_t n_values;
 };
-/* Fills opts[] values and collects positionals; unknown options are a usage
- * error. Returns 0 or EXIT_USAGE. */
+/* Fills opts[] values and collects positionals (at most max_pos; pass
+ * max_pos >= argc for "any number"); unknown options are a usage error.
+ * Returns 0 or EXIT_USAGE. */
 int cli_parse(int argc, char **argv, struct cli_opt *opts, int n_opts, const char **pos,
 	      int max_pos, int *n_pos);
+void cli_opts_free(struct cli_opt *opts, int n_opts);
 const char *cli_get(const struct cli_opt *opts, int n_opts, const char *name);
-/* Parses a size with an optional k/m/g suffix (powers of 1024). */
-int cli_parse_size(const char *s, int64_t *out);
+
+/* The one strict integer parser: an optional '-' then decimal digits only
+ * (no spaces, no '+', no suffix), within [min, max]. 0 or -1. */
+int cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+/* A size in bytes: digits with an optional k/m/g suffix (powers of 1024)
+ * and an optional b, at least min. 0 or -1. */
+int cli_parse_size(const char *s, int64_t min, int64_t *out);
+/* Option value checks that report a usage error (EXIT_USAGE) naming the
+ * option and the value; 0 when the option is absent (out untouched) or
+ * valid. */
+int cli_opt_int(const struct cli_opt *o, int n, const char *name, int64_t min, int64_t max,
+		int64_t *out);
+int cli_opt_size(const struct cli_opt *o, int n, const char *name, int64_t min, int64_t *out);
+/* *index: the position of the value in choices (NULL-terminated). */
+int cli_opt_enum(const struct cli_opt *o, int n, const char *name, const char *const *choices,
+		 int *index);
+/* TIME: epoch milliseconds or an ISO-8601 timestamp. */
+int cli_opt_time(const struct cli_opt *o, int n, const char *name);
+
+/* An output file: written under a temporary name in its own directory and
+ * renamed into place only when complete, so that a failed command leaves
+ * an existing file as it was. */
+struct cli_out {
+	const char *path;
+	char *tmp; /* the name to write to */
+};
+/* Refuses (EXIT_FAIL, with a message) an output that is the same file as
+ * one of inputs[0..n) (device and inode: symbolic and hard links count;
+ * NULL and "-" entries are skipped), then creates the temporary file. */
+int cli_out_begin(struct cli_out *o, const char *path, const char *const *inputs, size_t n);
+/* rc == 0: makes the temporary file durable and renames it over path;
+ * otherwise removes it. Returns rc, or EXIT_FAIL when finishing fails. */
+int cli_out_end(struct cli_out *o, int rc);
+/* EXIT_FAIL (with a message) when path is the same file as one of
+ * inputs[0..n), else 0. */
+int cli_not_an_input(const char *path, const char *const *inputs, size_t n);
 
 int cmd_parquet(int argc, char **argv);
+/* Runs table command cmd; -1 when cmd is not one. */
 int cmd_table(const char *cmd, int argc, char **argv);
 
 #endif

@@ -343,13 +343,8 @@ static int cmd_cat(int argc, char **argv)
 	if (opts[1].value && parse_text_format(opts[1].value, &fmt) != 0)
 		return cli_usage("unknown --format '%s' (csv, jsonl, table)", opts[1].value);
 	int64_t limit = -1;
-	if (opts[2].value) {
-		char *end;
-		long long v = strtoll(opts[2].value, &end, 10);
-		if (*end != '\0' || end == opts[2].value || v < 0)
-			return cli_usage("--limit needs a number, not '%s'", opts[2].value);
-		limit = v;
-	}
+	if (cli_opt_int(opts, 3, "limit", 0, INT64_MAX, &limit) != 0)
+		return EXIT_USAGE;
 	char **names = NULL;
 	int n_names = 0;
 	if (opts[0].value && split_list(opts[0].value, &names, &n_names) != 0)
@@ -492,32 +487,32 @@ static int cmd_convert(int argc, char **argv)
 		if (wo.codec < 0)
 			return cli_usage("unknown --compression '%s' (uncompressed, snappy, gzip, zstd, lz4_raw)", v);
 	}
-	if ((v = cli_get(opts, n_opts, "row-group-size")) != NULL &&
-	    (cli_parse_size(v, &wo.row_group_size) != 0 || wo.row_group_size <= 0))
-		return cli_usage("--row-group-size needs a size in bytes, not '%s'", v);
-	if ((v = cli_get(opts, n_opts, "page-size")) != NULL &&
-	    (cli_parse_size(v, &wo.page_size) != 0 || wo.page_size <= 0))
-		return cli_usage("--page-size needs a size in bytes, not '%s'", v);
+	if (cli_opt_size(opts, n_opts, "row-group-size", 1, &wo.row_group_size) != 0 ||
+	    cli_opt_size(opts, n_opts, "page-size", 1, &wo.page_size) != 0)
+		return EXIT_USAGE;
 	if ((v = cli_get(opts, n_opts, "dictionary")) != NULL) {
 		if (strcmp(v, "on") == 0) wo.dictionary = true;
 		else if (strcmp(v, "off") == 0) wo.dictionary = false;
 		else return cli_usage("--dictionary is on or off, not '%s'", v);
 	}
 	struct firn_error err = { 0 };
-	int rc = EXIT_OK;
 	struct input in = { 0 };
 	struct ArrowSchema given = { 0 }, schema = { 0 };
 	struct firn_parquet_writer *w = NULL;
 	const char *spec = cli_get(opts, n_opts, "schema");
+	if (inf == IN_PARQUET && spec)
+		return cli_usage("--schema is for CSV and JSON Lines input");
+	/* OUT is written aside and renamed over only when complete: IN (even
+	 * through a link) is never OUT, and a failure leaves OUT as it was */
+	struct cli_out out;
+	int rc = cli_out_begin(&out, out_path, &in_path, 1);
+	if (rc != 0)
+		return rc;
 	if (spec && firn_spec_parse_schema(spec, &given, &err) != 0) {
 		rc = cli_fail(&err);
 		goto done;
 	}
 	if (inf == IN_PARQUET) {
-		if (spec) {
-			rc = cli_usage("--schema is for CSV and JSON Lines input");
-			goto done;
-		}
 		if (firn_parquet_reader_open(&in.pq, in_path, &err) != 0 ||
 		    firn_parquet_reader_stream(in.pq, NULL, &in.st, &err) != 0) {
 			rc = cli_fail(&err);
@@ -535,7 +530,7 @@ static int cmd_convert(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (firn_parquet_writer_open(&w, out_path, &schema, &wo, &err) != 0) {
+	if (firn_parquet_writer_open(&w, out.tmp, &schema, &wo, &err) != 0) {
 		rc = cli_fail(&err);
 		goto done;
 	}
@@ -566,17 +561,33 @@ done:
 		in.st.release(&in.st);
 	firn_parquet_reader_free(in.pq);
 	firn_text_reader_free(in.text);
-	return rc;
+	return cli_out_end(&out, rc);
 }
 
 int cmd_parquet(int argc, char **argv)
 {
+	static const struct {
+		const char *name, *usage;
+		int (*run)(int argc, char **argv);
+	} subs[] = {
+		{ "schema", "parquet schema FILE", cmd_schema },
+		{ "meta", "parquet meta FILE [--json]", cmd_meta },
+		{ "cat", "parquet cat FILE [--columns A,B] [--format csv|jsonl|table] [--limit N]", cmd_cat },
+		{ "convert", "parquet convert IN OUT [--schema SPEC] [--format csv|jsonl|parquet] [--compression C] "
+			     "[--row-group-size BYTES] [--page-size BYTES] [--dictionary on|off]", cmd_convert },
+	};
+	cli_set_usage("parquet schema|meta|cat|convert ...");
 	if (argc < 1)
 		return cli_usage("parquet needs a subcommand: schema, meta, cat, convert");
-	const char *sub = argv[0];
-	if (strcmp(sub, "schema") == 0) return cmd_schema(argc - 1, argv + 1);
-	if (strcmp(sub, "meta") == 0) return cmd_meta(argc - 1, argv + 1);
-	if (strcmp(sub, "cat") == 0) return cmd_cat(argc - 1, argv + 1);
-	if (strcmp(sub, "convert") == 0) return cmd_convert(argc - 1, argv + 1);
-	return cli_usage("unknown parquet subcommand '%s'", sub);
+	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (strcmp(argv[0], subs[i].name) != 0)
+			continue;
+		cli_set_usage(subs[i].usage);
+		if (cli_wants_help(argc - 1, argv + 1)) {
+			printf("usage: firn %s\n", subs[i].usage);
+			return EXIT_OK;
+		}
+		return subs[i].run(argc - 1, argv + 1);
+	}
+	return cli_usage("unknown parquet subcommand '%s'", argv[0]);
 }

@@ -1,6 +1,7 @@
-/* firn's table commands (DESIGN §4): namespace, create, tables, describe,
- * drop, rename, register, append, scan, count, snapshots, history, files,
- * tag, branch, rollback, alter. */
+/* firn's table commands (DESIGN §4): one function per command, in the
+ * table at the end, which also says how each opens the catalog: only the
+ * commands that make something new may create a warehouse; the ones that
+ * only read open it read-only. */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -12,36 +13,50 @@
 #include "firn/parquet.h"
 #include "firn/table.h"
 #include "firn/text.h"
+#include "firn/util.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static int open_catalog(struct firn_catalog **c, struct firn_error *err)
+static int open_catalog(struct firn_catalog **c, enum firn_catalog_mode mode, struct firn_error *err)
 {
 	const char *wh = getenv("FIRN_WAREHOUSE");
 	const char *uri = getenv("FIRN_CATALOG");
-	return firn_catalog_open(c, uri, wh && *wh ? wh : "warehouse", NULL, err);
+	const char *lt = getenv("FIRN_LOCK_TIMEOUT");
+	struct firn_catalog_options o = FIRN_CATALOG_OPTIONS_INIT;
+	o.mode = mode;
+	int64_t secs;
+	if (lt && *lt) {
+		if (cli_parse_int(lt, 0, 86400, &secs) != 0)
+			return cli_usage("FIRN_LOCK_TIMEOUT needs whole seconds from 0 to 86400, not '%s'", lt);
+		o.lock_timeout_ms = (int)(secs * 1000);
+	}
+	if (firn_catalog_open_with(c, uri, wh && *wh ? wh : "warehouse", NULL, &o, err) != 0)
+		return cli_fail(err);
+	return 0;
 }
 
 /* ---- rendering JSON for people ------------------------------------- */
 
-static const char *cell(json_t *v, char *buf, size_t cap)
+/* v as text; numbers and nested values are formatted into b. */
+static const char *cell(json_t *v, struct firn_buf *b)
 {
 	if (!v || json_is_null(v))
 		return "";
 	if (json_is_string(v))
 		return json_string_value(v);
-	if (json_is_integer(v)) {
-		snprintf(buf, cap, "%lld", (long long)json_integer_value(v));
-		return buf;
-	}
 	if (json_is_true(v))
 		return "true";
 	if (json_is_false(v))
 		return "false";
-	char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-	snprintf(buf, cap, "%s", s ? s : "");
-	free(s);
-	return buf;
+	firn_buf_reset(b);
+	if (json_is_integer(v)) {
+		firn_buf_printf(b, "%lld", (long long)json_integer_value(v));
+	} else {
+		char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+		firn_buf_puts(b, s ? s : "");
+		free(s);
+	}
+	return firn_buf_cstr(b) == 0 ? (const char *)b->data : "";
 }
 
 /* Prints an array of objects as aligned columns: keys[i] (dotted paths
@@ -49,7 +64,7 @@ static const char *cell(json_t *v, char *buf, size_t cap)
 static void print_rows(json_t *rows, const char *const *keys, const char *const *headers, int nk)
 {
 	size_t width[16] = { 0 };
-	char buf[1024];
+	struct firn_buf buf = FIRN_BUF_INIT;
 	for (int k = 0; k < nk; k++)
 		width[k] = strlen(headers[k]);
 	for (int pass = 0; pass < 2; pass++) {
@@ -65,7 +80,7 @@ static void print_rows(json_t *rows, const char *const *keys, const char *const 
 				snprintf(path, sizeof(path), "%s", keys[k]);
 				for (char *tok = strtok(path, "/"); tok && v; tok = strtok(NULL, "/"))
 					v = json_object_get(v, tok);
-				const char *s = cell(v, buf, sizeof(buf));
+				const char *s = cell(v, &buf);
 				if (pass == 0) {
 					if (strlen(s) > width[k])
 						width[k] = strlen(s);
@@ -75,6 +90,7 @@ static void print_rows(json_t *rows, const char *const *keys, const char *const 
 			}
 		}
 	}
+	firn_buf_free(&buf);
 }
 
 static void print_type(json_t *type, int indent);
@@ -139,13 +155,13 @@ static int print_json_or(int (*fn)(struct firn_table *, char **, struct firn_err
 
 static void human_describe(json_t *d)
 {
-	char buf[256];
+	struct firn_buf buf = FIRN_BUF_INIT;
 	printf("table             %s\n", json_string_value(json_object_get(d, "table")));
 	printf("format version    %lld\n", (long long)json_integer_value(json_object_get(d, "format-version")));
 	printf("uuid              %s\n", json_string_value(json_object_get(d, "table-uuid")));
 	printf("location          %s\n", json_string_value(json_object_get(d, "location")));
 	printf("metadata          %s\n", json_string_value(json_object_get(d, "metadata-location")));
-	printf("current snapshot  %s\n", cell(json_object_get(d, "current-snapshot-id"), buf, sizeof(buf)));
+	printf("current snapshot  %s\n", cell(json_object_get(d, "current-snapshot-id"), &buf));
 	printf("snapshots         %lld\n", (long long)json_integer_value(json_object_get(d, "snapshots")));
 	if (json_object_get(d, "total-records")) {
 		printf("records           %lld\n", (long long)json_integer_value(json_object_get(d, "total-records")));
@@ -164,7 +180,7 @@ static void human_describe(json_t *d)
 	for (size_t i = 0; i < json_array_size(spec); i++) {
 		json_t *f = json_array_get(spec, i);
 		printf("%s%s(%s) as %s", i ? ", " : "", json_string_value(json_object_get(f, "transform")),
-		       cell(json_object_get(f, "source"), buf, sizeof(buf)),
+		       cell(json_object_get(f, "source"), &buf),
 		       json_string_value(json_object_get(f, "name")));
 	}
 	printf("\nsorted by         ");
@@ -173,7 +189,7 @@ static void human_describe(json_t *d)
 		printf("(unsorted)");
 	for (size_t i = 0; i < json_array_size(order); i++) {
 		json_t *f = json_array_get(order, i);
-		printf("%s%s %s %s", i ? ", " : "", cell(json_object_get(f, "source"), buf, sizeof(buf)),
+		printf("%s%s %s %s", i ? ", " : "", cell(json_object_get(f, "source"), &buf),
 		       json_string_value(json_object_get(f, "direction")),
 		       json_string_value(json_object_get(f, "null-order")));
 	}
@@ -193,6 +209,7 @@ static void human_describe(json_t *d)
 		json_object_foreach(props, k, v)
 			printf("  %s = %s\n", k, json_string_value(v));
 	}
+	firn_buf_free(&buf);
 }
 
 static void human_snapshots(json_t *a)
@@ -218,7 +235,7 @@ static void human_files(json_t *a)
 	print_rows(a, keys, heads, N(keys));
 }
 
-/* ---- snapshot selection options ------------------------------------ */
+/* ---- options shared by several commands ----------------------------- */
 
 static int selection(const struct cli_opt *o, int n, struct firn_snapshot_sel *sel)
 {
@@ -228,19 +245,33 @@ static int selection(const struct cli_opt *o, int n, struct firn_snapshot_sel *s
 	sel->ref = cli_get(o, n, "ref");
 	if ((snap != NULL) + (sel->as_of != NULL) + (sel->ref != NULL) > 1)
 		return cli_usage("give one of --snapshot, --as-of, --ref");
-	if (snap) {
-		char *end;
-		errno = 0;
-		sel->snapshot_id = strtoll(snap, &end, 10);
-		if (*end || end == snap || errno)
-			return cli_usage("--snapshot needs a snapshot id, not '%s'", snap);
-		sel->has_snapshot_id = true;
-	}
+	if (sel->ref && !*sel->ref)
+		return cli_usage("--ref needs a branch or tag name");
+	FIRN_TRY(cli_opt_int(o, n, "snapshot", INT64_MIN, INT64_MAX, &sel->snapshot_id));
+	sel->has_snapshot_id = snap != NULL;
+	return cli_opt_time(o, n, "as-of");
+}
+
+static int input_format(const struct cli_opt *o, int n, enum firn_input_format *f)
+{
+	static const char *const names[] = { "csv", "jsonl", "parquet", NULL };
+	static const enum firn_input_format formats[] = { FIRN_INPUT_CSV, FIRN_INPUT_JSONL, FIRN_INPUT_PARQUET };
+	int k = -1;
+	*f = FIRN_INPUT_AUTO;
+	FIRN_TRY(cli_opt_enum(o, n, "format", names, &k));
+	if (k >= 0)
+		*f = formats[k];
 	return 0;
 }
 
-/* ---- the commands --------------------------------------------------- */
+static int write_mode(const struct cli_opt *o, int n)
+{
+	static const char *const modes[] = { "auto", "merge-on-read", "copy-on-write", NULL };
+	int k;
+	return cli_opt_enum(o, n, "mode", modes, &k);
+}
 
+/* "K=V" with a non-empty key; *k and *v point into kv / are malloc'd. */
 static int split_kv(const char *kv, char **k, char **v)
 {
 	const char *eq = strchr(kv, '=');
@@ -248,139 +279,166 @@ static int split_kv(const char *kv, char **k, char **v)
 		return -1;
 	*k = strndup(kv, (size_t)(eq - kv));
 	*v = strdup(eq + 1);
+	return *k && *v ? 0 : -1;
+}
+
+/* Every --property K=V: keys[i], vals[i] malloc'd (free with free_props). */
+struct props {
+	char **keys, **vals;
+	size_t n;
+};
+
+static void free_props(struct props *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->keys[i]);
+		free(p->vals[i]);
+	}
+	free(p->keys);
+	free(p->vals);
+}
+
+static int collect_props(const struct cli_opt *o, struct props *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->keys = calloc(o->n_values + 1, sizeof(char *));
+	p->vals = calloc(o->n_values + 1, sizeof(char *));
+	if (!p->keys || !p->vals)
+		return cli_failf("out of memory");
+	for (size_t i = 0; i < o->n_values; i++) {
+		if (split_kv(o->values[i], &p->keys[p->n], &p->vals[p->n]) != 0) {
+			free(p->keys[p->n]);
+			free(p->vals[p->n]);
+			return cli_usage("--property needs KEY=VALUE with a key, not '%s'", o->values[i]);
+		}
+		p->n++;
+	}
 	return 0;
 }
 
-static int cmd_namespace(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+static int load(struct firn_catalog *c, const char *ident, struct firn_table **t,
+		struct firn_error *err)
 {
-	struct cli_opt o[] = { { "property", true }, { "json", false } };
-	const char *pos[4];
-	int np;
-	if (argc < 1)
-		return cli_usage("namespace needs create|list|drop|describe");
-	const char *verb = argv[0];
-	/* --property may repeat: collect by hand */
-	const char *keys[64], *vals[64];
-	char *own[128];
-	int nprops = 0, nown = 0;
-	char **rest = calloc((size_t)argc + 1, sizeof(char *));
-	int nrest = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--property") == 0 && i + 1 < argc && nprops < 64) {
-			char *k, *v;
-			if (split_kv(argv[++i], &k, &v) != 0) {
-				free(rest);
-				return cli_usage("--property needs KEY=VALUE");
-			}
-			keys[nprops] = own[nown++] = k;
-			vals[nprops++] = own[nown++] = v;
-		} else {
-			rest[nrest++] = argv[i];
-		}
+	return firn_table_load(c, ident, t, err) ? cli_fail(err) : 0;
+}
+
+static void print_path(void *arg, const char *path)
+{
+	printf("%s%s\n", (const char *)arg, path);
+}
+
+static void print_strings(char **v, size_t n, bool as_json)
+{
+	if (!as_json) {
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", v[i]);
+		return;
 	}
-	int rc = cli_parse(nrest, rest, o, N(o), pos, 4, &np);
-	free(rest);
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	char *s = json_dumps(a, 0);
+	printf("%s\n", s ? s : "[]");
+	free(s);
+	json_decref(a);
+}
+
+/* ---- namespaces and tables ------------------------------------------- */
+
+static int ns_describe(struct firn_catalog *c, const char *ns, bool as_json, struct firn_error *err)
+{
+	char **k, **v;
+	size_t n;
+	if (firn_catalog_namespace_properties(c, ns, &k, &v, &n, err) != 0)
+		return cli_fail(err);
+	if (as_json) {
+		json_t *ob = json_object();
+		for (size_t i = 0; i < n; i++)
+			json_object_set_new(ob, k[i], json_string(v[i]));
+		json_t *top = json_object();
+		json_object_set_new(top, "namespace", json_string(ns));
+		json_object_set_new(top, "properties", ob);
+		char *s = json_dumps(top, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("%s\n", s);
+		free(s);
+		json_decref(top);
+	} else {
+		printf("namespace  %s\n", ns);
+		for (size_t i = 0; i < n; i++)
+			printf("  %s = %s\n", k[i], v[i]);
+	}
+	firn_catalog_strings_free(k, n);
+	firn_catalog_strings_free(v, n);
+	return 0;
+}
+
+static int do_namespace(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "property", true, .repeats = true }, { "json", false } };
+	const char *pos[2];
+	int np;
+	struct props p = { 0 };
+	int rc = cli_parse(argc - 1, argv + 1, o, N(o), pos, 2, &np);
+	if (rc == 0)
+		rc = collect_props(&o[0], &p);
 	if (rc != 0)
 		goto out;
+	const char *verb = argv[0];
 	bool as_json = cli_get(o, N(o), "json") != NULL;
-	if (strcmp(verb, "create") == 0) {
-		if (np != 1) { rc = cli_usage("namespace create NS"); goto out; }
-		rc = firn_catalog_namespace_create(c, pos[0], keys, vals, (size_t)nprops, err) ? cli_fail(err) : 0;
-	} else if (strcmp(verb, "list") == 0) {
+	if (strcmp(verb, "list") == 0) {
 		char **names;
 		size_t n;
-		if (firn_catalog_namespace_list(c, np ? pos[0] : NULL, &names, &n, err) != 0) { rc = cli_fail(err); goto out; }
-		if (as_json) {
-			json_t *a = json_array();
-			for (size_t i = 0; i < n; i++)
-				json_array_append_new(a, json_string(names[i]));
-			char *s = json_dumps(a, 0);
-			printf("%s\n", s);
-			free(s);
-			json_decref(a);
+		if (np > 1) {
+			rc = cli_usage("namespace list [PARENT]");
+		} else if (firn_catalog_namespace_list(c, np ? pos[0] : NULL, &names, &n, err) != 0) {
+			rc = cli_fail(err);
 		} else {
-			for (size_t i = 0; i < n; i++)
-				printf("%s\n", names[i]);
+			print_strings(names, n, as_json);
+			firn_catalog_strings_free(names, n);
 		}
-		firn_catalog_strings_free(names, n);
+	} else if (np != 1 || !*pos[0]) {
+		rc = cli_usage("namespace %s needs one namespace name", verb);
+	} else if (strcmp(verb, "create") == 0) {
+		rc = firn_catalog_namespace_create(c, pos[0], (const char *const *)p.keys,
+						   (const char *const *)p.vals, p.n, err) ? cli_fail(err) : 0;
 	} else if (strcmp(verb, "drop") == 0) {
-		if (np != 1) { rc = cli_usage("namespace drop NS"); goto out; }
 		rc = firn_catalog_namespace_drop(c, pos[0], err) ? cli_fail(err) : 0;
-	} else if (strcmp(verb, "describe") == 0) {
-		if (np != 1) { rc = cli_usage("namespace describe NS"); goto out; }
-		char **k, **v;
-		size_t n;
-		if (firn_catalog_namespace_properties(c, pos[0], &k, &v, &n, err) != 0) { rc = cli_fail(err); goto out; }
-		if (as_json) {
-			json_t *ob = json_object();
-			for (size_t i = 0; i < n; i++)
-				json_object_set_new(ob, k[i], json_string(v[i]));
-			json_t *top = json_object();
-			json_object_set_new(top, "namespace", json_string(pos[0]));
-			json_object_set_new(top, "properties", ob);
-			char *s = json_dumps(top, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-			printf("%s\n", s);
-			free(s);
-			json_decref(top);
-		} else {
-			printf("namespace  %s\n", pos[0]);
-			for (size_t i = 0; i < n; i++)
-				printf("  %s = %s\n", k[i], v[i]);
-		}
-		firn_catalog_strings_free(k, n);
-		firn_catalog_strings_free(v, n);
 	} else {
-		rc = cli_usage("namespace needs create|list|drop|describe, not '%s'", verb);
+		rc = ns_describe(c, pos[0], as_json, err);
 	}
 out:
-	for (int i = 0; i < nown; i++)
-		free(own[i]);
+	free_props(&p);
+	cli_opts_free(o, N(o));
 	return rc;
 }
 
-static int cmd_create(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+static int do_create(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
 	struct cli_opt o[] = { { "schema", true }, { "partition-by", true }, { "sort-by", true },
-			       { "format-version", true }, { "location", true } };
-	const char *keys[64], *vals[64];
-	int nprops = 0;
-	char **rest = calloc((size_t)argc + 1, sizeof(char *));
-	int nrest = 0, rc = 0;
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--property") == 0 && i + 1 < argc && nprops < 64) {
-			char *k, *v;
-			if (split_kv(argv[++i], &k, &v) != 0) {
-				free(rest);
-				return cli_usage("--property needs KEY=VALUE");
-			}
-			keys[nprops] = k;
-			vals[nprops++] = v;
-		} else {
-			rest[nrest++] = argv[i];
-		}
-	}
+			       { "format-version", true }, { "location", true },
+			       { "property", true, .repeats = true } };
 	const char *pos[2];
 	int np;
-	if ((rc = cli_parse(nrest, rest, o, N(o), pos, 2, &np)) != 0)
+	struct props p = { 0 };
+	int64_t fv = 2;
+	int rc = cli_parse(argc, argv, o, N(o), pos, 2, &np);
+	if (rc == 0)
+		rc = collect_props(&o[5], &p);
+	if (rc == 0)
+		rc = cli_opt_int(o, N(o), "format-version", 2, 3, &fv);
+	if (rc == 0 && (np != 1 || !cli_get(o, N(o), "schema")))
+		rc = cli_usage("create needs TABLE and --schema SPEC");
+	if (rc != 0)
 		goto out;
-	if (np != 1 || !cli_get(o, N(o), "schema")) {
-		rc = cli_usage("create TABLE --schema SPEC [--partition-by SPEC] [--sort-by SPEC] [--property K=V] [--format-version 2|3]");
-		goto out;
-	}
 	struct firn_table_create_options co = { 0 };
 	co.schema = cli_get(o, N(o), "schema");
 	co.partition_by = cli_get(o, N(o), "partition-by");
 	co.sort_by = cli_get(o, N(o), "sort-by");
 	co.location = cli_get(o, N(o), "location");
-	const char *fv = cli_get(o, N(o), "format-version");
-	if (fv && strcmp(fv, "2") != 0 && strcmp(fv, "3") != 0) {
-		rc = cli_usage("--format-version is 2 or 3");
-		goto out;
-	}
-	co.format_version = fv ? atoi(fv) : 2;
-	co.prop_keys = keys;
-	co.prop_values = vals;
-	co.n_props = (size_t)nprops;
+	co.format_version = (int)fv;
+	co.prop_keys = (const char *const *)p.keys;
+	co.prop_values = (const char *const *)p.vals;
+	co.n_props = p.n;
 	struct firn_table *t = NULL;
 	if (firn_table_create(c, pos[0], &co, &t, err) != 0) {
 		rc = cli_fail(err);
@@ -389,15 +447,22 @@ static int cmd_create(struct firn_catalog *c, int argc, char **argv, struct firn
 	printf("created %s\n", pos[0]);
 	firn_table_free(t);
 out:
-	for (int i = 0; i < nprops; i++) {
-		free((char *)keys[i]);
-		free((char *)vals[i]);
-	}
-	free(rest);
+	free_props(&p);
+	cli_opts_free(o, N(o));
 	return rc;
 }
 
-static int cmd_tables(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+/* "ns.name", malloc'd. */
+static char *join_ident(const char *ns, const char *name)
+{
+	size_t n = strlen(ns) + strlen(name) + 2;
+	char *s = malloc(n);
+	if (s)
+		snprintf(s, n, "%s.%s", ns, name);
+	return s;
+}
+
+static int do_tables(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
 	struct cli_opt o[] = { { "json", false } };
 	const char *pos[1];
@@ -405,15 +470,15 @@ static int cmd_tables(struct firn_catalog *c, int argc, char **argv, struct firn
 	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
 	char **nss = NULL;
 	size_t n_ns = 0;
-	json_t *all = json_array();
 	if (np == 1) {
 		nss = calloc(1, sizeof(char *));
-		nss[0] = strdup(pos[0]);
-		n_ns = 1;
+		if (nss && (nss[0] = strdup(pos[0])) != NULL)
+			n_ns = 1;
 	} else if (firn_catalog_namespace_list(c, NULL, &nss, &n_ns, err) != 0) {
-		json_decref(all);
 		return cli_fail(err);
 	}
+	char **all = NULL;
+	size_t n_all = 0;
 	int rc = 0;
 	/* walk namespaces depth first */
 	for (size_t i = 0; i < n_ns && rc == 0; i++) {
@@ -423,172 +488,92 @@ static int cmd_tables(struct firn_catalog *c, int argc, char **argv, struct firn
 			rc = cli_fail(err);
 			break;
 		}
-		for (size_t k = 0; k < n; k++) {
-			char buf[1024];
-			snprintf(buf, sizeof(buf), "%s.%s", nss[i], names[k]);
-			json_array_append_new(all, json_string(buf));
-		}
+		char **grown = realloc(all, (n_all + n + 1) * sizeof(char *));
+		if (grown)
+			all = grown;
+		for (size_t k = 0; grown && k < n; k++)
+			all[n_all++] = join_ident(nss[i], names[k]);
 		firn_catalog_strings_free(names, n);
+		if (!grown) {
+			rc = cli_failf("out of memory");
+			break;
+		}
 		if (np == 0 && firn_catalog_namespace_list(c, nss[i], &kids, &nk, NULL) == 0) {
-			nss = realloc(nss, (n_ns + nk) * sizeof(char *));
-			for (size_t k = 0; k < nk; k++)
+			grown = realloc(nss, (n_ns + nk + 1) * sizeof(char *));
+			if (grown)
+				nss = grown;
+			for (size_t k = 0; grown && k < nk; k++)
 				nss[n_ns++] = strdup(kids[k]);
 			firn_catalog_strings_free(kids, nk);
+			if (!grown)
+				rc = cli_failf("out of memory");
 		}
 	}
+	if (rc == 0)
+		print_strings(all, n_all, cli_get(o, N(o), "json") != NULL);
 	for (size_t i = 0; i < n_ns; i++)
 		free(nss[i]);
 	free(nss);
-	if (rc == 0) {
-		if (cli_get(o, N(o), "json")) {
-			char *s = json_dumps(all, 0);
-			printf("%s\n", s);
-			free(s);
-		} else {
-			for (size_t i = 0; i < json_array_size(all); i++)
-				printf("%s\n", json_string_value(json_array_get(all, i)));
-		}
-	}
-	json_decref(all);
+	for (size_t i = 0; i < n_all; i++)
+		free(all[i]);
+	free(all);
 	return rc;
 }
 
-static int write_scan(struct ArrowSchema *schema, struct ArrowArrayStream *st, const char *format,
-		      const char *output, struct firn_error *err)
+static int do_info(const char *cmd, struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
-	int rc = 0;
-	if (strcmp(format, "parquet") == 0) {
-		if (!output)
-			return cli_usage("--format parquet needs --output FILE");
-		struct firn_parquet_writer *w = NULL;
-		if (firn_parquet_writer_open(&w, output, schema, NULL, err) != 0)
-			return cli_fail(err);
-		for (;;) {
-			struct ArrowArray b;
-			if (st->get_next(st, &b) != 0) {
-				rc = cli_failf("%s", st->get_last_error(st));
-				break;
-			}
-			if (!b.release)
-				break;
-			int wr = firn_parquet_writer_write(w, &b, err);
-			b.release(&b);
-			if (wr != 0) {
-				rc = cli_fail(err);
-				break;
-			}
-		}
-		if (rc == 0 && firn_parquet_writer_close(w, err) != 0)
-			rc = cli_fail(err);
-		firn_parquet_writer_free(w);
-		return rc;
-	}
-	enum firn_text_format tf;
-	if (strcmp(format, "table") == 0)
-		tf = FIRN_TEXT_TABLE;
-	else if (strcmp(format, "csv") == 0)
-		tf = FIRN_TEXT_CSV;
-	else if (strcmp(format, "jsonl") == 0)
-		tf = FIRN_TEXT_JSONL;
-	else
-		return cli_usage("--format is table, csv, jsonl or parquet");
-	FILE *f = stdout;
-	if (output && !(f = fopen(output, "w")))
-		return cli_failf("%s: %s", output, strerror(errno));
-	struct firn_text_writer *w = NULL;
-	if (firn_text_writer_open(&w, f, tf, schema, err) != 0) {
-		rc = cli_fail(err);
-		goto done;
-	}
-	for (;;) {
-		struct ArrowArray b;
-		if (st->get_next(st, &b) != 0) {
-			rc = cli_failf("%s", st->get_last_error(st));
-			break;
-		}
-		if (!b.release)
-			break;
-		int wr = firn_text_writer_write(w, &b, err);
-		b.release(&b);
-		if (wr != 0) {
-			rc = cli_fail(err);
-			break;
-		}
-	}
-	if (rc == 0 && firn_text_writer_close(w, err) != 0)
-		rc = cli_fail(err);
-done:
-	firn_text_writer_free(w);
-	if (f != stdout)
-		fclose(f);
-	return rc;
-}
-
-static void print_path(void *arg, const char *path)
-{
-	printf("%s%s\n", (const char *)arg, path);
-}
-
-static int load(struct firn_catalog *c, const char *ident, struct firn_table **t,
-		struct firn_error *err)
-{
-	return firn_table_load(c, ident, t, err) ? cli_fail(err) : 0;
-}
-
-int cmd_table(const char *cmd, int argc, char **argv)
-{
-	struct firn_error err = { 0 };
-	struct firn_catalog *c = NULL;
+	struct cli_opt o[] = { { "json", false } };
+	const char *pos[1];
+	int np;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	if (np != 1)
+		return cli_usage("%s needs a TABLE", cmd);
 	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	bool js = cli_get(o, N(o), "json") != NULL;
+	int rc;
+	if (cmd[0] == 'd')
+		rc = print_json_or(firn_table_describe_json, t, js, human_describe, err);
+	else if (cmd[0] == 's')
+		rc = print_json_or(firn_table_snapshots_json, t, js, human_snapshots, err);
+	else
+		rc = print_json_or(firn_table_history_json, t, js, human_history, err);
+	firn_table_free(t);
+	return rc != 0 ? cli_fail(err) : 0;
+}
+
+static int do_describe(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	return do_info("describe", c, argc, argv, err);
+}
+
+static int do_snapshots(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	return do_info("snapshots", c, argc, argv, err);
+}
+
+static int do_history(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	return do_info("history", c, argc, argv, err);
+}
+
+static int do_files(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "json", false }, { "snapshot", true }, { "as-of", true }, { "ref", true } };
+	const char *pos[1];
+	int np;
+	struct firn_snapshot_sel sel;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	FIRN_TRY(selection(o, N(o), &sel));
+	if (np != 1)
+		return cli_usage("files needs a TABLE");
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	char *text;
 	int rc = 0;
-	if (open_catalog(&c, &err) != 0)
-		return cli_fail(&err);
-	if (strcmp(cmd, "namespace") == 0) {
-		rc = cmd_namespace(c, argc, argv, &err);
-	} else if (strcmp(cmd, "create") == 0) {
-		rc = cmd_create(c, argc, argv, &err);
-	} else if (strcmp(cmd, "tables") == 0) {
-		rc = cmd_tables(c, argc, argv, &err);
-	} else if (strcmp(cmd, "describe") == 0 || strcmp(cmd, "snapshots") == 0 ||
-		   strcmp(cmd, "history") == 0) {
-		struct cli_opt o[] = { { "json", false } };
-		const char *pos[1];
-		int np;
-		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
-			goto out;
-		if (np != 1) {
-			rc = cli_usage("%s TABLE [--json]", cmd);
-			goto out;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		bool js = cli_get(o, N(o), "json") != NULL;
-		if (cmd[0] == 'd')
-			rc = print_json_or(firn_table_describe_json, t, js, human_describe, &err);
-		else if (cmd[0] == 's')
-			rc = print_json_or(firn_table_snapshots_json, t, js, human_snapshots, &err);
-		else
-			rc = print_json_or(firn_table_history_json, t, js, human_history, &err);
-		if (rc != 0)
-			rc = cli_fail(&err);
-	} else if (strcmp(cmd, "files") == 0) {
-		struct cli_opt o[] = { { "json", false }, { "snapshot", true }, { "as-of", true }, { "ref", true } };
-		const char *pos[1];
-		int np;
-		struct firn_snapshot_sel sel;
-		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0 || (rc = selection(o, N(o), &sel)) != 0)
-			goto out;
-		if (np != 1) {
-			rc = cli_usage("files TABLE [--json] [--snapshot ID|--as-of TIME|--ref NAME]");
-			goto out;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		char *text;
-		if (firn_table_files_json(t, &sel, &text, &err) != 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
+	if (firn_table_files_json(t, &sel, &text, err) != 0) {
+		rc = cli_fail(err);
+	} else {
 		if (cli_get(o, N(o), "json")) {
 			printf("%s\n", text);
 		} else {
@@ -597,404 +582,707 @@ int cmd_table(const char *cmd, int argc, char **argv)
 			json_decref(j);
 		}
 		firn_free(text);
-	} else if (strcmp(cmd, "drop") == 0) {
-		struct cli_opt o[] = { { "purge", false } };
-		const char *pos[1];
-		int np;
-		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
-			goto out;
-		if (np != 1) {
-			rc = cli_usage("drop TABLE [--purge]");
-			goto out;
-		}
-		struct firn_purge_info pi;
-		bool purge = cli_get(o, N(o), "purge") != NULL;
-		if (firn_table_drop(c, pos[0], purge, &pi, &err) != 0)
-			rc = cli_fail(&err);
-		else if (!purge)
-			printf("dropped %s\n", pos[0]);
-		else
-			printf("dropped %s: purged %lld files; kept %lld referenced files outside its location\n",
-			       pos[0], (long long)pi.files_deleted, (long long)pi.kept_outside);
-	} else if (strcmp(cmd, "rename") == 0 || strcmp(cmd, "register") == 0) {
-		const char *pos[2];
-		int np;
-		if ((rc = cli_parse(argc, argv, NULL, 0, pos, 2, &np)) != 0)
-			goto out;
-		if (np != 2) {
-			rc = cli_usage(cmd[1] == 'e' && cmd[2] == 'n' ? "rename FROM TO" : "register TABLE METADATA_FILE");
-			goto out;
-		}
-		int r = strcmp(cmd, "rename") == 0 ? firn_table_rename(c, pos[0], pos[1], &err)
-						   : firn_table_register(c, pos[0], pos[1], &err);
-		if (r != 0)
-			rc = cli_fail(&err);
-		else
-			printf("%s %s\n", strcmp(cmd, "rename") == 0 ? "renamed" : "registered", pos[0]);
-	} else if (strcmp(cmd, "append") == 0) {
-		struct cli_opt o[] = { { "format", true }, { "json", false }, { "truncate-timestamps", false } };
-		const char *pos[256];
-		int np;
-		if ((rc = cli_parse(argc, argv, o, N(o), pos, 256, &np)) != 0)
-			goto out;
-		if (np < 2) {
-			rc = cli_usage("append TABLE FILE... [--format csv|jsonl|parquet] [--truncate-timestamps]");
-			goto out;
-		}
-		const char *fmt = cli_get(o, N(o), "format");
-		enum firn_input_format f = FIRN_INPUT_AUTO;
-		if (fmt && strcmp(fmt, "csv") == 0) f = FIRN_INPUT_CSV;
-		else if (fmt && strcmp(fmt, "jsonl") == 0) f = FIRN_INPUT_JSONL;
-		else if (fmt && strcmp(fmt, "parquet") == 0) f = FIRN_INPUT_PARQUET;
-		else if (fmt) {
-			rc = cli_usage("--format is csv, jsonl or parquet");
-			goto out;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		struct firn_commit_info info;
-		struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
-		if (firn_table_append(t, pos + 1, (size_t)(np - 1), f, &ao, &info, &err) != 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		if (cli_get(o, N(o), "json"))
-			printf("{\"snapshot-id\": %lld, \"added-records\": %lld, \"added-files\": %lld}\n",
-			       (long long)info.snapshot_id, (long long)info.added_records, (long long)info.added_files);
-		else if (info.added_files == 0)
-			printf("nothing to append: no rows\n");
-		else
-			printf("appended %lld rows in %lld files: snapshot %lld\n", (long long)info.added_records,
-			       (long long)info.added_files, (long long)info.snapshot_id);
-	} else if (strcmp(cmd, "scan") == 0 || strcmp(cmd, "count") == 0) {
-		struct cli_opt o[] = { { "columns", true }, { "where", true }, { "limit", true },
-				       { "snapshot", true }, { "as-of", true }, { "ref", true },
-				       { "format", true }, { "output", true } };
-		const char *pos[1];
-		int np;
-		struct firn_snapshot_sel sel;
-		int nopt = cmd[0] == 's' ? N(o) : 6;
-		if ((rc = cli_parse(argc, argv, o, nopt, pos, 1, &np)) != 0 || (rc = selection(o, N(o), &sel)) != 0)
-			goto out;
-		if (np != 1) {
-			rc = cli_usage("%s TABLE [options]", cmd);
-			goto out;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		if (cmd[0] == 'c') {
-			int64_t n;
-			if (firn_table_count(t, cli_get(o, N(o), "where"), &sel, &n, &err) != 0)
-				rc = cli_fail(&err);
-			else
-				printf("%lld\n", (long long)n);
-			goto out;
-		}
-		struct firn_scan_options so = { 0 };
-		so.columns = cli_get(o, N(o), "columns");
-		so.where = cli_get(o, N(o), "where");
-		so.limit = -1;
-		so.sel = sel;
-		const char *lim = cli_get(o, N(o), "limit");
-		if (lim) {
-			char *end;
-			so.limit = strtoll(lim, &end, 10);
-			if (*end || end == lim || so.limit < 0) {
-				rc = cli_usage("--limit needs a number");
-				goto out;
-			}
-		}
-		struct ArrowSchema schema;
-		struct ArrowArrayStream st;
-		if (firn_table_scan(t, &so, &schema, &st, &err) != 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		const char *format = cli_get(o, N(o), "format");
-		rc = write_scan(&schema, &st, format ? format : "table", cli_get(o, N(o), "output"), &err);
-		st.release(&st);
-		schema.release(&schema);
-	} else if (strcmp(cmd, "delete") == 0) {
-		struct cli_opt o[] = { { "where", true }, { "mode", true }, { "json", false } };
-		const char *pos[1];
-		int np;
-		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
-			goto out;
-		if (np != 1 || !cli_get(o, N(o), "where")) {
-			rc = cli_usage("delete TABLE --where EXPR [--mode auto|merge-on-read|copy-on-write]");
-			goto out;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		struct firn_delete_info di;
-		if (firn_table_delete(t, cli_get(o, N(o), "where"), cli_get(o, N(o), "mode"), &di, &err) != 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		if (cli_get(o, N(o), "json"))
-			printf("{\"snapshot-id\": %lld, \"deleted-rows\": %lld, \"files-removed\": %lld, "
-			       "\"files-rewritten\": %lld, \"delete-files\": %lld}\n", (long long)di.snapshot_id,
-			       (long long)di.rows, (long long)di.files_removed, (long long)di.files_rewritten,
-			       (long long)di.delete_files);
-		else if (di.snapshot_id == 0)
-			printf("no rows matched: nothing deleted\n");
-		else
-			printf("deleted %lld rows: %lld files removed, %lld rewritten (copy-on-write), "
-			       "%lld given deletes (merge-on-read): snapshot %lld\n", (long long)di.rows,
-			       (long long)di.files_removed, (long long)di.files_rewritten,
-			       (long long)di.delete_files, (long long)di.snapshot_id);
-	} else if (strcmp(cmd, "update") == 0 || strcmp(cmd, "merge") == 0 || strcmp(cmd, "overwrite") == 0) {
-		struct cli_opt o[] = { { "where", true }, { "set", true }, { "on", true }, { "mode", true },
-				       { "format", true }, { "json", false }, { "truncate-timestamps", false } };
-		const char *pos[256];
-		int np;
-		if ((rc = cli_parse(argc, argv, o, N(o), pos, 256, &np)) != 0)
-			goto out;
-		const char *fmt = cli_get(o, N(o), "format");
-		enum firn_input_format f = FIRN_INPUT_AUTO;
-		if (fmt && strcmp(fmt, "csv") == 0) f = FIRN_INPUT_CSV;
-		else if (fmt && strcmp(fmt, "jsonl") == 0) f = FIRN_INPUT_JSONL;
-		else if (fmt && strcmp(fmt, "parquet") == 0) f = FIRN_INPUT_PARQUET;
-		else if (fmt) {
-			rc = cli_usage("--format is csv, jsonl or parquet");
-			goto out;
-		}
-		bool upd = cmd[0] == 'u', mrg = cmd[0] == 'm';
-		if ((upd && (np != 1 || !cli_get(o, N(o), "set") || !cli_get(o, N(o), "where"))) ||
-		    (mrg && (np < 2 || !cli_get(o, N(o), "on"))) || (!upd && !mrg && np < 2) ||
-		    (upd && cli_get(o, N(o), "truncate-timestamps"))) {
-			rc = cli_usage(upd ? "update TABLE --set 'COL = EXPR, ...' --where EXPR [--mode ...]"
-				       : mrg ? "merge TABLE FILE... --on KEY[,KEY] [--mode ...]"
-					     : "overwrite TABLE FILE... [--where EXPR]");
-			goto out;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		struct firn_delete_info di;
-		struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
-		int r2 = upd ? firn_table_update(t, cli_get(o, N(o), "set"), cli_get(o, N(o), "where"),
-						 cli_get(o, N(o), "mode"), &di, &err)
-			 : mrg ? firn_table_merge(t, pos + 1, (size_t)(np - 1), f, &ao, cli_get(o, N(o), "on"),
-						  cli_get(o, N(o), "mode"), &di, &err)
-			       : firn_table_overwrite(t, pos + 1, (size_t)(np - 1), f, &ao, cli_get(o, N(o), "where"),
-						      &di, &err);
-		if (r2 != 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		if (cli_get(o, N(o), "json"))
-			printf("{\"snapshot-id\": %lld, \"rows\": %lld, \"files-removed\": %lld, "
-			       "\"files-rewritten\": %lld, \"delete-files\": %lld}\n", (long long)di.snapshot_id,
-			       (long long)di.rows, (long long)di.files_removed, (long long)di.files_rewritten,
-			       (long long)di.delete_files);
-		else if (di.snapshot_id == 0)
-			printf("nothing changed\n");
-		else
-			printf("%s: %lld rows replaced or changed, %lld files rewritten, %lld given deletes: snapshot %lld\n",
-			       cmd, (long long)di.rows, (long long)di.files_rewritten, (long long)di.delete_files,
-			       (long long)di.snapshot_id);
-	} else if (strcmp(cmd, "remove-orphans") == 0) {
-		struct cli_opt o[] = { { "older-than", true }, { "dry-run", false }, { "json", false },
-				       { "force", false } };
-		const char *pos[1];
-		int np;
-		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
-			goto out;
-		if (np != 1) {
-			rc = cli_usage("remove-orphans TABLE [--older-than TIME] [--dry-run] [--force]");
-			goto out;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		bool dry = cli_get(o, N(o), "dry-run") != NULL;
-		struct firn_orphan_info oi = { 0 };
-		oi.force = cli_get(o, N(o), "force") != NULL;
-		if (!cli_get(o, N(o), "json")) {
-			oi.report = print_path;
-			oi.report_arg = (void *)(dry ? "would delete " : "deleted ");
-		}
-		if (firn_table_remove_orphans(t, cli_get(o, N(o), "older-than"), dry, &oi, &err) != 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		if (cli_get(o, N(o), "json"))
-			printf("{\"orphans\": %lld, \"bytes\": %lld, \"kept-too-young\": %lld, \"dry-run\": %s}\n",
-			       (long long)oi.files, (long long)oi.bytes, (long long)oi.too_young, dry ? "true" : "false");
-		else
-			printf("%s%lld orphan files (%lld bytes)%s; %lld unreferenced files are too young to remove\n",
-			       dry ? "dry run: " : "", (long long)oi.files, (long long)oi.bytes,
-			       dry ? " would be deleted" : " deleted", (long long)oi.too_young);
-	} else if (strcmp(cmd, "rewrite-manifests") == 0) {
-		const char *pos[1];
-		int np;
-		if ((rc = cli_parse(argc, argv, NULL, 0, pos, 1, &np)) != 0)
-			goto out;
-		if (np != 1) {
-			rc = cli_usage("rewrite-manifests TABLE");
-			goto out;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		int64_t before, after;
-		if (firn_table_rewrite_manifests(t, &before, &after, &err) != 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		printf("rewrote manifests: %lld before, %lld after\n", (long long)before, (long long)after);
-	} else if (strcmp(cmd, "maintain") == 0) {
-		struct cli_opt o[] = { { "json", false } };
-		const char *pos[1];
-		int np;
-		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
-			goto out;
-		if (np != 1) {
-			rc = cli_usage("maintain TABLE");
-			goto out;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		struct firn_delete_info di;
-		struct firn_expire_info ei = { 0 };
-		struct firn_orphan_info oi = { 0 };
-		if (firn_table_compact(t, NULL, 0, &di, &err) != 0 ||
-		    firn_table_expire(t, NULL, 0, false, &ei, &err) != 0 ||
-		    firn_table_remove_orphans(t, NULL, false, &oi, &err) != 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		if (cli_get(o, N(o), "json"))
-			printf("{\"compacted-files\": %lld, \"compaction-snapshot-id\": %lld, "
-			       "\"snapshots-expired\": %lld, \"files-expired\": %lld, \"orphans-removed\": %lld}\n",
-			       (long long)di.files_rewritten, (long long)di.snapshot_id, (long long)ei.snapshots_expired,
-			       (long long)ei.files_deleted, (long long)oi.files);
-		else
-			printf("maintain %s:\n  compaction: %lld files rewritten%s\n  expire: %lld snapshots, %lld files\n"
-			       "  orphans: %lld files removed (%lld too young to touch)\n", pos[0],
-			       (long long)di.files_rewritten, di.snapshot_id ? "" : " (nothing to do)",
-			       (long long)ei.snapshots_expired, (long long)ei.files_deleted, (long long)oi.files,
-			       (long long)oi.too_young);
-	} else if (strcmp(cmd, "compact") == 0) {
-		struct cli_opt o[] = { { "where", true }, { "target-file-size", true }, { "json", false } };
-		const char *pos[1];
-		int np;
-		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
-			goto out;
-		int64_t target = 0;
-		const char *ts = cli_get(o, N(o), "target-file-size");
-		if (np != 1 || (ts && cli_parse_size(ts, &target) != 0)) {
-			rc = cli_usage("compact TABLE [--where EXPR] [--target-file-size BYTES]");
-			goto out;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		struct firn_delete_info di;
-		if (firn_table_compact(t, cli_get(o, N(o), "where"), target, &di, &err) != 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		if (cli_get(o, N(o), "json"))
-			printf("{\"snapshot-id\": %lld, \"files-rewritten\": %lld}\n", (long long)di.snapshot_id,
-			       (long long)di.files_rewritten);
-		else if (di.snapshot_id == 0)
-			printf("nothing to compact\n");
-		else
-			printf("compacted %lld files: snapshot %lld\n", (long long)di.files_rewritten,
-			       (long long)di.snapshot_id);
-	} else if (strcmp(cmd, "expire") == 0) {
-		struct cli_opt o[] = { { "older-than", true }, { "retain-last", true }, { "dry-run", false },
-				       { "json", false } };
-		const char *pos[1];
-		int np;
-		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
-			goto out;
-		const char *rl = cli_get(o, N(o), "retain-last");
-		char *end = NULL;
-		long long retain = rl ? strtoll(rl, &end, 10) : 0;
-		if (np != 1 || (rl && (*end || retain < 1))) {
-			rc = cli_usage("expire TABLE [--older-than TIME] [--retain-last N] [--dry-run]");
-			goto out;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		bool dry = cli_get(o, N(o), "dry-run") != NULL;
-		struct firn_expire_info ei = { 0 };
-		if (!cli_get(o, N(o), "json")) {
-			ei.report = print_path;
-			ei.report_arg = (void *)(dry ? "would delete " : "deleted ");
-		}
-		if (firn_table_expire(t, cli_get(o, N(o), "older-than"), retain, dry, &ei, &err) != 0) {
-			rc = cli_fail(&err);
-			goto out;
-		}
-		if (cli_get(o, N(o), "json"))
-			printf("{\"snapshots-expired\": %lld, \"files-deleted\": %lld, \"dry-run\": %s}\n",
-			       (long long)ei.snapshots_expired, (long long)ei.files_deleted, dry ? "true" : "false");
-		else
-			printf("%s%lld snapshots expired, %lld files deleted\n", dry ? "dry run: " : "",
-			       (long long)ei.snapshots_expired, (long long)ei.files_deleted);
-	} else if (strcmp(cmd, "tag") == 0 || strcmp(cmd, "branch") == 0) {
-		struct cli_opt o[] = { { "snapshot", true } };
-		const char *pos[2];
-		int np;
-		if ((rc = cli_parse(argc, argv, o, N(o), pos, 2, &np)) != 0)
-			goto out;
-		if (np != 2) {
-			rc = cli_usage("%s TABLE NAME [--snapshot ID]", cmd);
-			goto out;
-		}
-		const char *s = cli_get(o, N(o), "snapshot");
-		int64_t id = s ? strtoll(s, NULL, 10) : -1;
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		if (firn_table_set_ref(t, pos[1], cmd[0] == 't', id, &err) != 0)
-			rc = cli_fail(&err);
-		else
-			printf("%s %s set\n", cmd, pos[1]);
-	} else if (strcmp(cmd, "rollback") == 0) {
-		struct cli_opt o[] = { { "to", true } };
-		const char *pos[1];
-		int np;
-		if ((rc = cli_parse(argc, argv, o, N(o), pos, 1, &np)) != 0)
-			goto out;
-		const char *to = cli_get(o, N(o), "to");
-		if (np != 1 || !to) {
-			rc = cli_usage("rollback TABLE --to SNAPSHOT_ID");
-			goto out;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) != 0)
-			goto out;
-		if (firn_table_rollback(t, strtoll(to, NULL, 10), &err) != 0)
-			rc = cli_fail(&err);
-		else
-			printf("rolled back to %s\n", to);
-	} else if (strcmp(cmd, "alter") == 0) {
-		const char *pos[4];
-		int np;
-		if ((rc = cli_parse(argc, argv, NULL, 0, pos, 4, &np)) != 0)
-			goto out;
-		if (np < 3) {
-			rc = cli_usage("alter TABLE add-column|drop-column|rename-column|alter-column|set-property|unset-property|partition-by|sort-by ARGS");
-			goto out;
-		}
-		const char *what = pos[1], *a = pos[2], *b = np > 3 ? pos[3] : NULL;
-		char *k = NULL, *v = NULL;
-		if (strcmp(what, "set-property") == 0 && !b && split_kv(a, &k, &v) == 0) {
-			a = k;
-			b = v;
-		}
-		if ((rc = load(c, pos[0], &t, &err)) == 0) {
-			if (firn_table_alter(t, what, a, b, &err) != 0)
-				rc = cli_fail(&err);
-			else
-				printf("altered %s: %s\n", pos[0], what);
-		}
-		free(k);
-		free(v);
-	} else {
-		rc = cli_usage("unknown command '%s'", cmd);
 	}
+	firn_table_free(t);
+	return rc;
+}
+
+static int do_drop(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "purge", false } };
+	const char *pos[1];
+	int np;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	if (np != 1)
+		return cli_usage("drop needs a TABLE");
+	struct firn_purge_info pi;
+	bool purge = cli_get(o, N(o), "purge") != NULL;
+	if (firn_table_drop(c, pos[0], purge, &pi, err) != 0)
+		return cli_fail(err);
+	if (!purge)
+		printf("dropped %s\n", pos[0]);
+	else
+		printf("dropped %s: purged %lld files; kept %lld referenced files outside its location\n",
+		       pos[0], (long long)pi.files_deleted, (long long)pi.kept_outside);
+	return 0;
+}
+
+static int do_rename(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	const char *pos[2];
+	int np;
+	FIRN_TRY(cli_parse(argc, argv, NULL, 0, pos, 2, &np));
+	if (np != 2)
+		return cli_usage("rename needs FROM and TO");
+	if (firn_table_rename(c, pos[0], pos[1], err) != 0)
+		return cli_fail(err);
+	printf("renamed %s\n", pos[0]);
+	return 0;
+}
+
+static int do_register(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	const char *pos[2];
+	int np;
+	FIRN_TRY(cli_parse(argc, argv, NULL, 0, pos, 2, &np));
+	if (np != 2)
+		return cli_usage("register needs TABLE and METADATA_FILE");
+	if (firn_table_register(c, pos[0], pos[1], err) != 0)
+		return cli_fail(err);
+	printf("registered %s\n", pos[0]);
+	return 0;
+}
+
+/* ---- writing rows ----------------------------------------------------- */
+
+static int do_append(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "format", true }, { "json", false }, { "truncate-timestamps", false } };
+	const char **pos = calloc((size_t)argc + 1, sizeof(char *));
+	int np, rc;
+	enum firn_input_format f;
+	struct firn_table *t = NULL;
+	if (!pos)
+		return cli_failf("out of memory");
+	if ((rc = cli_parse(argc, argv, o, N(o), pos, argc, &np)) != 0 || (rc = input_format(o, N(o), &f)) != 0)
+		goto out;
+	if (np < 2) {
+		rc = cli_usage("append needs TABLE and at least one FILE");
+		goto out;
+	}
+	if ((rc = load(c, pos[0], &t, err)) != 0)
+		goto out;
+	struct firn_commit_info info;
+	struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
+	if (firn_table_append(t, pos + 1, (size_t)(np - 1), f, &ao, &info, err) != 0) {
+		rc = cli_fail(err);
+		goto out;
+	}
+	if (cli_get(o, N(o), "json"))
+		printf("{\"snapshot-id\": %lld, \"added-records\": %lld, \"added-files\": %lld}\n",
+		       (long long)info.snapshot_id, (long long)info.added_records, (long long)info.added_files);
+	else if (info.added_files == 0)
+		printf("nothing to append: no rows\n");
+	else
+		printf("appended %lld rows in %lld files: snapshot %lld\n", (long long)info.added_records,
+		       (long long)info.added_files, (long long)info.snapshot_id);
 out:
 	firn_table_free(t);
+	free(pos);
+	return rc;
+}
+
+static void print_change(const char *cmd, const struct cli_opt *o, int n, const struct firn_delete_info *di)
+{
+	if (cli_get(o, n, "json"))
+		printf("{\"snapshot-id\": %lld, \"%s\": %lld, \"files-removed\": %lld, "
+		       "\"files-rewritten\": %lld, \"delete-files\": %lld}\n", (long long)di->snapshot_id,
+		       strcmp(cmd, "delete") == 0 ? "deleted-rows" : "rows", (long long)di->rows,
+		       (long long)di->files_removed, (long long)di->files_rewritten, (long long)di->delete_files);
+	else if (strcmp(cmd, "delete") == 0 && di->snapshot_id == 0)
+		printf("no rows matched: nothing deleted\n");
+	else if (di->snapshot_id == 0)
+		printf("nothing changed\n");
+	else if (strcmp(cmd, "delete") == 0)
+		printf("deleted %lld rows: %lld files removed, %lld rewritten (copy-on-write), "
+		       "%lld given deletes (merge-on-read): snapshot %lld\n", (long long)di->rows,
+		       (long long)di->files_removed, (long long)di->files_rewritten,
+		       (long long)di->delete_files, (long long)di->snapshot_id);
+	else
+		printf("%s: %lld rows replaced or changed, %lld files rewritten, %lld given deletes: snapshot %lld\n",
+		       cmd, (long long)di->rows, (long long)di->files_rewritten, (long long)di->delete_files,
+		       (long long)di->snapshot_id);
+}
+
+static int do_delete(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "where", true }, { "mode", true }, { "json", false } };
+	const char *pos[1];
+	int np;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	FIRN_TRY(write_mode(o, N(o)));
+	if (np != 1 || !cli_get(o, N(o), "where"))
+		return cli_usage("delete needs TABLE and --where EXPR");
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	struct firn_delete_info di;
+	int rc = 0;
+	if (firn_table_delete(t, cli_get(o, N(o), "where"), cli_get(o, N(o), "mode"), &di, err) != 0)
+		rc = cli_fail(err);
+	else
+		print_change("delete", o, N(o), &di);
+	firn_table_free(t);
+	return rc;
+}
+
+/* update, merge, overwrite */
+static int do_change(const char *cmd, struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "where", true }, { "set", true }, { "on", true }, { "mode", true },
+			       { "format", true }, { "json", false }, { "truncate-timestamps", false } };
+	const char **pos = calloc((size_t)argc + 1, sizeof(char *));
+	int np, rc;
+	enum firn_input_format f;
+	struct firn_table *t = NULL;
+	if (!pos)
+		return cli_failf("out of memory");
+	if ((rc = cli_parse(argc, argv, o, N(o), pos, argc, &np)) != 0 || (rc = input_format(o, N(o), &f)) != 0 ||
+	    (rc = write_mode(o, N(o))) != 0)
+		goto out;
+	bool upd = cmd[0] == 'u', mrg = cmd[0] == 'm';
+	const char *where = cli_get(o, N(o), "where"), *set = cli_get(o, N(o), "set"), *on = cli_get(o, N(o), "on");
+	if (upd && (np != 1 || !set || !where))
+		rc = cli_usage("update needs TABLE, --set and --where");
+	else if (upd && cli_get(o, N(o), "truncate-timestamps"))
+		rc = cli_usage("update takes no --truncate-timestamps");
+	else if (mrg && (np < 2 || !on))
+		rc = cli_usage("merge needs TABLE, at least one FILE and --on KEY");
+	else if (!upd && !mrg && np < 2)
+		rc = cli_usage("overwrite needs TABLE and at least one FILE");
+	if (rc != 0 || (rc = load(c, pos[0], &t, err)) != 0)
+		goto out;
+	struct firn_delete_info di;
+	const char *mode = cli_get(o, N(o), "mode");
+	const char *const *files = pos + 1;
+	size_t nf = (size_t)(np - 1);
+	struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
+	int r = upd ? firn_table_update(t, set, where, mode, &di, err)
+		: mrg ? firn_table_merge(t, files, nf, f, &ao, on, mode, &di, err)
+		      : firn_table_overwrite(t, files, nf, f, &ao, where, &di, err);
+	if (r != 0)
+		rc = cli_fail(err);
+	else
+		print_change(cmd, o, N(o), &di);
+out:
+	firn_table_free(t);
+	free(pos);
+	return rc;
+}
+
+static int do_update(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	return do_change("update", c, argc, argv, err);
+}
+
+static int do_merge(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	return do_change("merge", c, argc, argv, err);
+}
+
+static int do_overwrite(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	return do_change("overwrite", c, argc, argv, err);
+}
+
+/* ---- reading rows ----------------------------------------------------- */
+
+/* Drains st into w (text or Parquet, by which is set). */
+static int drain(struct ArrowArrayStream *st, struct firn_text_writer *tw, struct firn_parquet_writer *pw,
+		 struct firn_error *err)
+{
+	for (;;) {
+		struct ArrowArray b;
+		if (st->get_next(st, &b) != 0) {
+			const char *m = st->get_last_error(st);
+			return cli_failf("%s", m ? m : "read failed");
+		}
+		if (!b.release)
+			return 0;
+		int wr = tw ? firn_text_writer_write(tw, &b, err) : firn_parquet_writer_write(pw, &b, err);
+		b.release(&b);
+		if (wr != 0)
+			return cli_fail(err);
+	}
+}
+
+/* --format of scan: the text forms, or Parquet */
+enum { SCAN_TABLE, SCAN_CSV, SCAN_JSONL, SCAN_PARQUET };
+
+static int write_scan(struct ArrowSchema *schema, struct ArrowArrayStream *st, int format,
+		      const char *output, struct firn_error *err)
+{
+	static const enum firn_text_format text[] = { FIRN_TEXT_TABLE, FIRN_TEXT_CSV, FIRN_TEXT_JSONL };
+	int rc = 0;
+	if (format == SCAN_PARQUET) {
+		struct firn_parquet_writer *w = NULL;
+		if (firn_parquet_writer_open(&w, output, schema, NULL, err) != 0)
+			return cli_fail(err);
+		rc = drain(st, NULL, w, err);
+		if (rc == 0 && firn_parquet_writer_close(w, err) != 0)
+			rc = cli_fail(err);
+		firn_parquet_writer_free(w);
+		return rc;
+	}
+	FILE *f = stdout;
+	if (output && !(f = fopen(output, "w")))
+		return cli_failf("%s: %s", output, strerror(errno));
+	struct firn_text_writer *w = NULL;
+	if (firn_text_writer_open(&w, f, text[format], schema, err) != 0)
+		rc = cli_fail(err);
+	if (rc == 0)
+		rc = drain(st, w, NULL, err);
+	if (rc == 0 && firn_text_writer_close(w, err) != 0)
+		rc = cli_fail(err);
+	firn_text_writer_free(w);
+	if (f != stdout && fclose(f) != 0 && rc == 0)
+		rc = cli_failf("%s: %s", output, strerror(errno));
+	if (f == stdout && fflush(stdout) != 0 && rc == 0)
+		rc = cli_failf("standard output: %s", strerror(errno));
+	return rc;
+}
+
+/* The local files a scan of sel reads: its data and delete files and the
+ * metadata file (a scan's --output must be none of them). */
+static int scan_inputs(struct firn_table *t, const struct firn_snapshot_sel *sel, char ***out, size_t *n,
+		       struct firn_error *err)
+{
+	char *text;
+	*out = NULL;
+	*n = 0;
+	if (firn_table_files_json(t, sel, &text, err) != 0)
+		return cli_fail(err);
+	json_t *a = json_loads(text, 0, NULL);
+	firn_free(text);
+	char **v = calloc(json_array_size(a) + 2, sizeof(char *));
+	if (!v) {
+		json_decref(a);
+		return cli_failf("out of memory");
+	}
+	const char *meta = firn_table_metadata_location(t);
+	v[(*n)++] = strdup(meta);
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		const char *p = json_string_value(json_object_get(json_array_get(a, i), "file-path"));
+		if (p)
+			v[(*n)++] = strdup(p);
+	}
+	json_decref(a);
+	for (size_t i = 0; i < *n; i++) { /* file:///a and file:/a are /a */
+		char *p = v[i];
+		if (p && strncmp(p, "file:", 5) == 0) {
+			const char *q = p + 5;
+			if (strncmp(q, "//", 2) == 0)
+				q += 2;
+			memmove(p, q, strlen(q) + 1);
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+static int scan_to(struct firn_table *t, const struct firn_scan_options *so, int format, const char *output,
+		   struct firn_error *err)
+{
+	struct cli_out out = { 0 };
+	char **inputs = NULL;
+	size_t n_in = 0;
+	int rc = 0;
+	if (output) {
+		rc = scan_inputs(t, &so->sel, &inputs, &n_in, err);
+		if (rc == 0)
+			rc = cli_out_begin(&out, output, (const char *const *)inputs, n_in);
+		for (size_t i = 0; i < n_in; i++)
+			free(inputs[i]);
+		free(inputs);
+		if (rc != 0)
+			return rc;
+	}
+	struct ArrowSchema schema;
+	struct ArrowArrayStream st;
+	if (firn_table_scan(t, so, &schema, &st, err) != 0) {
+		rc = cli_fail(err);
+	} else {
+		rc = write_scan(&schema, &st, format, output ? out.tmp : NULL, err);
+		st.release(&st);
+		schema.release(&schema);
+	}
+	return output ? cli_out_end(&out, rc) : rc;
+}
+
+static int do_scan(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "columns", true }, { "where", true }, { "limit", true },
+			       { "snapshot", true }, { "as-of", true }, { "ref", true },
+			       { "format", true }, { "output", true } };
+	static const char *const formats[] = { "table", "csv", "jsonl", "parquet", NULL }; /* SCAN_* */
+	const char *pos[1];
+	int np, k = 0;
+	struct firn_scan_options so = { 0 };
+	so.limit = -1;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	FIRN_TRY(selection(o, N(o), &so.sel));
+	FIRN_TRY(cli_opt_int(o, N(o), "limit", 0, INT64_MAX, &so.limit));
+	FIRN_TRY(cli_opt_enum(o, N(o), "format", formats, &k));
+	const char *output = cli_get(o, N(o), "output");
+	if (np != 1)
+		return cli_usage("scan needs a TABLE");
+	if (k == SCAN_PARQUET && !output)
+		return cli_usage("--format parquet needs --output FILE");
+	if (output && !*output)
+		return cli_usage("--output needs a file name");
+	so.columns = cli_get(o, N(o), "columns");
+	so.where = cli_get(o, N(o), "where");
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	int rc = scan_to(t, &so, k, output, err);
+	firn_table_free(t);
+	return rc;
+}
+
+static int do_count(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "where", true }, { "snapshot", true }, { "as-of", true }, { "ref", true } };
+	const char *pos[1];
+	int np;
+	struct firn_snapshot_sel sel;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	FIRN_TRY(selection(o, N(o), &sel));
+	if (np != 1)
+		return cli_usage("count needs a TABLE");
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	int64_t n;
+	int rc = 0;
+	if (firn_table_count(t, cli_get(o, N(o), "where"), &sel, &n, err) != 0)
+		rc = cli_fail(err);
+	else
+		printf("%lld\n", (long long)n);
+	firn_table_free(t);
+	return rc;
+}
+
+/* ---- maintenance ------------------------------------------------------- */
+
+static int do_remove_orphans(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "older-than", true }, { "dry-run", false }, { "json", false },
+			       { "force", false } };
+	const char *pos[1];
+	int np;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	FIRN_TRY(cli_opt_time(o, N(o), "older-than"));
+	if (np != 1)
+		return cli_usage("remove-orphans needs a TABLE");
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	bool dry = cli_get(o, N(o), "dry-run") != NULL;
+	struct firn_orphan_info oi = { 0 };
+	oi.force = cli_get(o, N(o), "force") != NULL;
+	if (!cli_get(o, N(o), "json")) {
+		oi.report = print_path;
+		oi.report_arg = (void *)(dry ? "would delete " : "deleted ");
+	}
+	int rc = 0;
+	if (firn_table_remove_orphans(t, cli_get(o, N(o), "older-than"), dry, &oi, err) != 0)
+		rc = cli_fail(err);
+	else if (cli_get(o, N(o), "json"))
+		printf("{\"orphans\": %lld, \"bytes\": %lld, \"kept-too-young\": %lld, \"dry-run\": %s}\n",
+		       (long long)oi.files, (long long)oi.bytes, (long long)oi.too_young, dry ? "true" : "false");
+	else
+		printf("%s%lld orphan files (%lld bytes)%s; %lld unreferenced files are too young to remove\n",
+		       dry ? "dry run: " : "", (long long)oi.files, (long long)oi.bytes,
+		       dry ? " would be deleted" : " deleted", (long long)oi.too_young);
+	firn_table_free(t);
+	return rc;
+}
+
+static int do_rewrite_manifests(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	const char *pos[1];
+	int np;
+	FIRN_TRY(cli_parse(argc, argv, NULL, 0, pos, 1, &np));
+	if (np != 1)
+		return cli_usage("rewrite-manifests needs a TABLE");
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	int64_t before, after;
+	int rc = 0;
+	if (firn_table_rewrite_manifests(t, &before, &after, err) != 0)
+		rc = cli_fail(err);
+	else
+		printf("rewrote manifests: %lld before, %lld after\n", (long long)before, (long long)after);
+	firn_table_free(t);
+	return rc;
+}
+
+static int do_maintain(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "json", false } };
+	const char *pos[1];
+	int np;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	if (np != 1)
+		return cli_usage("maintain needs a TABLE");
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	struct firn_delete_info di;
+	struct firn_expire_info ei = { 0 };
+	struct firn_orphan_info oi = { 0 };
+	int rc = 0;
+	if (firn_table_compact(t, NULL, 0, &di, err) != 0 ||
+	    firn_table_expire(t, NULL, 0, false, &ei, err) != 0 ||
+	    firn_table_remove_orphans(t, NULL, false, &oi, err) != 0)
+		rc = cli_fail(err);
+	else if (cli_get(o, N(o), "json"))
+		printf("{\"compacted-files\": %lld, \"compaction-snapshot-id\": %lld, "
+		       "\"snapshots-expired\": %lld, \"files-expired\": %lld, \"orphans-removed\": %lld}\n",
+		       (long long)di.files_rewritten, (long long)di.snapshot_id, (long long)ei.snapshots_expired,
+		       (long long)ei.files_deleted, (long long)oi.files);
+	else
+		printf("maintain %s:\n  compaction: %lld files rewritten%s\n  expire: %lld snapshots, %lld files\n"
+		       "  orphans: %lld files removed (%lld too young to touch)\n", pos[0],
+		       (long long)di.files_rewritten, di.snapshot_id ? "" : " (nothing to do)",
+		       (long long)ei.snapshots_expired, (long long)ei.files_deleted, (long long)oi.files,
+		       (long long)oi.too_young);
+	firn_table_free(t);
+	return rc;
+}
+
+static int do_compact(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "where", true }, { "target-file-size", true }, { "json", false } };
+	const char *pos[1];
+	int np;
+	int64_t target = 0;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	FIRN_TRY(cli_opt_size(o, N(o), "target-file-size", 1, &target));
+	if (np != 1)
+		return cli_usage("compact needs a TABLE");
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	struct firn_delete_info di;
+	int rc = 0;
+	if (firn_table_compact(t, cli_get(o, N(o), "where"), target, &di, err) != 0)
+		rc = cli_fail(err);
+	else if (cli_get(o, N(o), "json"))
+		printf("{\"snapshot-id\": %lld, \"files-rewritten\": %lld}\n", (long long)di.snapshot_id,
+		       (long long)di.files_rewritten);
+	else if (di.snapshot_id == 0)
+		printf("nothing to compact\n");
+	else
+		printf("compacted %lld files: snapshot %lld\n", (long long)di.files_rewritten,
+		       (long long)di.snapshot_id);
+	firn_table_free(t);
+	return rc;
+}
+
+static int do_expire(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "older-than", true }, { "retain-last", true }, { "dry-run", false },
+			       { "json", false } };
+	const char *pos[1];
+	int np;
+	int64_t retain = 0;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	FIRN_TRY(cli_opt_int(o, N(o), "retain-last", 1, INT64_MAX, &retain));
+	FIRN_TRY(cli_opt_time(o, N(o), "older-than"));
+	if (np != 1)
+		return cli_usage("expire needs a TABLE");
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	bool dry = cli_get(o, N(o), "dry-run") != NULL;
+	struct firn_expire_info ei = { 0 };
+	if (!cli_get(o, N(o), "json")) {
+		ei.report = print_path;
+		ei.report_arg = (void *)(dry ? "would delete " : "deleted ");
+	}
+	int rc = 0;
+	if (firn_table_expire(t, cli_get(o, N(o), "older-than"), retain, dry, &ei, err) != 0)
+		rc = cli_fail(err);
+	else if (cli_get(o, N(o), "json"))
+		printf("{\"snapshots-expired\": %lld, \"files-deleted\": %lld, \"dry-run\": %s}\n",
+		       (long long)ei.snapshots_expired, (long long)ei.files_deleted, dry ? "true" : "false");
+	else
+		printf("%s%lld snapshots expired, %lld files deleted\n", dry ? "dry run: " : "",
+		       (long long)ei.snapshots_expired, (long long)ei.files_deleted);
+	firn_table_free(t);
+	return rc;
+}
+
+/* ---- refs, rollback, alter -------------------------------------------- */
+
+static int set_ref(const char *cmd, struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "snapshot", true } };
+	const char *pos[2];
+	int np;
+	int64_t id = -1; /* the current snapshot */
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 2, &np));
+	FIRN_TRY(cli_opt_int(o, N(o), "snapshot", 0, INT64_MAX, &id));
+	if (np != 2)
+		return cli_usage("%s needs TABLE and NAME", cmd);
+	if (!*pos[1])
+		return cli_usage("the %s name is empty", cmd);
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	int rc = 0;
+	if (firn_table_set_ref(t, pos[1], cmd[0] == 't', id, err) != 0)
+		rc = cli_fail(err);
+	else
+		printf("%s %s set\n", cmd, pos[1]);
+	firn_table_free(t);
+	return rc;
+}
+
+static int do_tag(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	return set_ref("tag", c, argc, argv, err);
+}
+
+static int do_branch(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	return set_ref("branch", c, argc, argv, err);
+}
+
+static int do_rollback(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "to", true } };
+	const char *pos[1];
+	int np;
+	int64_t to = 0;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	FIRN_TRY(cli_opt_int(o, N(o), "to", INT64_MIN, INT64_MAX, &to));
+	if (np != 1 || !cli_get(o, N(o), "to"))
+		return cli_usage("rollback needs TABLE and --to SNAPSHOT_ID");
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	int rc = 0;
+	if (firn_table_rollback(t, to, err) != 0)
+		rc = cli_fail(err);
+	else
+		printf("rolled back to %lld\n", (long long)to);
+	firn_table_free(t);
+	return rc;
+}
+
+static int do_alter(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	static const char *const whats[] = { "add-column", "drop-column", "rename-column", "alter-column",
+					     "set-property", "unset-property", "partition-by", "sort-by", NULL };
+	const char *pos[4];
+	int np;
+	FIRN_TRY(cli_parse(argc, argv, NULL, 0, pos, 4, &np));
+	if (np < 3)
+		return cli_usage("alter needs TABLE, a change and its arguments");
+	const char *what = pos[1], *a = pos[2], *b = np > 3 ? pos[3] : NULL;
+	int k = -1;
+	for (int i = 0; whats[i]; i++)
+		if (strcmp(what, whats[i]) == 0)
+			k = i;
+	if (k < 0)
+		return cli_usage("'%s' is not a change alter makes", what);
+	char *key = NULL, *val = NULL;
+	if (strcmp(what, "set-property") == 0 && !b) {
+		if (split_kv(a, &key, &val) != 0) {
+			free(key);
+			free(val);
+			return cli_usage("set-property needs KEY=VALUE (or KEY VALUE) with a key, not '%s'", a);
+		}
+		a = key;
+		b = val;
+	}
+	int rc = 0;
+	struct firn_table *t = NULL;
+	if (strncmp(what, "partition-by", 12) != 0 && strncmp(what, "sort-by", 7) != 0 && !*a)
+		rc = cli_usage("%s needs a non-empty name", what);
+	else if ((rc = load(c, pos[0], &t, err)) == 0 && firn_table_alter(t, what, a, b, err) != 0)
+		rc = cli_fail(err);
+	else if (rc == 0)
+		printf("altered %s: %s\n", pos[0], what);
+	firn_table_free(t);
+	free(key);
+	free(val);
+	return rc;
+}
+
+/* ---- the table of commands --------------------------------------------- */
+
+enum { BY_VERB = -1 };
+
+struct table_cmd {
+	const char *name;
+	int mode; /* enum firn_catalog_mode, or BY_VERB */
+	const char *usage;
+	int (*run)(struct firn_catalog *c, int argc, char **argv, struct firn_error *err);
+};
+
+#define SEL "[--snapshot ID | --as-of TIME | --ref NAME]"
+#define MODE "[--mode auto|merge-on-read|copy-on-write]"
+#define FMT "[--format csv|jsonl|parquet]"
+
+static const struct table_cmd cmds[] = {
+	{ "namespace", BY_VERB, "namespace create|list|drop|describe NS [--property K=V]... [--json]", do_namespace },
+	{ "create", FIRN_CATALOG_CREATE, "create TABLE --schema SPEC [--partition-by SPEC] [--sort-by SPEC] "
+					 "[--property K=V]... [--format-version 2|3] [--location DIR]", do_create },
+	{ "tables", FIRN_CATALOG_READ, "tables [NS] [--json]", do_tables },
+	{ "describe", FIRN_CATALOG_READ, "describe TABLE [--json]", do_describe },
+	{ "snapshots", FIRN_CATALOG_READ, "snapshots TABLE [--json]", do_snapshots },
+	{ "history", FIRN_CATALOG_READ, "history TABLE [--json]", do_history },
+	{ "files", FIRN_CATALOG_READ, "files TABLE [--json] " SEL, do_files },
+	{ "drop", FIRN_CATALOG_WRITE, "drop TABLE [--purge]", do_drop },
+	{ "rename", FIRN_CATALOG_WRITE, "rename FROM TO", do_rename },
+	{ "register", FIRN_CATALOG_CREATE, "register TABLE METADATA_FILE", do_register },
+	{ "append", FIRN_CATALOG_WRITE, "append TABLE FILE... " FMT " [--truncate-timestamps] [--json]", do_append },
+	{ "scan", FIRN_CATALOG_READ, "scan TABLE [--columns A,B] [--where EXPR] [--limit N] " SEL
+				     " [--format table|csv|jsonl|parquet] [--output FILE]", do_scan },
+	{ "count", FIRN_CATALOG_READ, "count TABLE [--where EXPR] " SEL, do_count },
+	{ "delete", FIRN_CATALOG_WRITE, "delete TABLE --where EXPR " MODE " [--json]", do_delete },
+	{ "update", FIRN_CATALOG_WRITE, "update TABLE --set 'COL = EXPR, ...' --where EXPR " MODE " [--json]", do_update },
+	{ "merge", FIRN_CATALOG_WRITE, "merge TABLE FILE... --on KEY[,KEY] " MODE " " FMT " [--truncate-timestamps] [--json]", do_merge },
+	{ "overwrite", FIRN_CATALOG_WRITE, "overwrite TABLE FILE... [--where EXPR] " FMT " [--truncate-timestamps] [--json]", do_overwrite },
+	{ "remove-orphans", FIRN_CATALOG_WRITE, "remove-orphans TABLE [--older-than TIME] [--dry-run] [--force] [--json]",
+	  do_remove_orphans },
+	{ "rewrite-manifests", FIRN_CATALOG_WRITE, "rewrite-manifests TABLE", do_rewrite_manifests },
+	{ "maintain", FIRN_CATALOG_WRITE, "maintain TABLE [--json]", do_maintain },
+	{ "compact", FIRN_CATALOG_WRITE, "compact TABLE [--where EXPR] [--target-file-size BYTES] [--json]", do_compact },
+	{ "expire", FIRN_CATALOG_WRITE, "expire TABLE [--older-than TIME] [--retain-last N] [--dry-run] [--json]",
+	  do_expire },
+	{ "tag", FIRN_CATALOG_WRITE, "tag TABLE NAME [--snapshot ID]", do_tag },
+	{ "branch", FIRN_CATALOG_WRITE, "branch TABLE NAME [--snapshot ID]", do_branch },
+	{ "rollback", FIRN_CATALOG_WRITE, "rollback TABLE --to SNAPSHOT_ID", do_rollback },
+	{ "alter", FIRN_CATALOG_WRITE, "alter TABLE add-column 'NAME TYPE' | drop-column NAME | rename-column NAME NEW "
+				       "| alter-column NAME TYPE|optional | set-property K=V | unset-property K "
+				       "| partition-by SPEC | sort-by SPEC", do_alter },
+};
+
+/* How cmd opens the catalog: namespace by its verb; a dry run only reads. */
+static int mode_of(const struct table_cmd *e, int argc, char **argv)
+{
+	if (e->mode == BY_VERB)
+		return strcmp(argv[0], "create") == 0 ? FIRN_CATALOG_CREATE
+		       : strcmp(argv[0], "drop") == 0 ? FIRN_CATALOG_WRITE : FIRN_CATALOG_READ;
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--dry-run") == 0)
+			return FIRN_CATALOG_READ;
+	return e->mode;
+}
+
+int cmd_table(const char *cmd, int argc, char **argv)
+{
+	const struct table_cmd *e = NULL;
+	for (int i = 0; i < N(cmds) && !e; i++)
+		if (strcmp(cmds[i].name, cmd) == 0)
+			e = &cmds[i];
+	if (!e)
+		return -1;
+	cli_set_usage(e->usage);
+	if (cli_wants_help(argc, argv)) {
+		printf("usage: firn %s\n", e->usage);
+		return EXIT_OK;
+	}
+	if (e->mode == BY_VERB) {
+		static const char *const verbs[] = { "create", "list", "drop", "describe" };
+		bool ok = false;
+		for (int i = 0; argc > 0 && i < N(verbs); i++)
+			ok = ok || strcmp(argv[0], verbs[i]) == 0;
+		if (!ok)
+			return cli_usage(argc ? "namespace needs create, list, drop or describe, not '%s'"
+					      : "namespace needs create, list, drop or describe%s", argc ? argv[0] : "");
+	}
+	struct firn_error err = { 0 };
+	struct firn_catalog *c = NULL;
+	int rc = open_catalog(&c, mode_of(e, argc, argv), &err);
+	if (rc == 0)
+		rc = e->run(c, argc, argv, &err);
 	firn_catalog_free(c);
 	return rc;
 }

@@ -1,5 +1,4 @@
 /* firn: the command-line tool. Dispatches to the subcommands. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,103 +44,10 @@ static const char usage_text[] =
 	"  parquet convert IN OUT [--schema SPEC] [--format csv|jsonl|parquet]\n"
 	"                 [--compression C] [--row-group-size BYTES] [--page-size BYTES]\n"
 	"                 [--dictionary on|off]\n"
-	"  version                          the version\n";
-
-int cli_fail(const struct firn_error *err)
-{
-	fprintf(stderr, "firn: error: %s\n", err->message[0] ? err->message : firn_code_name(err->code));
-	return EXIT_FAIL;
-}
-
-int cli_failf(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("firn: error: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	return EXIT_FAIL;
-}
-
-int cli_usage(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("firn: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputs(" (see firn help)\n", stderr);
-	va_end(ap);
-	return EXIT_USAGE;
-}
-
-int cli_parse(int argc, char **argv, struct cli_opt *opts, int n_opts, const char **pos,
-	      int max_pos, int *n_pos)
-{
-	*n_pos = 0;
-	bool only_pos = false;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i];
-		if (!only_pos && strcmp(a, "--") == 0) {
-			only_pos = true;
-			continue;
-		}
-		if (!only_pos && a[0] == '-' && a[1] == '-' && a[2] != '\0') {
-			const char *name = a + 2;
-			const char *eq = strchr(name, '=');
-			size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-			struct cli_opt *o = NULL;
-			for (int k = 0; k < n_opts; k++)
-				if (strlen(opts[k].name) == nlen && strncmp(opts[k].name, name, nlen) == 0)
-					o = &opts[k];
-			if (o == NULL)
-				return cli_usage("unknown option --%.*s", (int)nlen, name);
-			if (o->takes_value) {
-				if (eq)
-					o->value = eq + 1;
-				else if (i + 1 < argc)
-					o->value = argv[++i];
-				else
-					return cli_usage("option --%s needs a value", o->name);
-			} else {
-				if (eq)
-					return cli_usage("option --%s takes no value", o->name);
-				o->value = "1";
-			}
-			continue;
-		}
-		if (*n_pos >= max_pos)
-			return cli_usage("unexpected argument '%s'", a);
-		pos[(*n_pos)++] = a;
-	}
-	return 0;
-}
-
-const char *cli_get(const struct cli_opt *opts, int n_opts, const char *name)
-{
-	for (int k = 0; k < n_opts; k++)
-		if (strcmp(opts[k].name, name) == 0)
-			return opts[k].value;
-	return NULL;
-}
-
-int cli_parse_size(const char *s, int64_t *out)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (end == s || v < 0)
-		return -1;
-	int64_t mul = 1;
-	if (*end == 'k' || *end == 'K') mul = 1024, end++;
-	else if (*end == 'm' || *end == 'M') mul = 1024 * 1024, end++;
-	else if (*end == 'g' || *end == 'G') mul = 1024LL * 1024 * 1024, end++;
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end != '\0' || v > INT64_MAX / mul)
-		return -1;
-	*out = v * mul;
-	return 0;
-}
+	"  version                          the version\n"
+	"\n"
+	"environment: FIRN_WAREHOUSE, FIRN_CATALOG (as the options); FIRN_LOCK_TIMEOUT\n"
+	"  seconds to wait for a catalog database another process has locked (default 60)\n";
 
 int main(int argc, char **argv)
 {
@@ -175,16 +81,9 @@ int main(int argc, char **argv)
 	const char *cmd = argv[i];
 	if (strcmp(cmd, "parquet") == 0)
 		return cmd_parquet(argc - i - 1, argv + i + 1);
-	static const char *const table_cmds[] = { "namespace", "create", "tables", "describe",
-						  "drop", "rename", "register", "append", "scan",
-						  "count", "snapshots", "history", "files", "tag",
-						  "branch", "rollback", "alter", "delete",
-						  "compact", "expire", "update", "merge",
-						  "overwrite", "remove-orphans", "maintain",
-						  "rewrite-manifests" };
-	for (size_t k = 0; k < sizeof(table_cmds) / sizeof(table_cmds[0]); k++)
-		if (strcmp(cmd, table_cmds[k]) == 0)
-			return cmd_table(cmd, argc - i - 1, argv + i + 1);
+	int rc = cmd_table(cmd, argc - i - 1, argv + i + 1);
+	if (rc >= 0)
+		return rc;
 	if (strcmp(cmd, "version") == 0) {
 		printf("firn %s\n%s\n", firn_version(), firn_created_by());
 		return EXIT_OK;

@@ -119,7 +119,32 @@ struct append_ctx {
 	int64_t added_files, added_records;
 	int64_t snapshot_id;
 	struct firn_arena *arena;
+	char **lists; /* the manifest list of every attempt (the last one commits) */
+	size_t n_lists;
 };
+
+/* Removes the manifest lists of the attempts, but the `keep` last ones. */
+static void remove_lists(struct append_ctx *c, size_t keep)
+{
+	for (size_t i = 0; i + keep < c->n_lists; i++)
+		firn_io__remove(firn_io__path(c->lists[i]));
+	firn_free(c->lists);
+	c->lists = NULL;
+	c->n_lists = 0;
+}
+
+static int remember_list(struct append_ctx *c, const char *list, struct firn_error *err)
+{
+	char **v = firn_realloc(c->lists, (c->n_lists + 1) * sizeof(*v));
+	if (!v || !(v[c->n_lists] = firn_arena_strdup(c->arena, list))) {
+		if (v)
+			c->lists = v;
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	c->lists = v;
+	c->n_lists++;
+	return 0;
+}
 
 static int apply_append(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *vctx,
 			struct firn_error *err)
@@ -160,18 +185,33 @@ static int apply_append(struct firn_table *t, struct firn_ice_meta *m, int attem
 						   n_old + 1, &next_row_id, err);
 	if (rc == 0)
 		firn_io__crash_point("after-manifest-list");
+	bool remembered = rc == 0 && (rc = remember_list(c, list, err)) == 0; /* removed by the caller */
 	if (rc == 0) {
 		json_t *summary = firn_ice__summary(parent, "append", &c->manifest, 1);
 		rc = firn_ice__add_snapshot(m, "main", snap_id, parent, seq, list, summary, first_row_id,
 					    next_row_id - first_row_id, err);
 		c->snapshot_id = snap_id;
 	}
-	if (rc != 0 && list)
+	if (rc != 0 && list && !remembered)
 		firn_io__remove(firn_io__path(list));
 	firn_free(list);
 	firn_free(all);
 	firn_arena_free(&a);
 	return rc;
+}
+
+/* After a failed commit: true when the catalog still points at the
+ * metadata the last attempt started from, so its swap did not happen (an
+ * I/O error may come from the swap itself, whose outcome is then unknown:
+ * if the catalog cannot tell, the files stay for remove-orphans). */
+static bool commit_surely_failed(struct firn_table *t)
+{
+	char *now = NULL;
+	if (firn_catalog_table_load(t->catalog, t->ns, t->name, &now, NULL) != 0)
+		return false;
+	bool same = strcmp(now, t->metadata_location) == 0;
+	firn_free(now);
+	return same;
 }
 
 int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
@@ -223,16 +263,8 @@ int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
 	firn_io__crash_point("after-manifest");
 	int attempts = 0;
 	rc = firn_ice__commit(t, apply_append, &ctx, &attempts, err);
-	if (rc != 0) {
-		/* nothing references the files: remove them (the commit failed
-		 * before any swap that could have published them) */
-		if (rc != FIRN_EIO) {
-			firn_io__remove(firn_io__path(mpath));
-			for (size_t i = 0; i < n_entries; i++)
-				firn_io__remove(firn_io__path(entries[i].file.path));
-		}
+	if (rc != 0)
 		goto done;
-	}
 	if (info) {
 		info->snapshot_id = ctx.snapshot_id;
 		info->added_records = ctx.added_records;
@@ -240,6 +272,17 @@ int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
 		info->attempts = attempts;
 	}
 done:
+	/* nothing references the new files unless a commit may have landed */
+	if (rc == 0) {
+		remove_lists(&ctx, 1); /* the lists of the attempts that lost */
+	} else if (rc != FIRN_EIO || commit_surely_failed(t)) {
+		remove_lists(&ctx, 0);
+		if (mpath)
+			firn_io__remove(firn_io__path(mpath));
+		for (size_t i = 0; i < n_entries; i++)
+			firn_io__remove(firn_io__path(entries[i].file.path));
+	}
+	firn_free(ctx.lists);
 	firn_ice__writer_free(w);
 	firn_free(mpath);
 	firn_arena_free(&arena);

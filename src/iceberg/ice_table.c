@@ -226,7 +226,13 @@ int firn_ice__commit(struct firn_table *t, firn_ice_apply_fn apply, void *ctx, i
 		if (path)
 			firn_io__remove(firn_io__path(path));
 		firn_free(path);
-		if (rc != FIRN_ECONFLICT || attempt >= retries)
+		if (rc == FIRN_ECONFLICT && attempt >= retries) {
+			char why[FIRN_ERROR_MESSAGE_MAX];
+			snprintf(why, sizeof(why), "%s", err ? err->message : "");
+			return firn_error_set(err, FIRN_ECONFLICT, "%s.%s: gave up after %d attempt%s: %s", t->ns,
+					      t->name, attempt + 1, attempt ? "s" : "", why);
+		}
+		if (rc != FIRN_ECONFLICT)
 			return rc;
 		/* lost the race: back off with jitter, reload, re-apply */
 		int shift = attempt < 10 ? attempt : 10;

@@ -39,6 +39,7 @@ struct firn_ice_writer {
 	size_t n_touched, cap_touched;
 	struct firn_ice_entry *entries;
 	size_t n_entries, cap_entries;
+	bool finished; /* finish gave the files to the caller */
 };
 
 static int codec_of(const char *name)
@@ -262,17 +263,37 @@ static void unlink_file(struct firn_ice_writer *w, struct open_file *f)
 		*pp = f->next;
 }
 
+/* Drops an open file after a failure: nothing of it stays on disk. */
+static void drop_file(struct open_file *f)
+{
+	firn_parquet_writer_free(f->pw);
+	f->pw = NULL;
+	if (f->path)
+		firn_io__remove(firn_io__path(f->path));
+	firn_free(f->path);
+	f->path = NULL;
+	firn_free(f->idx);
+	f->idx = NULL;
+	f->n_idx = f->cap_idx = 0;
+}
+
+/* Closes f (already out of the hash chains) into an entry; on failure the
+ * file is removed. */
 static int close_file(struct firn_ice_writer *w, struct open_file *f, struct firn_error *err)
 {
 	int rc = firn_parquet_writer_close(f->pw, err);
-	if (rc != 0)
+	if (rc != 0) {
+		drop_file(f);
 		return rc;
+	}
 	firn_io__crash_point("after-data-file");
 	if (w->n_entries == w->cap_entries) {
 		size_t cap = w->cap_entries ? 2 * w->cap_entries : 16;
 		struct firn_ice_entry *e = firn_realloc(w->entries, cap * sizeof(*e));
-		if (!e)
+		if (!e) {
+			drop_file(f);
 			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		}
 		w->entries = e;
 		w->cap_entries = cap;
 	}
@@ -294,8 +315,10 @@ static int close_file(struct firn_ice_writer *w, struct open_file *f, struct fir
 	int n;
 	firn_parquet_writer_stats(f->pw, &st, &n);
 	rc = firn_ice__file_metrics(&w->schema->arrow, st, n, w->arena, df, err);
-	if (rc != 0)
+	if (rc != 0) {
+		drop_file(f);
 		return rc;
+	}
 	w->n_entries++;
 	firn_parquet_writer_free(f->pw);
 	f->pw = NULL;
@@ -458,6 +481,7 @@ int firn_ice__writer_finish(struct firn_ice_writer *w, struct firn_ice_entry **e
 	}
 	*entries = w->entries;
 	*n = w->n_entries;
+	w->finished = true;
 	return 0;
 }
 
@@ -466,13 +490,11 @@ void firn_ice__writer_free(struct firn_ice_writer *w)
 	if (!w)
 		return;
 	for (size_t b = 0; b < NBUCKETS; b++)
-		for (struct open_file *f = w->buckets[b]; f; f = f->next) {
-			firn_parquet_writer_free(f->pw);
-			firn_free(f->path);
-			firn_free(f->idx);
-		}
-	for (size_t i = 0; i < w->n_touched; i++)
-		(void)i;
+		for (struct open_file *f = w->buckets[b]; f; f = f->next)
+			drop_file(f);
+	/* a writer that failed (or was dropped) before finish leaves no files */
+	for (size_t i = 0; !w->finished && i < w->n_entries; i++)
+		firn_io__remove(firn_io__path(w->entries[i].file.path));
 	firn_free(w->touched);
 	firn_free(w->entries);
 	firn_free(w->pf);

@@ -23,10 +23,12 @@ void firn_ice__writer_set_sorted(struct firn_ice_writer *w, bool sorted);
 int firn_ice__writer_write(struct firn_ice_writer *w, const struct ArrowArray *batch,
 			   struct firn_error *err);
 /* Closes every open file and gives the entries (status ADDED) of all files
- * written; the array is the writer's until free. */
+ * written; the array is the writer's until free. From then on the files
+ * are the caller's (to publish, or to remove if its commit fails). */
 int firn_ice__writer_finish(struct firn_ice_writer *w, struct firn_ice_entry **entries,
 			    size_t *n, struct firn_error *err);
-/* Frees; files not yet finished are removed. NULL ok. */
+/* Frees. Unless finish succeeded, every file the writer made (closed ones
+ * too) is removed: a failed write leaves nothing behind. NULL ok. */
 void firn_ice__writer_free(struct firn_ice_writer *w);
 
 /* Iceberg column metrics of a closed Parquet file written from schema s,

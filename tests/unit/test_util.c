@@ -1,6 +1,7 @@
 /* util: errors, buffers, arena, thread pool, arrow schema helpers. */
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "firn/arrow.h"
 #include "firn/util.h"
@@ -10,12 +11,43 @@ TEST(error_set_and_prefix)
 {
 	struct firn_error e;
 	CHECK_EQ_INT(firn_error_set(&e, FIRN_ECORRUPT, "page at %d\nbad", 7), FIRN_ECORRUPT);
-	CHECK_EQ_STR(e.message, "page at 7 bad");
+	CHECK_EQ_STR(e.message, "page at 7\\x0abad");
 	firn_error_prefix(&e, "f.parquet");
-	CHECK_EQ_STR(e.message, "f.parquet: page at 7 bad");
+	CHECK_EQ_STR(e.message, "f.parquet: page at 7\\x0abad");
 	CHECK_EQ_INT(e.code, FIRN_ECORRUPT);
 	CHECK_EQ_INT(firn_error_set(NULL, FIRN_EINVAL, "x"), FIRN_EINVAL);
 	CHECK_EQ_STR(firn_code_name(FIRN_ENOTFOUND), "FIRN_ENOTFOUND");
+}
+
+/* Messages carry text from files and requests: every byte that is not
+ * printable UTF-8 is escaped, valid UTF-8 text is kept as it is. */
+TEST(error_escapes_bytes)
+{
+	struct firn_error e;
+	firn_error_set(&e, FIRN_ECORRUPT, "%s: bad", "a\x01\x1b[31m\x7f\r\tb");
+	CHECK_EQ_STR(e.message, "a\\x01\\x1b[31m\\x7f\\x0d\\x09b: bad");
+	/* valid UTF-8 (2, 3 and 4 bytes) stays; invalid bytes do not */
+	firn_error_set(&e, FIRN_EINVAL, "%s", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	CHECK_EQ_STR(e.message, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	firn_error_set(&e, FIRN_EINVAL, "%s", "\xff\xfe x \xc3 \xc0\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xc2\x9b");
+	CHECK_EQ_STR(e.message, "\\xff\\xfe x \\xc3 \\xc0\\xaf \\xed\\xa0\\x80 "
+			       "\\xf4\\x90\\x80\\x80 \\xc2\\x9b");
+	/* a truncated sequence at the end of the text */
+	firn_error_set(&e, FIRN_EINVAL, "x%s", "\xe2\x82");
+	CHECK_EQ_STR(e.message, "x\\xe2\\x82");
+	/* the prefix too; escaped text escapes to itself */
+	firn_error_prefix(&e, "\x02" "f");
+	CHECK_EQ_STR(e.message, "\\x02f: x\\xe2\\x82");
+	/* long messages are cut between units, never inside an escape */
+	char big[2000];
+	memset(big, 0x01, sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	firn_error_set(&e, FIRN_EINVAL, "%s", big);
+	size_t n = strlen(e.message);
+	CHECK(n < FIRN_ERROR_MESSAGE_MAX && n % 4 == 0 && n >= FIRN_ERROR_MESSAGE_MAX - 8);
+	CHECK(strncmp(e.message + n - 4, "\\x01", 4) == 0);
+	for (size_t i = 0; i < n; i++)
+		CHECK(e.message[i] >= 0x20 && e.message[i] < 0x7f);
 }
 
 TEST(buffers)
@@ -170,6 +202,7 @@ int main(void)
 	RUN(murmur3_spec_vectors);
 	RUN(uuids_and_crc);
 	RUN(error_set_and_prefix);
+	RUN(error_escapes_bytes);
 	RUN(buffers);
 	RUN(arena);
 	RUN(pool_runs_every_job);

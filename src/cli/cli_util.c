@@ -1,0 +1,307 @@
+/* Shared helpers of the firn command: messages, options, strict numbers,
+ * output files written whole or not at all. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "firn/util.h"
+
+static const char *usage_line;
+
+void cli_set_usage(const char *line)
+{
+	usage_line = line;
+}
+
+int cli_fail(const struct firn_error *err)
+{
+	fprintf(stderr, "firn: error: %s\n", err->message[0] ? err->message : firn_code_name(err->code));
+	return EXIT_FAIL;
+}
+
+/* Formats into an error record: the message is escaped there. */
+static void vset(struct firn_error *e, const char *fmt, va_list ap)
+{
+	char raw[4 * FIRN_ERROR_MESSAGE_MAX];
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	firn_error_set(e, FIRN_EINVAL, "%s", raw);
+}
+
+int cli_failf(const char *fmt, ...)
+{
+	struct firn_error e;
+	va_list ap;
+	va_start(ap, fmt);
+	vset(&e, fmt, ap);
+	va_end(ap);
+	return cli_fail(&e);
+}
+
+int cli_usage(const char *fmt, ...)
+{
+	struct firn_error e;
+	va_list ap;
+	va_start(ap, fmt);
+	vset(&e, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "firn: error: %s\n", e.message);
+	fprintf(stderr, usage_line ? "usage: firn %s\n" : "usage: firn COMMAND ... (see firn help)\n", usage_line);
+	return EXIT_USAGE;
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+static int add_value(struct cli_opt *o, const char *v)
+{
+	const char **vs = realloc(o->values, (o->n_values + 1) * sizeof(*vs));
+	if (!vs)
+		return cli_failf("out of memory");
+	vs[o->n_values++] = v;
+	o->values = vs;
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli_opt *opts, int n_opts, const char **pos,
+	      int max_pos, int *n_pos)
+{
+	*n_pos = 0;
+	bool only_pos = false;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		if (!only_pos && strcmp(a, "--") == 0) {
+			only_pos = true;
+			continue;
+		}
+		if (!only_pos && a[0] == '-' && a[1] == '-' && a[2] != '\0') {
+			const char *name = a + 2;
+			const char *eq = strchr(name, '=');
+			size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+			struct cli_opt *o = NULL;
+			for (int k = 0; k < n_opts; k++)
+				if (strlen(opts[k].name) == nlen && strncmp(opts[k].name, name, nlen) == 0)
+					o = &opts[k];
+			if (o == NULL)
+				return cli_usage("unknown option --%.*s", (int)nlen, name);
+			if (o->takes_value) {
+				if (eq)
+					o->value = eq + 1;
+				else if (i + 1 < argc)
+					o->value = argv[++i];
+				else
+					return cli_usage("option --%s needs a value", o->name);
+				if (o->repeats && add_value(o, o->value) != 0)
+					return EXIT_FAIL;
+			} else {
+				if (eq)
+					return cli_usage("option --%s takes no value", o->name);
+				o->value = "1";
+			}
+			continue;
+		}
+		if (*n_pos >= max_pos)
+			return cli_usage("unexpected argument '%s'", a);
+		pos[(*n_pos)++] = a;
+	}
+	return 0;
+}
+
+void cli_opts_free(struct cli_opt *opts, int n_opts)
+{
+	for (int k = 0; k < n_opts; k++) {
+		free(opts[k].values);
+		opts[k].values = NULL;
+		opts[k].n_values = 0;
+	}
+}
+
+const char *cli_get(const struct cli_opt *opts, int n_opts, const char *name)
+{
+	for (int k = 0; k < n_opts; k++)
+		if (strcmp(opts[k].name, name) == 0)
+			return opts[k].value;
+	return NULL;
+}
+
+/* ---- numbers ---------------------------------------------------------- */
+
+/* Digits at s (with an optional '-'), accumulated without overflow; *end
+ * is where they stop. -1 for no digits or a value outside int64. */
+static int digits(const char *s, int64_t *out, const char **end)
+{
+	bool neg = *s == '-';
+	const char *p = s + neg;
+	if (*p < '0' || *p > '9')
+		return -1;
+	uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (v > (lim - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	*end = p;
+	return 0;
+}
+
+int cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	int64_t v;
+	const char *end;
+	if (!s || digits(s, &v, &end) != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cli_parse_size(const char *s, int64_t min, int64_t *out)
+{
+	int64_t v;
+	const char *end;
+	if (!s || *s == '-' || digits(s, &v, &end) != 0)
+		return -1;
+	int64_t mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1024; end++; break;
+	case 'm': case 'M': mul = 1024 * 1024; end++; break;
+	case 'g': case 'G': mul = 1024LL * 1024 * 1024; end++; break;
+	}
+	if (*end == 'b' || *end == 'B')
+		end++;
+	if (*end != '\0' || v > INT64_MAX / mul || v * mul < min)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+int cli_opt_int(const struct cli_opt *o, int n, const char *name, int64_t min, int64_t max,
+		int64_t *out)
+{
+	const char *v = cli_get(o, n, name);
+	if (!v || cli_parse_int(v, min, max, out) == 0)
+		return 0;
+	if (min == INT64_MIN && max == INT64_MAX)
+		return cli_usage("--%s needs a whole number, not '%s'", name, v);
+	if (max == INT64_MAX)
+		return cli_usage("--%s needs a whole number of at least %lld, not '%s'", name, (long long)min, v);
+	return cli_usage("--%s needs a whole number from %lld to %lld, not '%s'", name, (long long)min,
+			 (long long)max, v);
+}
+
+int cli_opt_size(const struct cli_opt *o, int n, const char *name, int64_t min, int64_t *out)
+{
+	const char *v = cli_get(o, n, name);
+	if (!v || cli_parse_size(v, min, out) == 0)
+		return 0;
+	return cli_usage("--%s needs a size in bytes of at least %lld (digits, optionally k, m or g), not '%s'",
+			 name, (long long)min, v);
+}
+
+int cli_opt_enum(const struct cli_opt *o, int n, const char *name, const char *const *choices,
+		 int *index)
+{
+	const char *v = cli_get(o, n, name);
+	if (!v)
+		return 0;
+	char list[256] = "";
+	for (int i = 0; choices[i]; i++) {
+		if (strcmp(v, choices[i]) == 0) {
+			*index = i;
+			return 0;
+		}
+		size_t len = strlen(list);
+		snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", choices[i]);
+	}
+	return cli_usage("--%s is one of %s, not '%s'", name, list, v);
+}
+
+int cli_opt_time(const struct cli_opt *o, int n, const char *name)
+{
+	const char *v = cli_get(o, n, name);
+	int64_t x;
+	if (!v || cli_parse_int(v, INT64_MIN, INT64_MAX, &x) == 0 ||
+	    firn_timestamp_parse(v, strlen(v), 6, &x) == 0)
+		return 0;
+	return cli_usage("--%s needs a timestamp (2026-11-23T10:00:00, UTC unless it has an offset) "
+			 "or epoch milliseconds, not '%s'", name, v);
+}
+
+/* ---- output files ------------------------------------------------------- */
+
+int cli_not_an_input(const char *path, const char *const *inputs, size_t n)
+{
+	struct stat out;
+	if (stat(path, &out) != 0)
+		return 0; /* a new file is nobody's input */
+	for (size_t i = 0; i < n; i++) {
+		struct stat in;
+		if (!inputs[i] || strcmp(inputs[i], "-") == 0 || stat(inputs[i], &in) != 0)
+			continue;
+		if (in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+			return cli_failf("%s: the output is the input %s (the same file): refusing to write "
+					 "over what is being read", path, inputs[i]);
+	}
+	return 0;
+}
+
+int cli_out_begin(struct cli_out *o, const char *path, const char *const *inputs, size_t n)
+{
+	o->path = path;
+	o->tmp = NULL;
+	int rc = cli_not_an_input(path, inputs, n);
+	if (rc != 0)
+		return rc;
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path + 1) : 0;
+	size_t cap = strlen(path) + 32;
+	o->tmp = malloc(cap);
+	if (!o->tmp)
+		return cli_failf("out of memory");
+	snprintf(o->tmp, cap, "%.*s.%s.firn-XXXXXX", (int)dlen, path, path + dlen);
+	int fd = mkstemp(o->tmp);
+	if (fd < 0) {
+		int e = errno;
+		free(o->tmp);
+		o->tmp = NULL;
+		return cli_failf("%s: cannot create the output: %s", path, strerror(e));
+	}
+	/* mkstemp makes 0600 files; an output gets the usual mode */
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	close(fd);
+	return 0;
+}
+
+int cli_out_end(struct cli_out *o, int rc)
+{
+	if (!o->tmp)
+		return rc;
+	if (rc == 0) {
+		int fd = open(o->tmp, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) != 0)
+			rc = cli_failf("%s: cannot finish the output: %s", o->path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	if (rc == 0 && rename(o->tmp, o->path) != 0)
+		rc = cli_failf("%s: cannot put the output in place: %s", o->path, strerror(errno));
+	if (rc != 0)
+		unlink(o->tmp);
+	free(o->tmp);
+	o->tmp = NULL;
+	return rc;
+}
