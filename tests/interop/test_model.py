@@ -27,22 +27,34 @@ def test_sequence(run_firn, tmp, seed):
         pytest.fail(e.report, pytrace=False)
 
 
-def test_fully_matched_file_is_removed(run_firn, tmp):
-    """Found by the model: a file whose every live row a merge replaces is
-    removed, not rewritten, wherever it comes in the plan. With the untouched file planned first, firn
-    reported (and did) a copy-on-write rewrite: the per-file state of the
-    untouched file (its live-row count) carried over to the next one."""
+@pytest.mark.parametrize("cmd", ["merge", "delete-mor", "delete-auto"])
+def test_fully_matched_file_is_removed(run_firn, tmp, cmd):
+    """Found by the model (seeds 1, 15): a file whose every live row a
+    change removes is dropped (files-removed), whatever came before it in
+    the plan. When a planned file that matched nothing came first, firn
+    carried its live-row count over to the next file's: the fully matched
+    file was not dropped but rewritten to nothing (copy-on-write) or given a
+    position-delete file of all its rows (merge-on-read). Rows read right;
+    the table keeps a dead file and a delete file until compaction."""
     import json
     wh = tmp / "wh"
     run_firn("--warehouse", wh, "namespace", "create", "n")
     run_firn("--warehouse", wh, "create", "n.t", "--schema", "id long not null, k string, v long",
              "--partition-by", "k")
-    for row in ["1,a,1", "2,b,2"]:  # the file of id 1 is planned after the one of id 2
+    # the file of ids 1, 5 is planned after the one of ids 2, 4, which matches
+    # nothing but cannot be pruned by its metrics
+    for rows in ["1,a,1\n5,a,5\n", "2,b,2\n4,b,4\n"]:
         p = tmp / "in.csv"
-        p.write_text(f"id,k,v\n{row}\n")
+        p.write_text("id,k,v\n" + rows)
         run_firn("--warehouse", wh, "append", "n.t", p)
-    up = tmp / "up.csv"
-    up.write_text("id,k,v\n1,q,10\n")
-    out = run_firn("--warehouse", wh, "merge", "n.t", up, "--on", "id", "--json").stdout
+    if cmd == "merge":
+        up = tmp / "up.csv"
+        up.write_text("id,k,v\n1,q,10\n5,q,50\n3,q,30\n")
+        out = run_firn("--warehouse", wh, "merge", "n.t", up, "--on", "id", "--json").stdout
+    else:
+        out = run_firn("--warehouse", wh, "delete", "n.t", "--where", "id IN (1, 3, 5)", "--mode",
+                       cmd.removeprefix("delete-"), "--json").stdout
     r = json.loads(out)
     assert (r["files-removed"], r["files-rewritten"], r["delete-files"]) == (1, 0, 0), r
+    files = json.loads(run_firn("--warehouse", wh, "files", "n.t", "--json").stdout)
+    assert [f["content"] for f in files].count("position-deletes") == 0
