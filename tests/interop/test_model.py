@@ -14,17 +14,67 @@ import os
 import pytest
 
 import model
+from firnrun import REPO
 
 SEEDS = [int(os.environ["FIRN_MODEL_SEED"])] if os.environ.get("FIRN_MODEL_SEED") else list(range(1, 31))
+SPARK_SEEDS = {7, 9, 10, 22}  # v3 k; v3 k, bucket(2, id); v2 truncate(10, id); v2 k
+JARS = REPO / ".venv" / "jars"
 
 
-@pytest.mark.conformance(("random operation sequences", "PyIceberg"), ("random operation sequences", "DuckDB"))
+@pytest.fixture(scope="module")
+def spark(work_root, run_firn):
+    """One Spark session for the module (as in test_spark.py: Iceberg's
+    runtime, the SQLite JDBC driver, JdbcCatalog with init-catalog-tables
+    off) on a catalog of its own, where each sequence's final metadata file
+    is registered (Iceberg's register_table) and read."""
+    jars = sorted(str(p) for p in JARS.glob("*.jar"))
+    assert len(jars) == 2, f"Spark's jars are missing from {JARS}: run scripts/fetch_jars.sh"
+    wh = work_root / "model-spark"
+    wh.mkdir(parents=True, exist_ok=True)
+    run_firn("--warehouse", wh, "namespace", "create", "spark")  # creates catalog.db
+    from pyspark.sql import SparkSession
+    os.environ.setdefault("PYSPARK_PYTHON", str(REPO / ".venv" / "bin" / "python"))
+    s = (SparkSession.builder.master("local[1]").appName("firn-model")
+         .config("spark.jars", ",".join(jars))
+         .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions")
+         .config("spark.sql.catalog.default", "org.apache.iceberg.spark.SparkCatalog")
+         .config("spark.sql.catalog.default.catalog-impl", "org.apache.iceberg.jdbc.JdbcCatalog")
+         .config("spark.sql.catalog.default.uri", f"jdbc:sqlite:{wh}/catalog.db")
+         .config("spark.sql.catalog.default.jdbc.schema-version", "V1")
+         .config("spark.sql.catalog.default.jdbc.init-catalog-tables", "false")  # see test_spark.py
+         .config("spark.sql.catalog.default.warehouse", str(wh))
+         .config("spark.sql.catalog.default.cache-enabled", "false")
+         .config("spark.sql.shuffle.partitions", "1")
+         .config("spark.ui.enabled", "false")
+         .config("spark.driver.memory", "1g")
+         .getOrCreate())
+    s.sparkContext.setLogLevel("ERROR")
+    yield s
+    s.stop()
+
+
+def spark_rows(spark, runner, seed):
+    """Spark's rows of the sequence's table at its current metadata file."""
+    ns = f"s{seed}_{os.getpid()}"
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS default.{ns}")
+    spark.sql(f"CALL default.system.register_table(table => '{ns}.t', metadata_file => '{runner.meta_loc()}')")
+    cols = ", ".join(f"`{n}`" for n in runner.m.names())
+    return model.sort_rows([tuple(r) for r in spark.sql(f"SELECT {cols} FROM default.{ns}.t").collect()])
+
+
+@pytest.mark.conformance(("random operation sequences", "PyIceberg"), ("random operation sequences", "DuckDB"),
+                         ("random operation sequences, final state", "Spark"))
 @pytest.mark.parametrize("seed", SEEDS)
-def test_sequence(run_firn, tmp, seed):
+def test_sequence(run_firn, tmp, seed, request):
+    """Seeds in SPARK_SEEDS also have Spark read the final state."""
     try:
-        model.run_sequence(tmp / "wh", seed, model.n_ops_of(seed), run=run_firn)
+        r = model.run_sequence(tmp / "wh", seed, model.n_ops_of(seed), run=run_firn)
     except model.Failure as e:
         pytest.fail(e.report, pytrace=False)
+    if seed in SPARK_SEEDS:
+        spark = request.getfixturevalue("spark")
+        got = spark_rows(spark, r, seed)
+        assert got == r.m.expected(), model.format_failure(seed, r.config, r.ops, f"Spark read {got}")
 
 
 @pytest.mark.parametrize("cmd", ["merge", "delete-mor", "delete-auto"])
