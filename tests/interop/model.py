@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import shutil
 import sys
 import time
@@ -343,7 +344,7 @@ def gen_op(rng, m: Model) -> dict:
         return {"op": "rewrite-manifests"}
     if kind == "remove-orphans":
         return {"op": "remove-orphans", "dry": rng.random() < 0.3, "plant": rng.randint(0, 3)}
-    return {"op": "bad", "what": rng.choice(["rollback-unknown", "rollback-descendant", "drop-id",
+    return {"op": "bad", "what": rng.choice(["rollback-unknown", "rollback-descendant", "drop-partition-source",
                                               "where-unknown-column", "merge-duplicate-key"])}
 
 
@@ -793,8 +794,10 @@ class Runner:
             if not others:
                 raise Skip("no non-ancestor")
             args = ["rollback", TABLE, "--to", str(self.m.snaps[min(others)].sid)]
-        elif w == "drop-id":
-            args = ["alter", TABLE, "drop-column", "id"]
+        elif w == "drop-partition-source":
+            if not self.m.spec:
+                raise Skip("unpartitioned: any column may go")
+            args = ["alter", TABLE, "drop-column", "k" if re.search(r"\bk\b", self.m.spec) else "id"]
         elif w == "where-unknown-column":
             args = ["delete", TABLE, "--where", "nope = 1"]
         else:
