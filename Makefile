@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap test unit interop asan fuzz demo bench bench-tables bench-changes conformance clean
+.PHONY: all build bootstrap test unit interop soak asan fuzz demo bench bench-tables bench-changes conformance clean
 
 all: build
 
@@ -26,6 +26,14 @@ interop: build
 	FIRN_BIN=$(abspath $(BUILD))/firn $(PYTEST) -q tests/interop
 
 test: unit interop
+
+# Model-based soak: SOAK_SEQUENCES random operation sequences (from seed
+# SOAK_START) against the model of tests/interop/model.py; prints each
+# failing seed with its operations and the shortest failing list found.
+SOAK_SEQUENCES ?= 2000
+SOAK_START ?= 1000
+soak: build
+	FIRN_BIN=$(abspath $(BUILD))/firn $(VENV)/bin/python tests/interop/model.py soak $(SOAK_SEQUENCES) $(SOAK_START)
 
 asan: bootstrap
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFIRN_SANITIZE=ON >/dev/null

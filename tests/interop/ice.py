@@ -117,3 +117,14 @@ def describe(run_firn, wh: Path, table: str) -> dict:
 
 def snapshots(run_firn, wh: Path, table: str) -> list:
     return json.loads(run_firn("--warehouse", wh, "snapshots", table, "--json").stdout)
+
+
+def duck_scan(con, metadata_location: str, snapshot_id=None, columns=None) -> list:
+    """Like duck_rows, on a connection the caller keeps open (loading the
+    extensions costs more than a small scan), optionally projected."""
+    cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+    q = f"SELECT {cols} FROM iceberg_scan('{metadata_location}'"
+    if snapshot_id is not None:
+        q += f", snapshot_from_id={snapshot_id}"
+    q += ")"
+    return rows(con.execute(q).to_arrow_table())
