@@ -400,6 +400,10 @@ static int match_task(struct del_run *r, struct touched *tc, struct firn_error *
 		}
 		b.release(&b);
 	}
+	/* live rows of pruned row groups were not read: they count, or the
+	 * file would look "all matched" and be dropped with them */
+	if (fr)
+		tc->live_before += firn_ice__file_skipped_rows(fr);
 	firn_free(sel);
 	firn_ice__file_close(fr);
 	proj.release(&proj);
@@ -1004,6 +1008,7 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 		choose_compaction(&r, compact_target);
 	for (size_t i = 0; compact_target == 0 && i < r.plan.n_tasks; i++) {
 		struct touched *tc = &r.touched[r.n_touched];
+		memset(tc, 0, sizeof(*tc)); /* the slot of a task that matched nothing is reused */
 		tc->task = &r.plan.tasks[i];
 		const struct firn_ice_data_file *df = &tc->task->entry->file;
 		if (r.plan.filter && tc->task->all_match && tc->task->n_deletes == 0 &&

@@ -411,6 +411,29 @@ struct eq_set {
 	size_t cap;
 };
 
+/* How many positions of the normalized set s lie in [lo, hi). */
+static int64_t deleted_in(const struct firn_posset *s, int64_t lo, int64_t hi)
+{
+	size_t a = 0, b = s->n;
+	while (a < b) {
+		size_t mid = (a + b) / 2;
+		if (s->v[mid] < lo)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	size_t first = a;
+	b = s->n;
+	while (a < b) {
+		size_t mid = (a + b) / 2;
+		if (s->v[mid] < hi)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return (int64_t)(a - first);
+}
+
 struct firn_ice_file_reader {
 	const struct firn_ice_plan *plan;
 	const struct firn_ice_task *task;
@@ -426,6 +449,7 @@ struct firn_ice_file_reader {
 	size_t n_eqs;
 	uint8_t *live;
 	size_t live_cap;
+	int64_t skipped_rows; /* live rows of the row groups pruned away */
 };
 
 static uint64_t tuple_hash(const struct eq_set *e, const struct ArrowArray *const *cols,
@@ -568,6 +592,11 @@ static bool eq_contains(const struct eq_set *e, const struct ArrowArray *const *
 	return false;
 }
 
+int64_t firn_ice__file_skipped_rows(const struct firn_ice_file_reader *r)
+{
+	return r->skipped_rows;
+}
+
 void firn_ice__file_close(struct firn_ice_file_reader *r)
 {
 	if (!r)
@@ -668,6 +697,9 @@ int firn_ice__file_open(const struct firn_ice_plan *p, const struct firn_ice_tas
 		struct firn_metrics mm = { firn_parquet_reader_row_group_rows(r->reader, rg), cols, nc };
 		if (firn_ice__expr_eval_metrics(p->filter, &mm) != FIRN_EVAL_NONE)
 			r->rgs[r->n_rgs++] = rg;
+		else
+			r->skipped_rows += mm.record_count - deleted_in(&r->deleted, r->rg_start[rg],
+									 r->rg_start[rg] + mm.record_count);
 	}
 	firn_free(cols);
 	/* the top-level columns of proj the file has */

@@ -51,6 +51,8 @@ int firn_ice__file_open(const struct firn_ice_plan *p, const struct firn_ice_tas
  * the batch's row 0. */
 int firn_ice__file_next(struct firn_ice_file_reader *r, struct ArrowArray *out,
 			const uint8_t **live, int64_t *first_pos, struct firn_error *err);
+/* Live rows of the row groups pruning skipped (none of them can match). */
+int64_t firn_ice__file_skipped_rows(const struct firn_ice_file_reader *r);
 void firn_ice__file_close(struct firn_ice_file_reader *r);
 
 /* Field ids the deletes of a task need in the projection (equality ids),

@@ -126,7 +126,7 @@ def test_delete_edge_cases(run_firn, tmp):
     assert_error(run_firn("--warehouse", wh, "delete", "d.t", "--where", "nope = 1", check=False),
                  mentions=["nope"])
     assert_error(run_firn("--warehouse", wh, "delete", "d.t", "--where", "id = 1", "--mode", "sideways",
-                          check=False))
+                          check=False), code=2)  # a usage error
     r = delete(run_firn, wh, "note is null")
     rows = check_all_readers(run_firn, wh)
     assert all(x[3] is not None for x in rows) and len(rows) == 900 - 129
