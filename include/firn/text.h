@@ -129,6 +129,9 @@ int firn_text_reader_schema(struct firn_text_reader *r, struct ArrowSchema *out,
  * reader then stays failed. */
 int firn_text_reader_next(struct firn_text_reader *r, struct ArrowArray *out,
 			  struct firn_error *err);
+/* seen[k] (k < n): whether the input has top-level field k at all — a CSV
+ * header column, a key of some JSON Lines row read so far. */
+int firn_text_reader_fields_seen(struct firn_text_reader *r, bool *seen, size_t n);
 /* Closes the input and frees the reader. NULL is ok. */
 void firn_text_reader_free(struct firn_text_reader *r);
 

@@ -57,6 +57,9 @@ struct firn_text_reader {
 	struct firn_buf hdr; /* their names, back to back */
 	size_t *hdr_off;     /* ncsv + 1 offsets into hdr */
 	int64_t *field_col;  /* field -> CSV column, or -1 */
+
+	/* JSON Lines: top-level fields some row has had a key for */
+	bool *seen;
 };
 
 static int nomem(struct firn_error *err)
@@ -1021,6 +1024,7 @@ void firn_text_reader_free(struct firn_text_reader *r)
 	firn_buf_free(&r->scratch);
 	firn_free(r->flds);
 	firn_free(r->field_col);
+	firn_free(r->seen);
 	firn_buf_free(&r->hdr);
 	firn_free(r->hdr_off);
 	firn_free(r->path);
@@ -1109,6 +1113,11 @@ int firn_text_reader_open(struct firn_text_reader **out, const char *path,
 		goto fail;
 	if (r->root.type.id != FIRN_A_STRUCT) {
 		rc = firn_error_set(err, FIRN_EINVAL, "text reader: the schema is not a struct");
+		goto fail;
+	}
+	if (fmt == FIRN_TEXT_JSONL &&
+	    !(r->seen = firn_calloc((size_t)r->root.n_children + 1, sizeof(bool)))) {
+		rc = nomem(err);
 		goto fail;
 	}
 	if ((rc = firn_builder_init(&r->builder, &r->schema, err)) != 0)
@@ -1202,7 +1211,7 @@ int firn_text_reader_next(struct firn_text_reader *r, struct ArrowArray *out,
 				break;
 			if (blank_line(s, n))
 				continue;
-			rc = firn_jsonl__append_row(&r->builder, &r->root, s, n, err);
+			rc = firn_jsonl__append_row(&r->builder, &r->root, s, n, r->seen, err);
 		}
 		if (rc != 0) {
 			/* messages from the value parsers say the column, not where */
@@ -1221,5 +1230,13 @@ int firn_text_reader_next(struct firn_text_reader *r, struct ArrowArray *out,
 	shrink_buffers(r);
 	if ((rc = firn_builder_finish(&r->builder, out, err)) != 0)
 		return fail(r, rc, err);
+	return 0;
+}
+
+int firn_text_reader_fields_seen(struct firn_text_reader *r, bool *seen, size_t n)
+{
+	for (size_t k = 0; k < n && (int64_t)k < r->root.n_children; k++)
+		seen[k] = r->fmt == FIRN_TEXT_CSV ? r->field_col && r->field_col[k] >= 0
+						  : r->seen && r->seen[k];
 	return 0;
 }

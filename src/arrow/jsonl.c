@@ -251,7 +251,7 @@ int firn_jsonl__append_text(struct firn_builder *b, const struct firn_text__fiel
 }
 
 int firn_jsonl__append_row(struct firn_builder *root, const struct firn_text__field *rootf,
-			   const char *s, size_t n, struct firn_error *err)
+			   const char *s, size_t n, bool *seen, struct firn_error *err)
 {
 	json_error_t je;
 	json_t *v = json_loadb(s, n, JSON_FLAGS, &je);
@@ -262,6 +262,9 @@ int firn_jsonl__append_row(struct firn_builder *root, const struct firn_text__fi
 		rc = firn_error_set(err, FIRN_EINVAL, "not a JSON object");
 	else
 		rc = append_struct(root, rootf, v, err);
+	for (int64_t k = 0; rc == 0 && seen && k < rootf->n_children; k++)
+		if (json_object_get(v, rootf->children[k].schema->name))
+			seen[k] = true;
 	json_decref(v);
 	return rc;
 }

@@ -42,7 +42,7 @@ int firn_jsonl__append_text(struct firn_builder *b, const struct firn_text__fiel
 			    const char *s, size_t n, struct firn_error *err);
 /* Parses one JSON Lines object as a row of the root struct. */
 int firn_jsonl__append_row(struct firn_builder *root, const struct firn_text__field *rootf,
-			   const char *s, size_t n, struct firn_error *err);
+			   const char *s, size_t n, bool *seen, struct firn_error *err);
 
 /* JSON Lines type inference: feed every line, then get a schema SPEC. */
 struct firn_jsonl__infer;

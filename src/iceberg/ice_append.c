@@ -49,10 +49,10 @@ static int to_list(void *ctx, struct ArrowArray *batch, struct firn_error *err)
 }
 
 /* Reads one input file and gives its batches, fitted to the table schema,
- * to sink. */
+ * to sink; present (NULL allowed) gets the top-level columns the file has. */
 static int feed(sink_fn sink, void *ctx, const struct ArrowSchema *schema, const char *path,
 		enum firn_input_format fmt, const struct firn_append_options *opts, int64_t *rows,
-		struct firn_error *err)
+		bool *present, struct firn_error *err)
 {
 	int rc = 0;
 	struct firn_ice_fit_options fo = { opts && opts->truncate_timestamps, 0 };
@@ -63,6 +63,10 @@ static int feed(sink_fn sink, void *ctx, const struct ArrowSchema *schema, const
 		struct ArrowSchema fs = { 0 };
 		FIRN_TRY(firn_parquet_reader_open(&r, path, err));
 		rc = firn_parquet_reader_schema(r, &fs, err);
+		for (int64_t k = 0; rc == 0 && present && k < schema->n_children; k++)
+			for (int64_t j = 0; j < fs.n_children; j++)
+				if (strcmp(fs.children[j]->name, schema->children[k]->name) == 0)
+					present[k] = true;
 		if (rc == 0)
 			rc = firn_parquet_reader_stream(r, NULL, &st, err);
 		while (rc == 0) {
@@ -105,6 +109,16 @@ static int feed(sink_fn sink, void *ctx, const struct ArrowSchema *schema, const
 			rc = sink(ctx, &fit, err);
 			if (fit.release)
 				fit.release(&fit);
+		}
+		if (rc == 0 && present) {
+			bool *seen = firn_calloc((size_t)schema->n_children + 1, sizeof(bool));
+			if (!seen)
+				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			else
+				firn_text_reader_fields_seen(r, seen, (size_t)schema->n_children);
+			for (int64_t k = 0; seen && k < schema->n_children; k++)
+				present[k] = present[k] || seen[k];
+			firn_free(seen);
 		}
 		firn_text_reader_free(r);
 	}
@@ -234,7 +248,7 @@ int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
 	const struct firn_ice_schema *schema = firn_ice__meta_current_schema(m);
 	int rc = firn_ice__writer_open(&w, m, &arena, err);
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = feed(to_writer, w, &schema->arrow, files[i], fmt, opts, &rows, err);
+		rc = feed(to_writer, w, &schema->arrow, files[i], fmt, opts, &rows, NULL, err);
 	if (rc == 0)
 		rc = firn_ice__writer_finish(w, &entries, &n_entries, err);
 	if (rc != 0)
@@ -292,13 +306,25 @@ done:
 
 int firn_ice__read_inputs(const struct ArrowSchema *schema, const char *const *files, size_t n,
 			  enum firn_input_format fmt, const struct firn_append_options *opts,
-			  struct ArrowArray **batches, size_t *n_batches, struct firn_error *err)
+			  bool *present, struct ArrowArray **batches, size_t *n_batches,
+			  struct firn_error *err)
 {
 	struct collect c = { 0 };
 	int64_t rows = 0;
+	struct ArrowSchema relaxed = { 0 };
 	int rc = 0;
+	if (present) { /* required columns may be absent: the caller decides */
+		rc = firn_schema_copy(&relaxed, schema);
+		for (int64_t k = 0; rc == 0 && k < relaxed.n_children; k++)
+			relaxed.children[k]->flags |= ARROW_FLAG_NULLABLE;
+		if (rc != 0)
+			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		memset(present, 0, (size_t)schema->n_children * sizeof(bool));
+	}
 	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = feed(to_list, &c, schema, files[i], fmt, opts, &rows, err);
+		rc = feed(to_list, &c, present ? &relaxed : schema, files[i], fmt, opts, &rows, present, err);
+	if (relaxed.release)
+		relaxed.release(&relaxed);
 	if (rc != 0) {
 		for (size_t i = 0; i < c.n; i++)
 			if (c.v[i].release)

@@ -591,3 +591,26 @@ int firn_ice__batch_take_multi(const struct ArrowSchema *s, const struct ArrowAr
 	}
 	return 0;
 }
+
+int firn_ice__column_gather(const struct ArrowSchema *s, int64_t col, const struct ArrowArray *batches,
+			    const uint64_t *src, int64_t n, struct ArrowArray *out, struct firn_error *err)
+{
+	const struct ArrowSchema *cs = s->children[col];
+	struct firn_builder b;
+	FIRN_TRY(firn_builder_init(&b, cs, err));
+	int rc = 0;
+	for (int64_t i = 0; rc == 0 && i < n; i++) {
+		if (src[i] == UINT64_MAX) {
+			rc = firn_builder_append_null(&b);
+			continue;
+		}
+		const struct ArrowArray *a = &batches[src[i] >> 32];
+		rc = append_from(&b, cs, a->children[col], a->offset + (int64_t)(src[i] & 0xFFFFFFFF));
+	}
+	if (rc == 0)
+		rc = firn_builder_finish(&b, out, err);
+	else
+		rc = firn_error_set(err, rc, "column '%s': cannot copy rows", nm(cs));
+	firn_builder_free(&b);
+	return rc;
+}

@@ -43,6 +43,12 @@ int firn_ice__batch_take(const struct ArrowSchema *s, const struct ArrowArray *a
 			 const int64_t *idx, int64_t n, struct ArrowArray *out,
 			 struct firn_error *err);
 
+/* Builds top-level column col of schema s for n rows: row i is row
+ * (src[i] & 0xFFFFFFFF) of batches[src[i] >> 32], or null when src[i] is
+ * UINT64_MAX. *out is the caller's. */
+int firn_ice__column_gather(const struct ArrowSchema *s, int64_t col, const struct ArrowArray *batches,
+			    const uint64_t *src, int64_t n, struct ArrowArray *out, struct firn_error *err);
+
 /* Gathers rows from several batches of schema s: pairs[i] is
  * (batch index << 32 | row). */
 int firn_ice__batch_take_multi(const struct ArrowSchema *s, const struct ArrowArray *batches,

@@ -230,6 +230,9 @@ struct change {
 	struct ArrowArray *extra;
 	size_t n_extra;
 	const char *operation; /* summary operation, NULL: delete/overwrite by what happened */
+	/* merge: top-level columns the input lacks (matched rows keep theirs),
+	 * NULL when it has them all */
+	const bool *absent;
 };
 
 struct del_run {
@@ -979,6 +982,119 @@ static void choose_compaction(struct del_run *r, int64_t target)
 	}
 }
 
+/* Merge with columns the input lacks: each input row that matches a row of
+ * the table takes those columns from it (the last match wins); the others
+ * stay null. Reads the matched rows of every touched file. */
+static int fill_absent(struct del_run *r, const struct change *chg, struct firn_error *err)
+{
+	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(r->m)->arrow;
+	uint64_t **src = firn_calloc(chg->n_extra + 1, sizeof(uint64_t *));
+	struct ArrowArray *olds = NULL;
+	size_t n_olds = 0;
+	int64_t *idx = NULL;
+	int rc = src ? 0 : FIRN_ENOMEM;
+	for (size_t e = 0; rc == 0 && e < chg->n_extra; e++) {
+		src[e] = firn_malloc(((size_t)chg->extra[e].length + 1) * sizeof(uint64_t));
+		if (!src[e])
+			rc = FIRN_ENOMEM;
+		for (int64_t i = 0; src[e] && i < chg->extra[e].length; i++)
+			src[e][i] = UINT64_MAX;
+	}
+	if (rc != 0)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	for (size_t t = 0; rc == 0 && t < r->n_touched; t++) {
+		struct touched *tc = &r->touched[t];
+		struct firn_ice_file_reader *fr = NULL;
+		rc = firn_ice__file_open(&r->plan, tc->task, schema, true, &fr, err);
+		while (rc == 0) {
+			struct ArrowArray b;
+			const uint8_t *live;
+			int64_t first, nu = 0;
+			if ((rc = firn_ice__file_next(fr, &b, &live, &first, err)) != 0 || !b.release)
+				break;
+			int64_t *v = firn_realloc(idx, ((size_t)b.length + 1) * sizeof(int64_t));
+			struct ArrowArray *o = firn_realloc(olds, (n_olds + 1) * sizeof(*o));
+			if (v)
+				idx = v;
+			if (o)
+				olds = o;
+			if (!v || !o) {
+				b.release(&b);
+				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+				break;
+			}
+			for (int64_t i = 0; i < b.length; i++)
+				if (live[i] && firn_posset_contains(&tc->matched, first + i))
+					idx[nu++] = i;
+			if (nu > 0 && (rc = firn_ice__batch_take(schema, &b, idx, nu, &olds[n_olds], err)) == 0) {
+				const struct ArrowArray *old = &olds[n_olds];
+				const struct ArrowArray **cols = firn_calloc(chg->keys->n + 1, sizeof(*cols));
+				for (size_t k = 0; cols && k < chg->keys->n; k++)
+					cols[k] = old->children[chg->keys->cols[k]];
+				for (int64_t j = 0; cols && j < nu; j++) {
+					uint64_t at;
+					if (key_find(chg->keys, cols, j, &at))
+						src[at >> 32][at & 0xFFFFFFFF] = (uint64_t)n_olds << 32 | (uint64_t)j;
+				}
+				if (!cols)
+					rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+				firn_free(cols);
+				n_olds++;
+			}
+			b.release(&b);
+		}
+		firn_ice__file_close(fr);
+	}
+	for (size_t e = 0; rc == 0 && e < chg->n_extra; e++)
+		for (int64_t c = 0; rc == 0 && c < schema->n_children; c++) {
+			if (!chg->absent[c])
+				continue;
+			struct ArrowArray col;
+			rc = firn_ice__column_gather(schema, c, olds, src[e], chg->extra[e].length, &col, err);
+			if (rc == 0) {
+				struct ArrowArray *slot = chg->extra[e].children[c];
+				if (slot->release)
+					slot->release(slot);
+				*slot = col;
+			}
+		}
+	for (size_t i = 0; i < n_olds; i++)
+		if (olds[i].release)
+			olds[i].release(&olds[i]);
+	for (size_t e = 0; src && e < chg->n_extra; e++)
+		firn_free(src[e]);
+	firn_free(src);
+	firn_free(olds);
+	firn_free(idx);
+	return rc;
+}
+
+/* Merge: required columns hold no nulls once absent columns are filled (a
+ * new key cannot take a value the input does not have). */
+static int check_required(const struct ArrowSchema *schema, const struct change *chg,
+			  struct firn_error *err)
+{
+	for (int64_t c = 0; c < schema->n_children; c++) {
+		if (schema->children[c]->flags & ARROW_FLAG_NULLABLE)
+			continue;
+		int64_t nulls = 0;
+		for (size_t e = 0; e < chg->n_extra; e++) {
+			const struct ArrowArray *a = chg->extra[e].children[c];
+			const uint8_t *valid = a->null_count != 0 ? a->buffers[0] : NULL;
+			for (int64_t i = 0; valid && i < a->length; i++)
+				nulls += !(valid[(a->offset + i) >> 3] >> ((a->offset + i) & 7) & 1);
+		}
+		if (nulls == 0)
+			continue;
+		if (chg->absent && chg->absent[c])
+			return firn_error_set(err, FIRN_EINVAL, "merge: column '%s' is required and not in the input: "
+					      "%lld input rows insert new keys", schema->children[c]->name, (long long)nulls);
+		return firn_error_set(err, FIRN_EINVAL, "merge: column '%s' is required but has %lld nulls",
+				      schema->children[c]->name, (long long)nulls);
+	}
+	return 0;
+}
+
 static int delete_once(struct firn_table *t, const char *where, int mode, double threshold,
 		       int64_t compact_target, const struct change *chg, struct firn_delete_info *info,
 		       struct firn_error *err)
@@ -1029,6 +1145,10 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 		tc->cow = !tc->drop && (mode == MODE_COW || (mode == MODE_AUTO && share >= threshold));
 		r.n_touched++;
 	}
+	if (chg && chg->keys && chg->absent && (rc = fill_absent(&r, chg, err)) != 0)
+		goto fail;
+	if (chg && chg->keys && (rc = check_required(&firn_ice__meta_current_schema(r.m)->arrow, chg, err)) != 0)
+		goto fail;
 	if (r.n_touched == 0 && !(chg && chg->n_extra))
 		goto done;
 	if (chg && chg->n_extra) { /* merge / overwrite: the new rows */
@@ -1272,15 +1392,67 @@ int firn_table_merge(struct firn_table *t, const char *const *files, size_t n, e
 	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(t->meta)->arrow;
 	struct ArrowArray *batches = NULL;
 	size_t nb = 0;
-	FIRN_TRY(firn_ice__read_inputs(schema, files, n, fmt, opts, &batches, &nb, err));
+	bool *present = firn_calloc((size_t)schema->n_children + 1, sizeof(bool));
+	if (!present)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	int rc0 = firn_ice__read_inputs(schema, files, n, fmt, opts, present, &batches, &nb, err);
+	if (rc0 != 0) {
+		firn_free(present);
+		return rc0;
+	}
 	struct keyset ks;
 	int rc = keyset_build(&ks, schema, batches, nb, keys, err);
 	if (rc == 0) {
-		struct change chg = { NULL, &ks, batches, nb, "overwrite" };
-		rc = run_change(t, NULL, mode, "write.merge.mode", &chg, info, err);
+		bool *absent = NULL;
+		for (int64_t k = 0; k < schema->n_children; k++)
+			if (!present[k] && !absent && !(absent = firn_calloc((size_t)schema->n_children, sizeof(bool))))
+				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		for (int64_t k = 0; absent && k < schema->n_children; k++)
+			absent[k] = !present[k];
+		for (size_t i = 0; absent && i < ks.n; i++)
+			absent[ks.cols[i]] = false;
+		struct change chg = { NULL, &ks, batches, nb, "overwrite", absent };
+		if (rc == 0)
+			rc = run_change(t, NULL, mode, "write.merge.mode", &chg, info, err);
+		firn_free(absent);
 	}
 	keyset_free(&ks);
 	free_batches(batches, nb);
+	firn_free(present);
+	return rc;
+}
+
+/* overwrite --where: every input row must satisfy the filter (Java's
+ * overwrite validation), or the rows it adds would escape the part of the
+ * table it replaces (and duplicate keys follow). */
+static int rows_match(const struct ArrowSchema *schema, const char *where, const struct ArrowArray *batches,
+		      size_t nb, struct firn_error *err)
+{
+	struct firn_arena a = { 0 };
+	struct firn_expr *e = NULL;
+	uint8_t *sel = NULL;
+	int64_t bad = 0, first_bad = -1, row = 0;
+	int rc = firn_ice__expr_parse(where, &a, &e, err);
+	if (rc == 0)
+		rc = firn_ice__expr_bind(e, schema, &a, err);
+	for (size_t i = 0; rc == 0 && i < nb; i++) {
+		uint8_t *v = firn_realloc(sel, (size_t)batches[i].length + 1);
+		if (!v) {
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			break;
+		}
+		sel = v;
+		rc = firn_ice__expr_eval(e, schema, &batches[i], sel, err);
+		for (int64_t k = 0; rc == 0 && k < batches[i].length; k++, row++)
+			if (!sel[k] && bad++ == 0)
+				first_bad = row + 1;
+	}
+	if (rc == 0 && bad)
+		rc = firn_error_set(err, FIRN_EINVAL, "overwrite: %lld input rows do not match --where (the first is "
+				    "input row %lld): an overwrite may only add rows its filter selects",
+				    (long long)bad, (long long)first_bad);
+	firn_free(sel);
+	firn_arena_free(&a);
 	return rc;
 }
 
@@ -1293,9 +1465,11 @@ int firn_table_overwrite(struct firn_table *t, const char *const *files, size_t 
 	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(t->meta)->arrow;
 	struct ArrowArray *batches = NULL;
 	size_t nb = 0;
-	FIRN_TRY(firn_ice__read_inputs(schema, files, n, fmt, opts, &batches, &nb, err));
-	struct change chg = { NULL, NULL, batches, nb, "overwrite" };
-	int rc = run_change(t, where && *where ? where : "true", "copy-on-write", "write.delete.mode", &chg, info, err);
+	FIRN_TRY(firn_ice__read_inputs(schema, files, n, fmt, opts, NULL, &batches, &nb, err));
+	struct change chg = { NULL, NULL, batches, nb, "overwrite", NULL };
+	int rc = where && *where ? rows_match(schema, where, batches, nb, err) : 0;
+	if (rc == 0)
+		rc = run_change(t, where && *where ? where : "true", "copy-on-write", "write.delete.mode", &chg, info, err);
 	free_batches(batches, nb);
 	return rc;
 }

@@ -263,3 +263,72 @@ def test_remove_orphans_never_enters_another_table(run_firn, tmp):
     assert ice.pyiceberg_rows(wh, "n.inner") == [(7,), (8,)]
     assert len(ice.pyiceberg_rows(wh, "n.t")) == 6
     assert (wh / "catalog.db").exists()
+
+
+# ---- wrong answers of merge and overwrite ----------------------------------
+
+@pytest.mark.parametrize("mode", ["merge-on-read", "copy-on-write"])
+@pytest.mark.parametrize("fmt", ["csv", "parquet", "jsonl"])
+def test_merge_keeps_the_columns_the_input_lacks(run_firn, tmp, mode, fmt):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    wh = tmp / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "n")
+    run_firn("--warehouse", wh, "create", "n.t", "--schema", "id long not null, name string, score long not null")
+    src = tmp / "base.csv"
+    src.write_text("id,name,score\n1,Ann,10\n2,Bob,20\n3,Cid,30\n4,Dag,40\n")
+    run_firn("--warehouse", wh, "append", "n.t", src)
+
+    def write(name, cols):
+        t = pa.table(cols)
+        p = tmp / f"{name}.{fmt}"
+        if fmt == "parquet":
+            pq.write_table(t, p)
+        elif fmt == "csv":
+            import pyarrow.csv as pc
+            pc.write_csv(t, p)
+        else:
+            p.write_text("".join(json.dumps(r) + "\n" for r in t.to_pylist()))
+        return p
+
+    # matched rows keep score; name comes from the input
+    up = write("up", {"id": pa.array([2, 3], pa.int64()), "name": ["Bea", None]})
+    run_firn("--warehouse", wh, "merge", "n.t", up, "--on", "id", "--mode", mode)
+    want = [(1, "Ann", 10), (2, "Bea", 20), (3, None, 30), (4, "Dag", 40)]
+    assert ice.firn_rows(run_firn, wh, "n.t") == want
+    assert ice.pyiceberg_rows(wh, "n.t") == want
+    assert ice.duck_rows(meta_location(run_firn, wh, "n.t")) == want
+    # a new key cannot take a required value the input lacks
+    bad = write("bad", {"id": pa.array([1, 9], pa.int64()), "name": ["A", "New"]})
+    line = fails(run_firn, "--warehouse", wh, "merge", "n.t", bad, "--on", "id", "--mode", mode)
+    assert "score" in line and "required" in line
+    assert ice.firn_rows(run_firn, wh, "n.t") == want
+    # optional columns the input lacks: matched keep, inserted get NULL
+    run_firn("--warehouse", wh, "alter", "n.t", "add-column", "note string")
+    up2 = write("up2", {"id": pa.array([4, 7], pa.int64()), "score": pa.array([44, 70], pa.int64())})
+    run_firn("--warehouse", wh, "merge", "n.t", up2, "--on", "id", "--mode", mode)
+    want = [(1, "Ann", 10, None), (2, "Bea", 20, None), (3, None, 30, None), (4, "Dag", 44, None),
+            (7, None, 70, None)]
+    assert ice.firn_rows(run_firn, wh, "n.t") == want
+    assert ice.pyiceberg_rows(wh, "n.t") == want
+    assert ice.duck_rows(meta_location(run_firn, wh, "n.t")) == want
+
+
+def test_overwrite_refuses_rows_outside_its_filter(run_firn, tmp):
+    wh = tmp / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "n")
+    run_firn("--warehouse", wh, "create", "n.t", "--schema", "id long, k string", "--partition-by", "k")
+    src = tmp / "base.csv"
+    src.write_text("id,k\n1,a\n2,a\n3,b\n")
+    run_firn("--warehouse", wh, "append", "n.t", src)
+    bad = tmp / "bad.csv"
+    bad.write_text("id,k\n10,a\n3,b\n11,a\n")
+    line = fails(run_firn, "--warehouse", wh, "overwrite", "n.t", bad, "--where", "k = 'a'")
+    assert "1 input rows do not match" in line and "input row 2" in line, line
+    assert ice.pyiceberg_rows(wh, "n.t") == [(1, "a"), (2, "a"), (3, "b")]
+    good = tmp / "good.csv"
+    good.write_text("id,k\n10,a\n11,a\n")
+    run_firn("--warehouse", wh, "overwrite", "n.t", good, "--where", "k = 'a'")
+    want = [(3, "b"), (10, "a"), (11, "a")]
+    assert sorted(ice.pyiceberg_rows(wh, "n.t")) == want
+    assert sorted(ice.duck_rows(meta_location(run_firn, wh, "n.t"))) == want
