@@ -214,20 +214,6 @@ static int apply_append(struct firn_table *t, struct firn_ice_meta *m, int attem
 	return rc;
 }
 
-/* After a failed commit: true when the catalog still points at the
- * metadata the last attempt started from, so its swap did not happen (an
- * I/O error may come from the swap itself, whose outcome is then unknown:
- * if the catalog cannot tell, the files stay for remove-orphans). */
-static bool commit_surely_failed(struct firn_table *t)
-{
-	char *now = NULL;
-	if (firn_catalog_table_load(t->catalog, t->ns, t->name, &now, NULL) != 0)
-		return false;
-	bool same = strcmp(now, t->metadata_location) == 0;
-	firn_free(now);
-	return same;
-}
-
 int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
 		      enum firn_input_format fmt, const struct firn_append_options *opts,
 		      struct firn_commit_info *info, struct firn_error *err)
@@ -289,7 +275,7 @@ done:
 	/* nothing references the new files unless a commit may have landed */
 	if (rc == 0) {
 		remove_lists(&ctx, 1); /* the lists of the attempts that lost */
-	} else if (rc != FIRN_EIO || commit_surely_failed(t)) {
+	} else if (rc != FIRN_EIO || firn_ice__commit_surely_failed(t)) {
 		remove_lists(&ctx, 0);
 		if (mpath)
 			firn_io__remove(firn_io__path(mpath));

@@ -253,6 +253,8 @@ struct del_run {
 	size_t n_removed;
 	char **written;             /* files this run wrote (cleanup on failure) */
 	size_t n_written;
+	char **lists;               /* manifest lists of every commit attempt */
+	size_t n_lists;
 	struct firn_ice_manifest_file *new_manifests;
 	size_t n_new_manifests;
 	int64_t deleted_records, removed_records, removed_data_files, removed_size, added_pos_deletes;
@@ -303,9 +305,15 @@ static bool is_dv(const struct firn_ice_data_file *f)
 
 static void run_free(struct del_run *r, bool cleanup)
 {
-	if (cleanup)
+	if (cleanup) {
 		for (size_t i = 0; i < r->n_written; i++)
 			firn_io__remove(firn_io__path(r->written[i]));
+		for (size_t i = 0; i < r->n_lists; i++)
+			firn_io__remove(firn_io__path(r->lists[i]));
+	}
+	for (size_t i = 0; i < r->n_lists; i++)
+		firn_free(r->lists[i]);
+	firn_free(r->lists);
 	for (size_t i = 0; i < r->n_written; i++)
 		firn_free(r->written[i]);
 	firn_free(r->written);
@@ -917,6 +925,15 @@ static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attem
 		rc = firn_ice__add_snapshot(m, "main", r->snap_id, parent, seq, list, summary, first_row_id,
 					    next_row_id - first_row_id, err);
 	}
+	if (rc == 0) { /* kept for cleanup: a later attempt or the commit may fail */
+		char **v = firn_realloc(r->lists, (r->n_lists + 1) * sizeof(char *));
+		if (v) {
+			r->lists = v;
+			v[r->n_lists] = list;
+			r->n_lists++;
+			list = NULL;
+		}
+	}
 	if (rc != 0 && list)
 		firn_io__remove(firn_io__path(list));
 	firn_free(list);
@@ -1275,6 +1292,11 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 		rc = firn_ice__commit(t, apply_delete, &c, NULL, err);
 		if (rc == 0 && info)
 			info->snapshot_id = r.snap_id;
+		/* the lists of attempts that lost a race are nobody's */
+		const struct firn_ice_snapshot *now = rc == 0 ? firn_ice__meta_current(t->meta) : NULL;
+		for (size_t i = 0; now && now->manifest_list && i < r.n_lists; i++)
+			if (strcmp(r.lists[i], now->manifest_list) != 0)
+				firn_io__remove(firn_io__path(r.lists[i]));
 	}
 	firn_free(keep);
 	if (rc != 0)
@@ -1283,7 +1305,7 @@ done:
 	run_free(&r, false);
 	return rc;
 fail:
-	run_free(&r, rc != FIRN_EIO);
+	run_free(&r, rc != FIRN_EIO || firn_ice__commit_surely_failed(t));
 	return rc;
 }
 

@@ -190,7 +190,7 @@ int firn_table_rewrite_manifests(struct firn_table *t, int64_t *manifests_before
 		*manifests_after = (int64_t)(c.n_made + c.n_kept);
 		rc = firn_ice__commit(t, apply_remanifest, &c, NULL, err);
 	}
-	if (rc != 0 && rc != FIRN_EIO)
+	if (rc != 0 && (rc != FIRN_EIO || firn_ice__commit_surely_failed(t)))
 		for (size_t i = 0; i < n_written; i++)
 			firn_io__remove(firn_io__path(written[i]));
 	for (size_t i = 0; i < n_written; i++)

@@ -248,6 +248,20 @@ int firn_ice__commit(struct firn_table *t, firn_ice_apply_fn apply, void *ctx, i
 	}
 }
 
+/* After a failed commit: true when the catalog still points at the
+ * metadata the last attempt started from, so its swap did not happen (an
+ * I/O error may come from the swap itself, whose outcome is then unknown:
+ * if the catalog cannot tell, the files stay for remove-orphans). */
+bool firn_ice__commit_surely_failed(struct firn_table *t)
+{
+	char *now = NULL;
+	if (firn_catalog_table_load(t->catalog, t->ns, t->name, &now, NULL) != 0)
+		return false;
+	bool same = strcmp(now, t->metadata_location) == 0;
+	firn_free(now);
+	return same;
+}
+
 int firn_ice__add_snapshot(struct firn_ice_meta *m, const char *branch, int64_t snap_id,
 			   const struct firn_ice_snapshot *parent, int64_t seq,
 			   const char *manifest_list, json_t *summary, int64_t first_row_id,

@@ -43,6 +43,11 @@ int firn_ice__add_snapshot(struct firn_ice_meta *m, const char *branch, int64_t 
 			   const char *manifest_list, json_t *summary, int64_t first_row_id,
 			   int64_t added_rows, struct firn_error *err);
 
+/* After a failed commit: true when the catalog still points at the
+ * metadata the last attempt started from (its files may then be removed);
+ * false when the outcome is unknown (an I/O error in the swap itself). */
+bool firn_ice__commit_surely_failed(struct firn_table *t);
+
 /* A snapshot summary with the keys and totals Java's SnapshotSummary
  * writes for the same change: the deltas of the manifests this snapshot
  * wrote (mfs[i].delta), totals from the parent's. Caller owns the result. */

@@ -332,3 +332,34 @@ def test_overwrite_refuses_rows_outside_its_filter(run_firn, tmp):
     want = [(3, "b"), (10, "a"), (11, "a")]
     assert sorted(ice.pyiceberg_rows(wh, "n.t")) == want
     assert sorted(ice.duck_rows(meta_location(run_firn, wh, "n.t"))) == want
+
+
+@pytest.mark.parametrize("mode", ["copy-on-write", "merge-on-read"])
+def test_failed_row_change_on_a_full_disk_leaves_nothing(run_firn, tmp, mode):
+    """A delete whose metadata write fails (the file-size limit stands in for
+    a full disk) removes the data, delete and manifest files it wrote: the
+    swap surely did not happen (the catalog still points at the old
+    metadata)."""
+    import resource
+    import signal
+    import subprocess
+    import firnrun
+    wh = tmp / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "n")
+    run_firn("--warehouse", wh, "create", "n.t", "--schema", "id long, k string",
+             "--property", "padding=" + "p" * 80000)
+    src = tmp / "in.csv"
+    src.write_text("id,k\n" + "".join(f"{i},x{i}\n" for i in range(10)))
+    run_firn("--warehouse", wh, "append", "n.t", src)
+    before = sorted(p for p in wh.rglob("*") if p.is_file() and "catalog.db" not in p.name)
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+    p = subprocess.run([str(firnrun.firn_path()), "--warehouse", str(wh), "delete", "n.t", "--where", "id < 8",
+                        "--mode", mode], preexec_fn=limit, capture_output=True)
+    assert p.returncode == 1, p.stderr
+    assert len(p.stderr.decode().strip().splitlines()) == 1, p.stderr
+    after = sorted(p for p in wh.rglob("*") if p.is_file() and "catalog.db" not in p.name)
+    assert after == before
+    assert len(ice.pyiceberg_rows(wh, "n.t")) == 10
