@@ -87,6 +87,10 @@ struct firn_parquet_reader;
 int firn_parquet_reader_open(struct firn_parquet_reader **out, const char *path,
 			     struct firn_error *err);
 void firn_parquet_reader_free(struct firn_parquet_reader *r); /* NULL ok */
+/* With strict, an INT96 value whose nanoseconds are not whole microseconds
+ * is an error (FIRN_EINVAL naming the row) instead of being truncated to
+ * the microseconds firn reads INT96 as. Default: not strict. */
+void firn_parquet_reader_set_strict_int96(struct firn_parquet_reader *r, bool strict);
 
 int64_t firn_parquet_reader_num_rows(const struct firn_parquet_reader *r);
 int firn_parquet_reader_num_row_groups(const struct firn_parquet_reader *r);

@@ -8,8 +8,10 @@
  * columns hold JSON text.
  *
  * Inference (no schema): every column gets the narrowest of long, double,
- * boolean, date, timestamp, timestamptz, string that reads all its non-empty
- * values (timestamptz when some value has an offset; all empty: string).
+ * boolean, date, timestamp, timestamptz, timestamp_ns, timestamptz_ns,
+ * string that reads all its non-empty values (timestamptz when some value
+ * has an offset, a nanosecond type when some value has non-zero digits past
+ * the microseconds; all empty: string).
  * JSON Lines inference is in jsonl.c. */
 #include <errno.h>
 #include <math.h>
@@ -577,15 +579,23 @@ unsigned firn_text__kinds(const char *s, size_t n)
 		       c == 'n' || c == 'I' || c == 'i';
 	if (n >= 10 && ((c >= '0' && c <= '9') || c == '-' || c == '+')) {
 		int32_t days;
+		const unsigned ns = FIRN_TEXT__K_TSNS | FIRN_TEXT__K_TSTZNS;
 		if (firn_date_parse(s, n, &days) == 0)
-			return FIRN_TEXT__K_DATE | FIRN_TEXT__K_TS | FIRN_TEXT__K_TSTZ |
+			return FIRN_TEXT__K_DATE | FIRN_TEXT__K_TS | FIRN_TEXT__K_TSTZ | ns |
 			       FIRN_TEXT__K_STRING;
-		if (firn_timestamp_parse(s, n, 6, &i64) == 0) {
+		bool us_ok = firn_timestamp_parse(s, n, 6, &i64) == 0 && !finer_than(s, n, 6);
+		bool ns_ok = firn_timestamp_parse(s, n, 9, &i64) == 0;
+		if (us_ok || ns_ok) {
 			bool offset = s[n - 1] == 'Z' || s[n - 1] == 'z';
 			for (size_t i = 11; i < n && !offset; i++)
 				offset = s[i] == '+' || s[i] == '-';
-			return offset ? FIRN_TEXT__K_TSTZ | FIRN_TEXT__K_STRING
-				      : FIRN_TEXT__K_TS | FIRN_TEXT__K_TSTZ | FIRN_TEXT__K_STRING;
+			/* sub-microsecond digits: only a nanosecond type holds them */
+			unsigned k = FIRN_TEXT__K_STRING;
+			if (us_ok)
+				k |= offset ? FIRN_TEXT__K_TSTZ : FIRN_TEXT__K_TS | FIRN_TEXT__K_TSTZ;
+			if (ns_ok)
+				k |= offset ? FIRN_TEXT__K_TSTZNS : ns;
+			return k;
 		}
 	}
 	if (numeric && parse_f64(s, n, false, &d))
@@ -609,6 +619,10 @@ const char *firn_text__kind_name(unsigned k)
 		return "timestamp";
 	if (k & FIRN_TEXT__K_TSTZ)
 		return "timestamptz";
+	if (k & FIRN_TEXT__K_TSNS)
+		return "timestamp_ns";
+	if (k & FIRN_TEXT__K_TSTZNS)
+		return "timestamptz_ns";
 	return "string";
 }
 

@@ -389,7 +389,8 @@ static int infer_value(struct inode *n, json_t *v, int depth)
 		k = FIRN_TEXT__K_DOUBLE | FIRN_TEXT__K_STRING;
 	else /* a string is not a number or a boolean here, only a date or a time */
 		k = firn_text__kinds(json_string_value(v), json_string_length(v)) &
-		    (FIRN_TEXT__K_DATE | FIRN_TEXT__K_TS | FIRN_TEXT__K_TSTZ | FIRN_TEXT__K_STRING);
+		    (FIRN_TEXT__K_DATE | FIRN_TEXT__K_TS | FIRN_TEXT__K_TSTZ | FIRN_TEXT__K_TSNS |
+		     FIRN_TEXT__K_TSTZNS | FIRN_TEXT__K_STRING);
 	n->kinds &= k;
 	return 0;
 }

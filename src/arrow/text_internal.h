@@ -62,7 +62,9 @@ enum {
 	FIRN_TEXT__K_TS = 16,
 	FIRN_TEXT__K_TSTZ = 32,
 	FIRN_TEXT__K_STRING = 64,
-	FIRN_TEXT__K_ALL = 127
+	FIRN_TEXT__K_TSNS = 128,   /* timestamp_ns: sub-microsecond digits */
+	FIRN_TEXT__K_TSTZNS = 256,
+	FIRN_TEXT__K_ALL = 511
 };
 unsigned firn_text__kinds(const char *s, size_t n);
 /* The narrowest type name in a set of kinds ("long" ... "string"). */

@@ -62,6 +62,7 @@ static int feed(sink_fn sink, void *ctx, const struct ArrowSchema *schema, const
 		struct ArrowArrayStream st = { 0 };
 		struct ArrowSchema fs = { 0 };
 		FIRN_TRY(firn_parquet_reader_open(&r, path, err));
+		firn_parquet_reader_set_strict_int96(r, !(opts && opts->truncate_timestamps));
 		rc = firn_parquet_reader_schema(r, &fs, err);
 		for (int64_t k = 0; rc == 0 && present && k < schema->n_children; k++)
 			for (int64_t j = 0; j < fs.n_children; j++)

@@ -21,7 +21,13 @@ struct firn_parquet_reader {
 	struct firn_arena arena;
 	struct pq_file_meta meta;
 	struct pq_schema ps;
+	bool int96_strict; /* sub-microsecond INT96 digits are an error */
 };
+
+void firn_parquet_reader_set_strict_int96(struct firn_parquet_reader *r, bool strict)
+{
+	r->int96_strict = strict;
+}
 
 static int corrupt(const struct firn_parquet_reader *r, struct firn_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -302,6 +308,7 @@ struct leaf_data {
 	int64_t dict_count;
 	bool has_dict;
 	struct firn_buf dict_bad; /* bitmap of entries out of range (empty: none) */
+	const char *dict_problem; /* what is wrong with them */
 };
 
 static void leaf_data_free(struct leaf_data *ld)
@@ -383,7 +390,11 @@ static int64_t row_of_value(const struct decode_ctx *ctx, const struct leaf_data
 /* A stored value that does not fit the microsecond value it becomes: an
  * error naming its row, or for a dictionary entry a mark (an error once a
  * row uses it). */
-static int out_of_range(struct decode_ctx *ctx, int64_t i, const char *what)
+#define OUT_OF_RANGE "is out of range for a microsecond timestamp"
+#define SUB_MICROS "has sub-microsecond digits, which a microsecond timestamp cannot hold " \
+	"(--truncate-timestamps drops them)"
+
+static int out_of_range(struct decode_ctx *ctx, int64_t i, const char *what, const char *problem)
 {
 	struct leaf_data *ld = ctx->ld;
 	if (ld == NULL)
@@ -393,12 +404,11 @@ static int out_of_range(struct decode_ctx *ctx, int64_t i, const char *what)
 		if (ld->dict_bad.len <= byte && firn_buf_zeros(&ld->dict_bad, byte + 1 - ld->dict_bad.len) != 0)
 			return nomem(ctx->err);
 		ld->dict_bad.data[byte] |= (uint8_t)(1u << (i & 7));
+		ld->dict_problem = problem;
 		return 0;
 	}
-	return firn_error_set(ctx->err, FIRN_EINVAL,
-			      "%s: column %s: row %lld: %s is out of range for a microsecond timestamp",
-			      ctx->r->path, ctx->col, (long long)row_of_value(ctx, ld, ctx->dense_base + i),
-			      what);
+	return firn_error_set(ctx->err, FIRN_EINVAL, "%s: column %s: row %lld: %s %s", ctx->r->path, ctx->col,
+			      (long long)row_of_value(ctx, ld, ctx->dense_base + i), what, problem);
 }
 
 static void be_to_i128(const uint8_t *p, int n, uint8_t out[16])
@@ -435,7 +445,7 @@ static int emit_fixed(struct decode_ctx *ctx, const struct pq_node *node, struct
 			if (__builtin_mul_overflow(x, node->scale_factor, &y)) {
 				char what[48];
 				snprintf(what, sizeof(what), "%lld ms", (long long)x);
-				FIRN_TRY(out_of_range(ctx, i, what));
+				FIRN_TRY(out_of_range(ctx, i, what, OUT_OF_RANGE));
 				y = x; /* a marked dictionary entry keeps it for the message */
 			}
 			memcpy(o + 8 * i, &y, 8);
@@ -481,8 +491,12 @@ static int emit_fixed(struct decode_ctx *ctx, const struct pq_node *node, struct
 			    __builtin_add_overflow(us, nanos / 1000, &us)) {
 				char what[64];
 				snprintf(what, sizeof(what), "INT96 day %d, %lld ns", jd, (long long)nanos);
-				FIRN_TRY(out_of_range(ctx, i, what));
+				FIRN_TRY(out_of_range(ctx, i, what, OUT_OF_RANGE));
 				us = 0;
+			} else if (ctx->r->int96_strict && nanos % 1000 != 0) {
+				char what[64];
+				snprintf(what, sizeof(what), "INT96 day %d, %lld ns", jd, (long long)nanos);
+				FIRN_TRY(out_of_range(ctx, i, what, SUB_MICROS));
 			}
 			memcpy(o + 8 * i, &us, 8);
 		}
@@ -614,7 +628,7 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 				if (node->conv == PQ_CONV_SCALE_I64)
 					snprintf(what, sizeof(what), "%lld ms", (long long)x);
 				ctx->dict = false;
-				return out_of_range(ctx, i, what);
+				return out_of_range(ctx, i, what, ld->dict_problem ? ld->dict_problem : OUT_OF_RANGE);
 			}
 		if (is_bytes(node)) {
 			const int32_t *doff = (const int32_t *)ld->dict_values.data;

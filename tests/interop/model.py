@@ -599,6 +599,9 @@ class Runner:
         p = self.input_file(op["rows"], op["fmt"])
         fmt = ["--format", op["fmt"]] if op["fmt"] == "jsonl" else []
         args = [p, *fmt] + (["--where", e.sql] if op["where"] else [])
+        if any(e(self.m.named(self.to_model_row(r))) is not True for r in op["rows"]):
+            # rows outside the filter: refused, as Java's overwrite validation does
+            return self.refused(["overwrite", TABLE, *args], "overwrite outside its filter")
 
         def apply():
             for rid in [rid for rid in self.m.rows if rid not in survivors]:
@@ -796,6 +799,11 @@ class Runner:
         else:
             p = self.input_file([{"id": 1, "k": "a", "v": 1}, {"id": 1, "k": "b", "v": 2}], "csv")
             args = ["merge", TABLE, p, "--on", "id"]
+        return self.refused(args, w)
+
+    def refused(self, args, w):
+        """Runs a request that must fail with the error contract and change
+        nothing."""
         loc = self.meta_loc()
         files = {str(p) for p in self.tloc.rglob("*") if p.is_file()}
         res = self.firn(*args, check=False)

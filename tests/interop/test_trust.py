@@ -363,3 +363,55 @@ def test_failed_row_change_on_a_full_disk_leaves_nothing(run_firn, tmp, mode):
     after = sorted(p for p in wh.rglob("*") if p.is_file() and "catalog.db" not in p.name)
     assert after == before
     assert len(ice.pyiceberg_rows(wh, "n.t")) == 10
+
+
+@pytest.mark.parametrize("dictionary", [True, False])
+def test_int96_sub_microseconds_are_not_dropped_silently(run_firn, tmp, dictionary):
+    """INT96 (Spark's and Hive's old timestamps) carries nanoseconds: going
+    into a microsecond column, non-zero sub-microsecond digits are an error
+    unless --truncate-timestamps."""
+    import datetime as dt
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    wh = tmp / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "n")
+    run_firn("--warehouse", wh, "create", "n.t", "--schema", "id long, ts timestamptz")
+    ns = [1_700_000_000_123_456_000, 1_700_000_000_123_456_789, 1_700_000_000_123_456_000]
+    t = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "ts": pa.array(ns, pa.timestamp("ns", "UTC"))})
+    p = tmp / "int96.parquet"
+    pq.write_table(t, p, use_deprecated_int96_timestamps=True, use_dictionary=dictionary)
+    assert pq.ParquetFile(p).schema.column(1).physical_type == "INT96"
+    line = fails(run_firn, "--warehouse", wh, "append", "n.t", p)
+    assert "row 1" in line and "sub-microsecond" in line, line
+    assert ice.firn_rows(run_firn, wh, "n.t") == []
+    run_firn("--warehouse", wh, "append", "n.t", p, "--truncate-timestamps")
+    want = [(i + 1, (dt.datetime(2023, 11, 14, 22, 13, 20, 123456)).isoformat(timespec="microseconds") + "+00:00")
+            for i in range(3)]
+    assert ice.firn_rows(run_firn, wh, "n.t") == want
+    assert ice.pyiceberg_rows(wh, "n.t") == want
+    ok = tmp / "whole.parquet"
+    pq.write_table(t.slice(0, 1), ok, use_deprecated_int96_timestamps=True, use_dictionary=dictionary)
+    run_firn("--warehouse", wh, "append", "n.t", ok)  # whole microseconds need no flag
+    assert len(ice.firn_rows(run_firn, wh, "n.t")) == 4
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_convert_infers_nanoseconds_instead_of_dropping_them(run_firn, tmp, fmt):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    src = tmp / f"in.{fmt}"
+    if fmt == "csv":
+        src.write_text("id,ts\n1,2026-01-01T00:00:00.123456789\n2,2026-01-01T00:00:00.5\n")
+    else:
+        src.write_text('{"id": 1, "ts": "2026-01-01T00:00:00.123456789"}\n{"id": 2, "ts": "2026-01-01T00:00:00.5"}\n')
+    out = tmp / "out.parquet"
+    run_firn("parquet", "convert", src, out)
+    t = pq.read_table(out)
+    assert t.schema.field("ts").type == pa.timestamp("ns")
+    assert t.column("ts").cast(pa.int64()).to_pylist() == [1767225600123456789, 1767225600500000000]
+    # whole microseconds stay a microsecond timestamp
+    src.write_text("id,ts\n1,2026-01-01T00:00:00.123456\n" if fmt == "csv" else
+                   '{"id": 1, "ts": "2026-01-01T00:00:00.123456"}\n')
+    out.unlink()
+    run_firn("parquet", "convert", src, out)
+    assert pq.read_table(out).schema.field("ts").type == pa.timestamp("us")
