@@ -257,8 +257,6 @@ struct del_run {
 	size_t n_lists;
 	struct firn_ice_manifest_file *new_manifests;
 	size_t n_new_manifests;
-	int64_t deleted_records, removed_records, removed_data_files, removed_size, added_pos_deletes;
-	int64_t removed_delete_files;
 	int64_t updated_rows;
 	struct firn_ice_writer *writer;
 	/* compaction of a sorted table: the rows, sorted before writing */
@@ -685,7 +683,6 @@ static int write_position_deletes(struct del_run *r, struct touched *tc, struct 
 		int n;
 		firn_parquet_writer_stats(w, &st, &n);
 		rc = firn_ice__file_metrics(&s, st, n, &r->arena, f, err);
-		r->added_pos_deletes += (int64_t)tc->matched.n;
 	}
 done:
 	firn_parquet_writer_free(w);
@@ -755,7 +752,6 @@ static int write_dvs(struct del_run *r, struct firn_error *err)
 		f->has_content_offset = true;
 		f->content_offset = blobs[i].offset;
 		f->content_size = blobs[i].length;
-		r->added_pos_deletes += (int64_t)who[i]->matched.n;
 		/* the previous position files of this data file are merged into
 		 * the new DV (its previous DV is retired by referenced data file
 		 * when the manifests are rewritten: a Puffin file holds many) */
@@ -804,8 +800,6 @@ static int rewrite_manifest(struct del_run *r, const struct firn_ice_manifest_fi
 			out[k].status = FIRN_ICE_DELETED;
 			out[k].snapshot_id = r->snap_id;
 			*changed = true;
-			if (es[i].file.content != 0)
-				r->removed_delete_files++;
 		} else {
 			out[k].status = FIRN_ICE_EXISTING;
 		}
@@ -1191,10 +1185,6 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 		const struct firn_ice_data_file *df = &tc->task->entry->file;
 		if (tc->drop || tc->cow) {
 			rc = remove_path(&r, df->path);
-			r.removed_data_files++;
-			r.removed_size += df->file_size;
-			r.removed_records += df->record_count;
-			r.deleted_records += tc->live_before;
 			if (info && compact_target > 0) {
 				info->files_rewritten++;
 			} else if (info) {
