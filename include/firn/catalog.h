@@ -3,8 +3,9 @@
  * The SQL catalog keeps PyIceberg's SqlCatalog / Java's JdbcCatalog tables
  * (iceberg_tables, iceberg_namespace_properties) in SQLite (the embedded
  * default, <warehouse>/catalog.db) or PostgreSQL, so those clients open a
- * firn warehouse unchanged. A commit is a compare-and-swap of
- * metadata_location.
+ * firn warehouse unchanged. A commit is the REST spec's requirements +
+ * updates: the catalog checks them against the current metadata, writes
+ * the new metadata file and swaps metadata_location (compare-and-swap).
  *
  * Namespaces are dotted strings ("a" or "a.b"); table names are plain. */
 #ifndef FIRN_CATALOG_H
@@ -111,23 +112,9 @@ int firn_catalog_namespace_drop(struct firn_catalog *c, const char *ns, struct f
  * are not tables. */
 int firn_catalog_table_load(struct firn_catalog *c, const char *ns, const char *name,
 			    char **metadata_location, struct firn_error *err);
-/* Records a new table (iceberg_type 'TABLE', previous NULL). FIRN_EEXISTS
- * if it exists; FIRN_ENOTFOUND if ns does not exist. */
-int firn_catalog_table_create(struct firn_catalog *c, const char *ns, const char *name,
-			      const char *metadata_location, struct firn_error *err);
-/* The commit point: sets metadata_location = new, previous = expected, only
- * if metadata_location is still `expected` (one UPDATE ... WHERE
- * metadata_location = expected, rowcount checked). FIRN_ECONFLICT when
- * another writer moved it; FIRN_ENOTFOUND when the table is gone. */
-int firn_catalog_table_swap(struct firn_catalog *c, const char *ns, const char *name,
-			    const char *expected, const char *new_location,
-			    struct firn_error *err);
-/* Forgets the table (files untouched). FIRN_ENOTFOUND. */
-int firn_catalog_table_drop(struct firn_catalog *c, const char *ns, const char *name,
-			    struct firn_error *err);
-/* Renames. FIRN_ENOTFOUND (source, or target namespace), FIRN_EEXISTS. */
-int firn_catalog_table_rename(struct firn_catalog *c, const char *ns, const char *name,
-			      const char *to_ns, const char *to_name, struct firn_error *err);
+/* Tables are created, dropped, renamed, registered and committed through
+ * the table API (table.h): each goes through the catalog interface
+ * (commits as requirements + updates), never by editing a pointer. */
 /* Table names in ns (exactly that namespace), sorted. */
 int firn_catalog_table_list(struct firn_catalog *c, const char *ns, char ***out, size_t *n,
 			    struct firn_error *err);

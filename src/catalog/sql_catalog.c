@@ -7,10 +7,11 @@
 #include <unistd.h>
 
 #include "catalog/sql_private.h"
+#include "iceberg/ice_catalog.h"
 #include "firn/util.h"
 #include "io/io_local.h"
 
-struct firn_catalog {
+struct sql_catalog {
 	const struct sql_backend *be;
 	void *db;
 	char *warehouse;
@@ -28,7 +29,7 @@ void firn_sql__rows_free(struct sql_rows *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static int exec(struct firn_catalog *c, const char *sql, const char *const *p, int n,
+static int exec(struct sql_catalog *c, const char *sql, const char *const *p, int n,
 		struct sql_rows *rows, int64_t *changes, struct firn_error *err)
 {
 	return c->be->exec(c->db, sql, p, n, rows, changes, err);
@@ -50,7 +51,7 @@ static const char *DDL_PROPS =
  * that the database has them with the columns firn uses. Only a database
  * that lacks them is "not an Iceberg SQL catalog": an error reading it
  * (permissions, locks, a damaged file) is passed on as it is. */
-static int setup(struct firn_catalog *c, const char *where, enum firn_catalog_mode mode,
+static int setup(struct sql_catalog *c, const char *where, enum firn_catalog_mode mode,
 		 struct firn_error *err)
 {
 	struct firn_error e = { 0 };
@@ -77,6 +78,20 @@ static int setup(struct firn_catalog *c, const char *where, enum firn_catalog_mo
 	return 0;
 }
 
+static void sql_free(void *self)
+{
+	struct sql_catalog *c = self;
+	if (!c)
+		return;
+	if (c->be && c->db)
+		c->be->close(c->db);
+	firn_free(c->warehouse);
+	firn_free(c->name);
+	firn_free(c);
+}
+
+static const struct firn_ice_catalog_ops sql_ops;
+
 int firn_catalog_open(struct firn_catalog **out, const char *uri, const char *warehouse,
 		      const char *name, struct firn_error *err)
 {
@@ -91,7 +106,7 @@ int firn_catalog_open_with(struct firn_catalog **out, const char *uri, const cha
 	if (!opts)
 		opts = &defaults;
 	*out = NULL;
-	struct firn_catalog *c = firn_calloc(1, sizeof(*c));
+	struct sql_catalog *c = firn_calloc(1, sizeof(*c));
 	if (!c)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	c->warehouse = firn_strdup(warehouse ? warehouse : "warehouse");
@@ -99,7 +114,9 @@ int firn_catalog_open_with(struct firn_catalog **out, const char *uri, const cha
 	char *path = NULL;
 	int rc;
 	const char *where = uri;
-	if (!uri || !*uri || strncmp(uri, "sqlite://", 9) == 0) {
+	if (!c->warehouse || !c->name) {
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	} else if (!uri || !*uri || strncmp(uri, "sqlite://", 9) == 0) {
 		c->be = &firn_sql__sqlite;
 		if (!uri || !*uri) {
 			/* only a command that creates may create the warehouse */
@@ -127,41 +144,10 @@ int firn_catalog_open_with(struct firn_catalog **out, const char *uri, const cha
 	firn_free(path);
 	if (rc != 0)
 		goto fail;
-	*out = c;
-	return 0;
+	return firn_ice__catalog_new(&sql_ops, c, c->warehouse, c->name, out, err);
 fail:
-	firn_catalog_free(c);
+	sql_free(c);
 	return rc;
-}
-
-void firn_catalog_free(struct firn_catalog *c)
-{
-	if (!c)
-		return;
-	if (c->be && c->db)
-		c->be->close(c->db);
-	firn_free(c->warehouse);
-	firn_free(c->name);
-	firn_free(c);
-}
-
-const char *firn_catalog_warehouse(const struct firn_catalog *c)
-{
-	return c->warehouse;
-}
-
-const char *firn_catalog_name(const struct firn_catalog *c)
-{
-	return c->name;
-}
-
-void firn_catalog_strings_free(char **v, size_t n)
-{
-	if (!v)
-		return;
-	for (size_t i = 0; i < n; i++)
-		firn_free(v[i]);
-	firn_free(v);
 }
 
 /* LIKE pattern "ns.%" with '!' escaping, as PyIceberg writes it. */
@@ -185,8 +171,9 @@ static bool valid_ns(const char *ns)
 	return true;
 }
 
-int firn_catalog_namespace_exists(struct firn_catalog *c, const char *ns, struct firn_error *err)
+static int sql_namespace_exists(void *self, const char *ns, struct firn_error *err)
 {
+	struct sql_catalog *c = self;
 	if (!valid_ns(ns))
 		return firn_error_set(err, FIRN_EINVAL, "'%s' is not a namespace name", ns ? ns : "");
 	char *like = below(ns);
@@ -204,11 +191,12 @@ int firn_catalog_namespace_exists(struct firn_catalog *c, const char *ns, struct
 	return found;
 }
 
-int firn_catalog_namespace_create(struct firn_catalog *c, const char *ns,
+static int sql_namespace_create(void *self, const char *ns,
 				  const char *const *keys, const char *const *values, size_t n,
 				  struct firn_error *err)
 {
-	int rc = firn_catalog_namespace_exists(c, ns, err);
+	struct sql_catalog *c = self;
+	int rc = sql_namespace_exists(c, ns, err);
 	if (rc < 0)
 		return rc;
 	if (rc > 0)
@@ -236,13 +224,14 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int firn_catalog_namespace_list(struct firn_catalog *c, const char *parent, char ***out,
+static int sql_namespace_list(void *self, const char *parent, char ***out,
 				size_t *n, struct firn_error *err)
 {
+	struct sql_catalog *c = self;
 	*out = NULL;
 	*n = 0;
 	if (parent) {
-		int e = firn_catalog_namespace_exists(c, parent, err);
+		int e = sql_namespace_exists(c, parent, err);
 		if (e < 0)
 			return e;
 		if (e == 0)
@@ -286,12 +275,13 @@ int firn_catalog_namespace_list(struct firn_catalog *c, const char *parent, char
 	return 0;
 }
 
-int firn_catalog_namespace_properties(struct firn_catalog *c, const char *ns, char ***keys,
+static int sql_namespace_properties(void *self, const char *ns, char ***keys,
 				      char ***values, size_t *n, struct firn_error *err)
 {
+	struct sql_catalog *c = self;
 	*keys = *values = NULL;
 	*n = 0;
-	int e = firn_catalog_namespace_exists(c, ns, err);
+	int e = sql_namespace_exists(c, ns, err);
 	if (e < 0)
 		return e;
 	if (e == 0)
@@ -312,12 +302,13 @@ int firn_catalog_namespace_properties(struct firn_catalog *c, const char *ns, ch
 	return 0;
 }
 
-int firn_catalog_namespace_update(struct firn_catalog *c, const char *ns,
+static int sql_namespace_update(void *self, const char *ns,
 				  const char *const *set_keys, const char *const *set_values,
 				  size_t n_set, const char *const *remove_keys, size_t n_remove,
 				  struct firn_error *err)
 {
-	int e = firn_catalog_namespace_exists(c, ns, err);
+	struct sql_catalog *c = self;
+	int e = sql_namespace_exists(c, ns, err);
 	if (e < 0)
 		return e;
 	if (e == 0)
@@ -341,9 +332,10 @@ int firn_catalog_namespace_update(struct firn_catalog *c, const char *ns,
 	return rc;
 }
 
-int firn_catalog_namespace_drop(struct firn_catalog *c, const char *ns, struct firn_error *err)
+static int sql_namespace_drop(void *self, const char *ns, struct firn_error *err)
 {
-	int e = firn_catalog_namespace_exists(c, ns, err);
+	struct sql_catalog *c = self;
+	int e = sql_namespace_exists(c, ns, err);
 	if (e < 0)
 		return e;
 	if (e == 0)
@@ -367,13 +359,13 @@ int firn_catalog_namespace_drop(struct firn_catalog *c, const char *ns, struct f
 		    p, 2, NULL, NULL, err);
 }
 
-static const char *type_filter(const struct firn_catalog *c)
+static const char *type_filter(const struct sql_catalog *c)
 {
 	return c->has_type ? " AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)" : "";
 }
 
-int firn_catalog_table_load(struct firn_catalog *c, const char *ns, const char *name,
-			    char **metadata_location, struct firn_error *err)
+static int location_of(struct sql_catalog *c, const char *ns, const char *name,
+		       char **metadata_location, struct firn_error *err)
 {
 	*metadata_location = NULL;
 	char sql[512];
@@ -391,10 +383,10 @@ int firn_catalog_table_load(struct firn_catalog *c, const char *ns, const char *
 	return rc;
 }
 
-int firn_catalog_table_create(struct firn_catalog *c, const char *ns, const char *name,
-			      const char *metadata_location, struct firn_error *err)
+static int insert_row(struct sql_catalog *c, const char *ns, const char *name,
+		      const char *metadata_location, struct firn_error *err)
 {
-	int e = firn_catalog_namespace_exists(c, ns, err);
+	int e = sql_namespace_exists(c, ns, err);
 	if (e < 0)
 		return e;
 	if (e == 0)
@@ -412,9 +404,10 @@ int firn_catalog_table_create(struct firn_catalog *c, const char *ns, const char
 	return rc;
 }
 
-int firn_catalog_table_swap(struct firn_catalog *c, const char *ns, const char *name,
-			    const char *expected, const char *new_location,
-			    struct firn_error *err)
+/* The commit point: one UPDATE ... WHERE metadata_location = expected,
+ * its row count checked. */
+static int swap(struct sql_catalog *c, const char *ns, const char *name, const char *expected,
+		const char *new_location, struct firn_error *err)
 {
 	char sql[600];
 	snprintf(sql, sizeof(sql),
@@ -427,7 +420,7 @@ int firn_catalog_table_swap(struct firn_catalog *c, const char *ns, const char *
 	if (changes == 1)
 		return 0;
 	char *now = NULL;
-	int rc = firn_catalog_table_load(c, ns, name, &now, err);
+	int rc = location_of(c, ns, name, &now, err);
 	firn_free(now);
 	if (rc == FIRN_ENOTFOUND)
 		return rc;
@@ -435,8 +428,8 @@ int firn_catalog_table_swap(struct firn_catalog *c, const char *ns, const char *
 			      "the table changed concurrently (another writer committed first)");
 }
 
-int firn_catalog_table_drop(struct firn_catalog *c, const char *ns, const char *name,
-			    struct firn_error *err)
+static int delete_row(struct sql_catalog *c, const char *ns, const char *name,
+		      struct firn_error *err)
 {
 	char sql[400];
 	snprintf(sql, sizeof(sql), "DELETE FROM iceberg_tables WHERE catalog_name = $1 AND "
@@ -449,13 +442,14 @@ int firn_catalog_table_drop(struct firn_catalog *c, const char *ns, const char *
 	return 0;
 }
 
-int firn_catalog_table_rename(struct firn_catalog *c, const char *ns, const char *name,
+static int sql_table_rename(void *self, const char *ns, const char *name,
 			      const char *to_ns, const char *to_name, struct firn_error *err)
 {
+	struct sql_catalog *c = self;
 	char *loc = NULL;
-	FIRN_TRY(firn_catalog_table_load(c, ns, name, &loc, err));
+	FIRN_TRY(location_of(c, ns, name, &loc, err));
 	firn_free(loc);
-	int e = firn_catalog_namespace_exists(c, to_ns, err);
+	int e = sql_namespace_exists(c, to_ns, err);
 	if (e < 0)
 		return e;
 	if (e == 0)
@@ -474,9 +468,10 @@ int firn_catalog_table_rename(struct firn_catalog *c, const char *ns, const char
 	return rc;
 }
 
-int firn_catalog_table_list(struct firn_catalog *c, const char *ns, char ***out, size_t *n,
+static int sql_table_list(void *self, const char *ns, char ***out, size_t *n,
 			    struct firn_error *err)
 {
+	struct sql_catalog *c = self;
 	*out = NULL;
 	*n = 0;
 	char sql[400];
@@ -494,3 +489,202 @@ int firn_catalog_table_list(struct firn_catalog *c, const char *ns, char ***out,
 	*out = v;
 	return 0;
 }
+
+static int sql_table_load(void *self, const char *ns, const char *name, char **location,
+			  struct firn_ice_meta **meta, struct firn_error *err)
+{
+	FIRN_TRY(location_of(self, ns, name, location, err));
+	if (!meta)
+		return 0;
+	int rc = firn_ice__meta_read(*location, meta, err);
+	if (rc != 0) {
+		firn_free(*location);
+		*location = NULL;
+	}
+	return rc;
+}
+
+static int sql_table_register(void *self, const char *ns, const char *name,
+			      const char *metadata_location, struct firn_error *err)
+{
+	return insert_row(self, ns, name, metadata_location, err);
+}
+
+static int sql_table_create(void *self, const char *ns, const char *name, const json_t *updates,
+			    bool staged, struct firn_ice_meta **meta, char **location,
+			    struct firn_error *err)
+{
+	struct sql_catalog *c = self;
+	*meta = NULL;
+	*location = NULL;
+	char *existing = NULL;
+	if (location_of(c, ns, name, &existing, NULL) == 0) {
+		firn_free(existing);
+		return firn_error_set(err, FIRN_EEXISTS, "table %s.%s already exists", ns, name);
+	}
+	int e = sql_namespace_exists(c, ns, err);
+	if (e < 0)
+		return e;
+	if (e == 0)
+		return firn_error_set(err, FIRN_ENOTFOUND, "namespace %s does not exist", ns);
+	FIRN_TRY(firn_ice__meta_build(NULL, NULL, updates, meta, err));
+	if (staged)
+		return 0;
+	int rc = firn_ice__meta_write(*meta, NULL, location, err);
+	if (rc == 0 && (rc = insert_row(c, ns, name, *location, err)) != 0)
+		firn_io__remove(firn_io__path(*location));
+	if (rc != 0) {
+		firn_ice__meta_free(*meta);
+		firn_free(*location);
+		*meta = NULL;
+		*location = NULL;
+	}
+	return rc;
+}
+
+static int sql_table_drop(void *self, const char *ns, const char *name, bool purge,
+			  struct firn_purge_info *info, struct firn_error *err)
+{
+	struct sql_catalog *c = self;
+	struct firn_ice_meta *m = NULL;
+	char *loc = NULL;
+	if (purge)
+		FIRN_TRY(sql_table_load(c, ns, name, &loc, &m, err));
+	int rc = delete_row(c, ns, name, err);
+	if (rc == 0 && m)
+		rc = firn_ice__purge(m, loc, info, err);
+	firn_ice__meta_free(m);
+	firn_free(loc);
+	return rc;
+}
+
+/* The table's current metadata: the base the commit was computed from
+ * when the table still points at it (no second read), else read now. A
+ * table that does not exist is cur NULL for a commit that asserts create. */
+static int current(struct sql_catalog *c, const struct firn_ice_commit *cm, char **loc,
+		   struct firn_ice_meta **cur, bool *borrowed, struct firn_error *err)
+{
+	*cur = NULL;
+	*borrowed = false;
+	int rc = location_of(c, cm->ns, cm->name, loc, err);
+	if (rc == FIRN_ENOTFOUND && firn_ice__change_creates(cm->change))
+		return 0;
+	FIRN_TRY(rc);
+	if (cm->base && cm->base_location && strcmp(cm->base_location, *loc) == 0) {
+		*cur = (struct firn_ice_meta *)cm->base;
+		*borrowed = true;
+		return 0;
+	}
+	rc = firn_ice__meta_read(*loc, cur, err);
+	if (rc != 0) {
+		firn_free(*loc);
+		*loc = NULL;
+	}
+	return rc;
+}
+
+/* Checks, builds and writes one table's new metadata (not yet current). */
+static int prepare(struct sql_catalog *c, struct firn_ice_commit *cm, char **loc,
+		   struct firn_error *err)
+{
+	struct firn_ice_meta *cur = NULL;
+	bool borrowed;
+	FIRN_TRY(current(c, cm, loc, &cur, &borrowed, err));
+	int rc = firn_ice__commit_prepare(cur, *loc, cm, err);
+	if (!borrowed)
+		firn_ice__meta_free(cur);
+	if (rc != 0) {
+		firn_free(*loc);
+		*loc = NULL;
+	}
+	return rc;
+}
+
+/* Makes a prepared commit current: a new row for a create, else the swap. */
+static int publish(struct sql_catalog *c, struct firn_ice_commit *cm, const char *loc,
+		   struct firn_error *err)
+{
+	if (!loc) {
+		int rc = insert_row(c, cm->ns, cm->name, cm->location, err);
+		return rc == FIRN_EEXISTS ? firn_error_set(err, FIRN_ECONFLICT, "requirement failed: "
+							   "table %s.%s was created concurrently",
+							   cm->ns, cm->name)
+					  : rc;
+	}
+	return swap(c, cm->ns, cm->name, loc, cm->location, err);
+}
+
+static int sql_commit_table(void *self, struct firn_ice_commit *cm, struct firn_error *err)
+{
+	struct sql_catalog *c = self;
+	char *loc = NULL;
+	FIRN_TRY(prepare(c, cm, &loc, err));
+	firn_io__crash_point("before-swap");
+	int rc = publish(c, cm, loc, err);
+	if (rc == 0)
+		firn_io__crash_point("after-swap");
+	/* a failed swap whose outcome the database cannot tell (an I/O error)
+	 * may have happened: then the file stays (remove-orphans) */
+	if (rc == FIRN_ECONFLICT || rc == FIRN_ENOTFOUND)
+		firn_ice__commit_discard(cm);
+	else if (rc != 0) {
+		firn_ice__meta_free(cm->meta);
+		firn_free(cm->location);
+		cm->meta = NULL;
+		cm->location = NULL;
+	}
+	firn_free(loc);
+	return rc;
+}
+
+static int sql_commit_transaction(void *self, struct firn_ice_commit *v, size_t n,
+				  struct firn_error *err)
+{
+	struct sql_catalog *c = self;
+	char **locs = firn_calloc(n + 1, sizeof(char *));
+	if (!locs)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = prepare(c, &v[i], &locs[i], err);
+	if (rc == 0)
+		rc = exec(c, c->be->begin_write, NULL, 0, NULL, NULL, err);
+	if (rc == 0) {
+		firn_io__crash_point("before-swap");
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			rc = publish(c, &v[i], locs[i], err);
+		if (rc == 0)
+			rc = exec(c, "COMMIT", NULL, 0, NULL, NULL, err);
+		else
+			exec(c, "ROLLBACK", NULL, 0, NULL, NULL, NULL);
+		if (rc == 0)
+			firn_io__crash_point("after-swap");
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rc != 0) /* nothing moved: the new files are no one's */
+			firn_ice__commit_discard(&v[i]);
+		firn_free(locs[i]);
+	}
+	firn_free(locs);
+	return rc;
+}
+
+static const struct firn_ice_catalog_ops sql_ops = {
+	.version = FIRN_ICE_CATALOG_OPS_VERSION,
+	.kind = "sql",
+	.free = sql_free,
+	.namespace_create = sql_namespace_create,
+	.namespace_exists = sql_namespace_exists,
+	.namespace_list = sql_namespace_list,
+	.namespace_properties = sql_namespace_properties,
+	.namespace_update = sql_namespace_update,
+	.namespace_drop = sql_namespace_drop,
+	.table_list = sql_table_list,
+	.table_load = sql_table_load,
+	.table_create = sql_table_create,
+	.table_register = sql_table_register,
+	.table_drop = sql_table_drop,
+	.table_rename = sql_table_rename,
+	.commit_table = sql_commit_table,
+	.commit_transaction = sql_commit_transaction,
+};

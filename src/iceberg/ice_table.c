@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "firn/text.h"
+#include "iceberg/ice_catalog.h"
 #include "iceberg/ice_table.h"
+#include "iceberg/ice_update.h"
 #include "io/io_local.h"
 
 int firn_ice__split_ident(const char *ident, char **ns, char **name, struct firn_error *err)
@@ -25,29 +27,11 @@ int firn_ice__split_ident(const char *ident, char **ns, char **name, struct firn
 	return 0;
 }
 
-static int read_meta(const char *location, struct firn_ice_meta **out, struct firn_error *err)
-{
-	uint8_t *data;
-	size_t n;
-	int rc = firn_io__read_all(firn_io__path(location), &data, &n, err);
-	if (rc == FIRN_ENOTFOUND)
-		return firn_error_set(err, FIRN_ECORRUPT, "%s: metadata file is missing", location);
-	FIRN_TRY(rc);
-	rc = firn_ice__meta_parse((const char *)data, n, location, out, err);
-	firn_free(data);
-	return rc;
-}
-
 int firn_ice__table_refresh(struct firn_table *t, struct firn_error *err)
 {
 	char *loc = NULL;
-	FIRN_TRY(firn_catalog_table_load(t->catalog, t->ns, t->name, &loc, err));
 	struct firn_ice_meta *m = NULL;
-	int rc = read_meta(loc, &m, err);
-	if (rc != 0) {
-		firn_free(loc);
-		return rc;
-	}
+	FIRN_TRY(firn_ice__catalog_load(t->catalog, t->ns, t->name, &loc, &m, err));
 	firn_ice__meta_free(t->meta);
 	firn_free(t->metadata_location);
 	t->meta = m;
@@ -111,141 +95,111 @@ char *firn_ice__new_path(const struct firn_ice_meta *m, const char *dir, const c
 	return (char *)firn_buf_detach(&b, NULL);
 }
 
-static int metadata_version(const char *location)
+/* ---- the legacy commit: an edited copy, said as updates ------------- */
+
+/* The updates that turn base into m, for the parts of the metadata
+ * operations edit: schemas, specs, sort orders, their defaults,
+ * properties, snapshots, refs, format version. Requirements: every ref of
+ * base where it was and every id base assigned, which is what a
+ * compare-and-swap of the whole file guaranteed. */
+static int diff_change(const struct firn_ice_meta *base, const struct firn_ice_meta *m,
+		       struct firn_ice_change *c, struct firn_error *err)
 {
-	const char *slash = strrchr(location, '/');
-	const char *base = slash ? slash + 1 : location;
-	char *end;
-	long v = strtol(base, &end, 10);
-	if (end == base || *end != '-')
-		return -1;
-	return (int)v;
+	int rc = 0;
+#define UPD(x) (rc == 0 ? (rc = firn_ice__change_update(c, (x), err)) : rc)
+#define REQ(x) (rc == 0 ? (rc = firn_ice__change_require(c, (x), err)) : rc)
+	REQ(firn_ice__req_assert_table_uuid(base->uuid));
+	REQ(firn_ice__req_assert_current_schema_id(base->current_schema_id));
+	REQ(firn_ice__req_assert_default_spec_id(base->default_spec_id));
+	REQ(firn_ice__req_assert_default_sort_order_id(base->default_sort_order_id));
+	REQ(firn_ice__req_assert_last_assigned_field_id(base->last_column_id));
+	REQ(firn_ice__req_assert_last_assigned_partition_id(base->last_partition_id));
+	for (size_t i = 0; i < base->n_refs; i++)
+		REQ(firn_ice__req_assert_ref_snapshot_id(base->refs[i].name, true, base->refs[i].snapshot_id));
+	if (m->format_version != base->format_version)
+		UPD(firn_ice__upd_upgrade_format_version(m->format_version));
+	for (size_t i = 0; i < m->n_schemas; i++)
+		if (!firn_ice__meta_schema(base, m->schemas[i].schema_id))
+			UPD(firn_ice__upd_add_schema(m->schemas[i].json));
+	if (m->current_schema_id != base->current_schema_id)
+		UPD(firn_ice__upd_set_current_schema(m->current_schema_id));
+	for (size_t i = 0; i < m->n_specs; i++)
+		if (!firn_ice__meta_spec(base, m->specs[i].spec_id))
+			UPD(firn_ice__upd_add_spec(m->specs[i].json));
+	if (m->default_spec_id != base->default_spec_id)
+		UPD(firn_ice__upd_set_default_spec(m->default_spec_id));
+	for (size_t i = 0; i < m->n_orders; i++)
+		if (!firn_ice__meta_order(base, m->orders[i].order_id))
+			UPD(firn_ice__upd_add_sort_order(m->orders[i].json));
+	if (m->default_sort_order_id != base->default_sort_order_id)
+		UPD(firn_ice__upd_set_default_sort_order(m->default_sort_order_id));
+	const json_t *bp = json_object_get(base->root, "properties");
+	const json_t *mp = json_object_get(m->root, "properties");
+	json_t *set = json_object();
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)mp, k, v)
+		if (!json_equal(v, json_object_get(bp, k)))
+			json_object_set(set, k, v);
+	if (set && json_object_size(set) > 0)
+		UPD(firn_ice__upd_set_properties(set));
+	json_decref(set);
+	json_object_foreach((json_t *)bp, k, v)
+		if (!json_object_get(mp, k))
+			UPD(firn_ice__upd_remove_properties(&k, 1));
+	for (size_t i = 0; i < m->n_snapshots; i++)
+		if (!firn_ice__meta_snapshot(base, m->snapshots[i].snapshot_id))
+			UPD(firn_ice__upd_add_snapshot(m->snapshots[i].json));
+	for (size_t i = 0; i < base->n_snapshots; i++) {
+		int64_t id = base->snapshots[i].snapshot_id;
+		if (!firn_ice__meta_snapshot(m, id))
+			UPD(firn_ice__upd_remove_snapshots(&id, 1));
+	}
+	for (size_t i = 0; i < base->n_refs; i++)
+		if (!firn_ice__meta_ref(m, base->refs[i].name))
+			UPD(firn_ice__upd_remove_ref(base->refs[i].name));
+	const json_t *brefs = json_object_get(base->root, "refs");
+	const json_t *mrefs = json_object_get(m->root, "refs");
+	json_object_foreach((json_t *)mrefs, k, v) {
+		if (json_equal(v, json_object_get(brefs, k)))
+			continue;
+		json_t *ret = json_deep_copy(v);
+		json_object_del(ret, "snapshot-id");
+		json_object_del(ret, "type");
+		const struct firn_ice_ref *r = firn_ice__meta_ref(m, k);
+		UPD(firn_ice__upd_set_ref(k, r->tag ? "tag" : "branch", r->snapshot_id, ret));
+		json_decref(ret);
+	}
+#undef UPD
+#undef REQ
+	return rc;
 }
 
-static char *metadata_path(const struct firn_ice_meta *m, int version)
-{
-	uint8_t u[16];
-	char us[37];
-	firn_uuid_v4(u);
-	firn_uuid_format(u, us);
-	struct firn_buf b = { 0 };
-	firn_buf_printf(&b, "%s/metadata/%05d-%s.metadata.json", m->location, version, us);
-	if (firn_buf_cstr(&b) != 0) {
-		firn_buf_free(&b);
-		return NULL;
-	}
-	return (char *)firn_buf_detach(&b, NULL);
-}
+struct legacy {
+	firn_ice_apply_fn apply;
+	void *ctx;
+};
 
-/* Writes m as a new metadata file; *path_out is firn_malloc'd. */
-static int write_metadata(const struct firn_ice_meta *m, int version, char **path_out,
-			  struct firn_error *err)
+static int legacy_change(struct firn_table *t, int attempt, void *vctx, struct firn_ice_change *out,
+			 struct firn_error *err)
 {
-	char *path = metadata_path(m, version);
-	char *text = firn_ice__meta_dump(m);
-	int rc;
-	if (!path || !text)
-		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	else
-		rc = firn_io__write_new(firn_io__path(path), text, strlen(text), true, err);
-	/* the directory fsync also makes this commit's manifests (written in
-	 * the same directory without their own directory fsync) durable */
-	firn_free(text);
-	if (rc != 0) {
-		firn_free(path);
-		return rc;
-	}
-	*path_out = path;
-	return 0;
-}
-
-/* last-updated-ms and the metadata log, before writing version V+1. */
-static void stamp(struct firn_ice_meta *m, const char *previous, int64_t previous_ms)
-{
-	int64_t now = firn_ice__now_ms();
-	if (now <= previous_ms)
-		now = previous_ms + 1;
-	json_object_set_new(m->root, "last-updated-ms", json_integer(now));
-	if (!previous)
-		return;
-	json_t *log = json_object_get(m->root, "metadata-log");
-	if (!json_is_array(log)) {
-		log = json_array();
-		json_object_set_new(m->root, "metadata-log", log);
-	}
-	json_t *e = json_object();
-	json_object_set_new(e, "timestamp-ms", json_integer(previous_ms));
-	json_object_set_new(e, "metadata-file", json_string(previous));
-	json_array_append_new(log, e);
-	int64_t max = firn_ice__prop_int(m, "write.metadata.previous-versions-max", 100);
-	if (max < 1)
-		max = 1;
-	while ((int64_t)json_array_size(log) > max)
-		json_array_remove(log, 0);
+	struct legacy *l = vctx;
+	struct firn_ice_meta *m = NULL;
+	FIRN_TRY(firn_ice__meta_clone(t->meta, &m, err));
+	int rc = l->apply(t, m, attempt, l->ctx, err);
+	if (rc == 0)
+		rc = firn_ice__meta_reparse(m, err);
+	if (rc == 0)
+		rc = diff_change(t->meta, m, out, err);
+	firn_ice__meta_free(m);
+	return rc;
 }
 
 int firn_ice__commit(struct firn_table *t, firn_ice_apply_fn apply, void *ctx, int *attempts,
 		     struct firn_error *err)
 {
-	int64_t retries = firn_ice__prop_int(t->meta, "commit.retry.num-retries", 4);
-	int64_t wait_ms = firn_ice__prop_int(t->meta, "commit.retry.min-wait-ms", 100);
-	int64_t max_wait = firn_ice__prop_int(t->meta, "commit.retry.max-wait-ms", 60000);
-	if (retries < 0)
-		retries = 0;
-	for (int attempt = 0;; attempt++) {
-		if (attempts)
-			*attempts = attempt + 1;
-		struct firn_ice_meta *m = NULL;
-		FIRN_TRY(firn_ice__meta_clone(t->meta, &m, err));
-		int rc = apply(t, m, attempt, ctx, err);
-		if (rc == 0)
-			stamp(m, t->metadata_location, t->meta->last_updated_ms);
-		if (rc == 0)
-			rc = firn_ice__meta_reparse(m, err);
-		char *path = NULL;
-		if (rc == 0) {
-			int v = metadata_version(t->metadata_location);
-			rc = write_metadata(m, v < 0 ? 0 : v + 1, &path, err);
-		}
-		if (rc == 0) {
-			firn_io__crash_point("after-metadata");
-			firn_io__crash_point("before-swap");
-			rc = firn_catalog_table_swap(t->catalog, t->ns, t->name, t->metadata_location,
-						     path, err);
-			if (rc == 0)
-				firn_io__crash_point("after-swap");
-		}
-		if (rc == 0) {
-			firn_ice__meta_free(t->meta);
-			firn_free(t->metadata_location);
-			t->meta = m;
-			t->metadata_location = path;
-			return 0;
-		}
-		firn_ice__meta_free(m);
-		if (path)
-			firn_io__remove(firn_io__path(path));
-		firn_free(path);
-		if (rc == FIRN_ECONFLICT && attempt >= retries) {
-			char why[FIRN_ERROR_MESSAGE_MAX];
-			snprintf(why, sizeof(why), "%s", err ? err->message : "");
-			return firn_error_set(err, FIRN_ECONFLICT, "%s.%s: gave up after %d attempt%s: %s", t->ns,
-					      t->name, attempt + 1, attempt ? "s" : "", why);
-		}
-		if (rc != FIRN_ECONFLICT)
-			return rc;
-		/* lost the race: back off with jitter, reload, re-apply */
-		int shift = attempt < 10 ? attempt : 10;
-		int64_t ms = wait_ms < 0 ? 0 : wait_ms > (max_wait >> shift) ? max_wait : wait_ms << shift;
-		if (ms < 0)
-			ms = 0;
-		uint8_t r[16];
-		firn_uuid_v4(r);
-		ms = ms / 2 + (int64_t)(r[0] | r[1] << 8) % (ms / 2 + 1);
-		struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-		FIRN_TRY(firn_ice__table_refresh(t, err));
-	}
+	struct legacy l = { apply, ctx };
+	return firn_ice__commit_change(t, legacy_change, &l, attempts, err);
 }
 
 /* After a failed commit: true when the catalog still points at the
@@ -504,13 +458,73 @@ static int choose_location(struct firn_catalog *c, const char *ns, const char *n
 	return firn_error_set(err, FIRN_EEXISTS, "no free location for %s.%s under the warehouse", ns, name);
 }
 
+/* The updates that make a new table: the builder's create (ice_update.h). */
+static int create_updates(const struct ArrowSchema *schema, int fv, const char *loc,
+			  const struct firn_table_create_options *opts, json_t **out,
+			  struct firn_error *err)
+{
+	struct firn_ice_change c;
+	FIRN_TRY(firn_ice__change_init(&c, err));
+	int rc = 0;
+#define UPD(x) (rc == 0 ? (rc = firn_ice__change_update(&c, (x), err)) : rc)
+	uint8_t u[16];
+	char us[37];
+	firn_uuid_v4(u);
+	firn_uuid_format(u, us);
+	UPD(firn_ice__upd_assign_uuid(us));
+	UPD(firn_ice__upd_upgrade_format_version(fv));
+	json_t *sj = firn_ice__schema_to_json(schema, 0, NULL, 0);
+	UPD(sj ? firn_ice__upd_add_schema(sj) : NULL);
+	json_decref(sj);
+	UPD(firn_ice__upd_set_current_schema(-1));
+	int32_t last_pid = 999;
+	json_t *spec = NULL;
+	if (rc == 0 && (rc = firn_ice__spec_parse(opts->partition_by, schema, 0, NULL, &last_pid, &spec,
+						 err)) == 0) {
+		UPD(firn_ice__upd_add_spec(spec));
+		json_decref(spec);
+	}
+	UPD(firn_ice__upd_set_default_spec(-1));
+	json_t *unsorted = json_pack("{s:i, s:[]}", "order-id", 0, "fields");
+	UPD(unsorted ? firn_ice__upd_add_sort_order(unsorted) : NULL);
+	json_decref(unsorted);
+	if (rc == 0 && opts->sort_by && *opts->sort_by) {
+		json_t *order = NULL;
+		if ((rc = firn_ice__order_parse(opts->sort_by, schema, 1, &order, err)) == 0) {
+			UPD(firn_ice__upd_add_sort_order(order));
+			json_decref(order);
+		}
+	}
+	UPD(firn_ice__upd_set_default_sort_order(opts->sort_by && *opts->sort_by ? 1 : 0));
+	UPD(firn_ice__upd_set_location(loc));
+	json_t *props = json_object();
+	if (props)
+		json_object_set_new(props, "write.parquet.compression-codec", json_string("zstd"));
+	for (size_t i = 0; rc == 0 && props && i < opts->n_props; i++) {
+		if (strcmp(opts->prop_keys[i], "format-version") == 0)
+			continue;
+		if ((rc = firn_ice__prop_check(opts->prop_keys[i], opts->prop_values[i], err)) == 0)
+			json_object_set_new(props, opts->prop_keys[i], json_string(opts->prop_values[i]));
+	}
+	UPD(props ? firn_ice__upd_set_properties(props) : NULL);
+	json_decref(props);
+#undef UPD
+	if (rc != 0) {
+		firn_ice__change_free(&c);
+		return rc;
+	}
+	*out = c.updates;
+	json_decref(c.requirements);
+	return 0;
+}
+
 int firn_table_create(struct firn_catalog *c, const char *ident,
 		      const struct firn_table_create_options *opts, struct firn_table **out,
 		      struct firn_error *err)
 {
 	char *ns = NULL, *name = NULL, *path = NULL, *loc = NULL;
 	struct ArrowSchema schema = { 0 };
-	json_t *root = NULL;
+	json_t *updates = NULL;
 	struct firn_ice_meta *m = NULL;
 	int rc;
 	*out = NULL;
@@ -543,81 +557,12 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 	int32_t max_id = 0;
 	if ((rc = check_types(&schema, fv, &max_id, err)) != 0)
 		goto done;
-
-	root = json_object();
-	uint8_t u[16];
-	char us[37];
-	firn_uuid_v4(u);
-	firn_uuid_format(u, us);
 	if ((rc = choose_location(c, ns, name, opts->location, &loc, err)) != 0)
 		goto done;
-	json_object_set_new(root, "format-version", json_integer(fv));
-	json_object_set_new(root, "table-uuid", json_string(us));
-	json_object_set_new(root, "location", json_string(loc));
-	json_object_set_new(root, "last-sequence-number", json_integer(0));
-	json_object_set_new(root, "last-updated-ms", json_integer(firn_ice__now_ms()));
-	json_object_set_new(root, "last-column-id", json_integer(max_id));
-	json_object_set_new(root, "current-schema-id", json_integer(0));
-	json_t *schemas = json_array();
-	json_array_append_new(schemas, firn_ice__schema_to_json(&schema, 0, NULL, 0));
-	json_object_set_new(root, "schemas", schemas);
-	int32_t last_pid = 999;
-	json_t *spec = NULL;
-	if ((rc = firn_ice__spec_parse(opts->partition_by, &schema, 0, NULL, &last_pid, &spec, err)) != 0)
+	if ((rc = create_updates(&schema, fv, loc, opts, &updates, err)) != 0)
 		goto done;
-	json_object_set_new(root, "default-spec-id", json_integer(0));
-	json_t *specs = json_array();
-	json_array_append_new(specs, spec);
-	json_object_set_new(root, "partition-specs", specs);
-	json_object_set_new(root, "last-partition-id", json_integer(last_pid));
-	json_t *orders = json_array();
-	json_t *unsorted = json_object();
-	json_object_set_new(unsorted, "order-id", json_integer(0));
-	json_object_set_new(unsorted, "fields", json_array());
-	json_array_append_new(orders, unsorted);
-	int order_id = 0;
-	if (opts->sort_by && *opts->sort_by) {
-		json_t *order;
-		if ((rc = firn_ice__order_parse(opts->sort_by, &schema, 1, &order, err)) != 0) {
-			json_decref(orders);
-			goto done;
-		}
-		json_array_append_new(orders, order);
-		order_id = 1;
-	}
-	json_object_set_new(root, "default-sort-order-id", json_integer(order_id));
-	json_object_set_new(root, "sort-orders", orders);
-	json_t *props = json_object();
-	json_object_set_new(props, "write.parquet.compression-codec", json_string("zstd"));
-	for (size_t i = 0; i < opts->n_props; i++) {
-		if (strcmp(opts->prop_keys[i], "format-version") == 0)
-			continue;
-		if ((rc = firn_ice__prop_check(opts->prop_keys[i], opts->prop_values[i], err)) != 0) {
-			json_decref(props);
-			goto done;
-		}
-		json_object_set_new(props, opts->prop_keys[i], json_string(opts->prop_values[i]));
-	}
-	json_object_set_new(root, "properties", props);
-	json_object_set_new(root, "current-snapshot-id", fv >= 3 ? json_null() : json_integer(-1));
-	if (fv >= 3)
-		json_object_set_new(root, "next-row-id", json_integer(0));
-	json_object_set_new(root, "refs", json_object());
-	json_object_set_new(root, "snapshots", json_array());
-	json_object_set_new(root, "statistics", json_array());
-	json_object_set_new(root, "partition-statistics", json_array());
-	json_object_set_new(root, "snapshot-log", json_array());
-	json_object_set_new(root, "metadata-log", json_array());
-	rc = firn_ice__meta_from_json(root, ident, &m, err);
-	root = NULL;
-	if (rc != 0)
+	if ((rc = c->ops->table_create(c->self, ns, name, updates, false, &m, &path, err)) != 0)
 		goto done;
-	if ((rc = write_metadata(m, 0, &path, err)) != 0)
-		goto done;
-	if ((rc = firn_catalog_table_create(c, ns, name, path, err)) != 0) {
-		firn_io__remove(firn_io__path(path));
-		goto done;
-	}
 	struct firn_table *t = firn_calloc(1, sizeof(*t));
 	if (!t) {
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
@@ -634,7 +579,7 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 done:
 	if (schema.release)
 		schema.release(&schema);
-	json_decref(root);
+	json_decref(updates);
 	firn_ice__meta_free(m);
 	firn_free(ns);
 	firn_free(name);
@@ -651,14 +596,14 @@ int firn_table_register(struct firn_catalog *c, const char *ident, const char *m
 	struct firn_ice_meta *m = NULL;
 	int rc = firn_ice__check_new_ident(ns, name, err);
 	if (rc == 0)
-		rc = read_meta(metadata_file, &m, err);
+		rc = firn_ice__meta_read(metadata_file, &m, err);
 	if (rc == 0 && (rc = firn_ice__props_check(m, err)) != 0)
 		firn_error_prefix(err, "%s", metadata_file);
 	if (rc == 0 && (rc = firn_ice__location_conflict(c, m->location, NULL, &other, err)) == 0 && other)
 		rc = firn_error_set(err, FIRN_EEXISTS, "%s: location %s overlaps the location of %s: "
 				    "no two tables may share files", metadata_file, m->location, other);
 	if (rc == 0)
-		rc = firn_catalog_table_create(c, ns, name, metadata_file, err);
+		rc = c->ops->table_register(c->self, ns, name, metadata_file, err);
 	firn_free(other);
 	firn_ice__meta_free(m);
 	firn_free(ns);
@@ -666,73 +611,18 @@ int firn_table_register(struct firn_catalog *c, const char *ident, const char *m
 	return rc;
 }
 
-/* Removes dir and its parents up to (and with) root while they are empty. */
-static void remove_empty_dirs(const char *dir, const char *root)
-{
-	char *p = firn_strdup(dir);
-	while (p && firn_io__within(p, root) && rmdir(p) == 0 && strcmp(p, root) != 0) {
-		char *slash = strrchr(p, '/');
-		if (!slash || slash == p)
-			break;
-		*slash = '\0';
-	}
-	firn_free(p);
-}
-
-/* Deletes exactly the files the table's metadata references that lie under
- * its location (files outside it, such as imported ones, are not its to
- * delete), then the directories this leaves empty. */
-static int purge(struct firn_table *t, struct firn_purge_info *info, struct firn_error *err)
-{
-	struct firn_ice_fileset files = { 0 };
-	char *root = firn_io__normalize(t->meta->location);
-	int rc = root ? firn_ice__table_files(t->meta, t->metadata_location, &files, err)
-		      : firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	size_t n = rc == 0 ? firn_ice__fileset_count(&files) : 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *f = files.v[i];
-		if (!firn_io__within(f, root) || strcmp(f, root) == 0) {
-			info->kept_outside++;
-			continue;
-		}
-		if (unlink(firn_io__path(f)) == 0)
-			info->files_deleted++;
-	}
-	/* directories left empty, deepest first (the set is sorted) */
-	for (size_t i = n; i-- > 0;) {
-		char *d = firn_strdup(files.v[i]);
-		char *slash = d ? strrchr(d, '/') : NULL;
-		if (slash && slash != d) {
-			*slash = '\0';
-			remove_empty_dirs(d, root);
-		}
-		firn_free(d);
-	}
-	firn_free(root);
-	firn_ice__fileset_free(&files);
-	return rc;
-}
-
 int firn_table_drop(struct firn_catalog *c, const char *ident, bool purge_files,
 		    struct firn_purge_info *info, struct firn_error *err)
 {
-	struct firn_table *t = NULL;
 	struct firn_purge_info scratch = { 0 };
 	if (!info)
 		info = &scratch;
 	memset(info, 0, sizeof(*info));
-	if (purge_files)
-		FIRN_TRY(firn_table_load(c, ident, &t, err));
 	char *ns, *name;
-	int rc = firn_ice__split_ident(ident, &ns, &name, err);
-	if (rc == 0) {
-		rc = firn_catalog_table_drop(c, ns, name, err);
-		firn_free(ns);
-		firn_free(name);
-	}
-	if (rc == 0 && t)
-		rc = purge(t, info, err);
-	firn_table_free(t);
+	FIRN_TRY(firn_ice__split_ident(ident, &ns, &name, err));
+	int rc = c->ops->table_drop(c->self, ns, name, purge_files, info, err);
+	firn_free(ns);
+	firn_free(name);
 	return rc;
 }
 
@@ -745,7 +635,7 @@ int firn_table_rename(struct firn_catalog *c, const char *from, const char *to,
 	if (rc == 0) {
 		rc = firn_ice__check_new_ident(ns2, name2, err);
 		if (rc == 0)
-			rc = firn_catalog_table_rename(c, ns, name, ns2, name2, err);
+			rc = c->ops->table_rename(c->self, ns, name, ns2, name2, err);
 		firn_free(ns2);
 		firn_free(name2);
 	}
@@ -826,10 +716,11 @@ struct ref_ctx {
 	int64_t snapshot_id;
 };
 
-static int apply_ref(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *ctx,
-		     struct firn_error *err)
+static int ref_change(struct firn_table *t, int attempt, void *ctx, struct firn_ice_change *out,
+		      struct firn_error *err)
 {
 	struct ref_ctx *c = ctx;
+	const struct firn_ice_meta *m = t->meta;
 	int64_t id = c->snapshot_id;
 	if (id < 0) {
 		if (!m->has_current_snapshot)
@@ -844,37 +735,27 @@ static int apply_ref(struct firn_table *t, struct firn_ice_meta *m, int attempt,
 				      old->tag ? "tag" : "branch");
 	if (strcmp(c->name, "main") == 0 && c->tag)
 		return firn_error_set(err, FIRN_EINVAL, "main is the table's branch; it cannot be a tag");
-	json_t *refs = json_object_get(m->root, "refs");
-	if (!json_is_object(refs)) {
-		refs = json_object();
-		json_object_set_new(m->root, "refs", refs);
-	}
-	json_t *ref = json_object();
-	json_object_set_new(ref, "snapshot-id", json_integer(id));
-	json_object_set_new(ref, "type", json_string(c->tag ? "tag" : "branch"));
-	json_object_set_new(refs, c->name, ref);
-	if (strcmp(c->name, "main") == 0) {
-		json_object_set_new(m->root, "current-snapshot-id", json_integer(id));
-		json_t *log = json_object_get(m->root, "snapshot-log");
-		json_t *e = json_object();
-		json_object_set_new(e, "timestamp-ms", json_integer(firn_ice__now_ms()));
-		json_object_set_new(e, "snapshot-id", json_integer(id));
-		json_array_append_new(log, e);
-	}
-	return 0;
+	FIRN_TRY(firn_ice__change_require(out, firn_ice__req_assert_table_uuid(m->uuid), err));
+	FIRN_TRY(firn_ice__change_require(out, firn_ice__req_assert_ref_snapshot_id(c->name, old != NULL,
+										   old ? old->snapshot_id : 0),
+					  err));
+	return firn_ice__change_update(out, firn_ice__upd_set_ref(c->name, c->tag ? "tag" : "branch", id,
+								  NULL),
+				       err);
 }
 
 int firn_table_set_ref(struct firn_table *t, const char *name, bool tag, int64_t snapshot_id,
 		       struct firn_error *err)
 {
 	struct ref_ctx c = { name, tag, snapshot_id };
-	return firn_ice__commit(t, apply_ref, &c, NULL, err);
+	return firn_ice__commit_change(t, ref_change, &c, NULL, err);
 }
 
-static int apply_rollback(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *ctx,
-			  struct firn_error *err)
+static int rollback_change(struct firn_table *t, int attempt, void *ctx, struct firn_ice_change *out,
+			   struct firn_error *err)
 {
 	struct ref_ctx *c = ctx;
+	const struct firn_ice_meta *m = t->meta;
 	const struct firn_ice_snapshot *s = firn_ice__meta_current(m);
 	bool ancestor = false;
 	while (s) {
@@ -891,13 +772,13 @@ static int apply_rollback(struct firn_table *t, struct firn_ice_meta *m, int att
 		return firn_error_set(err, FIRN_EINVAL,
 				      "snapshot %lld is not an ancestor of the current snapshot",
 				      (long long)c->snapshot_id);
-	return apply_ref(t, m, attempt, ctx, err);
+	return ref_change(t, attempt, ctx, out, err);
 }
 
 int firn_table_rollback(struct firn_table *t, int64_t snapshot_id, struct firn_error *err)
 {
 	struct ref_ctx c = { "main", false, snapshot_id };
-	return firn_ice__commit(t, apply_rollback, &c, NULL, err);
+	return firn_ice__commit_change(t, rollback_change, &c, NULL, err);
 }
 
 int firn_ice__appended_since(const struct firn_ice_meta *m, int64_t base, struct firn_arena *arena,
