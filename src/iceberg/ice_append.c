@@ -8,6 +8,7 @@
 #include "arrow/text_internal.h"
 #include "iceberg/ice_batch.h"
 #include "iceberg/ice_table.h"
+#include "iceberg/ice_update.h"
 #include "iceberg/ice_writer.h"
 #include "io/io_local.h"
 
@@ -161,13 +162,19 @@ static int remember_list(struct append_ctx *c, const char *list, struct firn_err
 	return 0;
 }
 
-static int apply_append(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *vctx,
-			struct firn_error *err)
+/* The change of one attempt: a manifest list of the new manifest and the
+ * current snapshot's, and the snapshot; the data files were written for
+ * this schema and spec, which must still be the table's. */
+static int append_change(struct firn_table *t, int attempt, void *vctx, struct firn_ice_change *out,
+			 struct firn_error *err)
 {
 	struct append_ctx *c = vctx;
+	const struct firn_ice_meta *m = t->meta;
 	if (m->current_schema_id != c->schema_id || m->default_spec_id != c->spec_id)
 		return firn_error_set(err, FIRN_ECONFLICT,
 				      "the table's schema or partition spec changed during the append");
+	FIRN_TRY(firn_ice__change_require(out, firn_ice__req_assert_current_schema_id(c->schema_id), err));
+	FIRN_TRY(firn_ice__change_require(out, firn_ice__req_assert_default_spec_id(c->spec_id), err));
 	const struct firn_ice_snapshot *parent = firn_ice__meta_current(m);
 	struct firn_arena a = { 0 };
 	struct firn_ice_manifest_file *old = NULL;
@@ -203,8 +210,8 @@ static int apply_append(struct firn_table *t, struct firn_ice_meta *m, int attem
 	bool remembered = rc == 0 && (rc = remember_list(c, list, err)) == 0; /* removed by the caller */
 	if (rc == 0) {
 		json_t *summary = firn_ice__summary(parent, "append", &c->manifest, 1);
-		rc = firn_ice__add_snapshot(m, "main", snap_id, parent, seq, list, summary, first_row_id,
-					    next_row_id - first_row_id, err);
+		rc = firn_ice__snapshot_change(m, "main", snap_id, parent, seq, list, summary, first_row_id,
+					       next_row_id - first_row_id, out, err);
 		c->snapshot_id = snap_id;
 	}
 	if (rc != 0 && list && !remembered)
@@ -263,7 +270,7 @@ int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
 	ctx.manifest.path = firn_arena_strdup(&arena, mpath);
 	firn_io__crash_point("after-manifest");
 	int attempts = 0;
-	rc = firn_ice__commit(t, apply_append, &ctx, &attempts, err);
+	rc = firn_ice__commit_change(t, append_change, &ctx, &attempts, err);
 	if (rc != 0)
 		goto done;
 	if (info) {

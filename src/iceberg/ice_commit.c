@@ -192,7 +192,10 @@ int firn_ice__commit_change(struct firn_table *t, firn_ice_change_fn fn, void *c
 			*attempts = attempt + 1;
 		struct firn_ice_change ch;
 		FIRN_TRY(firn_ice__change_init(&ch, err));
-		int rc = fn(t, attempt, ctx, &ch, err);
+		/* every change is for this table, not one made anew under its name */
+		int rc = firn_ice__change_require(&ch, firn_ice__req_assert_table_uuid(t->meta->uuid), err);
+		if (rc == 0)
+			rc = fn(t, attempt, ctx, &ch, err);
 		struct firn_ice_commit c = { t->ns, t->name, &ch, t->meta, t->metadata_location, NULL, NULL };
 		if (rc == 0)
 			rc = firn_ice__catalog_commit(t->catalog, &c, err);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "iceberg/ice_table.h"
+#include "iceberg/ice_update.h"
 #include "io/io_local.h"
 
 struct expire_ctx {
@@ -90,10 +91,14 @@ static int choose(const struct firn_ice_meta *m, struct expire_ctx *c, int64_t *
 	return 0;
 }
 
-static int apply_expire(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *vctx,
-			struct firn_error *err)
+/* The change: remove-snapshots of every snapshot not kept (the builder
+ * drops the refs to them and their snapshot-log entries), computed on
+ * refs that must not have moved since. FIRN_ENOTFOUND: nothing to expire. */
+static int expire_change(struct firn_table *t, int attempt, void *vctx, struct firn_ice_change *out,
+			 struct firn_error *err)
 {
 	struct expire_ctx *c = vctx;
+	const struct firn_ice_meta *m = t->meta;
 	int64_t *keep = NULL;
 	size_t nk = 0;
 	FIRN_TRY(choose(m, c, &keep, &nk, err));
@@ -104,36 +109,20 @@ static int apply_expire(struct firn_table *t, struct firn_ice_meta *m, int attem
 		firn_free(keep);
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
-	json_t *snaps = json_object_get(m->root, "snapshots");
-	for (size_t i = json_array_size(snaps); i-- > 0;) {
-		json_t *s = json_array_get(snaps, i);
-		int64_t id = json_integer_value(json_object_get(s, "snapshot-id"));
-		if (!in(keep, nk, id)) {
-			c->expired[c->n_expired++] = id;
-			json_array_remove(snaps, i);
-		}
-	}
-	/* refs to expired snapshots go; the snapshot log drops expired entries
-	 * up to the last one expired */
-	json_t *refs = json_object_get(m->root, "refs");
-	const char *key;
-	json_t *val;
-	void *tmp;
-	json_object_foreach_safe(refs, tmp, key, val) {
-		if (in(c->expired, c->n_expired, json_integer_value(json_object_get(val, "snapshot-id"))))
-			json_object_del(refs, key);
-	}
-	json_t *log = json_object_get(m->root, "snapshot-log");
-	size_t last = 0;
-	for (size_t i = 0; i < json_array_size(log); i++)
-		if (in(c->expired, c->n_expired, json_integer_value(json_object_get(json_array_get(log, i), "snapshot-id"))))
-			last = i + 1;
-	for (size_t i = 0; i < last; i++)
-		json_array_remove(log, 0);
+	for (size_t i = 0; i < m->n_snapshots; i++)
+		if (!in(keep, nk, m->snapshots[i].snapshot_id))
+			c->expired[c->n_expired++] = m->snapshots[i].snapshot_id;
 	firn_free(keep);
 	if (c->n_expired == 0)
 		return firn_error_set(err, FIRN_ENOTFOUND, "nothing to expire");
-	return c->dry_run ? FIRN_ENOTFOUND : 0;
+	int rc = 0;
+	for (size_t r = 0; rc == 0 && r < m->n_refs; r++)
+		rc = firn_ice__change_require(out, firn_ice__req_assert_ref_snapshot_id(m->refs[r].name, true,
+											 m->refs[r].snapshot_id),
+					      err);
+	if (rc == 0)
+		rc = firn_ice__change_update(out, firn_ice__upd_remove_snapshots(c->expired, c->n_expired), err);
+	return rc;
 }
 
 int firn_table_expire(struct firn_table *t, const char *older_than, int64_t retain_last,
@@ -161,18 +150,20 @@ int firn_table_expire(struct firn_table *t, const char *older_than, int64_t reta
 	struct firn_ice_meta *would = NULL; /* dry run: the state a commit would make */
 	int rc;
 	if (dry_run) {
-		rc = firn_ice__meta_clone(t->meta, &would, err);
+		struct firn_ice_change ch;
+		rc = firn_ice__change_init(&ch, err);
 		if (rc == 0) {
-			rc = apply_expire(t, would, 0, &c, &e2);
+			rc = expire_change(t, 0, &c, &ch, &e2);
 			if (rc == FIRN_ENOTFOUND)
-				rc = 0;
+				c.n_expired = 0, rc = 0;
 			else if (rc != 0)
 				firn_error_set(err, rc, "%s", e2.message);
-			if (rc == 0)
-				rc = firn_ice__meta_reparse(would, err);
+			else
+				rc = firn_ice__meta_build(t->meta, t->metadata_location, ch.updates, &would, err);
+			firn_ice__change_free(&ch);
 		}
 	} else {
-		rc = firn_ice__commit(t, apply_expire, &c, NULL, &e2);
+		rc = firn_ice__commit_change(t, expire_change, &c, NULL, &e2);
 		if (rc == FIRN_ENOTFOUND) { /* nothing to expire: not an error */
 			rc = 0;
 			c.n_expired = 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "iceberg/ice_table.h"
+#include "iceberg/ice_update.h"
 #include "io/io_local.h"
 
 #define ENTRIES_PER_MANIFEST 10000
@@ -44,10 +45,11 @@ struct remanifest {
 	int64_t entries, replaced;
 };
 
-static int apply_remanifest(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *vctx,
-			    struct firn_error *err)
+static int remanifest_change(struct firn_table *t, int attempt, void *vctx,
+			     struct firn_ice_change *out, struct firn_error *err)
 {
 	struct remanifest *c = vctx;
+	const struct firn_ice_meta *m = t->meta;
 	const struct firn_ice_snapshot *parent = firn_ice__meta_current(m);
 	struct firn_arena a = { 0 };
 	struct firn_ice_manifest_file *extra = NULL;
@@ -87,8 +89,8 @@ static int apply_remanifest(struct firn_table *t, struct firn_ice_meta *m, int a
 		json_object_set_new(summary, "manifests-replaced", json_string(buf));
 		snprintf(buf, sizeof(buf), "%lld", (long long)c->entries);
 		json_object_set_new(summary, "entries-processed", json_string(buf));
-		rc = firn_ice__add_snapshot(m, "main", c->snap_id, parent, seq, list, summary, first_row_id,
-					    next_row_id - first_row_id, err);
+		rc = firn_ice__snapshot_change(m, "main", c->snap_id, parent, seq, list, summary,
+					       first_row_id, next_row_id - first_row_id, out, err);
 	}
 	if (rc != 0 && list)
 		firn_io__remove(firn_io__path(list));
@@ -188,7 +190,7 @@ int firn_table_rewrite_manifests(struct firn_table *t, int64_t *manifests_before
 	if (rc == 0) {
 		c.replaced = (int64_t)(n_mfs - c.n_kept);
 		*manifests_after = (int64_t)(c.n_made + c.n_kept);
-		rc = firn_ice__commit(t, apply_remanifest, &c, NULL, err);
+		rc = firn_ice__commit_change(t, remanifest_change, &c, NULL, err);
 	}
 	if (rc != 0 && (rc != FIRN_EIO || firn_ice__commit_surely_failed(t)))
 		for (size_t i = 0; i < n_written; i++)

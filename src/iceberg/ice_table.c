@@ -108,7 +108,6 @@ static int diff_change(const struct firn_ice_meta *base, const struct firn_ice_m
 	int rc = 0;
 #define UPD(x) (rc == 0 ? (rc = firn_ice__change_update(c, (x), err)) : rc)
 #define REQ(x) (rc == 0 ? (rc = firn_ice__change_require(c, (x), err)) : rc)
-	REQ(firn_ice__req_assert_table_uuid(base->uuid));
 	REQ(firn_ice__req_assert_current_schema_id(base->current_schema_id));
 	REQ(firn_ice__req_assert_default_spec_id(base->default_spec_id));
 	REQ(firn_ice__req_assert_default_sort_order_id(base->default_sort_order_id));
@@ -735,7 +734,6 @@ static int ref_change(struct firn_table *t, int attempt, void *ctx, struct firn_
 				      old->tag ? "tag" : "branch");
 	if (strcmp(c->name, "main") == 0 && c->tag)
 		return firn_error_set(err, FIRN_EINVAL, "main is the table's branch; it cannot be a tag");
-	FIRN_TRY(firn_ice__change_require(out, firn_ice__req_assert_table_uuid(m->uuid), err));
 	FIRN_TRY(firn_ice__change_require(out, firn_ice__req_assert_ref_snapshot_id(c->name, old != NULL,
 										   old ? old->snapshot_id : 0),
 					  err));
