@@ -651,8 +651,11 @@ static int sql_commit_transaction(void *self, struct firn_ice_commit *v, size_t 
 		rc = exec(c, c->be->begin_write, NULL, 0, NULL, NULL, err);
 	if (rc == 0) {
 		firn_io__crash_point("before-swap");
-		for (size_t i = 0; rc == 0 && i < n; i++)
+		for (size_t i = 0; rc == 0 && i < n; i++) {
 			rc = publish(c, &v[i], locs[i], err);
+			if (rc == 0 && i == 0 && n > 1)
+				firn_io__crash_point("mid-transaction");
+		}
 		if (rc == 0)
 			rc = exec(c, "COMMIT", NULL, 0, NULL, NULL, err);
 		else

@@ -242,3 +242,99 @@ def test_summaries_match_java(run_firn, spark, spark_wh, tmp, fv):
         got = {k: v for k, v in got.items() if k not in IGNORED_SUMMARY_KEYS}
         want = java_summary(spark, table, new[0]["snapshot-id"])
         assert got == want, f"step {step}: firn {got} != Java {want}"
+
+
+def spark_refs(spark, table):
+    return {r["name"]: (r["type"], r["snapshot_id"])
+            for r in spark.sql(f"SELECT * FROM default.{table}.refs").collect()}
+
+
+def firn_refs(run_firn, wh, table):
+    loc = json.loads(run_firn("--warehouse", wh, "describe", table, "--json").stdout)["metadata-location"]
+    meta = json.loads(Path(loc.removeprefix("file://")).read_text())
+    return {k: (v["type"].upper(), v["snapshot-id"]) for k, v in meta["refs"].items()}, meta
+
+
+@pytest.mark.conformance(("schema, partition, ref and expiry changes, Spark and firn in turn", "Spark"))
+@pytest.mark.parametrize("fv", [2, 3])
+def test_metadata_changes_alternate_with_spark(run_firn, spark, spark_wh, fv):
+    """Each side commits metadata changes on top of the other's: schema
+    evolution, partition evolution, tags and branches, expiry and data;
+    after every step both read the same rows, schema and refs."""
+    table = f"db.meta{fv}"
+    wh = spark_wh
+    load(run_firn, wh, table, fv)
+
+    def agree(ncols):
+        spark.sql(f"REFRESH TABLE default.{table}")
+        want = firn_rows(run_firn, wh, table)
+        got = spark_rows(spark, table)
+        assert got == want
+        assert len(spark.table(f"default.{table}").columns) == ncols
+        refs, meta = firn_refs(run_firn, wh, table)
+        assert spark_refs(spark, table) == refs
+        return want, refs, meta
+
+    # firn: schema change, partition evolution, a tag, a branch, data
+    run_firn("--warehouse", wh, "alter", table, "add-column", "note string")
+    run_firn("--warehouse", wh, "alter", table, "partition-by", "city, bucket(4, id)")
+    run_firn("--warehouse", wh, "tag", table, "firn_tag")
+    p = wh / f"meta{fv}-a.csv"
+    p.write_text("id,city,v,note\n" + "".join(f"{i},Oslo,{i}.25,n{i}\n" for i in range(600, 640)))
+    run_firn("--warehouse", wh, "append", table, p)
+    run_firn("--warehouse", wh, "branch", table, "firn_branch")
+    rows, refs, meta = agree(4)
+    assert len(rows) == 640 and {"firn_tag", "firn_branch", "main"} <= set(refs)
+    assert len(meta["partition-specs"]) == 2
+    assert spark.sql(f"SELECT count(*) FROM default.{table} VERSION AS OF 'firn_tag'").collect()[0][0] == 600
+
+    # Spark: on top of firn's metadata
+    spark.sql(f"ALTER TABLE default.{table} ADD COLUMN score int")
+    spark.sql(f"ALTER TABLE default.{table} RENAME COLUMN note TO remark")
+    spark.sql(f"ALTER TABLE default.{table} ADD PARTITION FIELD truncate(2, remark)")
+    spark.sql(f"INSERT INTO default.{table} VALUES (700, 'Lima', 1.0, 'sp', 7), (701, 'Pune', 2.0, NULL, 8)")
+    spark.sql(f"ALTER TABLE default.{table} CREATE TAG spark_tag")
+    spark.sql(f"ALTER TABLE default.{table} CREATE BRANCH spark_branch")
+    spark.sql(f"ALTER TABLE default.{table} SET TBLPROPERTIES ('spark.side'='yes')")
+    rows, refs, meta = agree(5)
+    assert len(rows) == 642 and {"spark_tag", "spark_branch"} <= set(refs)
+    assert meta["properties"]["spark.side"] == "yes"
+    assert len(meta["partition-specs"]) == 3
+    assert ("700", "Lima", 1.0, "sp", 7) in rows or (700, "Lima", 1.0, "sp", 7) in rows
+
+    # firn on top of Spark's: data, rename, drop a column, a tag, unset a property
+    p = wh / f"meta{fv}-b.csv"
+    p.write_text("id,city,v,remark,score\n800,Oslo,3.5,fx,9\n")
+    run_firn("--warehouse", wh, "append", table, p)
+    run_firn("--warehouse", wh, "delete", table, "--where", "id < 10")
+    run_firn("--warehouse", wh, "alter", table, "rename-column", "score", "points")
+    run_firn("--warehouse", wh, "alter", table, "unset-property", "spark.side")
+    run_firn("--warehouse", wh, "tag", table, "firn_tag2")
+    rows, refs, meta = agree(5)
+    assert len(rows) == 642 + 1 - 10
+    assert "spark.side" not in meta["properties"]
+    assert spark.table(f"default.{table}").columns[-1] == "points"
+
+    # expiry, each side in turn: refs keep what they point at
+    before = len(meta["snapshots"])
+    spark.sql(f"ALTER TABLE default.{table} DROP TAG firn_tag")
+    spark.sql(f"CALL default.system.expire_snapshots(table => '{table}', "
+              f"older_than => TIMESTAMP '2999-01-01 00:00:00', retain_last => 1)")
+    rows, refs, meta = agree(5)
+    assert "firn_tag" not in refs
+    mid = len(meta["snapshots"])
+    assert mid < before
+    p = wh / f"meta{fv}-c.csv"
+    p.write_text("id,city,v,remark,points\n900,Lima,4.5,zz,1\n")
+    run_firn("--warehouse", wh, "append", table, p)
+    spark.sql(f"ALTER TABLE default.{table} DROP BRANCH spark_branch")
+    spark.sql(f"ALTER TABLE default.{table} DROP TAG spark_tag")
+    run_firn("--warehouse", wh, "expire", table, "--older-than", "2999-01-01T00:00:00", "--retain-last", "1")
+    rows, refs, meta = agree(5)
+    assert len(rows) == 642 + 1 - 10 + 1
+    live = {s["snapshot-id"] for s in meta["snapshots"]}
+    assert {sid for _, sid in refs.values()} <= live
+    assert set(refs) == {"main", "firn_branch", "firn_tag2"}
+    spark.sql(f"INSERT INTO default.{table} VALUES (901, 'Oslo', 5.5, 'after', 2)")
+    rows, refs, meta = agree(5)
+    assert len(rows) == 642 + 1 - 10 + 2
