@@ -42,6 +42,9 @@ int firn_ice__change_require(struct firn_ice_change *c, json_t *r, struct firn_e
  * wrong (for a REST server's 400). */
 int firn_ice__update_check(const json_t *u, struct firn_error *err);
 int firn_ice__requirement_check(const json_t *r, struct firn_error *err);
+/* firn_ice__update_check with the message not prefixed by the action;
+ * *action gets the (static) action name, NULL when unknown. */
+int firn_ice__update_form(const json_t *u, const char **action, struct firn_error *err);
 /* A commit body {"identifier"?, "requirements": [...], "updates": [...]}
  * → a change (deep copies), each element checked. */
 int firn_ice__change_from_json(const json_t *body, struct firn_ice_change *out,
