@@ -120,18 +120,23 @@ static int diff_change(const struct firn_ice_meta *base, const struct firn_ice_m
 	for (size_t i = 0; i < m->n_schemas; i++)
 		if (!firn_ice__meta_schema(base, m->schemas[i].schema_id))
 			UPD(firn_ice__upd_add_schema(m->schemas[i].json));
+	/* -1 is "the one just added": the builder may find it equal to an older
+	 * schema and reuse that one's id, as Java's does */
 	if (m->current_schema_id != base->current_schema_id)
-		UPD(firn_ice__upd_set_current_schema(m->current_schema_id));
+		UPD(firn_ice__upd_set_current_schema(firn_ice__meta_schema(base, m->current_schema_id)
+							     ? m->current_schema_id : -1));
 	for (size_t i = 0; i < m->n_specs; i++)
 		if (!firn_ice__meta_spec(base, m->specs[i].spec_id))
 			UPD(firn_ice__upd_add_spec(m->specs[i].json));
 	if (m->default_spec_id != base->default_spec_id)
-		UPD(firn_ice__upd_set_default_spec(m->default_spec_id));
+		UPD(firn_ice__upd_set_default_spec(firn_ice__meta_spec(base, m->default_spec_id)
+							   ? m->default_spec_id : -1));
 	for (size_t i = 0; i < m->n_orders; i++)
 		if (!firn_ice__meta_order(base, m->orders[i].order_id))
 			UPD(firn_ice__upd_add_sort_order(m->orders[i].json));
 	if (m->default_sort_order_id != base->default_sort_order_id)
-		UPD(firn_ice__upd_set_default_sort_order(m->default_sort_order_id));
+		UPD(firn_ice__upd_set_default_sort_order(firn_ice__meta_order(base, m->default_sort_order_id)
+								 ? m->default_sort_order_id : -1));
 	const json_t *bp = json_object_get(base->root, "properties");
 	const json_t *mp = json_object_get(m->root, "properties");
 	json_t *set = json_object();
