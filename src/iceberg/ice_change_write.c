@@ -58,11 +58,66 @@ int firn_ice__run_writer(struct firn_ice_run *r, struct firn_error *err)
 	return r->writer ? 0 : firn_ice__writer_open(&r->writer, r->m, &r->arena, err);
 }
 
+/* The rows of a batch being rewritten: idx (room for b->length) gets
+ * the live rows that are (matched) or are not (!matched) in tc->matched. */
+static int64_t pick_rows(const struct firn_ice_touched *tc, const struct ArrowArray *b,
+			 const uint8_t *live, int64_t first, bool matched, int64_t *idx)
+{
+	int64_t n = 0;
+	for (int64_t i = 0; i < b->length; i++)
+		if (live[i] && firn_posset_contains(&tc->matched, first + i) == matched)
+			idx[n++] = i;
+	return n;
+}
+
+/* Update: rows idx[0..n) of b with their new values, to the writer. */
+static int write_updated(struct firn_ice_run *r, const struct ArrowSchema *schema,
+			 const struct ArrowArray *b, const int64_t *idx, int64_t n,
+			 struct firn_error *err)
+{
+	struct ArrowArray upd;
+	int rc = firn_ice__batch_take(schema, b, idx, n, &upd, err);
+	if (rc == 0)
+		rc = firn_ice__set_apply(r->chg->set, schema, &upd, err);
+	if (rc == 0)
+		rc = firn_ice__writer_write(r->writer, &upd, err);
+	if (upd.release)
+		upd.release(&upd);
+	r->updated_rows += rc == 0 ? n : 0;
+	return rc;
+}
+
+/* The rows a rewrite keeps, idx[0..n) of b: to the writer, or held until
+ * every input is read when compaction sorts them. */
+static int write_kept(struct firn_ice_run *r, const struct ArrowSchema *schema,
+		      const struct ArrowArray *b, const int64_t *idx, int64_t n,
+		      struct firn_error *err)
+{
+	if (n == b->length && !r->sorting)
+		return firn_ice__writer_write(r->writer, b, err);
+	struct ArrowArray part;
+	FIRN_TRY(firn_ice__batch_take(schema, b, idx, n, &part, err));
+	if (!r->sorting) {
+		int rc = firn_ice__writer_write(r->writer, &part, err);
+		part.release(&part);
+		return rc;
+	}
+	struct ArrowArray *v = firn_realloc(r->held, (r->n_held + 1) * sizeof(*v));
+	if (!v) {
+		part.release(&part);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	r->held = v;
+	v[r->n_held++] = part;
+	return 0;
+}
+
 /* Rewrites a data file without its deleted and matched rows (only_updated:
  * writes nothing but the updated versions of the matched rows, for a
  * merge-on-read update). With an update, the matched rows are written
  * with their new values. */
-static int rewrite(struct firn_ice_run *r, struct firn_ice_touched *tc, bool only_updated, struct firn_error *err)
+static int rewrite(struct firn_ice_run *r, struct firn_ice_touched *tc, bool only_updated,
+		   struct firn_error *err)
 {
 	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(r->m)->arrow;
 	FIRN_TRY(firn_ice__run_writer(r, err));
@@ -74,66 +129,23 @@ static int rewrite(struct firn_ice_run *r, struct firn_ice_touched *tc, bool onl
 	while (rc == 0) {
 		struct ArrowArray b;
 		const uint8_t *live;
-		int64_t first;
+		int64_t first, n;
 		if ((rc = firn_ice__file_next(fr, &b, &live, &first, err)) != 0 || !b.release)
 			break;
 		if ((size_t)b.length + 1 > cap) {
-			cap = (size_t)b.length + 1;
-			int64_t *v = firn_realloc(idx, cap * sizeof(int64_t));
+			int64_t *v = firn_realloc(idx, ((size_t)b.length + 1) * sizeof(int64_t));
 			if (!v) {
 				b.release(&b);
 				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 				break;
 			}
 			idx = v;
+			cap = (size_t)b.length + 1;
 		}
-		int64_t n = 0;
-		const struct firn_ice_set *set = r->chg ? r->chg->set : NULL;
-		if (set) { /* the matched rows, updated */
-			int64_t nu = 0;
-			for (int64_t i = 0; i < b.length; i++)
-				if (live[i] && firn_posset_contains(&tc->matched, first + i))
-					idx[nu++] = i;
-			if (nu > 0) {
-				struct ArrowArray upd;
-				rc = firn_ice__batch_take(schema, &b, idx, nu, &upd, err);
-				if (rc == 0)
-					rc = firn_ice__set_apply(set, schema, &upd, err);
-				if (rc == 0)
-					rc = firn_ice__writer_write(r->writer, &upd, err);
-				if (upd.release)
-					upd.release(&upd);
-				r->updated_rows += rc == 0 ? nu : 0;
-			}
-		}
-		if (rc != 0 || only_updated) {
-			b.release(&b);
-			continue;
-		}
-		for (int64_t i = 0; i < b.length; i++)
-			if (live[i] && !firn_posset_contains(&tc->matched, first + i))
-				idx[n++] = i;
-		if (r->sorting && n > 0) { /* held until every input is read */
-			struct ArrowArray part;
-			rc = firn_ice__batch_take(schema, &b, idx, n, &part, err);
-			struct ArrowArray *v = rc == 0 ? firn_realloc(r->held, (r->n_held + 1) * sizeof(*v)) : NULL;
-			if (rc == 0 && !v) {
-				part.release(&part);
-				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-			} else if (rc == 0) {
-				r->held = v;
-				v[r->n_held++] = part;
-			}
-		} else if (n == b.length) {
-			rc = firn_ice__writer_write(r->writer, &b, err);
-		} else if (n > 0) {
-			struct ArrowArray part;
-			rc = firn_ice__batch_take(schema, &b, idx, n, &part, err);
-			if (rc == 0) {
-				rc = firn_ice__writer_write(r->writer, &part, err);
-				part.release(&part);
-			}
-		}
+		if (r->chg && r->chg->set && (n = pick_rows(tc, &b, live, first, true, idx)) > 0)
+			rc = write_updated(r, schema, &b, idx, n, err);
+		if (rc == 0 && !only_updated && (n = pick_rows(tc, &b, live, first, false, idx)) > 0)
+			rc = write_kept(r, schema, &b, idx, n, err);
 		b.release(&b);
 	}
 	firn_free(idx);

@@ -17,76 +17,113 @@ static void free_batches(struct ArrowArray *v, size_t n)
 	firn_free(v);
 }
 
+/* Where the absent columns of each input row come from: src[e][i] is
+ * (old << 32 | row) of the table row input row i of batch e matched, in
+ * olds, the matched rows read; UINT64_MAX: none. */
+struct fill {
+	const struct firn_ice_rowchange *chg;
+	const struct ArrowSchema *schema;
+	uint64_t **src;
+	struct ArrowArray *olds;
+	size_t n_olds;
+	int64_t *idx;
+};
+
+static void fill_free(struct fill *f)
+{
+	for (size_t i = 0; i < f->n_olds; i++)
+		if (f->olds[i].release)
+			f->olds[i].release(&f->olds[i]);
+	for (size_t e = 0; f->src && e < f->chg->n_extra; e++)
+		firn_free(f->src[e]);
+	firn_free(f->src);
+	firn_free(f->olds);
+	firn_free(f->idx);
+}
+
+static int fill_init(struct fill *f, struct firn_error *err)
+{
+	f->src = firn_calloc(f->chg->n_extra + 1, sizeof(uint64_t *));
+	for (size_t e = 0; f->src && e < f->chg->n_extra; e++) {
+		int64_t n = f->chg->extra[e].length;
+		if (!(f->src[e] = firn_malloc(((size_t)n + 1) * sizeof(uint64_t))))
+			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		for (int64_t i = 0; i < n; i++)
+			f->src[e][i] = UINT64_MAX;
+	}
+	return f->src ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+}
+
+/* Keeps the matched live rows of batch b (file positions from first) as
+ * the next old batch, and points the input rows of their keys at them
+ * (the last match wins). */
+static int keep_matched(struct fill *f, const struct firn_ice_touched *tc, const struct ArrowArray *b,
+			const uint8_t *live, int64_t first, struct firn_error *err)
+{
+	int64_t *v = firn_realloc(f->idx, ((size_t)b->length + 1) * sizeof(int64_t));
+	if (v)
+		f->idx = v;
+	struct ArrowArray *o = firn_realloc(f->olds, (f->n_olds + 1) * sizeof(*o));
+	if (o)
+		f->olds = o;
+	if (!v || !o)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	int64_t nu = 0;
+	for (int64_t i = 0; i < b->length; i++)
+		if (live[i] && firn_posset_contains(&tc->matched, first + i))
+			f->idx[nu++] = i;
+	if (nu == 0)
+		return 0;
+	const struct firn_ice_keyset *keys = f->chg->keys;
+	const struct ArrowArray *cols[64];
+	struct ArrowArray *old = &f->olds[f->n_olds];
+	FIRN_TRY(firn_ice__batch_take(f->schema, b, f->idx, nu, old, err));
+	for (size_t k = 0; k < keys->n; k++)
+		cols[k] = old->children[keys->cols[k]];
+	for (int64_t j = 0; j < nu; j++) {
+		uint64_t at;
+		if (firn_ice__keyset_find(keys, cols, j, &at))
+			f->src[at >> 32][at & 0xFFFFFFFF] = (uint64_t)f->n_olds << 32 | (uint64_t)j;
+	}
+	f->n_olds++;
+	return 0;
+}
+
+static int read_matched(struct fill *f, struct firn_ice_run *r, const struct firn_ice_touched *tc,
+			struct firn_error *err)
+{
+	struct firn_ice_file_reader *fr = NULL;
+	int rc = firn_ice__file_open(&r->plan, tc->task, f->schema, true, &fr, err);
+	while (rc == 0) {
+		struct ArrowArray b;
+		const uint8_t *live;
+		int64_t first;
+		if ((rc = firn_ice__file_next(fr, &b, &live, &first, err)) != 0 || !b.release)
+			break;
+		rc = keep_matched(f, tc, &b, live, first, err);
+		b.release(&b);
+	}
+	firn_ice__file_close(fr);
+	return rc;
+}
+
 /* Merge with columns the input lacks: each input row that matches a row of
- * the table takes those columns from it (the last match wins); the others
- * stay null. Reads the matched rows of every touched file. */
+ * the table takes those columns from it; the others stay null. Reads the
+ * matched rows of every touched file. */
 static int fill_absent(struct firn_ice_run *r, const bool *absent, struct firn_error *err)
 {
+	struct fill f = { r->chg, &firn_ice__meta_current_schema(r->m)->arrow, NULL, NULL, 0, NULL };
 	const struct firn_ice_rowchange *chg = r->chg;
-	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(r->m)->arrow;
-	uint64_t **src = firn_calloc(chg->n_extra + 1, sizeof(uint64_t *));
-	struct ArrowArray *olds = NULL;
-	size_t n_olds = 0;
-	int64_t *idx = NULL;
-	int rc = src ? 0 : FIRN_ENOMEM;
-	for (size_t e = 0; rc == 0 && e < chg->n_extra; e++) {
-		src[e] = firn_malloc(((size_t)chg->extra[e].length + 1) * sizeof(uint64_t));
-		if (!src[e])
-			rc = FIRN_ENOMEM;
-		for (int64_t i = 0; src[e] && i < chg->extra[e].length; i++)
-			src[e][i] = UINT64_MAX;
-	}
-	if (rc != 0)
-		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	for (size_t t = 0; rc == 0 && t < r->n_touched; t++) {
-		struct firn_ice_touched *tc = &r->touched[t];
-		struct firn_ice_file_reader *fr = NULL;
-		rc = firn_ice__file_open(&r->plan, tc->task, schema, true, &fr, err);
-		while (rc == 0) {
-			struct ArrowArray b;
-			const uint8_t *live;
-			int64_t first, nu = 0;
-			if ((rc = firn_ice__file_next(fr, &b, &live, &first, err)) != 0 || !b.release)
-				break;
-			int64_t *v = firn_realloc(idx, ((size_t)b.length + 1) * sizeof(int64_t));
-			struct ArrowArray *o = firn_realloc(olds, (n_olds + 1) * sizeof(*o));
-			if (v)
-				idx = v;
-			if (o)
-				olds = o;
-			if (!v || !o) {
-				b.release(&b);
-				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-				break;
-			}
-			for (int64_t i = 0; i < b.length; i++)
-				if (live[i] && firn_posset_contains(&tc->matched, first + i))
-					idx[nu++] = i;
-			if (nu > 0 && (rc = firn_ice__batch_take(schema, &b, idx, nu, &olds[n_olds], err)) == 0) {
-				const struct ArrowArray *old = &olds[n_olds];
-				const struct ArrowArray **cols = firn_calloc(chg->keys->n + 1, sizeof(*cols));
-				for (size_t k = 0; cols && k < chg->keys->n; k++)
-					cols[k] = old->children[chg->keys->cols[k]];
-				for (int64_t j = 0; cols && j < nu; j++) {
-					uint64_t at;
-					if (firn_ice__keyset_find(chg->keys, cols, j, &at))
-						src[at >> 32][at & 0xFFFFFFFF] = (uint64_t)n_olds << 32 | (uint64_t)j;
-				}
-				if (!cols)
-					rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-				firn_free(cols);
-				n_olds++;
-			}
-			b.release(&b);
-		}
-		firn_ice__file_close(fr);
-	}
+	int rc = fill_init(&f, err);
+	for (size_t t = 0; rc == 0 && t < r->n_touched; t++)
+		rc = read_matched(&f, r, &r->touched[t], err);
 	for (size_t e = 0; rc == 0 && e < chg->n_extra; e++)
-		for (int64_t c = 0; rc == 0 && c < schema->n_children; c++) {
+		for (int64_t c = 0; rc == 0 && c < f.schema->n_children; c++) {
 			if (!absent[c])
 				continue;
 			struct ArrowArray col;
-			rc = firn_ice__column_gather(schema, c, olds, src[e], chg->extra[e].length, &col, err);
+			rc = firn_ice__column_gather(f.schema, c, f.olds, f.src[e], chg->extra[e].length,
+						     &col, err);
 			if (rc == 0) {
 				struct ArrowArray *slot = chg->extra[e].children[c];
 				if (slot->release)
@@ -94,14 +131,7 @@ static int fill_absent(struct firn_ice_run *r, const bool *absent, struct firn_e
 				*slot = col;
 			}
 		}
-	for (size_t i = 0; i < n_olds; i++)
-		if (olds[i].release)
-			olds[i].release(&olds[i]);
-	for (size_t e = 0; src && e < chg->n_extra; e++)
-		firn_free(src[e]);
-	firn_free(src);
-	firn_free(olds);
-	firn_free(idx);
+	fill_free(&f);
 	return rc;
 }
 
