@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "iceberg/ice_change.h"
+#include "iceberg/ice_update.h"
 #include "io/io_local.h"
 
 /* Frees one preparation; with cleanup, first removes the files it wrote. */
@@ -126,7 +127,7 @@ static int write_list(struct firn_ice_run *r, const struct firn_ice_meta *m, int
 
 /* One attempt (the commit phase): validate against t->meta, prepare again
  * when the run no longer holds, write the manifest list, fill *s.
- * r->nothing after preparing again: FIRN_ENOTFOUND (nothing to commit). */
+ * r->nothing after preparing again: nothing to commit (*s untouched). */
 static int attempt_snapshot(struct firn_ice_run *r, int attempt, struct snap_args *s,
 			    struct firn_error *err)
 {
@@ -137,8 +138,10 @@ static int attempt_snapshot(struct firn_ice_run *r, int attempt, struct snap_arg
 	int rc = still_holds(r, m, &a, &extra, &n_extra, err);
 	if (rc == FIRN_ECONFLICT) {
 		rc = prepare_again(r, err);
-		if (rc == 0 && r->nothing)
-			rc = firn_error_set(err, FIRN_ENOTFOUND, "nothing left to change");
+		if (rc == 0 && r->nothing) {
+			firn_arena_free(&a);
+			return 0;
+		}
 	}
 	if (rc == 0) {
 		s->parent = firn_ice__meta_current(m);
@@ -153,17 +156,19 @@ static int attempt_snapshot(struct firn_ice_run *r, int attempt, struct snap_arg
 	return rc;
 }
 
-/* Until the commit loop over changes lands: the attempt applied to the
- * loop's copy of the metadata. */
-static int apply_attempt(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *ctx,
-			 struct firn_error *err)
+/* The change of one attempt: the snapshot, or nothing at all when the run
+ * prepared again finds nothing left to change (the loop then commits
+ * nothing). */
+static int change_attempt(struct firn_table *t, int attempt, void *ctx, struct firn_ice_change *out,
+			  struct firn_error *err)
 {
 	struct firn_ice_run *r = ctx;
-	(void)t;
 	struct snap_args s = { 0 };
 	FIRN_TRY(attempt_snapshot(r, attempt, &s, err));
-	return firn_ice__add_snapshot(m, "main", r->snap_id, s.parent, s.seq, s.list, s.summary,
-				      s.first_row_id, s.added_rows, err);
+	if (r->nothing)
+		return 0;
+	return firn_ice__snapshot_change(t->meta, "main", r->snap_id, s.parent, s.seq, s.list,
+					 s.summary, s.first_row_id, s.added_rows, out, err);
 }
 
 /* After the commit: the lists of attempts that lost a race are nobody's. */
@@ -180,12 +185,10 @@ int firn_ice__run_change(struct firn_ice_run *r, struct firn_delete_info *info,
 {
 	int rc = r->prepare(r, err);
 	if (rc == 0 && !r->nothing) {
-		rc = firn_ice__commit(r->t, apply_attempt, r, NULL, err);
-		if (rc == 0) {
+		rc = firn_ice__commit_change(r->t, change_attempt, r, NULL, err);
+		if (rc == 0 && !r->nothing) {
 			r->info.snapshot_id = r->snap_id;
 			remove_lost_lists(r);
-		} else if (rc == FIRN_ENOTFOUND && r->nothing) {
-			rc = 0; /* prepared again: nothing matches any more */
 		}
 	}
 	if (info)

@@ -197,6 +197,10 @@ int firn_ice__commit_change(struct firn_table *t, firn_ice_change_fn fn, void *c
 		if (rc == 0)
 			rc = fn(t, attempt, ctx, &ch, err);
 		struct firn_ice_commit c = { t->ns, t->name, &ch, t->meta, t->metadata_location, NULL, NULL };
+		if (rc == 0 && json_array_size(ch.updates) == 0) { /* nothing to commit */
+			firn_ice__change_free(&ch);
+			return 0;
+		}
 		if (rc == 0)
 			rc = firn_ice__catalog_commit(t->catalog, &c, err);
 		firn_ice__change_free(&ch);

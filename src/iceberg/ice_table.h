@@ -60,7 +60,8 @@ typedef int (*firn_ice_change_fn)(struct firn_table *t, int attempt, void *ctx,
  * file and swaps the pointer. On FIRN_ECONFLICT (a requirement failed,
  * the race was lost) t is refreshed, the loop backs off with jitter and
  * calls fn again, up to commit.retry.num-retries times. On success t->meta
- * is the new version. *attempts (optional) gets the attempts made. */
+ * is the new version; a change without updates commits nothing (and
+ * succeeds). *attempts (optional) gets the attempts made. */
 int firn_ice__commit_change(struct firn_table *t, firn_ice_change_fn fn, void *ctx, int *attempts,
 			    struct firn_error *err);
 
