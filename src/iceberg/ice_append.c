@@ -5,7 +5,7 @@
 
 #include "firn/parquet.h"
 #include "firn/text.h"
-#include "arrow/text_internal.h"
+#include "text/text_internal.h"
 #include "iceberg/ice_batch.h"
 #include "iceberg/ice_table.h"
 #include "iceberg/ice_writer.h"

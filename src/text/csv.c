@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 
 #include "firn/text.h"
-#include "arrow/text_internal.h"
+#include "text/text_internal.h"
 
 #define CHUNK (1 << 20)
 #define DEFAULT_BATCH 65536

@@ -1,4 +1,4 @@
-/* Library-internal helpers shared by src/arrow/{spec,print,csv,jsonl}.c:
+/* Library-internal helpers shared by src/text/{spec,print,csv,jsonl}.c:
  * not part of the API. */
 #ifndef FIRN_TEXT_INTERNAL_H
 #define FIRN_TEXT_INTERNAL_H
