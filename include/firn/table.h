@@ -66,6 +66,11 @@ int firn_table_drop(struct firn_catalog *c, const char *ident, bool purge,
 int firn_table_rename(struct firn_catalog *c, const char *from, const char *to,
 		      struct firn_error *err);
 
+/* A copy of the table's current schema: a struct whose children are the
+ * top-level columns, field ids as "PARQUET:field_id" metadata, required
+ * columns not nullable. *out is the caller's (release it). */
+int firn_table_schema(struct firn_table *t, struct ArrowSchema *out, struct firn_error *err);
+
 /* ---- appending ----------------------------------------------------- */
 
 enum firn_input_format { FIRN_INPUT_AUTO, FIRN_INPUT_CSV, FIRN_INPUT_JSONL, FIRN_INPUT_PARQUET };
@@ -86,9 +91,11 @@ struct firn_append_options {
 };
 
 /* Appends the rows of files ("-" is stdin; AUTO picks by extension, CSV
- * for stdin) as one snapshot. Columns match the table's by name. A value
- * the column cannot hold (a timestamp past its range, or sub-microsecond
- * digits, see opts) is FIRN_EINVAL naming the file, column and row. */
+ * for stdin) as one snapshot: firn_input_open (firn/text.h, where this is
+ * defined) then firn_table_append_stream. Columns match the table's by
+ * name. A value the column cannot hold (a timestamp past its range, or
+ * sub-microsecond digits, see opts) is FIRN_EINVAL naming the file, column
+ * and row. */
 int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
 		      enum firn_input_format fmt, const struct firn_append_options *opts,
 		      struct firn_commit_info *info, struct firn_error *err);

@@ -635,6 +635,18 @@ static int do_register(struct firn_catalog *c, int argc, char **argv, struct fir
 
 /* ---- writing rows ----------------------------------------------------- */
 
+/* The input files of append, merge and overwrite as one stream of t's columns. */
+static int open_input(struct firn_table *t, const char *const *files, size_t n, enum firn_input_format f,
+		      const struct firn_append_options *ao, unsigned flags, struct ArrowArrayStream *in,
+		      struct firn_error *err)
+{
+	struct ArrowSchema ts = { 0 };
+	FIRN_TRY(firn_table_schema(t, &ts, err));
+	int rc = firn_input_open(files, n, f, &ts, ao, flags, in, err);
+	ts.release(&ts);
+	return rc;
+}
+
 static int do_append(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
 	struct cli_opt o[] = { { "format", true }, { "json", false }, { "truncate-timestamps", false } };
@@ -654,7 +666,9 @@ static int do_append(struct firn_catalog *c, int argc, char **argv, struct firn_
 		goto out;
 	struct firn_commit_info info;
 	struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
-	if (firn_table_append(t, pos + 1, (size_t)(np - 1), f, &ao, &info, err) != 0) {
+	struct ArrowArrayStream in;
+	if (open_input(t, pos + 1, (size_t)(np - 1), f, &ao, 0, &in, err) != 0 ||
+	    firn_table_append_stream(t, &in, &ao, &info, err) != 0) {
 		rc = cli_fail(err);
 		goto out;
 	}
@@ -715,6 +729,10 @@ static int do_delete(struct firn_catalog *c, int argc, char **argv, struct firn_
 	return rc;
 }
 
+/* SWITCH: 1 once firn_table_merge_stream and firn_table_overwrite_stream
+ * exist (branch h-delete); merge and overwrite then read their files here. */
+#define CLI_CHANGE_STREAMS 0
+
 /* update, merge, overwrite */
 static int do_change(const char *cmd, struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
@@ -746,9 +764,18 @@ static int do_change(const char *cmd, struct firn_catalog *c, int argc, char **a
 	const char *const *files = pos + 1;
 	size_t nf = (size_t)(np - 1);
 	struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
-	int r = upd ? firn_table_update(t, set, where, mode, &di, err)
-		: mrg ? firn_table_merge(t, files, nf, f, &ao, on, mode, &di, err)
-		      : firn_table_overwrite(t, files, nf, f, &ao, where, &di, err);
+	int r;
+#if CLI_CHANGE_STREAMS
+	struct ArrowArrayStream in;
+	r = upd ? firn_table_update(t, set, where, mode, &di, err)
+	    : open_input(t, files, nf, f, &ao, mrg ? FIRN_INPUT_WHOLE : 0, &in, err) != 0 ? -1
+	    : mrg ? firn_table_merge_stream(t, &in, &ao, on, mode, &di, err)
+		  : firn_table_overwrite_stream(t, &in, &ao, where, &di, err);
+#else
+	r = upd ? firn_table_update(t, set, where, mode, &di, err)
+	    : mrg ? firn_table_merge(t, files, nf, f, &ao, on, mode, &di, err)
+		  : firn_table_overwrite(t, files, nf, f, &ao, where, &di, err);
+#endif
 	if (r != 0)
 		rc = cli_fail(err);
 	else

@@ -1,133 +1,14 @@
-/* firn append: input files → data files → one append snapshot. */
+/* firn append: an Arrow stream → data files → one append snapshot. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
-#include "firn/parquet.h"
-#include "firn/text.h"
-#include "arrow/text_internal.h"
+#include "firn/text.h" /* firn_input_open, for firn_ice__read_inputs only */
 #include "iceberg/ice_batch.h"
 #include "iceberg/ice_table.h"
 #include "iceberg/ice_update.h"
 #include "iceberg/ice_writer.h"
 #include "io/io_local.h"
-
-static enum firn_input_format format_of(const char *path, enum firn_input_format fmt)
-{
-	if (fmt != FIRN_INPUT_AUTO)
-		return fmt;
-	const char *dot = strrchr(path, '.');
-	if (dot && strcasecmp(dot, ".parquet") == 0)
-		return FIRN_INPUT_PARQUET;
-	if (dot && (strcasecmp(dot, ".jsonl") == 0 || strcasecmp(dot, ".json") == 0 ||
-		    strcasecmp(dot, ".ndjson") == 0))
-		return FIRN_INPUT_JSONL;
-	return FIRN_INPUT_CSV;
-}
-
-typedef int (*sink_fn)(void *ctx, struct ArrowArray *batch, struct firn_error *err);
-
-static int to_writer(void *ctx, struct ArrowArray *batch, struct firn_error *err)
-{
-	return firn_ice__writer_write(ctx, batch, err);
-}
-
-struct collect {
-	struct ArrowArray *v;
-	size_t n;
-};
-
-static int to_list(void *ctx, struct ArrowArray *batch, struct firn_error *err)
-{
-	struct collect *c = ctx;
-	struct ArrowArray *v = firn_realloc(c->v, (c->n + 1) * sizeof(*v));
-	if (!v)
-		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	c->v = v;
-	v[c->n++] = *batch;
-	batch->release = NULL; /* moved */
-	return 0;
-}
-
-/* Reads one input file and gives its batches, fitted to the table schema,
- * to sink; present (NULL allowed) gets the top-level columns the file has. */
-static int feed(sink_fn sink, void *ctx, const struct ArrowSchema *schema, const char *path,
-		enum firn_input_format fmt, const struct firn_append_options *opts, int64_t *rows,
-		bool *present, struct firn_error *err)
-{
-	int rc = 0;
-	struct firn_ice_fit_options fo = { opts && opts->truncate_timestamps, 0 };
-	fmt = format_of(path, fmt);
-	if (fmt == FIRN_INPUT_PARQUET) {
-		struct firn_parquet_reader *r = NULL;
-		struct ArrowArrayStream st = { 0 };
-		struct ArrowSchema fs = { 0 };
-		FIRN_TRY(firn_parquet_reader_open(&r, path, err));
-		firn_parquet_reader_set_strict_int96(r, !(opts && opts->truncate_timestamps));
-		rc = firn_parquet_reader_schema(r, &fs, err);
-		for (int64_t k = 0; rc == 0 && present && k < schema->n_children; k++)
-			for (int64_t j = 0; j < fs.n_children; j++)
-				if (strcmp(fs.children[j]->name, schema->children[k]->name) == 0)
-					present[k] = true;
-		if (rc == 0)
-			rc = firn_parquet_reader_stream(r, NULL, &st, err);
-		while (rc == 0) {
-			struct ArrowArray b = { 0 }, fit;
-			int e = st.get_next(&st, &b);
-			if (e != 0) {
-				rc = firn_error_set(err, FIRN_ECORRUPT, "%s", st.get_last_error(&st));
-				break;
-			}
-			if (!b.release)
-				break;
-			rc = firn_ice__batch_fit_input(&fs, &b, schema, &fo, &fit, err);
-			if (rc != 0)
-				break;
-			*rows += fit.length;
-			fo.first_row += fit.length;
-			rc = sink(ctx, &fit, err);
-			if (fit.release)
-				fit.release(&fit);
-		}
-		if (st.release)
-			st.release(&st);
-		if (fs.release)
-			fs.release(&fs);
-		firn_parquet_reader_free(r);
-	} else {
-		struct firn_text_reader *r = NULL;
-		/* text input reads into the table's own types and names */
-		FIRN_TRY(firn_text_reader_open(&r, path, fmt == FIRN_INPUT_JSONL ? FIRN_TEXT_JSONL : FIRN_TEXT_CSV,
-					       schema, 0, err));
-		firn_text__reader_set_truncate(r, fo.truncate_timestamps);
-		while (rc == 0) {
-			struct ArrowArray b = { 0 }, fit;
-			if ((rc = firn_text_reader_next(r, &b, err)) != 0 || !b.release)
-				break;
-			rc = firn_ice__batch_fit_input(schema, &b, schema, &fo, &fit, err);
-			if (rc != 0)
-				break;
-			*rows += fit.length;
-			rc = sink(ctx, &fit, err);
-			if (fit.release)
-				fit.release(&fit);
-		}
-		if (rc == 0 && present) {
-			bool *seen = firn_calloc((size_t)schema->n_children + 1, sizeof(bool));
-			if (!seen)
-				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-			else
-				firn_text_reader_fields_seen(r, seen, (size_t)schema->n_children);
-			for (int64_t k = 0; seen && k < schema->n_children; k++)
-				present[k] = present[k] || seen[k];
-			firn_free(seen);
-		}
-		firn_text_reader_free(r);
-	}
-	if (rc != 0 && err && strncmp(err->message, path, strlen(path)) != 0)
-		firn_error_prefix(err, "%s", path);
-	return rc;
-}
 
 struct append_ctx {
 	struct firn_ice_manifest_file manifest; /* the new data files' manifest */
@@ -222,27 +103,66 @@ static int append_change(struct firn_table *t, int attempt, void *vctx, struct f
 	return rc;
 }
 
-int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
-		      enum firn_input_format fmt, const struct firn_append_options *opts,
-		      struct firn_commit_info *info, struct firn_error *err)
+/* A get_next failure of a stream: its errno-style code as ours. */
+static int stream_error(struct ArrowArrayStream *in, int e, struct firn_error *err)
+{
+	const char *m = in->get_last_error ? in->get_last_error(in) : NULL;
+	int code = e == ENOMEM ? FIRN_ENOMEM : e == EIO ? FIRN_EIO : e == ENOENT ? FIRN_ENOTFOUND
+		 : e == ENOTSUP ? FIRN_EUNSUPPORTED : e == EBADMSG ? FIRN_ECORRUPT : FIRN_EINVAL;
+	return firn_error_set(err, code, "%s", m ? m : strerror(e));
+}
+
+/* Writes the batches of in, fitted to the table's schema by name, to w. */
+static int write_stream(struct firn_ice_writer *w, const struct ArrowSchema *schema,
+			struct ArrowArrayStream *in, const struct firn_append_options *opts,
+			struct firn_error *err)
+{
+	struct firn_ice_fit_options fo = { opts && opts->truncate_timestamps, 0 };
+	struct ArrowSchema ins = { 0 };
+	int e = in->get_schema(in, &ins), rc = 0;
+	if (e != 0)
+		return stream_error(in, e, err);
+	while (rc == 0) {
+		struct ArrowArray b = { 0 }, fit;
+		if ((e = in->get_next(in, &b)) != 0) {
+			rc = stream_error(in, e, err);
+			break;
+		}
+		if (!b.release)
+			break;
+		int64_t len = b.length;
+		if ((rc = firn_ice__batch_fit_input(&ins, &b, schema, &fo, &fit, err)) != 0)
+			break;
+		fo.first_row += len;
+		rc = firn_ice__writer_write(w, &fit, err);
+		if (fit.release)
+			fit.release(&fit);
+	}
+	ins.release(&ins);
+	return rc;
+}
+
+int firn_table_append_stream(struct firn_table *t, struct ArrowArrayStream *in,
+			     const struct firn_append_options *opts, struct firn_commit_info *info,
+			     struct firn_error *err)
 {
 	struct firn_arena arena = { 0 };
 	struct firn_ice_writer *w = NULL;
 	struct firn_ice_entry *entries = NULL;
 	size_t n_entries = 0;
-	int64_t rows = 0;
 	char *mpath = NULL;
 	struct append_ctx ctx = { 0 };
 	const struct firn_ice_meta *m = t->meta;
 	if (info)
 		memset(info, 0, sizeof(*info));
-	if (m->format_version < 2)
-		return firn_error_set(err, FIRN_EUNSUPPORTED,
-				      "format version 1 tables are read-only in firn");
 	const struct firn_ice_schema *schema = firn_ice__meta_current_schema(m);
-	int rc = firn_ice__writer_open(&w, m, &arena, err);
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = feed(to_writer, w, &schema->arrow, files[i], fmt, opts, &rows, NULL, err);
+	int rc = m->format_version < 2
+		 ? firn_error_set(err, FIRN_EUNSUPPORTED, "format version 1 tables are read-only in firn")
+		 : firn_ice__writer_open(&w, m, &arena, err);
+	if (rc == 0)
+		rc = write_stream(w, &schema->arrow, in, opts, err);
+	if (in->release)
+		in->release(in);
 	if (rc == 0)
 		rc = firn_ice__writer_finish(w, &entries, &n_entries, err);
 	if (rc != 0)
@@ -294,39 +214,68 @@ done:
 	firn_ice__writer_free(w);
 	firn_free(mpath);
 	firn_arena_free(&arena);
-	(void)rows;
 	return rc;
 }
 
+int firn_table_schema(struct firn_table *t, struct ArrowSchema *out, struct firn_error *err)
+{
+	if (firn_schema_copy(out, &firn_ice__meta_current_schema(t->meta)->arrow) != 0)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	return 0;
+}
+
+/* TO BE REMOVED once merge and overwrite take streams (firn_table_merge_stream,
+ * firn_table_overwrite_stream): the last use of table input in src/iceberg.
+ * The batches in the shape of schema (present: its columns relaxed to
+ * optional, present[k] whether the input has column k). */
 int firn_ice__read_inputs(const struct ArrowSchema *schema, const char *const *files, size_t n,
 			  enum firn_input_format fmt, const struct firn_append_options *opts,
 			  bool *present, struct ArrowArray **batches, size_t *n_batches,
 			  struct firn_error *err)
 {
-	struct collect c = { 0 };
-	int64_t rows = 0;
-	struct ArrowSchema relaxed = { 0 };
-	int rc = 0;
-	if (present) { /* required columns may be absent: the caller decides */
-		rc = firn_schema_copy(&relaxed, schema);
-		for (int64_t k = 0; rc == 0 && k < relaxed.n_children; k++)
-			relaxed.children[k]->flags |= ARROW_FLAG_NULLABLE;
-		if (rc != 0)
-			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-		memset(present, 0, (size_t)schema->n_children * sizeof(bool));
+	struct ArrowArrayStream st;
+	struct ArrowSchema ins = { 0 }, relaxed = { 0 };
+	struct ArrowArray *v = NULL;
+	size_t nv = 0;
+	FIRN_TRY(firn_input_open(files, n, fmt, schema, opts, present ? FIRN_INPUT_WHOLE : 0, &st, err));
+	int rc = st.get_schema(&st, &ins) == 0 && firn_schema_copy(&relaxed, schema) == 0
+		 ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	for (int64_t k = 0; rc == 0 && present && k < relaxed.n_children; k++) {
+		relaxed.children[k]->flags |= ARROW_FLAG_NULLABLE;
+		present[k] = false;
+		for (int64_t j = 0; j < ins.n_children; j++)
+			present[k] |= strcmp(ins.children[j]->name, relaxed.children[k]->name) == 0;
 	}
-	for (size_t i = 0; rc == 0 && i < n; i++)
-		rc = feed(to_list, &c, present ? &relaxed : schema, files[i], fmt, opts, &rows, present, err);
+	while (rc == 0) {
+		struct ArrowArray b = { 0 }, *nvv;
+		int e = st.get_next(&st, &b);
+		if (e != 0) {
+			rc = stream_error(&st, e, err);
+			break;
+		}
+		if (!b.release)
+			break;
+		if (!(nvv = firn_realloc(v, (nv + 1) * sizeof(*v)))) {
+			b.release(&b);
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			break;
+		}
+		v = nvv;
+		if ((rc = firn_ice__batch_fit(&ins, &b, &relaxed, FIRN_MATCH_ID, &v[nv], err)) == 0)
+			nv++;
+	}
+	st.release(&st);
+	if (ins.release)
+		ins.release(&ins);
 	if (relaxed.release)
 		relaxed.release(&relaxed);
 	if (rc != 0) {
-		for (size_t i = 0; i < c.n; i++)
-			if (c.v[i].release)
-				c.v[i].release(&c.v[i]);
-		firn_free(c.v);
+		for (size_t i = 0; i < nv; i++)
+			v[i].release(&v[i]);
+		firn_free(v);
 		return rc;
 	}
-	*batches = c.v;
-	*n_batches = c.n;
+	*batches = v;
+	*n_batches = nv;
 	return 0;
 }

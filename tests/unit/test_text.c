@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "firn/text.h"
-#include "arrow/text_internal.h"
+#include "text/text_internal.h"
 #include "t.h"
 
 static char tmpdir[64];

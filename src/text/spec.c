@@ -7,7 +7,7 @@
 #include <strings.h>
 
 #include "firn/text.h"
-#include "arrow/text_internal.h"
+#include "text/text_internal.h"
 
 /* ---- SPEC parsing ---- */
 

@@ -23,7 +23,7 @@
 #include <jansson.h>
 
 #include "firn/text.h"
-#include "arrow/text_internal.h"
+#include "text/text_internal.h"
 
 #define JSON_FLAGS (JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES)
 #define INFER_MAX_DEPTH 32

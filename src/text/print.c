@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "firn/text.h"
-#include "arrow/text_internal.h"
+#include "text/text_internal.h"
 
 /* ---- pieces ---- */
 
