@@ -90,16 +90,6 @@ struct firn_append_options {
 	bool truncate_timestamps;
 };
 
-/* Appends the rows of files ("-" is stdin; AUTO picks by extension, CSV
- * for stdin) as one snapshot: firn_input_open (firn/text.h, where this is
- * defined) then firn_table_append_stream. Columns match the table's by
- * name. A value the column cannot hold (a timestamp past its range, or
- * sub-microsecond digits, see opts) is FIRN_EINVAL naming the file, column
- * and row. */
-int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
-		      enum firn_input_format fmt, const struct firn_append_options *opts,
-		      struct firn_commit_info *info, struct firn_error *err);
-
 /* ---- writing Arrow streams -------------------------------------------
  *
  * The stream's columns match the table's top-level columns by name; a
@@ -113,15 +103,21 @@ int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
 
 struct firn_delete_info;
 
-/* firn_table_append of a stream. */
+/* Appends the stream's rows as one "append" snapshot (no rows: no
+ * snapshot). */
 int firn_table_append_stream(struct firn_table *t, struct ArrowArrayStream *in,
 			     const struct firn_append_options *opts, struct firn_commit_info *info,
 			     struct firn_error *err);
-/* firn_table_overwrite of a stream. */
+/* Replaces the rows matching where (NULL: all rows) with the stream's
+ * rows, as one "overwrite" snapshot; rows of the stream outside where are
+ * FIRN_EINVAL. */
 int firn_table_overwrite_stream(struct firn_table *t, struct ArrowArrayStream *in,
 				const struct firn_append_options *opts, const char *where,
 				struct firn_delete_info *info, struct firn_error *err);
-/* firn_table_merge of a stream. */
+/* Upsert: rows of the table whose key tuple (keys: "a,b") appears in the
+ * stream are replaced by the stream's rows; the other rows are inserted.
+ * Duplicate keys in the stream and unknown key columns are FIRN_EINVAL.
+ * write.merge.mode / mode pick the delete mode. */
 int firn_table_merge_stream(struct firn_table *t, struct ArrowArrayStream *in,
 			    const struct firn_append_options *opts, const char *keys,
 			    const char *mode, struct firn_delete_info *info,
@@ -183,20 +179,6 @@ int firn_table_delete(struct firn_table *t, const char *where, const char *mode,
  * the number of rows updated. */
 int firn_table_update(struct firn_table *t, const char *set, const char *where, const char *mode,
 		      struct firn_delete_info *info, struct firn_error *err);
-
-/* Upsert: rows of the table whose key tuple (keys: "a,b") appears in the
- * input files are replaced by the input's rows; the other input rows are
- * inserted. Duplicate keys in the input and unknown key columns are
- * FIRN_EINVAL. write.merge.mode / mode pick the delete mode. */
-int firn_table_merge(struct firn_table *t, const char *const *files, size_t n, enum firn_input_format fmt,
-		     const struct firn_append_options *opts, const char *keys, const char *mode,
-		     struct firn_delete_info *info, struct firn_error *err);
-
-/* Replaces the rows matching where (NULL: all rows) with the rows of the
- * files, as one "overwrite" snapshot. */
-int firn_table_overwrite(struct firn_table *t, const char *const *files, size_t n,
-			 enum firn_input_format fmt, const struct firn_append_options *opts,
-			 const char *where, struct firn_delete_info *info, struct firn_error *err);
 
 /* Compaction: rewrites the data files that have deletes, and the small
  * files (under 3/4 of the target size) of partitions holding two or more,

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "firn/catalog.h"
 #include "firn/parquet.h"
+#include "firn/input.h"
 #include "firn/table.h"
 #include "firn/text.h"
 #include "firn/util.h"
@@ -729,10 +730,6 @@ static int do_delete(struct firn_catalog *c, int argc, char **argv, struct firn_
 	return rc;
 }
 
-/* SWITCH: 1 once firn_table_merge_stream and firn_table_overwrite_stream
- * exist (branch h-delete); merge and overwrite then read their files here. */
-#define CLI_CHANGE_STREAMS 0
-
 /* update, merge, overwrite */
 static int do_change(const char *cmd, struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
@@ -765,17 +762,11 @@ static int do_change(const char *cmd, struct firn_catalog *c, int argc, char **a
 	size_t nf = (size_t)(np - 1);
 	struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
 	int r;
-#if CLI_CHANGE_STREAMS
 	struct ArrowArrayStream in;
 	r = upd ? firn_table_update(t, set, where, mode, &di, err)
 	    : open_input(t, files, nf, f, &ao, mrg ? FIRN_INPUT_WHOLE : 0, &in, err) != 0 ? -1
 	    : mrg ? firn_table_merge_stream(t, &in, &ao, on, mode, &di, err)
 		  : firn_table_overwrite_stream(t, &in, &ao, where, &di, err);
-#else
-	r = upd ? firn_table_update(t, set, where, mode, &di, err)
-	    : mrg ? firn_table_merge(t, files, nf, f, &ao, on, mode, &di, err)
-		  : firn_table_overwrite(t, files, nf, f, &ao, where, &di, err);
-#endif
 	if (r != 0)
 		rc = cli_fail(err);
 	else

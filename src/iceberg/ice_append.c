@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "firn/text.h" /* firn_input_open, for firn_ice__read_inputs only */
 #include "iceberg/ice_batch.h"
 #include "iceberg/ice_table.h"
 #include "iceberg/ice_update.h"
@@ -228,54 +227,3 @@ int firn_table_schema(struct firn_table *t, struct ArrowSchema *out, struct firn
  * firn_table_overwrite_stream): the last use of table input in src/iceberg.
  * The batches in the shape of schema (present: its columns relaxed to
  * optional, present[k] whether the input has column k). */
-int firn_ice__read_inputs(const struct ArrowSchema *schema, const char *const *files, size_t n,
-			  enum firn_input_format fmt, const struct firn_append_options *opts,
-			  bool *present, struct ArrowArray **batches, size_t *n_batches,
-			  struct firn_error *err)
-{
-	struct ArrowArrayStream st;
-	struct ArrowSchema ins = { 0 }, relaxed = { 0 };
-	struct ArrowArray *v = NULL;
-	size_t nv = 0;
-	FIRN_TRY(firn_input_open(files, n, fmt, schema, opts, present ? FIRN_INPUT_WHOLE : 0, &st, err));
-	int rc = st.get_schema(&st, &ins) == 0 && firn_schema_copy(&relaxed, schema) == 0
-		 ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	for (int64_t k = 0; rc == 0 && present && k < relaxed.n_children; k++) {
-		relaxed.children[k]->flags |= ARROW_FLAG_NULLABLE;
-		present[k] = false;
-		for (int64_t j = 0; j < ins.n_children; j++)
-			present[k] |= strcmp(ins.children[j]->name, relaxed.children[k]->name) == 0;
-	}
-	while (rc == 0) {
-		struct ArrowArray b = { 0 }, *nvv;
-		int e = st.get_next(&st, &b);
-		if (e != 0) {
-			rc = stream_error(&st, e, err);
-			break;
-		}
-		if (!b.release)
-			break;
-		if (!(nvv = firn_realloc(v, (nv + 1) * sizeof(*v)))) {
-			b.release(&b);
-			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-			break;
-		}
-		v = nvv;
-		if ((rc = firn_ice__batch_fit(&ins, &b, &relaxed, FIRN_MATCH_ID, &v[nv], err)) == 0)
-			nv++;
-	}
-	st.release(&st);
-	if (ins.release)
-		ins.release(&ins);
-	if (relaxed.release)
-		relaxed.release(&relaxed);
-	if (rc != 0) {
-		for (size_t i = 0; i < nv; i++)
-			v[i].release(&v[i]);
-		firn_free(v);
-		return rc;
-	}
-	*batches = v;
-	*n_batches = nv;
-	return 0;
-}

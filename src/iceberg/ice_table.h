@@ -154,16 +154,6 @@ char *firn_ice__new_path(const struct firn_ice_meta *m, const char *dir, const c
 int firn_ice__appended_since(const struct firn_ice_meta *m, int64_t base, struct firn_arena *arena,
 			     struct firn_ice_manifest_file **out, size_t *n, struct firn_error *err);
 
-/* Reads input files (as append does) into batches fitted to schema; *batches
- * is firn_malloc'd, each batch the caller's to release. With present (one
- * bool per top-level column), the columns some input has are marked, and a
- * required column absent from the input is not an error (it reads as null:
- * the caller decides). */
-int firn_ice__read_inputs(const struct ArrowSchema *schema, const char *const *files, size_t n,
-			  enum firn_input_format fmt, const struct firn_append_options *opts,
-			  bool *present, struct ArrowArray **batches, size_t *n_batches,
-			  struct firn_error *err);
-
 /* Resolves a snapshot selection to a snapshot (NULL: the table is empty
  * and nothing was asked for). FIRN_ENOTFOUND for an unknown id or ref, or a
  * time before the first snapshot. */

@@ -7,6 +7,7 @@
 
 #include "firn/catalog.h"
 #include "firn/table.h"
+#include "firn/input.h"
 #include "firn/text.h"
 #include "t.h"
 

@@ -14,6 +14,7 @@
 
 #include "firn/parquet.h"
 #include "firn/table.h"
+#include "firn/input.h"
 #include "firn/text.h"
 #include "iceberg/ice_batch.h"
 #include "text/text_internal.h"
@@ -400,4 +401,31 @@ int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
 	int rc = firn_input_open(files, n, fmt, &schema, opts, 0, &st, err);
 	schema.release(&schema);
 	return rc != 0 ? rc : firn_table_append_stream(t, &st, opts, info, err);
+}
+
+int firn_table_overwrite(struct firn_table *t, const char *const *files, size_t n,
+			 enum firn_input_format fmt, const struct firn_append_options *opts,
+			 const char *where, struct firn_delete_info *info, struct firn_error *err)
+{
+	struct ArrowSchema schema = { 0 };
+	struct ArrowArrayStream st;
+	FIRN_TRY(firn_table_schema(t, &schema, err));
+	int rc = firn_input_open(files, n, fmt, &schema, opts, 0, &st, err);
+	schema.release(&schema);
+	return rc != 0 ? rc : firn_table_overwrite_stream(t, &st, opts, where, info, err);
+}
+
+/* Merge reads its input whole: the columns a JSON Lines input has are
+ * known only at its end. */
+int firn_table_merge(struct firn_table *t, const char *const *files, size_t n,
+		     enum firn_input_format fmt, const struct firn_append_options *opts,
+		     const char *keys, const char *mode, struct firn_delete_info *info,
+		     struct firn_error *err)
+{
+	struct ArrowSchema schema = { 0 };
+	struct ArrowArrayStream st;
+	FIRN_TRY(firn_table_schema(t, &schema, err));
+	int rc = firn_input_open(files, n, fmt, &schema, opts, FIRN_INPUT_WHOLE, &st, err);
+	schema.release(&schema);
+	return rc != 0 ? rc : firn_table_merge_stream(t, &st, opts, keys, mode, info, err);
 }
