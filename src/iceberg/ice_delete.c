@@ -305,9 +305,9 @@ static void run_free(struct del_run *r, bool cleanup)
 {
 	if (cleanup) {
 		for (size_t i = 0; i < r->n_written; i++)
-			firn_io__remove(firn_io__path(r->written[i]));
+			firn_io_delete(r->written[i], NULL);
 		for (size_t i = 0; i < r->n_lists; i++)
-			firn_io__remove(firn_io__path(r->lists[i]));
+			firn_io_delete(r->lists[i], NULL);
 	}
 	for (size_t i = 0; i < r->n_lists; i++)
 		firn_free(r->lists[i]);
@@ -647,20 +647,15 @@ static int write_position_deletes(struct del_run *r, struct touched *tc, struct 
 	if (rc == 0)
 		rc = firn_builder_finish(&b, &batch, err);
 	firn_builder_free(&b);
-	const char *dir_end = strrchr(path, '/');
-	char *dir = firn_strndup(path, (size_t)(dir_end - path));
-	if (rc == 0)
-		rc = firn_io__mkdirs(firn_io__path(dir), err);
-	firn_free(dir);
 	struct firn_parquet_write_options o = FIRN_PARQUET_WRITE_OPTIONS_INIT;
 	if (rc == 0)
-		rc = firn_parquet_writer_open(&w, firn_io__path(path), &s, &o, err);
+		rc = firn_parquet_writer_open(&w, path, &s, &o, err);
 	if (rc == 0)
 		rc = firn_parquet_writer_write(w, &batch, err);
 	if (rc == 0)
 		rc = firn_parquet_writer_close(w, err);
 	if (rc == 0)
-		rc = firn_io__sync_dir_of(firn_io__path(path), err);
+		rc = firn_io_sync_dir(path, err);
 	if (batch.release)
 		batch.release(&batch);
 	if (rc == 0) {
@@ -677,7 +672,7 @@ static int write_position_deletes(struct del_run *r, struct touched *tc, struct 
 		f->partition = df->partition;
 		f->n_partition = df->n_partition;
 		f->record_count = (int64_t)tc->matched.n;
-		f->file_size = firn_io__size(firn_io__path(path));
+		f->file_size = firn_io__size(path);
 		f->referenced_data_file = df->path;
 		const struct firn_parquet_column_stats *st;
 		int n;
@@ -724,14 +719,8 @@ static int write_dvs(struct del_run *r, struct firn_error *err)
 		k++;
 	}
 	int64_t size = 0;
-	if (rc == 0) {
-		const char *slash = strrchr(path, '/');
-		char *dir = firn_strndup(path, (size_t)(slash - path));
-		rc = firn_io__mkdirs(firn_io__path(dir), err);
-		firn_free(dir);
-	}
 	if (rc == 0)
-		rc = firn_puffin_write_dvs(firn_io__path(path), blobs, n, &size, err);
+		rc = firn_puffin_write_dvs(path, blobs, n, &size, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct firn_ice_entry *e = new_delete_entry(r, err);
 		if (!e) {
@@ -813,7 +802,7 @@ static int rewrite_manifest(struct del_run *r, const struct firn_ice_manifest_fi
 		rc = path ? remember(r, path) : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		struct firn_ice_manifest_file nm;
 		if (rc == 0)
-			rc = firn_ice__manifest_write(firn_io__path(path), r->m, spec, mf->content, out, k,
+			rc = firn_ice__manifest_write(path, r->m, spec, mf->content, out, k,
 						      r->snap_id, &r->arena, &nm, err);
 		if (rc == 0) {
 			nm.path = firn_arena_strdup(&r->arena, path);
@@ -847,7 +836,7 @@ static int add_manifests(struct del_run *r, struct firn_ice_entry *es, size_t n,
 		rc = path ? remember(r, path) : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		struct firn_ice_manifest_file nm;
 		if (rc == 0)
-			rc = firn_ice__manifest_write(firn_io__path(path), r->m, spec, content, group, g,
+			rc = firn_ice__manifest_write(path, r->m, spec, content, group, g,
 						      r->snap_id, &r->arena, &nm, err);
 		if (rc == 0) {
 			nm.path = firn_arena_strdup(&r->arena, path);
@@ -908,7 +897,7 @@ static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attem
 	int64_t next_row_id = m->next_row_id, first_row_id = m->next_row_id;
 	rc = list ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = firn_ice__manifest_list_write(firn_io__path(list), m, r->snap_id, parent != NULL,
+		rc = firn_ice__manifest_list_write(list, m, r->snap_id, parent != NULL,
 						   parent ? parent->snapshot_id : 0, seq, all, n, &next_row_id, err);
 	if (rc == 0)
 		firn_io__crash_point("after-manifest-list");
@@ -929,7 +918,7 @@ static int apply_delete(struct firn_table *t, struct firn_ice_meta *m, int attem
 		}
 	}
 	if (rc != 0 && list)
-		firn_io__remove(firn_io__path(list));
+		firn_io_delete(list, NULL);
 	firn_free(list);
 	firn_free(all);
 	firn_arena_free(&a);
@@ -1286,7 +1275,7 @@ static int delete_once(struct firn_table *t, const char *where, int mode, double
 		const struct firn_ice_snapshot *now = rc == 0 ? firn_ice__meta_current(t->meta) : NULL;
 		for (size_t i = 0; now && now->manifest_list && i < r.n_lists; i++)
 			if (strcmp(r.lists[i], now->manifest_list) != 0)
-				firn_io__remove(firn_io__path(r.lists[i]));
+				firn_io_delete(r.lists[i], NULL);
 	}
 	firn_free(keep);
 	if (rc != 0)

@@ -210,7 +210,7 @@ int firn_table_expire(struct firn_table *t, const char *older_than, int64_t reta
 		if (info->report)
 			info->report(info->report_arg, f);
 		if (!dry_run)
-			firn_io__remove(firn_io__path(f));
+			firn_io_delete(f, NULL);
 	}
 	firn_free(root);
 	firn_ice__fileset_free(&live);

@@ -29,7 +29,7 @@ static int read_meta(const char *location, struct firn_ice_meta **out, struct fi
 {
 	uint8_t *data;
 	size_t n;
-	int rc = firn_io__read_all(firn_io__path(location), &data, &n, err);
+	int rc = firn_io__read_all(location, &data, &n, err);
 	if (rc == FIRN_ENOTFOUND)
 		return firn_error_set(err, FIRN_ECORRUPT, "%s: metadata file is missing", location);
 	FIRN_TRY(rc);
@@ -147,7 +147,7 @@ static int write_metadata(const struct firn_ice_meta *m, int version, char **pat
 	if (!path || !text)
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	else
-		rc = firn_io__write_new(firn_io__path(path), text, strlen(text), true, err);
+		rc = firn_io_write_all(path, FIRN_IO_EXCL | FIRN_IO_SYNC_DIR, text, strlen(text), err);
 	/* the directory fsync also makes this commit's manifests (written in
 	 * the same directory without their own directory fsync) durable */
 	firn_free(text);
@@ -224,7 +224,7 @@ int firn_ice__commit(struct firn_table *t, firn_ice_apply_fn apply, void *ctx, i
 		}
 		firn_ice__meta_free(m);
 		if (path)
-			firn_io__remove(firn_io__path(path));
+			firn_io_delete(path, NULL);
 		firn_free(path);
 		if (rc == FIRN_ECONFLICT && attempt >= retries) {
 			char why[FIRN_ERROR_MESSAGE_MAX];
@@ -615,7 +615,7 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 	if ((rc = write_metadata(m, 0, &path, err)) != 0)
 		goto done;
 	if ((rc = firn_catalog_table_create(c, ns, name, path, err)) != 0) {
-		firn_io__remove(firn_io__path(path));
+		firn_io_delete(path, NULL);
 		goto done;
 	}
 	struct firn_table *t = firn_calloc(1, sizeof(*t));
@@ -670,7 +670,8 @@ int firn_table_register(struct firn_catalog *c, const char *ident, const char *m
 static void remove_empty_dirs(const char *dir, const char *root)
 {
 	char *p = firn_strdup(dir);
-	while (p && firn_io__within(p, root) && rmdir(p) == 0 && strcmp(p, root) != 0) {
+	while (p && firn_io__within(p, root) && firn_io_remove_empty_dir(p, NULL) == 0 &&
+	       strcmp(p, root) != 0) {
 		char *slash = strrchr(p, '/');
 		if (!slash || slash == p)
 			break;
@@ -689,15 +690,21 @@ static int purge(struct firn_table *t, struct firn_purge_info *info, struct firn
 	int rc = root ? firn_ice__table_files(t->meta, t->metadata_location, &files, err)
 		      : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	size_t n = rc == 0 ? firn_ice__fileset_count(&files) : 0;
-	for (size_t i = 0; i < n; i++) {
+	const char **doomed = n ? firn_calloc(n, sizeof(*doomed)) : NULL;
+	size_t n_doomed = 0, deleted = 0;
+	if (n && !doomed)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	for (size_t i = 0; doomed && i < n; i++) {
 		const char *f = files.v[i];
 		if (!firn_io__within(f, root) || strcmp(f, root) == 0) {
 			info->kept_outside++;
 			continue;
 		}
-		if (unlink(firn_io__path(f)) == 0)
-			info->files_deleted++;
+		doomed[n_doomed++] = f;
 	}
+	firn_io_delete_many(doomed, n_doomed, &deleted, NULL);
+	info->files_deleted += (int64_t)deleted;
+	firn_free(doomed);
 	/* directories left empty, deepest first (the set is sorted) */
 	for (size_t i = n; i-- > 0;) {
 		char *d = firn_strdup(files.v[i]);
