@@ -49,10 +49,12 @@ static int visit_entry(void *arg, const struct firn_io_entry *e)
 	w->info->bytes += e->size;
 	if (w->info->report)
 		w->info->report(w->info->report_arg, e->location);
-	if (!w->dry_run) {
-		int rc = firn_io_delete(e->location, w->err);
-		if (rc != 0 && rc != FIRN_ENOTFOUND)
-			return rc;
+	struct firn_error why = { 0 };
+	int rc = w->dry_run ? 0 : firn_io_delete(e->location, &why);
+	if (rc != 0 && rc != FIRN_ENOTFOUND) {
+		if (w->err)
+			*w->err = why;
+		return rc;
 	}
 	return 0;
 }
