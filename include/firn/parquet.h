@@ -59,7 +59,8 @@ struct firn_parquet_column_stats {
 
 struct firn_parquet_writer;
 
-/* Creates path (truncating) and prepares to write schema (a struct "+s"
+/* Creates path (a location, through firn/io.h; an existing file is
+ * replaced; freeing the writer unclosed discards it) and prepares to write schema (a struct "+s"
  * schema; copied). opts NULL: defaults. */
 int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
 			     const struct ArrowSchema *schema,
@@ -83,7 +84,9 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w);
 
 struct firn_parquet_reader;
 
-/* Opens path and parses its footer. */
+/* Opens path (a location, through firn/io.h) and parses its footer: one
+ * read of the file's tail (two for a footer over 64 KiB); batches then
+ * read only the column chunks they decode. */
 int firn_parquet_reader_open(struct firn_parquet_reader **out, const char *path,
 			     struct firn_error *err);
 void firn_parquet_reader_free(struct firn_parquet_reader *r); /* NULL ok */

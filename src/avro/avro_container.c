@@ -2,18 +2,16 @@
  * deflate, snappy + CRC32, zstandard), reading from memory and writing to
  * memory. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <snappy-c.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
 #include "avro/avro_private.h"
+#include "firn/io.h"
 
 static const uint8_t magic[4] = { 'O', 'b', 'j', 1 };
 
@@ -214,38 +212,9 @@ static int open_named(struct firn_avro_reader **out, const uint8_t *data, size_t
 int firn_avro_reader_open(struct firn_avro_reader **out, const char *path, struct firn_error *err)
 {
 	*out = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return firn_error_set(err, errno == ENOENT ? FIRN_ENOTFOUND : FIRN_EIO, "%s: open: %s",
-				      path, strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		int e = errno;
-		close(fd);
-		return firn_error_set(err, FIRN_EIO, "%s: not a regular file%s%s", path,
-				      e ? ": " : "", e ? strerror(e) : "");
-	}
-	size_t size = (size_t)st.st_size;
-	uint8_t *buf = firn_malloc(size ? size : 1);
-	if (buf == NULL) {
-		close(fd);
-		return firn_error_set(err, FIRN_ENOMEM, "%s: out of memory for %zu bytes", path, size);
-	}
-	size_t got = 0;
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int e = n < 0 ? errno : 0;
-			close(fd);
-			firn_free(buf);
-			return firn_error_set(err, FIRN_EIO, "%s: read: %s", path,
-					      e ? strerror(e) : "file shrank while reading");
-		}
-		got += (size_t)n;
-	}
-	close(fd);
+	uint8_t *buf;
+	size_t size;
+	FIRN_TRY(firn_io_read_all(path, &buf, &size, err));
 	return open_named(out, buf, size, buf, path, err);
 }
 

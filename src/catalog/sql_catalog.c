@@ -532,7 +532,7 @@ static int sql_table_create(void *self, const char *ns, const char *name, const 
 		return 0;
 	int rc = firn_ice__meta_write(*meta, NULL, location, err);
 	if (rc == 0 && (rc = insert_row(c, ns, name, *location, err)) != 0)
-		firn_io__remove(firn_io__path(*location));
+		firn_io_delete(*location, NULL);
 	if (rc != 0) {
 		firn_ice__meta_free(*meta);
 		firn_free(*location);

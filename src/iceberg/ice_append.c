@@ -23,7 +23,7 @@ struct append_ctx {
 static void remove_lists(struct append_ctx *c, size_t keep)
 {
 	for (size_t i = 0; i + keep < c->n_lists; i++)
-		firn_io__remove(firn_io__path(c->lists[i]));
+		firn_io_delete(c->lists[i], NULL);
 	firn_free(c->lists);
 	c->lists = NULL;
 	c->n_lists = 0;
@@ -82,7 +82,7 @@ static int append_change(struct firn_table *t, int attempt, void *vctx, struct f
 	if (!list)
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = firn_ice__manifest_list_write(firn_io__path(list), m, snap_id, parent != NULL,
+		rc = firn_ice__manifest_list_write(list, m, snap_id, parent != NULL,
 						   parent ? parent->snapshot_id : 0, seq, all,
 						   n_old + 1, &next_row_id, err);
 	if (rc == 0)
@@ -95,7 +95,7 @@ static int append_change(struct firn_table *t, int attempt, void *vctx, struct f
 		c->snapshot_id = snap_id;
 	}
 	if (rc != 0 && list && !remembered)
-		firn_io__remove(firn_io__path(list));
+		firn_io_delete(list, NULL);
 	firn_free(list);
 	firn_free(all);
 	firn_arena_free(&a);
@@ -182,7 +182,7 @@ int firn_table_append_stream(struct firn_table *t, struct ArrowArrayStream *in,
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		goto done;
 	}
-	rc = firn_ice__manifest_write(firn_io__path(mpath), m, spec, 0, entries, n_entries, 0, &arena,
+	rc = firn_ice__manifest_write(mpath, m, spec, 0, entries, n_entries, 0, &arena,
 				      &ctx.manifest, err);
 	if (rc != 0)
 		goto done;
@@ -205,9 +205,9 @@ done:
 	} else if (rc != FIRN_EIO || firn_ice__commit_surely_failed(t)) {
 		remove_lists(&ctx, 0);
 		if (mpath)
-			firn_io__remove(firn_io__path(mpath));
+			firn_io_delete(mpath, NULL);
 		for (size_t i = 0; i < n_entries; i++)
-			firn_io__remove(firn_io__path(entries[i].file.path));
+			firn_io_delete(entries[i].file.path, NULL);
 	}
 	firn_free(ctx.lists);
 	firn_ice__writer_free(w);

@@ -16,9 +16,9 @@ static void run_reset(struct firn_ice_run *r, bool cleanup)
 {
 	if (cleanup) {
 		for (size_t i = 0; i < r->n_written; i++)
-			firn_io__remove(firn_io__path(r->written[i]));
+			firn_io_delete(r->written[i], NULL);
 		for (size_t i = 0; i < r->n_lists; i++)
-			firn_io__remove(firn_io__path(r->lists[i]));
+			firn_io_delete(r->lists[i], NULL);
 	}
 	for (size_t i = 0; i < r->n_lists; i++)
 		firn_free(r->lists[i]);
@@ -107,13 +107,13 @@ static int write_list(struct firn_ice_run *r, const struct firn_ice_meta *m, int
 	int64_t next_row_id = m->next_row_id;
 	int rc = list ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = firn_ice__manifest_list_write(firn_io__path(list), m, r->snap_id, s->parent != NULL,
+		rc = firn_ice__manifest_list_write(list, m, r->snap_id, s->parent != NULL,
 						   s->parent ? s->parent->snapshot_id : 0, s->seq, all, n,
 						   &next_row_id, err);
 	firn_free(all);
 	if (rc != 0) {
 		if (list)
-			firn_io__remove(firn_io__path(list));
+			firn_io_delete(list, NULL);
 		firn_free(list);
 		return rc;
 	}
@@ -177,7 +177,7 @@ static void remove_lost_lists(struct firn_ice_run *r)
 	const struct firn_ice_snapshot *now = firn_ice__meta_current(r->t->meta);
 	for (size_t i = 0; now && now->manifest_list && i < r->n_lists; i++)
 		if (strcmp(r->lists[i], now->manifest_list) != 0)
-			firn_io__remove(firn_io__path(r->lists[i]));
+			firn_io_delete(r->lists[i], NULL);
 }
 
 int firn_ice__run_change(struct firn_ice_run *r, struct firn_delete_info *info,

@@ -209,20 +209,15 @@ static int write_position_deletes(struct firn_ice_run *r, struct firn_ice_touche
 	if (rc == 0)
 		rc = firn_builder_finish(&b, &batch, err);
 	firn_builder_free(&b);
-	const char *dir_end = strrchr(path, '/');
-	char *dir = firn_strndup(path, (size_t)(dir_end - path));
-	if (rc == 0)
-		rc = firn_io__mkdirs(firn_io__path(dir), err);
-	firn_free(dir);
 	struct firn_parquet_write_options o = FIRN_PARQUET_WRITE_OPTIONS_INIT;
 	if (rc == 0)
-		rc = firn_parquet_writer_open(&w, firn_io__path(path), &s, &o, err);
+		rc = firn_parquet_writer_open(&w, path, &s, &o, err);
 	if (rc == 0)
 		rc = firn_parquet_writer_write(w, &batch, err);
 	if (rc == 0)
 		rc = firn_parquet_writer_close(w, err);
 	if (rc == 0)
-		rc = firn_io__sync_dir_of(firn_io__path(path), err);
+		rc = firn_io_sync_dir(path, err);
 	if (batch.release)
 		batch.release(&batch);
 	if (rc == 0) {
@@ -239,7 +234,7 @@ static int write_position_deletes(struct firn_ice_run *r, struct firn_ice_touche
 		f->partition = df->partition;
 		f->n_partition = df->n_partition;
 		f->record_count = (int64_t)tc->matched.n;
-		f->file_size = firn_io__size(firn_io__path(path));
+		f->file_size = firn_io__size(path);
 		f->referenced_data_file = df->path;
 		const struct firn_parquet_column_stats *st;
 		int n;
@@ -286,14 +281,8 @@ static int write_dvs(struct firn_ice_run *r, struct firn_error *err)
 		k++;
 	}
 	int64_t size = 0;
-	if (rc == 0) {
-		const char *slash = strrchr(path, '/');
-		char *dir = firn_strndup(path, (size_t)(slash - path));
-		rc = firn_io__mkdirs(firn_io__path(dir), err);
-		firn_free(dir);
-	}
 	if (rc == 0)
-		rc = firn_puffin_write_dvs(firn_io__path(path), blobs, n, &size, err);
+		rc = firn_puffin_write_dvs(path, blobs, n, &size, err);
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		struct firn_ice_entry *e = new_delete_entry(r, err);
 		if (!e) {
@@ -375,7 +364,7 @@ static int rewrite_manifest(struct firn_ice_run *r, const struct firn_ice_manife
 		rc = path ? firn_ice__run_wrote(r, path, err) : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		struct firn_ice_manifest_file nm;
 		if (rc == 0)
-			rc = firn_ice__manifest_write(firn_io__path(path), r->m, spec, mf->content, out, k,
+			rc = firn_ice__manifest_write(path, r->m, spec, mf->content, out, k,
 						      r->snap_id, &r->arena, &nm, err);
 		if (rc == 0) {
 			nm.path = firn_arena_strdup(&r->arena, path);
@@ -409,7 +398,7 @@ static int add_manifests(struct firn_ice_run *r, struct firn_ice_entry *es, size
 		rc = path ? firn_ice__run_wrote(r, path, err) : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		struct firn_ice_manifest_file nm;
 		if (rc == 0)
-			rc = firn_ice__manifest_write(firn_io__path(path), r->m, spec, content, group, g,
+			rc = firn_ice__manifest_write(path, r->m, spec, content, group, g,
 						      r->snap_id, &r->arena, &nm, err);
 		if (rc == 0) {
 			nm.path = firn_arena_strdup(&r->arena, path);

@@ -20,7 +20,7 @@ int firn_ice__meta_read(const char *location, struct firn_ice_meta **out, struct
 	uint8_t *data;
 	size_t n;
 	*out = NULL;
-	int rc = firn_io__read_all(firn_io__path(location), &data, &n, err);
+	int rc = firn_io__read_all(location, &data, &n, err);
 	if (rc == FIRN_ENOTFOUND)
 		return firn_error_set(err, FIRN_ECORRUPT, "%s: metadata file is missing", location);
 	FIRN_TRY(rc);
@@ -62,7 +62,7 @@ int firn_ice__meta_write(const struct firn_ice_meta *m, const char *previous,
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	else /* the directory fsync also makes this commit's manifests durable
 	      * (written in the same directory without their own) */
-		rc = firn_io__write_new(firn_io__path(path), text, strlen(text), true, err);
+		rc = firn_io_write_all(path, FIRN_IO_EXCL | FIRN_IO_SYNC_DIR, text, strlen(text), err);
 	firn_free(text);
 	if (rc != 0) {
 		firn_free(path);
@@ -107,7 +107,7 @@ bool firn_ice__change_creates(const struct firn_ice_change *c)
 void firn_ice__commit_discard(struct firn_ice_commit *c)
 {
 	if (c->location)
-		firn_io__remove(firn_io__path(c->location));
+		firn_io_delete(c->location, NULL);
 	firn_free(c->location);
 	firn_ice__meta_free(c->meta);
 	c->location = NULL;
@@ -120,7 +120,8 @@ void firn_ice__commit_discard(struct firn_ice_commit *c)
 static void remove_empty_dirs(const char *dir, const char *root)
 {
 	char *p = firn_strdup(dir);
-	while (p && firn_io__within(p, root) && rmdir(p) == 0 && strcmp(p, root) != 0) {
+	while (p && firn_io__within(p, root) && firn_io_remove_empty_dir(p, NULL) == 0 &&
+	       strcmp(p, root) != 0) {
 		char *slash = strrchr(p, '/');
 		if (!slash || slash == p)
 			break;
@@ -139,15 +140,21 @@ int firn_ice__purge(const struct firn_ice_meta *m, const char *metadata_location
 	int rc = root ? firn_ice__table_files(m, metadata_location, &files, err)
 		      : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	size_t n = rc == 0 ? firn_ice__fileset_count(&files) : 0;
-	for (size_t i = 0; i < n; i++) {
+	const char **doomed = n ? firn_calloc(n, sizeof(*doomed)) : NULL;
+	size_t n_doomed = 0, deleted = 0;
+	if (n && !doomed)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	for (size_t i = 0; doomed && i < n; i++) {
 		const char *f = files.v[i];
 		if (!firn_io__within(f, root) || strcmp(f, root) == 0) {
 			info->kept_outside++;
 			continue;
 		}
-		if (unlink(firn_io__path(f)) == 0)
-			info->files_deleted++;
+		doomed[n_doomed++] = f;
 	}
+	firn_io_delete_many(doomed, n_doomed, &deleted, NULL);
+	info->files_deleted += (int64_t)deleted;
+	firn_free(doomed);
 	/* directories left empty, deepest first (the set is sorted) */
 	for (size_t i = n; i-- > 0;) {
 		char *d = firn_strdup(files.v[i]);

@@ -192,17 +192,22 @@ int firn_table_expire(struct firn_table *t, const char *older_than, int64_t reta
 		if (s)
 			rc = firn_ice__snapshot_files(before, s, &gone, err);
 	}
-	size_t n_gone = rc == 0 ? firn_ice__fileset_count(&gone) : 0;
-	for (size_t i = 0; i < n_gone; i++) {
+	size_t n_gone = rc == 0 ? firn_ice__fileset_count(&gone) : 0, n_doomed = 0;
+	const char **doomed = n_gone ? firn_calloc(n_gone, sizeof(*doomed)) : NULL;
+	if (n_gone && !doomed)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	for (size_t i = 0; doomed && i < n_gone; i++) {
 		const char *f = gone.v[i];
 		if (firn_ice__fileset_has(&live, f) || !firn_io__within(f, root))
 			continue;
 		info->files_deleted++;
 		if (info->report)
 			info->report(info->report_arg, f);
-		if (!dry_run)
-			firn_io__remove(firn_io__path(f));
+		doomed[n_doomed++] = f;
 	}
+	if (!dry_run)
+		firn_io_delete_many(doomed, n_doomed, NULL, NULL); /* best effort: orphans sweep the rest */
+	firn_free(doomed);
 	firn_free(root);
 	firn_ice__fileset_free(&live);
 	firn_ice__fileset_free(&gone);

@@ -57,7 +57,7 @@ static char *table_location(const char *metadata_location)
 	uint8_t *data = NULL;
 	size_t n = 0;
 	char *out = NULL;
-	if (firn_io__read_all(firn_io__path(metadata_location), &data, &n, NULL) == 0) {
+	if (firn_io__read_all(metadata_location, &data, &n, NULL) == 0) {
 		json_t *root = json_loadb((const char *)data, n, 0, NULL);
 		const char *loc = json_string_value(json_object_get(root, "location"));
 		if (loc)
@@ -181,22 +181,17 @@ int firn_ice__location_conflict(struct firn_catalog *c, const char *location, co
 	return rc;
 }
 
+static int any_file(void *arg, const struct firn_io_entry *e)
+{
+	return 1; /* one is enough */
+}
+
 bool firn_ice__dir_in_use(const char *location)
 {
 	char *p = firn_io__normalize(location);
 	if (!p)
 		return true;
-	DIR *d = opendir(firn_io__path(p));
-	bool used = false;
-	if (d) {
-		struct dirent *e;
-		while (!used && (e = readdir(d)) != NULL)
-			used = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-		closedir(d);
-	} else {
-		struct stat st;
-		used = stat(firn_io__path(p), &st) == 0; /* a file, not a directory */
-	}
+	bool used = firn_io_list(p, any_file, NULL, NULL) != 0; /* a failure counts as used */
 	firn_free(p);
 	return used;
 }

@@ -247,7 +247,7 @@ static int finish_file(struct firn_avro_writer *w, const char *path, struct firn
 	size_t len = 0;
 	int rc = firn_avro_writer_finish(w, &data, &len, err);
 	if (rc == 0)
-		rc = firn_io__write_new(path, data, len, false, err); /* dir synced with the metadata */
+		rc = firn_io_write_all(path, FIRN_IO_EXCL, data, len, err); /* dir synced with the metadata */
 	firn_free(data);
 	if (length)
 		*length = (int64_t)len;
@@ -785,7 +785,7 @@ int firn_ice__manifest_list_read(const char *path, struct firn_arena *arena,
 	struct firn_avro_reader *r = NULL;
 	*out = NULL;
 	*n = 0;
-	int rc = firn_avro_reader_open(&r, firn_io__path(path), err);
+	int rc = firn_avro_reader_open(&r, path, err);
 	if (rc != 0) {
 		if (rc == FIRN_ENOTFOUND)
 			firn_error_set(err, FIRN_ECORRUPT, "%s: manifest list is missing", path);
@@ -892,7 +892,7 @@ int firn_ice__manifest_read(const struct firn_ice_manifest_file *mf,
 				pf[k] = alt[k];
 			firn_free(alt);
 		}
-	int rc = firn_avro_reader_open(&r, firn_io__path(mf->path), err);
+	int rc = firn_avro_reader_open(&r, mf->path, err);
 	if (rc != 0) {
 		firn_free(pf);
 		if (rc == FIRN_ENOTFOUND)

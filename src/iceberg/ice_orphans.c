@@ -22,54 +22,41 @@ struct walk {
 	time_t cutoff;
 	bool dry_run;
 	struct firn_orphan_info *info;
+	struct firn_error *err;
 };
 
-static int visit(struct walk *w, const char *dir, struct firn_error *err);
-
-static int visit_entry(struct walk *w, const char *path, struct firn_error *err)
+/* Whether path lies in a fenced location (another owner's directory or file). */
+static bool fenced(struct walk *w, const char *path)
 {
-	struct stat st;
-	if (firn_ice__fileset_has(&w->fenced, path) || lstat(path, &st) != 0)
+	for (size_t i = 0; i < firn_ice__fileset_count(&w->fenced); i++)
+		if (firn_io__within(path, w->fenced.v[i]))
+			return true;
+	return false;
+}
+
+/* One file of the listing (regular files only: symbolic links and the
+ * like are never ours to remove). */
+static int visit_entry(void *arg, const struct firn_io_entry *e)
+{
+	struct walk *w = arg;
+	if (fenced(w, e->location) || firn_ice__fileset_has(&w->refs, e->location))
 		return 0;
-	if (S_ISDIR(st.st_mode))
-		return visit(w, path, err);
-	if (!S_ISREG(st.st_mode) || firn_ice__fileset_has(&w->refs, path))
-		return 0; /* symbolic links and the like are never ours to remove */
-	if (st.st_mtime >= w->cutoff) {
+	if (e->mtime_ms / 1000 >= (int64_t)w->cutoff) {
 		w->info->too_young++;
 		return 0;
 	}
 	w->info->files++;
-	w->info->bytes += st.st_size;
+	w->info->bytes += e->size;
 	if (w->info->report)
-		w->info->report(w->info->report_arg, path);
-	if (!w->dry_run && unlink(path) != 0 && errno != ENOENT)
-		return firn_error_set(err, FIRN_EIO, "%s: %s", path, strerror(errno));
-	return 0;
-}
-
-static int visit(struct walk *w, const char *dir, struct firn_error *err)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : firn_error_set(err, FIRN_EIO, "%s: %s", dir, strerror(errno));
-	struct dirent *e;
-	int rc = 0;
-	while (rc == 0 && (e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		struct firn_buf p = { 0 };
-		rc = firn_buf_printf(&p, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", e->d_name);
-		if (rc == 0)
-			rc = firn_buf_cstr(&p);
-		if (rc == 0)
-			rc = visit_entry(w, (const char *)p.data, err);
-		else
-			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-		firn_buf_free(&p);
+		w->info->report(w->info->report_arg, e->location);
+	struct firn_error why = { 0 };
+	int rc = w->dry_run ? 0 : firn_io_delete(e->location, &why);
+	if (rc != 0 && rc != FIRN_ENOTFOUND) {
+		if (w->err)
+			*w->err = why;
+		return rc;
 	}
-	closedir(d);
-	return rc;
+	return 0;
 }
 
 static int parse_cutoff(const char *older_than, bool force, time_t *out, struct firn_error *err)
@@ -134,7 +121,7 @@ int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool
 			      struct firn_orphan_info *info, struct firn_error *err)
 {
 	info->files = info->bytes = info->too_young = 0;
-	struct walk w = { .dry_run = dry_run, .info = info };
+	struct walk w = { .dry_run = dry_run, .info = info, .err = err };
 	FIRN_TRY(parse_cutoff(older_than, info->force, &w.cutoff, err));
 	char *root = firn_io__normalize(t->meta->location);
 	if (!root)
@@ -149,7 +136,7 @@ int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool
 	if (rc == 0)
 		rc = fence(t, root, &w.fenced, err);
 	if (rc == 0)
-		rc = visit(&w, firn_io__path(root), err);
+		rc = firn_io_list(root, visit_entry, &w, err);
 	firn_ice__fileset_free(&w.refs);
 	firn_ice__fileset_free(&w.fenced);
 	firn_free(root);

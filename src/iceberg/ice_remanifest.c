@@ -76,7 +76,7 @@ static int remanifest_change(struct firn_table *t, int attempt, void *vctx,
 	int64_t seq = m->last_sequence_number + 1;
 	int64_t next_row_id = m->next_row_id, first_row_id = m->next_row_id;
 	if (rc == 0)
-		rc = firn_ice__manifest_list_write(firn_io__path(list), m, c->snap_id, true, parent->snapshot_id,
+		rc = firn_ice__manifest_list_write(list, m, c->snap_id, true, parent->snapshot_id,
 						   seq, all, n, &next_row_id, err);
 	if (rc == 0) {
 		json_t *summary = firn_ice__summary(parent, "replace", c->made, c->n_made);
@@ -93,7 +93,7 @@ static int remanifest_change(struct firn_table *t, int attempt, void *vctx,
 					       first_row_id, next_row_id - first_row_id, out, err);
 	}
 	if (rc != 0 && list)
-		firn_io__remove(firn_io__path(list));
+		firn_io_delete(list, NULL);
 	firn_free(list);
 	firn_free(all);
 	firn_arena_free(&a);
@@ -174,7 +174,7 @@ int firn_table_rewrite_manifests(struct firn_table *t, int64_t *manifests_before
 				written = w;
 				written[n_written++] = path;
 				struct firn_ice_manifest_file *nm = &c.made[c.n_made];
-				rc = firn_ice__manifest_write(firn_io__path(path), m, spec, 0, all + start, cnt, c.snap_id,
+				rc = firn_ice__manifest_write(path, m, spec, 0, all + start, cnt, c.snap_id,
 							      &a, nm, err);
 				if (rc == 0) {
 					nm->path = firn_arena_strdup(&a, path);
@@ -194,7 +194,7 @@ int firn_table_rewrite_manifests(struct firn_table *t, int64_t *manifests_before
 	}
 	if (rc != 0 && (rc != FIRN_EIO || firn_ice__commit_surely_failed(t)))
 		for (size_t i = 0; i < n_written; i++)
-			firn_io__remove(firn_io__path(written[i]));
+			firn_io_delete(written[i], NULL);
 	for (size_t i = 0; i < n_written; i++)
 		firn_free(written[i]);
 	firn_free(written);

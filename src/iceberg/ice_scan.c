@@ -330,7 +330,7 @@ static int read_position_file(const char *path, const char *target, struct firn_
 			      struct firn_error *err)
 {
 	struct firn_parquet_reader *r = NULL;
-	int rc = firn_parquet_reader_open(&r, firn_io__path(path), err);
+	int rc = firn_parquet_reader_open(&r, path, err);
 	if (rc == FIRN_ENOTFOUND)
 		return firn_error_set(err, FIRN_ECORRUPT, "%s: delete file is missing", path);
 	FIRN_TRY(rc);
@@ -384,7 +384,7 @@ int firn_ice__task_positions(const struct firn_ice_task *t, struct firn_posset *
 			continue;
 		if (f->format && strcasecmp(f->format, "puffin") == 0) {
 			struct firn_posset dv = { 0 };
-			int rc = firn_puffin_read_dv(firn_io__path(f->path), f->content_offset, f->content_size,
+			int rc = firn_puffin_read_dv(f->path, f->content_offset, f->content_size,
 						     &dv, err);
 			if (rc == 0)
 				rc = firn_posset_union(out, &dv) ? firn_error_set(err, FIRN_ENOMEM, "out of memory") : 0;
@@ -510,7 +510,7 @@ static int eq_load(struct eq_set *e, const struct firn_ice_plan *p, const struct
 	}
 	e->schema = proj;
 	struct firn_parquet_reader *r = NULL;
-	int rc = firn_parquet_reader_open(&r, firn_io__path(f->path), err);
+	int rc = firn_parquet_reader_open(&r, f->path, err);
 	if (rc == FIRN_ENOTFOUND)
 		return firn_error_set(err, FIRN_ECORRUPT, "%s: delete file is missing", f->path);
 	FIRN_TRY(rc);
@@ -628,7 +628,7 @@ int firn_ice__file_open(const struct firn_ice_plan *p, const struct firn_ice_tas
 	r->task = t;
 	r->proj = proj;
 	const char *loc = t->entry->file.path;
-	int rc = firn_parquet_reader_open(&r->reader, firn_io__path(loc), err);
+	int rc = firn_parquet_reader_open(&r->reader, loc, err);
 	if (rc == FIRN_ENOTFOUND)
 		rc = firn_error_set(err, FIRN_ECORRUPT, "%s: data file is missing", loc);
 	if (rc == 0)

@@ -113,7 +113,7 @@ void firn_ice__locations_free(struct firn_ice_location *v, size_t n);
 int firn_ice__location_conflict(struct firn_catalog *c, const char *location, const char *self,
 				char **other, struct firn_error *err);
 
-/* Whether location exists as a file or a non-empty directory. */
+/* Whether a file lies at or under location (firn_io_list finds one). */
 bool firn_ice__dir_in_use(const char *location);
 
 /* ---- the files a table references (ice_files.c) ---------------------- */

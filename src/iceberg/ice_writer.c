@@ -234,19 +234,13 @@ static int open_file(struct firn_ice_writer *w, const struct firn_datum *key, ui
 	firn_buf_free(&dir);
 	if (!f->path)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	const char *slash = strrchr(f->path, '/');
-	char *d = firn_strndup(f->path, (size_t)(slash - f->path));
-	int rc = d ? firn_io__mkdirs(firn_io__path(d), err) : FIRN_ENOMEM;
-	firn_free(d);
-	if (rc != 0)
-		return rc;
 	const char *kk[] = { "iceberg.schema" };
 	const char *kv[] = { w->iceberg_schema ? w->iceberg_schema : "{}" };
 	struct firn_parquet_write_options o = w->opts;
 	o.n_kv = 1;
 	o.kv_keys = kk;
 	o.kv_values = kv;
-	FIRN_TRY(firn_parquet_writer_open(&f->pw, firn_io__path(f->path), &w->schema->arrow, &o, err));
+	FIRN_TRY(firn_parquet_writer_open(&f->pw, f->path, &w->schema->arrow, &o, err));
 	f->hash = hash;
 	f->next = w->buckets[hash % NBUCKETS];
 	w->buckets[hash % NBUCKETS] = f;
@@ -269,7 +263,7 @@ static void drop_file(struct open_file *f)
 	firn_parquet_writer_free(f->pw);
 	f->pw = NULL;
 	if (f->path)
-		firn_io__remove(firn_io__path(f->path));
+		firn_io_delete(f->path, NULL);
 	firn_free(f->path);
 	f->path = NULL;
 	firn_free(f->idx);
@@ -308,7 +302,7 @@ static int close_file(struct firn_ice_writer *w, struct open_file *f, struct fir
 	df->partition = f->key;
 	df->n_partition = w->spec->n_fields;
 	df->record_count = firn_parquet_writer_rows(f->pw);
-	df->file_size = firn_io__size(firn_io__path(f->path));
+	df->file_size = firn_io__size(f->path);
 	df->has_sort_order_id = true;
 	df->sort_order_id = w->sorted ? w->m->default_sort_order_id : 0; /* 0: unsorted */
 	const struct firn_parquet_column_stats *st;
@@ -468,16 +462,16 @@ int firn_ice__writer_finish(struct firn_ice_writer *w, struct firn_ice_entry **e
 	}
 	/* the files are fsynced; now their directory entries, once per directory */
 	for (size_t i = 0; i < w->n_entries; i++) {
-		const char *p = firn_io__path(w->entries[i].file.path);
+		const char *p = w->entries[i].file.path;
 		const char *slash = strrchr(p, '/');
 		bool seen = false;
 		for (size_t k = 0; k < i && !seen; k++) {
-			const char *q = firn_io__path(w->entries[k].file.path);
+			const char *q = w->entries[k].file.path;
 			const char *qs = strrchr(q, '/');
 			seen = qs - q == slash - p && strncmp(p, q, (size_t)(slash - p)) == 0;
 		}
 		if (!seen)
-			FIRN_TRY(firn_io__sync_dir_of(p, err));
+			FIRN_TRY(firn_io_sync_dir(p, err));
 	}
 	*entries = w->entries;
 	*n = w->n_entries;
@@ -494,7 +488,7 @@ void firn_ice__writer_free(struct firn_ice_writer *w)
 			drop_file(f);
 	/* a writer that failed (or was dropped) before finish leaves no files */
 	for (size_t i = 0; !w->finished && i < w->n_entries; i++)
-		firn_io__remove(firn_io__path(w->entries[i].file.path));
+		firn_io_delete(w->entries[i].file.path, NULL);
 	firn_free(w->touched);
 	firn_free(w->entries);
 	firn_free(w->pf);

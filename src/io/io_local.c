@@ -1,34 +1,29 @@
-/* Local files: write-new-then-publish, whole-file reads, crash points. */
-#include <ctype.h>
+/* Local files: the built-in implementation of firn/io.h for plain paths
+ * and file: locations. Files are written whole and fsynced on close; the
+ * names of new files become durable with the directory's fsync, either at
+ * close (FIRN_IO_SYNC_DIR) or once for many files (sync_dir). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "firn/util.h"
 #include "io/io_local.h"
 
-const char *firn_io__path(const char *loc)
+static int nomem(struct firn_error *err)
 {
-	if (strncmp(loc, "file://", 7) == 0)
-		return loc + 7;
-	if (strncmp(loc, "file:/", 6) == 0)
-		return loc + 5;
-	return loc;
+	return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 }
 
 int firn_io__mkdirs(const char *dir, struct firn_error *err)
 {
 	char *p = firn_strdup(dir);
 	if (!p)
-		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		return nomem(err);
 	int rc = 0;
 	for (char *s = p + 1;; s++) {
 		if (*s == '/' || *s == '\0') {
@@ -48,11 +43,11 @@ int firn_io__mkdirs(const char *dir, struct firn_error *err)
 	return rc;
 }
 
-int firn_io__sync_dir_of(const char *path, struct firn_error *err)
+static int sync_dir_of(const char *path, struct firn_error *err)
 {
 	char *d = firn_strdup(path);
 	if (!d)
-		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		return nomem(err);
 	char *slash = strrchr(d, '/');
 	if (slash == d)
 		slash[1] = '\0';
@@ -70,301 +65,288 @@ int firn_io__sync_dir_of(const char *path, struct firn_error *err)
 	return rc;
 }
 
-int firn_io__write_new(const char *path, const void *data, size_t n, bool sync_dir,
-		       struct firn_error *err)
+static int64_t mtime_ms(const struct stat *st)
 {
+	return (int64_t)st->st_mtim.tv_sec * 1000 + st->st_mtim.tv_nsec / 1000000;
+}
+
+/* ---- reading --------------------------------------------------------- */
+
+struct local_input {
+	struct firn_io_input base;
+	int fd;
+	char path[]; /* for messages */
+};
+
+static int local_read_at(struct firn_io_input *in, int64_t offset, size_t n, void *buf,
+			 struct firn_error *err)
+{
+	struct local_input *li = (struct local_input *)in;
+	if (offset < 0 || offset > in->size || n > (uint64_t)(in->size - offset))
+		return firn_error_set(err, FIRN_ECORRUPT, "%s: truncated: %zu bytes at %lld past its %lld",
+				      li->path, n, (long long)offset, (long long)in->size);
+	size_t done = 0;
+	while (done < n) {
+		ssize_t k = pread(li->fd, (uint8_t *)buf + done, n - done, (off_t)(offset + (int64_t)done));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return firn_error_set(err, FIRN_EIO, "%s: read: %s", li->path, strerror(errno));
+		if (k == 0)
+			return firn_error_set(err, FIRN_ECORRUPT, "%s: truncated at byte %lld (file shrank)",
+					      li->path, (long long)(offset + (int64_t)done));
+		done += (size_t)k;
+	}
+	return 0;
+}
+
+static void local_input_close(struct firn_io_input *in)
+{
+	struct local_input *li = (struct local_input *)in;
+	close(li->fd);
+	firn_free(li);
+}
+
+static int local_open_read(void *data, const char *location, struct firn_io_input **out,
+			   struct firn_error *err)
+{
+	const char *path = firn_io__path(location);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return firn_error_set(err, e == ENOENT ? FIRN_ENOTFOUND : FIRN_EIO, "%s: cannot open: %s",
+				      location, strerror(e));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return firn_error_set(err, FIRN_EINVAL, "%s: not a regular file", location);
+	}
+	size_t len = strlen(location);
+	struct local_input *li = firn_malloc(sizeof(*li) + len + 1);
+	if (!li) {
+		close(fd);
+		return nomem(err);
+	}
+	li->base = (struct firn_io_input){ .size = st.st_size, .read_at = local_read_at,
+					   .close = local_input_close, .private_data = NULL };
+	li->fd = fd;
+	memcpy(li->path, location, len + 1);
+	*out = &li->base;
+	return 0;
+}
+
+/* ---- writing --------------------------------------------------------- */
+
+struct local_output {
+	struct firn_io_output base;
+	int fd;
+	unsigned flags;
+	char path[]; /* the local path */
+};
+
+static int local_write(struct firn_io_output *o, const void *data, size_t n, struct firn_error *err)
+{
+	struct local_output *lo = (struct local_output *)o;
+	const uint8_t *p = data;
+	while (n > 0) {
+		ssize_t w = write(lo->fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return firn_error_set(err, FIRN_EIO, "%s: write: %s", lo->path,
+					      w < 0 ? strerror(errno) : "no progress");
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void local_abort(struct firn_io_output *o)
+{
+	struct local_output *lo = (struct local_output *)o;
+	if (lo->fd >= 0)
+		close(lo->fd);
+	unlink(lo->path);
+	firn_free(lo);
+}
+
+static int local_close(struct firn_io_output *o, struct firn_error *err)
+{
+	struct local_output *lo = (struct local_output *)o;
+	int rc = 0;
+	if (fsync(lo->fd) != 0)
+		rc = firn_error_set(err, FIRN_EIO, "%s: fsync: %s", lo->path, strerror(errno));
+	int fd = lo->fd;
+	lo->fd = -1;
+	if (close(fd) != 0 && rc == 0)
+		rc = firn_error_set(err, FIRN_EIO, "%s: close: %s", lo->path, strerror(errno));
+	if (rc == 0 && (lo->flags & FIRN_IO_SYNC_DIR))
+		rc = sync_dir_of(lo->path, err);
+	if (rc != 0) {
+		local_abort(o);
+		return rc;
+	}
+	firn_free(lo);
+	return 0;
+}
+
+static int local_create(void *data, const char *location, unsigned flags, struct firn_io_output **out,
+			struct firn_error *err)
+{
+	const char *path = firn_io__path(location);
 	const char *slash = strrchr(path, '/');
 	if (slash && slash != path) {
 		char *dir = firn_strndup(path, (size_t)(slash - path));
 		if (!dir)
-			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			return nomem(err);
 		int rc = firn_io__mkdirs(dir, err);
 		firn_free(dir);
 		FIRN_TRY(rc);
 	}
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int oflags = O_WRONLY | O_CREAT | O_CLOEXEC | ((flags & FIRN_IO_EXCL) ? O_EXCL : O_TRUNC);
+	int fd = open(path, oflags, 0644);
 	if (fd < 0)
-		return firn_error_set(err, errno == EEXIST ? FIRN_EEXISTS : FIRN_EIO,
-				      "%s: cannot create: %s", path, strerror(errno));
-	const uint8_t *p = data;
-	size_t left = n;
-	while (left > 0) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			goto fail;
-		p += w;
-		left -= (size_t)w;
-	}
-	if (fsync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	return sync_dir ? firn_io__sync_dir_of(path, err) : 0;
-fail: {
-	int e = errno;
-	if (fd >= 0)
+		return firn_error_set(err, errno == EEXIST ? FIRN_EEXISTS : FIRN_EIO, "%s: cannot create: %s",
+				      path, strerror(errno));
+	size_t len = strlen(path);
+	struct local_output *lo = firn_malloc(sizeof(*lo) + len + 1);
+	if (!lo) {
 		close(fd);
-	unlink(path);
-	return firn_error_set(err, FIRN_EIO, "%s: write: %s", path, strerror(e));
-}
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t a = strlen(s), b = strlen(suffix);
-	return a >= b && strcmp(s + a - b, suffix) == 0;
-}
-
-static int gunzip(const char *path, uint8_t **data, size_t *n, struct firn_error *err)
-{
-	z_stream z = { 0 };
-	struct firn_buf out = { 0 };
-	if (inflateInit2(&z, 15 + 32) != Z_OK)
-		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	z.next_in = *data;
-	z.avail_in = (uInt)*n;
-	int zr;
-	do {
-		if (firn_buf_reserve(&out, 65536) != 0) {
-			inflateEnd(&z);
-			firn_buf_free(&out);
-			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-		}
-		z.next_out = out.data + out.len;
-		z.avail_out = (uInt)(out.cap - out.len);
-		zr = inflate(&z, Z_NO_FLUSH);
-		out.len = out.cap - z.avail_out;
-	} while (zr == Z_OK);
-	inflateEnd(&z);
-	if (zr != Z_STREAM_END) {
-		firn_buf_free(&out);
-		return firn_error_set(err, FIRN_ECORRUPT, "%s: bad gzip data", path);
+		unlink(path);
+		return nomem(err);
 	}
-	firn_buf_putc(&out, 0);
-	firn_free(*data);
-	*n = out.len - 1;
-	*data = firn_buf_detach(&out, NULL);
+	lo->base = (struct firn_io_output){ .write = local_write, .close = local_close,
+					    .abort = local_abort, .private_data = NULL };
+	lo->fd = fd;
+	lo->flags = flags;
+	memcpy(lo->path, path, len + 1);
+	*out = &lo->base;
 	return 0;
 }
 
-int firn_io__read_all(const char *path, uint8_t **data, size_t *n, struct firn_error *err)
-{
-	*data = NULL;
-	*n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return firn_error_set(err, errno == ENOENT ? FIRN_ENOTFOUND : FIRN_EIO,
-				      "%s: cannot open: %s", path, strerror(errno));
-	struct firn_buf b = { 0 };
-	for (;;) {
-		if (firn_buf_reserve(&b, 1 << 16) != 0) {
-			close(fd);
-			firn_buf_free(&b);
-			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-		}
-		ssize_t r = read(fd, b.data + b.len, b.cap - b.len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int e = errno;
-			close(fd);
-			firn_buf_free(&b);
-			return firn_error_set(err, FIRN_EIO, "%s: read: %s", path, strerror(e));
-		}
-		if (r == 0)
-			break;
-		b.len += (size_t)r;
-	}
-	close(fd);
-	firn_buf_putc(&b, 0);
-	*n = b.len - 1;
-	*data = firn_buf_detach(&b, NULL);
-	if (ends_with(path, ".gz.metadata.json") || ends_with(path, ".metadata.json.gz"))
-		return gunzip(path, data, n, err);
-	return 0;
-}
+/* ---- deleting, listing ----------------------------------------------- */
 
-int firn_io__exists(const char *path)
+static int local_delete(void *data, const char *location, struct firn_error *err)
 {
-	struct stat st;
-	if (stat(path, &st) == 0)
+	if (unlink(firn_io__path(location)) == 0)
 		return 0;
-	return errno == ENOENT ? FIRN_ENOTFOUND : FIRN_EIO;
+	return firn_error_set(err, errno == ENOENT ? FIRN_ENOTFOUND : FIRN_EIO, "%s: cannot delete: %s",
+			      location, strerror(errno));
 }
 
-int64_t firn_io__size(const char *path)
+static int local_delete_many(void *data, const char *const *locations, size_t n, size_t *deleted,
+			     struct firn_error *err)
 {
-	struct stat st;
-	return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
+	size_t count = 0;
+	int first = 0;
+	for (size_t i = 0; i < n; i++) {
+		int rc = local_delete(data, locations[i], first ? NULL : err);
+		if (rc == 0)
+			count++;
+		else if (rc != FIRN_ENOTFOUND && first == 0)
+			first = rc;
+	}
+	if (first == 0 && err && err->code == FIRN_ENOTFOUND)
+		firn_error_clear(err);
+	if (deleted)
+		*deleted = count;
+	return first;
 }
 
-void firn_io__remove(const char *path)
+/* buf holds the location of a directory; walks it, restoring buf's length. */
+static int walk(struct firn_buf *loc, firn_io_list_fn fn, void *arg, struct firn_error *err)
 {
-	unlink(path);
-}
-
-int firn_io__remove_tree(const char *dir, struct firn_error *err)
-{
-	DIR *d = opendir(dir);
+	const char *path = firn_io__path((const char *)loc->data);
+	DIR *d = opendir(path);
 	if (!d)
-		return errno == ENOENT ? 0 : firn_error_set(err, FIRN_EIO, "%s: %s", dir, strerror(errno));
+		return errno == ENOENT || errno == ENOTDIR ? 0 :
+		       firn_error_set(err, FIRN_EIO, "%s: %s", (const char *)loc->data, strerror(errno));
+	size_t base = loc->len;
 	struct dirent *e;
 	int rc = 0;
 	while (rc == 0 && (e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		struct firn_buf p = { 0 };
-		firn_buf_printf(&p, "%s/%s", dir, e->d_name);
-		firn_buf_cstr(&p);
+		loc->len = base;
+		bool root = base > 0 && loc->data[base - 1] == '/';
+		if (firn_buf_printf(loc, "%s%s", root ? "" : "/", e->d_name) != 0 || firn_buf_cstr(loc) != 0) {
+			rc = nomem(err);
+			break;
+		}
 		struct stat st;
-		if (lstat((char *)p.data, &st) == 0 && S_ISDIR(st.st_mode))
-			rc = firn_io__remove_tree((char *)p.data, err);
-		else if (unlink((char *)p.data) != 0)
-			rc = firn_error_set(err, FIRN_EIO, "%s: %s", (char *)p.data, strerror(errno));
-		firn_buf_free(&p);
+		if (lstat(firn_io__path((const char *)loc->data), &st) != 0)
+			continue; /* gone meanwhile */
+		if (S_ISDIR(st.st_mode)) {
+			rc = walk(loc, fn, arg, err);
+		} else if (S_ISREG(st.st_mode)) {
+			struct firn_io_entry ent = { (const char *)loc->data, st.st_size, mtime_ms(&st) };
+			rc = fn(arg, &ent);
+		}
 	}
 	closedir(d);
-	if (rc == 0 && rmdir(dir) != 0)
-		rc = firn_error_set(err, FIRN_EIO, "%s: %s", dir, strerror(errno));
+	loc->len = base;
+	if (loc->data)
+		loc->data[base] = '\0';
 	return rc;
 }
 
-void firn_io__crash_point(const char *step)
+static int local_list(void *data, const char *dir, firn_io_list_fn fn, void *arg, struct firn_error *err)
 {
-	const char *at = getenv("FIRN_CRASH_AT");
-	if (at && strcmp(at, step) == 0)
-		kill(getpid(), SIGKILL);
-}
-
-/* ---- locations ------------------------------------------------------ */
-
-/* Length of "scheme://authority" when loc has a scheme other than file:,
- * else 0. */
-static size_t authority_len(const char *loc)
-{
-	size_t i = 0;
-	while (isalnum((unsigned char)loc[i]) || loc[i] == '+' || loc[i] == '-' || loc[i] == '.')
-		i++;
-	if (i == 0 || strncmp(loc + i, "://", 3) != 0 || (i == 4 && strncasecmp(loc, "file", 4) == 0))
+	struct stat st;
+	if (lstat(firn_io__path(dir), &st) != 0)
 		return 0;
-	i += 3;
-	while (loc[i] && loc[i] != '/')
-		i++;
-	return i;
+	if (S_ISREG(st.st_mode)) {
+		struct firn_io_entry ent = { dir, st.st_size, mtime_ms(&st) };
+		return fn(arg, &ent);
+	}
+	struct firn_buf loc = FIRN_BUF_INIT;
+	size_t n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (firn_buf_append(&loc, dir, n) != 0 || firn_buf_cstr(&loc) != 0) {
+		firn_buf_free(&loc);
+		return nomem(err);
+	}
+	int rc = walk(&loc, fn, arg, err);
+	firn_buf_free(&loc);
+	return rc;
 }
 
-/* Appends path (absolute) to b with repeated slashes collapsed, "." and
- * ".." segments resolved and no trailing slash. */
-static int put_clean_path(struct firn_buf *b, const char *path)
+static int local_stat(void *data, const char *location, struct firn_io_entry *out, struct firn_error *err)
 {
-	size_t root = b->len;
-	const char *p = path;
-	while (*p) {
-		while (*p == '/')
-			p++;
-		const char *s = p;
-		while (*p && *p != '/')
-			p++;
-		size_t n = (size_t)(p - s);
-		if (n == 0 || (n == 1 && s[0] == '.'))
-			continue;
-		if (n == 2 && s[0] == '.' && s[1] == '.') {
-			while (b->len > root && b->data[b->len - 1] != '/')
-				b->len--;
-			if (b->len > root)
-				b->len--;
-			continue;
-		}
-		if (firn_buf_putc(b, '/') != 0 || firn_buf_append(b, s, n) != 0)
-			return FIRN_ENOMEM;
-	}
-	if (b->len == root && firn_buf_putc(b, '/') != 0)
-		return FIRN_ENOMEM;
+	struct stat st;
+	if (stat(firn_io__path(location), &st) != 0)
+		return firn_error_set(err, errno == ENOENT ? FIRN_ENOTFOUND : FIRN_EIO, "%s: %s", location,
+				      strerror(errno));
+	*out = (struct firn_io_entry){ location, st.st_size, mtime_ms(&st) };
 	return 0;
 }
 
-char *firn_io__normalize(const char *loc)
+static int local_sync_dir(void *data, const char *location, struct firn_error *err)
 {
-	struct firn_buf b = { 0 };
-	size_t auth = authority_len(loc);
-	int rc = 0;
-	if (auth) {
-		rc = firn_buf_append(&b, loc, auth);
-		if (rc == 0)
-			rc = put_clean_path(&b, loc + auth);
-		if (rc == 0 && b.len == auth + 1) /* "s3://bucket/" → "s3://bucket" */
-			b.len = auth;
-	} else {
-		const char *path = loc;
-		if (strncmp(path, "file:", 5) == 0) {
-			path += 5;
-			if (strncmp(path, "//", 2) == 0 && path[2] != '/') {
-				/* file://host/path: only the local host is ours */
-				const char *slash = strchr(path + 2, '/');
-				path = slash ? slash : "/";
-			}
-		}
-		if (path[0] != '/') {
-			char cwd[4096];
-			if (!getcwd(cwd, sizeof(cwd)))
-				return NULL;
-			struct firn_buf whole = { 0 };
-			rc = firn_buf_printf(&whole, "%s/%s", cwd, path);
-			if (rc == 0)
-				rc = firn_buf_cstr(&whole);
-			if (rc == 0)
-				rc = put_clean_path(&b, (const char *)whole.data);
-			firn_buf_free(&whole);
-		} else {
-			rc = put_clean_path(&b, path);
-		}
-	}
-	if (rc == 0)
-		rc = firn_buf_cstr(&b);
-	if (rc != 0) {
-		firn_buf_free(&b);
-		return NULL;
-	}
-	return (char *)firn_buf_detach(&b, NULL);
+	return sync_dir_of(firn_io__path(location), err);
 }
 
-bool firn_io__within(const char *inner, const char *outer)
+static int local_remove_empty_dir(void *data, const char *dir, struct firn_error *err)
 {
-	size_t n = strlen(outer);
-	if (strncmp(inner, outer, n) != 0)
-		return false;
-	return inner[n] == '\0' || inner[n] == '/' || (n > 0 && outer[n - 1] == '/');
+	if (rmdir(firn_io__path(dir)) == 0)
+		return 0;
+	int e = errno;
+	return firn_error_set(err, e == ENOENT ? FIRN_ENOTFOUND : e == ENOTEMPTY || e == EEXIST ?
+			      FIRN_EEXISTS : FIRN_EIO, "%s: cannot remove: %s", dir, strerror(e));
 }
 
-char *firn_io__resolve(const char *loc)
-{
-	char *norm = firn_io__normalize(loc);
-	if (!norm || norm[0] != '/')
-		return norm;
-	/* the longest existing ancestor through realpath (symlinks), the rest as is */
-	size_t n = strlen(norm);
-	for (;;) {
-		char save = norm[n];
-		norm[n] = '\0';
-		char *real = realpath(n ? norm : "/", NULL);
-		norm[n] = save;
-		if (real) {
-			struct firn_buf b = { 0 };
-			firn_buf_printf(&b, "%s%s", strcmp(real, "/") == 0 && norm[n] ? "" : real, norm + n);
-			free(real);
-			char *out = firn_buf_cstr(&b) == 0 ? firn_io__normalize((const char *)b.data) : NULL;
-			firn_buf_free(&b);
-			firn_free(norm);
-			return out;
-		}
-		while (n > 0 && norm[n - 1] != '/')
-			n--;
-		if (n == 0)
-			return norm;
-		n--;
-	}
-}
+const struct firn_io_ops firn_io__local_ops = {
+	.version = FIRN_IO_OPS_VERSION,
+	.open_read = local_open_read,
+	.create = local_create,
+	.delete_file = local_delete,
+	.delete_many = local_delete_many,
+	.list = local_list,
+	.stat_file = local_stat,
+	.sync_dir = local_sync_dir,
+	.remove_empty_dir = local_remove_empty_dir,
+};

@@ -2,20 +2,22 @@
  * batches (one batch per row group; memory bounded by its working set). */
 #include <errno.h>
 #include <stdarg.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "firn/io.h"
 #include "firn/parquet.h"
 #include "parquet/pq_encoding.h"
 #include "parquet/pq_meta.h"
 #include "parquet/pq_schema.h"
 
+/* Bytes read from the end at open: footers of files firn and others write
+ * are mostly smaller. */
+#define TAIL_GUESS (64 * 1024)
+
 struct firn_parquet_reader {
 	char *path;
-	int fd;
+	struct firn_io_input *in; /* only byte ranges are read: the tail once, then chunks */
 	int64_t file_size;
 	int64_t data_end; /* where the footer starts */
 	struct firn_arena arena;
@@ -44,19 +46,9 @@ static int corrupt(const struct firn_parquet_reader *r, struct firn_error *err, 
 static int read_at(const struct firn_parquet_reader *r, void *buf, size_t n, int64_t off,
 		   struct firn_error *err)
 {
-	size_t done = 0;
-	while (done < n) {
-		ssize_t k = pread(r->fd, (uint8_t *)buf + done, n - done, (off_t)(off + (int64_t)done));
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return firn_error_set(err, FIRN_EIO, "%s: read: %s", r->path, strerror(errno));
-		}
-		if (k == 0)
-			return corrupt(r, err, "truncated at byte %lld", (long long)(off + (int64_t)done));
-		done += (size_t)k;
-	}
-	return 0;
+	if (off < 0 || off > r->file_size || n > (uint64_t)(r->file_size - off))
+		return corrupt(r, err, "truncated at byte %lld", (long long)r->file_size);
+	return firn_io_read_at(r->in, off, n, buf, err);
 }
 
 /* Checks what the decoder relies on, once, at open. */
@@ -104,7 +96,6 @@ int firn_parquet_reader_open(struct firn_parquet_reader **out, const char *path,
 	struct firn_parquet_reader *r = firn_calloc(1, sizeof(*r));
 	if (r == NULL)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	r->fd = -1;
 	int rc;
 	uint8_t *footer = NULL;
 	r->path = firn_strdup(path);
@@ -112,27 +103,27 @@ int firn_parquet_reader_open(struct firn_parquet_reader **out, const char *path,
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		goto fail;
 	}
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (r->fd < 0 || fstat(r->fd, &st) != 0) {
-		rc = firn_error_set(err, errno == ENOENT ? FIRN_ENOTFOUND : FIRN_EIO, "%s: %s", path,
-				    strerror(errno));
+	if ((rc = firn_io_open_read(path, &r->in, err)) != 0)
 		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = firn_error_set(err, FIRN_EINVAL, "%s: not a regular file", path);
-		goto fail;
-	}
-	r->file_size = st.st_size;
+	r->file_size = r->in->size;
 	if (r->file_size < 12) {
 		rc = corrupt(r, err, "not a parquet file (%lld bytes)", (long long)r->file_size);
 		goto fail;
 	}
-	uint8_t head[4], tail[8];
-	if ((rc = read_at(r, head, 4, 0, err)) != 0 ||
-	    (rc = read_at(r, tail, 8, r->file_size - 8, err)) != 0)
+	/* One read of the tail, which usually holds the whole footer; a second
+	 * only for a footer larger than the guess. The leading magic is checked
+	 * when the tail read covers it (a remote store pays for every request). */
+	size_t tail_n = r->file_size < TAIL_GUESS ? (size_t)r->file_size : TAIL_GUESS;
+	int64_t tail_at = r->file_size - (int64_t)tail_n;
+	footer = firn_malloc(tail_n);
+	if (footer == NULL) {
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		goto fail;
-	if (memcmp(head, "PAR1", 4) != 0 || memcmp(tail + 4, "PAR1", 4) != 0) {
+	}
+	if ((rc = read_at(r, footer, tail_n, tail_at, err)) != 0)
+		goto fail;
+	const uint8_t *tail = footer + tail_n - 8;
+	if ((tail_at == 0 && memcmp(footer, "PAR1", 4) != 0) || memcmp(tail + 4, "PAR1", 4) != 0) {
 		rc = corrupt(r, err, memcmp(tail + 4, "PARE", 4) == 0 ?
 			     "encrypted parquet files are not supported" : "not a parquet file (bad magic)");
 		goto fail;
@@ -145,14 +136,21 @@ int firn_parquet_reader_open(struct firn_parquet_reader **out, const char *path,
 		goto fail;
 	}
 	r->data_end = r->file_size - 8 - (int64_t)flen;
-	footer = firn_malloc(flen);
-	if (footer == NULL) {
-		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-		goto fail;
+	const uint8_t *fbytes;
+	if ((size_t)flen + 8 <= tail_n) {
+		fbytes = footer + (tail_n - 8 - flen);
+	} else {
+		firn_free(footer);
+		footer = firn_malloc(flen);
+		if (footer == NULL) {
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			goto fail;
+		}
+		if ((rc = read_at(r, footer, flen, r->data_end, err)) != 0)
+			goto fail;
+		fbytes = footer;
 	}
-	if ((rc = read_at(r, footer, flen, r->data_end, err)) != 0)
-		goto fail;
-	if ((rc = firn_pq__parse_file_meta(footer, flen, &r->arena, &r->meta, err)) != 0) {
+	if ((rc = firn_pq__parse_file_meta(fbytes, flen, &r->arena, &r->meta, err)) != 0) {
 		firn_error_prefix(err, "%s", path);
 		goto fail;
 	}
@@ -176,8 +174,7 @@ void firn_parquet_reader_free(struct firn_parquet_reader *r)
 {
 	if (r == NULL)
 		return;
-	if (r->fd >= 0)
-		close(r->fd);
+	firn_io_input_close(r->in);
 	firn_arena_free(&r->arena);
 	firn_free(r->path);
 	firn_free(r);

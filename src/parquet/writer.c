@@ -4,13 +4,11 @@
  * pages of the current row group in memory; a row group is written when its
  * encoded size passes row_group_size, chunk by chunk, dictionary page first.
  * Pages start at row boundaries. */
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
+#include "firn/io.h"
 #include "firn/parquet.h"
 #include "parquet/pq_encoding.h"
 #include "parquet/pq_meta.h"
@@ -68,7 +66,7 @@ struct column {
 
 struct firn_parquet_writer {
 	char *path;
-	int fd;
+	struct firn_io_output *file; /* NULL once closed */
 	bool closed;
 	struct firn_parquet_write_options opts;
 	struct ArrowSchema schema;
@@ -90,16 +88,10 @@ struct firn_parquet_writer {
 
 static int out_flush(struct firn_parquet_writer *w, struct firn_error *err)
 {
-	size_t done = 0;
-	while (done < w->out.len) {
-		ssize_t n = write(w->fd, w->out.data + done, w->out.len - done);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return firn_error_set(err, FIRN_EIO, "%s: write: %s", w->path, strerror(errno));
-		}
-		done += (size_t)n;
-	}
+	if (w->file == NULL)
+		return firn_error_set(err, FIRN_EINVAL, "%s: the file is closed", w->path);
+	if (w->out.len > 0)
+		FIRN_TRY(firn_io_write(w->file, w->out.data, w->out.len, err));
 	w->out.len = 0;
 	return 0;
 }
@@ -110,17 +102,9 @@ static int out_write(struct firn_parquet_writer *w, const void *p, size_t n, str
 		FIRN_TRY(out_flush(w, err));
 	if (n >= (4u << 20)) {
 		/* large chunk: straight through */
-		const uint8_t *q = p;
-		size_t done = 0;
-		while (done < n) {
-			ssize_t k = write(w->fd, q + done, n - done);
-			if (k < 0) {
-				if (errno == EINTR)
-					continue;
-				return firn_error_set(err, FIRN_EIO, "%s: write: %s", w->path, strerror(errno));
-			}
-			done += (size_t)k;
-		}
+		if (w->file == NULL)
+			return firn_error_set(err, FIRN_EINVAL, "%s: the file is closed", w->path);
+		FIRN_TRY(firn_io_write(w->file, p, n, err));
 	} else if (firn_buf_append(&w->out, p, n) != 0) {
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
@@ -1051,7 +1035,6 @@ int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
 	struct firn_parquet_writer *w = firn_calloc(1, sizeof(*w));
 	if (w == NULL)
 		return nomem(err);
-	w->fd = -1;
 	struct firn_parquet_write_options def = FIRN_PARQUET_WRITE_OPTIONS_INIT;
 	w->opts = opts ? *opts : def;
 	int rc;
@@ -1122,12 +1105,8 @@ int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
 			w->kv_values[i] = w->opts.kv_values[i] ? firn_strdup(w->opts.kv_values[i]) : NULL;
 		}
 	}
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (w->fd < 0) {
-		rc = firn_error_set(err, errno == ENOENT ? FIRN_ENOTFOUND : FIRN_EIO, "%s: %s", path,
-				    strerror(errno));
+	if ((rc = firn_io_create(path, 0, &w->file, err)) != 0)
 		goto fail;
-	}
 	if ((rc = out_write(w, "PAR1", 4, err)) != 0)
 		goto fail;
 	*out = w;
@@ -1208,13 +1187,9 @@ int firn_parquet_writer_close(struct firn_parquet_writer *w, struct firn_error *
 		rc = out_flush(w, err);
 	if (rc != 0)
 		return rc;
-	if (fsync(w->fd) != 0)
-		return firn_error_set(err, FIRN_EIO, "%s: fsync: %s", w->path, strerror(errno));
-	if (close(w->fd) != 0) {
-		w->fd = -1;
-		return firn_error_set(err, FIRN_EIO, "%s: close: %s", w->path, strerror(errno));
-	}
-	w->fd = -1;
+	struct firn_io_output *file = w->file;
+	w->file = NULL; /* close ends the handle, whatever it returns */
+	FIRN_TRY(firn_io_output_close(file, err));
 	w->closed = true;
 	/* the gathered per-column facts */
 	w->result_stats = firn_calloc((size_t)(w->n_columns + 1), sizeof(*w->result_stats));
@@ -1260,10 +1235,7 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w)
 {
 	if (w == NULL)
 		return;
-	if (w->fd >= 0) {
-		close(w->fd);
-		unlink(w->path);
-	}
+	firn_io_output_abort(w->file); /* not closed: the partial file goes */
 	for (int i = 0; i < w->n_columns; i++) {
 		struct column *c = &w->cols[i];
 		firn_free(c->dict.slots);

@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "io/io_local.h"
+#include "firn/io.h"
 #include "puffin/puffin.h"
 
 int firn_posset_add(struct firn_posset *s, int64_t pos)
@@ -301,7 +301,7 @@ int firn_puffin_write_dvs(const char *path, struct firn_puffin_blob *blobs, size
 	put32(&b, (uint32_t)tl);
 	put32(&b, 0);
 	firn_buf_append(&b, "PFA1", 4);
-	int rc = b.data ? firn_io__write_new(path, b.data, b.len, true, err)
+	int rc = b.data ? firn_io_write_all(path, FIRN_IO_EXCL | FIRN_IO_SYNC_DIR, b.data, b.len, err)
 			: firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (rc == 0 && file_size)
 		*file_size = (int64_t)b.len;
@@ -312,19 +312,26 @@ int firn_puffin_write_dvs(const char *path, struct firn_puffin_blob *blobs, size
 int firn_puffin_read_dv(const char *path, int64_t offset, int64_t length,
 			struct firn_posset *out, struct firn_error *err)
 {
-	uint8_t *data;
-	size_t n;
-	int rc = firn_io__read_all(path, &data, &n, err);
+	/* only the blob's bytes: the blob carries its own magic and checksum */
+	struct firn_io_input *in;
+	int rc = firn_io_open_read(path, &in, err);
 	if (rc == FIRN_ENOTFOUND)
 		return firn_error_set(err, FIRN_ECORRUPT, "%s: deletion vector file is missing", path);
 	FIRN_TRY(rc);
-	if (offset < 4 || length < 12 || (uint64_t)offset + (uint64_t)length > n ||
-	    memcmp(data, "PFA1", 4) != 0) {
-		firn_free(data);
+	if (offset < 4 || length < 12 || length > in->size || offset > in->size - length) {
+		firn_io_input_close(in);
 		return firn_error_set(err, FIRN_ECORRUPT, "%s: no deletion vector at %lld+%lld", path,
 				      (long long)offset, (long long)length);
 	}
-	rc = firn_dv_decode(data + offset, (size_t)length, out, err);
+	uint8_t *data = firn_malloc((size_t)length);
+	rc = data ? firn_io_read_at(in, offset, (size_t)length, data, err)
+		  : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	firn_io_input_close(in);
+	if (rc != 0) {
+		firn_free(data);
+		return rc;
+	}
+	rc = firn_dv_decode(data, (size_t)length, out, err);
 	firn_free(data);
 	if (rc != 0)
 		firn_error_prefix(err, "%s", path);

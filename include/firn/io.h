@@ -1,0 +1,170 @@
+/* firn: file IO. Every byte firn reads or writes and every file it deletes
+ * goes through here. An implementation (a versioned struct of operations)
+ * is registered for a URI scheme; the location-level functions below pick
+ * it by the location's scheme. Local files (plain paths, "file:/…",
+ * "file:///…") are built in; object stores register their own schemes. */
+#ifndef FIRN_IO_H
+#define FIRN_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firn/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An open file for reading. Made by an implementation's open_read; the
+ * caller reads with firn_io_read_at and ends with firn_io_input_close. */
+struct firn_io_input {
+	int64_t size; /* the file's size in bytes, known at open */
+	/* Reads exactly n bytes at offset into buf (offset + n <= size, else
+	 * FIRN_ECORRUPT "truncated"). FIRN_EIO. */
+	int (*read_at)(struct firn_io_input *in, int64_t offset, size_t n, void *buf,
+		       struct firn_error *err);
+	/* Releases the handle (and frees it). */
+	void (*close)(struct firn_io_input *in);
+	void *private_data;
+};
+
+/* A file being written. Nothing of it is visible under its name as a
+ * complete file before close succeeds; ends with exactly one of close or
+ * abort, which free the handle. */
+struct firn_io_output {
+	/* Appends n bytes. FIRN_EIO. */
+	int (*write)(struct firn_io_output *out, const void *data, size_t n, struct firn_error *err);
+	/* Makes the file durable (local: fsync; with FIRN_IO_SYNC_DIR also
+	 * its directory). On failure the partial file is removed. FIRN_EIO. */
+	int (*close)(struct firn_io_output *out, struct firn_error *err);
+	/* Discards the partial file. */
+	void (*abort)(struct firn_io_output *out);
+	void *private_data;
+};
+
+/* Flags of create. */
+enum firn_io_create_flags {
+	/* Create-if-absent: FIRN_EEXISTS when the file is already there
+	 * (metadata files, manifests). Without it an existing file is replaced. */
+	FIRN_IO_EXCL = 1 << 0,
+	/* close also makes the file's name durable (local: fsyncs the
+	 * directory). Without it, call firn_io_sync_dir before publishing. */
+	FIRN_IO_SYNC_DIR = 1 << 1,
+};
+
+/* One file of a listing or firn_io_stat. location is borrowed (valid
+ * during the callback only). */
+struct firn_io_entry {
+	const char *location;
+	int64_t size;
+	int64_t mtime_ms; /* last modification, epoch milliseconds */
+};
+
+/* Called once per file; a non-zero return stops the listing and is
+ * returned by list. */
+typedef int (*firn_io_list_fn)(void *arg, const struct firn_io_entry *entry);
+
+#define FIRN_IO_OPS_VERSION 1
+
+/* A file-IO implementation. Every operation gets `data` first and the
+ * location as the caller wrote it (scheme included). Operations an
+ * implementation has no use for may be NULL where said. */
+struct firn_io_ops {
+	int version; /* FIRN_IO_OPS_VERSION */
+	void *data;
+	/* *out is the implementation's, ended with its close. FIRN_ENOTFOUND,
+	 * FIRN_EINVAL (not a regular file), FIRN_EIO. */
+	int (*open_read)(void *data, const char *location, struct firn_io_input **out,
+			 struct firn_error *err);
+	/* flags: enum firn_io_create_flags. Creates parent directories where
+	 * there are such things. FIRN_EEXISTS (FIRN_IO_EXCL), FIRN_EIO. */
+	int (*create)(void *data, const char *location, unsigned flags, struct firn_io_output **out,
+		      struct firn_error *err);
+	/* 0 when deleted, FIRN_ENOTFOUND when there was no such file, FIRN_EIO. */
+	int (*delete_file)(void *data, const char *location, struct firn_error *err);
+	/* Deletes every one of locations[0..n) (absent ones are no error);
+	 * *deleted (may be NULL) counts those deleted. Tries them all, then
+	 * returns 0 or the first failure. NULL: delete_file one by one. */
+	int (*delete_many)(void *data, const char *const *locations, size_t n, size_t *deleted,
+			   struct firn_error *err);
+	/* Every file within dir (firn_io__within: dir itself or under it),
+	 * recursively, in no particular order; locations are dir + "/" +
+	 * the relative name. Regular files only: symbolic links are not
+	 * followed nor reported. A missing dir lists nothing. */
+	int (*list)(void *data, const char *dir, firn_io_list_fn fn, void *arg, struct firn_error *err);
+	/* Size and modification time of one file (entry->location is the
+	 * argument). FIRN_ENOTFOUND. */
+	int (*stat_file)(void *data, const char *location, struct firn_io_entry *out,
+			 struct firn_error *err);
+	/* Makes the names of files created in the directory holding location
+	 * durable. NULL when a completed create is durable by itself. */
+	int (*sync_dir)(void *data, const char *location, struct firn_error *err);
+	/* Removes directory dir if it is empty: 0 removed, FIRN_EEXISTS not
+	 * empty, FIRN_ENOTFOUND. NULL where directories do not exist. */
+	int (*remove_empty_dir)(void *data, const char *dir, struct firn_error *err);
+};
+
+/* Makes ops handle locations "scheme://…" (scheme compared without case;
+ * "file" is taken by the built-in local files). The struct is copied;
+ * ops->data must outlive every use. Registering a scheme again replaces it.
+ * Call before other threads do IO. FIRN_EINVAL (bad version or name),
+ * FIRN_ENOMEM. */
+int firn_io_register(const char *scheme, const struct firn_io_ops *ops, struct firn_error *err);
+/* Forgets scheme; 0, or FIRN_ENOTFOUND. */
+int firn_io_unregister(const char *scheme);
+
+/* The location-level entry points: the implementation for location's
+ * scheme does the work. An unknown scheme is FIRN_EUNSUPPORTED
+ * ("s3://b/x: no file IO for scheme s3"). */
+int firn_io_open_read(const char *location, struct firn_io_input **out, struct firn_error *err);
+int firn_io_create(const char *location, unsigned flags, struct firn_io_output **out,
+		   struct firn_error *err);
+int firn_io_delete(const char *location, struct firn_error *err);
+int firn_io_delete_many(const char *const *locations, size_t n, size_t *deleted,
+			struct firn_error *err);
+int firn_io_list(const char *dir, firn_io_list_fn fn, void *arg, struct firn_error *err);
+/* out->location is location. */
+int firn_io_stat(const char *location, struct firn_io_entry *out, struct firn_error *err);
+int firn_io_sync_dir(const char *location, struct firn_error *err);
+/* FIRN_EUNSUPPORTED where directories do not exist. */
+int firn_io_remove_empty_dir(const char *dir, struct firn_error *err);
+
+/* Handle shorthands. */
+static inline int firn_io_read_at(struct firn_io_input *in, int64_t offset, size_t n, void *buf,
+				  struct firn_error *err)
+{
+	return in->read_at(in, offset, n, buf, err);
+}
+/* NULL allowed. */
+static inline void firn_io_input_close(struct firn_io_input *in)
+{
+	if (in)
+		in->close(in);
+}
+static inline int firn_io_write(struct firn_io_output *out, const void *data, size_t n,
+				struct firn_error *err)
+{
+	return out->write(out, data, n, err);
+}
+static inline int firn_io_output_close(struct firn_io_output *out, struct firn_error *err)
+{
+	return out->close(out, err);
+}
+/* NULL allowed. */
+static inline void firn_io_output_abort(struct firn_io_output *out)
+{
+	if (out)
+		out->abort(out);
+}
+
+/* The whole file; *data is firn_malloc'd (the caller frees it) with a NUL
+ * after the *n bytes. FIRN_ENOTFOUND, FIRN_EIO. */
+int firn_io_read_all(const char *location, uint8_t **data, size_t *n, struct firn_error *err);
+/* create + write + close in one. */
+int firn_io_write_all(const char *location, unsigned flags, const void *data, size_t n,
+		      struct firn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
