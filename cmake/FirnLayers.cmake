@@ -1,0 +1,58 @@
+# The folders of src/, lowest layer first (DESIGN.md §2): a folder may use
+# its own layer and the ones before it, never one after it. Folders that do
+# not exist yet (text, server) keep their place so the rules hold the day
+# they appear. server sits below cli because `firn serve` starts it.
+set(FIRN_LAYERS util arrow io text parquet avro puffin iceberg catalog server cli)
+
+# The layer each public header belongs to (include/firn/NAME.h). A header
+# not listed here belongs to the folder of its name; one that matches no
+# folder fails the check, so a new public header gets a place on purpose.
+set(FIRN_HEADER_LAYER_error util)
+set(FIRN_HEADER_LAYER_export util)
+set(FIRN_HEADER_LAYER_util util)
+set(FIRN_HEADER_LAYER_arrow arrow)
+set(FIRN_HEADER_LAYER_text text)
+set(FIRN_HEADER_LAYER_parquet parquet)
+set(FIRN_HEADER_LAYER_avro avro)
+set(FIRN_HEADER_LAYER_puffin puffin)
+set(FIRN_HEADER_LAYER_table iceberg)
+set(FIRN_HEADER_LAYER_catalog catalog)
+set(FIRN_HEADER_LAYER_firn cli)
+
+# Folders that use libfirn through its public headers only (DESIGN.md §1).
+set(FIRN_PUBLIC_API_ONLY cli server)
+
+# ---- known violations, allowed until the moves that end them land -------
+# Each entry is exactly one violation; the check fails on any other, and
+# says when an entry no longer matches anything (then delete it).
+
+# Upward includes, "FILE:HEADER" (FILE relative to the source tree).
+set(FIRN_LAYER_INCLUDE_EXCEPTIONS
+	# The text readers, writers, printing and SPEC parsing live in
+	# src/arrow until src/text exists; they implement firn/text.h.
+	src/arrow/csv.c:firn/text.h
+	src/arrow/jsonl.c:firn/text.h
+	src/arrow/print.c:firn/text.h
+	src/arrow/spec.c:firn/text.h
+	src/arrow/text_internal.h:firn/text.h
+	# Iceberg commits through the SQL catalog's functions until the
+	# catalog interface (a struct of operations) moves into src/iceberg.
+	include/firn/table.h:firn/catalog.h
+)
+
+# Upward symbol references, "FOLDER:SYMBOL" (FOLDER uses SYMBOL, which a
+# higher folder defines).
+set(FIRN_LAYER_SYMBOL_EXCEPTIONS
+	# Iceberg loads, creates and commits tables through the SQL catalog's
+	# functions until the catalog interface moves into src/iceberg.
+	iceberg:firn_catalog_namespace_exists
+	iceberg:firn_catalog_namespace_list
+	iceberg:firn_catalog_strings_free
+	iceberg:firn_catalog_table_create
+	iceberg:firn_catalog_table_drop
+	iceberg:firn_catalog_table_list
+	iceberg:firn_catalog_table_load
+	iceberg:firn_catalog_table_rename
+	iceberg:firn_catalog_table_swap
+	iceberg:firn_catalog_warehouse
+)
