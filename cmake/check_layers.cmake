@@ -81,6 +81,19 @@ macro(check_file file layer)
 	endforeach()
 endmacro()
 
+# Every function a public header declares carries FIRN_API: without it the
+# function is hidden in libfirn.so. Declarations start in column 0 (comment
+# lines start with a space or a slash, macros with #).
+macro(check_exported file)
+	file(RELATIVE_PATH rel ${SRC} ${file})
+	file(STRINGS ${file} decls REGEX "^[A-Za-z_][A-Za-z0-9_ *]*[ *]firn_[A-Za-z0-9_]+[ \t]*\\(")
+	foreach(d IN LISTS decls)
+		if(NOT d MATCHES "^(FIRN_API |static |typedef |extern )")
+			string(APPEND problems "${rel}: public declaration without FIRN_API: ${d}\n")
+		endif()
+	endforeach()
+endmacro()
+
 function(write_stamp)
 	file(WRITE ${STAMP} "ok\n")
 endfunction()
@@ -114,6 +127,7 @@ if(MODE STREQUAL "includes")
 			continue()
 		endif()
 		check_file(${f} ${l})
+		check_exported(${f})
 		if(NOT name STREQUAL "firn")
 			list(APPEND umbrella ${name})
 		endif()
@@ -178,7 +192,7 @@ endif()
 
 if(NOT problems STREQUAL "")
 	message(NOTICE "${problems}")
-	message(FATAL_ERROR "check_layers: a folder uses one above it (DESIGN.md §2); "
-		"the known exceptions are in cmake/FirnLayers.cmake")
+	message(FATAL_ERROR "check_layers: the lines above break the folder layering "
+		"(DESIGN.md §2) or the FIRN_API rule; known exceptions are in cmake/FirnLayers.cmake")
 endif()
 write_stamp()
