@@ -95,6 +95,33 @@ FIRN_API int firn_table_append(struct firn_table *t, const char *const *files, s
 		      enum firn_input_format fmt, const struct firn_append_options *opts,
 		      struct firn_commit_info *info, struct firn_error *err);
 
+/* ---- writing Arrow streams -------------------------------------------
+ *
+ * The stream's columns match the table's top-level columns by name; a
+ * value is converted to the column's type as a file's would be (int64
+ * into int with range checks, strings into dates and timestamps, ...). A
+ * table column the stream's schema lacks is absent: append and overwrite
+ * write NULL there (a required one is FIRN_EINVAL); merge keeps the
+ * matched rows' values and writes NULL for inserted rows. A stream column
+ * the table lacks is FIRN_EINVAL. The call consumes the stream (reads it
+ * to its end or error) and releases it, also on failure. */
+
+struct firn_delete_info;
+
+/* firn_table_append of a stream. */
+int firn_table_append_stream(struct firn_table *t, struct ArrowArrayStream *in,
+			     const struct firn_append_options *opts, struct firn_commit_info *info,
+			     struct firn_error *err);
+/* firn_table_overwrite of a stream. */
+int firn_table_overwrite_stream(struct firn_table *t, struct ArrowArrayStream *in,
+				const struct firn_append_options *opts, const char *where,
+				struct firn_delete_info *info, struct firn_error *err);
+/* firn_table_merge of a stream. */
+int firn_table_merge_stream(struct firn_table *t, struct ArrowArrayStream *in,
+			    const struct firn_append_options *opts, const char *keys,
+			    const char *mode, struct firn_delete_info *info,
+			    struct firn_error *err);
+
 /* ---- reading ------------------------------------------------------- */
 
 /* Which snapshot to read: the current one by default, or one of these. */

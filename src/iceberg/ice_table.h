@@ -43,6 +43,38 @@ int firn_ice__add_snapshot(struct firn_ice_meta *m, const char *branch, int64_t 
 			   const char *manifest_list, json_t *summary, int64_t first_row_id,
 			   int64_t added_rows, struct firn_error *err);
 
+/* ---- commits as requirements + updates (ice_commit.c) -------------- */
+
+struct firn_ice_change;
+
+/* Computes one attempt's change (requirements + updates, ice_update.h)
+ * from t->meta, the metadata as read now; `attempt` counts from 0. Return
+ * FIRN_ECONFLICT when the operation's own validations no longer hold (the
+ * commit fails), other errors fail it too. */
+typedef int (*firn_ice_change_fn)(struct firn_table *t, int attempt, void *ctx,
+				  struct firn_ice_change *out, struct firn_error *err);
+
+/* The one retry loop (DESIGN §6): fn computes a change against t->meta;
+ * the catalog checks its requirements against the current metadata,
+ * applies the updates with the metadata builder, writes the new metadata
+ * file and swaps the pointer. On FIRN_ECONFLICT (a requirement failed,
+ * the race was lost) t is refreshed, the loop backs off with jitter and
+ * calls fn again, up to commit.retry.num-retries times. On success t->meta
+ * is the new version. *attempts (optional) gets the attempts made. */
+int firn_ice__commit_change(struct firn_table *t, firn_ice_change_fn fn, void *ctx, int *attempts,
+			    struct firn_error *err);
+
+/* The one helper that produces a snapshot: appends to c the updates
+ * add-snapshot (snap_id, parent, sequence number seq, manifest list,
+ * summary (stolen, also on failure), the current schema id, in v3
+ * first-row-id and added-rows) and set-snapshot-ref `branch` (keeping the
+ * ref's retention settings), and the requirement assert-ref-snapshot-id
+ * (branch at its head in m, or absent). */
+int firn_ice__snapshot_change(const struct firn_ice_meta *m, const char *branch, int64_t snap_id,
+			      const struct firn_ice_snapshot *parent, int64_t seq,
+			      const char *manifest_list, json_t *summary, int64_t first_row_id,
+			      int64_t added_rows, struct firn_ice_change *c, struct firn_error *err);
+
 /* After a failed commit: true when the catalog still points at the
  * metadata the last attempt started from (its files may then be removed);
  * false when the outcome is unknown (an I/O error in the swap itself). */

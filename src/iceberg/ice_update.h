@@ -67,6 +67,11 @@ json_t *firn_ice__upd_add_snapshot(const json_t *snapshot);
  * NULL for none). */
 json_t *firn_ice__upd_set_ref(const char *name, const char *type, int64_t snapshot_id,
 			      const json_t *retention);
+/* set-snapshot-ref of branch `name` to snapshot_id, keeping the
+ * retention settings the branch has in m (what moving a branch with a new
+ * snapshot needs; set-snapshot-ref replaces the whole ref). */
+json_t *firn_ice__upd_move_branch(const struct firn_ice_meta *m, const char *name,
+				  int64_t snapshot_id);
 json_t *firn_ice__upd_remove_ref(const char *name);
 json_t *firn_ice__upd_remove_snapshots(const int64_t *ids, size_t n);
 json_t *firn_ice__upd_set_location(const char *location);
@@ -80,6 +85,10 @@ json_t *firn_ice__upd_set_partition_statistics(const json_t *statistics);
 json_t *firn_ice__upd_remove_partition_statistics(int64_t snapshot_id);
 json_t *firn_ice__upd_remove_partition_specs(const int32_t *ids, size_t n);
 json_t *firn_ice__upd_remove_schemas(const int32_t *ids, size_t n);
+/* key: an EncryptedKey object (key-id, encrypted-key-metadata; borrowed,
+ * copied). */
+json_t *firn_ice__upd_add_encryption_key(const json_t *key);
+json_t *firn_ice__upd_remove_encryption_key(const char *key_id);
 
 json_t *firn_ice__req_assert_create(void);
 json_t *firn_ice__req_assert_table_uuid(const char *uuid);
