@@ -109,15 +109,15 @@ FIRN_API int firn_table_append(struct firn_table *t, const char *const *files, s
 struct firn_delete_info;
 
 /* firn_table_append of a stream. */
-int firn_table_append_stream(struct firn_table *t, struct ArrowArrayStream *in,
+FIRN_API int firn_table_append_stream(struct firn_table *t, struct ArrowArrayStream *in,
 			     const struct firn_append_options *opts, struct firn_commit_info *info,
 			     struct firn_error *err);
 /* firn_table_overwrite of a stream. */
-int firn_table_overwrite_stream(struct firn_table *t, struct ArrowArrayStream *in,
+FIRN_API int firn_table_overwrite_stream(struct firn_table *t, struct ArrowArrayStream *in,
 				const struct firn_append_options *opts, const char *where,
 				struct firn_delete_info *info, struct firn_error *err);
 /* firn_table_merge of a stream. */
-int firn_table_merge_stream(struct firn_table *t, struct ArrowArrayStream *in,
+FIRN_API int firn_table_merge_stream(struct firn_table *t, struct ArrowArrayStream *in,
 			    const struct firn_append_options *opts, const char *keys,
 			    const char *mode, struct firn_delete_info *info,
 			    struct firn_error *err);

@@ -63,7 +63,19 @@ fi
 if grep '__' "$tmp/exported" | grep -vx 'firn_buf__grow' >"$tmp/internal"; then
 	fail "libfirn.so exports internal names: $(tr '\n' ' ' <"$tmp/internal")"
 fi
-diff "$tmp/declared" "$tmp/exported" >"$tmp/diff" ||
-	fail "exported names differ from the FIRN_API declarations (< declared, > exported):
-$(cat "$tmp/diff")"
+comm -13 "$tmp/declared" "$tmp/exported" >"$tmp/extra"
+[ ! -s "$tmp/extra" ] || fail "libfirn.so exports names no header declares FIRN_API: \
+$(tr '\n' ' ' <"$tmp/extra")"
+# A declared name libfirn.a defines but libfirn.so hides lost its FIRN_API
+# (its definition does not see the declaration). One defined nowhere is a
+# contract not implemented yet: reported, not a failure.
+"$nm" --defined-only -g "$prefix/lib/libfirn.a" 2>/dev/null | awk 'NF == 3 {print $3}' |
+	sort -u >"$tmp/static"
+comm -23 "$tmp/declared" "$tmp/exported" >"$tmp/missing"
+comm -12 "$tmp/missing" "$tmp/static" >"$tmp/hidden"
+[ ! -s "$tmp/hidden" ] || fail "declared FIRN_API but hidden in libfirn.so: \
+$(tr '\n' ' ' <"$tmp/hidden")"
+if [ -s "$tmp/missing" ]; then
+	echo "library: declared, not implemented yet: $(tr '\n' ' ' <"$tmp/missing")"
+fi
 echo "library: consumer OK, $(wc -l <"$tmp/exported") names exported"
