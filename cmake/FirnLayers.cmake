@@ -4,6 +4,18 @@
 # they appear. server sits below cli because `firn serve` starts it.
 set(FIRN_LAYERS util arrow io text parquet avro puffin iceberg catalog server cli)
 
+# The folders each folder uses directly: the links of its library, and the
+# only folders whose functions it may call (the build checks both ways: a
+# use must point down, and a call into a folder not listed here fails).
+set(FIRN_USES_arrow util)
+set(FIRN_USES_io util)
+set(FIRN_USES_text util arrow io)
+set(FIRN_USES_parquet util arrow)
+set(FIRN_USES_avro util)
+set(FIRN_USES_puffin util io)
+set(FIRN_USES_iceberg util arrow io parquet avro puffin)
+set(FIRN_USES_catalog util io)
+
 # The layer each public header belongs to (include/firn/NAME.h). A header
 # not listed here belongs to the folder of its name; one that matches no
 # folder fails the check, so a new public header gets a place on purpose.

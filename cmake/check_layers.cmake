@@ -7,7 +7,8 @@
 # name a folder (or a public header's layer) at or below FOLDER's layer.
 # The include path cannot say this: everything includes relative to src/.
 # symbols: every symbol an object of FOLDER leaves undefined must not be
-# defined by an object of a higher folder. OBJECTS is a file of lines
+# defined by an object of a higher folder, nor of a lower one FOLDER does
+# not list in FIRN_USES_FOLDER. OBJECTS is a file of lines
 # "FOLDER=obj;obj;...". Both write STAMP only when clean, so a failed check
 # runs again on the next build.
 cmake_minimum_required(VERSION 3.20)
@@ -174,14 +175,22 @@ elseif(MODE STREQUAL "symbols")
 				continue() # libc, zstd, sqlite3, ...
 			endif()
 			set(owner ${def_${sym}})
-			if(rank_${owner} GREATER rank_${folder})
-				list(FIND FIRN_LAYER_SYMBOL_EXCEPTIONS "${folder}:${sym}" known)
-				if(known GREATER -1)
-					list(APPEND used_exceptions "${folder}:${sym}")
-				else()
-					string(APPEND problems "src/${folder} uses ${sym}, defined in "
-						"src/${owner} above it\n")
-				endif()
+			if(owner STREQUAL folder)
+				continue()
+			endif()
+			list(FIND FIRN_USES_${folder} ${owner} linked)
+			if(rank_${owner} LESS rank_${folder} AND linked GREATER -1)
+				continue()
+			endif()
+			list(FIND FIRN_LAYER_SYMBOL_EXCEPTIONS "${folder}:${sym}" known)
+			if(known GREATER -1)
+				list(APPEND used_exceptions "${folder}:${sym}")
+			elseif(rank_${owner} GREATER rank_${folder})
+				string(APPEND problems "src/${folder} uses ${sym}, defined in "
+					"src/${owner} above it\n")
+			else()
+				string(APPEND problems "src/${folder} uses ${sym} of src/${owner}, which "
+					"it does not link (FIRN_USES_${folder} in cmake/FirnLayers.cmake)\n")
 			endif()
 		endforeach()
 	endforeach()

@@ -53,7 +53,7 @@ if includes; then fail "a public header with no layer passes"; fi
 
 # Symbols: util's object calls a function that iceberg's object defines.
 symbols() {
-	printf 'util=%s\niceberg=%s\n' "$1" "$2" >"$tmp/objects"
+	printf '%s=%s\n%s=%s\n' "${3:-util}" "$1" "${4:-iceberg}" "$2" >"$tmp/objects"
 	"$cmake" -DMODE=symbols -DSRC="$src" -DOBJECTS="$tmp/objects" -DNM="$nm" \
 		-DSTAMP="$tmp/stamp" -P "$check" >"$tmp/out" 2>&1
 }
@@ -65,4 +65,8 @@ symbols "$tmp/top.o" "$tmp/high.o" || fail "iceberg calling util fails: $(cat "$
 if symbols "$tmp/low.o" "$tmp/top.o"; then fail "util calling iceberg passes"; fi
 grep -q 'src/util uses firn_top, defined in src/iceberg above it' "$tmp/out" ||
 	fail "the message does not name the symbol: $(cat "$tmp/out")"
+# avro sits above arrow but does not link it (FIRN_USES_avro).
+if symbols "$tmp/low.o" "$tmp/high.o" arrow avro; then fail "avro calling arrow passes"; fi
+grep -q 'src/avro uses firn_low of src/arrow, which it does not link' "$tmp/out" ||
+	fail "the message does not name the missing link: $(cat "$tmp/out")"
 echo "layers_check: OK"
