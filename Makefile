@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap test unit interop soak asan fuzz demo bench bench-tables bench-changes conformance clean
+.PHONY: all build bootstrap install test unit interop soak asan fuzz demo bench bench-tables bench-changes conformance clean
 
 all: build
 
@@ -18,6 +18,11 @@ $(BUILD)/build.ninja: CMakeLists.txt
 
 build: bootstrap $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+
+# libfirn.a, libfirn.so, firn/*.h, firn.pc (lib/pkgconfig) and bin/firn under PREFIX.
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -6,6 +6,8 @@
 #ifndef FIRN_ARROW_H
 #define FIRN_ARROW_H
 
+#include "firn/export.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -93,7 +95,7 @@ struct firn_type {
 
 /* Decodes schema->format (and the uuid extension from its metadata).
  * FIRN_EUNSUPPORTED for a type firn does not handle. */
-int firn_type_of(const struct ArrowSchema *schema, struct firn_type *out,
+FIRN_API int firn_type_of(const struct ArrowSchema *schema, struct firn_type *out,
 		 struct firn_error *err);
 
 /* ---- schemas ------------------------------------------------------- */
@@ -101,19 +103,19 @@ int firn_type_of(const struct ArrowSchema *schema, struct firn_type *out,
 /* Fills *out as a newly owned schema node (release frees it and its
  * children). format and name are copied. n_children slots are allocated and
  * zeroed; fill them with firn_schema_init on out->children[i]. */
-int firn_schema_init(struct ArrowSchema *out, const char *format, const char *name,
+FIRN_API int firn_schema_init(struct ArrowSchema *out, const char *format, const char *name,
 		     int64_t flags, int64_t n_children);
 /* Adds a key/value to the schema's metadata (copies both). Only for schemas
  * made by firn_schema_init. */
-int firn_schema_add_metadata(struct ArrowSchema *s, const char *key, const char *value);
+FIRN_API int firn_schema_add_metadata(struct ArrowSchema *s, const char *key, const char *value);
 /* Looks a key up in Arrow-encoded metadata; returns a pointer into it and the
  * value length, or NULL. */
-const char *firn_metadata_get(const char *metadata, const char *key, int32_t *len_out);
+FIRN_API const char *firn_metadata_get(const char *metadata, const char *key, int32_t *len_out);
 /* The Parquet/Iceberg field id in "PARQUET:field_id" metadata, or -1. */
-int32_t firn_schema_field_id(const struct ArrowSchema *s);
-int firn_schema_set_field_id(struct ArrowSchema *s, int32_t id);
+FIRN_API int32_t firn_schema_field_id(const struct ArrowSchema *s);
+FIRN_API int firn_schema_set_field_id(struct ArrowSchema *s, int32_t id);
 /* Deep copy of any valid schema into a firn-made one. */
-int firn_schema_copy(struct ArrowSchema *out, const struct ArrowSchema *src);
+FIRN_API int firn_schema_copy(struct ArrowSchema *out, const struct ArrowSchema *src);
 
 /* ---- builders ------------------------------------------------------ */
 
@@ -137,28 +139,28 @@ struct firn_builder {
 	struct firn_builder *children;
 };
 
-int firn_builder_init(struct firn_builder *b, const struct ArrowSchema *schema,
+FIRN_API int firn_builder_init(struct firn_builder *b, const struct ArrowSchema *schema,
 		      struct firn_error *err);
-void firn_builder_free(struct firn_builder *b);
+FIRN_API void firn_builder_free(struct firn_builder *b);
 /* Appends a null. For struct: also appends a null to every child; for
  * list/map: an empty element range. */
-int firn_builder_append_null(struct firn_builder *b);
+FIRN_API int firn_builder_append_null(struct firn_builder *b);
 /* Fixed-width values (bool: 0/1 in one byte; others by width). */
-int firn_builder_append_fixed(struct firn_builder *b, const void *value);
-int firn_builder_append_bool(struct firn_builder *b, bool v);
-int firn_builder_append_i32(struct firn_builder *b, int32_t v);
-int firn_builder_append_i64(struct firn_builder *b, int64_t v);
-int firn_builder_append_f32(struct firn_builder *b, float v);
-int firn_builder_append_f64(struct firn_builder *b, double v);
+FIRN_API int firn_builder_append_fixed(struct firn_builder *b, const void *value);
+FIRN_API int firn_builder_append_bool(struct firn_builder *b, bool v);
+FIRN_API int firn_builder_append_i32(struct firn_builder *b, int32_t v);
+FIRN_API int firn_builder_append_i64(struct firn_builder *b, int64_t v);
+FIRN_API int firn_builder_append_f32(struct firn_builder *b, float v);
+FIRN_API int firn_builder_append_f64(struct firn_builder *b, double v);
 /* string / binary */
-int firn_builder_append_bytes(struct firn_builder *b, const void *p, size_t n);
+FIRN_API int firn_builder_append_bytes(struct firn_builder *b, const void *p, size_t n);
 /* struct: marks one valid row (the caller appends each child itself). */
-int firn_builder_append_struct(struct firn_builder *b);
+FIRN_API int firn_builder_append_struct(struct firn_builder *b);
 /* list/map: closes one valid row whose elements the caller has already
  * appended to children[0] since the previous row. */
-int firn_builder_append_list_end(struct firn_builder *b);
+FIRN_API int firn_builder_append_list_end(struct firn_builder *b);
 /* Moves what was built into *out (owned by the caller, release frees it). */
-int firn_builder_finish(struct firn_builder *b, struct ArrowArray *out,
+FIRN_API int firn_builder_finish(struct firn_builder *b, struct ArrowArray *out,
 			struct firn_error *err);
 
 /* Validity bit of row i (offset applied by caller). NULL bitmap = valid. */
@@ -170,7 +172,7 @@ static inline bool firn_bit_get(const uint8_t *bits, int64_t i)
 /* A stream over batches that were already built (used by readers that
  * produce a vector of arrays, and by tests). Takes ownership of schema and
  * batches. */
-int firn_stream_from_batches(struct ArrowArrayStream *out, struct ArrowSchema *schema,
+FIRN_API int firn_stream_from_batches(struct ArrowArrayStream *out, struct ArrowSchema *schema,
 			     struct ArrowArray *batches, int64_t n_batches);
 
 #ifdef __cplusplus

@@ -3,6 +3,8 @@
 #ifndef FIRN_AVRO_H
 #define FIRN_AVRO_H
 
+#include "firn/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,7 +39,7 @@ enum firn_avro_type {
 };
 
 /* "int", "record", ...; "unset" for FIRN_AVRO_UNSET. Never NULL. */
-const char *firn_avro_type_name(enum firn_avro_type t);
+FIRN_API const char *firn_avro_type_name(enum firn_avro_type t);
 
 /* An attribute kept from the schema JSON: the key and its value as compact
  * JSON text (strings quoted: "\"map\"", numbers bare: "117"). */
@@ -108,7 +110,7 @@ struct firn_avro_schema {
  * definitions, union rules (no nested unions, no two branches of one
  * unnamed kind) and ids (JSON integers) are checked.
  * 0, FIRN_EINVAL (bad JSON or schema, message says where) or FIRN_ENOMEM. */
-int firn_avro_schema_parse(const struct firn_avro_schema **out, struct firn_arena *arena,
+FIRN_API int firn_avro_schema_parse(const struct firn_avro_schema **out, struct firn_arena *arena,
 			   const char *json, size_t len, struct firn_error *err);
 
 /* Appends the schema as compact JSON to `out` (the caller's buffer, not
@@ -116,22 +118,22 @@ int firn_avro_schema_parse(const struct firn_avro_schema **out, struct firn_aren
  * element-id, key-id, value-id, logicalType, adjust-to-utc, default, doc,
  * ...); a named type is defined at its first occurrence and referenced by
  * full name afterwards. 0 or FIRN_ENOMEM. */
-int firn_avro_schema_to_json(const struct firn_avro_schema *s, struct firn_buf *out,
+FIRN_API int firn_avro_schema_to_json(const struct firn_avro_schema *s, struct firn_buf *out,
 			     struct firn_error *err);
 
 /* A node's (or field's) attribute value as compact JSON text, or NULL.
  * Borrowed from the schema. */
-const char *firn_avro_schema_attr(const struct firn_avro_schema *s, const char *key);
-const char *firn_avro_field_attr(const struct firn_avro_field *f, const char *key);
+FIRN_API const char *firn_avro_schema_attr(const struct firn_avro_schema *s, const char *key);
+FIRN_API const char *firn_avro_field_attr(const struct firn_avro_field *f, const char *key);
 
 /* Index of the record field named `name` / with field-id `id`, or -1 (also
  * when s is not a record). */
-int firn_avro_schema_field_index(const struct firn_avro_schema *s, const char *name);
-int firn_avro_schema_field_index_by_id(const struct firn_avro_schema *s, int32_t id);
+FIRN_API int firn_avro_schema_field_index(const struct firn_avro_schema *s, const char *name);
+FIRN_API int firn_avro_schema_field_index_by_id(const struct firn_avro_schema *s, int32_t id);
 
 /* For a union of "null" and one other type, that other type; otherwise s.
  * Borrowed. */
-const struct firn_avro_schema *firn_avro_schema_nonnull(const struct firn_avro_schema *s);
+FIRN_API const struct firn_avro_schema *firn_avro_schema_nonnull(const struct firn_avro_schema *s);
 
 /* ---- values ------------------------------------------------------------ */
 
@@ -194,18 +196,18 @@ static inline struct firn_avro_value firn_avro_enum(int32_t symbol)
  * is a union with a "null" branch start as null; all others start
  * FIRN_AVRO_UNSET and must be set before the record is appended. NULL when
  * out of memory or `record` is not a record. */
-struct firn_avro_value *firn_avro_record_new(struct firn_arena *arena,
+FIRN_API struct firn_avro_value *firn_avro_record_new(struct firn_arena *arena,
 					     const struct firn_avro_schema *record);
 
 /* An array value with n items, or a map value with n entries (keys NULL),
  * in `arena`; items and entry values start FIRN_AVRO_UNSET for the caller
  * to fill. NULL when out of memory. */
-struct firn_avro_value *firn_avro_array_new(struct firn_arena *arena, size_t n);
-struct firn_avro_value *firn_avro_map_new(struct firn_arena *arena, size_t n);
+FIRN_API struct firn_avro_value *firn_avro_array_new(struct firn_arena *arena, size_t n);
+FIRN_API struct firn_avro_value *firn_avro_map_new(struct firn_arena *arena, size_t n);
 
 /* A union value choosing branch `index`, holding a copy of v (in arena).
  * NULL when out of memory. */
-struct firn_avro_value *firn_avro_union_new(struct firn_arena *arena, int32_t index,
+FIRN_API struct firn_avro_value *firn_avro_union_new(struct firn_arena *arena, int32_t index,
 					    struct firn_avro_value v);
 
 /* Stores v (a shallow copy) as the field named `name` of rec, a record value
@@ -214,7 +216,7 @@ struct firn_avro_value *firn_avro_union_new(struct firn_arena *arena, int32_t in
  * The type is checked when the record is appended. 0, or FIRN_ENOTFOUND
  * when the record has no such field, FIRN_EINVAL when rec is not a record of
  * that shape. */
-int firn_avro_record_set(struct firn_avro_value *rec, const struct firn_avro_schema *record,
+FIRN_API int firn_avro_record_set(struct firn_avro_value *rec, const struct firn_avro_schema *record,
 			 const char *name, struct firn_avro_value v, struct firn_error *err);
 
 /* The value of the field named `name` / with field-id `id` of rec (a record
@@ -222,17 +224,17 @@ int firn_avro_record_set(struct firn_avro_value *rec, const struct firn_avro_sch
  * gives a value of type FIRN_AVRO_NULL. When type_out is not NULL it gets
  * the schema of the returned value (the chosen branch). NULL when there is
  * no such field or rec does not match. Borrowed from rec and the schema. */
-const struct firn_avro_value *firn_avro_record_get(const struct firn_avro_value *rec,
+FIRN_API const struct firn_avro_value *firn_avro_record_get(const struct firn_avro_value *rec,
 						   const struct firn_avro_schema *record,
 						   const char *name,
 						   const struct firn_avro_schema **type_out);
-const struct firn_avro_value *firn_avro_record_field_by_id(const struct firn_avro_value *rec,
+FIRN_API const struct firn_avro_value *firn_avro_record_field_by_id(const struct firn_avro_value *rec,
 							   const struct firn_avro_schema *record,
 							   int32_t id,
 							   const struct firn_avro_schema **type_out);
 
 /* v with union layers removed (type_out as above, s is v's schema). */
-const struct firn_avro_value *firn_avro_value_unwrap(const struct firn_avro_value *v,
+FIRN_API const struct firn_avro_value *firn_avro_value_unwrap(const struct firn_avro_value *v,
 						     const struct firn_avro_schema *s,
 						     const struct firn_avro_schema **type_out);
 
@@ -245,28 +247,28 @@ struct firn_avro_reader;
  * sync marker). *out is the caller's, free with firn_avro_reader_free.
  * 0, FIRN_ECORRUPT (also for a bad schema in the header),
  * FIRN_EUNSUPPORTED (unknown codec) or FIRN_ENOMEM. */
-int firn_avro_reader_open_memory(struct firn_avro_reader **out, const uint8_t *data, size_t len,
+FIRN_API int firn_avro_reader_open_memory(struct firn_avro_reader **out, const uint8_t *data, size_t len,
 				 struct firn_error *err);
 
 /* As above, reading the whole file at `path` first (the reader keeps it).
  * Also FIRN_ENOTFOUND or FIRN_EIO. */
-int firn_avro_reader_open(struct firn_avro_reader **out, const char *path, struct firn_error *err);
+FIRN_API int firn_avro_reader_open(struct firn_avro_reader **out, const char *path, struct firn_error *err);
 
 /* The writer schema from the header. Borrowed, lives as long as the reader. */
-const struct firn_avro_schema *firn_avro_reader_schema(const struct firn_avro_reader *r);
+FIRN_API const struct firn_avro_schema *firn_avro_reader_schema(const struct firn_avro_reader *r);
 
 /* The codec name ("null" when the header has none). Borrowed. */
-const char *firn_avro_reader_codec(const struct firn_avro_reader *r);
+FIRN_API const char *firn_avro_reader_codec(const struct firn_avro_reader *r);
 
 /* The header metadata value for `key` (any key: "avro.schema",
  * "partition-spec", ...), or NULL when absent. *len (when len is not NULL)
  * gets its length; a NUL follows it. Borrowed, lives as long as the reader. */
-const char *firn_avro_reader_meta(const struct firn_avro_reader *r, const char *key, size_t *len);
+FIRN_API const char *firn_avro_reader_meta(const struct firn_avro_reader *r, const char *key, size_t *len);
 
 /* Header metadata by position, in file order: count, and entry i
  * (0 <= i < count; key and value borrowed as above). */
-int firn_avro_reader_meta_count(const struct firn_avro_reader *r);
-const char *firn_avro_reader_meta_at(const struct firn_avro_reader *r, int i,
+FIRN_API int firn_avro_reader_meta_count(const struct firn_avro_reader *r);
+FIRN_API const char *firn_avro_reader_meta_at(const struct firn_avro_reader *r, int i,
 				     const char **value, size_t *len);
 
 /* The next record, decoded with the writer schema, into `arena` (the
@@ -275,10 +277,10 @@ const char *firn_avro_reader_meta_at(const struct firn_avro_reader *r, int i,
  * their sync markers checked as they are reached; every count and length is
  * checked against the bytes left. After an error the reader stays failed.
  * 0, FIRN_ECORRUPT or FIRN_ENOMEM. */
-int firn_avro_reader_next(struct firn_avro_reader *r, struct firn_arena *arena,
+FIRN_API int firn_avro_reader_next(struct firn_avro_reader *r, struct firn_arena *arena,
 			  const struct firn_avro_value **out, struct firn_error *err);
 
-void firn_avro_reader_free(struct firn_avro_reader *r); /* NULL ok */
+FIRN_API void firn_avro_reader_free(struct firn_avro_reader *r); /* NULL ok */
 
 /* Limits against bad input: a decompressed block may not exceed this. */
 #define FIRN_AVRO_MAX_BLOCK ((size_t)256 << 20)
@@ -295,29 +297,29 @@ struct firn_avro_writer;
  * "avro.". *out is the caller's, free with firn_avro_writer_free.
  * 0, FIRN_EINVAL, FIRN_EUNSUPPORTED (codec), FIRN_EIO (no random sync
  * marker) or FIRN_ENOMEM. */
-int firn_avro_writer_open(struct firn_avro_writer **out, const char *schema_json, const char *codec,
+FIRN_API int firn_avro_writer_open(struct firn_avro_writer **out, const char *schema_json, const char *codec,
 			  int n_meta, const char *const *meta_keys, const char *const *meta_values,
 			  struct firn_error *err);
 
 /* The writer's parsed schema, for building values. Borrowed, lives as long
  * as the writer. */
-const struct firn_avro_schema *firn_avro_writer_schema(const struct firn_avro_writer *w);
+FIRN_API const struct firn_avro_schema *firn_avro_writer_schema(const struct firn_avro_writer *w);
 
 /* Validates and encodes one record (borrowed; it may be freed after the
  * call). A block is written every 1000 records or ~64 KiB. 0, FIRN_EINVAL
  * (the value does not match the schema; the message gives the field path,
  * "data_file.record_count: expected long, got string", and nothing is
  * written) or FIRN_ENOMEM. */
-int firn_avro_writer_append(struct firn_avro_writer *w, const struct firn_avro_value *record,
+FIRN_API int firn_avro_writer_append(struct firn_avro_writer *w, const struct firn_avro_value *record,
 			    struct firn_error *err);
 
 /* Writes the last block and gives the whole file to the caller: *data is the
  * caller's, free with firn_free. The writer accepts nothing afterwards but
  * firn_avro_writer_free. 0 or FIRN_ENOMEM / FIRN_EINVAL (finished twice). */
-int firn_avro_writer_finish(struct firn_avro_writer *w, uint8_t **data, size_t *len,
+FIRN_API int firn_avro_writer_finish(struct firn_avro_writer *w, uint8_t **data, size_t *len,
 			    struct firn_error *err);
 
-void firn_avro_writer_free(struct firn_avro_writer *w); /* NULL ok */
+FIRN_API void firn_avro_writer_free(struct firn_avro_writer *w); /* NULL ok */
 
 #ifdef __cplusplus
 }

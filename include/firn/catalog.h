@@ -11,6 +11,8 @@
 #ifndef FIRN_CATALOG_H
 #define FIRN_CATALOG_H
 
+#include "firn/export.h"
+
 #include <stddef.h>
 
 #include "firn/error.h"
@@ -61,65 +63,65 @@ struct firn_catalog_options {
  * "PATH: permission denied", "read-only file system", "disk full",
  * "database is locked ...". The handle is the caller's; free with
  * firn_catalog_free. */
-int firn_catalog_open_with(struct firn_catalog **out, const char *uri, const char *warehouse,
+FIRN_API int firn_catalog_open_with(struct firn_catalog **out, const char *uri, const char *warehouse,
 			   const char *name, const struct firn_catalog_options *opts,
 			   struct firn_error *err);
 /* firn_catalog_open_with(..., NULL, err): FIRN_CATALOG_CREATE. */
-int firn_catalog_open(struct firn_catalog **out, const char *uri, const char *warehouse,
+FIRN_API int firn_catalog_open(struct firn_catalog **out, const char *uri, const char *warehouse,
 		      const char *name, struct firn_error *err);
-void firn_catalog_free(struct firn_catalog *c); /* NULL ok */
+FIRN_API void firn_catalog_free(struct firn_catalog *c); /* NULL ok */
 
 /* The warehouse directory given at open (borrowed). */
-const char *firn_catalog_warehouse(const struct firn_catalog *c);
+FIRN_API const char *firn_catalog_warehouse(const struct firn_catalog *c);
 /* The catalog name (borrowed). */
-const char *firn_catalog_name(const struct firn_catalog *c);
+FIRN_API const char *firn_catalog_name(const struct firn_catalog *c);
 
 /* ---- namespaces ---------------------------------------------------- */
 
 /* Creates ns with properties (n pairs; n may be 0, then the row
  * ("exists","true") is inserted as PyIceberg does). FIRN_EEXISTS if it
  * exists. */
-int firn_catalog_namespace_create(struct firn_catalog *c, const char *ns,
+FIRN_API int firn_catalog_namespace_create(struct firn_catalog *c, const char *ns,
 				  const char *const *keys, const char *const *values, size_t n,
 				  struct firn_error *err);
 /* 1 if ns exists (a property row or a table in it or below it), 0 if not,
  * <0 on error. */
-int firn_catalog_namespace_exists(struct firn_catalog *c, const char *ns,
+FIRN_API int firn_catalog_namespace_exists(struct firn_catalog *c, const char *ns,
 				  struct firn_error *err);
 /* Lists namespaces: with parent NULL, the top-level ones (first components
  * of every namespace known from either table); else the direct children of
  * parent ("a.b" under "a"). *out is a firn_malloc'd array of firn_malloc'd
  * strings, sorted; free with firn_catalog_strings_free. */
-int firn_catalog_namespace_list(struct firn_catalog *c, const char *parent, char ***out,
+FIRN_API int firn_catalog_namespace_list(struct firn_catalog *c, const char *parent, char ***out,
 				size_t *n, struct firn_error *err);
 /* Properties of ns (without the "exists" marker). FIRN_ENOTFOUND. Arrays as
  * above, sorted by key. */
-int firn_catalog_namespace_properties(struct firn_catalog *c, const char *ns, char ***keys,
+FIRN_API int firn_catalog_namespace_properties(struct firn_catalog *c, const char *ns, char ***keys,
 				      char ***values, size_t *n, struct firn_error *err);
 /* Sets (upserts) and removes properties. FIRN_ENOTFOUND if ns is unknown. */
-int firn_catalog_namespace_update(struct firn_catalog *c, const char *ns,
+FIRN_API int firn_catalog_namespace_update(struct firn_catalog *c, const char *ns,
 				  const char *const *set_keys, const char *const *set_values,
 				  size_t n_set, const char *const *remove_keys, size_t n_remove,
 				  struct firn_error *err);
 /* Drops ns: FIRN_ENOTFOUND if unknown, FIRN_EINVAL "namespace X is not
  * empty" if it has tables (or child namespaces). */
-int firn_catalog_namespace_drop(struct firn_catalog *c, const char *ns, struct firn_error *err);
+FIRN_API int firn_catalog_namespace_drop(struct firn_catalog *c, const char *ns, struct firn_error *err);
 
 /* ---- tables -------------------------------------------------------- */
 
 /* The table's current metadata location (firn_malloc'd, caller frees).
  * FIRN_ENOTFOUND "table ns.t does not exist". Views (iceberg_type 'VIEW')
  * are not tables. */
-int firn_catalog_table_load(struct firn_catalog *c, const char *ns, const char *name,
+FIRN_API int firn_catalog_table_load(struct firn_catalog *c, const char *ns, const char *name,
 			    char **metadata_location, struct firn_error *err);
 /* Tables are created, dropped, renamed, registered and committed through
  * the table API (table.h): each goes through the catalog interface
  * (commits as requirements + updates), never by editing a pointer. */
 /* Table names in ns (exactly that namespace), sorted. */
-int firn_catalog_table_list(struct firn_catalog *c, const char *ns, char ***out, size_t *n,
+FIRN_API int firn_catalog_table_list(struct firn_catalog *c, const char *ns, char ***out, size_t *n,
 			    struct firn_error *err);
 
-void firn_catalog_strings_free(char **v, size_t n);
+FIRN_API void firn_catalog_strings_free(char **v, size_t n);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,8 @@
 #ifndef FIRN_ERROR_H
 #define FIRN_ERROR_H
 
+#include "firn/export.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -36,19 +38,19 @@ struct firn_error {
  * text stays as it is, every other byte (controls, newlines, DEL, C1
  * controls, bytes of invalid UTF-8) becomes \xNN; a message too long for
  * the buffer is cut between characters. */
-int firn_error_set(struct firn_error *err, int code, const char *fmt, ...)
+FIRN_API int firn_error_set(struct firn_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* Puts "<context>: " before the current message, keeping the code (the
  * context escaped as above). */
-void firn_error_prefix(struct firn_error *err, const char *fmt, ...)
+FIRN_API void firn_error_prefix(struct firn_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Resets err to FIRN_OK with an empty message. */
-void firn_error_clear(struct firn_error *err);
+FIRN_API void firn_error_clear(struct firn_error *err);
 
 /* The symbolic name of a code ("FIRN_ECORRUPT"). Never NULL. */
-const char *firn_code_name(int code);
+FIRN_API const char *firn_code_name(int code);
 
 /* Propagates a non-zero result. */
 #define FIRN_TRY(expr) do { int firn_try_rc_ = (expr); if (firn_try_rc_ != 0) return firn_try_rc_; } while (0)

@@ -5,6 +5,8 @@
 #ifndef FIRN_INPUT_H
 #define FIRN_INPUT_H
 
+#include "firn/export.h"
+
 #include <stddef.h>
 
 #include "firn/arrow.h"
@@ -20,7 +22,7 @@ extern "C" {
 /* The format of path: fmt unless FIRN_INPUT_AUTO; then by extension,
  * case-insensitive: .parquet Parquet; .jsonl, .json, .ndjson JSON Lines;
  * anything else (stdin "-" too) CSV. */
-enum firn_input_format firn_input_format_of(const char *path, enum firn_input_format fmt);
+FIRN_API enum firn_input_format firn_input_format_of(const char *path, enum firn_input_format fmt);
 
 /* firn_input_open flags */
 enum {
@@ -49,7 +51,7 @@ enum {
  * ENOTSUP, EBADMSG for FIRN_ECORRUPT) with the message from
  * get_last_error, and the stream stays failed. *out is the caller's
  * (release it); on failure it is left released. */
-int firn_input_open(const char *const *files, size_t n, enum firn_input_format fmt,
+FIRN_API int firn_input_open(const char *const *files, size_t n, enum firn_input_format fmt,
 		    const struct ArrowSchema *table_schema, const struct firn_append_options *opts,
 		    unsigned flags, struct ArrowArrayStream *out, struct firn_error *err);
 
@@ -61,17 +63,17 @@ int firn_input_open(const char *const *files, size_t n, enum firn_input_format f
  * name. A value the column cannot hold (a timestamp past its range, or
  * sub-microsecond digits, see opts) is FIRN_EINVAL naming the file, column
  * and row. */
-int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
+FIRN_API int firn_table_append(struct firn_table *t, const char *const *files, size_t n,
 		      enum firn_input_format fmt, const struct firn_append_options *opts,
 		      struct firn_commit_info *info, struct firn_error *err);
 
 /* firn_table_merge_stream of the files, read whole (FIRN_INPUT_WHOLE). */
-int firn_table_merge(struct firn_table *t, const char *const *files, size_t n, enum firn_input_format fmt,
+FIRN_API int firn_table_merge(struct firn_table *t, const char *const *files, size_t n, enum firn_input_format fmt,
 		     const struct firn_append_options *opts, const char *keys, const char *mode,
 		     struct firn_delete_info *info, struct firn_error *err);
 
 /* firn_table_overwrite_stream of the files. */
-int firn_table_overwrite(struct firn_table *t, const char *const *files, size_t n,
+FIRN_API int firn_table_overwrite(struct firn_table *t, const char *const *files, size_t n,
 			 enum firn_input_format fmt, const struct firn_append_options *opts,
 			 const char *where, struct firn_delete_info *info, struct firn_error *err);
 

@@ -6,6 +6,8 @@
 #ifndef FIRN_IO_H
 #define FIRN_IO_H
 
+#include "firn/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -109,25 +111,25 @@ struct firn_io_ops {
  * ops->data must outlive every use. Registering a scheme again replaces it.
  * Call before other threads do IO. FIRN_EINVAL (bad version or name),
  * FIRN_ENOMEM. */
-int firn_io_register(const char *scheme, const struct firn_io_ops *ops, struct firn_error *err);
+FIRN_API int firn_io_register(const char *scheme, const struct firn_io_ops *ops, struct firn_error *err);
 /* Forgets scheme; 0, or FIRN_ENOTFOUND. */
-int firn_io_unregister(const char *scheme);
+FIRN_API int firn_io_unregister(const char *scheme);
 
 /* The location-level entry points: the implementation for location's
  * scheme does the work. An unknown scheme is FIRN_EUNSUPPORTED
  * ("s3://b/x: no file IO for scheme s3"). */
-int firn_io_open_read(const char *location, struct firn_io_input **out, struct firn_error *err);
-int firn_io_create(const char *location, unsigned flags, struct firn_io_output **out,
+FIRN_API int firn_io_open_read(const char *location, struct firn_io_input **out, struct firn_error *err);
+FIRN_API int firn_io_create(const char *location, unsigned flags, struct firn_io_output **out,
 		   struct firn_error *err);
-int firn_io_delete(const char *location, struct firn_error *err);
-int firn_io_delete_many(const char *const *locations, size_t n, size_t *deleted,
+FIRN_API int firn_io_delete(const char *location, struct firn_error *err);
+FIRN_API int firn_io_delete_many(const char *const *locations, size_t n, size_t *deleted,
 			struct firn_error *err);
-int firn_io_list(const char *dir, firn_io_list_fn fn, void *arg, struct firn_error *err);
+FIRN_API int firn_io_list(const char *dir, firn_io_list_fn fn, void *arg, struct firn_error *err);
 /* out->location is location. */
-int firn_io_stat(const char *location, struct firn_io_entry *out, struct firn_error *err);
-int firn_io_sync_dir(const char *location, struct firn_error *err);
+FIRN_API int firn_io_stat(const char *location, struct firn_io_entry *out, struct firn_error *err);
+FIRN_API int firn_io_sync_dir(const char *location, struct firn_error *err);
 /* FIRN_EUNSUPPORTED where directories do not exist. */
-int firn_io_remove_empty_dir(const char *dir, struct firn_error *err);
+FIRN_API int firn_io_remove_empty_dir(const char *dir, struct firn_error *err);
 
 /* Handle shorthands. */
 static inline int firn_io_read_at(struct firn_io_input *in, int64_t offset, size_t n, void *buf,
@@ -159,9 +161,9 @@ static inline void firn_io_output_abort(struct firn_io_output *out)
 
 /* The whole file; *data is firn_malloc'd (the caller frees it) with a NUL
  * after the *n bytes. FIRN_ENOTFOUND, FIRN_EIO. */
-int firn_io_read_all(const char *location, uint8_t **data, size_t *n, struct firn_error *err);
+FIRN_API int firn_io_read_all(const char *location, uint8_t **data, size_t *n, struct firn_error *err);
 /* create + write + close in one. */
-int firn_io_write_all(const char *location, unsigned flags, const void *data, size_t n,
+FIRN_API int firn_io_write_all(const char *location, unsigned flags, const void *data, size_t n,
 		      struct firn_error *err);
 
 #ifdef __cplusplus

@@ -7,6 +7,8 @@
 #ifndef FIRN_PARQUET_H
 #define FIRN_PARQUET_H
 
+#include "firn/export.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -62,23 +64,23 @@ struct firn_parquet_writer;
 /* Creates path (a location, through firn/io.h; an existing file is
  * replaced; freeing the writer unclosed discards it) and prepares to write schema (a struct "+s"
  * schema; copied). opts NULL: defaults. */
-int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
+FIRN_API int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
 			     const struct ArrowSchema *schema,
 			     const struct firn_parquet_write_options *opts, struct firn_error *err);
 /* Appends the rows of batch, a struct array matching the schema. The batch
  * stays the caller's. */
-int firn_parquet_writer_write(struct firn_parquet_writer *w, const struct ArrowArray *batch,
+FIRN_API int firn_parquet_writer_write(struct firn_parquet_writer *w, const struct ArrowArray *batch,
 			      struct firn_error *err);
 /* Flushes the last row group, writes the footer, fsyncs and closes. */
-int firn_parquet_writer_close(struct firn_parquet_writer *w, struct firn_error *err);
+FIRN_API int firn_parquet_writer_close(struct firn_parquet_writer *w, struct firn_error *err);
 /* The file's size so far, buffered pages included (rolling writers use it). */
-int64_t firn_parquet_writer_bytes(const struct firn_parquet_writer *w);
-int64_t firn_parquet_writer_rows(const struct firn_parquet_writer *w);
+FIRN_API int64_t firn_parquet_writer_bytes(const struct firn_parquet_writer *w);
+FIRN_API int64_t firn_parquet_writer_rows(const struct firn_parquet_writer *w);
 /* After close: one entry per leaf column; valid until free. */
-int firn_parquet_writer_stats(const struct firn_parquet_writer *w,
+FIRN_API int firn_parquet_writer_stats(const struct firn_parquet_writer *w,
 			      const struct firn_parquet_column_stats **out, int *n_out);
 /* Frees; if close was not called, the file is removed. NULL ok. */
-void firn_parquet_writer_free(struct firn_parquet_writer *w);
+FIRN_API void firn_parquet_writer_free(struct firn_parquet_writer *w);
 
 /* ---- reading ------------------------------------------------------- */
 
@@ -87,31 +89,31 @@ struct firn_parquet_reader;
 /* Opens path (a location, through firn/io.h) and parses its footer: one
  * read of the file's tail (two for a footer over 64 KiB); batches then
  * read only the column chunks they decode. */
-int firn_parquet_reader_open(struct firn_parquet_reader **out, const char *path,
+FIRN_API int firn_parquet_reader_open(struct firn_parquet_reader **out, const char *path,
 			     struct firn_error *err);
-void firn_parquet_reader_free(struct firn_parquet_reader *r); /* NULL ok */
+FIRN_API void firn_parquet_reader_free(struct firn_parquet_reader *r); /* NULL ok */
 /* With strict, an INT96 value whose nanoseconds are not whole microseconds
  * is an error (FIRN_EINVAL naming the row) instead of being truncated to
  * the microseconds firn reads INT96 as. Default: not strict. */
-void firn_parquet_reader_set_strict_int96(struct firn_parquet_reader *r, bool strict);
+FIRN_API void firn_parquet_reader_set_strict_int96(struct firn_parquet_reader *r, bool strict);
 
-int64_t firn_parquet_reader_num_rows(const struct firn_parquet_reader *r);
-int firn_parquet_reader_num_row_groups(const struct firn_parquet_reader *r);
-int64_t firn_parquet_reader_row_group_rows(const struct firn_parquet_reader *r, int rg);
-const char *firn_parquet_reader_created_by(const struct firn_parquet_reader *r); /* may be NULL */
+FIRN_API int64_t firn_parquet_reader_num_rows(const struct firn_parquet_reader *r);
+FIRN_API int firn_parquet_reader_num_row_groups(const struct firn_parquet_reader *r);
+FIRN_API int64_t firn_parquet_reader_row_group_rows(const struct firn_parquet_reader *r, int rg);
+FIRN_API const char *firn_parquet_reader_created_by(const struct firn_parquet_reader *r); /* may be NULL */
 
 /* The file's schema as Arrow (caller releases). */
-int firn_parquet_reader_schema(const struct firn_parquet_reader *r, struct ArrowSchema *out,
+FIRN_API int firn_parquet_reader_schema(const struct firn_parquet_reader *r, struct ArrowSchema *out,
 			       struct firn_error *err);
 
 /* Column statistics of one leaf in one row group, for pruning. The leaf is
  * named by its index among the file's leaves. min/max point into the
  * reader and stay valid until free. Returns FIRN_ENOTFOUND when the chunk has
  * no statistics. */
-int firn_parquet_reader_leaf_count(const struct firn_parquet_reader *r);
-int32_t firn_parquet_reader_leaf_field_id(const struct firn_parquet_reader *r, int leaf);
-const char *firn_parquet_reader_leaf_path(const struct firn_parquet_reader *r, int leaf); /* "a.b.c" */
-int firn_parquet_reader_leaf_stats(const struct firn_parquet_reader *r, int rg, int leaf,
+FIRN_API int firn_parquet_reader_leaf_count(const struct firn_parquet_reader *r);
+FIRN_API int32_t firn_parquet_reader_leaf_field_id(const struct firn_parquet_reader *r, int leaf);
+FIRN_API const char *firn_parquet_reader_leaf_path(const struct firn_parquet_reader *r, int leaf); /* "a.b.c" */
+FIRN_API int firn_parquet_reader_leaf_stats(const struct firn_parquet_reader *r, int rg, int leaf,
 				   struct firn_parquet_column_stats *out);
 
 /* What `firn parquet meta` shows of one column chunk. Strings are static
@@ -135,15 +137,15 @@ struct firn_parquet_chunk_info {
 	struct ArrowSchema minmax_schema;
 	struct ArrowArray minmax;
 };
-int firn_parquet_reader_chunk_info(const struct firn_parquet_reader *r, int rg, int leaf,
+FIRN_API int firn_parquet_reader_chunk_info(const struct firn_parquet_reader *r, int rg, int leaf,
 				   struct firn_parquet_chunk_info *out, struct firn_error *err);
 /* Footer key/value metadata: count, and the i-th pair (value may be NULL). */
-int firn_parquet_reader_kv_count(const struct firn_parquet_reader *r);
-void firn_parquet_reader_kv(const struct firn_parquet_reader *r, int i, const char **key,
+FIRN_API int firn_parquet_reader_kv_count(const struct firn_parquet_reader *r);
+FIRN_API void firn_parquet_reader_kv(const struct firn_parquet_reader *r, int i, const char **key,
 			    const char **value);
-int64_t firn_parquet_reader_row_group_bytes(const struct firn_parquet_reader *r, int rg,
+FIRN_API int64_t firn_parquet_reader_row_group_bytes(const struct firn_parquet_reader *r, int rg,
 					    int64_t *compressed, int64_t *file_offset);
-int firn_parquet_reader_version(const struct firn_parquet_reader *r);
+FIRN_API int firn_parquet_reader_version(const struct firn_parquet_reader *r);
 
 struct firn_parquet_read_options {
 	unsigned int version;
@@ -161,7 +163,7 @@ struct firn_parquet_read_options {
 /* A stream of struct batches. The stream borrows r: keep r alive until the
  * stream is released. Errors: get_next returns an errno-style code and
  * get_last_error the message. */
-int firn_parquet_reader_stream(struct firn_parquet_reader *r,
+FIRN_API int firn_parquet_reader_stream(struct firn_parquet_reader *r,
 			       const struct firn_parquet_read_options *opts,
 			       struct ArrowArrayStream *out, struct firn_error *err);
 

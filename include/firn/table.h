@@ -10,6 +10,8 @@
 #ifndef FIRN_TABLE_H
 #define FIRN_TABLE_H
 
+#include "firn/export.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -25,13 +27,13 @@ struct firn_table;
 
 /* Loads the table's current metadata. FIRN_ENOTFOUND, FIRN_ECORRUPT (the
  * metadata file is missing or broken). *out is the caller's. */
-int firn_table_load(struct firn_catalog *c, const char *ident, struct firn_table **out,
+FIRN_API int firn_table_load(struct firn_catalog *c, const char *ident, struct firn_table **out,
 		    struct firn_error *err);
-void firn_table_free(struct firn_table *t); /* NULL ok */
+FIRN_API void firn_table_free(struct firn_table *t); /* NULL ok */
 
 /* Current metadata file location and format version (borrowed). */
-const char *firn_table_metadata_location(const struct firn_table *t);
-int firn_table_format_version(const struct firn_table *t);
+FIRN_API const char *firn_table_metadata_location(const struct firn_table *t);
+FIRN_API int firn_table_format_version(const struct firn_table *t);
 
 struct firn_table_create_options {
 	const char *schema;       /* SPEC, required */
@@ -45,11 +47,11 @@ struct firn_table_create_options {
 };
 
 /* Creates the table (the namespace must exist; FIRN_EEXISTS). */
-int firn_table_create(struct firn_catalog *c, const char *ident,
+FIRN_API int firn_table_create(struct firn_catalog *c, const char *ident,
 		      const struct firn_table_create_options *opts, struct firn_table **out,
 		      struct firn_error *err);
 /* Registers an existing metadata file as table ident. */
-int firn_table_register(struct firn_catalog *c, const char *ident, const char *metadata_file,
+FIRN_API int firn_table_register(struct firn_catalog *c, const char *ident, const char *metadata_file,
 			struct firn_error *err);
 struct firn_purge_info {
 	int64_t files_deleted; /* referenced files deleted */
@@ -60,16 +62,16 @@ struct firn_purge_info {
  * files its metadata references (metadata, manifest lists, manifests, data,
  * delete and statistics files) that lie under its location, and the
  * directories that leaves empty. Nothing else is touched. info may be NULL. */
-int firn_table_drop(struct firn_catalog *c, const char *ident, bool purge,
+FIRN_API int firn_table_drop(struct firn_catalog *c, const char *ident, bool purge,
 		    struct firn_purge_info *info,
 		    struct firn_error *err);
-int firn_table_rename(struct firn_catalog *c, const char *from, const char *to,
+FIRN_API int firn_table_rename(struct firn_catalog *c, const char *from, const char *to,
 		      struct firn_error *err);
 
 /* A copy of the table's current schema: a struct whose children are the
  * top-level columns, field ids as "PARQUET:field_id" metadata, required
  * columns not nullable. *out is the caller's (release it). */
-int firn_table_schema(struct firn_table *t, struct ArrowSchema *out, struct firn_error *err);
+FIRN_API int firn_table_schema(struct firn_table *t, struct ArrowSchema *out, struct firn_error *err);
 
 /* ---- appending ----------------------------------------------------- */
 
@@ -105,20 +107,20 @@ struct firn_delete_info;
 
 /* Appends the stream's rows as one "append" snapshot (no rows: no
  * snapshot). */
-int firn_table_append_stream(struct firn_table *t, struct ArrowArrayStream *in,
+FIRN_API int firn_table_append_stream(struct firn_table *t, struct ArrowArrayStream *in,
 			     const struct firn_append_options *opts, struct firn_commit_info *info,
 			     struct firn_error *err);
 /* Replaces the rows matching where (NULL: all rows) with the stream's
  * rows, as one "overwrite" snapshot; rows of the stream outside where are
  * FIRN_EINVAL. */
-int firn_table_overwrite_stream(struct firn_table *t, struct ArrowArrayStream *in,
+FIRN_API int firn_table_overwrite_stream(struct firn_table *t, struct ArrowArrayStream *in,
 				const struct firn_append_options *opts, const char *where,
 				struct firn_delete_info *info, struct firn_error *err);
 /* Upsert: rows of the table whose key tuple (keys: "a,b") appears in the
  * stream are replaced by the stream's rows; the other rows are inserted.
  * Duplicate keys in the stream and unknown key columns are FIRN_EINVAL.
  * write.merge.mode / mode pick the delete mode. */
-int firn_table_merge_stream(struct firn_table *t, struct ArrowArrayStream *in,
+FIRN_API int firn_table_merge_stream(struct firn_table *t, struct ArrowArrayStream *in,
 			    const struct firn_append_options *opts, const char *keys,
 			    const char *mode, struct firn_delete_info *info,
 			    struct firn_error *err);
@@ -143,12 +145,12 @@ struct firn_scan_options {
 /* Plans and starts a scan. *schema_out gets the output schema (the
  * snapshot's schema, projected), *out a stream of struct batches; both the
  * caller's. The stream borrows t. */
-int firn_table_scan(struct firn_table *t, const struct firn_scan_options *opts,
+FIRN_API int firn_table_scan(struct firn_table *t, const struct firn_scan_options *opts,
 		    struct ArrowSchema *schema_out, struct ArrowArrayStream *out,
 		    struct firn_error *err);
 /* Counts the rows matching where (NULL: all), from metadata when the
  * metrics decide every file, reading only the files they cannot. */
-int firn_table_count(struct firn_table *t, const char *where,
+FIRN_API int firn_table_count(struct firn_table *t, const char *where,
 		     const struct firn_snapshot_sel *sel, int64_t *count, struct firn_error *err);
 
 /* ---- row-level changes --------------------------------------------- */
@@ -168,7 +170,7 @@ struct firn_delete_info {
  * NULL), "merge-on-read" or "copy-on-write". Merge-on-read writes position
  * delete files in format v2 and deletion vectors in v3. Nothing matching
  * is a no-op (no snapshot). */
-int firn_table_delete(struct firn_table *t, const char *where, const char *mode,
+FIRN_API int firn_table_delete(struct firn_table *t, const char *where, const char *mode,
 		      struct firn_delete_info *info, struct firn_error *err);
 
 /* Sets columns of the rows matching where: set is "col = expr, ..." (a
@@ -177,7 +179,7 @@ int firn_table_delete(struct firn_table *t, const char *where, const char *mode,
  * (deletes for the old rows, the new rows in new data files);
  * write.update.mode forces one. One "overwrite" snapshot. info->rows is
  * the number of rows updated. */
-int firn_table_update(struct firn_table *t, const char *set, const char *where, const char *mode,
+FIRN_API int firn_table_update(struct firn_table *t, const char *set, const char *where, const char *mode,
 		      struct firn_delete_info *info, struct firn_error *err);
 
 /* Compaction: rewrites the data files that have deletes, and the small
@@ -187,7 +189,7 @@ int firn_table_update(struct firn_table *t, const char *set, const char *where, 
  * may hold matching rows. A "replace" snapshot; concurrent appends are
  * kept, any other concurrent change makes it plan again. info->
  * files_rewritten counts the input files. */
-int firn_table_compact(struct firn_table *t, const char *where, int64_t target_file_size,
+FIRN_API int firn_table_compact(struct firn_table *t, const char *where, int64_t target_file_size,
 		       struct firn_delete_info *info, struct firn_error *err);
 
 struct firn_expire_info {
@@ -206,7 +208,7 @@ struct firn_expire_info {
  * defaults: history.expire.min-snapshots-to-keep (1),
  * history.expire.max-snapshot-age-ms (5 days), history.expire.max-ref-age-ms.
  * dry_run: nothing is committed or deleted; info says what would be. */
-int firn_table_expire(struct firn_table *t, const char *older_than, int64_t retain_last,
+FIRN_API int firn_table_expire(struct firn_table *t, const char *older_than, int64_t retain_last,
 		      bool dry_run, struct firn_expire_info *info, struct firn_error *err);
 
 struct firn_orphan_info {
@@ -224,30 +226,30 @@ struct firn_orphan_info {
  * commits in flight; a cutoff within the last 24 hours is refused
  * (FIRN_EINVAL) unless info->force. Locations of other tables of the
  * catalog inside this one, and the catalog's own files, are never entered. */
-int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool dry_run,
+FIRN_API int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool dry_run,
 			      struct firn_orphan_info *info, struct firn_error *err);
 
 /* Regroups the current snapshot's data manifests by partition (sorted by
  * spec and partition values, 10,000 entries a manifest); delete manifests
  * are kept. A "replace" snapshot. */
-int firn_table_rewrite_manifests(struct firn_table *t, int64_t *manifests_before,
+FIRN_API int firn_table_rewrite_manifests(struct firn_table *t, int64_t *manifests_before,
 				 int64_t *manifests_after, struct firn_error *err);
 
 /* ---- information (JSON text, firn_malloc'd, the caller frees) ------- */
 
-int firn_table_describe_json(struct firn_table *t, char **out, struct firn_error *err);
-int firn_table_snapshots_json(struct firn_table *t, char **out, struct firn_error *err);
-int firn_table_history_json(struct firn_table *t, char **out, struct firn_error *err);
-int firn_table_files_json(struct firn_table *t, const struct firn_snapshot_sel *sel,
+FIRN_API int firn_table_describe_json(struct firn_table *t, char **out, struct firn_error *err);
+FIRN_API int firn_table_snapshots_json(struct firn_table *t, char **out, struct firn_error *err);
+FIRN_API int firn_table_history_json(struct firn_table *t, char **out, struct firn_error *err);
+FIRN_API int firn_table_files_json(struct firn_table *t, const struct firn_snapshot_sel *sel,
 			  char **out, struct firn_error *err);
 
 /* ---- refs and rollback ---------------------------------------------- */
 
 /* Creates or moves a tag or a branch to snapshot_id (< 0: current). */
-int firn_table_set_ref(struct firn_table *t, const char *name, bool tag, int64_t snapshot_id,
+FIRN_API int firn_table_set_ref(struct firn_table *t, const char *name, bool tag, int64_t snapshot_id,
 		       struct firn_error *err);
 /* Makes snapshot_id (an ancestor of the current one) current again. */
-int firn_table_rollback(struct firn_table *t, int64_t snapshot_id, struct firn_error *err);
+FIRN_API int firn_table_rollback(struct firn_table *t, int64_t snapshot_id, struct firn_error *err);
 
 /* ---- alter ---------------------------------------------------------- */
 
@@ -262,7 +264,7 @@ int firn_table_rollback(struct firn_table *t, int64_t snapshot_id, struct firn_e
  *   "partition-by"   a = partition spec text ("" unpartitioned)
  *   "sort-by"        a = sort order text ("" unsorted)
  * Changes the spec forbids are FIRN_EINVAL with the reason. */
-int firn_table_alter(struct firn_table *t, const char *what, const char *a, const char *b,
+FIRN_API int firn_table_alter(struct firn_table *t, const char *what, const char *a, const char *b,
 		     struct firn_error *err);
 
 #ifdef __cplusplus

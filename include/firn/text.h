@@ -4,6 +4,8 @@
 #ifndef FIRN_TEXT_H
 #define FIRN_TEXT_H
 
+#include "firn/export.h"
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -35,7 +37,7 @@ extern "C" {
  * On success *out is owned by the caller (call out->release). On a bad SPEC,
  * FIRN_EINVAL with "schema: at N: ..." (N is the 1-based character position)
  * and *out is left released. */
-int firn_spec_parse_schema(const char *spec, struct ArrowSchema *out,
+FIRN_API int firn_spec_parse_schema(const char *spec, struct ArrowSchema *out,
 			   struct firn_error *err);
 
 /* Appends the Iceberg type name of one schema node: "long",
@@ -43,14 +45,14 @@ int firn_spec_parse_schema(const char *spec, struct ArrowSchema *out,
  * "struct", "list", "map" ("unknown" for the Arrow null type). Arrow types
  * Iceberg lacks get the nearest Iceberg reading. 0, FIRN_ENOMEM, or
  * FIRN_EUNSUPPORTED for formats firn_type_of does not handle. */
-int firn_type_name(struct firn_buf *out, const struct ArrowSchema *s);
+FIRN_API int firn_type_name(struct firn_buf *out, const struct ArrowSchema *s);
 
 /* Appends the text of `firn parquet schema`: for a struct schema, one line
  * per field "<name>: <type>[ not null][ (id N)]\n", nested children indented
  * two spaces per level (struct fields; a list's "element"; a map's "key" and
  * "value", the entries level skipped). A non-struct schema prints as a
  * single field. 0, FIRN_ENOMEM or FIRN_EUNSUPPORTED. */
-int firn_schema_format(struct firn_buf *out, const struct ArrowSchema *schema);
+FIRN_API int firn_schema_format(struct firn_buf *out, const struct ArrowSchema *schema);
 
 /* ---- values as text ------------------------------------------------ */
 
@@ -63,12 +65,12 @@ int firn_schema_format(struct firn_buf *out, const struct ArrowSchema *schema);
  * as an object when its keys are strings, otherwise an array of
  * {"key":...,"value":...}. 0, FIRN_EINVAL (i out of range), FIRN_ENOMEM, or
  * FIRN_EUNSUPPORTED. Both pointers are borrowed. */
-int firn_value_format_json(struct firn_buf *out, const struct ArrowSchema *s,
+FIRN_API int firn_value_format_json(struct firn_buf *out, const struct ArrowSchema *s,
 			   const struct ArrowArray *a, int64_t i);
 /* The same value as an unquoted text cell: strings raw, other scalars as
  * above without quotes, nested values as their JSON text, null as nothing
  * (the caller decides how to show it). */
-int firn_value_format_text(struct firn_buf *out, const struct ArrowSchema *s,
+FIRN_API int firn_value_format_text(struct firn_buf *out, const struct ArrowSchema *s,
 			   const struct ArrowArray *a, int64_t i);
 
 /* ---- writing batches as text --------------------------------------- */
@@ -84,7 +86,7 @@ struct firn_text_writer;
 /* Opens a writer of rows of `schema` (a struct; one column per top-level
  * field) to f. The schema is copied; f stays the caller's (not closed).
  * *out is the caller's: firn_text_writer_free it. */
-int firn_text_writer_open(struct firn_text_writer **out, FILE *f,
+FIRN_API int firn_text_writer_open(struct firn_text_writer **out, FILE *f,
 			  enum firn_text_format fmt, const struct ArrowSchema *schema,
 			  struct firn_error *err);
 /* Writes the rows of one struct batch (borrowed). Output is buffered and
@@ -92,13 +94,13 @@ int firn_text_writer_open(struct firn_text_writer **out, FILE *f,
  * end), shows control characters escaped, right-aligns numbers, and holds
  * back the first 10000 rows to size its columns; later rows use those widths
  * (a wider cell then overflows its column rather than being cut). */
-int firn_text_writer_write(struct firn_text_writer *w, const struct ArrowArray *batch,
+FIRN_API int firn_text_writer_write(struct firn_text_writer *w, const struct ArrowArray *batch,
 			   struct firn_error *err);
 /* Writes what is buffered (for TABLE: the header and the held rows if not
  * yet written) and fflushes f. FIRN_EIO when writing fails. */
-int firn_text_writer_close(struct firn_text_writer *w, struct firn_error *err);
+FIRN_API int firn_text_writer_close(struct firn_text_writer *w, struct firn_error *err);
 /* Frees the writer (without writing anything). NULL is ok. */
-void firn_text_writer_free(struct firn_text_writer *w);
+FIRN_API void firn_text_writer_free(struct firn_text_writer *w);
 
 /* ---- reading CSV / JSON Lines -------------------------------------- */
 
@@ -118,23 +120,23 @@ struct firn_text_reader;
  * CSV: an unquoted empty cell is null, a quoted one ("") an empty string.
  * *out is the caller's: firn_text_reader_free it. FIRN_ENOTFOUND / FIRN_EIO
  * for files, FIRN_EINVAL for bad input found while inferring. */
-int firn_text_reader_open(struct firn_text_reader **out, const char *path,
+FIRN_API int firn_text_reader_open(struct firn_text_reader **out, const char *path,
 			  enum firn_text_format fmt, const struct ArrowSchema *schema,
 			  int64_t batch_rows, struct firn_error *err);
 /* A copy of the schema being read (given or inferred); the caller releases. */
-int firn_text_reader_schema(struct firn_text_reader *r, struct ArrowSchema *out,
+FIRN_API int firn_text_reader_schema(struct firn_text_reader *r, struct ArrowSchema *out,
 			    struct firn_error *err);
 /* Reads the next batch (a struct array, owned by the caller) of up to
  * batch_rows rows. At the end of input out->release is NULL and 0 is
  * returned. Bad input: FIRN_EINVAL with "FILE: line N: column C: ..."; the
  * reader then stays failed. */
-int firn_text_reader_next(struct firn_text_reader *r, struct ArrowArray *out,
+FIRN_API int firn_text_reader_next(struct firn_text_reader *r, struct ArrowArray *out,
 			  struct firn_error *err);
 /* seen[k] (k < n): whether the input has top-level field k at all — a CSV
  * header column, a key of some JSON Lines row read so far. */
-int firn_text_reader_fields_seen(struct firn_text_reader *r, bool *seen, size_t n);
+FIRN_API int firn_text_reader_fields_seen(struct firn_text_reader *r, bool *seen, size_t n);
 /* Closes the input and frees the reader. NULL is ok. */
-void firn_text_reader_free(struct firn_text_reader *r);
+FIRN_API void firn_text_reader_free(struct firn_text_reader *r);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,8 @@
 #ifndef FIRN_UTIL_H
 #define FIRN_UTIL_H
 
+#include "firn/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,13 +26,13 @@ struct firn_allocator {
 	void *ctx;
 };
 
-void firn_allocator_set(const struct firn_allocator *a); /* NULL restores libc */
-void *firn_malloc(size_t size);
-void *firn_calloc(size_t n, size_t size);  /* zeroed; NULL on overflow */
-void *firn_realloc(void *ptr, size_t size);
-void firn_free(void *ptr);
-char *firn_strdup(const char *s);
-char *firn_strndup(const char *s, size_t n);
+FIRN_API void firn_allocator_set(const struct firn_allocator *a); /* NULL restores libc */
+FIRN_API void *firn_malloc(size_t size);
+FIRN_API void *firn_calloc(size_t n, size_t size);  /* zeroed; NULL on overflow */
+FIRN_API void *firn_realloc(void *ptr, size_t size);
+FIRN_API void firn_free(void *ptr);
+FIRN_API char *firn_strdup(const char *s);
+FIRN_API char *firn_strndup(const char *s, size_t n);
 
 /* ---- growable buffer ----------------------------------------------- */
 
@@ -44,7 +46,7 @@ struct firn_buf {
 #define FIRN_BUF_INIT { NULL, 0, 0 }
 
 /* Ensures room for `extra` more bytes. 0 or FIRN_ENOMEM. */
-int firn_buf__grow(struct firn_buf *b, size_t extra);
+FIRN_API int firn_buf__grow(struct firn_buf *b, size_t extra);
 static inline int firn_buf_reserve(struct firn_buf *b, size_t extra)
 {
 	if (b->cap - b->len >= extra)
@@ -68,17 +70,17 @@ static inline int firn_buf_putc(struct firn_buf *b, uint8_t c)
 	b->data[b->len++] = c;
 	return 0;
 }
-int firn_buf_puts(struct firn_buf *b, const char *s);
-int firn_buf_printf(struct firn_buf *b, const char *fmt, ...)
+FIRN_API int firn_buf_puts(struct firn_buf *b, const char *s);
+FIRN_API int firn_buf_printf(struct firn_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Appends n zero bytes. */
-int firn_buf_zeros(struct firn_buf *b, size_t n);
+FIRN_API int firn_buf_zeros(struct firn_buf *b, size_t n);
 /* Keeps a NUL after len (not counted) so data can be used as a C string. */
-int firn_buf_cstr(struct firn_buf *b);
+FIRN_API int firn_buf_cstr(struct firn_buf *b);
 /* Gives the memory to the caller (free with firn_free); the buffer is reset. */
-uint8_t *firn_buf_detach(struct firn_buf *b, size_t *len_out);
-void firn_buf_reset(struct firn_buf *b);   /* len = 0, keeps memory */
-void firn_buf_free(struct firn_buf *b);    /* releases memory */
+FIRN_API uint8_t *firn_buf_detach(struct firn_buf *b, size_t *len_out);
+FIRN_API void firn_buf_reset(struct firn_buf *b);   /* len = 0, keeps memory */
+FIRN_API void firn_buf_free(struct firn_buf *b);    /* releases memory */
 
 /* ---- arena ----------------------------------------------------------- */
 
@@ -89,67 +91,67 @@ struct firn_arena {
 };
 #define FIRN_ARENA_INIT { NULL, 0 }
 
-void *firn_arena_alloc(struct firn_arena *a, size_t size); /* zeroed, 16-aligned */
-char *firn_arena_strndup(struct firn_arena *a, const char *s, size_t n);
-char *firn_arena_strdup(struct firn_arena *a, const char *s);
-void firn_arena_free(struct firn_arena *a);
+FIRN_API void *firn_arena_alloc(struct firn_arena *a, size_t size); /* zeroed, 16-aligned */
+FIRN_API char *firn_arena_strndup(struct firn_arena *a, const char *s, size_t n);
+FIRN_API char *firn_arena_strdup(struct firn_arena *a, const char *s);
+FIRN_API void firn_arena_free(struct firn_arena *a);
 
 /* ---- time and value forms (Iceberg JSON single-value forms) ---------- */
 
 /* days since 1970-01-01 <-> "2017-11-16" */
-int firn_date_format(int32_t days, char *out, size_t cap);
-int firn_date_parse(const char *s, size_t n, int32_t *days);
+FIRN_API int firn_date_format(int32_t days, char *out, size_t cap);
+FIRN_API int firn_date_parse(const char *s, size_t n, int32_t *days);
 /* microseconds since midnight <-> "22:31:08.123456" (always 6 fraction
  * digits, as the spec's examples; parse accepts 0..9 digits). */
-int firn_time_format(int64_t micros, char *out, size_t cap);
-int firn_time_parse(const char *s, size_t n, int64_t *micros);
+FIRN_API int firn_time_format(int64_t micros, char *out, size_t cap);
+FIRN_API int firn_time_parse(const char *s, size_t n, int64_t *micros);
 /* Timestamps: value in units of 10^-digits seconds (digits 6 or 9).
  * Format: "2017-11-16T22:31:08.123456" (always `digits` fraction digits;
  * + "+00:00" when tz; years outside 0000..9999 get a sign, "+10000-01-01").
  * Parse: accepts 'T' or ' ', optional fraction, optional Z / +hh:mm / -hh:mm
  * offset (converted to UTC); a date alone means midnight. */
-int firn_timestamp_format(int64_t value, int digits, bool tz, char *out, size_t cap);
-int firn_timestamp_parse(const char *s, size_t n, int digits, int64_t *value);
+FIRN_API int firn_timestamp_format(int64_t value, int digits, bool tz, char *out, size_t cap);
+FIRN_API int firn_timestamp_parse(const char *s, size_t n, int digits, int64_t *value);
 /* Days from civil date and back (proleptic Gregorian). */
-int64_t firn_days_from_civil(int64_t y, unsigned m, unsigned d);
-void firn_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+FIRN_API int64_t firn_days_from_civil(int64_t y, unsigned m, unsigned d);
+FIRN_API void firn_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 /* Shortest text that reads back to the same double / float, always with
  * a point or an exponent ("1.0", "-0.0", "1e+300"); "NaN", "Infinity",
  * "-Infinity" for the specials. Returns the length. */
-int firn_double_format(double v, char *out, size_t cap);
-int firn_float_format(float v, char *out, size_t cap);
+FIRN_API int firn_double_format(double v, char *out, size_t cap);
+FIRN_API int firn_float_format(float v, char *out, size_t cap);
 
 /* ---- hashes and ids -------------------------------------------------- */
 
 /* Murmur3 x86 32-bit (Iceberg's bucket transform uses seed 0). */
-uint32_t firn_murmur3_32(const void *data, size_t len, uint32_t seed);
+FIRN_API uint32_t firn_murmur3_32(const void *data, size_t len, uint32_t seed);
 /* CRC-32 (zlib's polynomial); start with crc 0. */
-uint32_t firn_crc32(uint32_t crc, const void *data, size_t len);
+FIRN_API uint32_t firn_crc32(uint32_t crc, const void *data, size_t len);
 /* A random (version 4) UUID. 0 or FIRN_EIO. */
-int firn_uuid_v4(uint8_t out[16]);
+FIRN_API int firn_uuid_v4(uint8_t out[16]);
 /* Lowercase canonical text, 36 characters + NUL. */
-void firn_uuid_format(const uint8_t u[16], char out[37]);
+FIRN_API void firn_uuid_format(const uint8_t u[16], char out[37]);
 /* Parses the canonical text form (either case). 0 or FIRN_EINVAL. */
-int firn_uuid_parse(const char *s, size_t n, uint8_t out[16]);
+FIRN_API int firn_uuid_parse(const char *s, size_t n, uint8_t out[16]);
 
 /* ---- thread pool ----------------------------------------------------- */
 
 struct firn_pool;
 /* nthreads <= 0 means the number of online CPUs. */
-int firn_pool_new(struct firn_pool **out, int nthreads, struct firn_error *err);
+FIRN_API int firn_pool_new(struct firn_pool **out, int nthreads, struct firn_error *err);
 /* Queues fn(arg). 0 or FIRN_ENOMEM. */
-int firn_pool_submit(struct firn_pool *p, void (*fn)(void *), void *arg);
+FIRN_API int firn_pool_submit(struct firn_pool *p, void (*fn)(void *), void *arg);
 /* Waits until every queued job has run. */
-void firn_pool_wait(struct firn_pool *p);
-void firn_pool_free(struct firn_pool *p); /* waits, then joins; NULL ok */
+FIRN_API void firn_pool_wait(struct firn_pool *p);
+FIRN_API void firn_pool_free(struct firn_pool *p); /* waits, then joins; NULL ok */
 
 /* ---- misc ------------------------------------------------------------ */
 
 /* The version string, "X.Y.Z". */
-const char *firn_version(void);
+FIRN_API const char *firn_version(void);
 /* "firn version X.Y.Z (build <hash>)", the Parquet created_by form. */
-const char *firn_created_by(void);
+FIRN_API const char *firn_created_by(void);
 
 #ifdef __cplusplus
 }
