@@ -220,67 +220,6 @@ bool firn_ice__commit_surely_failed(struct firn_table *t)
 	return same;
 }
 
-int firn_ice__add_snapshot(struct firn_ice_meta *m, const char *branch, int64_t snap_id,
-			   const struct firn_ice_snapshot *parent, int64_t seq,
-			   const char *manifest_list, json_t *summary, int64_t first_row_id,
-			   int64_t added_rows, struct firn_error *err)
-{
-	int64_t now = firn_ice__now_ms();
-	if (parent && now <= parent->timestamp_ms)
-		now = parent->timestamp_ms + 1;
-	json_t *s = json_object();
-	json_object_set_new(s, "snapshot-id", json_integer(snap_id));
-	if (parent)
-		json_object_set_new(s, "parent-snapshot-id", json_integer(parent->snapshot_id));
-	json_object_set_new(s, "sequence-number", json_integer(seq));
-	json_object_set_new(s, "timestamp-ms", json_integer(now));
-	json_object_set_new(s, "manifest-list", json_string(manifest_list));
-	json_object_set_new(s, "summary", summary);
-	json_object_set_new(s, "schema-id", json_integer(m->current_schema_id));
-	if (m->format_version >= 3) {
-		json_object_set_new(s, "first-row-id", json_integer(first_row_id));
-		json_object_set_new(s, "added-rows", json_integer(added_rows));
-		json_object_set_new(m->root, "next-row-id", json_integer(first_row_id + added_rows));
-	}
-	json_t *snaps = json_object_get(m->root, "snapshots");
-	if (!json_is_array(snaps)) {
-		snaps = json_array();
-		json_object_set_new(m->root, "snapshots", snaps);
-	}
-	json_array_append_new(snaps, s);
-	json_object_set_new(m->root, "last-sequence-number", json_integer(seq));
-	json_t *refs = json_object_get(m->root, "refs");
-	if (!json_is_object(refs)) {
-		refs = json_object();
-		json_object_set_new(m->root, "refs", refs);
-	}
-	json_t *ref = json_object();
-	json_object_set_new(ref, "snapshot-id", json_integer(snap_id));
-	json_object_set_new(ref, "type", json_string("branch"));
-	json_t *old = json_object_get(refs, branch);
-	if (json_is_object(old)) { /* keep retention settings */
-		const char *k;
-		json_t *v;
-		json_object_foreach(old, k, v)
-			if (strcmp(k, "snapshot-id") != 0 && strcmp(k, "type") != 0)
-				json_object_set(ref, k, v);
-	}
-	json_object_set_new(refs, branch, ref);
-	if (strcmp(branch, "main") == 0) {
-		json_object_set_new(m->root, "current-snapshot-id", json_integer(snap_id));
-		json_t *log = json_object_get(m->root, "snapshot-log");
-		if (!json_is_array(log)) {
-			log = json_array();
-			json_object_set_new(m->root, "snapshot-log", log);
-		}
-		json_t *e = json_object();
-		json_object_set_new(e, "timestamp-ms", json_integer(now));
-		json_object_set_new(e, "snapshot-id", json_integer(snap_id));
-		json_array_append_new(log, e);
-	}
-	return firn_ice__meta_reparse(m, err);
-}
-
 /* total = the parent's + added - removed, as Java's SnapshotProducer:
  * set only when the parent's summary has the total (or there is no
  * parent), never below zero. */

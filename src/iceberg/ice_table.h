@@ -35,14 +35,6 @@ typedef int (*firn_ice_apply_fn)(struct firn_table *t, struct firn_ice_meta *m, 
 int firn_ice__commit(struct firn_table *t, firn_ice_apply_fn apply, void *ctx, int *attempts,
 		     struct firn_error *err);
 
-/* Adds a snapshot to m and points `branch` ("main") at it: appends the
- * snapshot JSON (summary is stolen), bumps last-sequence-number to seq,
- * updates refs, current-snapshot-id (main) and the snapshot log. */
-int firn_ice__add_snapshot(struct firn_ice_meta *m, const char *branch, int64_t snap_id,
-			   const struct firn_ice_snapshot *parent, int64_t seq,
-			   const char *manifest_list, json_t *summary, int64_t first_row_id,
-			   int64_t added_rows, struct firn_error *err);
-
 /* ---- commits as requirements + updates (ice_commit.c) -------------- */
 
 struct firn_ice_change;
