@@ -70,11 +70,18 @@ def main():
     points = sorted(int(x) for x in a.points.split(","))
     work = a.dir or tempfile.mkdtemp(prefix="firn-commit-")
     os.makedirs(work, exist_ok=True)
+    # private copies: a rebuild during the run must not change (or remove) them
+    names = bins
+    bins = []
+    for i, exe in enumerate(names):
+        bins.append(os.path.join(work, f"firn-{i}"))
+        shutil.copy2(exe, bins[-1])
     wh = os.path.join(work, "w")
     shutil.rmtree(wh, ignore_errors=True)
     row = os.path.join(work, "row.csv")
     with open(row, "w") as f:
         f.write("id,s\n1,a\n")
+    firn = bins[0]
     run(firn, wh, "namespace", "create", "b")
     run(firn, wh, "create", "b.t", "--schema", "id long, s string")
     db = os.path.join(wh, "catalog.db")
@@ -105,13 +112,13 @@ def main():
     print("| firn | snapshots in history | metadata.json | p50 ms | p99 ms | CPU p50 ms | CPU p99 ms |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for b, n, size, p50, p99, c50, c99 in sorted(results):
-        print(f"| {bins[b]} | {n:,} | {size / 1024:,.0f} KB | {p50:.1f} | {p99:.1f} | {c50:.1f} "
+        print(f"| {names[b]} | {n:,} | {size / 1024:,.0f} KB | {p50:.1f} | {p99:.1f} | {c50:.1f} "
               f"| {c99:.1f} |")
     print()
     for b in range(len(bins)):
         rows = [r for r in results if r[0] == b]
         for r in rows[1:]:
-            print(f"{bins[b]}: at {r[1]:,} / at {rows[0][1]:,}: p50 {r[3] / rows[0][3]:.2f}x, "
+            print(f"{names[b]}: at {r[1]:,} / at {rows[0][1]:,}: p50 {r[3] / rows[0][3]:.2f}x, "
                   f"CPU p50 {r[5] / rows[0][5]:.2f}x")
     if not a.dir:
         shutil.rmtree(work, ignore_errors=True)

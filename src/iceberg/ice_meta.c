@@ -523,13 +523,26 @@ int firn_ice__meta_from_json(json_t *root, const char *what, struct firn_ice_met
  * top-level "snapshots" array is in the text. */
 #define JP_MAX_DEPTH 512 /* below jansson's 2048 */
 
+#define JP_INTERN_SLOTS 1024
+#define JP_INTERN_MAX 24 /* bytes */
+
 struct jp {
 	const char *base, *p, *end;
 	int depth;
 	struct firn_buf scratch; /* a string with escapes, decoded */
 	struct snap_src *spans;
 	size_t n_spans, cap_spans;
+	/* short strings seen (borrowed from the tree being built): the values
+	 * snapshot summaries repeat ("append", "0", "firn") become one shared
+	 * string, as nothing edits a string in place */
+	json_t *intern[JP_INTERN_SLOTS];
 };
+
+/* A byte a string holds as it is: not '"', '\\', a control or non-ASCII. */
+static inline bool plain(unsigned c)
+{
+	return c - 0x20u < 0x60u && c != '"' && c != '\\';
+}
 
 static void jp_ws(struct jp *j)
 {
@@ -636,10 +649,12 @@ static bool jp_string(struct jp *j, const char **out, size_t *n, bool *in_scratc
 {
 	const unsigned char *s = (const unsigned char *)j->p + 1, *end = (const unsigned char *)j->end;
 	const unsigned char *start = s;
-	while (s < end && *s != '"' && *s != '\\') {
-		if (*s < 0x20)
-			return false;
-		size_t k = *s < 0x80 ? 1 : utf8_len(s, end);
+	for (;;) {
+		while (s < end && plain(*s))
+			s++;
+		if (s >= end || *s == '"' || *s == '\\')
+			break;
+		size_t k = *s < 0x20 ? 0 : utf8_len(s, end);
 		if (k == 0)
 			return false;
 		s += k;
@@ -713,8 +728,17 @@ static json_t *jp_number(struct jp *j)
 		while (is_digit(s, end))
 			s++;
 	}
-	char tmp[64], *e;
 	size_t n = (size_t)(s - j->p);
+	if (!real && n <= 18) { /* cannot overflow */
+		const char *d = j->p;
+		bool neg = *d == '-';
+		int64_t v = 0;
+		for (d += neg; d < s; d++)
+			v = v * 10 + (*d - '0');
+		j->p = s;
+		return json_integer((json_int_t)(neg ? -v : v));
+	}
+	char tmp[64], *e;
 	if (n >= sizeof(tmp))
 		return NULL;
 	memcpy(tmp, j->p, n);
@@ -851,7 +875,20 @@ static json_t *jp_value(struct jp *j, bool spans)
 		const char *str;
 		size_t n;
 		bool in_scratch;
-		return jp_string(j, &str, &n, &in_scratch) ? json_stringn_nocheck(str, n) : NULL;
+		if (!jp_string(j, &str, &n, &in_scratch))
+			return NULL;
+		if (n > JP_INTERN_MAX)
+			return json_stringn_nocheck(str, n);
+		uint32_t h = 2166136261u; /* FNV-1a */
+		for (size_t i = 0; i < n; i++)
+			h = (h ^ (uint8_t)str[i]) * 16777619u;
+		json_t **slot = &j->intern[h % JP_INTERN_SLOTS];
+		if (*slot && json_string_length(*slot) == n &&
+		    memcmp(json_string_value(*slot), str, n) == 0)
+			return json_incref(*slot);
+		v = json_stringn_nocheck(str, n);
+		*slot = v;
+		return v;
 	}
 	case 't':
 		if (left < 4 || memcmp(s, "true", 4) != 0)
@@ -877,7 +914,10 @@ static json_t *jp_value(struct jp *j, bool spans)
  * get the top-level snapshots' places (borrowed objects). */
 static json_t *jp_parse(const char *text, size_t n, struct snap_src **spans, size_t *n_spans)
 {
-	struct jp j = { text, text, text + n, 0, FIRN_BUF_INIT, NULL, 0, 0 };
+	struct jp j;
+	memset(&j, 0, sizeof(j));
+	j.base = j.p = text;
+	j.end = text + n;
 	jp_ws(&j);
 	json_t *root = NULL;
 	if (j.p < j.end && (*j.p == '{' || *j.p == '['))
