@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap install test unit interop soak asan fuzz demo bench bench-tables bench-changes conformance clean
+.PHONY: all build bootstrap install test unit interop soak asan fuzz demo bench bench-tables bench-changes bench-commit conformance clean
 
 all: build
 
@@ -69,6 +69,10 @@ bench-changes: build
 	@[ -f bench/out/tpch/lineitem.parquet ] || $(VENV)/bin/tpchgen-cli -s 1 --tables lineitem --format parquet --output-dir bench/out/tpch
 	$(VENV)/bin/python bench/bench_changes.py $(BUILD)/firn bench/out/tpch/lineitem.parquet
 	$(VENV)/bin/python bench/bench_compact.py $(BUILD)/firn
+
+# Commit latency against history: one-row appends at 1 / 100 / 1,000 snapshots (p50, p99).
+bench-commit: build
+	$(VENV)/bin/python bench/commit_latency.py $(BUILD)/firn
 
 # Runs the interop suites and writes docs/conformance.md from their outcomes.
 conformance: build

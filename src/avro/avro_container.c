@@ -540,7 +540,7 @@ static int compress_block(struct firn_avro_writer *w, const uint8_t **data, size
 	case CODEC_DEFLATE: {
 		z_stream zs;
 		memset(&zs, 0, sizeof(zs));
-		if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		if (deflateInit2(&zs, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 			return wnomem(err);
 		size_t bound = deflateBound(&zs, (uLong)n);
 		if (firn_buf_reserve(t, bound) != 0) {

@@ -948,7 +948,13 @@ int firn_ice__meta_build(const struct firn_ice_meta *base, const char *base_loca
 	*out = NULL;
 	struct build b = { .base = base, .creating = !base, .last_schema = NONE, .last_spec = NONE,
 			   .last_order = NONE };
-	b.root = base ? json_deep_copy(base->root) : skeleton();
+	/* a clone shares the history (snapshots, log entries: never edited in
+	 * place, ice_meta.h) and its parsed views with base */
+	struct firn_ice_meta *work = NULL;
+	if (base && firn_ice__meta_clone(base, &work, NULL) == 0)
+		b.root = work->root;
+	else if (!base)
+		b.root = skeleton();
 	b.fv = base ? base->format_version : 2;
 	b.props_set = json_object();
 	b.props_removed = json_object();
@@ -972,10 +978,21 @@ int firn_ice__meta_build(const struct firn_ice_meta *base, const char *base_loca
 	json_decref(b.log_added);
 	firn_free(b.added);
 	if (rc != 0) {
-		json_decref(b.root);
+		if (work)
+			firn_ice__meta_free(work);
+		else
+			json_decref(b.root);
 		return rc;
 	}
-	rc = firn_ice__meta_from_json(b.root, NULL, out, err);
+	if (work) {
+		rc = firn_ice__meta_reparse(work, err);
+		if (rc == 0)
+			*out = work;
+		else
+			firn_ice__meta_free(work);
+	} else {
+		rc = firn_ice__meta_from_json(b.root, NULL, out, err);
+	}
 	if (rc != 0 && rc != FIRN_ENOMEM) {
 		/* the updates made metadata that does not hold together */
 		firn_error_prefix(err, "updates");

@@ -1,4 +1,6 @@
 /* Table metadata JSON: views over the jansson tree. */
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,43 @@ static bool get_i32(const json_t *o, const char *key, int32_t *out)
 	return true;
 }
 
+/* The text a metadata was parsed from, shared by its clones. */
+struct shared_text {
+	size_t refs;
+	size_t n;
+	char data[]; /* n bytes and a NUL */
+};
+
+/* A snapshot object with a reference held (so its address cannot come
+ * back as another object's while a view may be matched to it), and where
+ * its text is in the shared text (len 0: nowhere). */
+struct snap_src {
+	json_t *json;
+	size_t off, len;
+};
+
+struct firn_ice__meta_priv {
+	struct shared_text *text;
+	/* after a reparse parallel to m->snapshots (views true); after a
+	 * parse, root's snapshots in order, without views yet */
+	struct snap_src *src;
+	size_t n_src;
+	bool views;
+};
+
+static void text_unref(struct shared_text *t)
+{
+	if (t && --t->refs == 0)
+		firn_free(t);
+}
+
+static void src_free(struct snap_src *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		json_decref(src[i].json);
+	firn_free(src);
+}
+
 static void free_views(struct firn_ice_meta *m)
 {
 	for (size_t i = 0; i < m->n_schemas; i++) {
@@ -46,9 +85,17 @@ static void free_views(struct firn_ice_meta *m)
 	firn_free(m->snapshots);
 	firn_free(m->refs);
 	firn_free(m->snapshot_log);
+	struct firn_ice__meta_priv *p = m->priv;
+	if (p) {
+		src_free(p->src, p->n_src);
+		p->src = NULL;
+		p->n_src = 0;
+		p->views = false;
+	}
 	json_t *root = m->root;
 	memset(m, 0, sizeof(*m));
 	m->root = root;
+	m->priv = p;
 }
 
 static int parse_schema(struct firn_ice_schema *s, json_t *j, struct firn_error *err)
@@ -200,11 +247,63 @@ static int check_links(const struct firn_ice_meta *m, struct firn_error *err)
 	return 0;
 }
 
-int firn_ice__meta_reparse(struct firn_ice_meta *m, struct firn_error *err)
+/* The views and sources a reparse may keep. */
+struct old_snaps {
+	struct firn_ice_snapshot *views; /* NULL: none */
+	struct snap_src *src;
+	size_t n;
+};
+
+/* Where el is among old's sources from k on, or SIZE_MAX. Snapshots are
+ * only added and removed, so the next one is almost always at k. */
+static size_t find_src(const struct snap_src *src, size_t n, size_t k, const json_t *el)
+{
+	for (size_t j = k; j < n; j++)
+		if (src[j].json == el)
+			return j;
+	return SIZE_MAX;
+}
+
+/* The snapshot views: an object that had one keeps it (history is
+ * immutable), the others are parsed. */
+static int parse_snapshots(struct firn_ice_meta *m, json_t *snaps, struct old_snaps *old,
+			   const char *what, struct firn_error *err)
+{
+	struct firn_ice__meta_priv *p = m->priv;
+	size_t n = json_array_size(snaps);
+	if (n == 0)
+		return 0;
+	m->snapshots = firn_calloc(n, sizeof(*m->snapshots));
+	p->src = firn_calloc(n, sizeof(*p->src));
+	if (!m->snapshots || !p->src)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *el = json_array_get(snaps, i);
+		struct firn_ice_snapshot *s = &m->snapshots[i];
+		size_t j = find_src(old->src, old->n, k, el);
+		if (j != SIZE_MAX) {
+			p->src[p->n_src++] = old->src[j];
+			old->src[j].json = NULL; /* moved */
+			k = j + 1;
+			if (old->views)
+				*s = old->views[j];
+			else
+				FIRN_TRY(parse_snapshot(s, el, what, err));
+		} else {
+			p->src[p->n_src++] = (struct snap_src){ json_incref(el), 0, 0 };
+			FIRN_TRY(parse_snapshot(s, el, what, err));
+		}
+		m->n_snapshots++;
+	}
+	p->views = true;
+	return 0;
+}
+
+static int reparse(struct firn_ice_meta *m, struct old_snaps *old, struct firn_error *err)
 {
 	const char *what = "table metadata";
 	json_t *r = m->root;
-	free_views(m);
 	json_t *loc = json_object_get(r, "location");
 	int64_t fv;
 	if (!json_is_object(r) || !get_i64(r, "format-version", &fv))
@@ -306,16 +405,7 @@ int firn_ice__meta_reparse(struct firn_ice_meta *m, struct firn_error *err)
 	}
 
 	/* snapshots */
-	json_t *snaps = json_object_get(r, "snapshots");
-	if (json_array_size(snaps) > 0) {
-		m->snapshots = firn_calloc(json_array_size(snaps), sizeof(*m->snapshots));
-		if (!m->snapshots)
-			return FIRN_ENOMEM;
-		for (size_t i = 0; i < json_array_size(snaps); i++) {
-			FIRN_TRY(parse_snapshot(&m->snapshots[i], json_array_get(snaps, i), what, err));
-			m->n_snapshots++;
-		}
-	}
+	FIRN_TRY(parse_snapshots(m, json_object_get(r, "snapshots"), old, what, err));
 	int64_t cur;
 	m->has_current_snapshot = get_i64(r, "current-snapshot-id", &cur) && cur != -1;
 	m->current_snapshot_id = m->has_current_snapshot ? cur : -1;
@@ -362,16 +452,49 @@ int firn_ice__meta_reparse(struct firn_ice_meta *m, struct firn_error *err)
 	return check_links(m, err);
 }
 
-int firn_ice__meta_from_json(json_t *root, const char *what, struct firn_ice_meta **out,
-			     struct firn_error *err)
+int firn_ice__meta_reparse(struct firn_ice_meta *m, struct firn_error *err)
+{
+	if (!m->priv && !(m->priv = firn_calloc(1, sizeof(*m->priv))))
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	struct firn_ice__meta_priv *p = m->priv;
+	struct old_snaps old = { p->views && m->n_snapshots == p->n_src ? m->snapshots : NULL,
+				 p->src, p->n_src };
+	struct firn_ice_snapshot *views = m->snapshots;
+	m->snapshots = NULL;
+	m->n_snapshots = 0;
+	p->src = NULL;
+	p->n_src = 0;
+	p->views = false;
+	free_views(m);
+	int rc = reparse(m, &old, err);
+	firn_free(views);
+	src_free(old.src, old.n);
+	return rc;
+}
+
+/* A metadata over root (owned, also on failure) with the private state p
+ * (owned, may be NULL): the views are parsed, keeping p's. */
+static int from_root(json_t *root, struct firn_ice__meta_priv *p, struct firn_ice_snapshot *views,
+		     const char *what, struct firn_ice_meta **out, struct firn_error *err)
 {
 	*out = NULL;
 	struct firn_ice_meta *m = firn_calloc(1, sizeof(*m));
 	if (!m) {
 		json_decref(root);
-		return FIRN_ENOMEM;
+		if (p) {
+			src_free(p->src, p->n_src);
+			text_unref(p->text);
+			firn_free(p);
+		}
+		firn_free(views);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
 	m->root = root;
+	m->priv = p;
+	if (views) {
+		m->snapshots = views;
+		m->n_snapshots = p->n_src;
+	}
 	int rc = firn_ice__meta_reparse(m, err);
 	if (rc != 0) {
 		if (what && err)
@@ -383,25 +506,541 @@ int firn_ice__meta_from_json(json_t *root, const char *what, struct firn_ice_met
 	return 0;
 }
 
+int firn_ice__meta_from_json(json_t *root, const char *what, struct firn_ice_meta **out,
+			     struct firn_error *err)
+{
+	return from_root(root, NULL, NULL, what, out, err);
+}
+
+/* ---- a fast reader for metadata JSON -------------------------------- */
+
+/* jansson's parser reads a byte at a time through a stream, the largest
+ * cost of loading a long history; this one reads the buffer and builds
+ * the same tree. It takes only what jansson takes with the same meaning
+ * (strict JSON, valid UTF-8, no NUL, no duplicate keys, numbers in range,
+ * bounded depth) and gives up on anything else, for jansson to parse the
+ * text and report its errors as ever. It notes where each element of the
+ * top-level "snapshots" array is in the text. */
+#define JP_MAX_DEPTH 512 /* below jansson's 2048 */
+
+#define JP_INTERN_SLOTS 1024
+#define JP_INTERN_MAX 24 /* bytes */
+
+struct jp {
+	const char *base, *p, *end;
+	int depth;
+	struct firn_buf scratch; /* a string with escapes, decoded */
+	struct snap_src *spans;
+	size_t n_spans, cap_spans;
+	/* short strings seen (borrowed from the tree being built): the values
+	 * snapshot summaries repeat ("append", "0", "firn") become one shared
+	 * string, as nothing edits a string in place */
+	json_t *intern[JP_INTERN_SLOTS];
+};
+
+/* A byte a string holds as it is: not '"', '\\', a control or non-ASCII. */
+static inline bool plain(unsigned c)
+{
+	return c - 0x20u < 0x60u && c != '"' && c != '\\';
+}
+
+static void jp_ws(struct jp *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\n' || *j->p == '\r' || *j->p == '\t'))
+		j->p++;
+}
+
+/* The length of the valid UTF-8 sequence (RFC 3629: no overlong forms,
+ * no surrogates, at most U+10FFFF) at s, or 0. */
+static size_t utf8_len(const unsigned char *s, const unsigned char *end)
+{
+	unsigned c = s[0];
+	if (c < 0xC2 || c > 0xF4)
+		return 0;
+	size_t n = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+	if ((size_t)(end - s) < n)
+		return 0;
+	uint32_t cp = c & (n == 2 ? 0x1F : n == 3 ? 0x0F : 0x07);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3F);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+		return 0;
+	return n;
+}
+
+static bool hex4(const unsigned char *s, const unsigned char *end, uint32_t *out)
+{
+	if (end - s < 4)
+		return false;
+	uint32_t v = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned c = s[i];
+		int d = c >= '0' && c <= '9' ? (int)c - '0'
+			: c >= 'a' && c <= 'f' ? (int)c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? (int)c - 'A' + 10 : -1;
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint32_t)d;
+	}
+	*out = v;
+	return true;
+}
+
+static int put_utf8(struct firn_buf *b, uint32_t cp)
+{
+	uint8_t u[4];
+	size_t n;
+	if (cp < 0x80) {
+		u[0] = (uint8_t)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (uint8_t)(0xC0 | cp >> 6);
+		u[1] = (uint8_t)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (uint8_t)(0xE0 | cp >> 12);
+		u[1] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+		u[2] = (uint8_t)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (uint8_t)(0xF0 | cp >> 18);
+		u[1] = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
+		u[2] = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+		u[3] = (uint8_t)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	return firn_buf_append(b, u, n);
+}
+
+/* The escape at s (after the backslash) decoded into b; s moves past it. */
+static bool jp_escape(struct firn_buf *b, const unsigned char **sp, const unsigned char *end)
+{
+	const unsigned char *s = *sp;
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *e = *s ? strchr(from, *s) : NULL;
+	if (e) {
+		*sp = s + 1;
+		return firn_buf_putc(b, (uint8_t)to[e - from]) == 0;
+	}
+	uint32_t cp, lo;
+	if (*s != 'u' || !hex4(s + 1, end, &cp))
+		return false;
+	s += 5;
+	if (cp >= 0xD800 && cp <= 0xDBFF) {
+		if (end - s < 6 || s[0] != '\\' || s[1] != 'u' || !hex4(s + 2, end, &lo) ||
+		    lo < 0xDC00 || lo > 0xDFFF)
+			return false;
+		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+		s += 6;
+	} else if ((cp >= 0xDC00 && cp <= 0xDFFF) || cp == 0) {
+		return false; /* a lone low surrogate; NUL, which jansson refuses */
+	}
+	*sp = s;
+	return put_utf8(b, cp) == 0;
+}
+
+/* The string at j->p (its '"'): *out points into the text or, when it
+ * has escapes, *in_scratch, into j->scratch. */
+static bool jp_string(struct jp *j, const char **out, size_t *n, bool *in_scratch)
+{
+	const unsigned char *s = (const unsigned char *)j->p + 1, *end = (const unsigned char *)j->end;
+	const unsigned char *start = s;
+	for (;;) {
+		while (s < end && plain(*s))
+			s++;
+		if (s >= end || *s == '"' || *s == '\\')
+			break;
+		size_t k = *s < 0x20 ? 0 : utf8_len(s, end);
+		if (k == 0)
+			return false;
+		s += k;
+	}
+	if (s >= end)
+		return false;
+	if (*s == '"') {
+		*out = (const char *)start;
+		*n = (size_t)(s - start);
+		*in_scratch = false;
+		j->p = (const char *)s + 1;
+		return true;
+	}
+	j->scratch.len = 0;
+	if (firn_buf_append(&j->scratch, start, (size_t)(s - start)) != 0)
+		return false;
+	while (s < end && *s != '"') {
+		size_t k;
+		if (*s == '\\') {
+			s++;
+			if (s >= end || !jp_escape(&j->scratch, &s, end))
+				return false;
+			continue;
+		}
+		if (*s < 0x20 || (k = *s < 0x80 ? 1 : utf8_len(s, end)) == 0 ||
+		    firn_buf_append(&j->scratch, s, k) != 0)
+			return false;
+		s += k;
+	}
+	if (s >= end)
+		return false;
+	*out = (const char *)j->scratch.data;
+	*n = j->scratch.len;
+	*in_scratch = true;
+	j->p = (const char *)s + 1;
+	return true;
+}
+
+static bool is_digit(const char *p, const char *end)
+{
+	return p < end && *p >= '0' && *p <= '9';
+}
+
+static json_t *jp_number(struct jp *j)
+{
+	const char *s = j->p, *end = j->end;
+	bool real = false;
+	if (s < end && *s == '-')
+		s++;
+	if (s < end && *s == '0')
+		s++;
+	else if (is_digit(s, end))
+		while (is_digit(s, end))
+			s++;
+	else
+		return NULL;
+	if (s < end && *s == '.') {
+		real = true;
+		if (!is_digit(++s, end))
+			return NULL;
+		while (is_digit(s, end))
+			s++;
+	}
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		real = true;
+		s++;
+		if (s < end && (*s == '+' || *s == '-'))
+			s++;
+		if (!is_digit(s, end))
+			return NULL;
+		while (is_digit(s, end))
+			s++;
+	}
+	size_t n = (size_t)(s - j->p);
+	if (!real && n <= 18) { /* cannot overflow */
+		const char *d = j->p;
+		bool neg = *d == '-';
+		int64_t v = 0;
+		for (d += neg; d < s; d++)
+			v = v * 10 + (*d - '0');
+		j->p = s;
+		return json_integer((json_int_t)(neg ? -v : v));
+	}
+	char tmp[64], *e;
+	if (n >= sizeof(tmp))
+		return NULL;
+	memcpy(tmp, j->p, n);
+	tmp[n] = '\0';
+	j->p = s;
+	errno = 0;
+	if (!real) {
+		long long v = strtoll(tmp, &e, 10);
+		return errno == ERANGE || *e ? NULL : json_integer((json_int_t)v);
+	}
+	double d = strtod(tmp, &e);
+	if (*e || (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL)))
+		return NULL; /* jansson: "real number overflow" */
+	return json_real(d);
+}
+
+static json_t *jp_value(struct jp *j, bool spans);
+
+static bool jp_span(struct jp *j, json_t *v, const char *start)
+{
+	if (j->n_spans == j->cap_spans) {
+		size_t cap = j->cap_spans ? 2 * j->cap_spans : 64;
+		struct snap_src *s = firn_realloc(j->spans, cap * sizeof(*s));
+		if (!s)
+			return false;
+		j->spans = s;
+		j->cap_spans = cap;
+	}
+	j->spans[j->n_spans++] = (struct snap_src){ v, (size_t)(start - j->base),
+						    (size_t)(j->p - start) };
+	return true;
+}
+
+/* An array; with spans, where each object element is is noted. */
+static json_t *jp_array(struct jp *j, bool spans)
+{
+	json_t *a = json_array();
+	j->p++;
+	jp_ws(j);
+	if (a && j->p < j->end && *j->p == ']') {
+		j->p++;
+		return a;
+	}
+	while (a) {
+		jp_ws(j);
+		const char *start = j->p;
+		json_t *v = jp_value(j, false);
+		if (!v || (spans && json_is_object(v) && !jp_span(j, v, start)) ||
+		    json_array_append_new(a, v) != 0)
+			break;
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == ']') {
+			j->p++;
+			return a;
+		}
+		break;
+	}
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *jp_object(struct jp *j)
+{
+	json_t *o = json_object();
+	bool top = j->depth == 1;
+	j->p++;
+	jp_ws(j);
+	if (o && j->p < j->end && *j->p == '}') {
+		j->p++;
+		return o;
+	}
+	while (o) {
+		const char *k;
+		size_t kn;
+		bool in_scratch;
+		char *own = NULL;
+		jp_ws(j);
+		if (j->p >= j->end || *j->p != '"' || !jp_string(j, &k, &kn, &in_scratch))
+			break;
+		if (in_scratch) { /* the value may need the scratch buffer */
+			if (!(own = firn_malloc(kn + 1)))
+				break;
+			memcpy(own, k, kn);
+			k = own;
+		}
+		jp_ws(j);
+		json_t *v = NULL;
+		if (j->p < j->end && *j->p == ':') {
+			j->p++;
+			v = jp_value(j, top && kn == 9 && memcmp(k, "snapshots", 9) == 0);
+		}
+		size_t had = json_object_size(o);
+		bool ok = v && json_object_setn_new_nocheck(o, k, kn, v) == 0 &&
+			  json_object_size(o) == had + 1; /* a duplicate key: jansson's call */
+		firn_free(own);
+		if (!ok)
+			break;
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == '}') {
+			j->p++;
+			return o;
+		}
+		break;
+	}
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *jp_value(struct jp *j, bool spans)
+{
+	jp_ws(j);
+	if (j->p >= j->end)
+		return NULL;
+	const char *s = j->p;
+	size_t left = (size_t)(j->end - s);
+	json_t *v;
+	switch (*s) {
+	case '{':
+	case '[':
+		if (++j->depth > JP_MAX_DEPTH)
+			return NULL;
+		v = *s == '{' ? jp_object(j) : jp_array(j, spans);
+		j->depth--;
+		return v;
+	case '"': {
+		const char *str;
+		size_t n;
+		bool in_scratch;
+		if (!jp_string(j, &str, &n, &in_scratch))
+			return NULL;
+		if (n > JP_INTERN_MAX)
+			return json_stringn_nocheck(str, n);
+		uint32_t h = 2166136261u; /* FNV-1a */
+		for (size_t i = 0; i < n; i++)
+			h = (h ^ (uint8_t)str[i]) * 16777619u;
+		json_t **slot = &j->intern[h % JP_INTERN_SLOTS];
+		if (*slot && json_string_length(*slot) == n &&
+		    memcmp(json_string_value(*slot), str, n) == 0)
+			return json_incref(*slot);
+		v = json_stringn_nocheck(str, n);
+		*slot = v;
+		return v;
+	}
+	case 't':
+		if (left < 4 || memcmp(s, "true", 4) != 0)
+			return NULL;
+		j->p += 4;
+		return json_true();
+	case 'f':
+		if (left < 5 || memcmp(s, "false", 5) != 0)
+			return NULL;
+		j->p += 5;
+		return json_false();
+	case 'n':
+		if (left < 4 || memcmp(s, "null", 4) != 0)
+			return NULL;
+		j->p += 4;
+		return json_null();
+	default:
+		return jp_number(j);
+	}
+}
+
+/* The tree of text[0..n) (NUL-terminated) or NULL; *spans and *n_spans
+ * get the top-level snapshots' places (borrowed objects). */
+static json_t *jp_parse(const char *text, size_t n, struct snap_src **spans, size_t *n_spans)
+{
+	struct jp j;
+	memset(&j, 0, sizeof(j));
+	j.base = j.p = text;
+	j.end = text + n;
+	jp_ws(&j);
+	json_t *root = NULL;
+	if (j.p < j.end && (*j.p == '{' || *j.p == '['))
+		root = jp_value(&j, false);
+	jp_ws(&j);
+	if (root && j.p != j.end) {
+		json_decref(root);
+		root = NULL;
+	}
+	firn_buf_free(&j.scratch);
+	if (!root) {
+		firn_free(j.spans);
+		j.spans = NULL;
+		j.n_spans = 0;
+	}
+	*spans = j.spans;
+	*n_spans = j.n_spans;
+	return root;
+}
+
 int firn_ice__meta_parse(const char *text, size_t n, const char *what,
 			 struct firn_ice_meta **out, struct firn_error *err)
 {
-	json_error_t je;
 	*out = NULL;
-	json_t *root = json_loadb(text, n, 0, &je);
+	struct shared_text *t = n < SIZE_MAX - sizeof(*t) - 1 ? firn_malloc(sizeof(*t) + n + 1) : NULL;
+	struct firn_ice__meta_priv *p = firn_calloc(1, sizeof(*p));
+	if (!t || !p) {
+		firn_free(t);
+		firn_free(p);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	t->refs = 1;
+	t->n = n;
+	memcpy(t->data, text, n);
+	t->data[n] = '\0';
+	json_t *root = jp_parse(t->data, n, &p->src, &p->n_src);
+	if (root) {
+		for (size_t i = 0; i < p->n_src; i++)
+			json_incref(p->src[i].json);
+		p->text = t;
+		return from_root(root, p, NULL, what, out, err);
+	}
+	firn_free(t);
+	firn_free(p);
+	json_error_t je;
+	root = json_loadb(text, n, 0, &je);
 	if (!root)
 		return firn_error_set(err, FIRN_ECORRUPT, "%s: not valid JSON: %s (line %d)",
 				      what, je.text, je.line);
 	return firn_ice__meta_from_json(root, what, out, err);
 }
 
+/* ---- clone ---------------------------------------------------------- */
+
+static bool is_history(const char *key, size_t n)
+{
+	return (n == 9 && memcmp(key, "snapshots", 9) == 0) ||
+	       (n == 12 && memcmp(key, "snapshot-log", 12) == 0) ||
+	       (n == 12 && memcmp(key, "metadata-log", 12) == 0);
+}
+
+/* root copied deep, but for the history arrays' elements, shared. */
+static json_t *share_copy(json_t *root)
+{
+	if (!json_is_object(root))
+		return json_deep_copy(root);
+	json_t *c = json_object();
+	const char *key;
+	size_t kn;
+	json_t *v;
+	json_object_keylen_foreach(root, key, kn, v) {
+		json_t *x;
+		if (is_history(key, kn) && json_is_array(v)) {
+			x = json_array();
+			for (size_t i = 0; x && i < json_array_size(v); i++)
+				if (json_array_append(x, json_array_get(v, i)) != 0) {
+					json_decref(x);
+					x = NULL;
+				}
+		} else {
+			x = json_deep_copy(v);
+		}
+		if (!c || !x || json_object_setn_new_nocheck(c, key, kn, x) != 0) {
+			json_decref(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
 int firn_ice__meta_clone(const struct firn_ice_meta *m, struct firn_ice_meta **out,
 			 struct firn_error *err)
 {
-	json_t *copy = json_deep_copy(m->root);
-	if (!copy)
+	*out = NULL;
+	const struct firn_ice__meta_priv *mp = m->priv;
+	json_t *copy = share_copy(m->root);
+	struct firn_ice__meta_priv *p = firn_calloc(1, sizeof(*p));
+	size_t n = mp ? mp->n_src : 0;
+	struct snap_src *src = n ? firn_malloc(n * sizeof(*src)) : NULL;
+	bool views = mp && mp->views && m->n_snapshots == n && n > 0;
+	struct firn_ice_snapshot *v = views ? firn_malloc(n * sizeof(*v)) : NULL;
+	if (!copy || !p || (n && !src) || (views && !v)) {
+		json_decref(copy);
+		firn_free(p);
+		firn_free(src);
+		firn_free(v);
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	return firn_ice__meta_from_json(copy, NULL, out, err);
+	}
+	/* the original's sources and views, for the reparse to keep */
+	for (size_t i = 0; i < n; i++) {
+		src[i] = mp->src[i];
+		json_incref(src[i].json);
+	}
+	if (views)
+		memcpy(v, m->snapshots, n * sizeof(*v));
+	p->src = src;
+	p->n_src = n;
+	p->views = views;
+	if (mp && mp->text) {
+		p->text = mp->text;
+		p->text->refs++;
+	}
+	return from_root(copy, p, v, NULL, out, err);
 }
 
 void firn_ice__meta_free(struct firn_ice_meta *m)
@@ -409,18 +1048,148 @@ void firn_ice__meta_free(struct firn_ice_meta *m)
 	if (!m)
 		return;
 	free_views(m);
+	if (m->priv) {
+		text_unref(m->priv->text);
+		firn_free(m->priv);
+	}
 	json_decref(m->root);
 	firn_free(m);
 }
 
+/* ---- dump ----------------------------------------------------------- */
+
+/* As jansson escapes (JSON_COMPACT without JSON_ENSURE_ASCII or
+ * JSON_ESCAPE_SLASH): the same bytes as json_dumps. */
+static int put_string(struct firn_buf *b, const char *s, size_t n)
+{
+	FIRN_TRY(firn_buf_putc(b, '"'));
+	size_t run = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		FIRN_TRY(firn_buf_append(b, s + run, i - run));
+		run = i + 1;
+		char esc[8];
+		const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\b' ? "\\b"
+			      : c == '\f' ? "\\f" : c == '\n' ? "\\n" : c == '\r' ? "\\r"
+			      : c == '\t' ? "\\t" : NULL;
+		if (!e) {
+			snprintf(esc, sizeof(esc), "\\u%04X", c);
+			e = esc;
+		}
+		FIRN_TRY(firn_buf_puts(b, e));
+	}
+	FIRN_TRY(firn_buf_append(b, s + run, n - run));
+	return firn_buf_putc(b, '"');
+}
+
+static int put_int(struct firn_buf *b, json_int_t v)
+{
+	char tmp[24], *e = tmp + sizeof(tmp), *s = e;
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		*--s = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--s = '-';
+	return firn_buf_append(b, s, (size_t)(e - s));
+}
+
+static int dump_value(struct firn_buf *b, const json_t *v);
+
+/* The snapshots array: an element with a place in the text it was read
+ * from is that text (the element is unchanged: history is immutable). */
+static int dump_snapshots(struct firn_buf *b, const json_t *a, const struct firn_ice__meta_priv *p)
+{
+	FIRN_TRY(firn_buf_putc(b, '['));
+	size_t k = 0;
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *el = json_array_get(a, i);
+		if (i)
+			FIRN_TRY(firn_buf_putc(b, ','));
+		size_t j = find_src(p->src, p->n_src, k, el);
+		if (j != SIZE_MAX && p->src[j].len > 0) {
+			FIRN_TRY(firn_buf_append(b, p->text->data + p->src[j].off, p->src[j].len));
+			k = j + 1;
+		} else {
+			FIRN_TRY(dump_value(b, el));
+			if (j != SIZE_MAX)
+				k = j + 1;
+		}
+	}
+	return firn_buf_putc(b, ']');
+}
+
+static int dump_object(struct firn_buf *b, const json_t *o, const struct firn_ice__meta_priv *p)
+{
+	const char *key;
+	size_t kn;
+	json_t *v;
+	bool first = true;
+	FIRN_TRY(firn_buf_putc(b, '{'));
+	json_object_keylen_foreach((json_t *)o, key, kn, v) {
+		if (!first)
+			FIRN_TRY(firn_buf_putc(b, ','));
+		first = false;
+		FIRN_TRY(put_string(b, key, kn));
+		FIRN_TRY(firn_buf_putc(b, ':'));
+		if (p && p->text && json_is_array(v) && kn == 9 && memcmp(key, "snapshots", 9) == 0)
+			FIRN_TRY(dump_snapshots(b, v, p));
+		else
+			FIRN_TRY(dump_value(b, v));
+	}
+	return firn_buf_putc(b, '}');
+}
+
+static int dump_value(struct firn_buf *b, const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return dump_object(b, v, NULL);
+	case JSON_ARRAY:
+		FIRN_TRY(firn_buf_putc(b, '['));
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			if (i)
+				FIRN_TRY(firn_buf_putc(b, ','));
+			FIRN_TRY(dump_value(b, json_array_get(v, i)));
+		}
+		return firn_buf_putc(b, ']');
+	case JSON_STRING:
+		return put_string(b, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		return put_int(b, json_integer_value(v));
+	case JSON_REAL: { /* rare in metadata: jansson's own digits */
+		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		int rc = s ? firn_buf_puts(b, s) : FIRN_ENOMEM;
+		free(s);
+		return rc;
+	}
+	case JSON_TRUE:
+		return firn_buf_puts(b, "true");
+	case JSON_FALSE:
+		return firn_buf_puts(b, "false");
+	case JSON_NULL:
+		return firn_buf_puts(b, "null");
+	}
+	return FIRN_EINVAL;
+}
+
 char *firn_ice__meta_dump(const struct firn_ice_meta *m)
 {
-	char *s = json_dumps(m->root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (!s)
+	struct firn_buf b = FIRN_BUF_INIT;
+	const struct firn_ice__meta_priv *p = m->priv;
+	int rc = firn_buf_reserve(&b, p && p->text ? p->text->n + 4096 : 4096);
+	if (rc == 0)
+		rc = json_is_object(m->root) ? dump_object(&b, m->root, p) : dump_value(&b, m->root);
+	if (rc == 0)
+		rc = firn_buf_cstr(&b);
+	if (rc != 0) {
+		firn_buf_free(&b);
 		return NULL;
-	char *copy = firn_strdup(s);
-	free(s);
-	return copy;
+	}
+	return (char *)firn_buf_detach(&b, NULL);
 }
 
 const struct firn_ice_schema *firn_ice__meta_schema(const struct firn_ice_meta *m, int32_t id)

@@ -3,7 +3,14 @@
  *
  * The jansson tree `root` is the truth: changes edit the tree (keeping
  * every key firn does not know) and then re-parse the views with
- * firn_ice__meta_reparse. Strings in the views point into the tree. */
+ * firn_ice__meta_reparse. Strings in the views point into the tree.
+ *
+ * History is immutable: a snapshot object, once in "snapshots", and the
+ * entries of "snapshot-log" and "metadata-log" are never edited in place
+ * (remove or replace them; add new ones). A clone shares those objects
+ * with its original, the views of an unchanged snapshot survive a
+ * reparse, and the dump copies an unchanged snapshot's text from the file
+ * it was read from: what makes a commit's cost independent of history. */
 #ifndef FIRN_ICE_META_H
 #define FIRN_ICE_META_H
 
@@ -110,6 +117,8 @@ struct firn_ice_meta {
 	size_t n_refs;
 	struct firn_ice_log_entry *snapshot_log;
 	size_t n_snapshot_log;
+
+	struct firn_ice__meta_priv *priv; /* ice_meta.c's: what survives a reparse */
 };
 
 /* Parses metadata JSON text (a whole file; gzip is handled by the caller).
@@ -122,13 +131,16 @@ int firn_ice__meta_parse(const char *text, size_t n, const char *what,
 /* Takes ownership of root (also on failure) and builds the views. */
 int firn_ice__meta_from_json(json_t *root, const char *what, struct firn_ice_meta **out,
 			     struct firn_error *err);
-/* Rebuilds the views after root was edited. */
+/* Rebuilds the views after root was edited (a snapshot object still in
+ * "snapshots" keeps its view). */
 int firn_ice__meta_reparse(struct firn_ice_meta *m, struct firn_error *err);
-/* A deep copy (for a commit attempt that may be abandoned). */
+/* A copy (for a commit attempt that may be abandoned): deep but for the
+ * history objects, which it shares (see above). */
 int firn_ice__meta_clone(const struct firn_ice_meta *m, struct firn_ice_meta **out,
 			 struct firn_error *err);
 void firn_ice__meta_free(struct firn_ice_meta *m);
-/* The metadata as JSON text (firn_malloc'd, NUL-terminated). */
+/* The metadata as compact JSON text (firn_malloc'd, NUL-terminated), keys
+ * in order; a snapshot read from a file is its text there. */
 char *firn_ice__meta_dump(const struct firn_ice_meta *m);
 
 const struct firn_ice_schema *firn_ice__meta_schema(const struct firn_ice_meta *m, int32_t id);

@@ -299,11 +299,128 @@ TEST(manifest_round_trip)
 	rmdir(dir);
 }
 
+/* The fast reader builds jansson's tree, the dump writes jansson's compact
+ * text, a clone shares history but not edits, and what jansson refuses
+ * is still refused with jansson's message. */
+static char *with_extra(const char *extra)
+{
+	struct firn_buf b = { 0 };
+	firn_buf_append(&b, V2, strlen(V2) - 1);
+	firn_buf_puts(&b, extra);
+	firn_buf_puts(&b, "}");
+	firn_buf_cstr(&b);
+	return (char *)firn_buf_detach(&b, NULL);
+}
+
+TEST(metadata_reader_and_dump)
+{
+	char *text = with_extra(",\"x-odd\":{\"s\":\"a\\\"b\\\\c\\/d\\u00e9\\ud83d\\ude00\\n\\t\\u001f\xc3\xa9\","
+				"\"r\":[1.5e3,-0.25,1E-2,0.1],\"i\":[-9223372036854775808,9223372036854775807,-0,0],"
+				"\"k\\u00e9y\":[true,false,null,{},[]]},\"x-odd2\" : [ 1 , \"1\" , \"1\" ]");
+	struct firn_ice_meta *m = NULL;
+	CHECK_OK(firn_ice__meta_parse(text, strlen(text), "m.json", &m, &t_err));
+	json_error_t je;
+	json_t *want = json_loads(text, 0, &je);
+	CHECK(m && want && json_equal(m->root, want));
+	char *mine = m ? firn_ice__meta_dump(m) : NULL;
+	char *theirs = json_dumps(want, JSON_COMPACT);
+	CHECK(mine && theirs);
+	if (mine && theirs)
+		CHECK_EQ_STR(mine, theirs);
+	free(theirs);
+	firn_free(mine);
+
+	/* a clone with a snapshot removed and one added: the original keeps
+	 * its history, the clone's dump is jansson's of the clone's tree */
+	struct firn_ice_meta *c = NULL;
+	if (m)
+		CHECK_OK(firn_ice__meta_clone(m, &c, &t_err));
+	if (c) {
+		json_t *snaps = json_object_get(c->root, "snapshots");
+		json_t *s = json_deep_copy(json_array_get(snaps, 1));
+		json_object_set_new(s, "snapshot-id", json_integer(77));
+		json_object_set_new(s, "sequence-number", json_integer(35));
+		json_array_append_new(snaps, s);
+		json_object_set_new(json_object_get(c->root, "refs"), "b",
+				    json_pack("{s:I,s:s}", "snapshot-id", (json_int_t)77, "type", "branch"));
+		json_object_del(json_object_get(c->root, "refs"), "t1");
+		json_array_remove(snaps, 0);
+		json_array_remove(json_object_get(c->root, "snapshot-log"), 0);
+		CHECK_OK(firn_ice__meta_reparse(c, &t_err));
+		CHECK_EQ_INT(c->n_snapshots, 2);
+		CHECK_EQ_INT(c->snapshots[0].snapshot_id, 3055729675574597004LL);
+		CHECK_EQ_INT(c->snapshots[1].snapshot_id, 77);
+		CHECK_EQ_INT(c->snapshots[1].sequence_number, 35);
+		CHECK_EQ_STR(c->snapshots[1].operation, "append");
+		CHECK(firn_ice__meta_snapshot(c, 77) != NULL);
+		CHECK(firn_ice__meta_ref(c, "b") && !firn_ice__meta_ref(c, "t1"));
+		CHECK_EQ_INT(m->n_snapshots, 2);
+		CHECK_EQ_INT(m->snapshots[0].snapshot_id, 3051729675574597004LL);
+		CHECK_EQ_INT(json_array_size(json_object_get(m->root, "snapshot-log")), 2);
+		CHECK(json_equal(m->root, want));
+		char *cd = firn_ice__meta_dump(c);
+		char *cj = json_dumps(c->root, JSON_COMPACT);
+		CHECK(cd && cj);
+		if (cd && cj)
+			CHECK_EQ_STR(cd, cj);
+		free(cj);
+		firn_free(cd);
+		firn_ice__meta_free(c);
+	}
+	firn_ice__meta_free(m);
+	json_decref(want);
+	firn_free(text);
+
+	/* an indented file: the dump means the same */
+	const char *snap = "\"snapshots\":[";
+	const char *at = strstr(V2, snap);
+	struct firn_buf b = { 0 };
+	firn_buf_append(&b, V2, (size_t)(at - V2) + strlen(snap));
+	firn_buf_puts(&b, "\n  {\n    \"snapshot-id\" : 5,\n    \"timestamp-ms\" : 1,\n"
+			  "    \"summary\" : { \"operation\" : \"append\" } },");
+	firn_buf_puts(&b, at + strlen(snap));
+	firn_buf_cstr(&b);
+	m = NULL;
+	CHECK_OK(firn_ice__meta_parse((const char *)b.data, b.len, "m.json", &m, &t_err));
+	if (m) {
+		CHECK_EQ_INT(m->n_snapshots, 3);
+		char *d = firn_ice__meta_dump(m);
+		json_t *back = d ? json_loads(d, 0, &je) : NULL;
+		CHECK(back && json_equal(back, m->root));
+		json_decref(back);
+		firn_free(d);
+		firn_ice__meta_free(m);
+	}
+	firn_buf_free(&b);
+
+	/* jansson decides: a duplicate key (the last wins), and its errors */
+	text = with_extra(",\"properties\":{\"commit.retry.num-retries\":\"9\"}");
+	m = NULL;
+	CHECK_OK(firn_ice__meta_parse(text, strlen(text), "m.json", &m, &t_err));
+	if (m)
+		CHECK_EQ_INT(firn_ice__prop_int(m, "commit.retry.num-retries", 4), 9);
+	firn_ice__meta_free(m);
+	firn_free(text);
+	const char *bad[] = { ",\"x\":1e999", ",\"x\":99999999999999999999", ",\"x\":\"\\u0000\"",
+			      ",\"x\":\"\\udc00\"", ",\"x\":\"\xc0\xaf\"", ",\"x\":01", ",\"x\":1.",
+			      ",\"x\":\"\x01\"", ",\"x\":[1,]", "}" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct firn_error e = { 0 };
+		text = with_extra(bad[i]);
+		m = NULL;
+		int rc = firn_ice__meta_parse(text, strlen(text), "m.json", &m, &e);
+		CHECK(rc == FIRN_ECORRUPT && m == NULL);
+		CHECK(strstr(e.message, "m.json: not valid JSON: ") != NULL);
+		firn_free(text);
+	}
+}
+
 int main(void)
 {
 	RUN(metadata_v2);
 	RUN(metadata_v1_and_errors);
 	RUN(metadata_checks);
+	RUN(metadata_reader_and_dump);
 	RUN(property_rules);
 	RUN(spec_and_order_text);
 	RUN(manifest_round_trip);
