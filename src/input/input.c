@@ -6,7 +6,7 @@
  * is the table schema); Parquet files read in their own types and are
  * fitted to the table's by name. Files are opened once at the start to
  * learn which columns they hold (a CSV header, a Parquet schema), then
- * closed again and read one after the other (stdin stays open), so that a
+ * closed again and read one after the other (pipes stay open), so that a
  * thousand inputs need not be open at once. */
 #include <errno.h>
 #include <string.h>
@@ -251,7 +251,8 @@ static int learn_columns(struct input *in, bool *present, struct firn_error *err
 		if ((rc = source_open(in, s, err)) != 0)
 			break;
 		rc = source_columns(in, s, present, err);
-		if (strcmp(s->path, "-") != 0)
+		/* a pipe (stdin, a shell's <(...)) cannot be read twice */
+		if (!(s->text && firn_text__reader_sequential(s->text)))
 			source_close(s);
 	}
 	return rc == 0 ? make_schema(in, present, err) : rc;

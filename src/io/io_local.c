@@ -350,3 +350,24 @@ const struct firn_io_ops firn_io__local_ops = {
 	.sync_dir = local_sync_dir,
 	.remove_empty_dir = local_remove_empty_dir,
 };
+
+int firn_io__open_sequential(const char *location, FILE **out, struct firn_error *err)
+{
+	*out = fopen(firn_io__path(location), "rb");
+	if (!*out) {
+		int e = errno;
+		return firn_error_set(err, e == ENOENT ? FIRN_ENOTFOUND : FIRN_EIO, "%s: %s", location,
+				      strerror(e));
+	}
+	return 0;
+}
+
+bool firn_io__is_sequential(const char *location)
+{
+	char scheme[16];
+	if (firn_io__scheme(location, scheme, sizeof(scheme)) != 0 ||
+	    (scheme[0] && strcmp(scheme, "file") != 0))
+		return false;
+	struct stat st;
+	return stat(firn_io__path(location), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "firn/error.h"
 #include "firn/io.h"
@@ -43,6 +44,13 @@ int firn_io__read_all(const char *location, uint8_t **data, size_t *n, struct fi
 
 /* The size of a file (firn_io_stat), -1 when it cannot be had. */
 int64_t firn_io__size(const char *location);
+
+/* Opens a local file that is not a regular one (a pipe, a FIFO, a device)
+ * for reading in sequence (text input from a shell's <(...)). */
+int firn_io__open_sequential(const char *location, FILE **out, struct firn_error *err);
+/* Whether location is a local file that is neither regular nor a
+ * directory (a pipe, a FIFO, a device), found without opening it. */
+bool firn_io__is_sequential(const char *location);
 
 /* The built-in implementation for plain paths and file: locations. */
 extern const struct firn_io_ops firn_io__local_ops;

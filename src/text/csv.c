@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 
 #include "firn/text.h"
+#include "firn/io.h"
+#include "io/io_local.h"
 #include "text/text_internal.h"
 
 #define CHUNK (1 << 20)
@@ -36,7 +38,9 @@ struct csv_field {
 struct firn_text_reader {
 	char *path; /* as shown in messages */
 	enum firn_text_format fmt;
-	FILE *f;
+	FILE *f;                  /* stdin, or a pipe */
+	struct firn_io_input *in; /* a file, through firn/io.h */
+	int64_t off;              /* where in it the next read starts */
 	bool close_f;
 	bool in_memory; /* the whole input is in buf (stdin while inferring) */
 	struct firn_buf buf;
@@ -86,13 +90,20 @@ static int fill(struct firn_text_reader *r, struct firn_error *err)
 	size_t want = r->buf.len < CHUNK ? CHUNK : r->buf.len;
 	if (firn_buf_reserve(&r->buf, want) != 0)
 		return nomem(err);
-	size_t got = fread(r->buf.data + r->buf.len, 1, r->buf.cap - r->buf.len, r->f);
-	r->buf.len += got;
-	if (got == 0) {
-		if (ferror(r->f))
+	size_t room = r->buf.cap - r->buf.len, got;
+	if (r->in) {
+		got = r->in->size - r->off < (int64_t)room ? (size_t)(r->in->size - r->off) : room;
+		if (got > 0)
+			FIRN_TRY(firn_io_read_at(r->in, r->off, got, r->buf.data + r->buf.len, err));
+		r->off += (int64_t)got;
+	} else {
+		got = fread(r->buf.data + r->buf.len, 1, room, r->f);
+		if (got == 0 && ferror(r->f))
 			return firn_error_set(err, FIRN_EIO, "%s: read failed", r->path);
-		r->eof = true;
 	}
+	r->buf.len += got;
+	if (got == 0)
+		r->eof = true;
 	return 0;
 }
 
@@ -103,10 +114,10 @@ static int rewind_input(struct firn_text_reader *r, struct firn_error *err)
 	if (r->in_memory) {
 		r->pos = 0;
 	} else {
-		if (fseek(r->f, 0, SEEK_SET) != 0)
+		if (!r->in)
 			return firn_error_set(err, FIRN_EIO, "%s: cannot seek back to the start",
 					      r->path);
-		clearerr(r->f);
+		r->off = 0;
 		r->buf.len = r->pos = 0;
 		r->eof = false;
 		FIRN_TRY(fill(r, err));
@@ -473,6 +484,7 @@ void firn_text_reader_free(struct firn_text_reader *r)
 {
 	if (r == NULL)
 		return;
+	firn_io_input_close(r->in);
 	if (r->close_f && r->f != NULL)
 		fclose(r->f);
 	if (r->builder_ready)
@@ -508,18 +520,15 @@ static int open_input(struct firn_text_reader *r, const char *path, bool infer,
 		r->path = firn_strdup("stdin");
 	} else {
 		r->path = firn_strdup(path);
-		r->f = fopen(path, "rb");
-		if (r->f == NULL) {
-			int e = errno;
-			return firn_error_set(err, e == ENOENT ? FIRN_ENOTFOUND : FIRN_EIO, "%s: %s",
-					      path, strerror(e));
-		}
-		r->close_f = true;
+		/* a pipe is read in sequence (opening it twice would wait for a
+		 * writer that has gone) */
+		FIRN_TRY(firn_io__is_sequential(path) ? firn_io__open_sequential(path, &r->f, err)
+						       : firn_io_open_read(path, &r->in, err));
+		r->close_f = r->f != NULL;
 	}
 	if (r->path == NULL)
 		return nomem(err);
-	struct stat st;
-	bool seekable = r->close_f && fstat(fileno(r->f), &st) == 0 && S_ISREG(st.st_mode);
+	bool seekable = r->in != NULL;
 	if (infer && !seekable)
 		FIRN_TRY(slurp(r, err));
 	else
@@ -699,4 +708,9 @@ int firn_text_reader_fields_seen(struct firn_text_reader *r, bool *seen, size_t 
 		seen[k] = r->fmt == FIRN_TEXT_CSV ? r->field_col && r->field_col[k] >= 0
 						  : r->seen && r->seen[k];
 	return 0;
+}
+
+bool firn_text__reader_sequential(const struct firn_text_reader *r)
+{
+	return r->in == NULL;
 }

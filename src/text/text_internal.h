@@ -80,4 +80,8 @@ int firn_jsonl__infer_line(struct firn_jsonl__infer *inf, const char *s, size_t 
 int firn_jsonl__infer_spec(struct firn_jsonl__infer *inf, struct firn_buf *spec);
 void firn_jsonl__infer_free(struct firn_jsonl__infer *inf);
 
+/* Whether the reader reads in sequence only (stdin, a pipe): it cannot be
+ * opened a second time to read the same input. */
+bool firn_text__reader_sequential(const struct firn_text_reader *r);
+
 #endif
