@@ -118,8 +118,8 @@ static const char input_text[] =
 	"NULL (an error for a required column; merge keeps the matched rows' values there); an "
 	"input column the table lacks is an error. Values are converted to the column's type (CSV "
 	"and JSON Lines are read in the table's own types; Parquet ints widen with range checks, "
-	"strings become dates and timestamps). CSV files have a header line naming the columns; an unquoted empty "
-	"field is NULL, a quoted one (\"\") an empty string; nested columns hold JSON text. A value the column cannot hold fails naming the file, the column and the row. "
+	"strings become dates and timestamps). CSV files have a header line naming the columns; "
+	"an unquoted empty field is NULL, a quoted one (\"\") an empty string; nested columns hold JSON text. A value the column cannot hold fails naming the file, the column and the row. "
 	"Nanosecond input into a microsecond timestamp column fails when it has sub-microsecond "
 	"digits, unless --truncate-timestamps drops them.";
 
