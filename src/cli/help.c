@@ -119,7 +119,9 @@ static const char input_text[] =
 	"input column the table lacks is an error. Values are converted to the column's type (CSV "
 	"and JSON Lines are read in the table's own types; Parquet ints widen with range checks, "
 	"strings become dates and timestamps). CSV files have a header line naming the columns; "
-	"an unquoted empty field is NULL, a quoted one (\"\") an empty string; nested columns hold JSON text. A value the column cannot hold fails naming the file, the column and the row. "
+	"an unquoted empty field is NULL, a quoted one (\"\") an empty string; nested columns "
+	"hold JSON text. A value the column cannot hold fails naming the file, the column and "
+	"the row. "
 	"Nanosecond input into a microsecond timestamp column fails when it has sub-microsecond "
 	"digits, unless --truncate-timestamps drops them.";
 
@@ -465,7 +467,8 @@ static const struct help_cmd cmds[] = {
 	  "# options\n"
 	  "- --to SNAPSHOT_ID\tthe snapshot (required)", 0, NULL },
 	{ "alter", "change schema, partitioning, sort order or properties",
-	  "Makes one change, as one commit. Changes the Iceberg spec forbids fail with the reason.\n"
+	  "Makes one change, as one commit. Changes the Iceberg spec forbids fail with the "
+	  "reason.\n"
 	  TABLE_ARG
 	  "# changes\n"
 	  "- add-column 'NAME TYPE'\tadd an optional column (a dotted NAME adds into a struct; "
@@ -588,10 +591,9 @@ static void render(const char *text, int level)
 	for (const char *line = text; *line;) {
 		const char *nl = strchr(line, '\n');
 		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		bool code = strncmp(line, "> ", 2) == 0 || (n == 1 && line[0] == '>');
 		enum block kind = strncmp(line, "# ", 2) == 0 ? B_HEAD
-				  : strncmp(line, "- ", 2) == 0 ? B_ITEM
-				  : strncmp(line, "> ", 2) == 0 || (n == 1 && line[0] == '>') ? B_CODE
-				  : B_PARA;
+				  : strncmp(line, "- ", 2) == 0 ? B_ITEM : code ? B_CODE : B_PARA;
 		const char *body = kind == B_PARA ? line : line + (n >= 2 ? 2 : n);
 		size_t bn = n - (size_t)(body - line);
 		if (markdown) {
@@ -769,7 +771,8 @@ void cli_help(const char *usage)
 	out = stdout;
 	const struct help_cmd *c = find_cmd(usage, name_len(usage));
 	if (markdown)
-		fprintf(out, "### firn %.*s\n\n```\nfirn %s\n```\n\n", (int)name_len(usage), usage, usage);
+		fprintf(out, "### firn %.*s\n\n```\nfirn %s\n```\n\n", (int)name_len(usage), usage,
+			usage);
 	else
 		print_usage(usage);
 	if (!c) {
@@ -802,8 +805,9 @@ void cli_help(const char *usage)
 		fprintf(out, "\n%s:\n\n", sections[i].title);
 		render(sections[i].text, 4);
 	}
-	static const char tail[] = "Exit codes: 0 done, 1 failed, 2 usage error (firn help exit-codes). "
-				   "Environment: firn help environment.";
+	static const char tail[] =
+		"Exit codes: 0 done, 1 failed, 2 usage error (firn help exit-codes). "
+		"Environment: firn help environment.";
 	fputc('\n', out);
 	wrap(tail, strlen(tail), 0, 0);
 	fputc('\n', out);
@@ -829,9 +833,9 @@ void cli_help_list(FILE *f)
 	fprintf(out, "\ntopics:\n");
 	for (int i = 0; i < N(sections); i++)
 		fprintf(out, "  %-20s%s\n", sections[i].id, sections[i].title);
-	static const char tail[] = "firn help COMMAND (or firn COMMAND --help) describes a command and "
-				   "its options, firn help TOPIC a topic, firn help --all everything, "
-				   "as Markdown.";
+	static const char tail[] =
+		"firn help COMMAND (or firn COMMAND --help) describes a command and its options, "
+		"firn help TOPIC a topic, firn help --all everything, as Markdown.";
 	fputc('\n', out);
 	wrap(tail, strlen(tail), 0, 0);
 	fputc('\n', out);
