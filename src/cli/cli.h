@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "firn/error.h"
 
@@ -75,6 +76,17 @@ int cli_out_end(struct cli_out *o, int rc);
 /* EXIT_FAIL (with a message) when path is the same file as one of
  * inputs[0..n), else 0. */
 int cli_not_an_input(const char *path, const char *const *inputs, size_t n);
+
+/* Help (help.c). Prints the help of the command whose usage line is usage
+ * (its table's: cmds[] of cmd_table.c, subs[] of cmd_parquet.c) to stdout,
+ * as plain text, or as Markdown while firn help --markdown runs. */
+void cli_help(const char *usage);
+/* The list of commands and topics (firn help, firn --help) to f. */
+void cli_help_list(FILE *f);
+/* firn help [COMMAND [SUBCOMMAND] | TOPIC | --all | --markdown]: run
+ * dispatches a command line (argv[0] the command); firn help X is run(X
+ * --help). Returns the exit code. */
+int cli_help_main(int argc, char **argv, int (*run)(int argc, char **argv));
 
 int cmd_parquet(int argc, char **argv);
 /* Runs table command cmd; -1 when cmd is not one. */

@@ -584,7 +584,7 @@ int cmd_parquet(int argc, char **argv)
 			continue;
 		cli_set_usage(subs[i].usage);
 		if (cli_wants_help(argc - 1, argv + 1)) {
-			printf("usage: firn %s\n", subs[i].usage);
+			cli_help(subs[i].usage);
 			return EXIT_OK;
 		}
 		return subs[i].run(argc - 1, argv + 1);

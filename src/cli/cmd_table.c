@@ -1284,7 +1284,7 @@ int cmd_table(const char *cmd, int argc, char **argv)
 		return -1;
 	cli_set_usage(e->usage);
 	if (cli_wants_help(argc, argv)) {
-		printf("usage: firn %s\n", e->usage);
+		cli_help(e->usage);
 		return EXIT_OK;
 	}
 	if (e->mode == BY_VERB) {

@@ -6,61 +6,52 @@
 #include "cli.h"
 #include "firn/util.h"
 
-static const char usage_text[] =
-	"usage: firn [--warehouse DIR] [--catalog URI] COMMAND ...\n"
-	"\n"
-	"tables (catalog: --catalog URI, default the SQLite file WAREHOUSE/catalog.db;\n"
-	"        warehouse: --warehouse DIR, default ./warehouse):\n"
-	"  namespace create|list|drop|describe NS [--property K=V]\n"
-	"  create TABLE --schema SPEC [--partition-by SPEC] [--sort-by SPEC]\n"
-	"               [--property K=V]... [--format-version 2|3]\n"
-	"  tables [NS] | describe TABLE | snapshots TABLE | history TABLE   [--json]\n"
-	"  files TABLE [--json] [--snapshot ID | --as-of TIME | --ref NAME]\n"
-	"  drop TABLE [--purge] | rename FROM TO | register TABLE METADATA_FILE\n"
-	"  append TABLE FILE... [--format csv|jsonl|parquet]   (FILE - is stdin)\n"
-	"               [--truncate-timestamps]  (append, overwrite, merge: drop sub-µs digits)\n"
-	"  scan TABLE [--columns A,B] [--where EXPR] [--limit N]\n"
-	"             [--snapshot ID | --as-of TIME | --ref NAME]\n"
-	"             [--format table|csv|jsonl|parquet] [--output FILE]\n"
-	"  count TABLE [--where EXPR] [--snapshot ID | --as-of TIME | --ref NAME]\n"
-	"  delete TABLE --where EXPR [--mode auto|merge-on-read|copy-on-write]\n"
-	"  update TABLE --set 'COL = EXPR, ...' --where EXPR [--mode ...]\n"
-	"  merge TABLE FILE... --on KEY[,KEY] [--mode ...]      (upsert)\n"
-	"  overwrite TABLE FILE... [--where EXPR]\n"
-	"  compact TABLE [--where EXPR] [--target-file-size BYTES]\n"
-	"  expire TABLE [--older-than TIME] [--retain-last N] [--dry-run]\n"
-	"  remove-orphans TABLE [--older-than TIME] [--dry-run] [--force]\n"
-	"  rewrite-manifests TABLE          regroup manifests by partition\n"
-	"  maintain TABLE                  compact, expire (history.expire.*), remove orphans\n"
-	"  tag|branch TABLE NAME [--snapshot ID] | rollback TABLE --to SNAPSHOT_ID\n"
-	"  alter TABLE add-column 'NAME TYPE' | drop-column NAME | rename-column NAME NEW\n"
-	"              | alter-column NAME TYPE|optional | set-property K=V | unset-property K\n"
-	"              | partition-by SPEC | sort-by SPEC\n"
-	"\n"
-	"files:\n"
-	"  parquet schema FILE              the schema, with types and field ids\n"
-	"  parquet meta FILE [--json]       row groups, column chunks, statistics\n"
-	"  parquet cat FILE [--columns A,B] [--format csv|jsonl] [--limit N]\n"
-	"  parquet convert IN OUT [--schema SPEC] [--format csv|jsonl|parquet]\n"
-	"                 [--compression C] [--row-group-size BYTES] [--page-size BYTES]\n"
-	"                 [--dictionary on|off]\n"
-	"  version                          the version\n"
-	"\n"
-	"environment: FIRN_WAREHOUSE, FIRN_CATALOG (as the options); FIRN_LOCK_TIMEOUT\n"
-	"  seconds to wait for a catalog database another process has locked (default 60)\n";
+/* The usage line of firn parquet without a subcommand (cmd_parquet's). */
+#define PARQUET_USAGE "parquet schema|meta|cat|convert ..."
+
+static bool is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+/* Runs the command line argv[0..argc) (argv[0] the command). */
+static int dispatch(int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	if (strcmp(cmd, "parquet") == 0) {
+		if (argc > 1 && is_help(argv[1])) {
+			cli_help(PARQUET_USAGE);
+			return EXIT_OK;
+		}
+		return cmd_parquet(argc - 1, argv + 1);
+	}
+	int rc = cmd_table(cmd, argc - 1, argv + 1);
+	if (rc >= 0)
+		return rc;
+	if (strcmp(cmd, "version") == 0) {
+		if (cli_wants_help(argc - 1, argv + 1))
+			cli_help("version");
+		else
+			printf("firn %s\n%s\n", firn_version(), firn_created_by());
+		return EXIT_OK;
+	}
+	if (strcmp(cmd, "help") == 0)
+		return cli_help_main(argc - 1, argv + 1, dispatch);
+	return cli_usage("unknown command '%s'", cmd);
+}
 
 int main(int argc, char **argv)
 {
 	int i = 1;
 	/* global options (the catalog options matter from the table commands on) */
-	while (i < argc && strncmp(argv[i], "--", 2) == 0) {
+	while (i < argc && (strncmp(argv[i], "--", 2) == 0 || strcmp(argv[i], "-h") == 0)) {
 		const char *a = argv[i];
 		if (strcmp(a, "--version") == 0) {
 			printf("firn %s\n", firn_version());
 			return EXIT_OK;
 		}
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(usage_text, stdout);
+		if (is_help(a)) {
+			cli_help_list(stdout);
 			return EXIT_OK;
 		}
 		if (strcmp(a, "--warehouse") == 0 || strcmp(a, "--catalog") == 0) {
@@ -75,22 +66,8 @@ int main(int argc, char **argv)
 		return cli_usage("unknown option %s", a);
 	}
 	if (i >= argc) {
-		fputs(usage_text, stderr);
+		cli_help_list(stderr);
 		return EXIT_USAGE;
 	}
-	const char *cmd = argv[i];
-	if (strcmp(cmd, "parquet") == 0)
-		return cmd_parquet(argc - i - 1, argv + i + 1);
-	int rc = cmd_table(cmd, argc - i - 1, argv + i + 1);
-	if (rc >= 0)
-		return rc;
-	if (strcmp(cmd, "version") == 0) {
-		printf("firn %s\n%s\n", firn_version(), firn_created_by());
-		return EXIT_OK;
-	}
-	if (strcmp(cmd, "help") == 0) {
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
-	return cli_usage("unknown command '%s'", cmd);
+	return dispatch(argc - i, argv + i);
 }
