@@ -244,13 +244,130 @@ int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool
 int firn_table_rewrite_manifests(struct firn_table *t, int64_t *manifests_before,
 				 int64_t *manifests_after, struct firn_error *err);
 
-/* ---- information (JSON text, firn_malloc'd, the caller frees) ------- */
+/* ---- information ----------------------------------------------------
+ *
+ * Plain structs filled from the table's current metadata; the strings and
+ * arrays in them belong to the struct and go with its free function. The
+ * command line formats them (text and --json). */
 
-int firn_table_describe_json(struct firn_table *t, char **out, struct firn_error *err);
-int firn_table_snapshots_json(struct firn_table *t, char **out, struct firn_error *err);
-int firn_table_history_json(struct firn_table *t, char **out, struct firn_error *err);
-int firn_table_files_json(struct firn_table *t, const struct firn_snapshot_sel *sel,
-			  char **out, struct firn_error *err);
+struct firn_partition_field_info {
+	char *name;      /* the partition field's name ("ts_day") */
+	char *transform; /* "identity", "day", "bucket[16]", "truncate[4]", ... */
+	char *source;    /* the source column's dotted name; NULL: not in the current schema */
+	int32_t source_id;
+	int32_t field_id;
+};
+
+struct firn_sort_field_info {
+	char *source;    /* the source column's dotted name; NULL: not in the current schema */
+	char *transform; /* "identity", ... */
+	bool descending;
+	bool nulls_first;
+};
+
+struct firn_ref_info {
+	char *name;
+	bool tag; /* false: a branch */
+	int64_t snapshot_id;
+};
+
+struct firn_table_description {
+	char *ident; /* "ns.table" */
+	int format_version;
+	char *uuid; /* "" when the metadata has none */
+	char *location;
+	char *metadata_location;
+	int32_t schema_id;
+	/* the current schema: a struct whose children are the top-level
+	 * columns, field ids as "PARQUET:field_id" metadata, docs as
+	 * "iceberg:doc" */
+	struct ArrowSchema schema;
+	int32_t spec_id; /* the default partition spec */
+	struct firn_partition_field_info *spec_fields;
+	size_t n_spec_fields;
+	struct firn_sort_field_info *sort_fields; /* the default sort order */
+	size_t n_sort_fields;
+	char **prop_keys, **prop_values; /* table properties, in metadata order */
+	size_t n_props;
+	bool has_current_snapshot;
+	int64_t current_snapshot_id;
+	int64_t n_snapshots;
+	/* from the current snapshot's summary (has_current_snapshot) */
+	int64_t total_records, total_data_files, total_files_size;
+	/* rows removed by position deletes and deletion vectors, and the live
+	 * delete files; has_deleted_records false when they could not be read */
+	bool has_deleted_records;
+	int64_t deleted_records, total_delete_files;
+	struct firn_ref_info *refs;
+	size_t n_refs;
+};
+
+/* Fills *out (the caller's, freed with firn_table_description_free, also
+ * after a failure). FIRN_ENOMEM. */
+int firn_table_describe(struct firn_table *t, struct firn_table_description *out,
+			struct firn_error *err);
+void firn_table_description_free(struct firn_table_description *d); /* NULL ok */
+
+struct firn_snapshot_info {
+	int64_t snapshot_id;
+	bool has_parent;
+	int64_t parent_id;
+	int64_t sequence_number;
+	int64_t timestamp_ms;
+	char *operation;     /* "" when the summary has none */
+	int32_t schema_id;   /* -1: not recorded */
+	char *manifest_list; /* NULL: none (a v1 snapshot listing manifests) */
+	char **summary_keys, **summary_values; /* the summary, in metadata order */
+	size_t n_summary;
+};
+
+/* Every snapshot of the table, in metadata order: *out (n entries) is the
+ * caller's, freed with firn_snapshot_info_free. */
+int firn_table_snapshots(struct firn_table *t, struct firn_snapshot_info **out, size_t *n,
+			 struct firn_error *err);
+void firn_snapshot_info_free(struct firn_snapshot_info *v, size_t n); /* NULL ok */
+
+struct firn_history_entry {
+	int64_t timestamp_ms; /* when the snapshot became current */
+	int64_t snapshot_id;
+	bool has_parent;
+	int64_t parent_id;
+	char *operation; /* NULL: the snapshot has expired */
+	bool is_current_ancestor;
+};
+
+/* The snapshot log, oldest first: *out (n entries) is the caller's, freed
+ * with firn_history_free. */
+int firn_table_history(struct firn_table *t, struct firn_history_entry **out, size_t *n,
+		       struct firn_error *err);
+void firn_history_free(struct firn_history_entry *v, size_t n); /* NULL ok */
+
+enum firn_file_content { FIRN_FILE_DATA, FIRN_FILE_POSITION_DELETES, FIRN_FILE_EQUALITY_DELETES };
+
+struct firn_file_info {
+	int content; /* enum firn_file_content; other values as the manifest has them */
+	char *path;
+	char *format; /* "PARQUET", "PUFFIN", ... */
+	int32_t spec_id;
+	/* partition values by field name; each value in Iceberg's JSON
+	 * single-value form ("\"2026-01-01\"", "3"), NULL for null */
+	char **partition_names, **partition_values;
+	size_t n_partition;
+	int64_t record_count;
+	int64_t file_size;
+	/* data files: rows removed by position deletes and deletion vectors;
+	 * -1 when equality deletes apply (not counted) */
+	int64_t deleted_records;
+	int64_t sequence_number;
+	int64_t snapshot_id;
+};
+
+/* The live data and delete files of the selected snapshot (sel NULL: the
+ * current one), manifest by manifest: *out (n entries) is the caller's,
+ * freed with firn_file_info_free. */
+int firn_table_files(struct firn_table *t, const struct firn_snapshot_sel *sel,
+		     struct firn_file_info **out, size_t *n, struct firn_error *err);
+void firn_file_info_free(struct firn_file_info *v, size_t n); /* NULL ok */
 
 /* ---- refs and rollback ---------------------------------------------- */
 
