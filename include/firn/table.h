@@ -377,21 +377,45 @@ int firn_table_set_ref(struct firn_table *t, const char *name, bool tag, int64_t
 /* Makes snapshot_id (an ancestor of the current one) current again. */
 int firn_table_rollback(struct firn_table *t, int64_t snapshot_id, struct firn_error *err);
 
-/* ---- alter ---------------------------------------------------------- */
+/* ---- alter ----------------------------------------------------------
+ *
+ * Each call is one commit of one change (re-applied to the newest version
+ * on a lost race). Column names are dotted paths into struct columns
+ * ("loc.lat"). Changes the spec forbids are FIRN_EINVAL with the reason;
+ * a name that exists already is FIRN_EEXISTS. Format version 1 tables
+ * take only firn_table_set_properties (FIRN_EUNSUPPORTED otherwise). */
 
-/* One schema/spec/property change:
- *   "add-column"     a = "name type [not null]" (dotted name adds into a struct)
- *   "drop-column"    a = name
- *   "rename-column"  a = name, b = new name (last component)
- *   "alter-column"   a = name, b = new type ("long", "double", "decimal(12,2)")
- *                    or "optional" (drop not null)
- *   "set-property"   a = key, b = value
- *   "unset-property" a = key
- *   "partition-by"   a = partition spec text ("" unpartitioned)
- *   "sort-by"        a = sort order text ("" unsorted)
- * Changes the spec forbids are FIRN_EINVAL with the reason. */
-int firn_table_alter(struct firn_table *t, const char *what, const char *a, const char *b,
-		     struct firn_error *err);
+/* Adds an optional column: type is Iceberg type text as in a SPEC ("long",
+ * "decimal(12,2)", "struct<a: int, b: string>", "list<string>"); a dotted
+ * name adds into that struct column. required is refused (existing rows
+ * would need a default). doc (NULL: none) becomes the field's doc. New
+ * field ids follow the table's last column id. */
+int firn_table_add_column(struct firn_table *t, const char *name, const char *type, bool required,
+			  const char *doc, struct firn_error *err);
+/* Drops a column (not an identifier field, not the source of a partition
+ * field of the current spec, not the last column). */
+int firn_table_drop_column(struct firn_table *t, const char *name, struct firn_error *err);
+/* Renames the last component of name to new_name (no dots). */
+int firn_table_rename_column(struct firn_table *t, const char *name, const char *new_name,
+			     struct firn_error *err);
+/* Widens a primitive column: int to long, float to double, decimal(P,S)
+ * to decimal(P2,S) with P2 >= P. */
+int firn_table_update_column_type(struct firn_table *t, const char *name, const char *type,
+				  struct firn_error *err);
+/* Drops a column's "not null". */
+int firn_table_make_column_optional(struct firn_table *t, const char *name, struct firn_error *err);
+/* Sets n table properties (keys[i] = values[i]), checked as on create.
+ * The key "format-version" upgrades the table's format (to 2 or 3). */
+int firn_table_set_properties(struct firn_table *t, const char *const *keys, const char *const *values,
+			      size_t n, struct firn_error *err);
+/* Removes n table properties; a key the table lacks is FIRN_ENOTFOUND. */
+int firn_table_remove_properties(struct firn_table *t, const char *const *keys, size_t n,
+				 struct firn_error *err);
+/* Makes spec (partition spec text, "" unpartitioned) the default spec; an
+ * identical earlier spec is reused. */
+int firn_table_set_partition_spec(struct firn_table *t, const char *spec, struct firn_error *err);
+/* Makes order (sort order text, "" unsorted) the default sort order. */
+int firn_table_set_sort_order(struct firn_table *t, const char *order, struct firn_error *err);
 
 #ifdef __cplusplus
 }

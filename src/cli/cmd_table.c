@@ -1382,10 +1382,86 @@ static int do_rollback(struct firn_catalog *c, int argc, char **argv, struct fir
 	return rc;
 }
 
+/* add-column 'NAME TYPE [not null]' (NAME up to the first space). */
+static int alter_add(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	(void)b;
+	const char *sp = strchr(a, ' ');
+	char *name = sp ? strndup(a, (size_t)(sp - a)) : strdup(a);
+	char *type = strdup(sp ? sp + 1 : "");
+	if (!name || !type) {
+		free(name);
+		free(type);
+		return cli_failf("out of memory");
+	}
+	/* a trailing "not null" asks for a required column */
+	size_t n = strlen(type);
+	while (n > 0 && type[n - 1] == ' ')
+		n--;
+	bool required = n >= 8 && strncasecmp(type + n - 8, "not null", 8) == 0 &&
+			(n == 8 || type[n - 9] == ' ' || type[n - 9] == '>' || type[n - 9] == ')');
+	if (required)
+		n -= 8;
+	type[n] = 0;
+	int rc = firn_table_add_column(t, name, type, required, NULL, err);
+	free(name);
+	free(type);
+	return rc;
+}
+
+static int alter_drop(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	(void)b;
+	return firn_table_drop_column(t, a, err);
+}
+
+static int alter_rename(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	return firn_table_rename_column(t, a, b, err);
+}
+
+/* alter-column NAME TYPE | alter-column NAME optional */
+static int alter_column(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	if (b && strcasecmp(b, "optional") == 0)
+		return firn_table_make_column_optional(t, a, err);
+	return firn_table_update_column_type(t, a, b, err);
+}
+
+static int alter_set(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	return firn_table_set_properties(t, &a, &b, 1, err);
+}
+
+static int alter_unset(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	(void)b;
+	return firn_table_remove_properties(t, &a, 1, err);
+}
+
+static int alter_partition(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	(void)b;
+	return firn_table_set_partition_spec(t, a, err);
+}
+
+static int alter_sort(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	(void)b;
+	return firn_table_set_sort_order(t, a, err);
+}
+
+static const struct {
+	const char *name;
+	int (*run)(struct firn_table *t, const char *a, const char *b, struct firn_error *err);
+} alter_changes[] = {
+	{ "add-column", alter_add }, { "drop-column", alter_drop }, { "rename-column", alter_rename },
+	{ "alter-column", alter_column }, { "set-property", alter_set }, { "unset-property", alter_unset },
+	{ "partition-by", alter_partition }, { "sort-by", alter_sort },
+};
+
 static int do_alter(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
-	static const char *const whats[] = { "add-column", "drop-column", "rename-column", "alter-column",
-					     "set-property", "unset-property", "partition-by", "sort-by", NULL };
 	const char *pos[4];
 	int np;
 	FIRN_TRY(cli_parse(argc, argv, NULL, 0, pos, 4, &np));
@@ -1393,8 +1469,8 @@ static int do_alter(struct firn_catalog *c, int argc, char **argv, struct firn_e
 		return cli_usage("alter needs TABLE, a change and its arguments");
 	const char *what = pos[1], *a = pos[2], *b = np > 3 ? pos[3] : NULL;
 	int k = -1;
-	for (int i = 0; whats[i]; i++)
-		if (strcmp(what, whats[i]) == 0)
+	for (int i = 0; i < N(alter_changes); i++)
+		if (strcmp(what, alter_changes[i].name) == 0)
 			k = i;
 	if (k < 0)
 		return cli_usage("'%s' is not a change alter makes", what);
@@ -1412,7 +1488,7 @@ static int do_alter(struct firn_catalog *c, int argc, char **argv, struct firn_e
 	struct firn_table *t = NULL;
 	if (strncmp(what, "partition-by", 12) != 0 && strncmp(what, "sort-by", 7) != 0 && !*a)
 		rc = cli_usage("%s needs a non-empty name", what);
-	else if ((rc = load(c, pos[0], &t, err)) == 0 && firn_table_alter(t, what, a, b, err) != 0)
+	else if ((rc = load(c, pos[0], &t, err)) == 0 && alter_changes[k].run(t, a, b, err) != 0)
 		rc = cli_fail(err);
 	else if (rc == 0)
 		printf("altered %s: %s\n", pos[0], what);
