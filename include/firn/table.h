@@ -238,6 +238,40 @@ struct firn_orphan_info {
 int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool dry_run,
 			      struct firn_orphan_info *info, struct firn_error *err);
 
+/* The nightly job (DESIGN §5), one step after the other: compaction by
+ * the delete policy and bin-packing, expiry, orphan removal. Each field
+ * left at its FIRN_MAINTAIN_OPTIONS_INIT value takes the table's setting. */
+#define FIRN_MAINTAIN_OPTIONS_VERSION 1
+struct firn_maintain_options {
+	int version; /* FIRN_MAINTAIN_OPTIONS_VERSION; 0 is taken as 1 */
+	/* a data file is compacted when the share of its rows that deletes
+	 * removed exceeds delete_ratio (< 0: firn.compact.delete-ratio,
+	 * default 0.1), or when more than max_delete_files delete files apply
+	 * to it (< 0: firn.compact.max-delete-files, default no limit); files
+	 * under equality deletes always qualify (their share is unknown) */
+	double delete_ratio;
+	int64_t max_delete_files;
+	/* small files (under 3/4 of it) of a partition holding two or more
+	 * are bin-packed to this size (<= 0: write.target-file-size-bytes) */
+	int64_t target_file_size;
+	const char *expire_older_than; /* NULL: history.expire.max-snapshot-age-ms */
+	int64_t retain_last;           /* <= 0: history.expire.min-snapshots-to-keep */
+	const char *orphans_older_than; /* NULL: 3 days ago (the safety window) */
+};
+#define FIRN_MAINTAIN_OPTIONS_INIT { FIRN_MAINTAIN_OPTIONS_VERSION, -1.0, -1, 0, NULL, 0, NULL }
+
+struct firn_maintain_info {
+	int64_t files_over_policy;      /* data files the delete policy picked */
+	struct firn_delete_info compact; /* snapshot_id 0: nothing compacted */
+	struct firn_expire_info expire;
+	struct firn_orphan_info orphans;
+};
+
+/* Runs the steps in order; opts NULL: the defaults. The first step that
+ * fails stops the job (the steps before it are committed). */
+int firn_table_maintain(struct firn_table *t, const struct firn_maintain_options *opts,
+			struct firn_maintain_info *info, struct firn_error *err);
+
 /* Regroups the current snapshot's data manifests by partition (sorted by
  * spec and partition values, 10,000 entries a manifest); delete manifests
  * are kept. A "replace" snapshot. */

@@ -1242,25 +1242,24 @@ static int do_maintain(struct firn_catalog *c, int argc, char **argv, struct fir
 		return cli_usage("maintain needs a TABLE");
 	struct firn_table *t = NULL;
 	FIRN_TRY(load(c, pos[0], &t, err));
-	struct firn_delete_info di;
-	struct firn_expire_info ei = { 0 };
-	struct firn_orphan_info oi = { 0 };
+	struct firn_maintain_info mi;
+	const struct firn_delete_info *di = &mi.compact;
+	const struct firn_expire_info *ei = &mi.expire;
+	const struct firn_orphan_info *oi = &mi.orphans;
 	int rc = 0;
-	if (firn_table_compact(t, NULL, 0, &di, err) != 0 ||
-	    firn_table_expire(t, NULL, 0, false, &ei, err) != 0 ||
-	    firn_table_remove_orphans(t, NULL, false, &oi, err) != 0)
+	if (firn_table_maintain(t, NULL, &mi, err) != 0)
 		rc = cli_fail(err);
 	else if (cli_get(o, N(o), "json"))
 		printf("{\"compacted-files\": %lld, \"compaction-snapshot-id\": %lld, "
 		       "\"snapshots-expired\": %lld, \"files-expired\": %lld, \"orphans-removed\": %lld}\n",
-		       (long long)di.files_rewritten, (long long)di.snapshot_id, (long long)ei.snapshots_expired,
-		       (long long)ei.files_deleted, (long long)oi.files);
+		       (long long)di->files_rewritten, (long long)di->snapshot_id, (long long)ei->snapshots_expired,
+		       (long long)ei->files_deleted, (long long)oi->files);
 	else
 		printf("maintain %s:\n  compaction: %lld files rewritten%s\n  expire: %lld snapshots, %lld files\n"
 		       "  orphans: %lld files removed (%lld too young to touch)\n", pos[0],
-		       (long long)di.files_rewritten, di.snapshot_id ? "" : " (nothing to do)",
-		       (long long)ei.snapshots_expired, (long long)ei.files_deleted, (long long)oi.files,
-		       (long long)oi.too_young);
+		       (long long)di->files_rewritten, di->snapshot_id ? "" : " (nothing to do)",
+		       (long long)ei->snapshots_expired, (long long)ei->files_deleted, (long long)oi->files,
+		       (long long)oi->too_young);
 	firn_table_free(t);
 	return rc;
 }
