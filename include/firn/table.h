@@ -33,7 +33,11 @@ void firn_table_free(struct firn_table *t); /* NULL ok */
 const char *firn_table_metadata_location(const struct firn_table *t);
 int firn_table_format_version(const struct firn_table *t);
 
+/* Option structs carry a version first; fill them from their _INIT macro
+ * (a zeroed struct, version 0, is read as version 1 with its zeros). */
+#define FIRN_TABLE_CREATE_OPTIONS_VERSION 1
 struct firn_table_create_options {
+	int version;              /* FIRN_TABLE_CREATE_OPTIONS_VERSION */
 	const char *schema;       /* SPEC, required */
 	const char *partition_by; /* NULL: unpartitioned */
 	const char *sort_by;      /* NULL: unsorted */
@@ -43,6 +47,7 @@ struct firn_table_create_options {
 	size_t n_props;
 	const char *location;     /* NULL: <warehouse>/<ns>.db/<table> */
 };
+#define FIRN_TABLE_CREATE_OPTIONS_INIT { FIRN_TABLE_CREATE_OPTIONS_VERSION }
 
 /* Creates the table (the namespace must exist; FIRN_EEXISTS). */
 int firn_table_create(struct firn_catalog *c, const char *ident,
@@ -79,11 +84,14 @@ struct firn_commit_info {
 
 /* How input files become the table's values (append, overwrite, merge);
  * NULL: the defaults (all false). */
+#define FIRN_APPEND_OPTIONS_VERSION 1
 struct firn_append_options {
+	int version; /* FIRN_APPEND_OPTIONS_VERSION */
 	/* nanosecond input into a microsecond column (timestamp, timestamptz):
 	 * drop nonzero sub-microsecond digits instead of failing */
 	bool truncate_timestamps;
 };
+#define FIRN_APPEND_OPTIONS_INIT { FIRN_APPEND_OPTIONS_VERSION, false }
 
 /* Appends the rows of files ("-" is stdin; AUTO picks by extension, CSV
  * for stdin) as one snapshot. Columns match the table's by name. A value
@@ -130,12 +138,15 @@ struct firn_snapshot_sel {
 	const char *ref;   /* branch or tag */
 };
 
+#define FIRN_SCAN_OPTIONS_VERSION 1
 struct firn_scan_options {
+	int version;         /* FIRN_SCAN_OPTIONS_VERSION */
 	const char *columns; /* "a,b,loc.lat"; NULL: all (top-level names) */
 	const char *where;   /* NULL: all rows */
 	int64_t limit;       /* < 0: no limit */
 	struct firn_snapshot_sel sel;
 };
+#define FIRN_SCAN_OPTIONS_INIT { FIRN_SCAN_OPTIONS_VERSION, NULL, NULL, -1, { false, 0, NULL, NULL } }
 
 /* Plans and starts a scan. *schema_out gets the output schema (the
  * snapshot's schema, projected), *out a stream of struct batches; both the

@@ -643,7 +643,7 @@ static int do_create(struct firn_catalog *c, int argc, char **argv, struct firn_
 		rc = cli_usage("create needs TABLE and --schema SPEC");
 	if (rc != 0)
 		goto out;
-	struct firn_table_create_options co = { 0 };
+	struct firn_table_create_options co = FIRN_TABLE_CREATE_OPTIONS_INIT;
 	co.schema = cli_get(o, N(o), "schema");
 	co.partition_by = cli_get(o, N(o), "partition-by");
 	co.sort_by = cli_get(o, N(o), "sort-by");
@@ -885,7 +885,8 @@ static int do_append(struct firn_catalog *c, int argc, char **argv, struct firn_
 	if ((rc = load(c, pos[0], &t, err)) != 0)
 		goto out;
 	struct firn_commit_info info;
-	struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
+	struct firn_append_options ao = FIRN_APPEND_OPTIONS_INIT;
+	ao.truncate_timestamps = cli_get(o, N(o), "truncate-timestamps") != NULL;
 	if (firn_table_append(t, pos + 1, (size_t)(np - 1), f, &ao, &info, err) != 0) {
 		rc = cli_fail(err);
 		goto out;
@@ -977,7 +978,8 @@ static int do_change(const char *cmd, struct firn_catalog *c, int argc, char **a
 	const char *mode = cli_get(o, N(o), "mode");
 	const char *const *files = pos + 1;
 	size_t nf = (size_t)(np - 1);
-	struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
+	struct firn_append_options ao = FIRN_APPEND_OPTIONS_INIT;
+	ao.truncate_timestamps = cli_get(o, N(o), "truncate-timestamps") != NULL;
 	int r = upd ? firn_table_update(t, set, where, mode, &di, err)
 		: mrg ? firn_table_merge(t, files, nf, f, &ao, on, mode, &di, err)
 		      : firn_table_overwrite(t, files, nf, f, &ao, where, &di, err);
@@ -1134,7 +1136,7 @@ static int do_scan(struct firn_catalog *c, int argc, char **argv, struct firn_er
 	static const char *const formats[] = { "table", "csv", "jsonl", "parquet", NULL }; /* SCAN_* */
 	const char *pos[1];
 	int np, k = 0;
-	struct firn_scan_options so = { 0 };
+	struct firn_scan_options so = FIRN_SCAN_OPTIONS_INIT;
 	so.limit = -1;
 	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
 	FIRN_TRY(selection(o, N(o), &so.sel));
