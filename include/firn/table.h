@@ -35,7 +35,11 @@ FIRN_API void firn_table_free(struct firn_table *t); /* NULL ok */
 FIRN_API const char *firn_table_metadata_location(const struct firn_table *t);
 FIRN_API int firn_table_format_version(const struct firn_table *t);
 
+/* Option structs carry a version first; fill them from their _INIT macro
+ * (a zeroed struct, version 0, is read as version 1 with its zeros). */
+#define FIRN_TABLE_CREATE_OPTIONS_VERSION 1
 struct firn_table_create_options {
+	int version;              /* FIRN_TABLE_CREATE_OPTIONS_VERSION */
 	const char *schema;       /* SPEC, required */
 	const char *partition_by; /* NULL: unpartitioned */
 	const char *sort_by;      /* NULL: unsorted */
@@ -45,6 +49,7 @@ struct firn_table_create_options {
 	size_t n_props;
 	const char *location;     /* NULL: <warehouse>/<ns>.db/<table> */
 };
+#define FIRN_TABLE_CREATE_OPTIONS_INIT { FIRN_TABLE_CREATE_OPTIONS_VERSION }
 
 /* Creates the table (the namespace must exist; FIRN_EEXISTS). */
 FIRN_API int firn_table_create(struct firn_catalog *c, const char *ident,
@@ -86,11 +91,14 @@ struct firn_commit_info {
 
 /* How input files become the table's values (append, overwrite, merge);
  * NULL: the defaults (all false). */
+#define FIRN_APPEND_OPTIONS_VERSION 1
 struct firn_append_options {
+	int version; /* FIRN_APPEND_OPTIONS_VERSION */
 	/* nanosecond input into a microsecond column (timestamp, timestamptz):
 	 * drop nonzero sub-microsecond digits instead of failing */
 	bool truncate_timestamps;
 };
+#define FIRN_APPEND_OPTIONS_INIT { FIRN_APPEND_OPTIONS_VERSION, false }
 
 /* ---- writing Arrow streams -------------------------------------------
  *
@@ -135,12 +143,15 @@ struct firn_snapshot_sel {
 	const char *ref;   /* branch or tag */
 };
 
+#define FIRN_SCAN_OPTIONS_VERSION 1
 struct firn_scan_options {
+	int version;         /* FIRN_SCAN_OPTIONS_VERSION */
 	const char *columns; /* "a,b,loc.lat"; NULL: all (top-level names) */
 	const char *where;   /* NULL: all rows */
 	int64_t limit;       /* < 0: no limit */
 	struct firn_snapshot_sel sel;
 };
+#define FIRN_SCAN_OPTIONS_INIT { FIRN_SCAN_OPTIONS_VERSION, NULL, NULL, -1, { false, 0, NULL, NULL } }
 
 /* Plans and starts a scan. *schema_out gets the output schema (the
  * snapshot's schema, projected), *out a stream of struct batches; both the
@@ -229,19 +240,170 @@ struct firn_orphan_info {
 FIRN_API int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool dry_run,
 			      struct firn_orphan_info *info, struct firn_error *err);
 
+/* The nightly job (DESIGN §5), one step after the other: compaction by
+ * the delete policy and bin-packing, expiry, orphan removal. Each field
+ * left at its FIRN_MAINTAIN_OPTIONS_INIT value takes the table's setting. */
+#define FIRN_MAINTAIN_OPTIONS_VERSION 1
+struct firn_maintain_options {
+	int version; /* FIRN_MAINTAIN_OPTIONS_VERSION; 0 is taken as 1 */
+	/* a data file is compacted when the share of its rows that deletes
+	 * removed exceeds delete_ratio (< 0: firn.compact.delete-ratio,
+	 * default 0.1), or when more than max_delete_files delete files apply
+	 * to it (< 0: firn.compact.max-delete-files, default no limit); files
+	 * under equality deletes always qualify (their share is unknown) */
+	double delete_ratio;
+	int64_t max_delete_files;
+	/* small files (under 3/4 of it) of a partition holding two or more
+	 * are bin-packed to this size (<= 0: write.target-file-size-bytes) */
+	int64_t target_file_size;
+	const char *expire_older_than; /* NULL: history.expire.max-snapshot-age-ms */
+	int64_t retain_last;           /* <= 0: history.expire.min-snapshots-to-keep */
+	const char *orphans_older_than; /* NULL: 3 days ago (the safety window) */
+};
+#define FIRN_MAINTAIN_OPTIONS_INIT { FIRN_MAINTAIN_OPTIONS_VERSION, -1.0, -1, 0, NULL, 0, NULL }
+
+struct firn_maintain_info {
+	int64_t files_over_policy;      /* data files the delete policy picked */
+	struct firn_delete_info compact; /* snapshot_id 0: nothing compacted */
+	struct firn_expire_info expire;
+	struct firn_orphan_info orphans;
+};
+
+/* Runs the steps in order; opts NULL: the defaults. The first step that
+ * fails stops the job (the steps before it are committed). */
+FIRN_API int firn_table_maintain(struct firn_table *t, const struct firn_maintain_options *opts,
+			struct firn_maintain_info *info, struct firn_error *err);
+
 /* Regroups the current snapshot's data manifests by partition (sorted by
  * spec and partition values, 10,000 entries a manifest); delete manifests
  * are kept. A "replace" snapshot. */
 FIRN_API int firn_table_rewrite_manifests(struct firn_table *t, int64_t *manifests_before,
 				 int64_t *manifests_after, struct firn_error *err);
 
-/* ---- information (JSON text, firn_malloc'd, the caller frees) ------- */
+/* ---- information ----------------------------------------------------
+ *
+ * Plain structs filled from the table's current metadata; the strings and
+ * arrays in them belong to the struct and go with its free function. The
+ * command line formats them (text and --json). */
 
-FIRN_API int firn_table_describe_json(struct firn_table *t, char **out, struct firn_error *err);
-FIRN_API int firn_table_snapshots_json(struct firn_table *t, char **out, struct firn_error *err);
-FIRN_API int firn_table_history_json(struct firn_table *t, char **out, struct firn_error *err);
-FIRN_API int firn_table_files_json(struct firn_table *t, const struct firn_snapshot_sel *sel,
-			  char **out, struct firn_error *err);
+struct firn_partition_field_info {
+	char *name;      /* the partition field's name ("ts_day") */
+	char *transform; /* "identity", "day", "bucket[16]", "truncate[4]", ... */
+	char *source;    /* the source column's dotted name; NULL: not in the current schema */
+	int32_t source_id;
+	int32_t field_id;
+};
+
+struct firn_sort_field_info {
+	char *source;    /* the source column's dotted name; NULL: not in the current schema */
+	char *transform; /* "identity", ... */
+	bool descending;
+	bool nulls_first;
+};
+
+struct firn_ref_info {
+	char *name;
+	bool tag; /* false: a branch */
+	int64_t snapshot_id;
+};
+
+struct firn_table_description {
+	char *ident; /* "ns.table" */
+	int format_version;
+	char *uuid; /* "" when the metadata has none */
+	char *location;
+	char *metadata_location;
+	int32_t schema_id;
+	/* the current schema: a struct whose children are the top-level
+	 * columns, field ids as "PARQUET:field_id" metadata, docs as
+	 * "iceberg:doc" */
+	struct ArrowSchema schema;
+	int32_t spec_id; /* the default partition spec */
+	struct firn_partition_field_info *spec_fields;
+	size_t n_spec_fields;
+	struct firn_sort_field_info *sort_fields; /* the default sort order */
+	size_t n_sort_fields;
+	char **prop_keys, **prop_values; /* table properties, in metadata order */
+	size_t n_props;
+	bool has_current_snapshot;
+	int64_t current_snapshot_id;
+	int64_t n_snapshots;
+	/* from the current snapshot's summary (has_current_snapshot) */
+	int64_t total_records, total_data_files, total_files_size;
+	/* rows removed by position deletes and deletion vectors, and the live
+	 * delete files; has_deleted_records false when they could not be read */
+	bool has_deleted_records;
+	int64_t deleted_records, total_delete_files;
+	struct firn_ref_info *refs;
+	size_t n_refs;
+};
+
+/* Fills *out (the caller's, freed with firn_table_description_free, also
+ * after a failure). FIRN_ENOMEM. */
+FIRN_API int firn_table_describe(struct firn_table *t, struct firn_table_description *out,
+			struct firn_error *err);
+FIRN_API void firn_table_description_free(struct firn_table_description *d); /* NULL ok */
+
+struct firn_snapshot_info {
+	int64_t snapshot_id;
+	bool has_parent;
+	int64_t parent_id;
+	int64_t sequence_number;
+	int64_t timestamp_ms;
+	char *operation;     /* "" when the summary has none */
+	int32_t schema_id;   /* -1: not recorded */
+	char *manifest_list; /* NULL: none (a v1 snapshot listing manifests) */
+	char **summary_keys, **summary_values; /* the summary, in metadata order */
+	size_t n_summary;
+};
+
+/* Every snapshot of the table, in metadata order: *out (n entries) is the
+ * caller's, freed with firn_snapshot_info_free. */
+FIRN_API int firn_table_snapshots(struct firn_table *t, struct firn_snapshot_info **out, size_t *n,
+			 struct firn_error *err);
+FIRN_API void firn_snapshot_info_free(struct firn_snapshot_info *v, size_t n); /* NULL ok */
+
+struct firn_history_entry {
+	int64_t timestamp_ms; /* when the snapshot became current */
+	int64_t snapshot_id;
+	bool has_parent;
+	int64_t parent_id;
+	char *operation; /* NULL: the snapshot has expired */
+	bool is_current_ancestor;
+};
+
+/* The snapshot log, oldest first: *out (n entries) is the caller's, freed
+ * with firn_history_free. */
+FIRN_API int firn_table_history(struct firn_table *t, struct firn_history_entry **out, size_t *n,
+		       struct firn_error *err);
+FIRN_API void firn_history_free(struct firn_history_entry *v, size_t n); /* NULL ok */
+
+enum firn_file_content { FIRN_FILE_DATA, FIRN_FILE_POSITION_DELETES, FIRN_FILE_EQUALITY_DELETES };
+
+struct firn_file_info {
+	int content; /* enum firn_file_content; other values as the manifest has them */
+	char *path;
+	char *format; /* "PARQUET", "PUFFIN", ... */
+	int32_t spec_id;
+	/* partition values by field name; each value in Iceberg's JSON
+	 * single-value form ("\"2026-01-01\"", "3"), NULL for null */
+	char **partition_names, **partition_values;
+	size_t n_partition;
+	int64_t record_count;
+	int64_t file_size;
+	/* data files: rows removed by position deletes and deletion vectors;
+	 * -1 when equality deletes apply (not counted) */
+	int64_t deleted_records;
+	int64_t sequence_number;
+	int64_t snapshot_id;
+};
+
+/* The live data and delete files of the selected snapshot (sel NULL: the
+ * current one), manifest by manifest: *out (n entries) is the caller's,
+ * freed with firn_file_info_free. */
+FIRN_API int firn_table_files(struct firn_table *t, const struct firn_snapshot_sel *sel,
+		     struct firn_file_info **out, size_t *n, struct firn_error *err);
+FIRN_API void firn_file_info_free(struct firn_file_info *v, size_t n); /* NULL ok */
 
 /* ---- refs and rollback ---------------------------------------------- */
 
@@ -251,21 +413,45 @@ FIRN_API int firn_table_set_ref(struct firn_table *t, const char *name, bool tag
 /* Makes snapshot_id (an ancestor of the current one) current again. */
 FIRN_API int firn_table_rollback(struct firn_table *t, int64_t snapshot_id, struct firn_error *err);
 
-/* ---- alter ---------------------------------------------------------- */
+/* ---- alter ----------------------------------------------------------
+ *
+ * Each call is one commit of one change (re-applied to the newest version
+ * on a lost race). Column names are dotted paths into struct columns
+ * ("loc.lat"). Changes the spec forbids are FIRN_EINVAL with the reason;
+ * a name that exists already is FIRN_EEXISTS. Format version 1 tables
+ * take only firn_table_set_properties (FIRN_EUNSUPPORTED otherwise). */
 
-/* One schema/spec/property change:
- *   "add-column"     a = "name type [not null]" (dotted name adds into a struct)
- *   "drop-column"    a = name
- *   "rename-column"  a = name, b = new name (last component)
- *   "alter-column"   a = name, b = new type ("long", "double", "decimal(12,2)")
- *                    or "optional" (drop not null)
- *   "set-property"   a = key, b = value
- *   "unset-property" a = key
- *   "partition-by"   a = partition spec text ("" unpartitioned)
- *   "sort-by"        a = sort order text ("" unsorted)
- * Changes the spec forbids are FIRN_EINVAL with the reason. */
-FIRN_API int firn_table_alter(struct firn_table *t, const char *what, const char *a, const char *b,
-		     struct firn_error *err);
+/* Adds an optional column: type is Iceberg type text as in a SPEC ("long",
+ * "decimal(12,2)", "struct<a: int, b: string>", "list<string>"); a dotted
+ * name adds into that struct column. required is refused (existing rows
+ * would need a default). doc (NULL: none) becomes the field's doc. New
+ * field ids follow the table's last column id. */
+FIRN_API int firn_table_add_column(struct firn_table *t, const char *name, const char *type, bool required,
+			  const char *doc, struct firn_error *err);
+/* Drops a column (not an identifier field, not the source of a partition
+ * field of the current spec, not the last column). */
+FIRN_API int firn_table_drop_column(struct firn_table *t, const char *name, struct firn_error *err);
+/* Renames the last component of name to new_name (no dots). */
+FIRN_API int firn_table_rename_column(struct firn_table *t, const char *name, const char *new_name,
+			     struct firn_error *err);
+/* Widens a primitive column: int to long, float to double, decimal(P,S)
+ * to decimal(P2,S) with P2 >= P. */
+FIRN_API int firn_table_update_column_type(struct firn_table *t, const char *name, const char *type,
+				  struct firn_error *err);
+/* Drops a column's "not null". */
+FIRN_API int firn_table_make_column_optional(struct firn_table *t, const char *name, struct firn_error *err);
+/* Sets n table properties (keys[i] = values[i]), checked as on create.
+ * The key "format-version" upgrades the table's format (to 2 or 3). */
+FIRN_API int firn_table_set_properties(struct firn_table *t, const char *const *keys, const char *const *values,
+			      size_t n, struct firn_error *err);
+/* Removes n table properties; a key the table lacks is FIRN_ENOTFOUND. */
+FIRN_API int firn_table_remove_properties(struct firn_table *t, const char *const *keys, size_t n,
+				 struct firn_error *err);
+/* Makes spec (partition spec text, "" unpartitioned) the default spec; an
+ * identical earlier spec is reused. */
+FIRN_API int firn_table_set_partition_spec(struct firn_table *t, const char *spec, struct firn_error *err);
+/* Makes order (sort order text, "" unsorted) the default sort order. */
+FIRN_API int firn_table_set_sort_order(struct firn_table *t, const char *order, struct firn_error *err);
 
 #ifdef __cplusplus
 }

@@ -135,22 +135,235 @@ static void print_type(json_t *type, int indent)
 	}
 }
 
-static int print_json_or(int (*fn)(struct firn_table *, char **, struct firn_error *),
-			 struct firn_table *t, bool as_json, void (*human)(json_t *),
-			 struct firn_error *err)
+/* ---- the information structs as JSON ---------------------------------- */
+
+static json_t *str_or_null(const char *s)
 {
-	char *text = NULL;
-	int rc = fn(t, &text, err);
-	if (rc != 0)
-		return rc;
-	if (as_json) {
-		printf("%s\n", text);
-	} else {
-		json_t *j = json_loads(text, 0, NULL);
-		human(j);
-		json_decref(j);
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *iso_ms(int64_t ms)
+{
+	char buf[64];
+	firn_timestamp_format(ms, 3, true, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *string_map(char *const *keys, char *const *values, size_t n)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, keys[i], json_string(values[i]));
+	return o;
+}
+
+/* A schema node as Iceberg's type JSON (the table metadata's form). */
+static json_t *type_json(const struct ArrowSchema *node)
+{
+	struct firn_type t;
+	if (firn_type_of(node, &t, NULL) != 0)
+		return json_null();
+	if (t.id == FIRN_A_STRUCT) {
+		json_t *o = json_object(), *fields = json_array();
+		json_object_set_new(o, "type", json_string("struct"));
+		for (int64_t i = 0; i < node->n_children; i++) {
+			const struct ArrowSchema *c = node->children[i];
+			json_t *f = json_object();
+			const char *doc;
+			int32_t dl;
+			json_object_set_new(f, "id", json_integer(firn_schema_field_id(c)));
+			json_object_set_new(f, "name", json_string(c->name ? c->name : ""));
+			json_object_set_new(f, "required", json_boolean(!(c->flags & ARROW_FLAG_NULLABLE)));
+			json_object_set_new(f, "type", type_json(c));
+			if ((doc = firn_metadata_get(c->metadata, "iceberg:doc", &dl)) != NULL)
+				json_object_set_new(f, "doc", json_stringn(doc, (size_t)dl));
+			json_array_append_new(fields, f);
+		}
+		json_object_set_new(o, "fields", fields);
+		return o;
 	}
-	firn_free(text);
+	if (t.id == FIRN_A_LIST || t.id == FIRN_A_MAP) {
+		bool list = t.id == FIRN_A_LIST;
+		const struct ArrowSchema *k = list ? node->children[0] : node->children[0]->children[0];
+		const struct ArrowSchema *v = list ? k : node->children[0]->children[1];
+		json_t *o = json_object();
+		json_object_set_new(o, "type", json_string(list ? "list" : "map"));
+		if (!list) {
+			json_object_set_new(o, "key-id", json_integer(firn_schema_field_id(k)));
+			json_object_set_new(o, "key", type_json(k));
+		}
+		json_object_set_new(o, list ? "element-id" : "value-id", json_integer(firn_schema_field_id(v)));
+		json_object_set_new(o, list ? "element" : "value", type_json(v));
+		json_object_set_new(o, list ? "element-required" : "value-required",
+				    json_boolean(!(v->flags & ARROW_FLAG_NULLABLE)));
+		return o;
+	}
+	struct firn_buf b = FIRN_BUF_INIT;
+	json_t *s = firn_type_name(&b, node) == 0 && firn_buf_cstr(&b) == 0 ? json_string((const char *)b.data)
+									  : json_null();
+	firn_buf_free(&b);
+	return s;
+}
+
+static json_t *spec_json(const struct firn_table_description *d)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < d->n_spec_fields; i++) {
+		const struct firn_partition_field_info *p = &d->spec_fields[i];
+		json_t *f = json_object();
+		json_object_set_new(f, "name", json_string(p->name));
+		json_object_set_new(f, "transform", json_string(p->transform));
+		if (p->source)
+			json_object_set_new(f, "source", json_string(p->source));
+		json_object_set_new(f, "source-id", json_integer(p->source_id));
+		json_object_set_new(f, "field-id", json_integer(p->field_id));
+		json_array_append_new(a, f);
+	}
+	return a;
+}
+
+static json_t *order_json(const struct firn_table_description *d)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < d->n_sort_fields; i++) {
+		const struct firn_sort_field_info *s = &d->sort_fields[i];
+		json_t *f = json_object();
+		if (s->source)
+			json_object_set_new(f, "source", json_string(s->source));
+		json_object_set_new(f, "transform", json_string(s->transform));
+		json_object_set_new(f, "direction", json_string(s->descending ? "desc" : "asc"));
+		json_object_set_new(f, "null-order", json_string(s->nulls_first ? "nulls-first" : "nulls-last"));
+		json_array_append_new(a, f);
+	}
+	return a;
+}
+
+static json_t *describe_json(const struct firn_table_description *d)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "table", json_string(d->ident));
+	json_object_set_new(o, "format-version", json_integer(d->format_version));
+	json_object_set_new(o, "table-uuid", json_string(d->uuid));
+	json_object_set_new(o, "location", json_string(d->location));
+	json_object_set_new(o, "metadata-location", json_string(d->metadata_location));
+	json_object_set_new(o, "schema-id", json_integer(d->schema_id));
+	json_t *schema = type_json(&d->schema);
+	json_object_set(o, "schema", json_object_get(schema, "fields") ?: json_array());
+	json_decref(schema);
+	json_object_set_new(o, "spec-id", json_integer(d->spec_id));
+	json_object_set_new(o, "partition-spec", spec_json(d));
+	json_object_set_new(o, "sort-order", order_json(d));
+	json_object_set_new(o, "properties", string_map(d->prop_keys, d->prop_values, d->n_props));
+	json_object_set_new(o, "current-snapshot-id",
+			    d->has_current_snapshot ? json_integer(d->current_snapshot_id) : json_null());
+	json_object_set_new(o, "snapshots", json_integer(d->n_snapshots));
+	if (d->has_current_snapshot) {
+		json_object_set_new(o, "total-records", json_integer(d->total_records));
+		json_object_set_new(o, "total-data-files", json_integer(d->total_data_files));
+		json_object_set_new(o, "total-files-size", json_integer(d->total_files_size));
+	}
+	if (d->has_current_snapshot && d->has_deleted_records) {
+		json_object_set_new(o, "deleted-records", json_integer(d->deleted_records));
+		json_object_set_new(o, "total-delete-files", json_integer(d->total_delete_files));
+	}
+	json_t *refs = json_object();
+	for (size_t i = 0; i < d->n_refs; i++) {
+		json_t *r = json_object();
+		json_object_set_new(r, "type", json_string(d->refs[i].tag ? "tag" : "branch"));
+		json_object_set_new(r, "snapshot-id", json_integer(d->refs[i].snapshot_id));
+		json_object_set_new(refs, d->refs[i].name, r);
+	}
+	json_object_set_new(o, "refs", refs);
+	return o;
+}
+
+static json_t *snapshots_json(const struct firn_snapshot_info *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct firn_snapshot_info *s = &v[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "snapshot-id", json_integer(s->snapshot_id));
+		json_object_set_new(o, "parent-snapshot-id", s->has_parent ? json_integer(s->parent_id) : json_null());
+		json_object_set_new(o, "sequence-number", json_integer(s->sequence_number));
+		json_object_set_new(o, "timestamp-ms", json_integer(s->timestamp_ms));
+		json_object_set_new(o, "timestamp", iso_ms(s->timestamp_ms));
+		json_object_set_new(o, "operation", json_string(s->operation));
+		json_object_set_new(o, "schema-id", s->schema_id >= 0 ? json_integer(s->schema_id) : json_null());
+		json_object_set_new(o, "manifest-list", str_or_null(s->manifest_list));
+		json_object_set_new(o, "summary", string_map(s->summary_keys, s->summary_values, s->n_summary));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *history_json(const struct firn_history_entry *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		const struct firn_history_entry *e = &v[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "made-current-at", iso_ms(e->timestamp_ms));
+		json_object_set_new(o, "timestamp-ms", json_integer(e->timestamp_ms));
+		json_object_set_new(o, "snapshot-id", json_integer(e->snapshot_id));
+		json_object_set_new(o, "parent-id", e->has_parent ? json_integer(e->parent_id) : json_null());
+		json_object_set_new(o, "operation", json_string(e->operation ? e->operation : "(expired)"));
+		json_object_set_new(o, "is-current-ancestor", json_boolean(e->is_current_ancestor));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *file_json(const struct firn_file_info *f)
+{
+	static const char *const kinds[] = { "data", "position-deletes", "equality-deletes" };
+	json_t *o = json_object();
+	json_object_set_new(o, "content", json_string(f->content >= 0 && f->content <= 2 ? kinds[f->content] : "?"));
+	json_object_set_new(o, "file-path", json_string(f->path));
+	json_object_set_new(o, "file-format", json_string(f->format));
+	json_object_set_new(o, "spec-id", json_integer(f->spec_id));
+	json_t *part = json_object();
+	for (size_t p = 0; p < f->n_partition; p++) {
+		json_t *v = f->partition_values[p] ? json_loads(f->partition_values[p], JSON_DECODE_ANY, NULL) : NULL;
+		json_object_set_new(part, f->partition_names[p], v ? v : json_null());
+	}
+	json_object_set_new(o, "partition", part);
+	json_object_set_new(o, "record-count", json_integer(f->record_count));
+	json_object_set_new(o, "file-size-in-bytes", json_integer(f->file_size));
+	if (f->content == FIRN_FILE_DATA) {
+		bool known = f->deleted_records >= 0;
+		json_object_set_new(o, "deleted-records", known ? json_integer(f->deleted_records) : json_null());
+		json_object_set_new(o, "deleted-share",
+				    !known ? json_null()
+				    : json_real(f->record_count ? (double)f->deleted_records / (double)f->record_count
+								: 0.0));
+	}
+	json_object_set_new(o, "sequence-number", json_integer(f->sequence_number));
+	json_object_set_new(o, "snapshot-id", json_integer(f->snapshot_id));
+	return o;
+}
+
+static json_t *files_json(const struct firn_file_info *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, file_json(&v[i]));
+	return a;
+}
+
+/* Prints j as --json does (indented, in order) or for people; takes j. */
+static int print_json_or(json_t *j, bool as_json, void (*human)(json_t *))
+{
+	if (!j)
+		return cli_failf("out of memory");
+	if (as_json) {
+		char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		printf("%s\n", s ? s : "");
+		free(s);
+	} else {
+		human(j);
+	}
+	json_decref(j);
 	return 0;
 }
 
@@ -431,7 +644,7 @@ static int do_create(struct firn_catalog *c, int argc, char **argv, struct firn_
 		rc = cli_usage("create needs TABLE and --schema SPEC");
 	if (rc != 0)
 		goto out;
-	struct firn_table_create_options co = { 0 };
+	struct firn_table_create_options co = FIRN_TABLE_CREATE_OPTIONS_INIT;
 	co.schema = cli_get(o, N(o), "schema");
 	co.partition_by = cli_get(o, N(o), "partition-by");
 	co.sort_by = cli_get(o, N(o), "sort-by");
@@ -521,7 +734,38 @@ static int do_tables(struct firn_catalog *c, int argc, char **argv, struct firn_
 	return rc;
 }
 
-static int do_info(const char *cmd, struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+static int info_describe(struct firn_table *t, bool js, struct firn_error *err)
+{
+	struct firn_table_description d;
+	int rc = firn_table_describe(t, &d, err);
+	if (rc == 0)
+		rc = print_json_or(describe_json(&d), js, human_describe);
+	firn_table_description_free(&d);
+	return rc;
+}
+
+static int info_snapshots(struct firn_table *t, bool js, struct firn_error *err)
+{
+	struct firn_snapshot_info *v;
+	size_t n;
+	FIRN_TRY(firn_table_snapshots(t, &v, &n, err));
+	int rc = print_json_or(snapshots_json(v, n), js, human_snapshots);
+	firn_snapshot_info_free(v, n);
+	return rc;
+}
+
+static int info_history(struct firn_table *t, bool js, struct firn_error *err)
+{
+	struct firn_history_entry *v;
+	size_t n;
+	FIRN_TRY(firn_table_history(t, &v, &n, err));
+	int rc = print_json_or(history_json(v, n), js, human_history);
+	firn_history_free(v, n);
+	return rc;
+}
+
+static int do_info(const char *cmd, int (*info)(struct firn_table *, bool, struct firn_error *),
+		   struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
 	struct cli_opt o[] = { { "json", false } };
 	const char *pos[1];
@@ -531,31 +775,24 @@ static int do_info(const char *cmd, struct firn_catalog *c, int argc, char **arg
 		return cli_usage("%s needs a TABLE", cmd);
 	struct firn_table *t = NULL;
 	FIRN_TRY(load(c, pos[0], &t, err));
-	bool js = cli_get(o, N(o), "json") != NULL;
-	int rc;
-	if (cmd[0] == 'd')
-		rc = print_json_or(firn_table_describe_json, t, js, human_describe, err);
-	else if (cmd[0] == 's')
-		rc = print_json_or(firn_table_snapshots_json, t, js, human_snapshots, err);
-	else
-		rc = print_json_or(firn_table_history_json, t, js, human_history, err);
+	int rc = info(t, cli_get(o, N(o), "json") != NULL, err);
 	firn_table_free(t);
-	return rc != 0 ? cli_fail(err) : 0;
+	return rc < 0 ? cli_fail(err) : rc;
 }
 
 static int do_describe(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
-	return do_info("describe", c, argc, argv, err);
+	return do_info("describe", info_describe, c, argc, argv, err);
 }
 
 static int do_snapshots(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
-	return do_info("snapshots", c, argc, argv, err);
+	return do_info("snapshots", info_snapshots, c, argc, argv, err);
 }
 
 static int do_history(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
-	return do_info("history", c, argc, argv, err);
+	return do_info("history", info_history, c, argc, argv, err);
 }
 
 static int do_files(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
@@ -570,19 +807,14 @@ static int do_files(struct firn_catalog *c, int argc, char **argv, struct firn_e
 		return cli_usage("files needs a TABLE");
 	struct firn_table *t = NULL;
 	FIRN_TRY(load(c, pos[0], &t, err));
-	char *text;
+	struct firn_file_info *v;
+	size_t n;
 	int rc = 0;
-	if (firn_table_files_json(t, &sel, &text, err) != 0) {
+	if (firn_table_files(t, &sel, &v, &n, err) != 0) {
 		rc = cli_fail(err);
 	} else {
-		if (cli_get(o, N(o), "json")) {
-			printf("%s\n", text);
-		} else {
-			json_t *j = json_loads(text, 0, NULL);
-			human_files(j);
-			json_decref(j);
-		}
-		firn_free(text);
+		rc = print_json_or(files_json(v, n), cli_get(o, N(o), "json") != NULL, human_files);
+		firn_file_info_free(v, n);
 	}
 	firn_table_free(t);
 	return rc;
@@ -666,7 +898,8 @@ static int do_append(struct firn_catalog *c, int argc, char **argv, struct firn_
 	if ((rc = load(c, pos[0], &t, err)) != 0)
 		goto out;
 	struct firn_commit_info info;
-	struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
+	struct firn_append_options ao = FIRN_APPEND_OPTIONS_INIT;
+	ao.truncate_timestamps = cli_get(o, N(o), "truncate-timestamps") != NULL;
 	struct ArrowArrayStream in;
 	if (open_input(t, pos + 1, (size_t)(np - 1), f, &ao, 0, &in, err) != 0 ||
 	    firn_table_append_stream(t, &in, &ao, &info, err) != 0) {
@@ -760,7 +993,8 @@ static int do_change(const char *cmd, struct firn_catalog *c, int argc, char **a
 	const char *mode = cli_get(o, N(o), "mode");
 	const char *const *files = pos + 1;
 	size_t nf = (size_t)(np - 1);
-	struct firn_append_options ao = { cli_get(o, N(o), "truncate-timestamps") != NULL };
+	struct firn_append_options ao = FIRN_APPEND_OPTIONS_INIT;
+	ao.truncate_timestamps = cli_get(o, N(o), "truncate-timestamps") != NULL;
 	int r;
 	struct ArrowArrayStream in;
 	r = upd ? firn_table_update(t, set, where, mode, &di, err)
@@ -854,26 +1088,22 @@ static int write_scan(struct ArrowSchema *schema, struct ArrowArrayStream *st, i
 static int scan_inputs(struct firn_table *t, const struct firn_snapshot_sel *sel, char ***out, size_t *n,
 		       struct firn_error *err)
 {
-	char *text;
+	struct firn_file_info *files;
+	size_t nf;
 	*out = NULL;
 	*n = 0;
-	if (firn_table_files_json(t, sel, &text, err) != 0)
+	if (firn_table_files(t, sel, &files, &nf, err) != 0)
 		return cli_fail(err);
-	json_t *a = json_loads(text, 0, NULL);
-	firn_free(text);
-	char **v = calloc(json_array_size(a) + 2, sizeof(char *));
+	char **v = calloc(nf + 2, sizeof(char *));
 	if (!v) {
-		json_decref(a);
+		firn_file_info_free(files, nf);
 		return cli_failf("out of memory");
 	}
 	const char *meta = firn_table_metadata_location(t);
 	v[(*n)++] = strdup(meta);
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		const char *p = json_string_value(json_object_get(json_array_get(a, i), "file-path"));
-		if (p)
-			v[(*n)++] = strdup(p);
-	}
-	json_decref(a);
+	for (size_t i = 0; i < nf; i++)
+		v[(*n)++] = strdup(files[i].path);
+	firn_file_info_free(files, nf);
 	for (size_t i = 0; i < *n; i++) { /* file:///a and file:/a are /a */
 		char *p = v[i];
 		if (p && strncmp(p, "file:", 5) == 0) {
@@ -924,7 +1154,7 @@ static int do_scan(struct firn_catalog *c, int argc, char **argv, struct firn_er
 	static const char *const formats[] = { "table", "csv", "jsonl", "parquet", NULL }; /* SCAN_* */
 	const char *pos[1];
 	int np, k = 0;
-	struct firn_scan_options so = { 0 };
+	struct firn_scan_options so = FIRN_SCAN_OPTIONS_INIT;
 	so.limit = -1;
 	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
 	FIRN_TRY(selection(o, N(o), &so.sel));
@@ -1032,25 +1262,24 @@ static int do_maintain(struct firn_catalog *c, int argc, char **argv, struct fir
 		return cli_usage("maintain needs a TABLE");
 	struct firn_table *t = NULL;
 	FIRN_TRY(load(c, pos[0], &t, err));
-	struct firn_delete_info di;
-	struct firn_expire_info ei = { 0 };
-	struct firn_orphan_info oi = { 0 };
+	struct firn_maintain_info mi;
+	const struct firn_delete_info *di = &mi.compact;
+	const struct firn_expire_info *ei = &mi.expire;
+	const struct firn_orphan_info *oi = &mi.orphans;
 	int rc = 0;
-	if (firn_table_compact(t, NULL, 0, &di, err) != 0 ||
-	    firn_table_expire(t, NULL, 0, false, &ei, err) != 0 ||
-	    firn_table_remove_orphans(t, NULL, false, &oi, err) != 0)
+	if (firn_table_maintain(t, NULL, &mi, err) != 0)
 		rc = cli_fail(err);
 	else if (cli_get(o, N(o), "json"))
 		printf("{\"compacted-files\": %lld, \"compaction-snapshot-id\": %lld, "
 		       "\"snapshots-expired\": %lld, \"files-expired\": %lld, \"orphans-removed\": %lld}\n",
-		       (long long)di.files_rewritten, (long long)di.snapshot_id, (long long)ei.snapshots_expired,
-		       (long long)ei.files_deleted, (long long)oi.files);
+		       (long long)di->files_rewritten, (long long)di->snapshot_id, (long long)ei->snapshots_expired,
+		       (long long)ei->files_deleted, (long long)oi->files);
 	else
 		printf("maintain %s:\n  compaction: %lld files rewritten%s\n  expire: %lld snapshots, %lld files\n"
 		       "  orphans: %lld files removed (%lld too young to touch)\n", pos[0],
-		       (long long)di.files_rewritten, di.snapshot_id ? "" : " (nothing to do)",
-		       (long long)ei.snapshots_expired, (long long)ei.files_deleted, (long long)oi.files,
-		       (long long)oi.too_young);
+		       (long long)di->files_rewritten, di->snapshot_id ? "" : " (nothing to do)",
+		       (long long)ei->snapshots_expired, (long long)ei->files_deleted, (long long)oi->files,
+		       (long long)oi->too_young);
 	firn_table_free(t);
 	return rc;
 }
@@ -1172,10 +1401,86 @@ static int do_rollback(struct firn_catalog *c, int argc, char **argv, struct fir
 	return rc;
 }
 
+/* add-column 'NAME TYPE [not null]' (NAME up to the first space). */
+static int alter_add(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	(void)b;
+	const char *sp = strchr(a, ' ');
+	char *name = sp ? strndup(a, (size_t)(sp - a)) : strdup(a);
+	char *type = strdup(sp ? sp + 1 : "");
+	if (!name || !type) {
+		free(name);
+		free(type);
+		return cli_failf("out of memory");
+	}
+	/* a trailing "not null" asks for a required column */
+	size_t n = strlen(type);
+	while (n > 0 && type[n - 1] == ' ')
+		n--;
+	bool required = n >= 8 && strncasecmp(type + n - 8, "not null", 8) == 0 &&
+			(n == 8 || type[n - 9] == ' ' || type[n - 9] == '>' || type[n - 9] == ')');
+	if (required)
+		n -= 8;
+	type[n] = 0;
+	int rc = firn_table_add_column(t, name, type, required, NULL, err);
+	free(name);
+	free(type);
+	return rc;
+}
+
+static int alter_drop(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	(void)b;
+	return firn_table_drop_column(t, a, err);
+}
+
+static int alter_rename(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	return firn_table_rename_column(t, a, b, err);
+}
+
+/* alter-column NAME TYPE | alter-column NAME optional */
+static int alter_column(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	if (b && strcasecmp(b, "optional") == 0)
+		return firn_table_make_column_optional(t, a, err);
+	return firn_table_update_column_type(t, a, b, err);
+}
+
+static int alter_set(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	return firn_table_set_properties(t, &a, &b, 1, err);
+}
+
+static int alter_unset(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	(void)b;
+	return firn_table_remove_properties(t, &a, 1, err);
+}
+
+static int alter_partition(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	(void)b;
+	return firn_table_set_partition_spec(t, a, err);
+}
+
+static int alter_sort(struct firn_table *t, const char *a, const char *b, struct firn_error *err)
+{
+	(void)b;
+	return firn_table_set_sort_order(t, a, err);
+}
+
+static const struct {
+	const char *name;
+	int (*run)(struct firn_table *t, const char *a, const char *b, struct firn_error *err);
+} alter_changes[] = {
+	{ "add-column", alter_add }, { "drop-column", alter_drop }, { "rename-column", alter_rename },
+	{ "alter-column", alter_column }, { "set-property", alter_set }, { "unset-property", alter_unset },
+	{ "partition-by", alter_partition }, { "sort-by", alter_sort },
+};
+
 static int do_alter(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
-	static const char *const whats[] = { "add-column", "drop-column", "rename-column", "alter-column",
-					     "set-property", "unset-property", "partition-by", "sort-by", NULL };
 	const char *pos[4];
 	int np;
 	FIRN_TRY(cli_parse(argc, argv, NULL, 0, pos, 4, &np));
@@ -1183,8 +1488,8 @@ static int do_alter(struct firn_catalog *c, int argc, char **argv, struct firn_e
 		return cli_usage("alter needs TABLE, a change and its arguments");
 	const char *what = pos[1], *a = pos[2], *b = np > 3 ? pos[3] : NULL;
 	int k = -1;
-	for (int i = 0; whats[i]; i++)
-		if (strcmp(what, whats[i]) == 0)
+	for (int i = 0; i < N(alter_changes); i++)
+		if (strcmp(what, alter_changes[i].name) == 0)
 			k = i;
 	if (k < 0)
 		return cli_usage("'%s' is not a change alter makes", what);
@@ -1202,7 +1507,7 @@ static int do_alter(struct firn_catalog *c, int argc, char **argv, struct firn_e
 	struct firn_table *t = NULL;
 	if (strncmp(what, "partition-by", 12) != 0 && strncmp(what, "sort-by", 7) != 0 && !*a)
 		rc = cli_usage("%s needs a non-empty name", what);
-	else if ((rc = load(c, pos[0], &t, err)) == 0 && firn_table_alter(t, what, a, b, err) != 0)
+	else if ((rc = load(c, pos[0], &t, err)) == 0 && alter_changes[k].run(t, a, b, err) != 0)
 		rc = cli_fail(err);
 	else if (rc == 0)
 		printf("altered %s: %s\n", pos[0], what);

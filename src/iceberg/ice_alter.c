@@ -1,5 +1,7 @@
-/* firn alter: schema evolution, properties, partition spec and sort order
- * changes, each one commit. Schema changes edit the schema JSON. */
+/* Schema evolution, properties, partition spec and sort order changes,
+ * each one commit. Every change computes its result (the new schema, spec,
+ * order or properties) from the metadata it is applied to, and one small
+ * apply_* function puts that result into the metadata. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +10,26 @@
 #include "firn/text.h"
 #include "iceberg/ice_table.h"
 
+enum alter_kind {
+	ADD_COLUMN,
+	DROP_COLUMN,
+	RENAME_COLUMN,
+	UPDATE_COLUMN_TYPE,
+	MAKE_COLUMN_OPTIONAL,
+	SET_PROPERTIES,
+	REMOVE_PROPERTIES,
+	SET_PARTITION_SPEC,
+	SET_SORT_ORDER,
+};
+
 struct alter_ctx {
-	const char *what, *a, *b;
+	enum alter_kind kind;
+	const char *name; /* the column; the spec or order text */
+	const char *arg;  /* add: the type; rename: the new name; update: the new type */
+	bool required;    /* add */
+	const char *doc;  /* add; NULL: none */
+	const char *const *keys, *const *values; /* properties */
+	size_t n;
 };
 
 /* The fields array holding the (dotted) name, and the field's index in it;
@@ -114,8 +134,8 @@ static bool promotion_ok(const char *from, const char *to)
 	return false;
 }
 
-/* Adds the edited schema (new id, or an identical existing one) as current. */
-static int set_schema(struct firn_ice_meta *m, json_t *schema, int32_t last_column_id,
+/* Puts the new schema in (a new id, or an identical existing one) as current. */
+static int apply_schema(struct firn_ice_meta *m, json_t *schema, int32_t last_column_id,
 		      struct firn_error *err)
 {
 	json_t *schemas = json_object_get(m->root, "schemas");
@@ -144,256 +164,418 @@ static int set_schema(struct firn_ice_meta *m, json_t *schema, int32_t last_colu
 	return firn_ice__meta_reparse(m, err);
 }
 
-static int alter_schema(struct firn_ice_meta *m, const struct alter_ctx *c, struct firn_error *err)
+/* ---- schema changes: each edits a copy of the current schema's JSON ---- */
+
+/* `name` quoted for a SPEC (backticks doubled). */
+static void spec_name(struct firn_buf *b, const char *name)
 {
-	const struct firn_ice_schema *cur = firn_ice__meta_current_schema(m);
-	json_t *schema = json_deep_copy(cur->json);
-	json_t *fields = json_object_get(schema, "fields");
-	int32_t last = m->last_column_id;
+	firn_buf_puts(b, "`");
+	for (const char *p = name; *p; p++)
+		firn_buf_puts(b, *p == '`' ? "``" : (char[]){ *p, 0 });
+	firn_buf_puts(b, "`");
+}
+
+/* The one field "leaf type" as Iceberg field JSON, with fresh ids after *last. */
+static int new_field(const char *leaf, const struct alter_ctx *c, int32_t *last, json_t **out,
+		     struct firn_error *err)
+{
+	struct firn_buf spec = { 0 };
+	spec_name(&spec, leaf);
+	firn_buf_printf(&spec, " %s%s", c->arg ? c->arg : "", c->required ? " not null" : "");
+	if (firn_buf_cstr(&spec) != 0) {
+		firn_buf_free(&spec);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	struct ArrowSchema parsed = { 0 };
+	int rc = firn_spec_parse_schema((const char *)spec.data, &parsed, err);
+	firn_buf_free(&spec);
+	if (rc != 0) {
+		firn_error_prefix(err, "add-column");
+		return rc;
+	}
+	if (parsed.n_children != 1)
+		rc = firn_error_set(err, FIRN_EINVAL, "add-column: give one column: NAME TYPE");
+	else if (!(parsed.children[0]->flags & ARROW_FLAG_NULLABLE))
+		rc = firn_error_set(err, FIRN_EINVAL,
+				    "add-column: a required column needs a default for existing rows; add it as optional");
+	else if (c->doc && firn_schema_add_metadata(parsed.children[0], "iceberg:doc", c->doc) != 0)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	json_t *wrapper = rc == 0 ? firn_ice__type_to_json(&parsed) : NULL;
+	parsed.release(&parsed);
+	if (rc != 0)
+		return rc;
+	if (!wrapper)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	renumber(wrapper, last);
+	*out = json_incref(json_array_get(json_object_get(wrapper, "fields"), 0));
+	json_decref(wrapper);
+	return 0;
+}
+
+/* The name may be dotted into a struct column. */
+static int edit_add(json_t *fields, const struct alter_ctx *c, int32_t *last, struct firn_error *err)
+{
+	char *name = firn_strdup(c->name);
+	if (!name)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	const char *leaf = name;
+	char *dot = strrchr(name, '.');
+	json_t *target = fields, *field = NULL;
 	size_t idx;
 	int rc = 0;
-	if (strcmp(c->what, "add-column") == 0) {
-		/* "name type [not null]": the name may be dotted into a struct */
-		const char *sp = c->a;
-		while (*sp && *sp != ' ')
-			sp++;
-		char *name = firn_strndup(c->a, (size_t)(sp - c->a));
-		char *parent = NULL;
-		const char *leaf = name;
-		char *dot = strrchr(name, '.');
-		json_t *target = fields;
-		if (dot && !find_field(fields, name, &idx)) {
-			parent = firn_strndup(name, (size_t)(dot - name));
-			leaf = dot + 1;
-			json_t *pf = find_field(fields, parent, &idx);
-			json_t *ptype = pf ? json_object_get(json_array_get(pf, idx), "type") : NULL;
-			if (!ptype || !json_is_object(ptype) ||
-			    strcmp(json_string_value(json_object_get(ptype, "type")) ?: "", "struct") != 0) {
-				rc = firn_error_set(err, FIRN_EINVAL, "add-column: '%s' is not a struct column", parent);
-				goto add_done;
-			}
+	if (dot && !find_field(fields, name, &idx)) {
+		*dot = 0;
+		leaf = dot + 1;
+		json_t *pf = find_field(fields, name, &idx);
+		json_t *ptype = pf ? json_object_get(json_array_get(pf, idx), "type") : NULL;
+		if (!ptype || !json_is_object(ptype) ||
+		    strcmp(json_string_value(json_object_get(ptype, "type")) ?: "", "struct") != 0)
+			rc = firn_error_set(err, FIRN_EINVAL, "add-column: '%s' is not a struct column", name);
+		else
 			target = json_object_get(ptype, "fields");
-		}
-		for (size_t i = 0; i < json_array_size(target); i++)
-			if (strcmp(json_string_value(json_object_get(json_array_get(target, i), "name")) ?: "", leaf) == 0) {
-				rc = firn_error_set(err, FIRN_EEXISTS, "add-column: column '%s' already exists", name);
-				goto add_done;
-			}
-		struct firn_buf spec = { 0 };
-		firn_buf_printf(&spec, "`%s` %s", leaf, *sp ? sp + 1 : "");
-		firn_buf_cstr(&spec);
-		struct ArrowSchema parsed = { 0 };
-		rc = firn_spec_parse_schema((const char *)spec.data, &parsed, err);
-		firn_buf_free(&spec);
-		if (rc != 0) {
-			firn_error_prefix(err, "add-column");
-			goto add_done;
-		}
-		if (parsed.n_children != 1) {
-			parsed.release(&parsed);
-			rc = firn_error_set(err, FIRN_EINVAL, "add-column: give one column: NAME TYPE");
-			goto add_done;
-		}
-		if (!(parsed.children[0]->flags & ARROW_FLAG_NULLABLE)) {
-			parsed.release(&parsed);
-			rc = firn_error_set(err, FIRN_EINVAL,
-					    "add-column: a required column needs a default for existing rows; add it as optional");
-			goto add_done;
-		}
-		json_t *wrapper = firn_ice__type_to_json(&parsed);
-		parsed.release(&parsed);
-		renumber(wrapper, &last);
-		json_array_append(target, json_array_get(json_object_get(wrapper, "fields"), 0));
-		json_decref(wrapper);
-add_done:
-		firn_free(name);
-		firn_free(parent);
-	} else if (strcmp(c->what, "drop-column") == 0) {
-		json_t *arr = find_field(fields, c->a, &idx);
-		if (!arr) {
-			rc = firn_error_set(err, FIRN_EINVAL, "drop-column: unknown column '%s'", c->a);
-		} else {
-			json_t *f = json_array_get(arr, idx);
-			int32_t id = (int32_t)json_integer_value(json_object_get(f, "id"));
-			const char *pfname;
-			bool ident = false;
-			for (size_t i = 0; i < cur->n_identifier; i++)
-				ident |= cur->identifier_ids[i] == id || contains_id(json_object_get(f, "type"), cur->identifier_ids[i]);
-			if (ident)
-				rc = firn_error_set(err, FIRN_EINVAL,
-						    "drop-column: '%s' is an identifier field", c->a);
-			else if (id_used_by_specs(m, id, &pfname))
-				rc = firn_error_set(err, FIRN_EINVAL,
-						    "drop-column: '%s' is the source of partition field %s; change the partition spec first",
-						    c->a, pfname);
-			else if (arr == fields && json_array_size(fields) == 1)
-				rc = firn_error_set(err, FIRN_EINVAL, "drop-column: cannot drop the last column");
-			else
-				json_array_remove(arr, idx);
-		}
-	} else if (strcmp(c->what, "rename-column") == 0) {
-		json_t *arr = find_field(fields, c->a, &idx);
-		if (!arr)
-			rc = firn_error_set(err, FIRN_EINVAL, "rename-column: unknown column '%s'", c->a);
-		else if (!c->b || !*c->b || strchr(c->b, '.'))
-			rc = firn_error_set(err, FIRN_EINVAL, "rename-column: give the new name without dots");
-		else {
-			for (size_t i = 0; i < json_array_size(arr); i++)
-				if (i != idx && strcmp(json_string_value(json_object_get(json_array_get(arr, i), "name")) ?: "", c->b) == 0)
-					rc = firn_error_set(err, FIRN_EEXISTS, "rename-column: column '%s' already exists", c->b);
-			if (rc == 0)
-				json_object_set_new(json_array_get(arr, idx), "name", json_string(c->b));
-		}
-	} else { /* alter-column */
-		json_t *arr = find_field(fields, c->a, &idx);
-		if (!arr) {
-			rc = firn_error_set(err, FIRN_EINVAL, "alter-column: unknown column '%s'", c->a);
-		} else if (c->b && strcasecmp(c->b, "optional") == 0) {
-			json_object_set_new(json_array_get(arr, idx), "required", json_false());
-		} else {
-			json_t *f = json_array_get(arr, idx);
-			const char *from = json_string_value(json_object_get(f, "type"));
-			char to[64];
-			snprintf(to, sizeof(to), "%s", c->b ? c->b : "");
-			for (char *p = to; *p; p++)
-				*p = (char)(*p == ' ' ? ' ' : *p);
-			/* normalize "decimal(12, 2)" spacing */
-			int p2, s2;
-			if (sscanf(to, "decimal(%d ,%d)", &p2, &s2) == 2 || sscanf(to, "decimal( %d , %d )", &p2, &s2) == 2)
-				snprintf(to, sizeof(to), "decimal(%d,%d)", p2, s2);
-			if (!from) {
-				rc = firn_error_set(err, FIRN_EINVAL, "alter-column: '%s' is a nested type", c->a);
-			} else if (!promotion_ok(from, to)) {
-				rc = firn_error_set(err, FIRN_EINVAL,
-						    "alter-column: cannot change %s from %s to %s (allowed: int to long, float to double, decimal precision up)",
-						    c->a, from, to);
-			} else {
-				const char *pfname;
-				int32_t id = (int32_t)json_integer_value(json_object_get(f, "id"));
-				const struct firn_ice_spec *sp = firn_ice__meta_spec(m, m->default_spec_id);
-				bool bucket_or_trunc = false;
-				for (size_t i = 0; sp && i < sp->n_fields; i++)
-					if (sp->fields[i].source_id == id && strncmp(from, "decimal", 7) == 0 &&
-					    (sp->fields[i].transform.kind == FIRN_TR_BUCKET))
-						bucket_or_trunc = true;
-				(void)pfname;
-				if (bucket_or_trunc)
-					rc = firn_error_set(err, FIRN_EINVAL,
-							    "alter-column: %s is bucketed; widening it would change partition values",
-							    c->a);
-				else
-					json_object_set_new(f, "type", json_string(to));
-			}
-		}
+		*dot = '.';
 	}
+	for (size_t i = 0; rc == 0 && i < json_array_size(target); i++)
+		if (strcmp(json_string_value(json_object_get(json_array_get(target, i), "name")) ?: "", leaf) == 0)
+			rc = firn_error_set(err, FIRN_EEXISTS, "add-column: column '%s' already exists", name);
+	if (rc == 0 && (rc = new_field(leaf, c, last, &field, err)) == 0)
+		json_array_append_new(target, field);
+	firn_free(name);
+	return rc;
+}
+
+static int edit_drop(const struct firn_ice_meta *m, json_t *fields, const char *name, struct firn_error *err)
+{
+	const struct firn_ice_schema *cur = firn_ice__meta_current_schema(m);
+	size_t idx;
+	json_t *arr = find_field(fields, name, &idx);
+	if (!arr)
+		return firn_error_set(err, FIRN_EINVAL, "drop-column: unknown column '%s'", name);
+	json_t *f = json_array_get(arr, idx);
+	int32_t id = (int32_t)json_integer_value(json_object_get(f, "id"));
+	const char *pfname;
+	bool ident = false;
+	for (size_t i = 0; i < cur->n_identifier; i++)
+		ident |= cur->identifier_ids[i] == id || contains_id(json_object_get(f, "type"), cur->identifier_ids[i]);
+	if (ident)
+		return firn_error_set(err, FIRN_EINVAL, "drop-column: '%s' is an identifier field", name);
+	if (id_used_by_specs(m, id, &pfname))
+		return firn_error_set(err, FIRN_EINVAL,
+				      "drop-column: '%s' is the source of partition field %s; change the partition spec first",
+				      name, pfname);
+	if (arr == fields && json_array_size(fields) == 1)
+		return firn_error_set(err, FIRN_EINVAL, "drop-column: cannot drop the last column");
+	json_array_remove(arr, idx);
+	return 0;
+}
+
+static int edit_rename(json_t *fields, const char *name, const char *to, struct firn_error *err)
+{
+	size_t idx;
+	json_t *arr = find_field(fields, name, &idx);
+	if (!arr)
+		return firn_error_set(err, FIRN_EINVAL, "rename-column: unknown column '%s'", name);
+	if (!to || !*to || strchr(to, '.'))
+		return firn_error_set(err, FIRN_EINVAL, "rename-column: give the new name without dots");
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		if (i != idx && strcmp(json_string_value(json_object_get(json_array_get(arr, i), "name")) ?: "", to) == 0)
+			return firn_error_set(err, FIRN_EEXISTS, "rename-column: column '%s' already exists", to);
+	json_object_set_new(json_array_get(arr, idx), "name", json_string(to));
+	return 0;
+}
+
+static int edit_optional(json_t *fields, const char *name, struct firn_error *err)
+{
+	size_t idx;
+	json_t *arr = find_field(fields, name, &idx);
+	if (!arr)
+		return firn_error_set(err, FIRN_EINVAL, "alter-column: unknown column '%s'", name);
+	json_object_set_new(json_array_get(arr, idx), "required", json_false());
+	return 0;
+}
+
+static int edit_type(const struct firn_ice_meta *m, json_t *fields, const char *name, const char *type,
+		     struct firn_error *err)
+{
+	size_t idx;
+	json_t *arr = find_field(fields, name, &idx);
+	if (!arr)
+		return firn_error_set(err, FIRN_EINVAL, "alter-column: unknown column '%s'", name);
+	json_t *f = json_array_get(arr, idx);
+	const char *from = json_string_value(json_object_get(f, "type"));
+	char to[64];
+	snprintf(to, sizeof(to), "%s", type ? type : "");
+	int p2, s2; /* "decimal(12, 2)" is decimal(12,2) */
+	if (sscanf(to, "decimal(%d ,%d)", &p2, &s2) == 2 || sscanf(to, "decimal( %d , %d )", &p2, &s2) == 2)
+		snprintf(to, sizeof(to), "decimal(%d,%d)", p2, s2);
+	if (!from)
+		return firn_error_set(err, FIRN_EINVAL, "alter-column: '%s' is a nested type", name);
+	if (!promotion_ok(from, to))
+		return firn_error_set(err, FIRN_EINVAL,
+				      "alter-column: cannot change %s from %s to %s (allowed: int to long, float to double, decimal precision up)",
+				      name, from, to);
+	int32_t id = (int32_t)json_integer_value(json_object_get(f, "id"));
+	const struct firn_ice_spec *sp = firn_ice__meta_spec(m, m->default_spec_id);
+	for (size_t i = 0; sp && i < sp->n_fields; i++)
+		if (sp->fields[i].source_id == id && strncmp(from, "decimal", 7) == 0 &&
+		    sp->fields[i].transform.kind == FIRN_TR_BUCKET)
+			return firn_error_set(err, FIRN_EINVAL,
+					      "alter-column: %s is bucketed; widening it would change partition values",
+					      name);
+	json_object_set_new(f, "type", json_string(to));
+	return 0;
+}
+
+static const char *const change_names[] = { "add-column", "drop-column", "rename-column", "alter-column",
+					    "alter-column" };
+
+static int change_schema(struct firn_ice_meta *m, const struct alter_ctx *c, struct firn_error *err)
+{
+	const char *what = change_names[c->kind];
+	if (!c->name || !*c->name)
+		return firn_error_set(err, FIRN_EINVAL, "%s: give a column", what);
+	json_t *schema = json_deep_copy(firn_ice__meta_current_schema(m)->json);
+	json_t *fields = json_object_get(schema, "fields");
+	int32_t last = m->last_column_id;
+	int rc;
+	switch (c->kind) {
+	case ADD_COLUMN:
+		rc = edit_add(fields, c, &last, err);
+		break;
+	case DROP_COLUMN:
+		rc = edit_drop(m, fields, c->name, err);
+		break;
+	case RENAME_COLUMN:
+		rc = edit_rename(fields, c->name, c->arg, err);
+		break;
+	case UPDATE_COLUMN_TYPE:
+		rc = edit_type(m, fields, c->name, c->arg, err);
+		break;
+	default:
+		rc = edit_optional(fields, c->name, err);
+		break;
+	}
+	/* the result must still be a valid schema */
+	struct ArrowSchema check = { 0 };
+	if (rc == 0 && (rc = firn_ice__schema_from_json(schema, what, &check, NULL, err)) == 0)
+		check.release(&check);
 	if (rc != 0) {
 		json_decref(schema);
 		return rc;
 	}
-	/* the result must still be a valid schema */
-	struct ArrowSchema check = { 0 };
-	if ((rc = firn_ice__schema_from_json(schema, c->what, &check, NULL, err)) != 0) {
-		json_decref(schema);
+	return apply_schema(m, schema, last, err);
+}
+
+/* ---- the results, put into the metadata ------------------------------- */
+
+static int apply_spec(struct firn_ice_meta *m, json_t *spec, int32_t last_partition_id)
+{
+	json_t *specs = json_object_get(m->root, "partition-specs");
+	for (size_t i = 0; i < json_array_size(specs); i++) {
+		json_t *s = json_array_get(specs, i);
+		if (json_equal(json_object_get(s, "fields"), json_object_get(spec, "fields"))) {
+			json_object_set(m->root, "default-spec-id", json_object_get(s, "spec-id"));
+			json_decref(spec);
+			return 0;
+		}
+	}
+	json_object_set(m->root, "default-spec-id", json_object_get(spec, "spec-id"));
+	json_array_append_new(specs, spec);
+	json_object_set_new(m->root, "last-partition-id", json_integer(last_partition_id));
+	return 0;
+}
+
+static int apply_order(struct firn_ice_meta *m, json_t *order)
+{
+	json_t *orders = json_object_get(m->root, "sort-orders");
+	if (!json_is_array(orders)) {
+		orders = json_array();
+		json_object_set_new(m->root, "sort-orders", orders);
+	}
+	for (size_t i = 0; i < json_array_size(orders); i++) {
+		json_t *o = json_array_get(orders, i);
+		if (json_equal(json_object_get(o, "fields"), json_object_get(order, "fields"))) {
+			json_object_set(m->root, "default-sort-order-id", json_object_get(o, "order-id"));
+			json_decref(order);
+			return 0;
+		}
+	}
+	json_object_set(m->root, "default-sort-order-id", json_object_get(order, "order-id"));
+	json_array_append_new(orders, order);
+	return 0;
+}
+
+/* props: the whole new properties object (taken). */
+static int apply_properties(struct firn_ice_meta *m, json_t *props)
+{
+	json_object_set_new(m->root, "properties", props);
+	return 0;
+}
+
+static int apply_format_version(struct firn_ice_meta *m, int version)
+{
+	if (version == 3 && m->format_version < 3)
+		json_object_set_new(m->root, "next-row-id", json_integer(0));
+	json_object_set_new(m->root, "format-version", json_integer(version));
+	return 0;
+}
+
+/* ---- the changes -------------------------------------------------------- */
+
+static int change_spec(struct firn_ice_meta *m, const char *text, struct firn_error *err)
+{
+	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(m)->arrow;
+	int32_t last = m->last_partition_id, max_id = -1;
+	for (size_t i = 0; i < m->n_specs; i++)
+		if (m->specs[i].spec_id > max_id)
+			max_id = m->specs[i].spec_id;
+	json_t *spec;
+	FIRN_TRY(firn_ice__spec_parse(text, schema, max_id + 1, m, &last, &spec, err));
+	return apply_spec(m, spec, last);
+}
+
+static int change_order(struct firn_ice_meta *m, const char *text, struct firn_error *err)
+{
+	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(m)->arrow;
+	int32_t max_id = 0;
+	for (size_t i = 0; i < m->n_orders; i++)
+		if (m->orders[i].order_id > max_id)
+			max_id = m->orders[i].order_id;
+	json_t *order;
+	FIRN_TRY(firn_ice__order_parse(text, schema, max_id + 1, &order, err));
+	if (json_array_size(json_object_get(order, "fields")) == 0)
+		json_object_set_new(order, "order-id", json_integer(0));
+	return apply_order(m, order);
+}
+
+static int format_version_of(const struct firn_ice_meta *m, const char *value, int *out,
+			     struct firn_error *err)
+{
+	long v = value ? strtol(value, NULL, 10) : 0;
+	if (v < m->format_version || v > 3)
+		return firn_error_set(err, FIRN_EINVAL,
+				      "format-version can only be upgraded (to 2 or 3), not set to %s",
+				      value ? value : "");
+	*out = (int)v;
+	return 0;
+}
+
+/* Set (values != NULL) or remove the keys; "format-version" is not a
+ * property but the format upgrade. */
+static int change_properties(struct firn_ice_meta *m, const struct alter_ctx *c, struct firn_error *err)
+{
+	const char *what = c->values ? "set-property" : "unset-property";
+	json_t *old = json_object_get(m->root, "properties");
+	json_t *props = json_is_object(old) ? json_copy(old) : json_object();
+	int version = 0, rc = 0;
+	for (size_t i = 0; rc == 0 && i < c->n; i++) {
+		const char *k = c->keys[i], *v = c->values ? (c->values[i] ? c->values[i] : "") : NULL;
+		if (!k || !*k)
+			rc = firn_error_set(err, FIRN_EINVAL, "%s: give a key", what);
+		else if (strcmp(k, "format-version") == 0 && v)
+			rc = format_version_of(m, v, &version, err);
+		else if (v && firn_ice__prop_check(k, v, err) != 0)
+			rc = FIRN_EINVAL;
+		else if (v)
+			json_object_set_new(props, k, json_string(v));
+		else if (json_object_del(props, k) != 0)
+			rc = firn_error_set(err, FIRN_ENOTFOUND, "unset-property: no property '%s'", k);
+	}
+	if (rc != 0) {
+		json_decref(props);
 		return rc;
 	}
-	check.release(&check);
-	return set_schema(m, schema, last, err);
+	if (version)
+		apply_format_version(m, version);
+	return apply_properties(m, props);
 }
 
 static int apply_alter(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *vctx,
 		       struct firn_error *err)
 {
+	(void)t;
+	(void)attempt;
 	const struct alter_ctx *c = vctx;
-	if (strcmp(c->what, "set-property") == 0 || strcmp(c->what, "unset-property") == 0) {
-		json_t *props = json_object_get(m->root, "properties");
-		if (!json_is_object(props)) {
-			props = json_object();
-			json_object_set_new(m->root, "properties", props);
-		}
-		if (!c->a || !*c->a)
-			return firn_error_set(err, FIRN_EINVAL, "%s: give a key", c->what);
-		if (strcmp(c->a, "format-version") == 0) {
-			long v = c->b ? strtol(c->b, NULL, 10) : 0;
-			if (v < m->format_version || v > 3)
-				return firn_error_set(err, FIRN_EINVAL,
-						      "format-version can only be upgraded (to 2 or 3), not set to %s",
-						      c->b ? c->b : "");
-			if (v == 3 && m->format_version < 3)
-				json_object_set_new(m->root, "next-row-id", json_integer(0));
-			json_object_set_new(m->root, "format-version", json_integer(v));
-			return 0;
-		}
-		if (c->what[0] == 's' && firn_ice__prop_check(c->a, c->b ? c->b : "", err) != 0)
-			return FIRN_EINVAL;
-		if (c->what[0] == 's')
-			json_object_set_new(props, c->a, json_string(c->b ? c->b : ""));
-		else if (json_object_del(props, c->a) != 0)
-			return firn_error_set(err, FIRN_ENOTFOUND, "unset-property: no property '%s'", c->a);
-		return 0;
+	switch (c->kind) {
+	case SET_PROPERTIES:
+	case REMOVE_PROPERTIES:
+		return change_properties(m, c, err);
+	case SET_PARTITION_SPEC:
+		return change_spec(m, c->name ? c->name : "", err);
+	case SET_SORT_ORDER:
+		return change_order(m, c->name ? c->name : "", err);
+	default:
+		return change_schema(m, c, err);
 	}
-	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(m)->arrow;
-	if (strcmp(c->what, "partition-by") == 0) {
-		int32_t last = m->last_partition_id, max_id = -1;
-		for (size_t i = 0; i < m->n_specs; i++)
-			if (m->specs[i].spec_id > max_id)
-				max_id = m->specs[i].spec_id;
-		json_t *spec;
-		FIRN_TRY(firn_ice__spec_parse(c->a, schema, max_id + 1, m, &last, &spec, err));
-		json_t *specs = json_object_get(m->root, "partition-specs");
-		for (size_t i = 0; i < json_array_size(specs); i++) {
-			json_t *s = json_array_get(specs, i);
-			if (json_equal(json_object_get(s, "fields"), json_object_get(spec, "fields"))) {
-				json_object_set(m->root, "default-spec-id", json_object_get(s, "spec-id"));
-				json_decref(spec);
-				return 0;
-			}
-		}
-		json_array_append_new(specs, spec);
-		json_object_set_new(m->root, "default-spec-id", json_integer(max_id + 1));
-		json_object_set_new(m->root, "last-partition-id", json_integer(last));
-		return 0;
-	}
-	if (strcmp(c->what, "sort-by") == 0) {
-		int32_t max_id = 0;
-		for (size_t i = 0; i < m->n_orders; i++)
-			if (m->orders[i].order_id > max_id)
-				max_id = m->orders[i].order_id;
-		json_t *order;
-		FIRN_TRY(firn_ice__order_parse(c->a, schema, max_id + 1, &order, err));
-		json_t *orders = json_object_get(m->root, "sort-orders");
-		if (!json_is_array(orders)) {
-			orders = json_array();
-			json_object_set_new(m->root, "sort-orders", orders);
-		}
-		for (size_t i = 0; i < json_array_size(orders); i++) {
-			json_t *o = json_array_get(orders, i);
-			if (json_equal(json_object_get(o, "fields"), json_object_get(order, "fields"))) {
-				json_object_set(m->root, "default-sort-order-id", json_object_get(o, "order-id"));
-				json_decref(order);
-				return 0;
-			}
-		}
-		if (json_array_size(json_object_get(order, "fields")) == 0)
-			json_object_set_new(order, "order-id", json_integer(0));
-		json_array_append_new(orders, order);
-		json_object_set(m->root, "default-sort-order-id", json_object_get(order, "order-id"));
-		return 0;
-	}
-	if (strcmp(c->what, "add-column") == 0 || strcmp(c->what, "drop-column") == 0 ||
-	    strcmp(c->what, "rename-column") == 0 || strcmp(c->what, "alter-column") == 0) {
-		if (!c->a || !*c->a)
-			return firn_error_set(err, FIRN_EINVAL, "%s: give a column", c->what);
-		return alter_schema(m, c, err);
-	}
-	return firn_error_set(err, FIRN_EINVAL, "alter: unknown change '%s'", c->what);
 }
 
-int firn_table_alter(struct firn_table *t, const char *what, const char *a, const char *b,
-		     struct firn_error *err)
+static int alter(struct firn_table *t, const struct alter_ctx *c, struct firn_error *err)
 {
-	if (t->meta->format_version < 2 && strcmp(what, "set-property") != 0)
+	if (t->meta->format_version < 2 && c->kind != SET_PROPERTIES)
 		return firn_error_set(err, FIRN_EUNSUPPORTED,
 				      "format version 1 tables are read-only in firn (upgrade with set-property format-version 2)");
-	struct alter_ctx c = { what, a, b };
-	return firn_ice__commit(t, apply_alter, &c, NULL, err);
+	return firn_ice__commit(t, apply_alter, (void *)c, NULL, err);
+}
+
+int firn_table_add_column(struct firn_table *t, const char *name, const char *type, bool required,
+			  const char *doc, struct firn_error *err)
+{
+	struct alter_ctx c = { .kind = ADD_COLUMN, .name = name, .arg = type, .required = required, .doc = doc };
+	return alter(t, &c, err);
+}
+
+int firn_table_drop_column(struct firn_table *t, const char *name, struct firn_error *err)
+{
+	struct alter_ctx c = { .kind = DROP_COLUMN, .name = name };
+	return alter(t, &c, err);
+}
+
+int firn_table_rename_column(struct firn_table *t, const char *name, const char *new_name,
+			     struct firn_error *err)
+{
+	struct alter_ctx c = { .kind = RENAME_COLUMN, .name = name, .arg = new_name };
+	return alter(t, &c, err);
+}
+
+int firn_table_update_column_type(struct firn_table *t, const char *name, const char *type,
+				  struct firn_error *err)
+{
+	struct alter_ctx c = { .kind = UPDATE_COLUMN_TYPE, .name = name, .arg = type };
+	return alter(t, &c, err);
+}
+
+int firn_table_make_column_optional(struct firn_table *t, const char *name, struct firn_error *err)
+{
+	struct alter_ctx c = { .kind = MAKE_COLUMN_OPTIONAL, .name = name };
+	return alter(t, &c, err);
+}
+
+int firn_table_set_properties(struct firn_table *t, const char *const *keys, const char *const *values,
+			      size_t n, struct firn_error *err)
+{
+	if (n > 0 && (!keys || !values))
+		return firn_error_set(err, FIRN_EINVAL, "set-property: give keys and values");
+	struct alter_ctx c = { .kind = SET_PROPERTIES, .keys = keys, .values = values, .n = n };
+	return alter(t, &c, err);
+}
+
+int firn_table_remove_properties(struct firn_table *t, const char *const *keys, size_t n,
+				 struct firn_error *err)
+{
+	if (n > 0 && !keys)
+		return firn_error_set(err, FIRN_EINVAL, "unset-property: give keys");
+	struct alter_ctx c = { .kind = REMOVE_PROPERTIES, .keys = keys, .n = n };
+	return alter(t, &c, err);
+}
+
+int firn_table_set_partition_spec(struct firn_table *t, const char *spec, struct firn_error *err)
+{
+	struct alter_ctx c = { .kind = SET_PARTITION_SPEC, .name = spec };
+	return alter(t, &c, err);
+}
+
+int firn_table_set_sort_order(struct firn_table *t, const char *order, struct firn_error *err)
+{
+	struct alter_ctx c = { .kind = SET_SORT_ORDER, .name = order };
+	return alter(t, &c, err);
 }

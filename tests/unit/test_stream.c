@@ -58,7 +58,8 @@ struct rows {
 /* Scans id, name, note of t in order of the files' rows. */
 static void scan_rows(struct firn_table *t, struct rows *r)
 {
-	struct firn_scan_options so = { NULL, NULL, -1, { 0 } };
+	struct firn_scan_options so = FIRN_SCAN_OPTIONS_INIT;
+	so.limit = -1;
 	struct ArrowSchema s;
 	struct ArrowArrayStream st;
 	memset(r, 0, sizeof(*r));
