@@ -98,15 +98,24 @@ static int write_sorted(struct firn_ice_run *r, struct firn_error *err)
 	return rc;
 }
 
-/* Compaction's choice: files with deletes, and small files where a
- * partition has two or more of them. */
-static void choose_compaction(struct firn_ice_run *r, int64_t target)
+/* What a compaction is asked to do. */
+struct compaction {
+	int64_t target;
+	firn_ice_compact_pick_fn pick; /* which files with deletes to take (NULL: all) */
+	void *pick_arg;
+};
+
+/* Compaction's choice: files with deletes (that pick takes), and small
+ * files where a partition has two or more of them. */
+static void choose_compaction(struct firn_ice_run *r, const struct compaction *c)
 {
+	int64_t target = c->target;
 	size_t n = r->plan.n_tasks;
 	for (size_t i = 0; i < n; i++) {
 		const struct firn_ice_task *t = &r->plan.tasks[i];
 		bool small = t->entry->file.file_size < target * 3 / 4;
-		if (!small && t->n_deletes == 0)
+		bool deletes = t->n_deletes != 0 && (!c->pick || c->pick(c->pick_arg, t));
+		if (!small && !deletes)
 			continue;
 		size_t peers = 0;
 		for (size_t j = 0; j < n; j++) {
@@ -125,7 +134,7 @@ static void choose_compaction(struct firn_ice_run *r, int64_t target)
 				peers += same;
 			}
 		}
-		if (t->n_deletes == 0 && peers == 0)
+		if (!deletes && peers == 0)
 			continue;
 		struct firn_ice_touched *tc = firn_ice__run_touch(r, t);
 		r->n_touched++;
@@ -158,11 +167,12 @@ static int drop_unused_deletes(struct firn_ice_run *r, struct firn_error *err)
 
 static int prepare_compaction(struct firn_ice_run *r, struct firn_error *err)
 {
-	int64_t target = *(const int64_t *)r->op;
+	const struct compaction *c = r->op;
+	int64_t target = c->target;
 	FIRN_TRY(firn_ice__run_plan(r, err));
 	if (r->nothing)
 		return 0;
-	choose_compaction(r, target);
+	choose_compaction(r, c);
 	r->nothing = r->n_touched == 0;
 	if (r->nothing)
 		return 0;
@@ -179,17 +189,31 @@ static int prepare_compaction(struct firn_ice_run *r, struct firn_error *err)
 	return firn_ice__run_write_manifests(r, err);
 }
 
-int firn_table_compact(struct firn_table *t, const char *where, int64_t target_file_size,
-		       struct firn_delete_info *info, struct firn_error *err)
+static int compact(struct firn_table *t, const char *where, int64_t target_file_size,
+		   firn_ice_compact_pick_fn pick, void *pick_arg, struct firn_delete_info *info,
+		   struct firn_error *err)
 {
 	if (info)
 		memset(info, 0, sizeof(*info));
 	if (t->meta->format_version < 2)
 		return firn_error_set(err, FIRN_EUNSUPPORTED, "format version 1 tables are read-only in firn");
-	int64_t target = target_file_size > 0
-				 ? target_file_size
-				 : firn_ice__prop_int(t->meta, "write.target-file-size-bytes", 512LL << 20);
-	struct firn_ice_run r = { .t = t, .prepare = prepare_compaction, .op = &target,
+	struct compaction c = { target_file_size > 0 ? target_file_size
+						     : firn_ice__prop_int(t->meta, "write.target-file-size-bytes",
+									  512LL << 20),
+				pick, pick_arg };
+	struct firn_ice_run r = { .t = t, .prepare = prepare_compaction, .op = &c,
 				  .where = where, .mode = FIRN_ICE_MODE_COW, .operation = "replace" };
 	return firn_ice__run_change(&r, info, err);
+}
+
+int firn_ice__compact(struct firn_table *t, int64_t target_file_size, firn_ice_compact_pick_fn pick,
+		      void *pick_arg, struct firn_delete_info *info, struct firn_error *err)
+{
+	return compact(t, NULL, target_file_size, pick, pick_arg, info, err);
+}
+
+int firn_table_compact(struct firn_table *t, const char *where, int64_t target_file_size,
+		       struct firn_delete_info *info, struct firn_error *err)
+{
+	return compact(t, where, target_file_size, NULL, NULL, info, err);
 }

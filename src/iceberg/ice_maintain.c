@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/io_local.h"
 #include "iceberg/ice_datum.h"
 #include "iceberg/ice_scan.h"
 #include "iceberg/ice_table.h"
@@ -116,18 +117,22 @@ static int survey(const struct firn_table *t, const struct policy *p, struct sur
 	return rc;
 }
 
-/* The compaction of the picked files and the small ones. Compaction has
- * no choice of files yet: firn_table_compact rewrites every file with
- * deletes, so a run here may also rewrite files the policy spares. It
- * runs only when the policy picked a file or small files wait for
- * bin-packing; once compaction takes a file choice (a pick callback
- * consulted where it takes files for their deletes), pass s->picked. */
+static bool picked(void *arg, const struct firn_ice_task *task)
+{
+	struct firn_ice_fileset *set = arg;
+	char *norm = firn_io__normalize(task->entry->file.path);
+	bool hit = norm && firn_ice__fileset_has(set, norm);
+	firn_free(norm);
+	return hit;
+}
+
+/* The compaction of the picked files and the small ones. */
 static int compact_picked(struct firn_table *t, const struct policy *p, struct survey *s,
 			  struct firn_delete_info *info, struct firn_error *err)
 {
 	if (firn_ice__fileset_count(&s->picked) == 0 && !s->binpack)
 		return 0;
-	return firn_table_compact(t, NULL, p->target, info, err);
+	return firn_ice__compact(t, p->target, picked, &s->picked, info, err);
 }
 
 /* A struct filled without FIRN_MAINTAIN_OPTIONS_INIT: its zeros mean

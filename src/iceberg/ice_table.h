@@ -152,4 +152,16 @@ int firn_ice__appended_since(const struct firn_ice_meta *m, int64_t base, struct
 int firn_ice__select_snapshot(const struct firn_ice_meta *m, const struct firn_snapshot_sel *sel,
 			      const struct firn_ice_snapshot **out, struct firn_error *err);
 
+/* ---- compaction with a choice of files (ice_compact.c) ---------------- */
+
+struct firn_ice_task;
+/* Whether compaction takes this data file for its deletes. */
+typedef bool (*firn_ice_compact_pick_fn)(void *arg, const struct firn_ice_task *task);
+
+/* firn_table_compact of the whole table, taking a file for its deletes
+ * only when pick (NULL: every file) says so; small files are bin-packed
+ * as always (deletes applied). pick is called on every planning attempt. */
+int firn_ice__compact(struct firn_table *t, int64_t target_file_size, firn_ice_compact_pick_fn pick,
+		      void *pick_arg, struct firn_delete_info *info, struct firn_error *err);
+
 #endif

@@ -48,8 +48,6 @@ def append(run_firn, wh, rows):
     firn(run_firn, wh, "append", "d.t", p)
 
 
-@pytest.mark.xfail(strict=True, reason="firn_table_compact rewrites every file with deletes; "
-                   "maintain needs compaction's file-choice hook to spare files under the ratio")
 def test_delete_ratio_compacts_only_the_file_over_it(run_firn, tmp):
     wh = tmp / "wh"
     create(run_firn, wh, "city", "firn.compact.delete-ratio=0.1")
