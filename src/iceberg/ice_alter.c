@@ -9,6 +9,7 @@
 
 #include "firn/text.h"
 #include "iceberg/ice_table.h"
+#include "iceberg/ice_update.h"
 
 enum alter_kind {
 	ADD_COLUMN,
@@ -134,34 +135,22 @@ static bool promotion_ok(const char *from, const char *to)
 	return false;
 }
 
-/* Puts the new schema in (a new id, or an identical existing one) as current. */
-static int apply_schema(struct firn_ice_meta *m, json_t *schema, int32_t last_column_id,
-		      struct firn_error *err)
+/* The new schema as current (the builder reuses an identical existing
+ * one), on the schema and the ids it was made from. Takes schema. */
+static int apply_schema(const struct firn_ice_meta *m, json_t *schema, struct firn_ice_change *out,
+			struct firn_error *err)
 {
-	json_t *schemas = json_object_get(m->root, "schemas");
-	int32_t max_id = -1, same = -1;
-	for (size_t i = 0; i < json_array_size(schemas); i++) {
-		json_t *s = json_array_get(schemas, i);
-		int32_t id = (int32_t)json_integer_value(json_object_get(s, "schema-id"));
-		if (id > max_id)
-			max_id = id;
-		if (json_equal(json_object_get(s, "fields"), json_object_get(schema, "fields")) &&
-		    json_equal(json_object_get(s, "identifier-field-ids"), json_object_get(schema, "identifier-field-ids")))
-			same = id;
-	}
-	if (same >= 0) {
-		json_decref(schema);
-		json_object_set_new(m->root, "current-schema-id", json_integer(same));
-	} else {
-		json_object_set_new(schema, "schema-id", json_integer(max_id + 1));
-		if (m->format_version == 1) {
-			json_object_set(m->root, "schema", schema);
-		}
-		json_array_append_new(schemas, schema);
-		json_object_set_new(m->root, "current-schema-id", json_integer(max_id + 1));
-	}
-	json_object_set_new(m->root, "last-column-id", json_integer(last_column_id));
-	return firn_ice__meta_reparse(m, err);
+	int rc = firn_ice__change_require(out, firn_ice__req_assert_current_schema_id(m->current_schema_id),
+					  err);
+	if (rc == 0)
+		rc = firn_ice__change_require(out, firn_ice__req_assert_last_assigned_field_id(m->last_column_id),
+					      err);
+	if (rc == 0)
+		rc = firn_ice__change_update(out, firn_ice__upd_add_schema(schema), err);
+	if (rc == 0)
+		rc = firn_ice__change_update(out, firn_ice__upd_set_current_schema(-1), err);
+	json_decref(schema);
+	return rc;
 }
 
 /* ---- schema changes: each edits a copy of the current schema's JSON ---- */
@@ -329,7 +318,8 @@ static int edit_type(const struct firn_ice_meta *m, json_t *fields, const char *
 static const char *const change_names[] = { "add-column", "drop-column", "rename-column", "alter-column",
 					    "alter-column" };
 
-static int change_schema(struct firn_ice_meta *m, const struct alter_ctx *c, struct firn_error *err)
+static int change_schema(const struct firn_ice_meta *m, const struct alter_ctx *c,
+			 struct firn_ice_change *out, struct firn_error *err)
 {
 	const char *what = change_names[c->kind];
 	if (!c->name || !*c->name)
@@ -363,66 +353,49 @@ static int change_schema(struct firn_ice_meta *m, const struct alter_ctx *c, str
 		json_decref(schema);
 		return rc;
 	}
-	return apply_schema(m, schema, last, err);
+	(void)last; /* the builder raises last-column-id to the schema's highest id */
+	return apply_schema(m, schema, out, err);
 }
 
 /* ---- the results, put into the metadata ------------------------------- */
 
-static int apply_spec(struct firn_ice_meta *m, json_t *spec, int32_t last_partition_id)
+/* The new spec as default (an identical existing one is reused), on the
+ * spec and partition ids it was made from. Takes spec. */
+static int apply_spec(const struct firn_ice_meta *m, json_t *spec, struct firn_ice_change *out,
+		      struct firn_error *err)
 {
-	json_t *specs = json_object_get(m->root, "partition-specs");
-	for (size_t i = 0; i < json_array_size(specs); i++) {
-		json_t *s = json_array_get(specs, i);
-		if (json_equal(json_object_get(s, "fields"), json_object_get(spec, "fields"))) {
-			json_object_set(m->root, "default-spec-id", json_object_get(s, "spec-id"));
-			json_decref(spec);
-			return 0;
-		}
-	}
-	json_object_set(m->root, "default-spec-id", json_object_get(spec, "spec-id"));
-	json_array_append_new(specs, spec);
-	json_object_set_new(m->root, "last-partition-id", json_integer(last_partition_id));
-	return 0;
+	int rc = firn_ice__change_require(out, firn_ice__req_assert_default_spec_id(m->default_spec_id), err);
+	if (rc == 0)
+		rc = firn_ice__change_require(out,
+					      firn_ice__req_assert_last_assigned_partition_id(m->last_partition_id),
+					      err);
+	if (rc == 0)
+		rc = firn_ice__change_update(out, firn_ice__upd_add_spec(spec), err);
+	if (rc == 0)
+		rc = firn_ice__change_update(out, firn_ice__upd_set_default_spec(-1), err);
+	json_decref(spec);
+	return rc;
 }
 
-static int apply_order(struct firn_ice_meta *m, json_t *order)
+/* The new sort order as default (an identical one is reused). Takes order. */
+static int apply_order(const struct firn_ice_meta *m, json_t *order, struct firn_ice_change *out,
+		       struct firn_error *err)
 {
-	json_t *orders = json_object_get(m->root, "sort-orders");
-	if (!json_is_array(orders)) {
-		orders = json_array();
-		json_object_set_new(m->root, "sort-orders", orders);
-	}
-	for (size_t i = 0; i < json_array_size(orders); i++) {
-		json_t *o = json_array_get(orders, i);
-		if (json_equal(json_object_get(o, "fields"), json_object_get(order, "fields"))) {
-			json_object_set(m->root, "default-sort-order-id", json_object_get(o, "order-id"));
-			json_decref(order);
-			return 0;
-		}
-	}
-	json_object_set(m->root, "default-sort-order-id", json_object_get(order, "order-id"));
-	json_array_append_new(orders, order);
-	return 0;
-}
-
-/* props: the whole new properties object (taken). */
-static int apply_properties(struct firn_ice_meta *m, json_t *props)
-{
-	json_object_set_new(m->root, "properties", props);
-	return 0;
-}
-
-static int apply_format_version(struct firn_ice_meta *m, int version)
-{
-	if (version == 3 && m->format_version < 3)
-		json_object_set_new(m->root, "next-row-id", json_integer(0));
-	json_object_set_new(m->root, "format-version", json_integer(version));
-	return 0;
+	int rc = firn_ice__change_require(out,
+					  firn_ice__req_assert_default_sort_order_id(m->default_sort_order_id),
+					  err);
+	if (rc == 0)
+		rc = firn_ice__change_update(out, firn_ice__upd_add_sort_order(order), err);
+	if (rc == 0)
+		rc = firn_ice__change_update(out, firn_ice__upd_set_default_sort_order(-1), err);
+	json_decref(order);
+	return rc;
 }
 
 /* ---- the changes -------------------------------------------------------- */
 
-static int change_spec(struct firn_ice_meta *m, const char *text, struct firn_error *err)
+static int change_spec(const struct firn_ice_meta *m, const char *text, struct firn_ice_change *out,
+		       struct firn_error *err)
 {
 	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(m)->arrow;
 	int32_t last = m->last_partition_id, max_id = -1;
@@ -431,10 +404,11 @@ static int change_spec(struct firn_ice_meta *m, const char *text, struct firn_er
 			max_id = m->specs[i].spec_id;
 	json_t *spec;
 	FIRN_TRY(firn_ice__spec_parse(text, schema, max_id + 1, m, &last, &spec, err));
-	return apply_spec(m, spec, last);
+	return apply_spec(m, spec, out, err);
 }
 
-static int change_order(struct firn_ice_meta *m, const char *text, struct firn_error *err)
+static int change_order(const struct firn_ice_meta *m, const char *text, struct firn_ice_change *out,
+			struct firn_error *err)
 {
 	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(m)->arrow;
 	int32_t max_id = 0;
@@ -445,7 +419,7 @@ static int change_order(struct firn_ice_meta *m, const char *text, struct firn_e
 	FIRN_TRY(firn_ice__order_parse(text, schema, max_id + 1, &order, err));
 	if (json_array_size(json_object_get(order, "fields")) == 0)
 		json_object_set_new(order, "order-id", json_integer(0));
-	return apply_order(m, order);
+	return apply_order(m, order, out, err);
 }
 
 static int format_version_of(const struct firn_ice_meta *m, const char *value, int *out,
@@ -462,12 +436,15 @@ static int format_version_of(const struct firn_ice_meta *m, const char *value, i
 
 /* Set (values != NULL) or remove the keys; "format-version" is not a
  * property but the format upgrade. */
-static int change_properties(struct firn_ice_meta *m, const struct alter_ctx *c, struct firn_error *err)
+static int change_properties(const struct firn_ice_meta *m, const struct alter_ctx *c,
+			     struct firn_ice_change *out, struct firn_error *err)
 {
 	const char *what = c->values ? "set-property" : "unset-property";
-	json_t *old = json_object_get(m->root, "properties");
-	json_t *props = json_is_object(old) ? json_copy(old) : json_object();
-	int version = 0, rc = 0;
+	const json_t *old = json_object_get(m->root, "properties");
+	json_t *set = json_object();
+	const char **removed = firn_calloc(c->n + 1, sizeof(*removed));
+	size_t n_removed = 0;
+	int version = 0, rc = set && removed ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	for (size_t i = 0; rc == 0 && i < c->n; i++) {
 		const char *k = c->keys[i], *v = c->values ? (c->values[i] ? c->values[i] : "") : NULL;
 		if (!k || !*k)
@@ -477,35 +454,40 @@ static int change_properties(struct firn_ice_meta *m, const struct alter_ctx *c,
 		else if (v && firn_ice__prop_check(k, v, err) != 0)
 			rc = FIRN_EINVAL;
 		else if (v)
-			json_object_set_new(props, k, json_string(v));
-		else if (json_object_del(props, k) != 0)
+			rc = json_object_set_new(set, k, json_string(v)) == 0
+				     ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		else if (!json_object_get(old, k))
 			rc = firn_error_set(err, FIRN_ENOTFOUND, "unset-property: no property '%s'", k);
+		else
+			removed[n_removed++] = k;
 	}
-	if (rc != 0) {
-		json_decref(props);
-		return rc;
-	}
-	if (version)
-		apply_format_version(m, version);
-	return apply_properties(m, props);
+	if (rc == 0 && version && version != m->format_version)
+		rc = firn_ice__change_update(out, firn_ice__upd_upgrade_format_version(version), err);
+	if (rc == 0 && json_object_size(set) > 0)
+		rc = firn_ice__change_update(out, firn_ice__upd_set_properties(set), err);
+	if (rc == 0 && n_removed > 0)
+		rc = firn_ice__change_update(out, firn_ice__upd_remove_properties(removed, n_removed), err);
+	json_decref(set);
+	firn_free(removed);
+	return rc;
 }
 
-static int apply_alter(struct firn_table *t, struct firn_ice_meta *m, int attempt, void *vctx,
-		       struct firn_error *err)
+/* The change of one attempt, computed on the table as it is now. */
+static int alter_change(struct firn_table *t, int attempt, void *vctx, struct firn_ice_change *out,
+			struct firn_error *err)
 {
-	(void)t;
 	(void)attempt;
 	const struct alter_ctx *c = vctx;
 	switch (c->kind) {
 	case SET_PROPERTIES:
 	case REMOVE_PROPERTIES:
-		return change_properties(m, c, err);
+		return change_properties(t->meta, c, out, err);
 	case SET_PARTITION_SPEC:
-		return change_spec(m, c->name ? c->name : "", err);
+		return change_spec(t->meta, c->name ? c->name : "", out, err);
 	case SET_SORT_ORDER:
-		return change_order(m, c->name ? c->name : "", err);
+		return change_order(t->meta, c->name ? c->name : "", out, err);
 	default:
-		return change_schema(m, c, err);
+		return change_schema(t->meta, c, out, err);
 	}
 }
 
@@ -514,7 +496,7 @@ static int alter(struct firn_table *t, const struct alter_ctx *c, struct firn_er
 	if (t->meta->format_version < 2 && c->kind != SET_PROPERTIES)
 		return firn_error_set(err, FIRN_EUNSUPPORTED,
 				      "format version 1 tables are read-only in firn (upgrade with set-property format-version 2)");
-	return firn_ice__commit(t, apply_alter, (void *)c, NULL, err);
+	return firn_ice__commit_change(t, alter_change, (void *)c, NULL, err);
 }
 
 int firn_table_add_column(struct firn_table *t, const char *name, const char *type, bool required,
