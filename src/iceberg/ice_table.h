@@ -21,20 +21,6 @@ int firn_ice__split_ident(const char *ident, char **ns, char **name, struct firn
 /* Re-reads the table's metadata from the catalog. */
 int firn_ice__table_refresh(struct firn_table *t, struct firn_error *err);
 
-/* Applies a change to a copy of the current metadata. `attempt` counts
- * from 0. Return FIRN_ECONFLICT when the change no longer holds on this
- * version (the commit fails); other errors fail it too. */
-typedef int (*firn_ice_apply_fn)(struct firn_table *t, struct firn_ice_meta *m, int attempt,
-				 void *ctx, struct firn_error *err);
-
-/* The commit loop (DESIGN §6): apply on a copy, write the new metadata
- * file, swap it in the catalog; on a lost race remove that file, refresh,
- * back off and retry up to commit.retry.num-retries times. On success
- * t->meta is the new version. *attempts (optional) gets the number of
- * attempts made. */
-int firn_ice__commit(struct firn_table *t, firn_ice_apply_fn apply, void *ctx, int *attempts,
-		     struct firn_error *err);
-
 /* ---- commits as requirements + updates (ice_commit.c) -------------- */
 
 struct firn_ice_change;
