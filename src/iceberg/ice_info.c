@@ -91,7 +91,7 @@ int firn_table_describe_json(struct firn_table *t, char **out, struct firn_error
 	json_object_set_new(o, "current-snapshot-id", cur ? json_integer(cur->snapshot_id) : json_null());
 	json_object_set_new(o, "snapshots", json_integer((json_int_t)m->n_snapshots));
 	if (cur) {
-		json_t *sum = json_object_get(cur->json, "summary");
+		json_t *sum = json_object_get(firn_ice__snapshot_json(cur), "summary");
 		const char *tr = json_string_value(json_object_get(sum, "total-records"));
 		const char *tf = json_string_value(json_object_get(sum, "total-data-files"));
 		const char *ts = json_string_value(json_object_get(sum, "total-files-size"));
@@ -109,7 +109,7 @@ int firn_table_describe_json(struct firn_table *t, char **out, struct firn_error
 			json_object_foreach(dels, k, v)
 				total += json_integer_value(v);
 			json_object_set_new(o, "deleted-records", json_integer(total));
-			json_t *sum = json_object_get(cur->json, "summary");
+			json_t *sum = json_object_get(firn_ice__snapshot_json(cur), "summary");
 			const char *tdf = json_string_value(json_object_get(sum, "total-delete-files"));
 			json_object_set_new(o, "total-delete-files", json_integer(tdf ? strtoll(tdf, NULL, 10) : 0));
 		}
@@ -141,7 +141,7 @@ int firn_table_snapshots_json(struct firn_table *t, char **out, struct firn_erro
 		json_object_set_new(o, "operation", json_string(s->operation));
 		json_object_set_new(o, "schema-id", s->schema_id >= 0 ? json_integer(s->schema_id) : json_null());
 		json_object_set_new(o, "manifest-list", s->manifest_list ? json_string(s->manifest_list) : json_null());
-		json_t *sum = json_object_get(s->json, "summary");
+		json_t *sum = json_object_get(firn_ice__snapshot_json(s), "summary");
 		json_object_set_new(o, "summary", sum ? json_deep_copy(sum) : json_object());
 		json_array_append_new(a, o);
 	}

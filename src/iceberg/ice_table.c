@@ -153,7 +153,7 @@ static int diff_change(const struct firn_ice_meta *base, const struct firn_ice_m
 			UPD(firn_ice__upd_remove_properties(&k, 1));
 	for (size_t i = 0; i < m->n_snapshots; i++)
 		if (!firn_ice__meta_snapshot(base, m->snapshots[i].snapshot_id))
-			UPD(firn_ice__upd_add_snapshot(m->snapshots[i].json));
+			UPD(firn_ice__upd_add_snapshot(firn_ice__snapshot_json(&m->snapshots[i])));
 	for (size_t i = 0; i < base->n_snapshots; i++) {
 		int64_t id = base->snapshots[i].snapshot_id;
 		if (!firn_ice__meta_snapshot(m, id))
@@ -228,7 +228,7 @@ static void put_total(json_t *o, const struct firn_ice_snapshot *parent, const c
 {
 	int64_t prev = 0;
 	if (parent) {
-		const char *v = json_string_value(json_object_get(json_object_get(parent->json, "summary"), key));
+		const char *v = json_string_value(json_object_get(json_object_get(firn_ice__snapshot_json(parent), "summary"), key));
 		char *end;
 		if (!v)
 			return;
