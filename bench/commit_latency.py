@@ -14,7 +14,10 @@ taken at the point before every timed run, so the table's metadata pointer
 goes back to the N-snapshot metadata file (the timed runs' files stay on disk
 as orphans, which no commit reads). Prints a markdown table of p50 and p99 in
 milliseconds, wall and CPU (user + system; steadier when the machine is
-shared), and the metadata file's size at each point. With --compare, a
+shared), the metadata file's size and the number of manifests in the
+current snapshot's list at each point (appends merge manifests as Java's
+merge append does, once 100 are there: at a multiple of 99 snapshots, 1,089 say,
+the timed commit merges 100 manifests into one). With --compare, a
 second binary (say, a build of an older commit) is timed on the same history,
 its runs interleaved with the first's so that both see the same load.
 """
@@ -57,6 +60,17 @@ def current_metadata(wh):
     return os.path.join(meta, newest)
 
 
+def manifest_count(wh):
+    """Manifests in the current snapshot's list (fastavro, as the tests read Avro)."""
+    import json
+    import fastavro
+    with open(current_metadata(wh)) as f:
+        meta = json.load(f)
+    snap = next(s for s in meta["snapshots"] if s["snapshot-id"] == meta["current-snapshot-id"])
+    with open(snap["manifest-list"].removeprefix("file://"), "rb") as f:
+        return sum(1 for _ in fastavro.reader(f))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("firn")
@@ -95,6 +109,7 @@ def main():
             have += 1
         print(f"bench-commit: {n} snapshots built ({time.time() - t0:.0f} s)", file=sys.stderr)
         size = os.path.getsize(current_metadata(wh))
+        manifests = manifest_count(wh)
         shutil.copyfile(db, saved)
         wall = [[] for _ in bins]
         cpu = [[] for _ in bins]
@@ -106,20 +121,21 @@ def main():
                 cpu[b].append(c)
         shutil.copyfile(saved, db)
         for b in range(len(bins)):
-            results.append((b, n, size, percentile(wall[b], 50), percentile(wall[b], 99),
+            results.append((b, n, size, manifests, percentile(wall[b], 50), percentile(wall[b], 99),
                             percentile(cpu[b], 50), percentile(cpu[b], 99)))
     print(f"one-row `firn append` commit, {a.reps} runs per point (CPU: user + system)\n")
-    print("| firn | snapshots in history | metadata.json | p50 ms | p99 ms | CPU p50 ms | CPU p99 ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for b, n, size, p50, p99, c50, c99 in sorted(results):
-        print(f"| {names[b]} | {n:,} | {size / 1024:,.0f} KB | {p50:.1f} | {p99:.1f} | {c50:.1f} "
+    print("| firn | snapshots in history | metadata.json | manifests | p50 ms | p99 ms | CPU p50 ms "
+          "| CPU p99 ms |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for b, n, size, nm, p50, p99, c50, c99 in sorted(results):
+        print(f"| {names[b]} | {n:,} | {size / 1024:,.0f} KB | {nm} | {p50:.1f} | {p99:.1f} | {c50:.1f} "
               f"| {c99:.1f} |")
     print()
     for b in range(len(bins)):
         rows = [r for r in results if r[0] == b]
         for r in rows[1:]:
-            print(f"{names[b]}: at {r[1]:,} / at {rows[0][1]:,}: p50 {r[3] / rows[0][3]:.2f}x, "
-                  f"CPU p50 {r[5] / rows[0][5]:.2f}x")
+            print(f"{names[b]}: at {r[1]:,} / at {rows[0][1]:,}: p50 {r[4] / rows[0][4]:.2f}x, "
+                  f"CPU p50 {r[6] / rows[0][6]:.2f}x")
     if not a.dir:
         shutil.rmtree(work, ignore_errors=True)
 

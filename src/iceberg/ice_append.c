@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "iceberg/ice_batch.h"
+#include "iceberg/ice_merge_manifests.h"
 #include "iceberg/ice_table.h"
 #include "iceberg/ice_update.h"
 #include "iceberg/ice_writer.h"
@@ -17,7 +18,39 @@ struct append_ctx {
 	struct firn_arena *arena;
 	char **lists; /* the manifest list of every attempt (the last one commits) */
 	size_t n_lists;
+	char **merged; /* the merged manifests of every attempt */
+	size_t n_merged;
+	size_t last_merged;  /* where the last attempt's are in merged */
+	bool fresh_merged;   /* the last attempt merged the new manifest into another */
 };
+
+/* Removes the merged manifests of the attempts, but the last one's when
+ * it committed; and the new manifest when that one merged it. */
+static void remove_merged(struct append_ctx *c, bool committed, const char *fresh)
+{
+	for (size_t i = 0; i < c->n_merged; i++) {
+		if (!committed || i < c->last_merged)
+			firn_io_delete(c->merged[i], NULL);
+		firn_free(c->merged[i]);
+	}
+	if (committed && c->fresh_merged && fresh)
+		firn_io_delete(fresh, NULL);
+	firn_free(c->merged);
+	c->merged = NULL;
+	c->n_merged = 0;
+}
+
+/* Java's manifest counts of a snapshot (SnapshotProducer), in its summary. */
+static void put_counts(json_t *summary, const struct firn_ice_merged *mg)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%lld", (long long)mg->created);
+	json_object_set_new(summary, "manifests-created", json_string(buf));
+	snprintf(buf, sizeof(buf), "%lld", (long long)mg->kept);
+	json_object_set_new(summary, "manifests-kept", json_string(buf));
+	snprintf(buf, sizeof(buf), "%lld", (long long)mg->replaced);
+	json_object_set_new(summary, "manifests-replaced", json_string(buf));
+}
 
 /* Removes the manifest lists of the attempts, but the `keep` last ones. */
 static void remove_lists(struct append_ctx *c, size_t keep)
@@ -43,8 +76,9 @@ static int remember_list(struct append_ctx *c, const char *list, struct firn_err
 }
 
 /* The change of one attempt: a manifest list of the new manifest and the
- * current snapshot's, and the snapshot; the data files were written for
- * this schema and spec, which must still be the table's. */
+ * current snapshot's, merged as Java's merge append merges them
+ * (ice_merge_manifests.h), and the snapshot; the data files were written
+ * for this schema and spec, which must still be the table's. */
 static int append_change(struct firn_table *t, int attempt, void *vctx, struct firn_ice_change *out,
 			 struct firn_error *err)
 {
@@ -64,17 +98,19 @@ static int append_change(struct firn_table *t, int attempt, void *vctx, struct f
 		firn_arena_free(&a);
 		return rc;
 	}
-	struct firn_ice_manifest_file *all = firn_calloc(n_old + 1, sizeof(*all));
-	if (!all) {
-		firn_arena_free(&a);
-		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	}
-	all[0] = c->manifest; /* fresh copy: sequence numbers still -1 */
-	if (n_old > 0)
-		memcpy(all + 1, old, n_old * sizeof(*old));
 	int64_t seq = m->last_sequence_number + 1;
 	int64_t snap_id = firn_ice__new_snapshot_id(m);
-	all[0].added_snapshot_id = snap_id;
+	struct firn_ice_manifest_file fresh = c->manifest; /* a copy: sequence numbers still -1 */
+	fresh.added_snapshot_id = snap_id;
+	struct firn_ice_merged mg;
+	c->last_merged = c->n_merged;
+	rc = firn_ice__merge_append(m, snap_id, &fresh, old, n_old, &a, &mg, &c->merged, &c->n_merged,
+				    err);
+	c->fresh_merged = rc == 0 && mg.fresh_merged;
+	if (rc != 0) {
+		firn_arena_free(&a);
+		return rc;
+	}
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "snap-%lld-%d-", (long long)snap_id, attempt + 1);
 	char *list = firn_ice__new_path(m, "metadata", prefix, ".avro");
@@ -83,13 +119,15 @@ static int append_change(struct firn_table *t, int attempt, void *vctx, struct f
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (rc == 0)
 		rc = firn_ice__manifest_list_write(list, m, snap_id, parent != NULL,
-						   parent ? parent->snapshot_id : 0, seq, all,
-						   n_old + 1, &next_row_id, err);
+						   parent ? parent->snapshot_id : 0, seq, mg.v, mg.n,
+						   &next_row_id, err);
 	if (rc == 0)
 		firn_io__crash_point("after-manifest-list");
 	bool remembered = rc == 0 && (rc = remember_list(c, list, err)) == 0; /* removed by the caller */
 	if (rc == 0) {
 		json_t *summary = firn_ice__summary(parent, "append", &c->manifest, 1);
+		if (summary)
+			put_counts(summary, &mg);
 		rc = firn_ice__snapshot_change(m, "main", snap_id, parent, seq, list, summary, first_row_id,
 					       next_row_id - first_row_id, out, err);
 		c->snapshot_id = snap_id;
@@ -97,7 +135,6 @@ static int append_change(struct firn_table *t, int attempt, void *vctx, struct f
 	if (rc != 0 && list && !remembered)
 		firn_io_delete(list, NULL);
 	firn_free(list);
-	firn_free(all);
 	firn_arena_free(&a);
 	return rc;
 }
@@ -202,14 +239,19 @@ done:
 	/* nothing references the new files unless a commit may have landed */
 	if (rc == 0) {
 		remove_lists(&ctx, 1); /* the lists of the attempts that lost */
+		remove_merged(&ctx, true, mpath);
 	} else if (rc != FIRN_EIO || firn_ice__commit_surely_failed(t)) {
 		remove_lists(&ctx, 0);
+		remove_merged(&ctx, false, NULL);
 		if (mpath)
 			firn_io_delete(mpath, NULL);
 		for (size_t i = 0; i < n_entries; i++)
 			firn_io_delete(entries[i].file.path, NULL);
 	}
 	firn_free(ctx.lists);
+	for (size_t i = 0; i < ctx.n_merged; i++) /* kept: the commit may have landed */
+		firn_free(ctx.merged[i]);
+	firn_free(ctx.merged);
 	firn_ice__writer_free(w);
 	firn_free(mpath);
 	firn_arena_free(&arena);

@@ -35,7 +35,7 @@ static bool name_of(const struct firn_ice_meta *m, int32_t id, char **out)
 
 static int64_t summary_int(const struct firn_ice_snapshot *s, const char *key)
 {
-	const char *v = json_string_value(json_object_get(json_object_get(s->json, "summary"), key));
+	const char *v = json_string_value(json_object_get(json_object_get(firn_ice__snapshot_json(s), "summary"), key));
 	return v ? strtoll(v, NULL, 10) : 0;
 }
 
@@ -243,7 +243,7 @@ int firn_table_snapshots(struct firn_table *t, struct firn_snapshot_info **out, 
 		o->timestamp_ms = s->timestamp_ms;
 		o->schema_id = s->schema_id;
 		if (!dup_ok(&o->operation, s->operation) || !dup_ok(&o->manifest_list, s->manifest_list) ||
-		    !string_map(json_object_get(s->json, "summary"), &o->summary_keys, &o->summary_values,
+		    !string_map(json_object_get(firn_ice__snapshot_json(s), "summary"), &o->summary_keys, &o->summary_values,
 				&o->n_summary)) {
 			firn_snapshot_info_free(*out, *n);
 			*out = NULL;

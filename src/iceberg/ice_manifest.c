@@ -1022,7 +1022,7 @@ int firn_ice__snapshot_manifests(const struct firn_ice_meta *m,
 {
 	if (s->manifest_list)
 		return firn_ice__manifest_list_read(s->manifest_list, arena, out, n, err);
-	json_t *list = json_object_get(s->json, "manifests");
+	json_t *list = json_object_get(firn_ice__snapshot_json(s), "manifests");
 	*n = json_array_size(list);
 	*out = firn_arena_alloc(arena, (*n + 1) * sizeof(**out));
 	if (!*out)

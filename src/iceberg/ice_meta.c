@@ -44,6 +44,8 @@ struct shared_text {
 struct snap_src {
 	json_t *json;
 	size_t off, len;
+	uint32_t n_keys, n_summary_keys; /* in the text */
+	bool lazy; /* the object lacks some of the text's values */
 };
 
 struct firn_ice__meta_priv {
@@ -286,12 +288,20 @@ static int parse_snapshots(struct firn_ice_meta *m, json_t *snaps, struct old_sn
 			p->src[p->n_src++] = old->src[j];
 			old->src[j].json = NULL; /* moved */
 			k = j + 1;
-			if (old->views)
+			if (old->views) {
 				*s = old->views[j];
-			else
+			} else {
 				FIRN_TRY(parse_snapshot(s, el, what, err));
+				const struct snap_src *o = &p->src[p->n_src - 1];
+				if (o->lazy && p->text) {
+					s->lazy_text = p->text->data + o->off;
+					s->lazy_len = o->len;
+					s->n_keys = o->n_keys;
+					s->n_summary_keys = o->n_summary_keys;
+				}
+			}
 		} else {
-			p->src[p->n_src++] = (struct snap_src){ json_incref(el), 0, 0 };
+			p->src[p->n_src++] = (struct snap_src){ json_incref(el), 0, 0, 0, 0, false };
 			FIRN_TRY(parse_snapshot(s, el, what, err));
 		}
 		m->n_snapshots++;
@@ -757,7 +767,19 @@ static json_t *jp_number(struct jp *j)
 
 static json_t *jp_value(struct jp *j, bool spans);
 
-static bool jp_span(struct jp *j, json_t *v, const char *start)
+/* What an object keeps: everything, or (an element of "snapshots") its
+ * scalars and its summary's "operation", the views' keys; the rest is
+ * checked and skipped, to be read when someone asks. */
+enum jp_keep { JP_ALL, JP_SNAPSHOT, JP_SUMMARY };
+
+struct jp_lazy {
+	uint32_t n_keys, n_summary_keys;
+	bool skipped;
+};
+
+static json_t *jp_object(struct jp *j, enum jp_keep keep, struct jp_lazy *lz);
+
+static bool jp_span(struct jp *j, json_t *v, const char *start, const struct jp_lazy *lz)
 {
 	if (j->n_spans == j->cap_spans) {
 		size_t cap = j->cap_spans ? 2 * j->cap_spans : 64;
@@ -768,7 +790,8 @@ static bool jp_span(struct jp *j, json_t *v, const char *start)
 		j->cap_spans = cap;
 	}
 	j->spans[j->n_spans++] = (struct snap_src){ v, (size_t)(start - j->base),
-						    (size_t)(j->p - start) };
+						    (size_t)(j->p - start), lz->n_keys,
+						    lz->n_summary_keys, lz->skipped };
 	return true;
 }
 
@@ -785,9 +808,23 @@ static json_t *jp_array(struct jp *j, bool spans)
 	while (a) {
 		jp_ws(j);
 		const char *start = j->p;
-		json_t *v = jp_value(j, false);
-		if (!v || (spans && json_is_object(v) && !jp_span(j, v, start)) ||
-		    json_array_append_new(a, v) != 0)
+		json_t *v;
+		struct jp_lazy lz = { 0, 0, false };
+		if (spans && j->p < j->end && *j->p == '{') {
+			if (++j->depth > JP_MAX_DEPTH)
+				break;
+			v = jp_object(j, JP_SNAPSHOT, &lz);
+			j->depth--;
+		} else {
+			v = jp_value(j, false);
+		}
+		if (!v)
+			break;
+		if (spans && json_is_object(v) && !jp_span(j, v, start, &lz)) {
+			json_decref(v);
+			break;
+		}
+		if (json_array_append_new(a, v) != 0)
 			break;
 		jp_ws(j);
 		if (j->p < j->end && *j->p == ',') {
@@ -804,10 +841,79 @@ static json_t *jp_array(struct jp *j, bool spans)
 	return NULL;
 }
 
-static json_t *jp_object(struct jp *j)
+/* Checks the value at j->p as jp_value would read it, building nothing
+ * (but for a number, made and dropped). */
+static bool jp_skip(struct jp *j)
+{
+	jp_ws(j);
+	if (j->p >= j->end)
+		return false;
+	char c = *j->p;
+	if (c == '"') {
+		const char *str;
+		size_t n;
+		bool in_scratch;
+		return jp_string(j, &str, &n, &in_scratch);
+	}
+	if (c != '{' && c != '[') {
+		json_t *v = jp_value(j, false);
+		json_decref(v);
+		return v != NULL;
+	}
+	if (++j->depth > JP_MAX_DEPTH)
+		return false;
+	char close = c == '{' ? '}' : ']';
+	j->p++;
+	jp_ws(j);
+	if (j->p < j->end && *j->p == close) {
+		j->p++;
+		j->depth--;
+		return true;
+	}
+	for (;;) {
+		if (c == '{') {
+			const char *k;
+			size_t kn;
+			bool in_scratch;
+			jp_ws(j);
+			if (j->p >= j->end || *j->p != '"' || !jp_string(j, &k, &kn, &in_scratch))
+				return false;
+			jp_ws(j);
+			if (j->p >= j->end || *j->p != ':')
+				return false;
+			j->p++;
+		}
+		if (!jp_skip(j))
+			return false;
+		jp_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		if (j->p < j->end && *j->p == close) {
+			j->p++;
+			j->depth--;
+			return true;
+		}
+		return false;
+	}
+}
+
+/* Whether an object of kind `keep` keeps key k, whose value starts at p. */
+static bool jp_keeps(enum jp_keep keep, const char *k, size_t kn, const char *p, const char *end)
+{
+	if (keep == JP_ALL)
+		return true;
+	if (keep == JP_SUMMARY)
+		return kn == 9 && memcmp(k, "operation", 9) == 0;
+	bool nested = p < end && (*p == '{' || *p == '[');
+	return !nested || (kn == 7 && memcmp(k, "summary", 7) == 0 && *p == '{');
+}
+
+static json_t *jp_object(struct jp *j, enum jp_keep keep, struct jp_lazy *lz)
 {
 	json_t *o = json_object();
-	bool top = j->depth == 1;
+	bool top = j->depth == 1 && keep == JP_ALL;
 	j->p++;
 	jp_ws(j);
 	if (o && j->p < j->end && *j->p == '}') {
@@ -830,13 +936,26 @@ static json_t *jp_object(struct jp *j)
 		}
 		jp_ws(j);
 		json_t *v = NULL;
+		bool skipped = false;
 		if (j->p < j->end && *j->p == ':') {
 			j->p++;
-			v = jp_value(j, top && kn == 9 && memcmp(k, "snapshots", 9) == 0);
+			jp_ws(j);
+			if (lz)
+				keep == JP_SUMMARY ? lz->n_summary_keys++ : lz->n_keys++;
+			if (!jp_keeps(keep, k, kn, j->p, j->end)) {
+				skipped = jp_skip(j);
+				lz->skipped = true;
+			} else if (keep == JP_SNAPSHOT && *j->p == '{') { /* the summary */
+				if (++j->depth <= JP_MAX_DEPTH)
+					v = jp_object(j, JP_SUMMARY, lz);
+				j->depth--;
+			} else {
+				v = jp_value(j, top && kn == 9 && memcmp(k, "snapshots", 9) == 0);
+			}
 		}
 		size_t had = json_object_size(o);
-		bool ok = v && json_object_setn_new_nocheck(o, k, kn, v) == 0 &&
-			  json_object_size(o) == had + 1; /* a duplicate key: jansson's call */
+		bool ok = skipped || (v && json_object_setn_new_nocheck(o, k, kn, v) == 0 &&
+				      json_object_size(o) == had + 1); /* a duplicate key: jansson's call */
 		firn_free(own);
 		if (!ok)
 			break;
@@ -868,7 +987,7 @@ static json_t *jp_value(struct jp *j, bool spans)
 	case '[':
 		if (++j->depth > JP_MAX_DEPTH)
 			return NULL;
-		v = *s == '{' ? jp_object(j) : jp_array(j, spans);
+		v = *s == '{' ? jp_object(j, JP_ALL, NULL) : jp_array(j, spans);
 		j->depth--;
 		return v;
 	case '"': {
@@ -968,6 +1087,54 @@ int firn_ice__meta_parse(const char *text, size_t n, const char *what,
 		return firn_error_set(err, FIRN_ECORRUPT, "%s: not valid JSON: %s (line %d)",
 				      what, je.text, je.line);
 	return firn_ice__meta_from_json(root, what, out, err);
+}
+
+/* ---- lazy snapshots -------------------------------------------------- */
+
+/* o completed from full (the same object's text, read whole): o's own
+ * values are kept (views point into them), the others taken from full,
+ * in full's order. */
+static int complete(json_t *o, json_t *full)
+{
+	json_t *tmp = json_object();
+	if (!tmp)
+		return FIRN_ENOMEM;
+	const char *k;
+	size_t kn;
+	json_t *v;
+	json_object_keylen_foreach(full, k, kn, v) {
+		json_t *have = json_object_getn(o, k, kn);
+		if (have && json_is_object(have) && json_is_object(v) && complete(have, v) != 0) {
+			json_decref(tmp);
+			return FIRN_ENOMEM;
+		}
+		if (json_object_setn_nocheck(tmp, k, kn, have ? have : v) != 0) {
+			json_decref(tmp);
+			return FIRN_ENOMEM;
+		}
+	}
+	json_object_clear(o);
+	int rc = json_object_update(o, tmp) == 0 ? 0 : FIRN_ENOMEM;
+	json_decref(tmp);
+	return rc;
+}
+
+json_t *firn_ice__snapshot_json(const struct firn_ice_snapshot *s)
+{
+	json_t *o = s->json;
+	if (!s->lazy_text || (json_object_size(o) == s->n_keys &&
+			      json_object_size(json_object_get(o, "summary")) == s->n_summary_keys))
+		return o; /* complete (another view of the object completed it) */
+	struct snap_src *spans = NULL;
+	size_t n_spans = 0;
+	json_t *full = jp_parse(s->lazy_text, s->lazy_len, &spans, &n_spans);
+	firn_free(spans);
+	if (!full) /* a duplicate key: jansson's way, the last wins */
+		full = json_loadb(s->lazy_text, s->lazy_len, 0, NULL);
+	if (json_is_object(full))
+		complete(o, full);
+	json_decref(full);
+	return o;
 }
 
 /* ---- clone ---------------------------------------------------------- */

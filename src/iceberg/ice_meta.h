@@ -10,7 +10,13 @@
  * (remove or replace them; add new ones). A clone shares those objects
  * with its original, the views of an unchanged snapshot survive a
  * reparse, and the dump copies an unchanged snapshot's text from the file
- * it was read from: what makes a commit's cost independent of history. */
+ * it was read from: what makes a commit's cost independent of history.
+ *
+ * Snapshots are read lazily: a snapshot object read from a file holds its
+ * scalars and its summary's "operation" (all the views need) until
+ * firn_ice__snapshot_json completes it from its text, in place (the
+ * values already there are kept, so views stay valid). Read a snapshot's
+ * other keys through that function, never from the tree. */
 #ifndef FIRN_ICE_META_H
 #define FIRN_ICE_META_H
 
@@ -75,7 +81,13 @@ struct firn_ice_snapshot {
 	int32_t schema_id;         /* -1 when absent */
 	bool has_first_row_id;
 	int64_t first_row_id;
+	/* The object; read from a file, only its scalars and its summary's
+	 * "operation" are there until firn_ice__snapshot_json reads the rest
+	 * (lazy: the cost of a long history is its summaries). */
 	json_t *json;
+	const char *lazy_text; /* its text (in the metadata's), NULL: complete */
+	size_t lazy_len;
+	uint32_t n_keys, n_summary_keys; /* in its text */
 };
 
 struct firn_ice_ref {
@@ -151,6 +163,9 @@ const struct firn_ice_snapshot *firn_ice__meta_snapshot(const struct firn_ice_me
 /* The current snapshot (main), or NULL for an empty table. */
 const struct firn_ice_snapshot *firn_ice__meta_current(const struct firn_ice_meta *m);
 const struct firn_ice_ref *firn_ice__meta_ref(const struct firn_ice_meta *m, const char *name);
+/* The snapshot's whole object (s->json, completed from its text when it
+ * was read lazily; on a memory failure as it is). */
+json_t *firn_ice__snapshot_json(const struct firn_ice_snapshot *s);
 
 /* ---- schemas ------------------------------------------------------- */
 

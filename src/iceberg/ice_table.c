@@ -117,7 +117,7 @@ static void put_total(json_t *o, const struct firn_ice_snapshot *parent, const c
 {
 	int64_t prev = 0;
 	if (parent) {
-		const char *v = json_string_value(json_object_get(json_object_get(parent->json, "summary"), key));
+		const char *v = json_string_value(json_object_get(json_object_get(firn_ice__snapshot_json(parent), "summary"), key));
 		char *end;
 		if (!v)
 			return;
@@ -634,6 +634,16 @@ int firn_ice__appended_since(const struct firn_ice_meta *m, int64_t base, struct
 	size_t n_now, n_then;
 	FIRN_TRY(firn_ice__snapshot_manifests(m, cur, arena, &now, &n_now, err));
 	FIRN_TRY(firn_ice__snapshot_manifests(m, b, arena, &then, &n_then, err));
+	/* an append that merged manifests (as Java's merge append) rewrote
+	 * some of base's: what it added is not only new files */
+	for (size_t k = 0; k < n_then; k++) {
+		bool kept = false;
+		for (size_t i = 0; i < n_now && !kept; i++)
+			kept = strcmp(now[i].path, then[k].path) == 0;
+		if (!kept)
+			return firn_error_set(err, FIRN_ECONFLICT, "the table changed concurrently "
+						  "(manifests merged); planning again");
+	}
 	*out = firn_arena_alloc(arena, (n_now + 1) * sizeof(**out));
 	if (!*out)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");

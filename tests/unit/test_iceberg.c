@@ -415,9 +415,68 @@ TEST(metadata_reader_and_dump)
 	}
 }
 
+/* A snapshot read from a file holds its scalars and its summary's
+ * operation until firn_ice__snapshot_json completes it from its text, in
+ * place and in the text's order, for every metadata sharing it. */
+TEST(metadata_lazy_snapshots)
+{
+	const char *snap = "\"snapshots\":[";
+	const char *at = strstr(V2, snap);
+	struct firn_buf b = { 0 };
+	firn_buf_append(&b, V2, (size_t)(at - V2) + strlen(snap));
+	firn_buf_puts(&b, "{\"snapshot-id\":5,\"timestamp-ms\":1,\"summary\":{\"added-records\":\"3\","
+			  "\"operation\":\"append\",\"total-records\":\"7\",\"x\":{\"y\":[1,2]}},"
+			  "\"manifests\":[\"a\",\"b\"],\"schema-id\":1},");
+	firn_buf_puts(&b, at + strlen(snap));
+	firn_buf_cstr(&b);
+	struct firn_ice_meta *m = NULL, *c = NULL;
+	CHECK_OK(firn_ice__meta_parse((const char *)b.data, b.len, "m.json", &m, &t_err));
+	if (m)
+		CHECK_OK(firn_ice__meta_clone(m, &c, &t_err));
+	if (m && c) {
+		const struct firn_ice_snapshot *s = firn_ice__meta_snapshot(m, 5);
+		CHECK(s != NULL);
+		CHECK_EQ_STR(s->operation, "append");
+		CHECK_EQ_INT(s->schema_id, 1);
+		json_t *sum = json_object_get(s->json, "summary");
+		CHECK_EQ_INT(json_object_size(sum), 1);
+		CHECK(json_object_get(s->json, "manifests") == NULL);
+		const char *op = s->operation;
+		json_t *o = firn_ice__snapshot_json(s);
+		CHECK(o == s->json && json_object_get(o, "summary") == sum);
+		CHECK(s->operation == op);
+		char *d = json_dumps(o, JSON_COMPACT);
+		CHECK(d != NULL);
+		if (d)
+			CHECK_EQ_STR(d, "{\"snapshot-id\":5,\"timestamp-ms\":1,\"summary\":{\"added-records\":\"3\","
+					"\"operation\":\"append\",\"total-records\":\"7\",\"x\":{\"y\":[1,2]}},"
+					"\"manifests\":[\"a\",\"b\"],\"schema-id\":1}");
+		free(d);
+		/* the clone shares the object: complete there too */
+		const struct firn_ice_snapshot *cs = firn_ice__meta_snapshot(c, 5);
+		CHECK(cs && cs->json == o && json_object_size(json_object_get(cs->json, "summary")) == 4);
+		CHECK(cs && firn_ice__snapshot_json(cs) == o);
+		json_error_t je;
+		json_t *want = json_loadb((const char *)b.data, b.len, 0, &je);
+		CHECK(want && json_equal(m->root, want));
+		json_decref(want);
+		char *md = firn_ice__meta_dump(c);
+		char *cj = json_dumps(c->root, JSON_COMPACT);
+		CHECK(md && cj);
+		if (md && cj)
+			CHECK_EQ_STR(md, cj);
+		free(cj);
+		firn_free(md);
+	}
+	firn_ice__meta_free(c);
+	firn_ice__meta_free(m);
+	firn_buf_free(&b);
+}
+
 int main(void)
 {
 	RUN(metadata_v2);
+	RUN(metadata_lazy_snapshots);
 	RUN(metadata_v1_and_errors);
 	RUN(metadata_checks);
 	RUN(metadata_reader_and_dump);
