@@ -32,6 +32,15 @@ void firn_free(void *ptr);
 char *firn_strdup(const char *s);
 char *firn_strndup(const char *s, size_t n);
 
+/* Out-of-memory injection, for tests only (not API). Resets the counter;
+ * from then on allocation number n (1-based; firn_malloc, firn_calloc,
+ * firn_realloc and jansson's, which go through the hook) returns NULL, and
+ * with persistent every later one too. n <= 0 turns injection off. */
+void firn_alloc__fail_at(long n, bool persistent);
+/* Allocations since the last firn_alloc__fail_at, and how many failed. */
+long firn_alloc__count(void);
+long firn_alloc__failures(void);
+
 /* ---- growable buffer ----------------------------------------------- */
 
 /* A byte buffer that knows its capacity. Zero-initialise, or FIRN_BUF_INIT.

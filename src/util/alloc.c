@@ -1,5 +1,7 @@
 /* The one allocator hook, and the growable buffer and arena built on it. */
+#include <jansson.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -19,8 +21,61 @@ void firn_allocator_set(const struct firn_allocator *a)
 		alloc = *a;
 }
 
-void *firn_malloc(size_t size) { return alloc.malloc(size ? size : 1, alloc.ctx); }
-void *firn_realloc(void *p, size_t size) { return alloc.realloc(p, size ? size : 1, alloc.ctx); }
+/* Fault injection (SQLite's "fail the Nth allocation"): every firn_malloc
+ * and firn_realloc, jansson's included, takes a number; number fail_at
+ * fails, and with persistent every one after it. Atomic because pool
+ * threads allocate too. */
+static atomic_long alloc_count;
+static atomic_long alloc_fail_at;
+static atomic_bool alloc_persistent;
+static atomic_long alloc_failures;
+
+void firn_alloc__fail_at(long n, bool persistent)
+{
+	atomic_store(&alloc_fail_at, 0);
+	atomic_store(&alloc_count, 0);
+	atomic_store(&alloc_failures, 0);
+	atomic_store(&alloc_persistent, persistent);
+	atomic_store(&alloc_fail_at, n);
+}
+
+long firn_alloc__count(void) { return atomic_load(&alloc_count); }
+long firn_alloc__failures(void) { return atomic_load(&alloc_failures); }
+
+static bool alloc_should_fail(void)
+{
+	long at = atomic_load(&alloc_fail_at);
+	long n = atomic_fetch_add(&alloc_count, 1) + 1;
+	if (at <= 0 || n < at || (n > at && !atomic_load(&alloc_persistent)))
+		return false;
+	atomic_fetch_add(&alloc_failures, 1);
+	return true;
+}
+
+void *firn_malloc(size_t size)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return alloc.malloc(size ? size : 1, alloc.ctx);
+}
+
+void *firn_realloc(void *p, size_t size)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return alloc.realloc(p, size ? size : 1, alloc.ctx);
+}
+
+/* jansson allocates through the hook too, so its memory counts, fails under
+ * injection, and is freed with firn_free (json_dumps text included). The
+ * setting is process-global: installed before main, hence before any
+ * json_t exists, and never changed afterwards. */
+static void *json_malloc(size_t size) { return firn_malloc(size); }
+
+__attribute__((constructor)) static void alloc_install_jansson(void)
+{
+	json_set_alloc_funcs(json_malloc, firn_free);
+}
 void firn_free(void *p)
 {
 	if (p != NULL)
