@@ -14,7 +14,7 @@ static int dump(json_t *o, char **out, struct firn_error *err)
 	if (!s)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	*out = firn_strdup(s);
-	free(s);
+	firn_free(s);
 	return *out ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 }
 

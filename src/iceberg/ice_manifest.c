@@ -541,8 +541,8 @@ done:
 	firn_arena_free(&va);
 	firn_buf_free(&sj);
 	firn_free(pf);
-	free(schema_json);
-	free(spec_json);
+	firn_free(schema_json);
+	firn_free(spec_json);
 	return rc;
 }
 

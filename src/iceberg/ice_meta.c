@@ -419,7 +419,7 @@ char *firn_ice__meta_dump(const struct firn_ice_meta *m)
 	if (!s)
 		return NULL;
 	char *copy = firn_strdup(s);
-	free(s);
+	firn_free(s);
 	return copy;
 }
 

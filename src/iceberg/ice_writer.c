@@ -499,7 +499,7 @@ void firn_ice__writer_free(struct firn_ice_writer *w)
 	firn_free(w->entries);
 	firn_free(w->pf);
 	firn_free(w->src_path);
-	free(w->iceberg_schema);
+	firn_free(w->iceberg_schema);
 	firn_free(w);
 }
 

@@ -297,7 +297,7 @@ int firn_puffin_write_dvs(const char *path, struct firn_puffin_blob *blobs, size
 	size_t tl = text ? strlen(text) : 0;
 	firn_buf_append(&b, "PFA1", 4);
 	firn_buf_append(&b, text, tl);
-	free(text);
+	firn_free(text);
 	put32(&b, (uint32_t)tl);
 	put32(&b, 0);
 	firn_buf_append(&b, "PFA1", 4);
