@@ -1264,7 +1264,7 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w)
 		close(w->fd);
 		unlink(w->path);
 	}
-	for (int i = 0; i < w->n_columns; i++) {
+	for (int i = 0; w->cols && i < w->n_columns; i++) {
 		struct column *c = &w->cols[i];
 		firn_free(c->dict.slots);
 		firn_free(c->dict.kslots);

@@ -8,7 +8,8 @@
  * Environment: FIRN_OOM_ALL=1 runs every N of every operation (make oom);
  * otherwise large operations run the first 200 N and every 7th after.
  * FIRN_OOM_PERSISTENT=1 also fails every allocation after the Nth (run
- * after the one-shot pass). FIRN_OOM_OPS=append,scan picks operations. */
+ * after the one-shot pass). FIRN_OOM_OPS=append,scan picks operations;
+ * FIRN_OOM_N=n runs only that N (for a debugger or a sanitizer trace). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <ftw.h>
@@ -429,9 +430,10 @@ static void oom_op(const struct op *op, bool persistent)
 	long total = r.allocs;
 	CHECK(total > 0);
 	bool all = env_on("FIRN_OOM_ALL");
+	long only = getenv("FIRN_OOM_N") ? atol(getenv("FIRN_OOM_N")) : 0;
 	long ran = 0, errors = 0, enomem = 0, swallowed = 0, bad = 0;
 	for (long n = 1; n <= total + 1; n++) {
-		if (!all && n > 200 && n % 7 != 0 && n <= total)
+		if (only ? n != only : !all && n > 200 && n % 7 != 0 && n <= total)
 			continue;
 		ran++;
 		if (!run(op, n, persistent, &old, &new, &r)) {
