@@ -40,6 +40,12 @@ void firn_alloc__fail_at(long n, bool persistent);
 /* Allocations since the last firn_alloc__fail_at, and how many failed. */
 long firn_alloc__count(void);
 long firn_alloc__failures(void);
+/* json_loadb for libfirn's own parses (jansson's own OOM handling in its
+ * lexer is broken; see alloc.c). */
+struct json_t;
+struct json_error_t;
+struct json_t *firn_json__loadb(const char *buf, size_t len, size_t flags,
+				struct json_error_t *error);
 
 /* ---- growable buffer ----------------------------------------------- */
 
