@@ -239,7 +239,7 @@ int firn_jsonl__append_text(struct firn_builder *b, const struct firn_text__fiel
 			    const char *s, size_t n, struct firn_error *err)
 {
 	json_error_t je;
-	json_t *v = json_loadb(s, n, JSON_FLAGS, &je);
+	json_t *v = firn_json__loadb(s, n, JSON_FLAGS, &je);
 	if (v == NULL) {
 		char where[300];
 		snprintf(where, sizeof(where), "column %s", f->path);
@@ -254,7 +254,7 @@ int firn_jsonl__append_row(struct firn_builder *root, const struct firn_text__fi
 			   const char *s, size_t n, bool *seen, struct firn_error *err)
 {
 	json_error_t je;
-	json_t *v = json_loadb(s, n, JSON_FLAGS, &je);
+	json_t *v = firn_json__loadb(s, n, JSON_FLAGS, &je);
 	if (v == NULL)
 		return invalid_json(&je, NULL, err);
 	int rc;
@@ -431,7 +431,7 @@ int firn_jsonl__infer_line(struct firn_jsonl__infer *inf, const char *s, size_t 
 			   struct firn_error *err)
 {
 	json_error_t je;
-	json_t *v = json_loadb(s, n, JSON_FLAGS, &je);
+	json_t *v = firn_json__loadb(s, n, JSON_FLAGS, &je);
 	if (v == NULL)
 		return invalid_json(&je, NULL, err);
 	int rc = 0;

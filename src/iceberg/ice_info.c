@@ -241,7 +241,7 @@ int firn_table_files_json(struct firn_table *t, const struct firn_snapshot_sel *
 				if (!f->partition[p].null && pf[p].result_type.id != FIRN_A_NULL &&
 				    firn_ice__datum_to_json(&pf[p].result_type, &f->partition[p], &b) == 0 &&
 				    firn_buf_cstr(&b) == 0)
-					v = json_loads((const char *)b.data, JSON_DECODE_ANY, NULL);
+					v = firn_json__loadb((const char *)b.data, b.len, JSON_DECODE_ANY, NULL);
 				json_object_set_new(part, sp->fields[p].name, v ? v : json_null());
 			}
 			json_object_set_new(o, "partition", part);

@@ -388,7 +388,7 @@ int firn_ice__meta_parse(const char *text, size_t n, const char *what,
 {
 	json_error_t je;
 	*out = NULL;
-	json_t *root = json_loadb(text, n, 0, &je);
+	json_t *root = firn_json__loadb(text, n, 0, &je);
 	if (!root)
 		return firn_error_set(err, FIRN_ECORRUPT, "%s: not valid JSON: %s (line %d)",
 				      what, je.text, je.line);
