@@ -81,6 +81,13 @@ static void opt_field(struct firn_buf *b, const char *name, const char *type, in
 static int entry_schema(struct firn_buf *b, int version, const struct firn_ice_spec *spec,
 			const struct firn_pfield *pf)
 {
+	/* room for all of it first: the appends below do not check, and a
+	 * growth failing midway would leave valid JSON missing a field */
+	size_t room = 16384;
+	for (size_t i = 0; i < spec->n_fields; i++)
+		room += 4 * strlen(spec->fields[i].name) + 512;
+	if (firn_buf_reserve(b, room) != 0)
+		return FIRN_ENOMEM;
 	firn_buf_puts(b, "{\"type\":\"record\",\"name\":\"manifest_entry\",\"fields\":["
 			 "{\"name\":\"status\",\"type\":\"int\",\"field-id\":0}");
 	opt_field(b, "snapshot_id", "\"long\"", 1);
@@ -127,6 +134,8 @@ static int entry_schema(struct firn_buf *b, int version, const struct firn_ice_s
 
 static int list_schema(struct firn_buf *b, int version)
 {
+	if (firn_buf_reserve(b, 8192) != 0) /* as in entry_schema */
+		return FIRN_ENOMEM;
 	firn_buf_puts(b, "{\"type\":\"record\",\"name\":\"manifest_file\",\"fields\":["
 			 "{\"name\":\"manifest_path\",\"type\":\"string\",\"field-id\":500},"
 			 "{\"name\":\"manifest_length\",\"type\":\"long\",\"field-id\":501},"
@@ -408,10 +417,16 @@ int firn_ice__manifest_write(const char *path, const struct firn_ice_meta *m,
 	if (rc != 0)
 		return rc;
 	int version = m->format_version >= 3 ? 3 : 2;
-	if ((rc = entry_schema(&sj, version, spec, pf)) != 0)
+	if ((rc = entry_schema(&sj, version, spec, pf)) != 0) {
+		firn_error_set(err, rc, "out of memory");
 		goto done;
+	}
 	schema_json = json_dumps(schema->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	spec_json = json_dumps(json_object_get(spec->json, "fields"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (schema_json == NULL || spec_json == NULL) {
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		goto done;
+	}
 	char spec_id[16], fv[4];
 	snprintf(spec_id, sizeof(spec_id), "%d", spec->spec_id);
 	snprintf(fv, sizeof(fv), "%d", version);
