@@ -1120,6 +1120,10 @@ int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
 		for (int i = 0; i < w->opts.n_kv; i++) {
 			w->kv_keys[i] = firn_strdup(w->opts.kv_keys[i]);
 			w->kv_values[i] = w->opts.kv_values[i] ? firn_strdup(w->opts.kv_values[i]) : NULL;
+			if (!w->kv_keys[i] || (w->opts.kv_values[i] && !w->kv_values[i])) {
+				rc = nomem(err);
+				goto fail;
+			}
 		}
 	}
 	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -1278,7 +1282,7 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w)
 		firn_buf_free(&c->file_stats.min); firn_buf_free(&c->file_stats.max);
 	}
 	firn_free(w->cols);
-	if (w->kv_keys)
+	if (w->kv_keys && w->kv_values)
 		for (int i = 0; i < w->opts.n_kv; i++) {
 			firn_free(w->kv_keys[i]);
 			firn_free(w->kv_values[i]);
