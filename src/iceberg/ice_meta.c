@@ -369,7 +369,7 @@ int firn_ice__meta_from_json(json_t *root, const char *what, struct firn_ice_met
 	struct firn_ice_meta *m = firn_calloc(1, sizeof(*m));
 	if (!m) {
 		json_decref(root);
-		return FIRN_ENOMEM;
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
 	m->root = root;
 	int rc = firn_ice__meta_reparse(m, err);
