@@ -44,6 +44,9 @@ void firn_alloc__fail_at(long n, bool persistent)
 long firn_alloc__count(void) { return atomic_load(&alloc_count); }
 long firn_alloc__failures(void) { return atomic_load(&alloc_failures); }
 
+/* A place for a debugger's breakpoint: "break alloc_injected". */
+__attribute__((noinline)) static void alloc_injected(void) { __asm__ volatile(""); }
+
 static bool alloc_should_fail(void)
 {
 	long at = atomic_load(&alloc_fail_at);
@@ -51,6 +54,7 @@ static bool alloc_should_fail(void)
 	if (at <= 0 || n < at || (n > at && !atomic_load(&alloc_persistent)))
 		return false;
 	atomic_fetch_add(&alloc_failures, 1);
+	alloc_injected();
 	if (alloc_in_json_parse) {
 		alloc_json_missed = true;
 		return false;

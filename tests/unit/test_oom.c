@@ -9,7 +9,8 @@
  * otherwise large operations run the first 200 N and every 7th after.
  * FIRN_OOM_PERSISTENT=1 also fails every allocation after the Nth (run
  * after the one-shot pass). FIRN_OOM_OPS=append,scan picks operations;
- * FIRN_OOM_N=n runs only that N (for a debugger or a sanitizer trace). */
+ * FIRN_OOM_N=n runs only that N (for a debugger or a sanitizer trace),
+ * FIRN_OOM_NOFORK=1 then runs it in the test's own process. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <ftw.h>
@@ -361,6 +362,12 @@ out:
 	exit(0); /* normally, so that LeakSanitizer looks */
 }
 
+static bool env_on(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
+}
+
 /* Forks a child for one run; false (and a message) when it misbehaved. */
 static bool run(const struct op *op, long n, bool persistent, const struct state *old,
 		const struct state *new, struct report *r)
@@ -370,7 +377,8 @@ static bool run(const struct op *op, long n, bool persistent, const struct state
 		return false;
 	restore();
 	fflush(NULL);
-	pid_t pid = fork();
+	/* FIRN_OOM_NOFORK=1 (with FIRN_OOM_N): the run in this process, for gdb */
+	pid_t pid = n > 0 && env_on("FIRN_OOM_NOFORK") ? 0 : fork();
 	if (pid == 0) {
 		close(fds[0]);
 		child(op, n, persistent, old, new, fds[1]);
@@ -391,11 +399,6 @@ static bool run(const struct op *op, long n, bool persistent, const struct state
 	return r->problem[0] == '\0';
 }
 
-static bool env_on(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v && strcmp(v, "0") != 0;
-}
 
 static bool selected(const char *name)
 {
