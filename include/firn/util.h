@@ -40,6 +40,11 @@ void firn_alloc__fail_at(long n, bool persistent);
 /* Allocations since the last firn_alloc__fail_at, and how many failed. */
 long firn_alloc__count(void);
 long firn_alloc__failures(void);
+/* Failed jansson allocations in this thread so far: jansson's setters
+ * (json_object_set_new, json_array_append_new) drop what they could not
+ * store, so a JSON tree built without checking each call is whole only if
+ * this did not move while it was built. Real failures, not only injected. */
+long firn_alloc__json_failures(void);
 /* json_loadb for libfirn's own parses (jansson's own OOM handling in its
  * lexer is broken; see alloc.c). */
 struct json_t;

@@ -80,7 +80,17 @@ void *firn_realloc(void *p, size_t size)
  * injection, and is freed with firn_free (json_dumps text included). The
  * setting is process-global: installed before main, hence before any
  * json_t exists, and never changed afterwards. */
-static void *json_malloc(size_t size) { return firn_malloc(size); }
+static _Thread_local long json_failures;
+
+static void *json_malloc(size_t size)
+{
+	void *p = firn_malloc(size);
+	if (p == NULL)
+		json_failures++;
+	return p;
+}
+
+long firn_alloc__json_failures(void) { return json_failures; }
 
 /* jansson's lexer drops a failed growth of its saved text and then asserts
  * or reads past its buffer (akheron/jansson#362), so an injected failure
