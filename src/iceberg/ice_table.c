@@ -196,10 +196,14 @@ int firn_ice__commit(struct firn_table *t, firn_ice_apply_fn apply, void *ctx, i
 		if (attempts)
 			*attempts = attempt + 1;
 		struct firn_ice_meta *m = NULL;
+		long json_failures = firn_alloc__json_failures();
 		FIRN_TRY(firn_ice__meta_clone(t->meta, &m, err));
 		int rc = apply(t, m, attempt, ctx, err);
 		if (rc == 0)
 			stamp(m, t->metadata_location, t->meta->last_updated_ms);
+		/* a JSON setter that ran out of memory dropped part of the tree */
+		if (rc == 0 && firn_alloc__json_failures() != json_failures)
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		if (rc == 0)
 			rc = firn_ice__meta_reparse(m, err);
 		char *path = NULL;
@@ -512,6 +516,7 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 	struct ArrowSchema schema = { 0 };
 	json_t *root = NULL;
 	struct firn_ice_meta *m = NULL;
+	long json_failures = firn_alloc__json_failures();
 	int rc;
 	*out = NULL;
 	FIRN_TRY(firn_ice__split_ident(ident, &ns, &name, err));
@@ -610,6 +615,8 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 	json_object_set_new(root, "metadata-log", json_array());
 	rc = firn_ice__meta_from_json(root, ident, &m, err);
 	root = NULL;
+	if (rc == 0 && firn_alloc__json_failures() != json_failures) /* see firn_ice__commit */
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (rc != 0)
 		goto done;
 	if ((rc = write_metadata(m, 0, &path, err)) != 0)
