@@ -51,6 +51,9 @@ struct json_t;
 struct json_error_t;
 struct json_t *firn_json__loadb(const char *buf, size_t len, size_t flags,
 				struct json_error_t *error);
+/* json_dumps (text freed with firn_free), NULL also when jansson's dumper
+ * dropped part of the text for want of memory. */
+char *firn_json__dumps(const struct json_t *j, size_t flags);
 
 /* ---- growable buffer ----------------------------------------------- */
 

@@ -114,6 +114,20 @@ json_t *firn_json__loadb(const char *buf, size_t len, size_t flags, json_error_t
 	return j;
 }
 
+/* json_dumps, but NULL when jansson ran out of memory on the way: its
+ * dumper ignores a failure to append an object key and goes on, returning
+ * text with the key missing. */
+char *firn_json__dumps(const json_t *j, size_t flags)
+{
+	long before = json_failures;
+	char *s = json_dumps(j, flags);
+	if (s != NULL && json_failures != before) {
+		firn_free(s);
+		s = NULL;
+	}
+	return s;
+}
+
 __attribute__((constructor)) static void alloc_install_jansson(void)
 {
 	json_set_alloc_funcs(json_malloc, firn_free);
