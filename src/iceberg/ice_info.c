@@ -9,7 +9,7 @@
 
 static int dump(json_t *o, char **out, struct firn_error *err)
 {
-	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *s = firn_json__dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (!s)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");

@@ -421,8 +421,8 @@ int firn_ice__manifest_write(const char *path, const struct firn_ice_meta *m,
 		firn_error_set(err, rc, "out of memory");
 		goto done;
 	}
-	schema_json = json_dumps(schema->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	spec_json = json_dumps(json_object_get(spec->json, "fields"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	schema_json = firn_json__dumps(schema->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	spec_json = firn_json__dumps(json_object_get(spec->json, "fields"), JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (schema_json == NULL || spec_json == NULL) {
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		goto done;

@@ -415,7 +415,7 @@ void firn_ice__meta_free(struct firn_ice_meta *m)
 
 char *firn_ice__meta_dump(const struct firn_ice_meta *m)
 {
-	char *s = json_dumps(m->root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *s = firn_json__dumps(m->root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (!s)
 		return NULL;
 	char *copy = firn_strdup(s);

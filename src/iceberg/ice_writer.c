@@ -129,7 +129,11 @@ int firn_ice__writer_open(struct firn_ice_writer **out, const struct firn_ice_me
 	o.page_row_limit = firn_ice__prop_int(m, "write.parquet.page-row-limit", 20000);
 	o.dictionary_size_limit = firn_ice__prop_int(m, "write.parquet.dict-size-bytes", 2LL << 20);
 	w->target = firn_ice__prop_int(m, "write.target-file-size-bytes", 512LL << 20);
-	w->iceberg_schema = json_dumps(w->schema->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	w->iceberg_schema = firn_json__dumps(w->schema->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (w->iceberg_schema == NULL) { /* not a file without its iceberg.schema */
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		goto fail;
+	}
 	w->opts = o;
 	*out = w;
 	return 0;

@@ -292,7 +292,7 @@ int firn_puffin_write_dvs(const char *path, struct firn_puffin_blob *blobs, size
 	json_t *fp = json_object();
 	json_object_set_new(fp, "created-by", json_string(firn_created_by()));
 	json_object_set_new(meta, "properties", fp);
-	char *text = json_dumps(meta, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = firn_json__dumps(meta, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(meta);
 	size_t tl = text ? strlen(text) : 0;
 	firn_buf_append(&b, "PFA1", 4);
