@@ -200,7 +200,18 @@ static int check_links(const struct firn_ice_meta *m, struct firn_error *err)
 	return 0;
 }
 
+static int reparse(struct firn_ice_meta *m, struct firn_error *err);
+
+/* The allocations below return a bare FIRN_ENOMEM: the message is set here. */
 int firn_ice__meta_reparse(struct firn_ice_meta *m, struct firn_error *err)
+{
+	int rc = reparse(m, err);
+	if (rc == FIRN_ENOMEM && err && err->code != FIRN_ENOMEM)
+		firn_error_set(err, rc, "out of memory");
+	return rc;
+}
+
+static int reparse(struct firn_ice_meta *m, struct firn_error *err)
 {
 	const char *what = "table metadata";
 	json_t *r = m->root;

@@ -350,12 +350,13 @@ int firn_ice__schema_from_json(const json_t *j, const char *what, struct ArrowSc
 	if (type_depth(j, 0, 100) >= 100)
 		return corrupt(err, what, "types nest too deeply", NULL);
 	int rc = firn_schema_init(out, "+s", "", 0, (int64_t)json_array_size(fields));
-	if (rc != 0)
-		firn_error_set(err, rc, "out of memory");
 	if (rc == 0)
 		rc = struct_fields(out, fields, what, &mx, err);
 	if (rc == 0)
 		rc = check_fields(j, what, err);
+	/* the Arrow schema builders return a bare FIRN_ENOMEM */
+	if (rc == FIRN_ENOMEM && err && err->code != FIRN_ENOMEM)
+		firn_error_set(err, rc, "out of memory");
 	if (rc != 0) {
 		if (out->release)
 			out->release(out);
