@@ -20,6 +20,7 @@ int firn_ice__split_ident(const char *ident, char **ns, char **name, struct firn
 	if (!*ns || !*name) {
 		firn_free(*ns);
 		firn_free(*name);
+		*ns = *name = NULL;
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
 	return 0;
