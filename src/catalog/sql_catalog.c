@@ -99,6 +99,10 @@ int firn_catalog_open_with(struct firn_catalog **out, const char *uri, const cha
 	char *path = NULL;
 	int rc;
 	const char *where = uri;
+	if (!c->warehouse || !c->name) {
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		goto fail;
+	}
 	if (!uri || !*uri || strncmp(uri, "sqlite://", 9) == 0) {
 		c->be = &firn_sql__sqlite;
 		if (!uri || !*uri) {
