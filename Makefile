@@ -46,7 +46,7 @@ asan: bootstrap
 oom: bootstrap
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFIRN_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j $(JOBS) --target test_oom
-	ASAN_OPTIONS=detect_leaks=1 FIRN_OOM_ALL=1 FIRN_OOM_PERSISTENT=1 $(ASAN_BUILD)/test_oom
+	ASAN_OPTIONS=detect_leaks=1 FIRN_OOM_OPS=all FIRN_OOM_ALL=1 FIRN_OOM_PERSISTENT=1 $(ASAN_BUILD)/test_oom
 
 fuzz: bootstrap
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFIRN_FUZZ=ON >/dev/null
