@@ -240,17 +240,24 @@ static int open_file(struct firn_ice_writer *w, const struct firn_datum *key, ui
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	const char *slash = strrchr(f->path, '/');
 	char *d = firn_strndup(f->path, (size_t)(slash - f->path));
-	int rc = d ? firn_io__mkdirs(firn_io__path(d), err) : FIRN_ENOMEM;
+	int rc = d ? firn_io__mkdirs(firn_io__path(d), err)
+		   : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	firn_free(d);
-	if (rc != 0)
+	if (rc != 0) {
+		firn_free(f->path);
 		return rc;
+	}
 	const char *kk[] = { "iceberg.schema" };
 	const char *kv[] = { w->iceberg_schema ? w->iceberg_schema : "{}" };
 	struct firn_parquet_write_options o = w->opts;
 	o.n_kv = 1;
 	o.kv_keys = kk;
 	o.kv_values = kv;
-	FIRN_TRY(firn_parquet_writer_open(&f->pw, firn_io__path(f->path), &w->schema->arrow, &o, err));
+	if ((rc = firn_parquet_writer_open(&f->pw, firn_io__path(f->path), &w->schema->arrow, &o,
+					   err)) != 0) {
+		firn_free(f->path);
+		return rc;
+	}
 	f->hash = hash;
 	f->next = w->buckets[hash % NBUCKETS];
 	w->buckets[hash % NBUCKETS] = f;
