@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap install test unit interop soak asan fuzz demo bench bench-tables bench-changes bench-commit conformance clean
+.PHONY: all build bootstrap install test unit interop soak asan oom fuzz demo bench bench-tables bench-changes bench-commit conformance clean
 
 all: build
 
@@ -45,6 +45,13 @@ asan: bootstrap
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 	FIRN_BIN=$(abspath $(ASAN_BUILD))/firn $(PYTEST) -q tests/interop
+
+# Out-of-memory injection (tests/unit/test_oom.c) at every N, one-shot and
+# persistent, under AddressSanitizer + LeakSanitizer.
+oom: bootstrap
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFIRN_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target test_oom
+	ASAN_OPTIONS=detect_leaks=1 FIRN_OOM_OPS=all FIRN_OOM_ALL=1 FIRN_OOM_PERSISTENT=1 $(ASAN_BUILD)/test_oom
 
 fuzz: bootstrap
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFIRN_FUZZ=ON >/dev/null

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "avro/avro_private.h"
+#include "util/alloc.h"
 
 static const char *const type_names[] = {
 	[FIRN_AVRO_UNSET] = "unset",   [FIRN_AVRO_NULL] = "null",     [FIRN_AVRO_BOOLEAN] = "boolean",
@@ -593,7 +594,7 @@ int firn_avro__schema_parse(const struct firn_avro_schema **out, struct firn_are
 			    const char *json, size_t len, bool strict, struct firn_error *err)
 {
 	json_error_t jerr;
-	json_t *j = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
+	json_t *j = firn_json__loadb(json, len, JSON_DECODE_ANY, &jerr);
 	if (j == NULL)
 		return firn_error_set(err, FIRN_EINVAL, "avro schema: bad JSON at line %d column %d: %s",
 				      jerr.line, jerr.column, jerr.text);

@@ -377,8 +377,8 @@ static int location_of(struct sql_catalog *c, const char *ns, const char *name,
 	int rc = 0;
 	if (r.n_rows == 0 || !r.cells[0])
 		rc = firn_error_set(err, FIRN_ENOTFOUND, "table %s.%s does not exist", ns, name);
-	else
-		*metadata_location = firn_strdup(r.cells[0]);
+	else if (!(*metadata_location = firn_strdup(r.cells[0])))
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	firn_sql__rows_free(&r);
 	return rc;
 }

@@ -113,7 +113,7 @@ static void dump_with_raw(json_t *m, const struct raw_values *raw, FILE *f)
 		fputc(*p, f);
 	}
 	fputc('\n', f);
-	free(text);
+	firn_free(text);
 }
 
 static json_t *meta_json(struct firn_parquet_reader *r, const char *path, struct raw_values *raw,

@@ -55,7 +55,7 @@ static const char *cell(json_t *v, struct firn_buf *b)
 	} else {
 		char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 		firn_buf_puts(b, s ? s : "");
-		free(s);
+		firn_free(s);
 	}
 	return firn_buf_cstr(b) == 0 ? (const char *)b->data : "";
 }
@@ -359,7 +359,7 @@ static int print_json_or(json_t *j, bool as_json, void (*human)(json_t *))
 	if (as_json) {
 		char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("%s\n", s ? s : "");
-		free(s);
+		firn_free(s); /* jansson allocates through firn's hook */
 	} else {
 		human(j);
 	}
@@ -553,7 +553,7 @@ static void print_strings(char **v, size_t n, bool as_json)
 		json_array_append_new(a, json_string(v[i]));
 	char *s = json_dumps(a, 0);
 	printf("%s\n", s ? s : "[]");
-	free(s);
+	firn_free(s);
 	json_decref(a);
 }
 
@@ -574,7 +574,7 @@ static int ns_describe(struct firn_catalog *c, const char *ns, bool as_json, str
 		json_object_set_new(top, "properties", ob);
 		char *s = json_dumps(top, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("%s\n", s);
-		free(s);
+		firn_free(s);
 		json_decref(top);
 	} else {
 		printf("namespace  %s\n", ns);

@@ -386,6 +386,8 @@ int firn_ice__batch_fit_input(const struct ArrowSchema *src_schema, struct Arrow
 {
 	struct firn_ice_fit_options def = { 0 };
 	int rc = fit_struct(src_schema, src, dst, FIRN_MATCH_NAME, true, o ? o : &def, out, err);
+	if (rc == FIRN_ENOMEM && err && !err->message[0]) /* the array builders' bare code */
+		firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (src->release)
 		src->release(src);
 	return rc;

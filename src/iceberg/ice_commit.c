@@ -12,6 +12,7 @@
 #include "iceberg/ice_table.h"
 #include "iceberg/ice_update.h"
 #include "io/io_local.h"
+#include "util/alloc.h"
 
 /* ---- metadata files ------------------------------------------------- */
 
@@ -80,8 +81,15 @@ int firn_ice__commit_prepare(const struct firn_ice_meta *cur, const char *cur_lo
 	c->meta = NULL;
 	c->location = NULL;
 	FIRN_TRY(firn_ice__requirements_check(cur, c->change->requirements, err));
+	long json_failures = firn_alloc__json_failures();
 	FIRN_TRY(firn_ice__meta_build(cur, cur_location, c->change->updates, &c->meta, err));
-	int rc = firn_ice__meta_write(c->meta, cur_location, &c->location, err);
+	int rc = 0;
+	/* a JSON setter that ran out of memory dropped part of the tree: such
+	 * metadata must never be written */
+	if (firn_alloc__json_failures() != json_failures)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = firn_ice__meta_write(c->meta, cur_location, &c->location, err);
 	if (rc != 0) {
 		firn_ice__meta_free(c->meta);
 		c->meta = NULL;

@@ -71,6 +71,10 @@ static int operand(struct parser *p, enum tok *kind, char **text)
 	size_t start = p->i;
 	struct firn_buf b = { 0 };
 	*kind = T_NONE;
+	/* an operand is no longer than the rest of the text: with the room
+	 * taken first, the unchecked appends below cannot drop a character */
+	if (firn_buf_reserve(&b, strlen(s + p->i) + 1) != 0)
+		return firn_error_set(p->err, FIRN_ENOMEM, "out of memory");
 	if (s[p->i] == '\'') {
 		p->i++;
 		for (;;) {
@@ -141,6 +145,8 @@ static int operand(struct parser *p, enum tok *kind, char **text)
 	firn_buf_cstr(&b);
 	*text = firn_arena_strndup(p->a, b.data ? (const char *)b.data : "", b.len);
 	firn_buf_free(&b);
+	if (*text == NULL)
+		return firn_error_set(p->err, FIRN_ENOMEM, "out of memory");
 	return 0;
 }
 

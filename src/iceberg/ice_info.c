@@ -54,7 +54,7 @@ static bool string_map(json_t *o, char ***keys, char ***values, size_t *n)
 	json_object_foreach(o, k, v) {
 		char *text = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		bool ok = dup_ok(&(*keys)[*n], k) && dup_ok(&(*values)[*n], text ? text : json_string_value(v));
-		free(text);
+		firn_free(text);
 		(*n)++;
 		if (!ok)
 			return false;

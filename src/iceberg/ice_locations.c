@@ -9,6 +9,7 @@
 
 #include "iceberg/ice_table.h"
 #include "io/io_local.h"
+#include "util/alloc.h"
 
 int firn_ice__check_name_part(const char *what, const char *part, struct firn_error *err)
 {
@@ -58,7 +59,7 @@ static char *table_location(const char *metadata_location)
 	size_t n = 0;
 	char *out = NULL;
 	if (firn_io__read_all(metadata_location, &data, &n, NULL) == 0) {
-		json_t *root = json_loadb((const char *)data, n, 0, NULL);
+		json_t *root = firn_json__loadb((const char *)data, n, 0, NULL);
 		const char *loc = json_string_value(json_object_get(root, "location"));
 		if (loc)
 			out = firn_io__normalize(loc);

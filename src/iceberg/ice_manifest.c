@@ -8,6 +8,7 @@
 #include "firn/avro.h"
 #include "iceberg/ice_manifest.h"
 #include "io/io_local.h"
+#include "util/alloc.h"
 
 /* ---- Avro schemas -------------------------------------------------- */
 
@@ -81,6 +82,13 @@ static void opt_field(struct firn_buf *b, const char *name, const char *type, in
 static int entry_schema(struct firn_buf *b, int version, const struct firn_ice_spec *spec,
 			const struct firn_pfield *pf)
 {
+	/* room for all of it first: the appends below do not check, and a
+	 * growth failing midway would leave valid JSON missing a field */
+	size_t room = 16384;
+	for (size_t i = 0; i < spec->n_fields; i++)
+		room += 4 * strlen(spec->fields[i].name) + 512;
+	if (firn_buf_reserve(b, room) != 0)
+		return FIRN_ENOMEM;
 	firn_buf_puts(b, "{\"type\":\"record\",\"name\":\"manifest_entry\",\"fields\":["
 			 "{\"name\":\"status\",\"type\":\"int\",\"field-id\":0}");
 	opt_field(b, "snapshot_id", "\"long\"", 1);
@@ -127,6 +135,8 @@ static int entry_schema(struct firn_buf *b, int version, const struct firn_ice_s
 
 static int list_schema(struct firn_buf *b, int version)
 {
+	if (firn_buf_reserve(b, 8192) != 0) /* as in entry_schema */
+		return FIRN_ENOMEM;
 	firn_buf_puts(b, "{\"type\":\"record\",\"name\":\"manifest_file\",\"fields\":["
 			 "{\"name\":\"manifest_path\",\"type\":\"string\",\"field-id\":500},"
 			 "{\"name\":\"manifest_length\",\"type\":\"long\",\"field-id\":501},"
@@ -408,10 +418,16 @@ int firn_ice__manifest_write(const char *path, const struct firn_ice_meta *m,
 	if (rc != 0)
 		return rc;
 	int version = m->format_version >= 3 ? 3 : 2;
-	if ((rc = entry_schema(&sj, version, spec, pf)) != 0)
+	if ((rc = entry_schema(&sj, version, spec, pf)) != 0) {
+		firn_error_set(err, rc, "out of memory");
 		goto done;
-	schema_json = json_dumps(schema->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	spec_json = json_dumps(json_object_get(spec->json, "fields"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	}
+	schema_json = firn_json__dumps(schema->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	spec_json = firn_json__dumps(json_object_get(spec->json, "fields"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (schema_json == NULL || spec_json == NULL) {
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		goto done;
+	}
 	char spec_id[16], fv[4];
 	snprintf(spec_id, sizeof(spec_id), "%d", spec->spec_id);
 	snprintf(fv, sizeof(fv), "%d", version);
@@ -541,8 +557,8 @@ done:
 	firn_arena_free(&va);
 	firn_buf_free(&sj);
 	firn_free(pf);
-	free(schema_json);
-	free(spec_json);
+	firn_free(schema_json);
+	firn_free(spec_json);
 	return rc;
 }
 
@@ -801,7 +817,7 @@ int firn_ice__manifest_list_read(const char *path, struct firn_arena *arena,
 		if (*n == cap) {
 			struct firn_ice_manifest_file *nv = firn_arena_alloc(arena, 2 * cap * sizeof(*v));
 			if (!nv) {
-				rc = FIRN_ENOMEM;
+				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 				break;
 			}
 			memcpy(nv, v, cap * sizeof(*v));
@@ -909,14 +925,16 @@ int firn_ice__manifest_read(const struct firn_ice_manifest_file *mf,
 	}
 	size_t cap = 64;
 	struct firn_ice_entry *v = firn_arena_alloc(arena, cap * sizeof(*v));
-	for (;;) {
+	if (!v)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	while (rc == 0) {
 		const struct firn_avro_value *rec;
 		if ((rc = firn_avro_reader_next(r, arena, &rec, err)) != 0 || !rec)
 			break;
 		if (*n == cap) {
 			struct firn_ice_entry *nv = firn_arena_alloc(arena, 2 * cap * sizeof(*v));
 			if (!nv) {
-				rc = FIRN_ENOMEM;
+				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 				break;
 			}
 			memcpy(nv, v, cap * sizeof(*v));

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "iceberg/ice_meta.h"
+#include "util/alloc.h"
 
 static int bad(struct firn_error *err, const char *what, const char *msg)
 {
@@ -479,6 +480,9 @@ int firn_ice__meta_reparse(struct firn_ice_meta *m, struct firn_error *err)
 	int rc = reparse(m, &old, err);
 	firn_free(views);
 	src_free(old.src, old.n);
+	/* the view builders return a bare FIRN_ENOMEM: the message is set here */
+	if (rc == FIRN_ENOMEM && err && !err->message[0])
+		firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	return rc;
 }
 
@@ -1082,7 +1086,7 @@ int firn_ice__meta_parse(const char *text, size_t n, const char *what,
 	firn_free(t);
 	firn_free(p);
 	json_error_t je;
-	root = json_loadb(text, n, 0, &je);
+	root = firn_json__loadb(text, n, 0, &je);
 	if (!root)
 		return firn_error_set(err, FIRN_ECORRUPT, "%s: not valid JSON: %s (line %d)",
 				      what, je.text, je.line);
@@ -1130,7 +1134,7 @@ json_t *firn_ice__snapshot_json(const struct firn_ice_snapshot *s)
 	json_t *full = jp_parse(s->lazy_text, s->lazy_len, &spans, &n_spans);
 	firn_free(spans);
 	if (!full) /* a duplicate key: jansson's way, the last wins */
-		full = json_loadb(s->lazy_text, s->lazy_len, 0, NULL);
+		full = firn_json__loadb(s->lazy_text, s->lazy_len, 0, NULL);
 	if (json_is_object(full))
 		complete(o, full);
 	json_decref(full);
@@ -1330,7 +1334,7 @@ static int dump_value(struct firn_buf *b, const json_t *v)
 	case JSON_REAL: { /* rare in metadata: jansson's own digits */
 		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 		int rc = s ? firn_buf_puts(b, s) : FIRN_ENOMEM;
-		free(s);
+		firn_free(s); /* jansson allocates through firn's hook */
 		return rc;
 	}
 	case JSON_TRUE:

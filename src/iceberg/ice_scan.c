@@ -1008,7 +1008,9 @@ static int start_scan(struct firn_table *t, const char *columns, const char *whe
 	}
 	if (columns && *columns) {
 		char *list = firn_strdup(columns);
-		for (char *tok = strtok(list, ","); tok && rc == 0; tok = strtok(NULL, ",")) {
+		if (!list)
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		for (char *tok = list ? strtok(list, ",") : NULL; tok && rc == 0; tok = strtok(NULL, ",")) {
 			while (*tok == ' ')
 				tok++;
 			size_t l = strlen(tok);

@@ -354,6 +354,9 @@ int firn_ice__schema_from_json(const json_t *j, const char *what, struct ArrowSc
 		rc = struct_fields(out, fields, what, &mx, err);
 	if (rc == 0)
 		rc = check_fields(j, what, err);
+	/* the Arrow schema builders return a bare FIRN_ENOMEM */
+	if (rc == FIRN_ENOMEM && err && err->code != FIRN_ENOMEM)
+		firn_error_set(err, rc, "out of memory");
 	if (rc != 0) {
 		if (out->release)
 			out->release(out);

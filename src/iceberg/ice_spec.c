@@ -201,8 +201,9 @@ int firn_ice__spec_parse(const char *text, const struct ArrowSchema *schema, int
 		/* duplicates within one spec */
 		for (size_t k = 0; k < json_array_size(fields); k++) {
 			json_t *f = json_array_get(fields, k);
-			if (strcmp(json_string_value(json_object_get(f, "name")),
-				   reuse_name ? reuse_name : name) == 0 ||
+			/* no name: a setter ran out of memory (the caller's check sees it) */
+			const char *fname = json_string_value(json_object_get(f, "name"));
+			if ((fname && strcmp(fname, reuse_name ? reuse_name : name) == 0) ||
 			    json_integer_value(json_object_get(f, "field-id")) == fid) {
 				rc = firn_error_set(err, FIRN_EINVAL, "%s: %s(%s) appears twice", what,
 						    trtext, it.col);

@@ -22,6 +22,7 @@ int firn_ice__split_ident(const char *ident, char **ns, char **name, struct firn
 	if (!*ns || !*name) {
 		firn_free(*ns);
 		firn_free(*name);
+		*ns = *name = NULL;
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
 	return 0;
@@ -87,8 +88,8 @@ char *firn_ice__new_path(const struct firn_ice_meta *m, const char *dir, const c
 	firn_uuid_v4(u);
 	firn_uuid_format(u, us);
 	struct firn_buf b = { 0 };
-	firn_buf_printf(&b, "%s/%s/%s%s%s", m->location, dir, prefix, us, suffix);
-	if (firn_buf_cstr(&b) != 0) {
+	if (firn_buf_printf(&b, "%s/%s/%s%s%s", m->location, dir, prefix, us, suffix) != 0 ||
+	    firn_buf_cstr(&b) != 0) {
 		firn_buf_free(&b);
 		return NULL;
 	}

@@ -8,6 +8,7 @@
 #include "iceberg/ice_table.h"
 #include "iceberg/ice_writer.h"
 #include "io/io_local.h"
+#include "util/alloc.h"
 
 #define NBUCKETS 1024
 
@@ -129,7 +130,11 @@ int firn_ice__writer_open(struct firn_ice_writer **out, const struct firn_ice_me
 	o.page_row_limit = firn_ice__prop_int(m, "write.parquet.page-row-limit", 20000);
 	o.dictionary_size_limit = firn_ice__prop_int(m, "write.parquet.dict-size-bytes", 2LL << 20);
 	w->target = firn_ice__prop_int(m, "write.target-file-size-bytes", 512LL << 20);
-	w->iceberg_schema = json_dumps(w->schema->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	w->iceberg_schema = firn_json__dumps(w->schema->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (w->iceberg_schema == NULL) { /* not a file without its iceberg.schema */
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		goto fail;
+	}
 	w->opts = o;
 	*out = w;
 	return 0;
@@ -240,7 +245,12 @@ static int open_file(struct firn_ice_writer *w, const struct firn_datum *key, ui
 	o.n_kv = 1;
 	o.kv_keys = kk;
 	o.kv_values = kv;
-	FIRN_TRY(firn_parquet_writer_open(&f->pw, f->path, &w->schema->arrow, &o, err));
+	int rc = firn_parquet_writer_open(&f->pw, f->path, &w->schema->arrow, &o, err);
+	if (rc != 0) {
+		firn_free(f->path);
+		f->path = NULL;
+		return rc;
+	}
 	f->hash = hash;
 	f->next = w->buckets[hash % NBUCKETS];
 	w->buckets[hash % NBUCKETS] = f;
@@ -493,7 +503,7 @@ void firn_ice__writer_free(struct firn_ice_writer *w)
 	firn_free(w->entries);
 	firn_free(w->pf);
 	firn_free(w->src_path);
-	free(w->iceberg_schema);
+	firn_free(w->iceberg_schema);
 	firn_free(w);
 }
 

@@ -1103,6 +1103,10 @@ int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
 		for (int i = 0; i < w->opts.n_kv; i++) {
 			w->kv_keys[i] = firn_strdup(w->opts.kv_keys[i]);
 			w->kv_values[i] = w->opts.kv_values[i] ? firn_strdup(w->opts.kv_values[i]) : NULL;
+			if (!w->kv_keys[i] || (w->opts.kv_values[i] && !w->kv_values[i])) {
+				rc = nomem(err);
+				goto fail;
+			}
 		}
 	}
 	if ((rc = firn_io_create(path, 0, &w->file, err)) != 0)
@@ -1236,7 +1240,7 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w)
 	if (w == NULL)
 		return;
 	firn_io_output_abort(w->file); /* not closed: the partial file goes */
-	for (int i = 0; i < w->n_columns; i++) {
+	for (int i = 0; w->cols && i < w->n_columns; i++) {
 		struct column *c = &w->cols[i];
 		firn_free(c->dict.slots);
 		firn_free(c->dict.kslots);
@@ -1250,7 +1254,7 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w)
 		firn_buf_free(&c->file_stats.min); firn_buf_free(&c->file_stats.max);
 	}
 	firn_free(w->cols);
-	if (w->kv_keys)
+	if (w->kv_keys && w->kv_values)
 		for (int i = 0; i < w->opts.n_kv; i++) {
 			firn_free(w->kv_keys[i]);
 			firn_free(w->kv_values[i]);

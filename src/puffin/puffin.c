@@ -8,6 +8,7 @@
 
 #include "firn/io.h"
 #include "puffin/puffin.h"
+#include "util/alloc.h"
 
 int firn_posset_add(struct firn_posset *s, int64_t pos)
 {
@@ -292,12 +293,12 @@ int firn_puffin_write_dvs(const char *path, struct firn_puffin_blob *blobs, size
 	json_t *fp = json_object();
 	json_object_set_new(fp, "created-by", json_string(firn_created_by()));
 	json_object_set_new(meta, "properties", fp);
-	char *text = json_dumps(meta, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = firn_json__dumps(meta, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(meta);
 	size_t tl = text ? strlen(text) : 0;
 	firn_buf_append(&b, "PFA1", 4);
 	firn_buf_append(&b, text, tl);
-	free(text);
+	firn_free(text);
 	put32(&b, (uint32_t)tl);
 	put32(&b, 0);
 	firn_buf_append(&b, "PFA1", 4);

@@ -24,6 +24,7 @@
 
 #include "firn/text.h"
 #include "text/text_internal.h"
+#include "util/alloc.h"
 
 #define JSON_FLAGS (JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES)
 #define INFER_MAX_DEPTH 32
@@ -239,7 +240,7 @@ int firn_jsonl__append_text(struct firn_builder *b, const struct firn_text__fiel
 			    const char *s, size_t n, struct firn_error *err)
 {
 	json_error_t je;
-	json_t *v = json_loadb(s, n, JSON_FLAGS, &je);
+	json_t *v = firn_json__loadb(s, n, JSON_FLAGS, &je);
 	if (v == NULL) {
 		char where[300];
 		snprintf(where, sizeof(where), "column %s", f->path);
@@ -254,7 +255,7 @@ int firn_jsonl__append_row(struct firn_builder *root, const struct firn_text__fi
 			   const char *s, size_t n, bool *seen, struct firn_error *err)
 {
 	json_error_t je;
-	json_t *v = json_loadb(s, n, JSON_FLAGS, &je);
+	json_t *v = firn_json__loadb(s, n, JSON_FLAGS, &je);
 	if (v == NULL)
 		return invalid_json(&je, NULL, err);
 	int rc;
@@ -431,7 +432,7 @@ int firn_jsonl__infer_line(struct firn_jsonl__infer *inf, const char *s, size_t 
 			   struct firn_error *err)
 {
 	json_error_t je;
-	json_t *v = json_loadb(s, n, JSON_FLAGS, &je);
+	json_t *v = firn_json__loadb(s, n, JSON_FLAGS, &je);
 	if (v == NULL)
 		return invalid_json(&je, NULL, err);
 	int rc = 0;

@@ -1,9 +1,12 @@
 /* The one allocator hook, and the growable buffer and arena built on it. */
+#include <jansson.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "firn/util.h"
+#include "util/alloc.h"
 
 static void *libc_malloc(size_t n, void *ctx) { (void)ctx; return malloc(n); }
 static void *libc_realloc(void *p, size_t n, void *ctx) { (void)ctx; return realloc(p, n); }
@@ -19,8 +22,117 @@ void firn_allocator_set(const struct firn_allocator *a)
 		alloc = *a;
 }
 
-void *firn_malloc(size_t size) { return alloc.malloc(size ? size : 1, alloc.ctx); }
-void *firn_realloc(void *p, size_t size) { return alloc.realloc(p, size ? size : 1, alloc.ctx); }
+/* Fault injection (SQLite's "fail the Nth allocation"): every firn_malloc
+ * and firn_realloc, jansson's included, takes a number; number fail_at
+ * fails, and with persistent every one after it. Atomic because pool
+ * threads allocate too. */
+static atomic_long alloc_count;
+static atomic_long alloc_fail_at;
+static atomic_bool alloc_persistent;
+static atomic_long alloc_failures;
+/* Inside firn_json__loadb: an injected failure is deferred to its end. */
+static _Thread_local bool alloc_in_json_parse, alloc_json_missed;
+
+void firn_alloc__fail_at(long n, bool persistent)
+{
+	atomic_store(&alloc_fail_at, 0);
+	atomic_store(&alloc_count, 0);
+	atomic_store(&alloc_failures, 0);
+	atomic_store(&alloc_persistent, persistent);
+	atomic_store(&alloc_fail_at, n);
+}
+
+long firn_alloc__count(void) { return atomic_load(&alloc_count); }
+long firn_alloc__failures(void) { return atomic_load(&alloc_failures); }
+
+/* A place for a debugger's breakpoint: "break alloc_injected". */
+__attribute__((noinline)) static void alloc_injected(void) { __asm__ volatile(""); }
+
+static bool alloc_should_fail(void)
+{
+	long at = atomic_load(&alloc_fail_at);
+	long n = atomic_fetch_add(&alloc_count, 1) + 1;
+	if (at <= 0 || n < at || (n > at && !atomic_load(&alloc_persistent)))
+		return false;
+	atomic_fetch_add(&alloc_failures, 1);
+	alloc_injected();
+	if (alloc_in_json_parse) {
+		alloc_json_missed = true;
+		return false;
+	}
+	return true;
+}
+
+void *firn_malloc(size_t size)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return alloc.malloc(size ? size : 1, alloc.ctx);
+}
+
+void *firn_realloc(void *p, size_t size)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return alloc.realloc(p, size ? size : 1, alloc.ctx);
+}
+
+/* jansson allocates through the hook too, so its memory counts, fails under
+ * injection, and is freed with firn_free (json_dumps text included). The
+ * setting is process-global: installed before main, hence before any
+ * json_t exists, and never changed afterwards. */
+static _Thread_local long json_failures;
+
+static void *json_malloc(size_t size)
+{
+	void *p = firn_malloc(size);
+	if (p == NULL)
+		json_failures++;
+	return p;
+}
+
+long firn_alloc__json_failures(void) { return json_failures; }
+
+/* jansson's lexer drops a failed growth of its saved text and then asserts
+ * or reads past its buffer (akheron/jansson#362), so an injected failure
+ * inside a parse is let through and the parse then fails as if jansson had
+ * reported it: the caller's out-of-memory path is what is under test. */
+json_t *firn_json__loadb(const char *buf, size_t len, size_t flags, json_error_t *error)
+{
+	alloc_in_json_parse = true;
+	alloc_json_missed = false;
+	json_t *j = json_loadb(buf, len, flags, error);
+	alloc_in_json_parse = false;
+	if (alloc_json_missed) {
+		json_decref(j);
+		j = NULL;
+		if (error) {
+			memset(error, 0, sizeof(*error));
+			error->line = error->column = -1;
+			snprintf(error->text, sizeof(error->text), "out of memory");
+		}
+	}
+	return j;
+}
+
+/* json_dumps, but NULL when jansson ran out of memory on the way: its
+ * dumper ignores a failure to append an object key and goes on, returning
+ * text with the key missing. */
+char *firn_json__dumps(const json_t *j, size_t flags)
+{
+	long before = json_failures;
+	char *s = json_dumps(j, flags);
+	if (s != NULL && json_failures != before) {
+		firn_free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+__attribute__((constructor)) static void alloc_install_jansson(void)
+{
+	json_set_alloc_funcs(json_malloc, firn_free);
+}
 void firn_free(void *p)
 {
 	if (p != NULL)
