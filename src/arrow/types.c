@@ -128,8 +128,9 @@ int firn_arrow__type_parse(const char *s, struct firn_type *out)
 const char *firn_arrow__type_name(const struct firn_type *t, char buf[FIRN_TYPE_NAME_MAX])
 {
 	const struct firn_arrow__prim *e = prim_of(t);
+	int p = (int)t->precision, s = (int)t->scale;
 	if (e != NULL && e->params == 2)
-		snprintf(buf, FIRN_TYPE_NAME_MAX, "decimal(%d,%d)", (int)t->precision, (int)t->scale);
+		snprintf(buf, FIRN_TYPE_NAME_MAX, "decimal(%d,%d)", p, s);
 	else if (e != NULL && e->params == 1)
 		snprintf(buf, FIRN_TYPE_NAME_MAX, "fixed[%d]", (int)t->width);
 	else
@@ -259,7 +260,9 @@ int firn_arrow__decimal_format(__int128 v, int scale, char buf[FIRN_DECIMAL_TEXT
 {
 	char dig[40]; /* least significant first */
 	int nd = 0, n = 0;
-	unsigned __int128 u = v < 0 ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+	unsigned __int128 u = (unsigned __int128)v;
+	if (v < 0)
+		u = 0 - u;
 	do {
 		dig[nd++] = (char)('0' + (int)(u % 10));
 		u /= 10;

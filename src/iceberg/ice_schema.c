@@ -31,9 +31,10 @@ static int primitive(struct ArrowSchema *out, const char *name, int64_t flags, c
 {
 	struct firn_type type;
 	int rc = firn_arrow__type_parse(t, &type);
+	if (rc == FIRN_EINVAL && type.id == FIRN_A_DECIMAL)
+		return corrupt(err, what, "bad decimal type ", t);
 	if (rc == FIRN_EINVAL)
-		return corrupt(err, what,
-			       type.id == FIRN_A_DECIMAL ? "bad decimal type " : "bad fixed type ", t);
+		return corrupt(err, what, "bad fixed type ", t);
 	if (rc != 0)
 		return firn_error_set(err, FIRN_EUNSUPPORTED, "%s: unsupported type %s", what, t);
 	return firn_arrow__type_schema(out, &type, name, flags, 0);

@@ -108,7 +108,8 @@ int firn_ice__transform_result_type(const struct firn_transform *t,
 		firn_ice__transform_format(t, &b);
 		firn_buf_cstr(&b);
 		int rc = firn_error_set(err, FIRN_EINVAL, "%s cannot apply to %s",
-					b.data ? (const char *)b.data : "transform", firn_arrow__type_name(src, tn));
+					b.data ? (const char *)b.data : "transform",
+					firn_arrow__type_name(src, tn));
 		firn_buf_free(&b);
 		return rc;
 	}

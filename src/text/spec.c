@@ -280,11 +280,12 @@ static int parse_type(struct parser *p, struct node *n)
 	} else if (e != NULL) {
 		n->kind = N_PRIM;
 		n->type = e->type;
+		const long maxp = FIRN_DECIMAL_MAX_PRECISION;
 		if (e->params == 2 &&
 		    ((rc = expect(p, '(')) ||
-		     (rc = parse_uint(p, 1, FIRN_DECIMAL_MAX_PRECISION, "decimal precision", &n->type.precision)) ||
+		     (rc = parse_uint(p, 1, maxp, "decimal precision", &n->type.precision)) ||
 		     (rc = expect(p, ',')) ||
-		     (rc = parse_uint(p, 0, FIRN_DECIMAL_MAX_PRECISION, "decimal scale", &n->type.scale)) ||
+		     (rc = parse_uint(p, 0, maxp, "decimal scale", &n->type.scale)) ||
 		     (rc = expect(p, ')'))))
 			goto done;
 		if (e->params == 1 &&

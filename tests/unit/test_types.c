@@ -117,8 +117,8 @@ TEST(type_parse_errors)
 	CHECK_EQ_INT(parse_rc("fixed[0]", &id), FIRN_EINVAL);
 	CHECK_EQ_INT(id, FIRN_A_FIXED);
 	CHECK_EQ_INT(parse_rc("fixed[1073741825]", &id), FIRN_EINVAL);
-	const char *bad[] = { "", "strng", "long ", " long", "decimal", "decimal(10)", "decimal(9,2)x",
-			      "decimal[9,2]", "decimal(9;2)", "decimal(,2)", "fixed", "fixed(4)",
+	const char *bad[] = { "", "strng", "long ", " long", "decimal", "decimal(10)",
+			      "decimal(9,2)x", "decimal[9,2]", "decimal(9;2)", "decimal(,2)", "fixed", "fixed(4)",
 			      "fixed[4", "fixed[x]", "struct", "list", "map", "variant",
 			      "geometry", "uuid[16]", "timestamp(6)" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
