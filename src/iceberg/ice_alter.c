@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arrow/types.h"
 #include "firn/text.h"
 #include "iceberg/ice_table.h"
 #include "iceberg/ice_update.h"
@@ -129,9 +130,10 @@ static bool promotion_ok(const char *from, const char *to)
 		return true;
 	if (strcmp(from, "float") == 0 && strcmp(to, "double") == 0)
 		return true;
-	int p1, s1, p2, s2;
-	if (sscanf(from, "decimal(%d ,%d)", &p1, &s1) == 2 && sscanf(to, "decimal(%d ,%d)", &p2, &s2) == 2)
-		return s1 == s2 && p2 >= p1;
+	struct firn_type a, b;
+	if (firn_arrow__type_parse(from, &a) == 0 && firn_arrow__type_parse(to, &b) == 0 &&
+	    a.id == FIRN_A_DECIMAL && b.id == FIRN_A_DECIMAL)
+		return a.scale == b.scale && b.precision >= a.precision;
 	return false;
 }
 
@@ -294,9 +296,11 @@ static int edit_type(const struct firn_ice_meta *m, json_t *fields, const char *
 	const char *from = json_string_value(json_object_get(f, "type"));
 	char to[64];
 	snprintf(to, sizeof(to), "%s", type ? type : "");
-	int p2, s2; /* "decimal(12, 2)" is decimal(12,2) */
-	if (sscanf(to, "decimal(%d ,%d)", &p2, &s2) == 2 || sscanf(to, "decimal( %d , %d )", &p2, &s2) == 2)
-		snprintf(to, sizeof(to), "decimal(%d,%d)", p2, s2);
+	/* the canonical name: "decimal(12, 2)" is "decimal(12,2)" */
+	struct firn_type tt;
+	char tn[FIRN_TYPE_NAME_MAX];
+	if (firn_arrow__type_parse(to, &tt) == 0)
+		snprintf(to, sizeof(to), "%s", firn_arrow__type_name(&tt, tn));
 	if (!from)
 		return firn_error_set(err, FIRN_EINVAL, "alter-column: '%s' is a nested type", name);
 	if (!promotion_ok(from, to))

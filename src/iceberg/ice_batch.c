@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arrow/types.h"
 #include "iceberg/ice_batch.h"
 
 /* ---- struct arrays over moved children ------------------------------ */
@@ -151,20 +152,15 @@ static bool same_shape(const struct ArrowSchema *a, const struct ArrowSchema *b,
 static int type_text(const struct ArrowSchema *s, char *buf, size_t cap)
 {
 	struct firn_type t;
+	char name[FIRN_TYPE_NAME_MAX];
 	if (firn_type_of(s, &t, NULL) != 0) {
 		snprintf(buf, cap, "%s", s->format);
 		return 0;
 	}
-	static const char *names[] = { "null", "boolean", "int", "long", "float", "double",
-				       "decimal", "date", "time", "timestamp", "string", "binary",
-				       "fixed", "struct", "list", "map" };
-	if (t.id == FIRN_A_DECIMAL)
-		snprintf(buf, cap, "decimal(%d,%d)", t.precision, t.scale);
-	else if (t.id == FIRN_A_TIMESTAMP)
-		snprintf(buf, cap, "%s%s", t.tz ? "timestamptz" : "timestamp",
-			 t.unit_digits == 9 ? "_ns" : t.unit_digits == 3 ? "(ms)" : t.unit_digits == 0 ? "(s)" : "");
-	else
-		snprintf(buf, cap, "%s", names[t.id]);
+	/* seconds and millis are no Iceberg unit: say which the input has */
+	bool coarse = t.id == FIRN_A_TIMESTAMP && t.unit_digits < 6;
+	snprintf(buf, cap, "%s%s", firn_arrow__type_name(&t, name),
+		 !coarse ? "" : t.unit_digits == 3 ? "(ms)" : "(s)");
 	return 0;
 }
 

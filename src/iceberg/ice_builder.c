@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arrow/types.h"
 #include "firn/util.h"
 #include "iceberg/ice_update.h"
 
@@ -145,15 +146,9 @@ static bool has_field(const json_t *t, int64_t id)
 /* The first type in t that format version fv cannot hold, or NULL. */
 static const char *newer_type(const json_t *t, int fv)
 {
-	static const char *const v3[] = { "timestamp_ns", "timestamptz_ns", "unknown", "variant" };
 	if (json_is_string(t)) {
 		const char *s = json_string_value(t);
-		for (size_t i = 0; fv < 3 && i < sizeof(v3) / sizeof(v3[0]); i++)
-			if (strcmp(s, v3[i]) == 0)
-				return s;
-		if (fv < 3 && (strncmp(s, "geometry", 8) == 0 || strncmp(s, "geography", 9) == 0))
-			return s;
-		return NULL;
+		return firn_arrow__type_name_since(s) > fv ? s : NULL;
 	}
 	if (!json_is_object(t))
 		return NULL;

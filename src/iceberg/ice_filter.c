@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arrow/types.h"
 #include "iceberg/ice_expr.h"
 #include "iceberg/ice_meta.h"
 
@@ -420,28 +421,6 @@ int firn_ice__expr_parse(const char *text, struct firn_arena *arena, struct firn
 
 /* ---- binding -------------------------------------------------------- */
 
-static const char *type_word(const struct firn_type *t, char *buf, size_t cap)
-{
-	switch (t->id) {
-	case FIRN_A_BOOL: return "boolean";
-	case FIRN_A_INT32: return "int";
-	case FIRN_A_INT64: return "long";
-	case FIRN_A_FLOAT: return "float";
-	case FIRN_A_DOUBLE: return "double";
-	case FIRN_A_DECIMAL: snprintf(buf, cap, "decimal(%d,%d)", t->precision, t->scale); return buf;
-	case FIRN_A_DATE32: return "date";
-	case FIRN_A_TIME64: return "time";
-	case FIRN_A_TIMESTAMP: return t->tz ? "timestamptz" : "timestamp";
-	case FIRN_A_STRING: return "string";
-	case FIRN_A_BINARY: return "binary";
-	case FIRN_A_FIXED: return t->uuid ? "uuid" : "fixed";
-	case FIRN_A_STRUCT: return "struct";
-	case FIRN_A_LIST: return "list";
-	case FIRN_A_MAP: return "map";
-	default: return "unknown";
-	}
-}
-
 static int bind_pred(struct firn_expr *e, const struct ArrowSchema *schema,
 		     struct firn_arena *arena, struct firn_error *err)
 {
@@ -450,8 +429,8 @@ static int bind_pred(struct firn_expr *e, const struct ArrowSchema *schema,
 		return firn_error_set(err, FIRN_EINVAL, "where: at %d: unknown column '%s'", e->pos, e->name);
 	FIRN_TRY(firn_type_of(col, &e->type, err));
 	e->field_id = firn_schema_field_id(col);
-	char tb[64];
-	const char *tw = type_word(&e->type, tb, sizeof(tb));
+	char tb[FIRN_TYPE_NAME_MAX];
+	const char *tw = firn_arrow__type_name(&e->type, tb);
 	if (e->type.id == FIRN_A_STRUCT || e->type.id == FIRN_A_LIST || e->type.id == FIRN_A_MAP)
 		return firn_error_set(err, FIRN_EINVAL,
 				      "where: at %d: column '%s' is a %s; only primitive columns can be filtered",

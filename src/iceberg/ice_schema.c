@@ -1,65 +1,15 @@
 /* Iceberg schema JSON <-> Arrow schemas with field ids. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "arrow/types.h"
 #include "firn/text.h"
 #include "iceberg/ice_meta.h"
-
-struct prim {
-	const char *name;
-	const char *format;
-};
-
-static const struct prim prims[] = {
-	{ "boolean", "b" },        { "int", "i" },         { "long", "l" },
-	{ "float", "f" },          { "double", "g" },      { "date", "tdD" },
-	{ "time", "ttu" },         { "timestamp", "tsu:" }, { "timestamptz", "tsu:UTC" },
-	{ "timestamp_ns", "tsn:" }, { "timestamptz_ns", "tsn:UTC" }, { "string", "u" },
-	{ "binary", "z" },         { "unknown", "n" },
-};
 
 static int corrupt(struct firn_error *err, const char *what, const char *msg, const char *arg)
 {
 	return firn_error_set(err, FIRN_ECORRUPT, "%s: %s%s", what, msg, arg ? arg : "");
-}
-
-/* "decimal( 9 , 2 )" / "fixed[16]" with optional whitespace. */
-static bool parse_params(const char *s, const char *head, char open, char close, long *a,
-			 long *b)
-{
-	size_t hl = strlen(head);
-	if (strncasecmp(s, head, hl) != 0)
-		return false;
-	s += hl;
-	while (isspace((unsigned char)*s))
-		s++;
-	if (*s++ != open)
-		return false;
-	char *end;
-	*a = strtol(s, &end, 10);
-	if (end == s)
-		return false;
-	s = end;
-	while (isspace((unsigned char)*s))
-		s++;
-	if (b) {
-		if (*s++ != ',')
-			return false;
-		*b = strtol(s, &end, 10);
-		if (end == s)
-			return false;
-		s = end;
-		while (isspace((unsigned char)*s))
-			s++;
-	}
-	if (*s++ != close)
-		return false;
-	while (isspace((unsigned char)*s))
-		s++;
-	return *s == '\0';
 }
 
 static int node_from_type(struct ArrowSchema *out, const char *name, bool required,
@@ -79,28 +29,15 @@ static int set_id(struct ArrowSchema *out, int32_t id, int32_t *max_id)
 static int primitive(struct ArrowSchema *out, const char *name, int64_t flags, const char *t,
 		     const char *what, struct firn_error *err)
 {
-	for (size_t i = 0; i < sizeof(prims) / sizeof(prims[0]); i++)
-		if (strcasecmp(t, prims[i].name) == 0)
-			return firn_schema_init(out, prims[i].format, name, flags, 0);
-	if (strcasecmp(t, "uuid") == 0) {
-		FIRN_TRY(firn_schema_init(out, "w:16", name, flags, 0));
-		return firn_schema_add_metadata(out, "ARROW:extension:name", "arrow.uuid");
-	}
-	long a, b;
-	char fmt[32];
-	if (parse_params(t, "decimal", '(', ')', &a, &b)) {
-		if (a < 1 || a > 38 || b < 0 || b > a)
-			return corrupt(err, what, "bad decimal type ", t);
-		snprintf(fmt, sizeof(fmt), "d:%ld,%ld", a, b);
-		return firn_schema_init(out, fmt, name, flags, 0);
-	}
-	if (parse_params(t, "fixed", '[', ']', &a, NULL)) {
-		if (a < 1 || a > 1 << 30)
-			return corrupt(err, what, "bad fixed type ", t);
-		snprintf(fmt, sizeof(fmt), "w:%ld", a);
-		return firn_schema_init(out, fmt, name, flags, 0);
-	}
-	return firn_error_set(err, FIRN_EUNSUPPORTED, "%s: unsupported type %s", what, t);
+	struct firn_type type;
+	int rc = firn_arrow__type_parse(t, &type);
+	if (rc == FIRN_EINVAL && type.id == FIRN_A_DECIMAL)
+		return corrupt(err, what, "bad decimal type ", t);
+	if (rc == FIRN_EINVAL)
+		return corrupt(err, what, "bad fixed type ", t);
+	if (rc != 0)
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "%s: unsupported type %s", what, t);
+	return firn_arrow__type_schema(out, &type, name, flags, 0);
 }
 
 static int get_int(const json_t *o, const char *key, int32_t *out)

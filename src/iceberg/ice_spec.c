@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arrow/types.h"
 #include "iceberg/ice_meta.h"
 
 /* One item "name", "fn(arg)", "fn(n, arg)" of a comma list. Splits on
@@ -302,26 +303,6 @@ int firn_ice__spec_resolve(const struct firn_ice_spec *spec, const struct ArrowS
 	return 0;
 }
 
-static const char *format_of(const struct firn_type *t, char *buf, size_t cap)
-{
-	switch (t->id) {
-	case FIRN_A_BOOL: return "b";
-	case FIRN_A_INT32: return "i";
-	case FIRN_A_INT64: return "l";
-	case FIRN_A_FLOAT: return "f";
-	case FIRN_A_DOUBLE: return "g";
-	case FIRN_A_DATE32: return "tdD";
-	case FIRN_A_TIME64: return "ttu";
-	case FIRN_A_TIMESTAMP:
-		return t->unit_digits == 9 ? (t->tz ? "tsn:UTC" : "tsn:") : (t->tz ? "tsu:UTC" : "tsu:");
-	case FIRN_A_STRING: return "u";
-	case FIRN_A_BINARY: return "z";
-	case FIRN_A_DECIMAL: snprintf(buf, cap, "d:%d,%d", t->precision, t->scale); return buf;
-	case FIRN_A_FIXED: snprintf(buf, cap, "w:%d", t->width); return buf;
-	default: return "i";
-	}
-}
-
 int firn_ice__spec_partition_schema(const struct firn_ice_spec *spec,
 				    const struct ArrowSchema *schema, struct ArrowSchema *out,
 				    struct firn_error *err)
@@ -330,15 +311,11 @@ int firn_ice__spec_partition_schema(const struct firn_ice_spec *spec,
 	FIRN_TRY(firn_ice__spec_resolve(spec, schema, &pf, err));
 	int rc = firn_schema_init(out, "+s", "partition", 0, (int64_t)spec->n_fields);
 	for (size_t i = 0; rc == 0 && i < spec->n_fields; i++) {
-		char buf[32];
 		struct firn_type t = pf[i].result_type;
 		if (t.id == FIRN_A_NULL) /* unknown transform or source: keep as int */
 			t.id = FIRN_A_INT32;
-		rc = firn_schema_init(out->children[i], format_of(&t, buf, sizeof(buf)),
-				      spec->fields[i].name, ARROW_FLAG_NULLABLE, 0);
-		if (rc == 0 && t.uuid)
-			rc = firn_schema_add_metadata(out->children[i], "ARROW:extension:name",
-						      "arrow.uuid");
+		rc = firn_arrow__type_schema(out->children[i], &t, spec->fields[i].name,
+					     ARROW_FLAG_NULLABLE, 0);
 		if (rc == 0)
 			rc = firn_schema_set_field_id(out->children[i], spec->fields[i].field_id);
 	}

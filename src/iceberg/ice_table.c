@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arrow/types.h"
 #include "firn/text.h"
 #include "iceberg/ice_catalog.h"
 #include "iceberg/ice_table.h"
@@ -221,8 +222,7 @@ static int check_types(const struct ArrowSchema *s, int fv, int32_t *max, struct
 		if (id > *max)
 			*max = id;
 		struct firn_type t;
-		if (fv < 3 && firn_type_of(c, &t, NULL) == 0 &&
-		    ((t.id == FIRN_A_TIMESTAMP && t.unit_digits == 9) || t.id == FIRN_A_NULL))
+		if (firn_type_of(c, &t, NULL) == 0 && firn_arrow__type_since(&t) > fv)
 			return firn_error_set(err, FIRN_EINVAL,
 					      "schema: column '%s': nanosecond timestamps and unknown need format version 3",
 					      c->name ? c->name : "");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/types.h"
 #include "iceberg/ice_datum.h"
 
 int firn_ice__transform_parse(const char *s, struct firn_transform *out,
@@ -58,28 +59,6 @@ int firn_ice__transform_format(const struct firn_transform *t, struct firn_buf *
 	}
 }
 
-static const char *tname(const struct firn_type *t)
-{
-	switch (t->id) {
-	case FIRN_A_BOOL: return "boolean";
-	case FIRN_A_INT32: return "int";
-	case FIRN_A_INT64: return "long";
-	case FIRN_A_FLOAT: return "float";
-	case FIRN_A_DOUBLE: return "double";
-	case FIRN_A_DECIMAL: return "decimal";
-	case FIRN_A_DATE32: return "date";
-	case FIRN_A_TIME64: return "time";
-	case FIRN_A_TIMESTAMP: return t->tz ? "timestamptz" : "timestamp";
-	case FIRN_A_STRING: return "string";
-	case FIRN_A_BINARY: return "binary";
-	case FIRN_A_FIXED: return t->uuid ? "uuid" : "fixed";
-	case FIRN_A_STRUCT: return "struct";
-	case FIRN_A_LIST: return "list";
-	case FIRN_A_MAP: return "map";
-	default: return "unknown";
-	}
-}
-
 int firn_ice__transform_result_type(const struct firn_transform *t,
 				    const struct firn_type *src, struct firn_type *out,
 				    struct firn_error *err)
@@ -125,10 +104,12 @@ int firn_ice__transform_result_type(const struct firn_transform *t,
 	}
 	if (!ok) {
 		struct firn_buf b = { 0 };
+		char tn[FIRN_TYPE_NAME_MAX];
 		firn_ice__transform_format(t, &b);
 		firn_buf_cstr(&b);
 		int rc = firn_error_set(err, FIRN_EINVAL, "%s cannot apply to %s",
-					b.data ? (const char *)b.data : "transform", tname(src));
+					b.data ? (const char *)b.data : "transform",
+					firn_arrow__type_name(src, tn));
 		firn_buf_free(&b);
 		return rc;
 	}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arrow/types.h"
 #include "iceberg/ice_datum.h"
 
 void firn_ice__datum_from_array(const struct firn_type *t, const struct ArrowArray *a,
@@ -246,28 +247,6 @@ int firn_ice__datum_from_bytes(const struct firn_type *t, const uint8_t *p, size
 
 /* ---- text forms ------------------------------------------------------ */
 
-static int put_decimal_text(struct firn_buf *out, __int128 v, int scale)
-{
-	char digits[64];
-	int n = 0;
-	bool neg = v < 0;
-	unsigned __int128 u = neg ? (unsigned __int128)(-(v + 1)) + 1 : (unsigned __int128)v;
-	do {
-		digits[n++] = (char)('0' + (int)(u % 10));
-		u /= 10;
-	} while (u);
-	while (n <= scale)
-		digits[n++] = '0';
-	if (neg)
-		firn_buf_putc(out, '-');
-	for (int i = n - 1; i >= 0; i--) {
-		firn_buf_putc(out, (uint8_t)digits[i]);
-		if (i == scale && scale > 0)
-			firn_buf_putc(out, '.');
-	}
-	return 0;
-}
-
 static int put_text(const struct firn_type *t, const struct firn_datum *d, struct firn_buf *out,
 		    bool json)
 {
@@ -296,7 +275,10 @@ static int put_text(const struct firn_type *t, const struct firn_datum *d, struc
 	if (json)
 		firn_buf_putc(out, '"');
 	switch (t->id) {
-	case FIRN_A_DECIMAL: put_decimal_text(out, d->v.dec, t->scale); break;
+	case FIRN_A_DECIMAL:
+		firn_arrow__decimal_format(d->v.dec, t->scale, buf);
+		firn_buf_puts(out, buf);
+		break;
 	case FIRN_A_DATE32: firn_date_format(d->v.i32, buf, sizeof(buf)); firn_buf_puts(out, buf); break;
 	case FIRN_A_TIME64: firn_time_format(d->v.i64, buf, sizeof(buf)); firn_buf_puts(out, buf); break;
 	case FIRN_A_TIMESTAMP:
@@ -347,18 +329,9 @@ int firn_ice__datum_to_text(const struct firn_type *t, const struct firn_datum *
 
 static int cannot(struct firn_error *err, const char *s, size_t n, const struct firn_type *t)
 {
-	static const char *names[] = { "null", "boolean", "int", "long", "float", "double",
-				       "decimal", "date", "time", "timestamp", "string", "binary",
-				       "fixed", "struct", "list", "map" };
-	const char *name = t->id <= FIRN_A_MAP ? names[t->id] : "?";
-	if (t->id == FIRN_A_TIMESTAMP && t->tz)
-		name = "timestamptz";
-	if (t->id == FIRN_A_FIXED && t->uuid)
-		name = "uuid";
-	if (t->id == FIRN_A_DECIMAL)
-		return firn_error_set(err, FIRN_EINVAL, "cannot read '%.*s' as decimal(%d,%d)", (int)n, s,
-				      t->precision, t->scale);
-	return firn_error_set(err, FIRN_EINVAL, "cannot read '%.*s' as %s", (int)n, s, name);
+	char name[FIRN_TYPE_NAME_MAX];
+	return firn_error_set(err, FIRN_EINVAL, "cannot read '%.*s' as %s", (int)n, s,
+			      firn_arrow__type_name(t, name));
 }
 
 static bool parse_i64(const char *s, size_t n, int64_t *out)
@@ -383,69 +356,6 @@ static int hexval(int c)
 	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
 	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
 	return -1;
-}
-
-/* A decimal literal "-12.3" / "1e3" → unscaled at `scale`; false when it
- * needs rounding or overflows precision. */
-static bool parse_decimal(const char *s, size_t n, int precision, int scale, __int128 *out)
-{
-	size_t i = 0;
-	bool neg = false;
-	if (i < n && (s[i] == '-' || s[i] == '+'))
-		neg = s[i++] == '-';
-	unsigned __int128 v = 0;
-	int digits = 0, frac = -1, sig = 0;
-	bool any = false;
-	for (; i < n; i++) {
-		char c = s[i];
-		if (c == '.' && frac < 0) {
-			frac = 0;
-			continue;
-		}
-		if (c < '0' || c > '9')
-			break;
-		any = true;
-		if (frac >= 0)
-			frac++;
-		if (v == 0 && c == '0' && frac < 0)
-			continue;
-		if (++sig > 38)
-			return false;
-		v = v * 10 + (unsigned)(c - '0');
-		digits++;
-	}
-	if (!any)
-		return false;
-	int exp = 0;
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		int64_t e;
-		if (!parse_i64(s + i + 1, n - i - 1, &e) || e > 76 || e < -76)
-			return false;
-		exp = (int)e;
-		i = n;
-	}
-	if (i != n)
-		return false;
-	int have = (frac < 0 ? 0 : frac) - exp; /* digits after the point */
-	while (have < scale) {
-		v *= 10;
-		have++;
-		if (v > ((unsigned __int128)1 << 126))
-			return false;
-	}
-	while (have > scale) {
-		if (v % 10)
-			return false;
-		v /= 10;
-		have--;
-	}
-	unsigned __int128 limit = 1;
-	for (int k = 0; k < precision; k++)
-		limit *= 10;
-	if (v >= limit)
-		return false;
-	*out = neg ? -(__int128)v : (__int128)v;
-	return true;
 }
 
 int firn_ice__datum_parse(const struct firn_type *t, const char *s, size_t n,
@@ -500,7 +410,7 @@ int firn_ice__datum_parse(const struct firn_type *t, const char *s, size_t n,
 		return 0;
 	}
 	case FIRN_A_DECIMAL:
-		if (!parse_decimal(s, n, t->precision, t->scale, &out->v.dec))
+		if (!firn_arrow__decimal_parse(s, n, t->precision, t->scale, &out->v.dec))
 			return cannot(err, s, n, t);
 		return 0;
 	case FIRN_A_DATE32: {

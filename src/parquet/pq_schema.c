@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "arrow/types.h"
 #include "parquet/pq_schema.h"
 
 /* Largest decimal precision that fits n bytes of two's complement. */
@@ -619,43 +620,14 @@ int firn_pq__schema_from_elements(const struct pq_schema_element *el, int n,
 	return 0;
 }
 
-static const char *format_of(const struct firn_type *t, char *buf, size_t cap)
-{
-	switch (t->id) {
-	case FIRN_A_NULL: return "n";
-	case FIRN_A_BOOL: return "b";
-	case FIRN_A_INT32: return "i";
-	case FIRN_A_INT64: return "l";
-	case FIRN_A_FLOAT: return "f";
-	case FIRN_A_DOUBLE: return "g";
-	case FIRN_A_DECIMAL: snprintf(buf, cap, "d:%d,%d", t->precision, t->scale); return buf;
-	case FIRN_A_DATE32: return "tdD";
-	case FIRN_A_TIME64: return t->unit_digits == 9 ? "ttn" : "ttu";
-	case FIRN_A_TIMESTAMP:
-		snprintf(buf, cap, "ts%c:%s", t->unit_digits == 9 ? 'n' : 'u', t->tz ? "UTC" : "");
-		return buf;
-	case FIRN_A_STRING: return "u";
-	case FIRN_A_BINARY: return "z";
-	case FIRN_A_FIXED: snprintf(buf, cap, "w:%d", t->width); return buf;
-	case FIRN_A_STRUCT: return "+s";
-	case FIRN_A_LIST: return "+l";
-	case FIRN_A_MAP: return "+m";
-	}
-	return "n";
-}
-
 int firn_pq__schema_to_arrow(const struct pq_schema *s, int n, struct ArrowSchema *out,
 			     struct firn_error *err)
 {
 	const struct pq_node *node = &s->nodes[n];
-	char fmt[32];
 	int64_t flags = node->optional ? ARROW_FLAG_NULLABLE : 0;
-	int rc = firn_schema_init(out, format_of(&node->type, fmt, sizeof(fmt)), node->name, flags,
-				  node->n_children);
+	int rc = firn_arrow__type_schema(out, &node->type, node->name, flags, node->n_children);
 	if (rc == 0 && node->field_id >= 0)
 		rc = firn_schema_set_field_id(out, node->field_id);
-	if (rc == 0 && node->type.uuid)
-		rc = firn_schema_add_metadata(out, "ARROW:extension:name", "arrow.uuid");
 	for (int i = 0; rc == 0 && i < node->n_children; i++) {
 		rc = firn_pq__schema_to_arrow(s, node->children[i], out->children[i], err);
 		if (rc != 0) {

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "arrow/types.h"
 #include "firn/text.h"
 #include "text/text_internal.h"
 
@@ -117,75 +118,6 @@ static int put_json_str(struct firn_buf *out, const uint8_t *s, size_t n)
 	}
 	FIRN_TRY(firn_buf_append(out, s + run, n - run));
 	return firn_buf_putc(out, '"');
-}
-
-/* Decimal: `width` bytes of little-endian two's complement, scale digits. */
-static int put_decimal(struct firn_buf *out, const uint8_t *p, int width, int scale)
-{
-	uint32_t limb[8] = { 0 };
-	int nl = width / 4;
-	if (nl > 8 || nl < 1)
-		return FIRN_EUNSUPPORTED;
-	for (int k = 0; k < nl; k++)
-		limb[k] = (uint32_t)p[4 * k] | (uint32_t)p[4 * k + 1] << 8 |
-			  (uint32_t)p[4 * k + 2] << 16 | (uint32_t)p[4 * k + 3] << 24;
-	bool neg = limb[nl - 1] >> 31;
-	if (neg) { /* magnitude = ~x + 1 */
-		uint64_t carry = 1;
-		for (int k = 0; k < nl; k++) {
-			uint64_t v = (uint64_t)(uint32_t)~limb[k] + carry;
-			limb[k] = (uint32_t)v;
-			carry = v >> 32;
-		}
-	}
-	/* base 10^9 chunks, least significant first */
-	char digits[80];
-	int nd = 0;
-	for (;;) {
-		bool zero = true;
-		uint64_t rem = 0;
-		for (int k = nl - 1; k >= 0; k--) {
-			uint64_t cur = rem << 32 | limb[k];
-			limb[k] = (uint32_t)(cur / 1000000000u);
-			rem = cur % 1000000000u;
-			if (limb[k])
-				zero = false;
-		}
-		for (int d = 0; d < 9; d++) {
-			digits[nd++] = (char)('0' + rem % 10);
-			rem /= 10;
-		}
-		if (zero)
-			break;
-	}
-	while (nd > 1 && digits[nd - 1] == '0')
-		nd--;
-	char tmp[160];
-	int n = 0;
-	if (neg)
-		tmp[n++] = '-';
-	if (scale <= 0) {
-		for (int d = nd - 1; d >= 0; d--)
-			tmp[n++] = digits[d];
-		if (scale < 0)
-			n += snprintf(tmp + n, sizeof(tmp) - (size_t)n, "E+%d", -scale);
-	} else {
-		if (nd <= scale) {
-			tmp[n++] = '0';
-			tmp[n++] = '.';
-			for (int d = scale; d > nd; d--)
-				tmp[n++] = '0';
-			for (int d = nd - 1; d >= 0; d--)
-				tmp[n++] = digits[d];
-		} else {
-			for (int d = nd - 1; d >= 0; d--) {
-				tmp[n++] = digits[d];
-				if (d == scale)
-					tmp[n++] = '.';
-			}
-		}
-	}
-	return firn_buf_append(out, tmp, (size_t)n);
 }
 
 static int64_t rd_i64(const void *buf, int64_t j)
@@ -322,7 +254,7 @@ static int put_value(struct firn_buf *out, const struct firn_text__field *f,
 	if (is_null(f, a, j))
 		return json ? firn_buf_append(out, "null", 4) : 0;
 	const void *vals = a->n_buffers > 1 ? a->buffers[1] : NULL;
-	char tmp[48];
+	char tmp[48], dec[FIRN_DECIMAL_TEXT_MAX];
 	int n;
 	switch (f->type.id) {
 	case FIRN_A_NULL:
@@ -350,8 +282,11 @@ static int put_value(struct firn_buf *out, const struct firn_text__field *f,
 	case FIRN_A_DECIMAL:
 		if (json)
 			FIRN_TRY(firn_buf_putc(out, '"'));
-		FIRN_TRY(put_decimal(out, (const uint8_t *)vals + (int64_t)f->type.width * j,
-				     f->type.width, f->type.scale));
+		if (f->type.width != 16)
+			return FIRN_EUNSUPPORTED;
+		n = firn_arrow__decimal_format(
+			firn_arrow__i128_load((const uint8_t *)vals + 16 * j), f->type.scale, dec);
+		FIRN_TRY(firn_buf_append(out, dec, (size_t)n));
 		return json ? firn_buf_putc(out, '"') : 0;
 	case FIRN_A_DATE32:
 		n = firn_date_format(rd_i32(vals, j), tmp, sizeof(tmp));

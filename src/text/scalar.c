@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arrow/types.h"
 #include "firn/text.h"
 #include "text/text_internal.h"
 
@@ -160,93 +161,6 @@ static bool parse_bool(const char *s, size_t n, bool *out)
 		return true;
 	}
 	return false;
-}
-
-/* [+-]digits[.digits][e[+-]digits], exact at `scale`, at most `prec` digits,
- * into 16 bytes of little-endian two's complement. Extra fraction digits
- * are allowed only when they are zeros (nothing is rounded). */
-static bool parse_decimal(const char *s, size_t n, int prec, int scale, uint8_t out[16])
-{
-	size_t i = 0;
-	bool neg = false;
-	if (i < n && (s[i] == '-' || s[i] == '+'))
-		neg = s[i++] == '-';
-	char dig[80];
-	int nd = 0, nfrac = 0, seen = 0;
-	bool dot = false;
-	for (; i < n; i++) {
-		char c = s[i];
-		if (c == '.' && !dot) {
-			dot = true;
-			continue;
-		}
-		if (c < '0' || c > '9')
-			break;
-		seen++;
-		if (dot)
-			nfrac++;
-		if (nd == 0 && c == '0')
-			continue; /* leading zeros */
-		if (nd == (int)sizeof(dig))
-			return false;
-		dig[nd++] = c;
-	}
-	if (seen == 0)
-		return false;
-	long e = 0;
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		i++;
-		bool eneg = false;
-		if (i < n && (s[i] == '-' || s[i] == '+'))
-			eneg = s[i++] == '-';
-		if (i == n)
-			return false;
-		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
-			if (e < 100000)
-				e = e * 10 + (s[i] - '0');
-		if (eneg)
-			e = -e;
-	}
-	if (i != n)
-		return false;
-	/* value = dig * 10^(e - nfrac); wanted: unscaled = value * 10^scale */
-	long shift = (long)scale + e - nfrac;
-	if (shift < 0) {
-		/* drop -shift trailing digits, which must be zeros */
-		for (long k = 0; k < -shift; k++) {
-			if (nd == 0)
-				break;
-			if (dig[nd - 1] != '0')
-				return false;
-			nd--;
-		}
-		shift = 0;
-	}
-	if (nd == 0)
-		shift = 0;
-	if (nd + shift > prec)
-		return false;
-	uint32_t limb[4] = { 0 };
-	for (long k = 0; k < nd + shift; k++) {
-		uint64_t carry = k < nd ? (uint64_t)(dig[k] - '0') : 0;
-		for (int l = 0; l < 4; l++) {
-			uint64_t v = (uint64_t)limb[l] * 10 + carry;
-			limb[l] = (uint32_t)v;
-			carry = v >> 32;
-		}
-	}
-	if (neg) {
-		uint64_t carry = 1;
-		for (int l = 0; l < 4; l++) {
-			uint64_t v = (uint64_t)(uint32_t)~limb[l] + carry;
-			limb[l] = (uint32_t)v;
-			carry = v >> 32;
-		}
-	}
-	for (int l = 0; l < 4; l++)
-		for (int b = 0; b < 4; b++)
-			out[4 * l + b] = (uint8_t)(limb[l] >> (8 * b));
-	return true;
 }
 
 static int hexval(char c)
@@ -450,9 +364,11 @@ int firn_text__append_scalar(struct firn_builder *b, const struct firn_text__fie
 			return append_rc(firn_builder_append_f32(b, (float)d), f, err);
 		return append_rc(firn_builder_append_f64(b, d), f, err);
 	case FIRN_A_DECIMAL: {
+		__int128 x;
 		uint8_t v[16];
-		if (t->width != 16 || !parse_decimal(s, n, t->precision, t->scale, v))
+		if (t->width != 16 || !firn_arrow__decimal_parse(s, n, t->precision, t->scale, &x))
 			return bad_value(f, s0, n0, err);
+		firn_arrow__i128_store(v, x);
 		return append_rc(firn_builder_append_fixed(b, v), f, err);
 	}
 	case FIRN_A_DATE32: {

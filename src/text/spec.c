@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "firn/text.h"
+#include "arrow/types.h"
 #include "text/text_internal.h"
 
 /* ---- SPEC parsing ---- */
@@ -15,8 +16,7 @@ enum nkind { N_PRIM, N_STRUCT, N_LIST, N_MAP };
 
 struct node {
 	enum nkind kind;
-	char format[24];   /* Arrow format of a primitive */
-	bool uuid;
+	struct firn_type type; /* of a primitive */
 	const char *name;
 	bool required;
 	int32_t id;
@@ -260,16 +260,6 @@ done:
 	return rc;
 }
 
-static const struct {
-	const char *name, *format;
-} prims[] = {
-	{ "boolean", "b" }, { "int", "i" }, { "long", "l" }, { "float", "f" },
-	{ "double", "g" }, { "date", "tdD" }, { "time", "ttu" },
-	{ "timestamp", "tsu:" }, { "timestamptz", "tsu:UTC" },
-	{ "timestamp_ns", "tsn:" }, { "timestamptz_ns", "tsn:UTC" },
-	{ "string", "u" }, { "uuid", "w:16" }, { "binary", "z" },
-};
-
 static int parse_type(struct parser *p, struct node *n)
 {
 	char w[32];
@@ -284,32 +274,25 @@ static int parse_type(struct parser *p, struct node *n)
 	if (++p->depth > MAX_DEPTH)
 		return fail(p, at, "%s", "types nested too deeply");
 	int rc = 0;
-	if (len < sizeof(w)) {
-		for (size_t i = 0; i < sizeof(prims) / sizeof(prims[0]); i++) {
-			if (strcmp(w, prims[i].name) == 0) {
-				n->kind = N_PRIM;
-				strcpy(n->format, prims[i].format);
-				n->uuid = strcmp(w, "uuid") == 0;
-				goto done;
-			}
-		}
-	}
-	if (strcmp(w, "decimal") == 0) {
-		int32_t prec, scale;
-		if ((rc = expect(p, '(')) || (rc = parse_uint(p, 1, 38, "decimal precision", &prec)) ||
-		    (rc = expect(p, ',')) || (rc = parse_uint(p, 0, 38, "decimal scale", &scale)) ||
-		    (rc = expect(p, ')')))
-			goto done;
+	const struct firn_arrow__prim *e = len < sizeof(w) ? firn_arrow__prim_find(w, len) : NULL;
+	if (e != NULL && e->format == NULL) {
+		rc = fail(p, at, "type '%s' is not supported", e->name);
+	} else if (e != NULL) {
 		n->kind = N_PRIM;
-		snprintf(n->format, sizeof(n->format), "d:%d,%d", (int)prec, (int)scale);
-	} else if (strcmp(w, "fixed") == 0) {
-		int32_t len32;
-		if ((rc = expect(p, '[')) ||
-		    (rc = parse_uint(p, 1, INT32_MAX, "fixed length", &len32)) ||
-		    (rc = expect(p, ']')))
+		n->type = e->type;
+		const long maxp = FIRN_DECIMAL_MAX_PRECISION;
+		if (e->params == 2 &&
+		    ((rc = expect(p, '(')) ||
+		     (rc = parse_uint(p, 1, maxp, "decimal precision", &n->type.precision)) ||
+		     (rc = expect(p, ',')) ||
+		     (rc = parse_uint(p, 0, maxp, "decimal scale", &n->type.scale)) ||
+		     (rc = expect(p, ')'))))
 			goto done;
-		n->kind = N_PRIM;
-		snprintf(n->format, sizeof(n->format), "w:%d", (int)len32);
+		if (e->params == 1 &&
+		    ((rc = expect(p, '[')) ||
+		     (rc = parse_uint(p, 1, INT32_MAX, "fixed length", &n->type.width)) ||
+		     (rc = expect(p, ']'))))
+			goto done;
 	} else if (strcmp(w, "struct") == 0) {
 		n->kind = N_STRUCT;
 		if ((rc = expect(p, '<')) || (rc = parse_fields(p, n, '>')))
@@ -376,9 +359,7 @@ static int build(struct ArrowSchema *out, const struct node *n)
 	int rc;
 	switch (n->kind) {
 	case N_PRIM:
-		FIRN_TRY(firn_schema_init(out, n->format, n->name, flags, 0));
-		if (n->uuid)
-			FIRN_TRY(firn_schema_add_metadata(out, "ARROW:extension:name", "arrow.uuid"));
+		FIRN_TRY(firn_arrow__type_schema(out, &n->type, n->name, flags, 0));
 		break;
 	case N_STRUCT:
 		FIRN_TRY(firn_schema_init(out, "+s", n->name, flags, n->n));
@@ -455,32 +436,8 @@ int firn_spec__put_name(struct firn_buf *spec, const char *name, size_t n)
 
 static int type_name(struct firn_buf *out, const struct firn_type *t)
 {
-	switch (t->id) {
-	case FIRN_A_NULL: return firn_buf_puts(out, "unknown");
-	case FIRN_A_BOOL: return firn_buf_puts(out, "boolean");
-	case FIRN_A_INT32: return firn_buf_puts(out, "int");
-	case FIRN_A_INT64: return firn_buf_puts(out, "long");
-	case FIRN_A_FLOAT: return firn_buf_puts(out, "float");
-	case FIRN_A_DOUBLE: return firn_buf_puts(out, "double");
-	case FIRN_A_DECIMAL:
-		return firn_buf_printf(out, "decimal(%d,%d)", (int)t->precision, (int)t->scale);
-	case FIRN_A_DATE32: return firn_buf_puts(out, "date");
-	case FIRN_A_TIME64: return firn_buf_puts(out, "time");
-	case FIRN_A_TIMESTAMP:
-		if (t->unit_digits == 9)
-			return firn_buf_puts(out, t->tz ? "timestamptz_ns" : "timestamp_ns");
-		return firn_buf_puts(out, t->tz ? "timestamptz" : "timestamp");
-	case FIRN_A_STRING: return firn_buf_puts(out, "string");
-	case FIRN_A_BINARY: return firn_buf_puts(out, "binary");
-	case FIRN_A_FIXED:
-		if (t->uuid)
-			return firn_buf_puts(out, "uuid");
-		return firn_buf_printf(out, "fixed[%d]", (int)t->width);
-	case FIRN_A_STRUCT: return firn_buf_puts(out, "struct");
-	case FIRN_A_LIST: return firn_buf_puts(out, "list");
-	case FIRN_A_MAP: return firn_buf_puts(out, "map");
-	}
-	return FIRN_EUNSUPPORTED;
+	char buf[FIRN_TYPE_NAME_MAX];
+	return firn_buf_puts(out, firn_arrow__type_name(t, buf));
 }
 
 int firn_type_name(struct firn_buf *out, const struct ArrowSchema *s)
