@@ -8,6 +8,7 @@
 
 #include "firn/export.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,12 @@ enum firn_io_create_flags {
 	/* close also makes the file's name durable (local: fsyncs the
 	 * directory). Without it, call firn_io_sync_dir before publishing. */
 	FIRN_IO_SYNC_DIR = 1 << 1,
+	/* The file appears, replacing any file of that name at once, only when
+	 * close succeeds: until then nothing at the location changes (local:
+	 * written under a temporary name beside it and renamed over it;
+	 * abort or a failed close removes the temporary). What a command
+	 * writes for its user (scan --output, parquet convert). */
+	FIRN_IO_REPLACE = 1 << 2,
 };
 
 /* One file of a listing or firn_io_stat. location is borrowed (valid
@@ -130,6 +137,10 @@ FIRN_API int firn_io_stat(const char *location, struct firn_io_entry *out, struc
 FIRN_API int firn_io_sync_dir(const char *location, struct firn_error *err);
 /* FIRN_EUNSUPPORTED where directories do not exist. */
 FIRN_API int firn_io_remove_empty_dir(const char *dir, struct firn_error *err);
+/* Whether a and b are one file (local: the same device and inode, so
+ * symbolic and hard links count; other schemes: the same normalized
+ * location). 0 when either does not exist. */
+FIRN_API bool firn_io_same_file(const char *a, const char *b);
 
 /* Handle shorthands. */
 static inline int firn_io_read_at(struct firn_io_input *in, int64_t offset, size_t n, void *buf,

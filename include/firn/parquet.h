@@ -42,6 +42,9 @@ struct firn_parquet_write_options {
 	int n_kv;
 	const char *const *kv_keys;
 	const char *const *kv_values;
+	/* enum firn_io_create_flags for the file (0: created or truncated in
+	 * place; FIRN_IO_REPLACE: appears whole at close) */
+	unsigned io_flags;
 };
 #define FIRN_PARQUET_WRITE_OPTIONS_VERSION 1
 #define FIRN_PARQUET_WRITE_OPTIONS_INIT { FIRN_PARQUET_WRITE_OPTIONS_VERSION, FIRN_PARQUET_ZSTD, 0, \

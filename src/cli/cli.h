@@ -64,15 +64,26 @@ int cli_opt_time(const struct cli_opt *o, int n, const char *name);
  * an existing file as it was. */
 struct cli_out {
 	const char *path;
-	char *tmp; /* the name to write to */
 };
 /* Refuses (EXIT_FAIL, with a message) an output that is the same file as
- * one of inputs[0..n) (device and inode: symbolic and hard links count;
- * NULL and "-" entries are skipped), then creates the temporary file. */
+ * one of inputs[0..n) (firn_io_same_file: symbolic and hard links count;
+ * NULL and "-" entries are skipped). The writers then create path with
+ * FIRN_IO_REPLACE: it appears whole when they close, and a failure
+ * leaves it as it was. */
 int cli_out_begin(struct cli_out *o, const char *path, const char *const *inputs, size_t n);
-/* rc == 0: makes the temporary file durable and renames it over path;
- * otherwise removes it. Returns rc, or EXIT_FAIL when finishing fails. */
+/* Returns rc (the writers' close put the file in place). */
 int cli_out_end(struct cli_out *o, int rc);
+
+/* A text output file as a FILE (fopencookie over firn_io_create with
+ * FIRN_IO_REPLACE). */
+struct cli_file {
+	FILE *f;
+	void *cookie;
+};
+int cli_file_replace(struct cli_file *o, const char *path, struct firn_error *err);
+/* ok: flushes and puts the file in place (a firn error code on failure);
+ * otherwise discards it (0). */
+int cli_file_end(struct cli_file *o, bool ok, struct firn_error *err);
 /* EXIT_FAIL (with a message) when path is the same file as one of
  * inputs[0..n), else 0. */
 int cli_not_an_input(const char *path, const char *const *inputs, size_t n);

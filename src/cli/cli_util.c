@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* fopencookie */
 /* Shared helpers of the firn command: messages, options, strict numbers,
  * output files written whole or not at all. */
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "firn/io.h"
 #include "firn/util.h"
 
 static const char *usage_line;
@@ -243,14 +245,10 @@ int cli_opt_time(const struct cli_opt *o, int n, const char *name)
 
 int cli_not_an_input(const char *path, const char *const *inputs, size_t n)
 {
-	struct stat out;
-	if (stat(path, &out) != 0)
-		return 0; /* a new file is nobody's input */
 	for (size_t i = 0; i < n; i++) {
-		struct stat in;
-		if (!inputs[i] || strcmp(inputs[i], "-") == 0 || stat(inputs[i], &in) != 0)
+		if (!inputs[i] || strcmp(inputs[i], "-") == 0)
 			continue;
-		if (in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+		if (firn_io_same_file(inputs[i], path))
 			return cli_failf("%s: the output is the input %s (the same file): refusing to write "
 					 "over what is being read", path, inputs[i]);
 	}
@@ -260,48 +258,87 @@ int cli_not_an_input(const char *path, const char *const *inputs, size_t n)
 int cli_out_begin(struct cli_out *o, const char *path, const char *const *inputs, size_t n)
 {
 	o->path = path;
-	o->tmp = NULL;
-	int rc = cli_not_an_input(path, inputs, n);
-	if (rc != 0)
-		return rc;
-	const char *slash = strrchr(path, '/');
-	size_t dlen = slash ? (size_t)(slash - path + 1) : 0;
-	size_t cap = strlen(path) + 32;
-	o->tmp = malloc(cap);
-	if (!o->tmp)
-		return cli_failf("out of memory");
-	snprintf(o->tmp, cap, "%.*s.%s.firn-XXXXXX", (int)dlen, path, path + dlen);
-	int fd = mkstemp(o->tmp);
-	if (fd < 0) {
-		int e = errno;
-		free(o->tmp);
-		o->tmp = NULL;
-		return cli_failf("%s: cannot create the output: %s", path, strerror(e));
-	}
-	/* mkstemp makes 0600 files; an output gets the usual mode */
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
-	close(fd);
-	return 0;
+	return cli_not_an_input(path, inputs, n);
 }
 
 int cli_out_end(struct cli_out *o, int rc)
 {
-	if (!o->tmp)
-		return rc;
-	if (rc == 0) {
-		int fd = open(o->tmp, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || fsync(fd) != 0)
-			rc = cli_failf("%s: cannot finish the output: %s", o->path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-	}
-	if (rc == 0 && rename(o->tmp, o->path) != 0)
-		rc = cli_failf("%s: cannot put the output in place: %s", o->path, strerror(errno));
-	if (rc != 0)
-		unlink(o->tmp);
-	free(o->tmp);
-	o->tmp = NULL;
+	(void)o;
 	return rc;
+}
+
+/* A FILE over a firn_io_output created with FIRN_IO_REPLACE: the file
+ * appears at fclose, unless cli_file_discard was called first. */
+struct io_cookie {
+	struct firn_io_output *out;
+	bool discard, failed;
+	struct firn_error err;
+};
+
+static ssize_t cookie_write(void *c, const char *buf, size_t n)
+{
+	struct io_cookie *k = c;
+	if (k->failed || firn_io_write(k->out, buf, n, &k->err) != 0) {
+		k->failed = true;
+		errno = EIO;
+		return -1;
+	}
+	return (ssize_t)n;
+}
+
+static int cookie_close(void *c)
+{
+	struct io_cookie *k = c;
+	int rc = 0;
+	if (k->discard || k->failed)
+		firn_io_output_abort(k->out);
+	else if (firn_io_output_close(k->out, &k->err) != 0)
+		rc = -1;
+	if (rc != 0)
+		errno = EIO;
+	free(k);
+	return rc;
+}
+
+int cli_file_replace(struct cli_file *o, const char *path, struct firn_error *err)
+{
+	o->f = NULL;
+	o->cookie = calloc(1, sizeof(struct io_cookie));
+	struct io_cookie *k = o->cookie;
+	if (!k)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	int rc = firn_io_create(path, FIRN_IO_REPLACE, &k->out, err);
+	if (rc != 0) {
+		free(k);
+		return rc;
+	}
+	cookie_io_functions_t fns = { .write = cookie_write, .close = cookie_close };
+	o->f = fopencookie(k, "w", fns);
+	if (!o->f) {
+		firn_io_output_abort(k->out);
+		free(k);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int cli_file_end(struct cli_file *o, bool ok, struct firn_error *err)
+{
+	struct io_cookie *k = o->cookie;
+	k->discard = !ok;
+	if (ok && fflush(o->f) != 0)
+		k->failed = true;
+	bool failed = k->failed;
+	struct firn_error e = k->err;
+	int closed = fclose(o->f); /* frees k */
+	o->f = NULL;
+	o->cookie = NULL;
+	if (!ok)
+		return 0;
+	if (failed || closed != 0) {
+		if (err)
+			*err = e.code ? e : (struct firn_error){ .code = FIRN_EIO };
+		return err && err->code ? err->code : FIRN_EIO;
+	}
+	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "firn/arrow.h"
+#include "firn/io.h"
 #include "firn/parquet.h"
 #include "firn/text.h"
 
@@ -530,7 +531,8 @@ static int cmd_convert(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (firn_parquet_writer_open(&w, out.tmp, &schema, &wo, &err) != 0) {
+	wo.io_flags = FIRN_IO_REPLACE; /* OUT appears whole, or not at all */
+	if (firn_parquet_writer_open(&w, out.path, &schema, &wo, &err) != 0) {
 		rc = cli_fail(&err);
 		goto done;
 	}

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "firn/catalog.h"
+#include "firn/io.h"
 #include "firn/parquet.h"
 #include "firn/input.h"
 #include "firn/table.h"
@@ -1057,7 +1058,9 @@ static int write_scan(struct ArrowSchema *schema, struct ArrowArrayStream *st, i
 	int rc = 0;
 	if (format == SCAN_PARQUET) {
 		struct firn_parquet_writer *w = NULL;
-		if (firn_parquet_writer_open(&w, output, schema, NULL, err) != 0)
+		struct firn_parquet_write_options wo = FIRN_PARQUET_WRITE_OPTIONS_INIT;
+		wo.io_flags = FIRN_IO_REPLACE;
+		if (firn_parquet_writer_open(&w, output, schema, &wo, err) != 0)
 			return cli_fail(err);
 		rc = drain(st, NULL, w, err);
 		if (rc == 0 && firn_parquet_writer_close(w, err) != 0)
@@ -1066,8 +1069,12 @@ static int write_scan(struct ArrowSchema *schema, struct ArrowArrayStream *st, i
 		return rc;
 	}
 	FILE *f = stdout;
-	if (output && !(f = fopen(output, "w")))
-		return cli_failf("%s: %s", output, strerror(errno));
+	struct cli_file out = { 0 };
+	if (output) {
+		if (cli_file_replace(&out, output, err) != 0)
+			return cli_fail(err);
+		f = out.f;
+	}
 	struct firn_text_writer *w = NULL;
 	if (firn_text_writer_open(&w, f, text[format], schema, err) != 0)
 		rc = cli_fail(err);
@@ -1076,8 +1083,8 @@ static int write_scan(struct ArrowSchema *schema, struct ArrowArrayStream *st, i
 	if (rc == 0 && firn_text_writer_close(w, err) != 0)
 		rc = cli_fail(err);
 	firn_text_writer_free(w);
-	if (f != stdout && fclose(f) != 0 && rc == 0)
-		rc = cli_failf("%s: %s", output, strerror(errno));
+	if (output && cli_file_end(&out, rc == 0, err) != 0 && rc == 0)
+		rc = cli_fail(err);
 	if (f == stdout && fflush(stdout) != 0 && rc == 0)
 		rc = cli_failf("standard output: %s", strerror(errno));
 	return rc;
@@ -1139,7 +1146,7 @@ static int scan_to(struct firn_table *t, const struct firn_scan_options *so, int
 	if (firn_table_scan(t, so, &schema, &st, err) != 0) {
 		rc = cli_fail(err);
 	} else {
-		rc = write_scan(&schema, &st, format, output ? out.tmp : NULL, err);
+		rc = write_scan(&schema, &st, format, output, err);
 		st.release(&st);
 		schema.release(&schema);
 	}

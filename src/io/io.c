@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -480,4 +481,24 @@ char *firn_io__resolve(const char *loc)
 			return norm;
 		n--;
 	}
+}
+
+bool firn_io_same_file(const char *a, const char *b)
+{
+	char sa[16], sb[16];
+	if (firn_io__scheme(a, sa, sizeof(sa)) != 0 || firn_io__scheme(b, sb, sizeof(sb)) != 0)
+		return false;
+	bool la = !sa[0] || strcmp(sa, "file") == 0, lb = !sb[0] || strcmp(sb, "file") == 0;
+	if (la && lb) {
+		struct stat x, y;
+		return stat(firn_io__path(a), &x) == 0 && stat(firn_io__path(b), &y) == 0 &&
+		       x.st_dev == y.st_dev && x.st_ino == y.st_ino;
+	}
+	if (la != lb)
+		return false;
+	char *na = firn_io__normalize(a), *nb = firn_io__normalize(b);
+	bool same = na && nb && strcmp(na, nb) == 0;
+	firn_free(na);
+	firn_free(nb);
+	return same;
 }

@@ -144,7 +144,8 @@ struct local_output {
 	struct firn_io_output base;
 	int fd;
 	unsigned flags;
-	char path[]; /* the local path */
+	char *final; /* FIRN_IO_REPLACE: where path goes at close */
+	char path[]; /* the local path written */
 };
 
 static int local_write(struct firn_io_output *o, const void *data, size_t n, struct firn_error *err)
@@ -170,6 +171,7 @@ static void local_abort(struct firn_io_output *o)
 	if (lo->fd >= 0)
 		close(lo->fd);
 	unlink(lo->path);
+	firn_free(lo->final);
 	firn_free(lo);
 }
 
@@ -183,13 +185,51 @@ static int local_close(struct firn_io_output *o, struct firn_error *err)
 	lo->fd = -1;
 	if (close(fd) != 0 && rc == 0)
 		rc = firn_error_set(err, FIRN_EIO, "%s: close: %s", lo->path, strerror(errno));
-	if (rc == 0 && (lo->flags & FIRN_IO_SYNC_DIR))
-		rc = sync_dir_of(lo->path, err);
+	if (rc == 0 && lo->final && rename(lo->path, lo->final) != 0)
+		rc = firn_error_set(err, FIRN_EIO, "%s: cannot put the file in place: %s", lo->final,
+				    strerror(errno));
+	if (rc == 0 && (lo->flags & (FIRN_IO_SYNC_DIR | FIRN_IO_REPLACE)))
+		rc = sync_dir_of(lo->final ? lo->final : lo->path, err);
 	if (rc != 0) {
 		local_abort(o);
 		return rc;
 	}
+	firn_free(lo->final);
 	firn_free(lo);
+	return 0;
+}
+
+/* FIRN_IO_REPLACE: a temporary file beside path (".NAME.firn-XXXXXX"),
+ * with the mode a new file gets, renamed over path at close. */
+static int create_aside(const char *path, unsigned flags, struct firn_io_output **out,
+			struct firn_error *err)
+{
+	const char *slash = strrchr(path, '/');
+	size_t dlen = slash ? (size_t)(slash - path + 1) : 0, len = strlen(path) + 32;
+	struct local_output *lo = firn_malloc(sizeof(*lo) + len + 1);
+	char *final = firn_strdup(path);
+	if (!lo || !final) {
+		firn_free(lo);
+		firn_free(final);
+		return nomem(err);
+	}
+	snprintf(lo->path, len, "%.*s.%s.firn-XXXXXX", (int)dlen, path, path + dlen);
+	int fd = mkstemp(lo->path);
+	if (fd < 0) {
+		int e = errno;
+		firn_free(lo);
+		firn_free(final);
+		return firn_error_set(err, FIRN_EIO, "%s: cannot create: %s", path, strerror(e));
+	}
+	mode_t mask = umask(0); /* mkstemp makes 0600 files */
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	lo->base = (struct firn_io_output){ .write = local_write, .close = local_close,
+					    .abort = local_abort, .private_data = NULL };
+	lo->fd = fd;
+	lo->flags = flags;
+	lo->final = final;
+	*out = &lo->base;
 	return 0;
 }
 
@@ -197,6 +237,8 @@ static int local_create(void *data, const char *location, unsigned flags, struct
 			struct firn_error *err)
 {
 	const char *path = firn_io__path(location);
+	if (flags & FIRN_IO_REPLACE) /* a user's file: its directory must be there */
+		return create_aside(path, flags, out, err);
 	const char *slash = strrchr(path, '/');
 	if (slash && slash != path) {
 		char *dir = firn_strndup(path, (size_t)(slash - path));
@@ -218,6 +260,7 @@ static int local_create(void *data, const char *location, unsigned flags, struct
 		unlink(path);
 		return nomem(err);
 	}
+	lo->final = NULL;
 	lo->base = (struct firn_io_output){ .write = local_write, .close = local_close,
 					    .abort = local_abort, .private_data = NULL };
 	lo->fd = fd;

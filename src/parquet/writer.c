@@ -1109,7 +1109,7 @@ int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
 			}
 		}
 	}
-	if ((rc = firn_io_create(path, 0, &w->file, err)) != 0)
+	if ((rc = firn_io_create(path, w->opts.io_flags, &w->file, err)) != 0)
 		goto fail;
 	if ((rc = out_write(w, "PAR1", 4, err)) != 0)
 		goto fail;

@@ -1,6 +1,7 @@
 /* The file-IO interface: the scheme router, the local implementation, and
  * location normalisation (the one place locations are compared). */
 #include <fcntl.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -486,6 +487,53 @@ TEST(large_footer_takes_a_second_read)
 	CHECK_OK(firn_io_unregister("count"));
 }
 
+/* FIRN_IO_REPLACE: nothing changes at the location until close; abort
+ * leaves the old file; close replaces it whole. */
+TEST(replace_appears_at_close)
+{
+	char path[400], other[400];
+	snprintf(path, sizeof(path), "%s/replace.txt", dir);
+	snprintf(other, sizeof(other), "%s/replace-link.txt", dir);
+	CHECK_OK(firn_io_write_all(path, 0, "old", 3, &t_err));
+	struct firn_io_output *o = NULL;
+	CHECK_OK(firn_io_create(path, FIRN_IO_REPLACE, &o, &t_err));
+	CHECK_OK(firn_io_write(o, "new!", 4, &t_err));
+	uint8_t *data = NULL;
+	size_t n = 0;
+	CHECK_OK(firn_io_read_all(path, &data, &n, &t_err));
+	CHECK(n == 3 && memcmp(data, "old", 3) == 0); /* not yet */
+	firn_free(data);
+	firn_io_output_abort(o);
+	CHECK_OK(firn_io_read_all(path, &data, &n, &t_err));
+	CHECK(n == 3 && memcmp(data, "old", 3) == 0); /* abort kept it */
+	firn_free(data);
+	CHECK_OK(firn_io_create(path, FIRN_IO_REPLACE, &o, &t_err));
+	CHECK_OK(firn_io_write(o, "new!", 4, &t_err));
+	CHECK_OK(firn_io_output_close(o, &t_err));
+	CHECK_OK(firn_io_read_all(path, &data, &n, &t_err));
+	CHECK(n == 4 && memcmp(data, "new!", 4) == 0);
+	firn_free(data);
+	/* no temporary left beside it */
+	int files = 0;
+	DIR *d = opendir(dir);
+	for (struct dirent *e; d && (e = readdir(d));)
+		files += strstr(e->d_name, ".firn-") != NULL;
+	if (d)
+		closedir(d);
+	CHECK_EQ_INT(files, 0);
+	/* a missing directory is an error, not created */
+	char deep[450];
+	snprintf(deep, sizeof(deep), "%s/no/such/dir/x", dir);
+	struct firn_error e = { 0 };
+	CHECK(firn_io_create(deep, FIRN_IO_REPLACE, &o, &e) == FIRN_EIO);
+	/* one file under two names */
+	CHECK(symlink(path, other) == 0);
+	CHECK(firn_io_same_file(path, other));
+	CHECK(!firn_io_same_file(path, deep));
+	CHECK(!firn_io_same_file("s3://b/x", path));
+	CHECK(firn_io_same_file("s3://b//x", "s3://b/x"));
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/firn_test_io_%d", (int)getpid());
@@ -499,6 +547,7 @@ int main(void)
 	RUN(list_sizes_and_times);
 	RUN(projected_scan_reads_few_bytes);
 	RUN(large_footer_takes_a_second_read);
+	RUN(replace_appears_at_close);
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (t_failed == 0 && system(cmd) != 0)
