@@ -371,6 +371,8 @@ int firn_ice__batch_fit(const struct ArrowSchema *src_schema, struct ArrowArray 
 			struct ArrowArray *out, struct firn_error *err)
 {
 	int rc = fit_struct(src_schema, src, dst, match, true, NULL, out, err);
+	if (rc == FIRN_ENOMEM && err && !err->message[0]) /* the array builders' bare code */
+		firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (src->release)
 		src->release(src);
 	return rc;
@@ -510,7 +512,8 @@ int firn_ice__batch_take(const struct ArrowSchema *s, const struct ArrowArray *a
 			 const int64_t *idx, int64_t n, struct ArrowArray *out,
 			 struct firn_error *err)
 {
-	FIRN_TRY(sa_new(out, n, s->n_children, NULL, 0, 0));
+	if (sa_new(out, n, s->n_children, NULL, 0, 0) != 0)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	for (int64_t c = 0; c < s->n_children; c++) {
 		struct firn_builder b;
 		int rc = firn_builder_init(&b, s->children[c], err);

@@ -15,15 +15,17 @@
 #define POS_FILE_PATH 2147483546
 #define POS_POS 2147483545
 
+/* A file this run wrote: removed if the run fails. When it cannot even be
+ * remembered, it goes at once (nothing references it yet). */
 int firn_ice__run_wrote(struct firn_ice_run *r, const char *path, struct firn_error *err)
 {
 	char **v = firn_realloc(r->written, (r->n_written + 1) * sizeof(char *));
-	if (!v)
+	if (v)
+		r->written = v;
+	if (!v || !(v[r->n_written] = firn_strdup(path))) {
+		firn_io_delete(path, NULL);
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	r->written = v;
-	v[r->n_written] = firn_strdup(path);
-	if (!v[r->n_written])
-		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
 	r->n_written++;
 	return 0;
 }
@@ -205,6 +207,8 @@ static int write_position_deletes(struct firn_ice_run *r, struct firn_ice_touche
 		if (rc == 0)
 			rc = firn_builder_append_i64(&b.children[1], tc->matched.v[i]);
 	}
+	if (rc != 0) /* the builders' bare code */
+		rc = firn_error_set(err, rc, "%s", rc == FIRN_ENOMEM ? "out of memory" : "cannot build the deletes");
 	struct ArrowArray batch = { 0 };
 	if (rc == 0)
 		rc = firn_builder_finish(&b, &batch, err);

@@ -6,10 +6,11 @@
  * version, without files of the failed attempt left behind.
  *
  * Environment: FIRN_OOM_ALL=1 runs every N of every operation (make oom);
- * otherwise large operations run the first 200 N and every 7th after.
+ * otherwise each operation runs the first 100 N and about 200 spread
+ * over the rest.
  * FIRN_OOM_PERSISTENT=1 also fails every allocation after the Nth (run
  * after the one-shot pass). FIRN_OOM_OPS=append,scan picks operations
- * ("all": every one; unset: the ones that pass today);
+ * ("all", the default: every one);
  * FIRN_OOM_N=n runs only that N (for a debugger or a sanitizer trace),
  * FIRN_OOM_NOFORK=1 then runs it in the test's own process. */
 #define _GNU_SOURCE
@@ -403,11 +404,10 @@ static bool run(const struct op *op, long n, bool persistent, const struct state
 
 static bool selected(const char *name)
 {
-	/* the ordinary run: the operations that pass today; "all" for the rest
-	 * (delete, update and compact still have failures to fix) */
+	/* every operation, unless FIRN_OOM_OPS names some */
 	const char *v = getenv("FIRN_OOM_OPS");
 	if (v == NULL || *v == '\0')
-		v = "load,create,append,scan";
+		v = "all";
 	if (strcmp(v, "all") == 0)
 		return true;
 	size_t n = strlen(name);
@@ -440,8 +440,14 @@ static void oom_op(const struct op *op, bool persistent)
 	bool all = env_on("FIRN_OOM_ALL");
 	long only = getenv("FIRN_OOM_N") ? atol(getenv("FIRN_OOM_N")) : 0;
 	long ran = 0, errors = 0, enomem = 0, swallowed = 0, bad = 0;
+	/* the ordinary run: every N of the first 100 (opening, parsing), then
+	 * about 200 more spread evenly (odd strides, so that the phase moves
+	 * between operations), and the last; FIRN_OOM_ALL: every N */
+	long stride = (total - 100) / 200 | 1;
+	if (stride < 7)
+		stride = 7;
 	for (long n = 1; n <= total + 1; n++) {
-		if (only ? n != only : !all && n > 200 && n % 7 != 0 && n <= total)
+		if (only ? n != only : !all && n > 100 && n % stride != 0 && n <= total)
 			continue;
 		ran++;
 		if (!run(op, n, persistent, &old, &new, &r)) {
