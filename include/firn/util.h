@@ -45,13 +45,14 @@ struct firn_buf {
 };
 #define FIRN_BUF_INIT { NULL, 0, 0 }
 
-/* Ensures room for `extra` more bytes. 0 or FIRN_ENOMEM. */
-FIRN_API int firn_buf__grow(struct firn_buf *b, size_t extra);
+/* Grows the buffer to room for `extra` more bytes (what firn_buf_reserve
+ * calls when there is not enough). 0 or FIRN_ENOMEM. */
+FIRN_API int firn_buf_grow(struct firn_buf *b, size_t extra);
 static inline int firn_buf_reserve(struct firn_buf *b, size_t extra)
 {
 	if (b->cap - b->len >= extra)
 		return 0;
-	return firn_buf__grow(b, extra);
+	return firn_buf_grow(b, extra);
 }
 static inline int firn_buf_append(struct firn_buf *b, const void *p, size_t n)
 {

@@ -163,7 +163,7 @@ char *firn_strdup(const char *s) { return firn_strndup(s, strlen(s)); }
 
 /* ---- buffers ---- */
 
-int firn_buf__grow(struct firn_buf *b, size_t extra)
+int firn_buf_grow(struct firn_buf *b, size_t extra)
 {
 	if (extra > SIZE_MAX / 2 - b->len)
 		return FIRN_ENOMEM;
