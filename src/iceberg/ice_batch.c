@@ -552,11 +552,12 @@ int firn_ice__batch_select(const struct ArrowSchema *s, struct ArrowArray *a,
 		for (int64_t c = 0; c < s->n_children && k < 0; c++)
 			if (firn_schema_field_id(s->children[c]) == ids[i])
 				k = c;
-		if (k < 0 || a->children[k]->release == NULL ||
-		    firn_schema_copy(out_schema->children[i], s->children[k]) != 0) {
+		bool missing = k < 0 || a->children[k]->release == NULL;
+		if (missing || firn_schema_copy(out_schema->children[i], s->children[k]) != 0) {
 			out->release(out);
 			out_schema->release(out_schema);
-			return firn_error_set(err, FIRN_EINVAL, "field id %d is not in the batch", ids[i]);
+			return missing ? firn_error_set(err, FIRN_EINVAL, "field id %d is not in the batch", ids[i])
+				       : firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		}
 		if (a->children[k]->offset != 0 || a->offset != 0) {
 			/* children keep their own offsets; the parent's is applied by readers */

@@ -903,7 +903,11 @@ static int stamp(struct build *b, const char *base_location, struct firn_error *
 	json_t *log = array_of(b->root, "metadata-log");
 	json_t *e = json_pack("{s:I,s:s}", "timestamp-ms", (json_int_t)prev, "metadata-file",
 			      base_location);
-	if (!log || !e || json_array_append_new(log, e) != 0)
+	if (!log || !e) {
+		json_decref(e);
+		return nomem(err);
+	}
+	if (json_array_append_new(log, e) != 0)
 		return nomem(err);
 	struct firn_ice_meta view = { .root = b->root };
 	int64_t max = firn_ice__prop_int(&view, "write.metadata.previous-versions-max", 100);

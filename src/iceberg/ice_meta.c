@@ -1156,6 +1156,8 @@ static json_t *share_copy(json_t *root)
 	if (!json_is_object(root))
 		return json_deep_copy(root);
 	json_t *c = json_object();
+	if (!c)
+		return NULL;
 	const char *key;
 	size_t kn;
 	json_t *v;
@@ -1171,7 +1173,7 @@ static json_t *share_copy(json_t *root)
 		} else {
 			x = json_deep_copy(v);
 		}
-		if (!c || !x || json_object_setn_new_nocheck(c, key, kn, x) != 0) {
+		if (!x || json_object_setn_new_nocheck(c, key, kn, x) != 0) { /* x is gone */
 			json_decref(c);
 			return NULL;
 		}

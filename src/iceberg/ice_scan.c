@@ -926,8 +926,11 @@ static int st_get_next(struct ArrowArrayStream *st, struct ArrowArray *out)
 	}
 	s->emitted += b.length;
 	struct ArrowSchema tmp;
-	if (firn_ice__batch_select(&s->read_proj, &b, s->out_ids, s->n_out, &tmp, out, &s->err) != 0)
+	if (firn_ice__batch_select(&s->read_proj, &b, s->out_ids, s->n_out, &tmp, out, &s->err) != 0) {
+		if (b.release) /* select takes b only when it succeeds */
+			b.release(&b);
 		return EIO;
+	}
 	tmp.release(&tmp);
 	return 0;
 }

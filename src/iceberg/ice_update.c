@@ -49,14 +49,19 @@ int firn_ice__change_require(struct firn_ice_change *c, json_t *r, struct firn_e
 static json_t *obj1(const char *tag, const char *name, const char *key, json_t *v)
 {
 	json_t *o = json_object();
-	if (!o || !v || json_object_set_new(o, tag, json_string(name)) != 0 ||
-	    (key && json_object_set_new(o, key, v) != 0)) {
+	if (!o || !v || json_object_set_new(o, tag, json_string(name)) != 0) {
 		json_decref(o);
 		json_decref(v);
 		return NULL;
 	}
-	if (!key)
+	if (!key) {
 		json_decref(v);
+		return o;
+	}
+	if (json_object_set_new(o, key, v) != 0) { /* v is gone either way */
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 

@@ -428,6 +428,10 @@ TEST(projected_scan_reads_few_bytes)
 		struct firn_parquet_chunk_info ci;
 		CHECK_OK(firn_parquet_reader_chunk_info(r, g, 0, &ci, &t_err));
 		want += ci.total_compressed_size;
+		if (ci.has_minmax) { /* the caller's */
+			ci.minmax.release(&ci.minmax);
+			ci.minmax_schema.release(&ci.minmax_schema);
+		}
 	}
 	CHECK_EQ_INT(scanned, want);
 	CHECK(counted.bytes * 4 < size);
