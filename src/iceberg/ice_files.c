@@ -33,7 +33,8 @@ static void settle(struct firn_ice_fileset *s)
 {
 	if (s->sorted)
 		return;
-	qsort(s->v, s->n, sizeof(char *), cmp_str);
+	if (s->n > 0) /* an empty set has no array */
+		qsort(s->v, s->n, sizeof(char *), cmp_str);
 	size_t k = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		if (k > 0 && strcmp(s->v[i], s->v[k - 1]) == 0)
