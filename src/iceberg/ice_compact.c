@@ -121,18 +121,8 @@ static void choose_compaction(struct firn_ice_run *r, const struct compaction *c
 		for (size_t j = 0; j < n; j++) {
 			const struct firn_ice_task *u = &r->plan.tasks[j];
 			if (j != i && u->entry->file.file_size < target * 3 / 4 &&
-			    u->entry->file.spec_id == t->entry->file.spec_id) {
-				bool same = true;
-				const struct firn_ice_spec *sp = firn_ice__meta_spec(r->m, t->entry->file.spec_id);
-				struct firn_pfield *pf = NULL;
-				if (sp && firn_ice__spec_resolve(sp, &firn_ice__meta_current_schema(r->m)->arrow, &pf, NULL) == 0) {
-					for (size_t k = 0; k < t->entry->file.n_partition && same; k++)
-						same = firn_ice__datum_equal(&pf[k].result_type, &t->entry->file.partition[k],
-									     &u->entry->file.partition[k]);
-					firn_free(pf);
-				}
-				peers += same;
-			}
+			    firn_ice__same_partition(r->m, &t->entry->file, &u->entry->file))
+				peers++;
 		}
 		if (!deletes && peers == 0)
 			continue;

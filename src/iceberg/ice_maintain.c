@@ -61,22 +61,6 @@ static int over_policy(const struct firn_ice_task *t, const struct policy *p, bo
 	return rc;
 }
 
-static bool same_partition(const struct firn_ice_meta *m, const struct firn_ice_data_file *a,
-			   const struct firn_ice_data_file *b)
-{
-	if (a->spec_id != b->spec_id || a->n_partition != b->n_partition)
-		return false;
-	const struct firn_ice_spec *sp = firn_ice__meta_spec(m, a->spec_id);
-	struct firn_pfield *pf = NULL;
-	if (!sp || firn_ice__spec_resolve(sp, &firn_ice__meta_current_schema(m)->arrow, &pf, NULL) != 0)
-		return false;
-	bool same = true;
-	for (size_t k = 0; k < a->n_partition && k < sp->n_fields && same; k++)
-		same = firn_ice__datum_equal(&pf[k].result_type, &a->partition[k], &b->partition[k]);
-	firn_free(pf);
-	return same;
-}
-
 /* Whether a partition holds two or more files under 3/4 of the target
  * (compaction's own rule for small files). */
 static bool has_small_peers(const struct firn_ice_plan *pl, int64_t target)
@@ -87,7 +71,7 @@ static bool has_small_peers(const struct firn_ice_plan *pl, int64_t target)
 			continue;
 		for (size_t j = i + 1; j < pl->n_tasks; j++) {
 			const struct firn_ice_data_file *b = &pl->tasks[j].entry->file;
-			if (b->file_size < target * 3 / 4 && same_partition(pl->m, a, b))
+			if (b->file_size < target * 3 / 4 && firn_ice__same_partition(pl->m, a, b))
 				return true;
 		}
 	}

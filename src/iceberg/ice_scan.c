@@ -66,8 +66,7 @@ static size_t file_metrics(const struct firn_ice_plan *p, const struct firn_ice_
 	return n;
 }
 
-/* Same spec and equal partition values (spec §3.4). */
-static bool same_partition(const struct firn_ice_meta *m, const struct firn_ice_data_file *a,
+bool firn_ice__same_partition(const struct firn_ice_meta *m, const struct firn_ice_data_file *a,
 			   const struct firn_ice_data_file *b)
 {
 	if (a->spec_id != b->spec_id || a->n_partition != b->n_partition)
@@ -107,13 +106,13 @@ static int attach_deletes(struct firn_ice_plan *p, struct firn_ice_task *t, stru
 		bool applies = false;
 		if (f->content == 1) {
 			bool path_ok = f->referenced_data_file ? strcmp(f->referenced_data_file, d->file.path) == 0
-							       : !dv && same_partition(p->m, f, &d->file);
+							       : !dv && firn_ice__same_partition(p->m, f, &d->file);
 			applies = path_ok && d->sequence_number <= e->sequence_number;
-			if (applies && f->referenced_data_file == NULL && !same_partition(p->m, f, &d->file))
+			if (applies && f->referenced_data_file == NULL && !firn_ice__same_partition(p->m, f, &d->file))
 				applies = false;
 		} else if (f->content == 2) {
 			applies = d->sequence_number < e->sequence_number &&
-				  (spec_unpartitioned(p->m, f->spec_id) || same_partition(p->m, f, &d->file));
+				  (spec_unpartitioned(p->m, f->spec_id) || firn_ice__same_partition(p->m, f, &d->file));
 		}
 		if (!applies)
 			continue;

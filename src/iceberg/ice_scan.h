@@ -33,6 +33,11 @@ struct firn_ice_plan {
 /* Plans a scan of snap (NULL: empty) read in `schema` with an optional
  * filter text. With keep_all, files the filter prunes are planned too (as
  * tasks with all_match false; used by maintenance). */
+/* Whether two files have the same spec and equal partition values
+ * (spec §3.4). */
+bool firn_ice__same_partition(const struct firn_ice_meta *m, const struct firn_ice_data_file *a,
+			      const struct firn_ice_data_file *b);
+
 int firn_ice__plan(struct firn_ice_plan *p, const struct firn_ice_meta *m,
 		   const struct firn_ice_snapshot *snap, const struct ArrowSchema *schema,
 		   const char *where, struct firn_error *err);
