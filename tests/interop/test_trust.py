@@ -171,6 +171,38 @@ def test_purge_of_a_crafted_register_keeps_foreign_files(run_firn, tmp):
     assert sorted(p for p in (tmp / "src").rglob("*") if p.is_file()) == before
 
 
+def test_expire_of_a_crafted_register_keeps_foreign_files(run_firn, tmp):
+    """Expiry deletes the files only expired snapshots referenced, and of
+    those only the ones under the table's location: a registered table
+    whose history points into another directory leaves it whole, while
+    the files it wrote itself under its own location do go."""
+    wh = tmp / "wh"
+    make(run_firn, wh, "n.src", 5, "--location", tmp / "src")
+    meta = json.loads(Path(meta_location(run_firn, wh, "n.src").removeprefix("file://")).read_text())
+    run_firn("--warehouse", wh, "drop", "n.src")  # forget it, files stay
+    meta["location"] = str(tmp / "crafted")
+    (tmp / "crafted" / "metadata").mkdir(parents=True)
+    crafted = tmp / "crafted" / "metadata" / "00000-x.metadata.json"
+    crafted.write_text(json.dumps(meta))
+    run_firn("--warehouse", wh, "register", "n.c", crafted)
+    before = sorted(p for p in (tmp / "src").rglob("*") if p.is_file())
+    new = tmp / "new.csv"
+    for i in range(3):  # each overwrite leaves the one before it unreferenced
+        new.write_text(f"id,k\n{100 + i},z\n")
+        run_firn("--warehouse", wh, "overwrite", "n.c", new)
+    own = {p for p in (tmp / "crafted" / "data").rglob("*.parquet")}
+    assert len(own) == 3
+    out = json.loads(run_firn("--warehouse", wh, "expire", "n.c", "--older-than", "2999-01-01T00:00:00",
+                              "--retain-last", "1", "--json").stdout)
+    assert out["snapshots-expired"] == 3, out
+    assert sorted(p for p in (tmp / "src").rglob("*") if p.is_file()) == before
+    left = {p for p in (tmp / "crafted" / "data").rglob("*.parquet")}
+    assert len(left) == 1 and left < own  # its own expired data files went
+    # what is left reads whole in PyIceberg (nothing it needs went)
+    assert ice.pyiceberg_rows(wh, "n.c") == ice.firn_rows(run_firn, wh, "n.c")
+    assert len(ice.pyiceberg_rows(wh, "n.c")) == 1
+
+
 def test_remove_orphans_compares_normalized_locations(run_firn, tmp):
     """A table whose location has a trailing slash and a file: scheme, that
     PyIceberg appended to: remove-orphans (default window, files aged)
