@@ -62,17 +62,9 @@ int cli_opt_time(const struct cli_opt *o, int n, const char *name);
 /* An output file: written under a temporary name in its own directory and
  * renamed into place only when complete, so that a failed command leaves
  * an existing file as it was. */
-struct cli_out {
-	const char *path;
-};
-/* Refuses (EXIT_FAIL, with a message) an output that is the same file as
- * one of inputs[0..n) (firn_io_same_file: symbolic and hard links count;
- * NULL and "-" entries are skipped). The writers then create path with
- * FIRN_IO_REPLACE: it appears whole when they close, and a failure
- * leaves it as it was. */
-int cli_out_begin(struct cli_out *o, const char *path, const char *const *inputs, size_t n);
-/* Returns rc (the writers' close put the file in place). */
-int cli_out_end(struct cli_out *o, int rc);
+/* Outputs: the writers create them with FIRN_IO_REPLACE (an output appears
+ * whole when they close, and a failure leaves it as it was), after
+ * cli_not_an_input refused one that is an input. */
 
 /* A text output file as a FILE (fopencookie over firn_io_create with
  * FIRN_IO_REPLACE). */

@@ -255,18 +255,6 @@ int cli_not_an_input(const char *path, const char *const *inputs, size_t n)
 	return 0;
 }
 
-int cli_out_begin(struct cli_out *o, const char *path, const char *const *inputs, size_t n)
-{
-	o->path = path;
-	return cli_not_an_input(path, inputs, n);
-}
-
-int cli_out_end(struct cli_out *o, int rc)
-{
-	(void)o;
-	return rc;
-}
-
 /* A FILE over a firn_io_output created with FIRN_IO_REPLACE: the file
  * appears at fclose, unless cli_file_discard was called first. */
 struct io_cookie {

@@ -505,8 +505,7 @@ static int cmd_convert(int argc, char **argv)
 		return cli_usage("--schema is for CSV and JSON Lines input");
 	/* OUT is written aside and renamed over only when complete: IN (even
 	 * through a link) is never OUT, and a failure leaves OUT as it was */
-	struct cli_out out;
-	int rc = cli_out_begin(&out, out_path, &in_path, 1);
+	int rc = cli_not_an_input(out_path, &in_path, 1);
 	if (rc != 0)
 		return rc;
 	if (spec && firn_spec_parse_schema(spec, &given, &err) != 0) {
@@ -532,7 +531,7 @@ static int cmd_convert(int argc, char **argv)
 		}
 	}
 	wo.io_flags = FIRN_IO_REPLACE; /* OUT appears whole, or not at all */
-	if (firn_parquet_writer_open(&w, out.path, &schema, &wo, &err) != 0) {
+	if (firn_parquet_writer_open(&w, out_path, &schema, &wo, &err) != 0) {
 		rc = cli_fail(&err);
 		goto done;
 	}
@@ -563,7 +562,7 @@ done:
 		in.st.release(&in.st);
 	firn_parquet_reader_free(in.pq);
 	firn_text_reader_free(in.text);
-	return cli_out_end(&out, rc);
+	return rc;
 }
 
 int cmd_parquet(int argc, char **argv)

@@ -1127,14 +1127,13 @@ static int scan_inputs(struct firn_table *t, const struct firn_snapshot_sel *sel
 static int scan_to(struct firn_table *t, const struct firn_scan_options *so, int format, const char *output,
 		   struct firn_error *err)
 {
-	struct cli_out out = { 0 };
 	char **inputs = NULL;
 	size_t n_in = 0;
 	int rc = 0;
 	if (output) {
 		rc = scan_inputs(t, &so->sel, &inputs, &n_in, err);
 		if (rc == 0)
-			rc = cli_out_begin(&out, output, (const char *const *)inputs, n_in);
+			rc = cli_not_an_input(output, (const char *const *)inputs, n_in);
 		for (size_t i = 0; i < n_in; i++)
 			free(inputs[i]);
 		free(inputs);
@@ -1150,7 +1149,7 @@ static int scan_to(struct firn_table *t, const struct firn_scan_options *so, int
 		st.release(&st);
 		schema.release(&schema);
 	}
-	return output ? cli_out_end(&out, rc) : rc;
+	return rc;
 }
 
 static int do_scan(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
