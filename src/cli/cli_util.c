@@ -284,8 +284,8 @@ static int cookie_close(void *c)
 		rc = -1;
 	if (rc != 0)
 		errno = EIO;
-	free(k);
-	return rc;
+	k->failed |= rc != 0;
+	return rc; /* k is freed by cli_file_end, which reads its error */
 }
 
 int cli_file_replace(struct cli_file *o, const char *path, struct firn_error *err)
@@ -316,17 +316,13 @@ int cli_file_end(struct cli_file *o, bool ok, struct firn_error *err)
 	k->discard = !ok;
 	if (ok && fflush(o->f) != 0)
 		k->failed = true;
-	bool failed = k->failed;
-	struct firn_error e = k->err;
-	int closed = fclose(o->f); /* frees k */
+	int closed = fclose(o->f); /* closes or aborts the output (cookie_close) */
+	int rc = 0;
+	if (ok && (k->failed || closed != 0))
+		rc = k->err.code ? firn_error_set(err, k->err.code, "%s", k->err.message)
+				 : firn_error_set(err, FIRN_EIO, "cannot write the output");
+	free(k);
 	o->f = NULL;
 	o->cookie = NULL;
-	if (!ok)
-		return 0;
-	if (failed || closed != 0) {
-		if (err)
-			*err = e.code ? e : (struct firn_error){ .code = FIRN_EIO };
-		return err && err->code ? err->code : FIRN_EIO;
-	}
-	return 0;
+	return rc;
 }

@@ -235,6 +235,25 @@ def test_convert_missing_input_and_bad_output(run_firn, tmp):
     assert_error(res, 1)
 
 
+def test_scan_output_onto_a_directory(run_firn, tmp):
+    """scan --output naming a directory: one error line naming it, the
+    directory untouched, no temporary file left beside it."""
+    wh = tmp / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "d")
+    run_firn("--warehouse", wh, "create", "d.t", "--schema", "id long")
+    src = tmp / "in.csv"
+    src.write_text("id\n1\n")
+    run_firn("--warehouse", wh, "append", "d.t", src)
+    out = tmp / "outdir"
+    out.mkdir()
+    for fmt in ("csv", "jsonl", "parquet"):
+        res = run_firn("--warehouse", wh, "scan", "d.t", "--format", fmt, "--output", out,
+                       check=False, timeout=TIMEOUT)
+        assert_error(res, 1, mentions=["outdir"])
+    assert list(out.iterdir()) == []
+    assert not [p for p in tmp.iterdir() if ".firn-" in p.name]
+
+
 # ------------------------------------------------------- CSV / JSONL
 
 
