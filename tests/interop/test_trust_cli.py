@@ -58,17 +58,33 @@ class ReadOnly:
     def __init__(self, wh: Path):
         self.wh = wh
         self.root = os.geteuid() == 0
+        self.opened = []  # (directory, mode before) given search permission
+
+    def _reachable(self, path: Path):
+        """nobody must reach the binary and the warehouse: a checkout under
+        a 0700 directory (mktemp -d) gets search permission (o+x, not read)
+        on the way there, taken back at the end."""
+        for d in reversed(Path(path).resolve().parents):
+            mode = d.stat().st_mode
+            if not mode & 0o001:
+                d.chmod(mode | 0o001)
+                self.opened.append((d, mode))
 
     def __enter__(self):
         if not self.root:
             for p in [self.wh, *self.wh.rglob("*")]:
                 p.chmod(p.stat().st_mode & ~0o222)
+        else:
+            self._reachable(firnrun.firn_path())
+            self._reachable(self.wh / "catalog.db")
         return self
 
     def __exit__(self, *exc):
         if not self.root:
             for p in [self.wh, *self.wh.rglob("*")]:
                 p.chmod(p.stat().st_mode | 0o200)
+        for d, mode in reversed(self.opened):
+            d.chmod(mode)
 
     def run(self, *args) -> firnrun.Result:
         def as_nobody():
