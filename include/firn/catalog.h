@@ -13,6 +13,7 @@
 
 #include "firn/export.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "firn/error.h"
@@ -122,6 +123,68 @@ FIRN_API int firn_catalog_table_list(struct firn_catalog *c, const char *ns, cha
 			    struct firn_error *err);
 
 FIRN_API void firn_catalog_strings_free(char **v, size_t n);
+
+/* ---- the REST spec's table requests, as JSON text -------------------
+ * What an Iceberg REST catalog server does with a request body, done
+ * against this catalog (`firn serve` is these calls behind HTTP; the
+ * Python module may use them too). Bodies and results are the JSON of
+ * the REST spec (rest-catalog-open-api 1.11); a result is firn_malloc'd
+ * NUL-terminated text, the caller's (firn_free). Errors, with the HTTP
+ * status a server answers:
+ *   FIRN_EINVAL       400 malformed JSON, an unknown or invalid update or
+ *                     requirement, a bad value, a location not allowed
+ *   FIRN_EUNSUPPORTED 400 valid, but not something firn does
+ *   FIRN_ENOTFOUND    404 no such namespace or table (the message says
+ *                     which: it starts "namespace " or "table ")
+ *   FIRN_EEXISTS      409 the table already exists
+ *   FIRN_ECONFLICT    409 CommitFailedException: a requirement does not
+ *                     hold against the table's current metadata
+ *   FIRN_EIO, others  500 (the outcome of a commit is then unknown)
+ */
+
+/* Confines what clients can name to the warehouse: a table location (a
+ * create's, a set-location's) and a registered metadata file must be
+ * under the warehouse directory after normalisation (FIRN_EINVAL
+ * otherwise). Off by default (the command line may put a table where its
+ * user says); `firn serve` turns it on. */
+FIRN_API void firn_catalog_confine(struct firn_catalog *c, bool on);
+
+/* LoadTableResult {"metadata-location", "metadata"} for the table's current
+ * metadata (its file's text parsed and checked, written back as JSON). The
+ * location also comes back in *metadata_location (optional; for an ETag). */
+FIRN_API int firn_catalog_table_load_json(struct firn_catalog *c, const char *ns, const char *name,
+					  char **metadata_location, char **result,
+					  struct firn_error *err);
+
+/* CreateTableRequest {"name", "location"?, "schema", "partition-spec"?,
+ * "write-order"?, "stage-create"?, "properties"?} → LoadTableResult. Field
+ * ids, spec and order ids are assigned fresh, as Java's server does (the
+ * schema's own ids are not trusted); "format-version" among the properties
+ * picks the format version (default 2) and is not kept as a property. The
+ * location defaults to the warehouse's place for ns.name. With
+ * "stage-create": true nothing is recorded: the result has the metadata
+ * a later commit with assert-create will create, and no metadata-location.
+ * FIRN_EEXISTS, FIRN_ENOTFOUND (namespace). */
+FIRN_API int firn_catalog_table_create_json(struct firn_catalog *c, const char *ns, const char *body,
+					    char **result, struct firn_error *err);
+
+/* CommitTableRequest {"identifier"?, "requirements", "updates"} →
+ * CommitTableResponse {"metadata-location", "metadata"}. The requirements
+ * are checked against the table's current metadata and the updates applied
+ * with the metadata builder; when another writer moved the table between
+ * the check and the swap the commit is tried again (bounded) while the
+ * requirements still hold — the spec's server-side retry. A commit whose
+ * requirements include assert-create creates the table (a staged create's
+ * commit; FIRN_ECONFLICT if it exists). */
+FIRN_API int firn_catalog_table_commit_json(struct firn_catalog *c, const char *ns, const char *name,
+					    const char *body, char **result, struct firn_error *err);
+
+/* CommitTransactionRequest {"table-changes": [CommitTableRequest with
+ * "identifier": {"namespace": [...], "name"}, ...]}: every table's
+ * requirements are checked and every pointer moves in one transaction,
+ * or nothing changes. */
+FIRN_API int firn_catalog_transaction_json(struct firn_catalog *c, const char *body,
+					   struct firn_error *err);
 
 #ifdef __cplusplus
 }
