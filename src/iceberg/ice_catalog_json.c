@@ -64,8 +64,8 @@ int firn_ice__request_parse(const char *body, const char *what, json_t **out,
 			return nomem(err);
 		char shown[120];
 		firn_ice__printable(je.text, shown, sizeof(shown));
-		return firn_error_set(err, FIRN_EINVAL, "%s: not JSON: %s (line %d, column %d)", what, shown,
-				      je.line, je.column);
+		return firn_error_set(err, FIRN_EINVAL, "%s: not JSON: %s (line %d, column %d)", what,
+				      shown, je.line, je.column);
 	}
 	if (!json_is_object(j)) {
 		json_decref(j);
@@ -179,6 +179,13 @@ static int attempt_commit(struct firn_catalog *c, struct firn_ice_commit *cm, bo
 	*final = true;
 	FIRN_TRY(firn_ice__catalog_load(c, cm->ns, cm->name, &loc, &m, err));
 	int rc = firn_ice__requirements_check(m, cm->change->requirements, err);
+	if (rc == 0 && json_array_size(cm->change->updates) == 0) {
+		/* nothing to change: the table as it is, no new version (Java's
+		 * builder returns its base then, and nothing is committed) */
+		cm->meta = m;
+		cm->location = loc;
+		return 0;
+	}
 	if (rc == 0) {
 		cm->base = m;
 		cm->base_location = loc;
@@ -300,7 +307,8 @@ static int txn_read(const struct firn_catalog *c, const json_t *body, struct txn
 {
 	const json_t *tc = json_object_get(body, "table-changes");
 	if (!json_is_array(tc))
-		return firn_error_set(err, FIRN_EINVAL, "table-changes: %s", tc ? "not an array" : "missing");
+		return firn_error_set(err, FIRN_EINVAL, "table-changes: %s",
+				      tc ? "not an array" : "missing");
 	size_t n = json_array_size(tc);
 	if (n == 0)
 		return firn_error_set(err, FIRN_EINVAL, "table-changes: empty");
@@ -323,7 +331,8 @@ static int txn_read(const struct firn_catalog *c, const json_t *body, struct txn
 			t->ns[i] = NULL;
 			return rc;
 		}
-		t->v[i] = (struct firn_ice_commit){ t->ns[i], name, &t->changes[i], NULL, NULL, NULL, NULL };
+		t->v[i] = (struct firn_ice_commit){ t->ns[i], name, &t->changes[i], NULL, NULL, NULL,
+						    NULL };
 		t->n = i + 1;
 	}
 	return 0;

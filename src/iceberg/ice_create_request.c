@@ -196,8 +196,9 @@ static int remap_sources(const struct idmap *m, json_t *f, const char *what, siz
 	if (json_is_integer(one)) {
 		int32_t id = fresh_id(m, json_integer_value(one));
 		if (id == 0)
-			return firn_error_set(err, FIRN_EINVAL, "%s.fields[%zu].source-id %lld is not in the schema",
-					      what, i, (long long)json_integer_value(one));
+			return firn_error_set(err, FIRN_EINVAL,
+					      "%s.fields[%zu].source-id %lld is not in the schema", what, i,
+					      (long long)json_integer_value(one));
 		if (json_object_set_new(f, "source-id", json_integer(id)) != 0)
 			return nomem(err);
 	}
@@ -233,9 +234,11 @@ static int fresh_spec(const json_t *given, const struct idmap *m, json_t **out,
 	for (size_t i = 0; rc == 0 && i < json_array_size(fields); i++) {
 		json_t *f = json_array_get(fields, i);
 		rc = remap_sources(m, f, "partition-spec", i, err);
-		if (rc == 0 &&
-		    json_object_set_new(f, "field-id", json_integer(FIRST_PARTITION_FIELD_ID + (int)i)) != 0)
+		json_t *id = json_integer(FIRST_PARTITION_FIELD_ID + (json_int_t)i);
+		if (rc == 0 && json_object_set_new(f, "field-id", id) != 0)
 			rc = nomem(err);
+		else if (rc != 0)
+			json_decref(id);
 	}
 	if (rc != 0) {
 		json_decref(spec);
@@ -309,7 +312,8 @@ static int fresh_properties(const json_t *given, json_t **out, int *fv, struct f
 		if (!s) {
 			char shown[64];
 			firn_ice__printable(k, shown, sizeof(shown));
-			rc = firn_error_set(err, FIRN_EINVAL, "properties: value of '%s' is not a string", shown);
+			rc = firn_error_set(err, FIRN_EINVAL, "properties: value of '%s' is not a string",
+					    shown);
 		} else if (strcmp(k, "format-version") == 0) {
 			if (strlen(s) != 1 || s[0] < '1' || s[0] > '3') {
 				char shown[64];

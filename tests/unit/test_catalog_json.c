@@ -202,20 +202,22 @@ TEST(create_default_version_and_errors)
  * the staged metadata, as a client sends them. */
 static char *staged_commit_body(const json_t *m)
 {
-	json_t *updates = json_array();
-	json_array_append_new(updates, firn_ice__upd_assign_uuid(sval(m, "table-uuid")));
-	json_array_append_new(updates, firn_ice__upd_upgrade_format_version((int)ival(m, "format-version")));
-	json_array_append_new(updates, firn_ice__upd_add_schema(json_array_get(json_object_get(m, "schemas"), 0)));
-	json_array_append_new(updates, firn_ice__upd_set_current_schema(-1));
-	json_array_append_new(updates, firn_ice__upd_add_spec(json_array_get(json_object_get(m, "partition-specs"), 0)));
-	json_array_append_new(updates, firn_ice__upd_set_default_spec(-1));
+	json_t *u = json_array();
 	json_t *orders = json_object_get(m, "sort-orders");
-	json_array_append_new(updates, firn_ice__upd_add_sort_order(json_array_get(orders, json_array_size(orders) - 1)));
-	json_array_append_new(updates, firn_ice__upd_set_default_sort_order(-1));
-	json_array_append_new(updates, firn_ice__upd_set_location(sval(m, "location")));
-	json_array_append_new(updates, firn_ice__upd_set_properties(json_object_get(m, "properties")));
+	json_array_append_new(u, firn_ice__upd_assign_uuid(sval(m, "table-uuid")));
+	json_array_append_new(u, firn_ice__upd_upgrade_format_version((int)ival(m, "format-version")));
+	json_array_append_new(u, firn_ice__upd_add_schema(json_array_get(json_object_get(m, "schemas"), 0)));
+	json_array_append_new(u, firn_ice__upd_set_current_schema(-1));
+	json_array_append_new(u, firn_ice__upd_add_spec(json_array_get(json_object_get(m, "partition-specs"),
+								       0)));
+	json_array_append_new(u, firn_ice__upd_set_default_spec(-1));
+	json_array_append_new(u, firn_ice__upd_add_sort_order(json_array_get(orders,
+									     json_array_size(orders) - 1)));
+	json_array_append_new(u, firn_ice__upd_set_default_sort_order(-1));
+	json_array_append_new(u, firn_ice__upd_set_location(sval(m, "location")));
+	json_array_append_new(u, firn_ice__upd_set_properties(json_object_get(m, "properties")));
 	json_t *body = json_pack("{s:[o],s:o}", "requirements", firn_ice__req_assert_create(), "updates",
-				 updates);
+				 u);
 	char *text = json_dumps(body, 0);
 	json_decref(body);
 	return text;
@@ -347,6 +349,18 @@ TEST(commit_requirements_hold_and_fail)
 	json_t *now = metadata(c, "t");
 	CHECK_EQ_STR(prop_of(now, "k"), "1");
 	json_decref(now);
+	/* no updates: the table as it is, no new version */
+	firn_free(body);
+	body = commit_body(uuid, "", "[]");
+	CHECK_OK(firn_catalog_table_commit_json(c, "db", "t", body, &out, &t_err));
+	r = parse(out);
+	firn_free(out);
+	CHECK_EQ_STR(sval(r, "metadata-location"), ml ? ml : "");
+	CHECK_EQ_STR(prop_of(json_object_get(r, "metadata"), "k"), "1");
+	json_decref(r);
+	char *ml3 = where(c, "t");
+	CHECK_EQ_STR(ml3, ml ? ml : "");
+	firn_free(ml3);
 	/* a table that is not there is 404 */
 	CHECK_EQ_INT(firn_catalog_table_commit_json(c, "db", "nope", body, &out, &e), FIRN_ENOTFOUND);
 	CHECK(strncmp(e.message, "table ", 6) == 0);
