@@ -658,7 +658,10 @@ static int sql_commit_transaction(void *self, struct firn_ice_commit *v, size_t 
 		}
 		if (rc == 0)
 			rc = exec(c, "COMMIT", NULL, 0, NULL, NULL, err);
-		else
+		/* also after a failed COMMIT, which may leave the transaction
+		 * open: a later COMMIT must not publish pointers to the files
+		 * discarded below */
+		if (rc != 0)
 			exec(c, "ROLLBACK", NULL, 0, NULL, NULL, NULL);
 		if (rc == 0)
 			firn_io__crash_point("after-swap");

@@ -207,10 +207,12 @@ static int exec(void *db, const char *sql, const char *const *params, int n,
 	struct lite *l = db;
 	sqlite3 *s = l->s;
 	sqlite3_stmt *st = NULL;
-	char *q = convert(sql);
-	if (!q)
+	/* without parameters (BEGIN, COMMIT, ROLLBACK) nothing to convert: a
+	 * ROLLBACK must not fail for want of memory */
+	char *q = strchr(sql, '$') ? convert(sql) : NULL;
+	if (!q && strchr(sql, '$'))
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	int rc = sqlite3_prepare_v2(s, q, -1, &st, NULL);
+	int rc = sqlite3_prepare_v2(s, q ? q : sql, -1, &st, NULL);
 	firn_free(q);
 	if (rows)
 		memset(rows, 0, sizeof(*rows));
@@ -237,11 +239,19 @@ static int exec(void *db, const char *sql, const char *const *params, int n,
 			rows->cells = c;
 		}
 		rows->n_cols = nc;
+		bool lost = false; /* a cell that could not be copied must not read as NULL */
 		for (int k = 0; k < nc; k++) {
 			const unsigned char *v = sqlite3_column_text(st, k);
-			rows->cells[rows->n_rows * nc + k] = v ? firn_strdup((const char *)v) : NULL;
+			char *cell = v ? firn_strdup((const char *)v) : NULL;
+			rows->cells[rows->n_rows * nc + k] = cell;
+			lost |= v && !cell;
 		}
 		rows->n_rows++;
+		if (lost) {
+			sqlite3_finalize(st);
+			firn_sql__rows_free(rows);
+			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		}
 	}
 	if (rc != SQLITE_DONE) {
 		int r = fail(l, rc, err);
