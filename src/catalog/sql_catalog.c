@@ -10,6 +10,7 @@
 #include "iceberg/ice_catalog.h"
 #include "firn/util.h"
 #include "io/io_local.h"
+#include "util/alloc.h"
 
 struct sql_catalog {
 	const struct sql_backend *be;
@@ -527,10 +528,16 @@ static int sql_table_create(void *self, const char *ns, const char *name, const 
 		return e;
 	if (e == 0)
 		return firn_error_set(err, FIRN_ENOTFOUND, "namespace %s does not exist", ns);
+	long json_failures = firn_alloc__json_failures();
 	FIRN_TRY(firn_ice__meta_build(NULL, NULL, updates, meta, err));
-	if (staged)
+	int rc = 0;
+	/* a JSON setter that ran out of memory dropped part of the tree */
+	if (firn_alloc__json_failures() != json_failures)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	else if (staged)
 		return 0;
-	int rc = firn_ice__meta_write(*meta, NULL, location, err);
+	if (rc == 0)
+		rc = firn_ice__meta_write(*meta, NULL, location, err);
 	if (rc == 0 && (rc = insert_row(c, ns, name, *location, err)) != 0)
 		firn_io_delete(*location, NULL);
 	if (rc != 0) {

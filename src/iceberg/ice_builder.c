@@ -36,6 +36,17 @@ static int put(json_t *o, const char *key, json_t *v, struct firn_error *err)
 	return v && json_object_set_new(o, key, v) == 0 ? 0 : nomem(err);
 }
 
+/* o[key] = v, then o appended to arr; o and v are gone either way (o
+ * NULL: out of memory). */
+static int append_with(json_t *arr, json_t *o, const char *key, json_t *v, struct firn_error *err)
+{
+	if (json_object_set_new(o, key, v) != 0) {
+		json_decref(o);
+		return nomem(err);
+	}
+	return json_array_append_new(arr, o) == 0 ? 0 : nomem(err);
+}
+
 static int64_t ival(const json_t *o, const char *key)
 {
 	return json_integer_value(json_object_get(o, key));
@@ -217,10 +228,7 @@ static int add_schema(struct build *b, const json_t *u, struct firn_error *err)
 	}
 	if (id < 0) {
 		id = max_id(schemas, "schema-id", -1) + 1;
-		json_t *s = json_deep_copy(given);
-		if (!s || json_object_set_new(s, "schema-id", json_integer(id)) != 0 ||
-		    json_array_append_new(schemas, s) != 0)
-			return nomem(err);
+		FIRN_TRY(append_with(schemas, json_deep_copy(given), "schema-id", json_integer(id), err));
 	}
 	b->last_schema = (int32_t)id;
 	return put(b->root, "last-column-id", json_integer(last), err);
@@ -342,9 +350,7 @@ static int add_spec(struct build *b, const json_t *u, struct firn_error *err)
 	int64_t id = max_id(specs, "spec-id", -1) + 1;
 	int64_t top = max_id(fields, "field-id", last);
 	b->last_spec = (int32_t)id;
-	if (json_object_set_new(spec, "spec-id", json_integer(id)) != 0 ||
-	    json_array_append_new(specs, spec) != 0)
-		return nomem(err);
+	FIRN_TRY(append_with(specs, spec, "spec-id", json_integer(id), err));
 	return put(b->root, "last-partition-id", json_integer(top), err);
 }
 
@@ -374,10 +380,7 @@ static int add_sort_order(struct build *b, const json_t *u, struct firn_error *e
 	}
 	/* the unsorted order is 0, others from 1 (Java's ids) */
 	int64_t id = json_array_size(fields) == 0 ? 0 : max_id(orders, "order-id", 0) + 1;
-	json_t *o = json_deep_copy(given);
-	if (!o || json_object_set_new(o, "order-id", json_integer(id)) != 0 ||
-	    json_array_append_new(orders, o) != 0)
-		return nomem(err);
+	FIRN_TRY(append_with(orders, json_deep_copy(given), "order-id", json_integer(id), err));
 	b->last_order = (int32_t)id;
 	return 0;
 }
@@ -778,12 +781,10 @@ static int normalize_v1(struct build *b, struct firn_error *err)
 	if (!json_is_array(json_object_get(r, "schemas")) || json_array_size(json_object_get(r, "schemas")) == 0) {
 		json_t *a = json_array();
 		for (size_t i = 0; a && i < m->n_schemas; i++) {
-			json_t *s = json_deep_copy(m->schemas[i].json);
-			if (!s || json_object_set_new(s, "schema-id", json_integer(m->schemas[i].schema_id)) != 0 ||
-			    json_array_append_new(a, s) != 0) {
-				json_decref(s);
+			if (append_with(a, json_deep_copy(m->schemas[i].json), "schema-id",
+					json_integer(m->schemas[i].schema_id), err) != 0) {
 				json_decref(a);
-				return nomem(err);
+				return FIRN_ENOMEM;
 			}
 		}
 		FIRN_TRY(put(r, "schemas", a, err));
