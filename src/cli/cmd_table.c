@@ -26,13 +26,18 @@ static int open_catalog(struct firn_catalog **c, enum firn_catalog_mode mode, st
 	const char *lt = getenv("FIRN_LOCK_TIMEOUT");
 	struct firn_catalog_options o = FIRN_CATALOG_OPTIONS_INIT;
 	o.mode = mode;
+	o.token = getenv("FIRN_TOKEN");
+	o.credential = getenv("FIRN_CREDENTIAL");
 	int64_t secs;
 	if (lt && *lt) {
 		if (cli_parse_int(lt, 0, 86400, &secs) != 0)
 			return cli_usage("FIRN_LOCK_TIMEOUT needs whole seconds from 0 to 86400, not '%s'", lt);
 		o.lock_timeout_ms = (int)(secs * 1000);
 	}
-	if (firn_catalog_open_with(c, uri, wh && *wh ? wh : "warehouse", NULL, &o, err) != 0)
+	bool rest = uri && (strncmp(uri, "http://", 7) == 0 || strncmp(uri, "https://", 8) == 0);
+	if (!(wh && *wh))
+		wh = rest ? NULL : "warehouse"; /* a REST catalog knows its warehouse */
+	if (firn_catalog_open_with(c, uri, wh, NULL, &o, err) != 0)
 		return cli_fail(err);
 	return 0;
 }
