@@ -110,7 +110,7 @@ static char *ns_dotted(const json_t *a)
 			return NULL;
 		}
 	}
-	return firn_buf_cstr(&b) == 0 ? (char *)firn_buf_detach(&b, NULL) : NULL;
+	return firn_buf_string(&b, 0);
 }
 
 static json_t *ident_json(const char *ns, const char *name)
@@ -134,24 +134,14 @@ static char *ns_url(const struct rest *r, const char *ns, const char *tail, cons
 		if (rc == 0)
 			rc = put_segment(&b, name, strlen(name));
 	}
-	if (rc == 0)
-		rc = firn_buf_cstr(&b);
-	if (rc != 0) {
-		firn_buf_free(&b);
-		return NULL;
-	}
-	return (char *)firn_buf_detach(&b, NULL);
+	return firn_buf_string(&b, rc);
 }
 
 static char *url_of(const struct rest *r, const char *path)
 {
 	struct firn_buf b = FIRN_BUF_INIT;
-	if (firn_buf_puts(&b, r->base) != 0 || firn_buf_puts(&b, path) != 0 ||
-	    firn_buf_cstr(&b) != 0) {
-		firn_buf_free(&b);
-		return NULL;
-	}
-	return (char *)firn_buf_detach(&b, NULL);
+	int rc = firn_buf_puts(&b, r->base);
+	return firn_buf_string(&b, rc == 0 ? firn_buf_puts(&b, path) : rc);
 }
 
 /* ---- requests --------------------------------------------------------- */
@@ -334,8 +324,7 @@ static int list_all(struct rest *r, const char *url0, const char *key,
 			firn_buf_puts(&u, strchr(url0, '?') ? "&pageToken=" : "?pageToken=");
 			put_segment(&u, token, strlen(token));
 		}
-		char *url = firn_buf_cstr(&u) == 0 ? (char *)firn_buf_detach(&u, NULL) : NULL;
-		firn_buf_free(&u);
+		char *url = firn_buf_string(&u, 0);
 		json_t *j;
 		rc = call(r, "GET", url, NULL, what, &j, err);
 		firn_free(url);
@@ -402,8 +391,7 @@ static int rest_namespace_list(void *self, const char *parent, char ***out, size
 		firn_buf_puts(&b, "?parent=");
 		put_namespace(&b, parent);
 	}
-	char *url = firn_buf_cstr(&b) == 0 ? (char *)firn_buf_detach(&b, NULL) : NULL;
-	firn_buf_free(&b);
+	char *url = firn_buf_string(&b, 0);
 	if (!url)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	int rc = list_all(r, url, "namespaces", ns_name, out, n, "list namespaces", err);
@@ -646,8 +634,7 @@ static int rest_table_drop(void *self, const char *ns, const char *name, bool pu
 	struct firn_buf b = FIRN_BUF_INIT;
 	firn_buf_printf(&b, "%s?purgeRequested=%s", url ? url : "", purge ? "true" : "false");
 	firn_free(url);
-	url = firn_buf_cstr(&b) == 0 ? (char *)firn_buf_detach(&b, NULL) : NULL;
-	firn_buf_free(&b);
+	url = firn_buf_string(&b, 0);
 	int rc = call(r, "DELETE", url, NULL, "drop table", NULL, err);
 	firn_free(url);
 	if (rc == FIRN_ENOTFOUND)
@@ -781,8 +768,7 @@ static int configure(struct rest *r, struct firn_error *err)
 		firn_buf_puts(&u, "?warehouse=");
 		put_segment(&u, r->warehouse, strlen(r->warehouse));
 	}
-	char *url = firn_buf_cstr(&u) == 0 ? (char *)firn_buf_detach(&u, NULL) : NULL;
-	firn_buf_free(&u);
+	char *url = firn_buf_string(&u, 0);
 	json_t *j;
 	int rc = call(r, "GET", url, NULL, "REST catalog config", &j, err);
 	firn_free(url);

@@ -1578,13 +1578,7 @@ char *firn_ice__meta_dump(const struct firn_ice_meta *m)
 	int rc = firn_buf_reserve(&b, p && p->text ? p->text->n + 4096 : 4096);
 	if (rc == 0)
 		rc = json_is_object(m->root) ? dump_object(&b, m->root, p) : dump_value(&b, m->root);
-	if (rc == 0)
-		rc = firn_buf_cstr(&b);
-	if (rc != 0) {
-		firn_buf_free(&b);
-		return NULL;
-	}
-	return (char *)firn_buf_detach(&b, NULL);
+	return firn_buf_string(&b, rc);
 }
 
 const struct firn_ice_schema *firn_ice__meta_schema(const struct firn_ice_meta *m, int32_t id)
