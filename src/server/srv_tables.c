@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "firn/table.h"
 #include "srv_private.h"
@@ -263,11 +264,12 @@ int firn_server__table_drop(struct srv_call *x)
 					    "purgeRequested", &bad);
 	char *ident = NULL;
 	struct firn_catalog *c = NULL;
-	if (bad || (purge && strcmp(purge, "true") != 0 && strcmp(purge, "false") != 0)) {
+	/* any case: PyIceberg sends Python's True and False */
+	if (bad || (purge && strcasecmp(purge, "true") != 0 && strcasecmp(purge, "false") != 0)) {
 		firn_server__error(x, 400, "BadRequestException", "purgeRequested must be true or false");
 	} else if ((ident = ident_of(x, ns, x->seg[3])) && (c = firn_server__catalog(x))) {
 		struct firn_error err = { 0 };
-		if (firn_table_drop(c, ident, purge && strcmp(purge, "true") == 0, NULL, &err) != 0)
+		if (firn_table_drop(c, ident, purge && strcasecmp(purge, "true") == 0, NULL, &err) != 0)
 			firn_server__fail(x, &err, false);
 		else
 			firn_server__empty(x, 204);
@@ -276,6 +278,29 @@ int firn_server__table_drop(struct srv_call *x)
 	firn_free(purge);
 	firn_free(ns);
 	return 0;
+}
+
+/* Whether a metadata file a client names lies in the warehouse, links
+ * resolved (realpath: the file must exist). A guard of its own, in front
+ * of the catalog's confinement, because registering reads the file: an
+ * error about a file outside would show its bytes. Answers 400 if not. */
+static bool in_warehouse(struct srv_call *x, struct firn_catalog *c, const char *loc)
+{
+	const char *path = loc;
+	if (strncmp(path, "file://", 7) == 0)
+		path += 7;
+	else if (strncmp(path, "file:", 5) == 0)
+		path += 5;
+	char *want = path[0] == '/' ? realpath(path, NULL) : NULL;
+	char *wh = realpath(firn_catalog_warehouse(c), NULL);
+	size_t n = wh ? strlen(wh) : 0;
+	bool ok = want && wh && strncmp(want, wh, n) == 0 && want[n] == '/';
+	free(want);
+	free(wh);
+	if (!ok)
+		firn_server__error(x, 400, "BadRequestException", "metadata-location %s is not a file in "
+				   "the warehouse", loc);
+	return ok;
 }
 
 int firn_server__table_register(struct srv_call *x)
@@ -297,7 +322,7 @@ int firn_server__table_register(struct srv_call *x)
 		firn_server__error(x, 400, "BadRequestException", "register with overwrite is not "
 				   "supported");
 	} else if (firn_server__name_ok(x, name, "table") && (ident = ident_of(x, ns, name)) &&
-		   (c = firn_server__catalog(x))) {
+		   (c = firn_server__catalog(x)) && in_warehouse(x, c, meta)) {
 		char *result = NULL;
 		struct firn_error err = { 0 };
 		if (firn_table_register(c, ident, meta, &err) != 0 ||
