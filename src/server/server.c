@@ -516,11 +516,9 @@ static void name_host(struct firn_server *s, const struct sockaddr_storage *ss, 
 	snprintf(s->host, sizeof(s->host), ss->ss_family == AF_INET6 ? "[%s]" : "%s", h);
 }
 
-static int start_daemon(struct firn_server *s, struct firn_error *err)
+static int start_daemon(struct firn_server *s, struct sockaddr_storage ss, socklen_t len,
+			struct firn_error *err)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = 0;
-	FIRN_TRY(parse_listen(s->listen, &ss, &len, err));
 	name_host(s, &ss, len);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_AUTO;
 	if (ss.ss_family == AF_INET6)
@@ -558,7 +556,12 @@ int firn_server_start(const struct firn_server_options *opts, struct firn_server
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
 	struct firn_catalog *c = NULL;
+	struct sockaddr_storage ss;
+	socklen_t len = 0;
+	/* the options checked before the catalog, which may create a warehouse */
 	int rc = copy_options(s, opts, err);
+	if (rc == 0)
+		rc = parse_listen(s->listen, &ss, &len, err);
 	if (rc == 0 && !(s->mhd = firn_server__mhd(err)))
 		rc = FIRN_EIO;
 	/* the first handle: a catalog that cannot open fails here, not per request */
@@ -573,7 +576,7 @@ int firn_server_start(const struct firn_server_options *opts, struct firn_server
 		}
 	}
 	if (rc == 0)
-		rc = start_daemon(s, err);
+		rc = start_daemon(s, ss, len, err);
 	if (rc != 0) {
 		server_free(s);
 		return rc;
