@@ -25,6 +25,8 @@ static int dispatch(int argc, char **argv)
 		}
 		return cmd_parquet(argc - 1, argv + 1);
 	}
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
 	int rc = cmd_table(cmd, argc - 1, argv + 1);
 	if (rc >= 0)
 		return rc;

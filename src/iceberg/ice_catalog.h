@@ -99,6 +99,7 @@ struct firn_catalog {
 	void *self;
 	char *warehouse;
 	char *name;
+	bool confined; /* firn_catalog_confine */
 };
 
 /* Wraps an implementation; takes self (freed with ops->free, also on
@@ -145,5 +146,21 @@ int firn_ice__catalog_commit(struct firn_catalog *c, struct firn_ice_commit *com
 /* All of v or none (ops->commit_transaction). */
 int firn_ice__catalog_transaction(struct firn_catalog *c, struct firn_ice_commit *v, size_t n,
 				  struct firn_error *err);
+
+/* ---- the REST spec's table requests (ice_catalog_json.c) ------------ */
+
+/* When c is confined, FIRN_EINVAL "location X is outside the warehouse"
+ * unless location lies under the warehouse (after normalisation, links
+ * resolved); 0 otherwise. */
+int firn_ice__confine_check(const struct firn_catalog *c, const char *location,
+			    struct firn_error *err);
+/* Parses a request body: a JSON object (*out, the caller's) or
+ * FIRN_EINVAL "WHAT: ...". */
+int firn_ice__request_parse(const char *body, const char *what, json_t **out,
+			    struct firn_error *err);
+/* LoadTableResult text {"metadata-location"?, "metadata"} (location NULL:
+ * without it); *out is the caller's (firn_free). */
+int firn_ice__load_result(const char *location, const struct firn_ice_meta *m, char **out,
+			  struct firn_error *err);
 
 #endif

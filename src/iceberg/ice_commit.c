@@ -180,7 +180,7 @@ int firn_ice__purge(const struct firn_ice_meta *m, const char *metadata_location
 /* ---- the one retry loop ---------------------------------------------- */
 
 /* Exponential backoff with jitter: half the step plus a random half. */
-static void back_off(int attempt, int64_t wait_ms, int64_t max_wait)
+void firn_ice__back_off(int attempt, int64_t wait_ms, int64_t max_wait)
 {
 	int shift = attempt < 10 ? attempt : 10;
 	int64_t ms = wait_ms < 0 ? 0 : wait_ms > (max_wait >> shift) ? max_wait : wait_ms << shift;
@@ -233,7 +233,7 @@ int firn_ice__commit_change(struct firn_table *t, firn_ice_change_fn fn, void *c
 		}
 		if (rc != FIRN_ECONFLICT)
 			return rc;
-		back_off(attempt, wait_ms, max_wait);
+		firn_ice__back_off(attempt, wait_ms, max_wait);
 		FIRN_TRY(firn_ice__table_refresh(t, err));
 	}
 }

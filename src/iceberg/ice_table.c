@@ -235,8 +235,8 @@ static int check_types(const struct ArrowSchema *s, int fv, int32_t *max, struct
  * (no other table's location equals, holds or lies inside it, and nothing
  * is there yet), else the default <warehouse>/<ns>.db/<name>, or that with
  * a suffix when it is taken. */
-static int choose_location(struct firn_catalog *c, const char *ns, const char *name,
-			   const char *explicit_loc, char **out, struct firn_error *err)
+int firn_ice__choose_location(struct firn_catalog *c, const char *ns, const char *name,
+			      const char *explicit_loc, char **out, struct firn_error *err)
 {
 	char *other = NULL;
 	int rc;
@@ -390,7 +390,7 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 	int32_t max_id = 0;
 	if ((rc = check_types(&schema, fv, &max_id, err)) != 0)
 		goto done;
-	if ((rc = choose_location(c, ns, name, opts->location, &loc, err)) != 0)
+	if ((rc = firn_ice__choose_location(c, ns, name, opts->location, &loc, err)) != 0)
 		goto done;
 	if ((rc = create_updates(&schema, fv, loc, opts, &updates, err)) != 0)
 		goto done;

@@ -43,6 +43,10 @@ typedef int (*firn_ice_change_fn)(struct firn_table *t, int attempt, void *ctx,
 int firn_ice__commit_change(struct firn_table *t, firn_ice_change_fn fn, void *ctx, int *attempts,
 			    struct firn_error *err);
 
+/* Sleeps before retry `attempt` (from 0): wait_ms doubled per attempt up
+ * to max_wait, half of it random (jitter). */
+void firn_ice__back_off(int attempt, int64_t wait_ms, int64_t max_wait);
+
 /* The one helper that produces a snapshot: appends to c the updates
  * add-snapshot (snap_id, parent, sequence number seq, manifest list,
  * summary (stolen, also on failure), the current schema id, in v3
@@ -90,6 +94,14 @@ void firn_ice__locations_free(struct firn_ice_location *v, size_t n);
  * table's name (or "the warehouse"), firn_malloc'd; NULL when free. */
 int firn_ice__location_conflict(struct firn_catalog *c, const char *location, const char *self,
 				char **other, struct firn_error *err);
+
+/* A new table's location, normalized (ice_table.c): explicit_loc when it
+ * is free (no other table's location equals, holds or lies inside it,
+ * nothing is there yet; FIRN_EEXISTS otherwise), else the default
+ * <warehouse>/<ns>.db/<name>, or that with a suffix when it is taken.
+ * *out is the caller's. */
+int firn_ice__choose_location(struct firn_catalog *c, const char *ns, const char *name,
+			      const char *explicit_loc, char **out, struct firn_error *err);
 
 /* Whether a file lies at or under location (firn_io_list finds one). */
 bool firn_ice__dir_in_use(const char *location);
