@@ -797,6 +797,7 @@ static int configure(struct rest *r, struct firn_error *err)
 static const struct firn_ice_catalog_ops rest_ops = {
 	.version = FIRN_ICE_CATALOG_OPS_VERSION,
 	.kind = "rest",
+	.picks_locations = true,
 	.free = rest_free,
 	.namespace_create = rest_namespace_create,
 	.namespace_exists = rest_namespace_exists,
