@@ -47,6 +47,9 @@ org.codehaus.woodstox:stax2-api:4.2.1
 org.apache.commons:commons-collections4:4.4
 org.apache.hadoop.thirdparty:hadoop-shaded-guava:1.5.0
 org.apache.commons:commons-lang3:3.18.0
+org.apache.commons:commons-configuration2:2.10.1
+org.apache.commons:commons-text:1.14.0
+org.apache.hadoop:hadoop-auth:3.4.3
 org.eclipse.jetty:jetty-server:$jetty
 org.eclipse.jetty:jetty-http:$jetty
 org.eclipse.jetty:jetty-io:$jetty
@@ -59,6 +62,7 @@ org.eclipse.jetty.compression:jetty-compression-server:$jetty
 org.eclipse.jetty.compression:jetty-compression-gzip:$jetty
 jakarta.servlet:jakarta.servlet-api:6.0.0
 org.assertj:assertj-core:3.27.7
+net.bytebuddy:byte-buddy:1.18.3
 org.junit.platform:junit-platform-console-standalone:1.14.4"
 
 for a in $artifacts; do
