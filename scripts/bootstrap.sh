@@ -29,3 +29,6 @@ fi
 
 # Spark's jars for the Spark interop tests (Maven Central)
 bash scripts/fetch_jars.sh
+
+# The Iceberg REST Compatibility Kit and Java's reference REST server (Maven Central)
+bash scripts/fetch_rck.sh
