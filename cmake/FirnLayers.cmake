@@ -16,6 +16,7 @@ set(FIRN_USES_puffin util io)
 set(FIRN_USES_iceberg util arrow io text parquet avro puffin)
 set(FIRN_USES_catalog util io iceberg)
 set(FIRN_USES_input util arrow io text parquet iceberg)
+set(FIRN_USES_server util io iceberg catalog)
 
 # The layer each public header belongs to (include/firn/NAME.h). A header
 # not listed here belongs to the folder of its name; one that matches no
@@ -32,6 +33,7 @@ set(FIRN_HEADER_LAYER_table iceberg)
 set(FIRN_HEADER_LAYER_catalog iceberg)
 set(FIRN_HEADER_LAYER_input input)
 set(FIRN_HEADER_LAYER_io io)
+set(FIRN_HEADER_LAYER_server server)
 set(FIRN_HEADER_LAYER_firn cli)
 
 # Folders that use libfirn through its public headers only (DESIGN.md §1).

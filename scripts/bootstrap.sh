@@ -7,7 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 
 debs="build-essential cmake ninja-build pkg-config libzstd-dev libsnappy-dev zlib1g-dev
-      liblz4-dev libjansson-dev libsqlite3-dev libpq-dev libmicrohttpd-dev libcurl4-openssl-dev clang libclang-rt-14-dev python3-venv postgresql openjdk-17-jre-headless"
+      liblz4-dev libjansson-dev libsqlite3-dev libpq-dev libmicrohttpd-dev libcurl4-openssl-dev clang libclang-rt-14-dev python3-venv postgresql openjdk-17-jdk-headless"
 missing=""
 for p in $debs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -29,3 +29,6 @@ fi
 
 # Spark's jars for the Spark interop tests (Maven Central)
 bash scripts/fetch_jars.sh
+
+# The Iceberg REST Compatibility Kit and Java's reference REST server (Maven Central)
+bash scripts/fetch_rck.sh

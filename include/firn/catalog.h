@@ -45,14 +45,21 @@ struct firn_catalog_options {
 	int version;                  /* FIRN_CATALOG_OPTIONS_VERSION */
 	enum firn_catalog_mode mode;
 	int lock_timeout_ms;          /* how long to wait for a locked SQLite database */
+	/* version 2: a REST catalog's bearer token, or the "ID:SECRET" of an
+	 * OAuth2 client-credentials grant at its /v1/oauth/tokens (the token
+	 * wins when both are given); NULL for none */
+	const char *token;
+	const char *credential;
 };
-#define FIRN_CATALOG_OPTIONS_VERSION 1
-#define FIRN_CATALOG_OPTIONS_INIT { FIRN_CATALOG_OPTIONS_VERSION, FIRN_CATALOG_CREATE, 60000 }
+#define FIRN_CATALOG_OPTIONS_VERSION 2
+#define FIRN_CATALOG_OPTIONS_INIT { FIRN_CATALOG_OPTIONS_VERSION, FIRN_CATALOG_CREATE, 60000, NULL, NULL }
 
 /* Opens a catalog.
  *   uri NULL or "": SQLite at <warehouse>/catalog.db
  *   "sqlite:///abs/path.db" or "sqlite://rel/path.db": that SQLite file
  *   "postgresql://user@host:port/db?..." (or "postgres://"): libpq
+ *   "http://host:port[/path]" (or "https://"): an Iceberg REST catalog
+ *     (its GET /v1/config first; opts' token or credential authenticate)
  * name is the catalog_name column value (NULL → "default"); opts NULL is
  * FIRN_CATALOG_OPTIONS_INIT. Except in FIRN_CATALOG_READ mode, the catalog
  * tables are created when missing (IF NOT EXISTS, PyIceberg's DDL, with

@@ -14,5 +14,6 @@
 #include "firn/catalog.h"
 #include "firn/table.h"
 #include "firn/input.h"
+#include "firn/server.h"
 
 #endif

@@ -80,6 +80,10 @@ FIRN_API int firn_buf_zeros(struct firn_buf *b, size_t n);
 FIRN_API int firn_buf_cstr(struct firn_buf *b);
 /* Gives the memory to the caller (free with firn_free); the buffer is reset. */
 FIRN_API uint8_t *firn_buf_detach(struct firn_buf *b, size_t *len_out);
+/* The end of building a string: with rc 0 the text (NUL-terminated, the
+ * caller's, firn_free), else (or when the NUL does not fit) NULL, and the
+ * buffer is freed. Either way the buffer is reset. */
+FIRN_API char *firn_buf_string(struct firn_buf *b, int rc);
 FIRN_API void firn_buf_reset(struct firn_buf *b);   /* len = 0, keeps memory */
 FIRN_API void firn_buf_free(struct firn_buf *b);    /* releases memory */
 

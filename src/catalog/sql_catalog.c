@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog/rest_private.h"
 #include "catalog/sql_private.h"
 #include "iceberg/ice_catalog.h"
 #include "firn/util.h"
@@ -107,6 +108,9 @@ int firn_catalog_open_with(struct firn_catalog **out, const char *uri, const cha
 	if (!opts)
 		opts = &defaults;
 	*out = NULL;
+	if (uri && (strncmp(uri, "http://", 7) == 0 || strncmp(uri, "https://", 8) == 0))
+		return firn_rest__open(out, uri, warehouse, name, opts->version >= 2 ? opts->token : NULL,
+				       opts->version >= 2 ? opts->credential : NULL, err);
 	struct sql_catalog *c = firn_calloc(1, sizeof(*c));
 	if (!c)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
@@ -138,7 +142,7 @@ int firn_catalog_open_with(struct firn_catalog **out, const char *uri, const cha
 		rc = firn_sql__pg_open(&c->db, uri, err);
 	} else {
 		rc = firn_error_set(err, FIRN_EINVAL,
-				    "catalog '%s': use sqlite:///PATH or postgresql://... (REST comes later)", uri);
+				    "catalog '%s': use sqlite:///PATH, postgresql://... or http(s)://HOST:PORT (REST)", uri);
 	}
 	if (rc == 0)
 		rc = setup(c, where, opts->mode, err);

@@ -92,6 +92,8 @@ void cli_help_list(FILE *f);
 int cli_help_main(int argc, char **argv, int (*run)(int argc, char **argv));
 
 int cmd_parquet(int argc, char **argv);
+/* firn serve (cmd_serve.c). */
+int cmd_serve(int argc, char **argv);
 /* Runs table command cmd; -1 when cmd is not one. */
 int cmd_table(const char *cmd, int argc, char **argv);
 

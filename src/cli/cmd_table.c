@@ -26,13 +26,18 @@ static int open_catalog(struct firn_catalog **c, enum firn_catalog_mode mode, st
 	const char *lt = getenv("FIRN_LOCK_TIMEOUT");
 	struct firn_catalog_options o = FIRN_CATALOG_OPTIONS_INIT;
 	o.mode = mode;
+	o.token = getenv("FIRN_TOKEN");
+	o.credential = getenv("FIRN_CREDENTIAL");
 	int64_t secs;
 	if (lt && *lt) {
 		if (cli_parse_int(lt, 0, 86400, &secs) != 0)
 			return cli_usage("FIRN_LOCK_TIMEOUT needs whole seconds from 0 to 86400, not '%s'", lt);
 		o.lock_timeout_ms = (int)(secs * 1000);
 	}
-	if (firn_catalog_open_with(c, uri, wh && *wh ? wh : "warehouse", NULL, &o, err) != 0)
+	bool rest = uri && (strncmp(uri, "http://", 7) == 0 || strncmp(uri, "https://", 8) == 0);
+	if (!(wh && *wh))
+		wh = rest ? NULL : "warehouse"; /* a REST catalog knows its warehouse */
+	if (firn_catalog_open_with(c, uri, wh, NULL, &o, err) != 0)
 		return cli_fail(err);
 	return 0;
 }
@@ -765,9 +770,13 @@ static int info_history(struct firn_table *t, bool js, struct firn_error *err)
 	return rc;
 }
 
-static int do_info(const char *cmd, int (*info)(struct firn_table *, bool, struct firn_error *),
-		   struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+/* describe, snapshots and history: TABLE [--json], printed by info_CMD. */
+static int do_info(const char *cmd, struct firn_catalog *c, int argc, char **argv,
+		   struct firn_error *err)
 {
+	int (*info)(struct firn_table *, bool, struct firn_error *) =
+		strcmp(cmd, "describe") == 0 ? info_describe
+		: strcmp(cmd, "snapshots") == 0 ? info_snapshots : info_history;
 	struct cli_opt o[] = { { "json", false } };
 	const char *pos[1];
 	int np;
@@ -779,21 +788,6 @@ static int do_info(const char *cmd, int (*info)(struct firn_table *, bool, struc
 	int rc = info(t, cli_get(o, N(o), "json") != NULL, err);
 	firn_table_free(t);
 	return rc < 0 ? cli_fail(err) : rc;
-}
-
-static int do_describe(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
-{
-	return do_info("describe", info_describe, c, argc, argv, err);
-}
-
-static int do_snapshots(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
-{
-	return do_info("snapshots", info_snapshots, c, argc, argv, err);
-}
-
-static int do_history(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
-{
-	return do_info("history", info_history, c, argc, argv, err);
 }
 
 static int do_files(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
@@ -1010,21 +1004,6 @@ out:
 	firn_table_free(t);
 	free(pos);
 	return rc;
-}
-
-static int do_update(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
-{
-	return do_change("update", c, argc, argv, err);
-}
-
-static int do_merge(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
-{
-	return do_change("merge", c, argc, argv, err);
-}
-
-static int do_overwrite(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
-{
-	return do_change("overwrite", c, argc, argv, err);
 }
 
 /* ---- reading rows ----------------------------------------------------- */
@@ -1376,16 +1355,6 @@ static int set_ref(const char *cmd, struct firn_catalog *c, int argc, char **arg
 	return rc;
 }
 
-static int do_tag(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
-{
-	return set_ref("tag", c, argc, argv, err);
-}
-
-static int do_branch(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
-{
-	return set_ref("branch", c, argc, argv, err);
-}
-
 static int do_rollback(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
 	struct cli_opt o[] = { { "to", true } };
@@ -1532,6 +1501,9 @@ struct table_cmd {
 	int mode; /* enum firn_catalog_mode, or BY_VERB */
 	const char *usage;
 	int (*run)(struct firn_catalog *c, int argc, char **argv, struct firn_error *err);
+	/* or, for commands that share one function, that function and the name */
+	int (*run_named)(const char *cmd, struct firn_catalog *c, int argc, char **argv,
+			 struct firn_error *err);
 };
 
 #define SEL "[--snapshot ID | --as-of TIME | --ref NAME]"
@@ -1543,9 +1515,9 @@ static const struct table_cmd cmds[] = {
 	{ "create", FIRN_CATALOG_CREATE, "create TABLE --schema SPEC [--partition-by SPEC] [--sort-by SPEC] "
 					 "[--property K=V]... [--format-version 2|3] [--location DIR]", do_create },
 	{ "tables", FIRN_CATALOG_READ, "tables [NS] [--json]", do_tables },
-	{ "describe", FIRN_CATALOG_READ, "describe TABLE [--json]", do_describe },
-	{ "snapshots", FIRN_CATALOG_READ, "snapshots TABLE [--json]", do_snapshots },
-	{ "history", FIRN_CATALOG_READ, "history TABLE [--json]", do_history },
+	{ "describe", FIRN_CATALOG_READ, "describe TABLE [--json]", NULL, do_info },
+	{ "snapshots", FIRN_CATALOG_READ, "snapshots TABLE [--json]", NULL, do_info },
+	{ "history", FIRN_CATALOG_READ, "history TABLE [--json]", NULL, do_info },
 	{ "files", FIRN_CATALOG_READ, "files TABLE [--json] " SEL, do_files },
 	{ "drop", FIRN_CATALOG_WRITE, "drop TABLE [--purge]", do_drop },
 	{ "rename", FIRN_CATALOG_WRITE, "rename FROM TO", do_rename },
@@ -1555,9 +1527,9 @@ static const struct table_cmd cmds[] = {
 				     " [--format table|csv|jsonl|parquet] [--output FILE]", do_scan },
 	{ "count", FIRN_CATALOG_READ, "count TABLE [--where EXPR] " SEL, do_count },
 	{ "delete", FIRN_CATALOG_WRITE, "delete TABLE --where EXPR " MODE " [--json]", do_delete },
-	{ "update", FIRN_CATALOG_WRITE, "update TABLE --set 'COL = EXPR, ...' --where EXPR " MODE " [--json]", do_update },
-	{ "merge", FIRN_CATALOG_WRITE, "merge TABLE FILE... --on KEY[,KEY] " MODE " " FMT " [--truncate-timestamps] [--json]", do_merge },
-	{ "overwrite", FIRN_CATALOG_WRITE, "overwrite TABLE FILE... [--where EXPR] " FMT " [--truncate-timestamps] [--json]", do_overwrite },
+	{ "update", FIRN_CATALOG_WRITE, "update TABLE --set 'COL = EXPR, ...' --where EXPR " MODE " [--json]", NULL, do_change },
+	{ "merge", FIRN_CATALOG_WRITE, "merge TABLE FILE... --on KEY[,KEY] " MODE " " FMT " [--truncate-timestamps] [--json]", NULL, do_change },
+	{ "overwrite", FIRN_CATALOG_WRITE, "overwrite TABLE FILE... [--where EXPR] " FMT " [--truncate-timestamps] [--json]", NULL, do_change },
 	{ "remove-orphans", FIRN_CATALOG_WRITE, "remove-orphans TABLE [--older-than TIME] [--dry-run] [--force] [--json]",
 	  do_remove_orphans },
 	{ "rewrite-manifests", FIRN_CATALOG_WRITE, "rewrite-manifests TABLE", do_rewrite_manifests },
@@ -1565,8 +1537,8 @@ static const struct table_cmd cmds[] = {
 	{ "compact", FIRN_CATALOG_WRITE, "compact TABLE [--where EXPR] [--target-file-size BYTES] [--json]", do_compact },
 	{ "expire", FIRN_CATALOG_WRITE, "expire TABLE [--older-than TIME] [--retain-last N] [--dry-run] [--json]",
 	  do_expire },
-	{ "tag", FIRN_CATALOG_WRITE, "tag TABLE NAME [--snapshot ID]", do_tag },
-	{ "branch", FIRN_CATALOG_WRITE, "branch TABLE NAME [--snapshot ID]", do_branch },
+	{ "tag", FIRN_CATALOG_WRITE, "tag TABLE NAME [--snapshot ID]", NULL, set_ref },
+	{ "branch", FIRN_CATALOG_WRITE, "branch TABLE NAME [--snapshot ID]", NULL, set_ref },
 	{ "rollback", FIRN_CATALOG_WRITE, "rollback TABLE --to SNAPSHOT_ID", do_rollback },
 	{ "alter", FIRN_CATALOG_WRITE, "alter TABLE add-column 'NAME TYPE' | drop-column NAME | rename-column NAME NEW "
 				       "| alter-column NAME TYPE|optional | set-property K=V | unset-property K "
@@ -1611,7 +1583,7 @@ int cmd_table(const char *cmd, int argc, char **argv)
 	struct firn_catalog *c = NULL;
 	int rc = open_catalog(&c, mode_of(e, argc, argv), &err);
 	if (rc == 0)
-		rc = e->run(c, argc, argv, &err);
+		rc = e->run ? e->run(c, argc, argv, &err) : e->run_named(e->name, c, argc, argv, &err);
 	firn_catalog_free(c);
 	return rc;
 }

@@ -486,6 +486,31 @@ static const struct help_cmd cmds[] = {
 	  "files keep theirs\n"
 	  "- sort-by SPEC\ta new sort order ('' unsorted)",
 	  S_SPEC, NULL },
+	{ "serve", "serve the catalog as an Iceberg REST catalog",
+	  "Answers the Iceberg REST catalog protocol (the spec's rest-catalog-open-api 1.11) over "
+	  "the warehouse's catalog, so that Spark, PyIceberg, DuckDB and Java clients create, "
+	  "commit to and read firn's tables over HTTP: config, OAuth2 tokens, namespaces, tables "
+	  "(create, staged create, load with ETags, commit, drop, rename, register, metrics) and "
+	  "multi-table transactions. Clients may name table locations and metadata files under "
+	  "the warehouse only. One line per request goes to standard error; SIGTERM or SIGINT "
+	  "lets the requests in flight finish, then firn serve exits 0.\n"
+	  "# options\n"
+	  "- --listen ADDR:PORT\tthe address to listen on (default 127.0.0.1:8181; [::1]:PORT "
+	  "for IPv6; port 0 picks a free port). Once listening, firn serve prints firn serve: "
+	  "listening on http://ADDR:PORT.\n"
+	  "- --warehouse DIR\tthe warehouse, as the global option\n"
+	  "- --catalog URI\tthe catalog, as the global option\n"
+	  "- --prefix P\tannounce /v1/P/ as the path prefix in config (requests without it "
+	  "are answered too)\n"
+	  "- --token T\tevery request must carry Authorization: Bearer T (401 otherwise)\n"
+	  "- --credential ID:SECRET\tPOST /v1/oauth/tokens with grant_type=client_credentials "
+	  "and this client id and secret (form fields or HTTP Basic) issues bearer tokens; every "
+	  "other request must carry one (or the --token)\n"
+	  "- --token-ttl SECONDS\thow long an issued token is valid (default 3600)\n"
+	  "- --threads N\tthe request threads (default 4)\n"
+	  "Without --token or --credential, nothing is checked: keep the default loopback "
+	  "address then.\n"
+	  "> firn --warehouse wh serve --listen 127.0.0.1:8181 --credential app:s3cret", 0, NULL },
 	{ "parquet", "inspect and convert Parquet files",
 	  "Commands on Parquet files, outside any table:\n"
 	  "- schema FILE\tthe schema, with types and field ids\n"

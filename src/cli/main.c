@@ -25,6 +25,8 @@ static int dispatch(int argc, char **argv)
 		}
 		return cmd_parquet(argc - 1, argv + 1);
 	}
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(argc - 1, argv + 1);
 	int rc = cmd_table(cmd, argc - 1, argv + 1);
 	if (rc >= 0)
 		return rc;
@@ -38,6 +40,24 @@ static int dispatch(int argc, char **argv)
 	if (strcmp(cmd, "help") == 0)
 		return cli_help_main(argc - 1, argv + 1, dispatch);
 	return cli_usage("unknown command '%s'", cmd);
+}
+
+/* The environment variable a global option ("--catalog" or
+ * "--catalog=URI") sets, or NULL: the commands read the catalog options
+ * from there, as a user's environment may set them. */
+static const char *global_env(const char *a)
+{
+	static const char *const opts[][2] = {
+		{ "--warehouse", "FIRN_WAREHOUSE" },
+		{ "--catalog", "FIRN_CATALOG" },
+		{ "--token", "FIRN_TOKEN" },
+		{ "--credential", "FIRN_CREDENTIAL" },
+	};
+	size_t n = strcspn(a, "=");
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (strlen(opts[i][0]) == n && strncmp(a, opts[i][0], n) == 0)
+			return opts[i][1];
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -54,15 +74,20 @@ int main(int argc, char **argv)
 			cli_help_list(stdout);
 			return EXIT_OK;
 		}
-		if (strcmp(a, "--warehouse") == 0 || strcmp(a, "--catalog") == 0) {
+		const char *env = global_env(a);
+		size_t n = strcspn(a, "=");
+		if (env && a[n] == '=') {
+			setenv(env, a + n + 1, 1);
+			i++;
+			continue;
+		}
+		if (env) {
 			if (i + 1 >= argc)
 				return cli_usage("option %s needs a value", a);
-			setenv(strcmp(a, "--warehouse") == 0 ? "FIRN_WAREHOUSE" : "FIRN_CATALOG", argv[i + 1], 1);
+			setenv(env, argv[i + 1], 1);
 			i += 2;
 			continue;
 		}
-		if (strncmp(a, "--warehouse=", 12) == 0) { setenv("FIRN_WAREHOUSE", a + 12, 1); i++; continue; }
-		if (strncmp(a, "--catalog=", 10) == 0) { setenv("FIRN_CATALOG", a + 10, 1); i++; continue; }
 		return cli_usage("unknown option %s", a);
 	}
 	if (i >= argc) {

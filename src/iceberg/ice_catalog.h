@@ -41,6 +41,10 @@ struct firn_ice_commit {
 struct firn_ice_catalog_ops {
 	int version; /* FIRN_ICE_CATALOG_OPS_VERSION */
 	const char *kind; /* "sql", "rest": for messages */
+	/* true when the catalog picks a new table's location (a REST server:
+	 * the client sends one only when its user gave one); false when the
+	 * core picks it under the warehouse, clear of every other table's */
+	bool picks_locations;
 	void (*free)(void *self);
 
 	/* namespaces: as the public firn_catalog_namespace_* (catalog.h) */

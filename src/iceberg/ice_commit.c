@@ -55,8 +55,7 @@ int firn_ice__meta_write(const struct firn_ice_meta *m, const char *previous,
 	firn_uuid_format(u, us);
 	struct firn_buf b = { 0 };
 	int made = firn_buf_printf(&b, "%s/metadata/%05d-%s.metadata.json", m->location, v, us);
-	char *path = made == 0 && firn_buf_cstr(&b) == 0 ? (char *)firn_buf_detach(&b, NULL) : NULL;
-	firn_buf_free(&b);
+	char *path = firn_buf_string(&b, made);
 	char *text = firn_ice__meta_dump(m);
 	int rc;
 	if (!path || !text)

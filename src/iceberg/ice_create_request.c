@@ -10,6 +10,7 @@
 #include "firn/util.h"
 #include "iceberg/ice_catalog.h"
 #include "iceberg/ice_table.h"
+#include "io/io_local.h"
 #include "util/alloc.h"
 
 #define FIRST_PARTITION_FIELD_ID 1000
@@ -390,7 +391,8 @@ static int request_read(const json_t *body, const char *ns, struct request *r,
 	return rc;
 }
 
-/* The builder's create (ice_update.h) for r at location loc. */
+/* The builder's create (ice_update.h) for r at location loc (NULL: the
+ * catalog picks it). */
 static int request_updates(const struct request *r, const char *loc, json_t **out,
 			   struct firn_error *err)
 {
@@ -408,11 +410,12 @@ static int request_updates(const struct request *r, const char *loc, json_t **ou
 	json_array_append_new(v, firn_ice__upd_set_default_spec(-1));
 	json_array_append_new(v, firn_ice__upd_add_sort_order(r->order));
 	json_array_append_new(v, firn_ice__upd_set_default_sort_order(-1));
-	json_array_append_new(v, firn_ice__upd_set_location(loc));
+	if (loc)
+		json_array_append_new(v, firn_ice__upd_set_location(loc));
 	json_array_append_new(v, firn_ice__upd_set_properties(r->props));
 	/* a constructor that ran out of memory returned NULL, which the
 	 * append refused: the array is short */
-	if (!v || json_array_size(v) != 10 || firn_alloc__json_failures() != failures) {
+	if (!v || json_array_size(v) != (loc ? 10u : 9u) || firn_alloc__json_failures() != failures) {
 		json_decref(v);
 		return nomem(err);
 	}
@@ -453,7 +456,9 @@ int firn_catalog_table_create_json(struct firn_catalog *c, const char *ns, const
 		rc = firn_ice__confine_check(c, r.location, err);
 	if (rc == 0)
 		rc = request_room(c, ns, r.name, err);
-	if (rc == 0)
+	if (rc == 0 && c->ops->picks_locations && r.location && !(loc = firn_io__normalize(r.location)))
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	else if (rc == 0 && !c->ops->picks_locations)
 		rc = firn_ice__choose_location(c, ns, r.name, r.location, &loc, err);
 	if (rc == 0)
 		rc = request_updates(&r, loc, &updates, err);

@@ -32,11 +32,25 @@ static bool get_i32(const json_t *o, const char *key, int32_t *out)
 	return true;
 }
 
-/* The text a metadata was parsed from, shared by its clones. */
+/* The text a metadata was parsed from, shared by its clones, and the
+ * strings the views of its snapshots point to (their objects do not hold
+ * them: see struct snap_scalars). */
 struct shared_text {
 	size_t refs;
 	size_t n;
+	struct firn_arena strings;
 	char data[]; /* n bytes and a NUL */
+};
+
+/* What the views need of a snapshot read from a file, read from its text
+ * by the parser: its object holds only "snapshot-id" (what the builder
+ * finds it by) until firn_ice__snapshot_json completes it. */
+struct snap_scalars {
+	int64_t id, parent, seq, ts, first_row_id;
+	int32_t schema_id;
+	bool has_id, has_parent, has_seq, has_ts, has_first_row_id, has_schema_id;
+	const char *manifest_list; /* in the text's strings; NULL: none */
+	const char *operation;     /* NULL: none */
 };
 
 /* A snapshot object with a reference held (so its address cannot come
@@ -47,6 +61,8 @@ struct snap_src {
 	size_t off, len;
 	uint32_t n_keys, n_summary_keys; /* in the text */
 	bool lazy; /* the object lacks some of the text's values */
+	bool has_scalars; /* read by the parser: the views come from sc */
+	struct snap_scalars sc;
 };
 
 struct firn_ice__meta_priv {
@@ -60,8 +76,10 @@ struct firn_ice__meta_priv {
 
 static void text_unref(struct shared_text *t)
 {
-	if (t && --t->refs == 0)
+	if (t && --t->refs == 0) {
+		firn_arena_free(&t->strings);
 		firn_free(t);
+	}
 }
 
 static void src_free(struct snap_src *src, size_t n)
@@ -204,6 +222,26 @@ static int parse_snapshot(struct firn_ice_snapshot *s, json_t *j, const char *wh
 	return 0;
 }
 
+/* The view of a snapshot the parser read (its object is a stub). */
+static int view_from_scalars(struct firn_ice_snapshot *s, json_t *j, const struct snap_scalars *sc,
+			     const char *what, struct firn_error *err)
+{
+	s->json = j;
+	if (!sc->has_id || !sc->has_ts)
+		return bad(err, what, "snapshot without snapshot-id or timestamp-ms");
+	s->snapshot_id = sc->id;
+	s->timestamp_ms = sc->ts;
+	s->has_parent = sc->has_parent;
+	s->parent_id = sc->parent;
+	s->sequence_number = sc->has_seq ? sc->seq : 0;
+	s->manifest_list = sc->manifest_list;
+	s->operation = sc->operation ? sc->operation : "";
+	s->schema_id = sc->has_schema_id ? sc->schema_id : -1;
+	s->has_first_row_id = sc->has_first_row_id;
+	s->first_row_id = sc->first_row_id;
+	return 0;
+}
+
 static bool in_schema(const struct firn_ice_schema *s, const struct firn_transform *t, int32_t id)
 {
 	return t->kind == FIRN_TR_VOID || firn_ice__schema_find(&s->arrow, id, NULL) != NULL;
@@ -292,8 +330,9 @@ static int parse_snapshots(struct firn_ice_meta *m, json_t *snaps, struct old_sn
 			if (old->views) {
 				*s = old->views[j];
 			} else {
-				FIRN_TRY(parse_snapshot(s, el, what, err));
 				const struct snap_src *o = &p->src[p->n_src - 1];
+				FIRN_TRY(o->has_scalars ? view_from_scalars(s, el, &o->sc, what, err)
+							: parse_snapshot(s, el, what, err));
 				if (o->lazy && p->text) {
 					s->lazy_text = p->text->data + o->off;
 					s->lazy_len = o->len;
@@ -302,7 +341,7 @@ static int parse_snapshots(struct firn_ice_meta *m, json_t *snaps, struct old_sn
 				}
 			}
 		} else {
-			p->src[p->n_src++] = (struct snap_src){ json_incref(el), 0, 0, 0, 0, false };
+			p->src[p->n_src++] = (struct snap_src){ .json = json_incref(el) };
 			FIRN_TRY(parse_snapshot(s, el, what, err));
 		}
 		m->n_snapshots++;
@@ -550,12 +589,25 @@ struct jp {
 	 * snapshot summaries repeat ("append", "0", "firn") become one shared
 	 * string, as nothing edits a string in place */
 	json_t *intern[JP_INTERN_SLOTS];
+	struct firn_arena *strings; /* the views' strings; NULL: no spans */
 };
 
 /* A byte a string holds as it is: not '"', '\\', a control or non-ASCII. */
 static inline bool plain(unsigned c)
 {
 	return c - 0x20u < 0x60u && c != '"' && c != '\\';
+}
+
+/* Whether none of the 8 bytes of w is '"', '\\', a control or non-ASCII
+ * (the bit tricks of "Bit Twiddling Hacks": a zero byte of x shows as the
+ * high bit of (x - 0x01..) & ~x & 0x80..). */
+static inline bool plain_word(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t quote = w ^ (ones * '"'), slash = w ^ (ones * '\\');
+	uint64_t bad = ((quote - ones) & ~quote) | ((slash - ones) & ~slash) |
+		       (w - ones * 0x20) | w;
+	return (bad & highs) == 0;
 }
 
 static void jp_ws(struct jp *j)
@@ -664,6 +716,13 @@ static bool jp_string(struct jp *j, const char **out, size_t *n, bool *in_scratc
 	const unsigned char *s = (const unsigned char *)j->p + 1, *end = (const unsigned char *)j->end;
 	const unsigned char *start = s;
 	for (;;) {
+		while (end - s >= 8) { /* eight plain bytes at a time */
+			uint64_t w;
+			memcpy(&w, s, 8);
+			if (!plain_word(w))
+				break;
+			s += 8;
+		}
 		while (s < end && plain(*s))
 			s++;
 		if (s >= end || *s == '"' || *s == '\\')
@@ -712,7 +771,9 @@ static bool is_digit(const char *p, const char *end)
 	return p < end && *p >= '0' && *p <= '9';
 }
 
-static json_t *jp_number(struct jp *j)
+/* The number at j->p, as jansson reads one: an integer in range (int64)
+ * or a finite real. Moves j->p past it; false when jansson would refuse it. */
+static bool jp_number_scan(struct jp *j, bool *real_out, int64_t *iv, double *dv)
 {
 	const char *s = j->p, *end = j->end;
 	bool real = false;
@@ -724,11 +785,11 @@ static json_t *jp_number(struct jp *j)
 		while (is_digit(s, end))
 			s++;
 	else
-		return NULL;
+		return false;
 	if (s < end && *s == '.') {
 		real = true;
 		if (!is_digit(++s, end))
-			return NULL;
+			return false;
 		while (is_digit(s, end))
 			s++;
 	}
@@ -738,50 +799,63 @@ static json_t *jp_number(struct jp *j)
 		if (s < end && (*s == '+' || *s == '-'))
 			s++;
 		if (!is_digit(s, end))
-			return NULL;
+			return false;
 		while (is_digit(s, end))
 			s++;
 	}
-	size_t n = (size_t)(s - j->p);
-	if (!real && n <= 18) { /* cannot overflow */
-		const char *d = j->p;
-		bool neg = *d == '-';
-		int64_t v = 0;
+	const char *d = j->p;
+	bool neg = *d == '-';
+	size_t digits = (size_t)(s - d) - neg;
+	*real_out = real;
+	if (!real && digits <= 19) { /* snapshot ids have 19 digits */
+		uint64_t v = 0;
 		for (d += neg; d < s; d++)
-			v = v * 10 + (*d - '0');
+			v = v * 10 + (uint64_t)(*d - '0'); /* 19 digits fit in 64 bits */
+		if (v > (uint64_t)INT64_MAX + neg)
+			return false; /* jansson: "too big integer" */
+		*iv = neg ? (int64_t)(0 - v) : (int64_t)v;
 		j->p = s;
-		return json_integer((json_int_t)(neg ? -v : v));
+		return true;
 	}
+	size_t n = (size_t)(s - j->p);
 	char tmp[64], *e;
 	if (n >= sizeof(tmp))
-		return NULL;
+		return false;
 	memcpy(tmp, j->p, n);
 	tmp[n] = '\0';
 	j->p = s;
 	errno = 0;
 	if (!real) {
 		long long v = strtoll(tmp, &e, 10);
-		return errno == ERANGE || *e ? NULL : json_integer((json_int_t)v);
+		*iv = v;
+		return errno != ERANGE && !*e;
 	}
-	double d = strtod(tmp, &e);
-	if (*e || (errno == ERANGE && (d == HUGE_VAL || d == -HUGE_VAL)))
-		return NULL; /* jansson: "real number overflow" */
-	return json_real(d);
+	*dv = strtod(tmp, &e);
+	return !*e && !(errno == ERANGE && (*dv == HUGE_VAL || *dv == -HUGE_VAL));
+}
+
+static json_t *jp_number(struct jp *j)
+{
+	bool real;
+	int64_t iv = 0;
+	double dv = 0;
+	if (!jp_number_scan(j, &real, &iv, &dv))
+		return NULL;
+	return real ? json_real(dv) : json_integer((json_int_t)iv);
 }
 
 static json_t *jp_value(struct jp *j, bool spans);
 
-/* What an object keeps: everything, or (an element of "snapshots") its
- * scalars and its summary's "operation", the views' keys; the rest is
- * checked and skipped, to be read when someone asks. */
-enum jp_keep { JP_ALL, JP_SNAPSHOT, JP_SUMMARY };
-
+/* What the parser notes of an element of the top-level "snapshots". */
 struct jp_lazy {
 	uint32_t n_keys, n_summary_keys;
 	bool skipped;
+	struct snap_scalars sc;
 };
 
-static json_t *jp_object(struct jp *j, enum jp_keep keep, struct jp_lazy *lz);
+static json_t *jp_object(struct jp *j);
+static json_t *jp_snapshot(struct jp *j, struct jp_lazy *lz);
+static bool jp_skip(struct jp *j);
 
 static bool jp_span(struct jp *j, json_t *v, const char *start, const struct jp_lazy *lz)
 {
@@ -793,13 +867,16 @@ static bool jp_span(struct jp *j, json_t *v, const char *start, const struct jp_
 		j->spans = s;
 		j->cap_spans = cap;
 	}
-	j->spans[j->n_spans++] = (struct snap_src){ v, (size_t)(start - j->base),
-						    (size_t)(j->p - start), lz->n_keys,
-						    lz->n_summary_keys, lz->skipped };
+	j->spans[j->n_spans++] = (struct snap_src){
+		.json = v, .off = (size_t)(start - j->base), .len = (size_t)(j->p - start),
+		.n_keys = lz->n_keys, .n_summary_keys = lz->n_summary_keys, .lazy = lz->skipped,
+		.has_scalars = lz->skipped, .sc = lz->sc,
+	};
 	return true;
 }
 
-/* An array; with spans, where each object element is is noted. */
+/* An array; with spans (the top-level "snapshots"), each object element is
+ * read as a snapshot and where it is in the text noted. */
 static json_t *jp_array(struct jp *j, bool spans)
 {
 	json_t *a = json_array();
@@ -813,11 +890,12 @@ static json_t *jp_array(struct jp *j, bool spans)
 		jp_ws(j);
 		const char *start = j->p;
 		json_t *v;
-		struct jp_lazy lz = { 0, 0, false };
+		struct jp_lazy lz;
+		memset(&lz, 0, sizeof(lz));
 		if (spans && j->p < j->end && *j->p == '{') {
 			if (++j->depth > JP_MAX_DEPTH)
 				break;
-			v = jp_object(j, JP_SNAPSHOT, &lz);
+			v = jp_snapshot(j, &lz);
 			j->depth--;
 		} else {
 			v = jp_value(j, false);
@@ -845,8 +923,7 @@ static json_t *jp_array(struct jp *j, bool spans)
 	return NULL;
 }
 
-/* Checks the value at j->p as jp_value would read it, building nothing
- * (but for a number, made and dropped). */
+/* Checks the value at j->p as jp_value would read it, building nothing. */
 static bool jp_skip(struct jp *j)
 {
 	jp_ws(j);
@@ -858,6 +935,12 @@ static bool jp_skip(struct jp *j)
 		size_t n;
 		bool in_scratch;
 		return jp_string(j, &str, &n, &in_scratch);
+	}
+	if (c == '-' || (c >= '0' && c <= '9')) {
+		bool real;
+		int64_t iv;
+		double dv;
+		return jp_number_scan(j, &real, &iv, &dv);
 	}
 	if (c != '{' && c != '[') {
 		json_t *v = jp_value(j, false);
@@ -903,21 +986,168 @@ static bool jp_skip(struct jp *j)
 	}
 }
 
-/* Whether an object of kind `keep` keeps key k, whose value starts at p. */
-static bool jp_keeps(enum jp_keep keep, const char *k, size_t kn, const char *p, const char *end)
+/* The key at j->p and its ':' (k points into the text or the scratch). */
+static bool jp_key(struct jp *j, const char **k, size_t *kn, bool *in_scratch)
 {
-	if (keep == JP_ALL)
-		return true;
-	if (keep == JP_SUMMARY)
-		return kn == 9 && memcmp(k, "operation", 9) == 0;
-	bool nested = p < end && (*p == '{' || *p == '[');
-	return !nested || (kn == 7 && memcmp(k, "summary", 7) == 0 && *p == '{');
+	jp_ws(j);
+	if (j->p >= j->end || *j->p != '"' || !jp_string(j, k, kn, in_scratch))
+		return false;
+	jp_ws(j);
+	if (j->p >= j->end || *j->p != ':')
+		return false;
+	j->p++;
+	jp_ws(j);
+	return true;
 }
 
-static json_t *jp_object(struct jp *j, enum jp_keep keep, struct jp_lazy *lz)
+/* After a member: true and *more at ',', true at the closing c. */
+static bool jp_next(struct jp *j, char c, bool *more)
+{
+	jp_ws(j);
+	if (j->p < j->end && (*j->p == ',' || *j->p == c)) {
+		*more = *j->p++ == ',';
+		return true;
+	}
+	return false;
+}
+
+static bool key_is(const char *k, size_t kn, const char *name)
+{
+	return strlen(name) == kn && memcmp(k, name, kn) == 0;
+}
+
+/* An integer member for a view: read when it is one (a view reads only
+ * integers, as get_i64 does), else checked and skipped. */
+static bool jp_scalar(struct jp *j, int64_t *v, bool *has)
+{
+	if (j->p < j->end && (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))) {
+		bool real;
+		double dv;
+		int64_t iv = 0;
+		if (!jp_number_scan(j, &real, &iv, &dv))
+			return false;
+		if (!real) {
+			*v = iv;
+			*has = true;
+		} else {
+			*has = false;
+		}
+		return true;
+	}
+	*has = false; /* the last of duplicate keys wins, as in jansson */
+	return jp_skip(j);
+}
+
+/* A string member for a view, copied into the text's strings. */
+static bool jp_view_string(struct jp *j, const char **out)
+{
+	*out = NULL;
+	if (j->p >= j->end || *j->p != '"')
+		return jp_skip(j);
+	const char *str;
+	size_t n;
+	bool in_scratch;
+	if (!jp_string(j, &str, &n, &in_scratch))
+		return false;
+	static const char *const ops[] = { "append", "overwrite", "delete", "replace" };
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (key_is(str, n, ops[i])) {
+			*out = ops[i];
+			return true;
+		}
+	if (memchr(str, '\0', n))
+		return false; /* a NUL inside: jansson's parse refuses it */
+	*out = firn_arena_strndup(j->strings, str, n);
+	return *out != NULL;
+}
+
+/* A snapshot's summary: its keys counted and "operation" read. */
+static bool jp_summary(struct jp *j, struct jp_lazy *lz)
+{
+	if (j->p >= j->end || *j->p != '{')
+		return jp_skip(j);
+	if (++j->depth > JP_MAX_DEPTH)
+		return false;
+	j->p++;
+	jp_ws(j);
+	bool more = j->p < j->end && *j->p != '}';
+	if (!more)
+		j->p++;
+	while (more) {
+		const char *k;
+		size_t kn;
+		bool in_scratch;
+		if (!jp_key(j, &k, &kn, &in_scratch))
+			return false;
+		lz->n_summary_keys++;
+		bool ok = key_is(k, kn, "operation") ? jp_view_string(j, &lz->sc.operation)
+						     : jp_skip(j);
+		if (!ok || !jp_next(j, '}', &more))
+			return false;
+	}
+	j->depth--;
+	return true;
+}
+
+/* An element of the top-level "snapshots": an object holding only its
+ * "snapshot-id"; the values the views need are read into lz->sc and the
+ * rest checked and skipped, to be read from the text when someone asks. */
+static json_t *jp_snapshot(struct jp *j, struct jp_lazy *lz)
 {
 	json_t *o = json_object();
-	bool top = j->depth == 1 && keep == JP_ALL;
+	struct snap_scalars *sc = &lz->sc;
+	j->p++;
+	jp_ws(j);
+	bool more = j->p < j->end && *j->p != '}';
+	if (!more)
+		j->p++;
+	while (o && more) {
+		const char *k;
+		size_t kn;
+		bool in_scratch, ok;
+		if (!jp_key(j, &k, &kn, &in_scratch))
+			break;
+		lz->n_keys++;
+		lz->skipped |= !key_is(k, kn, "snapshot-id");
+		if (key_is(k, kn, "snapshot-id")) {
+			json_t *v = jp_value(j, false);
+			ok = v && json_object_setn_new_nocheck(o, k, kn, v) == 0;
+			sc->has_id = ok && json_is_integer(v);
+			sc->id = sc->has_id ? json_integer_value(v) : 0;
+		} else if (key_is(k, kn, "parent-snapshot-id")) {
+			ok = jp_scalar(j, &sc->parent, &sc->has_parent);
+		} else if (key_is(k, kn, "sequence-number")) {
+			ok = jp_scalar(j, &sc->seq, &sc->has_seq);
+		} else if (key_is(k, kn, "timestamp-ms")) {
+			ok = jp_scalar(j, &sc->ts, &sc->has_ts);
+		} else if (key_is(k, kn, "first-row-id")) {
+			ok = jp_scalar(j, &sc->first_row_id, &sc->has_first_row_id);
+		} else if (key_is(k, kn, "schema-id")) {
+			int64_t v = 0;
+			ok = jp_scalar(j, &v, &sc->has_schema_id);
+			sc->has_schema_id &= v >= INT32_MIN && v <= INT32_MAX;
+			sc->schema_id = (int32_t)v;
+		} else if (key_is(k, kn, "manifest-list")) {
+			ok = jp_view_string(j, &sc->manifest_list);
+		} else if (key_is(k, kn, "summary")) {
+			sc->operation = NULL;
+			ok = jp_summary(j, lz);
+		} else {
+			ok = jp_skip(j);
+		}
+		if (!ok || !jp_next(j, '}', &more))
+			break;
+	}
+	if (o && !more)
+		return o;
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *jp_object(struct jp *j)
+{
+	json_t *o = json_object();
+	bool top = j->depth == 1;
 	j->p++;
 	jp_ws(j);
 	if (o && j->p < j->end && *j->p == '}') {
@@ -940,26 +1170,14 @@ static json_t *jp_object(struct jp *j, enum jp_keep keep, struct jp_lazy *lz)
 		}
 		jp_ws(j);
 		json_t *v = NULL;
-		bool skipped = false;
 		if (j->p < j->end && *j->p == ':') {
 			j->p++;
 			jp_ws(j);
-			if (lz)
-				keep == JP_SUMMARY ? lz->n_summary_keys++ : lz->n_keys++;
-			if (!jp_keeps(keep, k, kn, j->p, j->end)) {
-				skipped = jp_skip(j);
-				lz->skipped = true;
-			} else if (keep == JP_SNAPSHOT && *j->p == '{') { /* the summary */
-				if (++j->depth <= JP_MAX_DEPTH)
-					v = jp_object(j, JP_SUMMARY, lz);
-				j->depth--;
-			} else {
-				v = jp_value(j, top && kn == 9 && memcmp(k, "snapshots", 9) == 0);
-			}
+			v = jp_value(j, top && j->strings && key_is(k, kn, "snapshots"));
 		}
 		size_t had = json_object_size(o);
-		bool ok = skipped || (v && json_object_setn_new_nocheck(o, k, kn, v) == 0 &&
-				      json_object_size(o) == had + 1); /* a duplicate key: jansson's call */
+		bool ok = v && json_object_setn_new_nocheck(o, k, kn, v) == 0 &&
+			  json_object_size(o) == had + 1; /* a duplicate key: jansson's call */
 		firn_free(own);
 		if (!ok)
 			break;
@@ -991,7 +1209,7 @@ static json_t *jp_value(struct jp *j, bool spans)
 	case '[':
 		if (++j->depth > JP_MAX_DEPTH)
 			return NULL;
-		v = *s == '{' ? jp_object(j, JP_ALL, NULL) : jp_array(j, spans);
+		v = *s == '{' ? jp_object(j) : jp_array(j, spans);
 		j->depth--;
 		return v;
 	case '"': {
@@ -1035,10 +1253,12 @@ static json_t *jp_value(struct jp *j, bool spans)
 
 /* The tree of text[0..n) (NUL-terminated) or NULL; *spans and *n_spans
  * get the top-level snapshots' places (borrowed objects). */
-static json_t *jp_parse(const char *text, size_t n, struct snap_src **spans, size_t *n_spans)
+static json_t *jp_parse(const char *text, size_t n, struct firn_arena *strings,
+			struct snap_src **spans, size_t *n_spans)
 {
 	struct jp j;
 	memset(&j, 0, sizeof(j));
+	j.strings = strings;
 	j.base = j.p = text;
 	j.end = text + n;
 	jp_ws(&j);
@@ -1074,15 +1294,17 @@ int firn_ice__meta_parse(const char *text, size_t n, const char *what,
 	}
 	t->refs = 1;
 	t->n = n;
+	t->strings = (struct firn_arena)FIRN_ARENA_INIT;
 	memcpy(t->data, text, n);
 	t->data[n] = '\0';
-	json_t *root = jp_parse(t->data, n, &p->src, &p->n_src);
+	json_t *root = jp_parse(t->data, n, &t->strings, &p->src, &p->n_src);
 	if (root) {
 		for (size_t i = 0; i < p->n_src; i++)
 			json_incref(p->src[i].json);
 		p->text = t;
 		return from_root(root, p, NULL, what, out, err);
 	}
+	firn_arena_free(&t->strings);
 	firn_free(t);
 	firn_free(p);
 	json_error_t je;
@@ -1131,7 +1353,7 @@ json_t *firn_ice__snapshot_json(const struct firn_ice_snapshot *s)
 		return o; /* complete (another view of the object completed it) */
 	struct snap_src *spans = NULL;
 	size_t n_spans = 0;
-	json_t *full = jp_parse(s->lazy_text, s->lazy_len, &spans, &n_spans);
+	json_t *full = jp_parse(s->lazy_text, s->lazy_len, NULL, &spans, &n_spans);
 	firn_free(spans);
 	if (!full) /* a duplicate key: jansson's way, the last wins */
 		full = firn_json__loadb(s->lazy_text, s->lazy_len, 0, NULL);
@@ -1356,13 +1578,7 @@ char *firn_ice__meta_dump(const struct firn_ice_meta *m)
 	int rc = firn_buf_reserve(&b, p && p->text ? p->text->n + 4096 : 4096);
 	if (rc == 0)
 		rc = json_is_object(m->root) ? dump_object(&b, m->root, p) : dump_value(&b, m->root);
-	if (rc == 0)
-		rc = firn_buf_cstr(&b);
-	if (rc != 0) {
-		firn_buf_free(&b);
-		return NULL;
-	}
-	return (char *)firn_buf_detach(&b, NULL);
+	return firn_buf_string(&b, rc);
 }
 
 const struct firn_ice_schema *firn_ice__meta_schema(const struct firn_ice_meta *m, int32_t id)

@@ -329,7 +329,8 @@ static int create_updates(const struct ArrowSchema *schema, int fv, const char *
 		}
 	}
 	UPD(firn_ice__upd_set_default_sort_order(opts->sort_by && *opts->sort_by ? 1 : 0));
-	UPD(firn_ice__upd_set_location(loc));
+	if (loc)
+		UPD(firn_ice__upd_set_location(loc));
 	json_t *props = json_object();
 	if (props)
 		json_object_set_new(props, "write.parquet.compression-codec", json_string("zstd"));
@@ -390,7 +391,9 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 	int32_t max_id = 0;
 	if ((rc = check_types(&schema, fv, &max_id, err)) != 0)
 		goto done;
-	if ((rc = firn_ice__choose_location(c, ns, name, opts->location, &loc, err)) != 0)
+	if (c->ops->picks_locations)
+		loc = opts->location && *opts->location ? firn_io__normalize(opts->location) : NULL;
+	else if ((rc = firn_ice__choose_location(c, ns, name, opts->location, &loc, err)) != 0)
 		goto done;
 	if ((rc = create_updates(&schema, fv, loc, opts, &updates, err)) != 0)
 		goto done;

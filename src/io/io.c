@@ -437,13 +437,7 @@ char *firn_io__normalize(const char *loc)
 			rc = put_clean_path(&b, path);
 		}
 	}
-	if (rc == 0)
-		rc = firn_buf_cstr(&b);
-	if (rc != 0) {
-		firn_buf_free(&b);
-		return NULL;
-	}
-	return (char *)firn_buf_detach(&b, NULL);
+	return firn_buf_string(&b, rc);
 }
 
 bool firn_io__within(const char *inner, const char *outer)

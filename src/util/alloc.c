@@ -225,6 +225,17 @@ uint8_t *firn_buf_detach(struct firn_buf *b, size_t *len_out)
 	return p;
 }
 
+char *firn_buf_string(struct firn_buf *b, int rc)
+{
+	if (rc == 0)
+		rc = firn_buf_cstr(b);
+	if (rc != 0) {
+		firn_buf_free(b);
+		return NULL;
+	}
+	return (char *)firn_buf_detach(b, NULL);
+}
+
 void firn_buf_reset(struct firn_buf *b) { b->len = 0; }
 
 void firn_buf_free(struct firn_buf *b)

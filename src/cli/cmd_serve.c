@@ -1,0 +1,68 @@
+/* firn serve: the Iceberg REST catalog server (firn/server.h) over the
+ * catalog of the global options, until SIGTERM or SIGINT. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "firn/server.h"
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+const char cmd_serve_usage[] = "serve [--listen ADDR:PORT] [--warehouse DIR | --catalog URI] "
+			       "[--prefix P] [--token T] [--credential ID:SECRET] "
+			       "[--token-ttl SECONDS] [--threads N]";
+
+static void log_line(void *arg, const char *line)
+{
+	/* one write per line: the request threads log at once */
+	fprintf(stderr, "%s\n", line);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	cli_set_usage(cmd_serve_usage);
+	if (cli_wants_help(argc, argv)) {
+		cli_help(cmd_serve_usage);
+		return EXIT_OK;
+	}
+	struct cli_opt o[] = {
+		{ "listen", true }, { "warehouse", true }, { "catalog", true }, { "prefix", true },
+		{ "token", true }, { "credential", true }, { "token-ttl", true }, { "threads", true },
+	};
+	int n_pos;
+	if (cli_parse(argc, argv, o, N(o), NULL, 0, &n_pos) != 0)
+		return EXIT_USAGE;
+	struct firn_server_options so = FIRN_SERVER_OPTIONS_INIT;
+	int64_t ttl = 3600, threads = 4, secs;
+	const char *lt = getenv("FIRN_LOCK_TIMEOUT");
+	if (cli_opt_int(o, N(o), "token-ttl", 1, 365LL * 86400, &ttl) != 0 ||
+	    cli_opt_int(o, N(o), "threads", 1, 256, &threads) != 0)
+		return EXIT_USAGE;
+	if (lt && *lt) {
+		if (cli_parse_int(lt, 0, 86400, &secs) != 0)
+			return cli_usage("FIRN_LOCK_TIMEOUT needs whole seconds from 0 to 86400, not '%s'", lt);
+		so.lock_timeout_ms = (int)(secs * 1000);
+	}
+	const char *wh = cli_get(o, N(o), "warehouse");
+	const char *uri = cli_get(o, N(o), "catalog");
+	if (!wh)
+		wh = getenv("FIRN_WAREHOUSE");
+	if (!uri)
+		uri = getenv("FIRN_CATALOG");
+	if (cli_get(o, N(o), "listen"))
+		so.listen = cli_get(o, N(o), "listen");
+	so.warehouse = wh && *wh ? wh : "warehouse";
+	so.catalog_uri = uri;
+	so.prefix = cli_get(o, N(o), "prefix");
+	so.token = cli_get(o, N(o), "token");
+	so.credential = cli_get(o, N(o), "credential");
+	so.token_ttl = (int)ttl;
+	so.threads = (int)threads;
+	so.log = log_line;
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	struct firn_error err = { 0 };
+	int rc = firn_server_run(&so, &err) == 0 ? EXIT_OK : cli_fail(&err);
+	cli_opts_free(o, N(o));
+	return rc;
+}

@@ -1,0 +1,385 @@
+/* The table routes: list, create (staged too), register, load (with its
+ * ETag), exists, commit, drop, rename, metrics, the multi-table
+ * transaction. The work is the catalog's (catalog.h's JSON requests and
+ * table.h); this file checks names and bodies and maps the answers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "firn/table.h"
+#include "srv_private.h"
+
+/* The namespace and table of the path (namespaces/{ns}/tables/{t}); false
+ * after answering 400. */
+static bool path_ident(struct srv_call *x, char **ns, bool with_table)
+{
+	*ns = firn_server__ns_from_segment(x, x->seg[1]);
+	if (!*ns)
+		return false;
+	if (with_table && !firn_server__name_ok(x, x->seg[3], "table")) {
+		firn_free(*ns);
+		*ns = NULL;
+		return false;
+	}
+	return true;
+}
+
+/* "ns.name", firn_malloc'd (NULL after answering 500). */
+static char *ident_of(struct srv_call *x, const char *ns, const char *name)
+{
+	struct firn_buf b = FIRN_BUF_INIT;
+	if (firn_buf_printf(&b, "%s.%s", ns, name) != 0 || firn_buf_cstr(&b) != 0) {
+		firn_buf_free(&b);
+		firn_server__error(x, 500, "ServiceFailureException", "out of memory");
+		return NULL;
+	}
+	return (char *)firn_buf_detach(&b, NULL);
+}
+
+/* A TableIdentifier {"namespace": [...], "name": "..."} as "ns.name". */
+static char *ident_json(struct srv_call *x, json_t *id, const char *what)
+{
+	if (!json_is_object(id)) {
+		firn_server__error(x, 400, "BadRequestException", "%s must be a table identifier", what);
+		return NULL;
+	}
+	const char *name = json_string_value(json_object_get(id, "name"));
+	if (!name) {
+		firn_server__error(x, 400, "BadRequestException", "%s has no name", what);
+		return NULL;
+	}
+	char *ns = firn_server__ns_from_json(x, json_object_get(id, "namespace"));
+	char *ident = ns && firn_server__name_ok(x, name, "table") ? ident_of(x, ns, name) : NULL;
+	firn_free(ns);
+	return ident;
+}
+
+static int answer_text(struct srv_call *x, int status, char *text)
+{
+	firn_free(x->out);
+	x->out = text;
+	x->out_len = strlen(text);
+	x->status = status;
+	x->content_type = "application/json";
+	return 0;
+}
+
+int firn_server__table_list(struct srv_call *x)
+{
+	char *ns;
+	if (!path_ident(x, &ns, false))
+		return 0;
+	struct firn_catalog *c = firn_server__catalog(x);
+	struct firn_error err = { 0 };
+	char **names = NULL;
+	size_t n = 0, from, to;
+	const char *next;
+	int ex = 0;
+	if (!c) {
+		/* answered */
+	} else if ((ex = firn_catalog_namespace_exists(c, ns, &err)) <= 0) {
+		if (ex == 0)
+			firn_server__error(x, 404, "NoSuchNamespaceException", "namespace %s does not "
+					   "exist", ns);
+		else
+			firn_server__fail(x, &err, false);
+	} else if (firn_catalog_table_list(c, ns, &names, &n, &err) != 0) {
+		firn_server__fail(x, &err, false);
+	} else if (firn_server__page(x, names, n, &from, &to, &next) == 0) {
+		json_t *a = json_array();
+		for (size_t i = from; a && i < to; i++)
+			json_array_append_new(a, json_pack("{s:o*,s:s}", "namespace",
+							   firn_server__ns_json(ns), "name", names[i]));
+		firn_server__json(x, 200, json_pack("{s:o*,s:s?}", "identifiers", a,
+						    "next-page-token", next));
+	}
+	firn_catalog_strings_free(names, n);
+	firn_free(ns);
+	return 0;
+}
+
+int firn_server__table_create(struct srv_call *x)
+{
+	char *ns;
+	if (!path_ident(x, &ns, false))
+		return 0;
+	json_t *body = firn_server__body(x);
+	const char *name = body ? json_string_value(json_object_get(body, "name")) : NULL;
+	struct firn_catalog *c = NULL;
+	if (body && !name)
+		firn_server__error(x, 400, "BadRequestException", "the request has no table name");
+	else if (name && firn_server__name_ok(x, name, "table") && (c = firn_server__catalog(x))) {
+		char *result = NULL;
+		struct firn_error err = { 0 };
+		if (firn_catalog_table_create_json(c, ns, x->body, &result, &err) != 0)
+			firn_server__fail(x, &err, false);
+		else
+			answer_text(x, 200, result);
+	}
+	json_decref(body);
+	firn_free(ns);
+	return 0;
+}
+
+/* An ETag for the table's state: its metadata file (and what of it the
+ * response holds). */
+static void etag_of(char out[24], const char *location, const char *mode)
+{
+	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (const char *p = location; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (const char *p = mode; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
+}
+
+/* Whether the If-None-Match header names etag (or is "*"). */
+static bool etag_matches(struct srv_call *x, const char *etag)
+{
+	const char *h = x->srv->mhd->lookup_connection_value(x->conn, MHD_HEADER_KIND,
+							     "If-None-Match");
+	if (!h)
+		return false;
+	if (strcmp(h, "*") == 0)
+		return true;
+	return strstr(h, etag) != NULL;
+}
+
+static bool referenced(json_t *refs, json_t *snap)
+{
+	json_t *id = json_object_get(snap, "snapshot-id");
+	const char *k;
+	json_t *r;
+	json_object_foreach(refs, k, r) {
+		if (json_equal(json_object_get(r, "snapshot-id"), id))
+			return true;
+	}
+	return false;
+}
+
+/* snapshots=refs: only the snapshots a branch or tag points to. */
+static char *only_ref_snapshots(char *result)
+{
+	json_t *v = json_loads(result, 0, NULL);
+	json_t *m = v ? json_object_get(v, "metadata") : NULL;
+	json_t *snaps = m ? json_object_get(m, "snapshots") : NULL;
+	json_t *refs = m ? json_object_get(m, "refs") : NULL;
+	if (!json_is_array(snaps) || !json_is_object(refs)) {
+		json_decref(v);
+		return result;
+	}
+	for (size_t i = json_array_size(snaps); i-- > 0;)
+		if (!referenced(refs, json_array_get(snaps, i)))
+			json_array_remove(snaps, i);
+	char *s = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(v);
+	if (!s)
+		return result;
+	firn_free(result);
+	return s;
+}
+
+int firn_server__table_load(struct srv_call *x)
+{
+	char *ns;
+	if (!path_ident(x, &ns, true))
+		return 0;
+	bool bad = false;
+	char *mode = firn_server__form_get(x->query, x->query ? strlen(x->query) : 0, "snapshots",
+					   &bad);
+	struct firn_catalog *c = NULL;
+	if (bad || (mode && strcmp(mode, "all") != 0 && strcmp(mode, "refs") != 0)) {
+		firn_server__error(x, 400, "BadRequestException", "snapshots must be all or refs");
+	} else if ((c = firn_server__catalog(x)) != NULL) {
+		char *loc = NULL, *result = NULL;
+		struct firn_error err = { 0 };
+		if (firn_catalog_table_load_json(c, ns, x->seg[3], &loc, &result, &err) != 0) {
+			firn_server__fail(x, &err, false);
+		} else {
+			etag_of(x->etag, loc ? loc : "", mode ? mode : "all");
+			if (etag_matches(x, x->etag)) {
+				firn_server__empty(x, 304);
+				firn_free(result);
+			} else {
+				if (mode && strcmp(mode, "refs") == 0)
+					result = only_ref_snapshots(result);
+				answer_text(x, 200, result);
+			}
+		}
+		firn_free(loc);
+	}
+	firn_free(mode);
+	firn_free(ns);
+	return 0;
+}
+
+int firn_server__table_exists(struct srv_call *x)
+{
+	char *ns;
+	if (!path_ident(x, &ns, true))
+		return 0;
+	struct firn_catalog *c = firn_server__catalog(x);
+	if (c) {
+		char *loc = NULL;
+		struct firn_error err = { 0 };
+		int rc = firn_catalog_table_load(c, ns, x->seg[3], &loc, &err);
+		if (rc == 0 || rc == FIRN_ENOTFOUND)
+			firn_server__empty(x, rc == 0 ? 204 : 404);
+		else
+			firn_server__fail(x, &err, false);
+		firn_free(loc);
+	}
+	firn_free(ns);
+	return 0;
+}
+
+int firn_server__table_commit(struct srv_call *x)
+{
+	char *ns;
+	if (!path_ident(x, &ns, true))
+		return 0;
+	json_t *body = firn_server__body(x);
+	struct firn_catalog *c = body ? firn_server__catalog(x) : NULL;
+	if (c) {
+		char *result = NULL;
+		struct firn_error err = { 0 };
+		if (firn_catalog_table_commit_json(c, ns, x->seg[3], x->body, &result, &err) != 0)
+			firn_server__fail(x, &err, true);
+		else
+			answer_text(x, 200, result);
+	}
+	json_decref(body);
+	firn_free(ns);
+	return 0;
+}
+
+int firn_server__table_drop(struct srv_call *x)
+{
+	char *ns;
+	if (!path_ident(x, &ns, true))
+		return 0;
+	bool bad = false;
+	char *purge = firn_server__form_get(x->query, x->query ? strlen(x->query) : 0,
+					    "purgeRequested", &bad);
+	char *ident = NULL;
+	struct firn_catalog *c = NULL;
+	/* any case: PyIceberg sends Python's True and False */
+	if (bad || (purge && strcasecmp(purge, "true") != 0 && strcasecmp(purge, "false") != 0)) {
+		firn_server__error(x, 400, "BadRequestException", "purgeRequested must be true or false");
+	} else if ((ident = ident_of(x, ns, x->seg[3])) && (c = firn_server__catalog(x))) {
+		struct firn_error err = { 0 };
+		if (firn_table_drop(c, ident, purge && strcasecmp(purge, "true") == 0, NULL, &err) != 0)
+			firn_server__fail(x, &err, false);
+		else
+			firn_server__empty(x, 204);
+	}
+	firn_free(ident);
+	firn_free(purge);
+	firn_free(ns);
+	return 0;
+}
+
+/* Whether a metadata file a client names lies in the warehouse, links
+ * resolved (realpath: the file must exist). A guard of its own, in front
+ * of the catalog's confinement, because registering reads the file: an
+ * error about a file outside would show its bytes. Answers 400 if not. */
+static bool in_warehouse(struct srv_call *x, struct firn_catalog *c, const char *loc)
+{
+	const char *path = loc;
+	if (strncmp(path, "file://", 7) == 0)
+		path += 7;
+	else if (strncmp(path, "file:", 5) == 0)
+		path += 5;
+	char *want = path[0] == '/' ? realpath(path, NULL) : NULL;
+	char *wh = realpath(firn_catalog_warehouse(c), NULL);
+	size_t n = wh ? strlen(wh) : 0;
+	bool ok = want && wh && strncmp(want, wh, n) == 0 && want[n] == '/';
+	free(want);
+	free(wh);
+	if (!ok)
+		firn_server__error(x, 400, "BadRequestException", "metadata-location %s is not a file in "
+				   "the warehouse", loc);
+	return ok;
+}
+
+int firn_server__table_register(struct srv_call *x)
+{
+	char *ns;
+	if (!path_ident(x, &ns, false))
+		return 0;
+	json_t *body = firn_server__body(x);
+	const char *name = body ? json_string_value(json_object_get(body, "name")) : NULL;
+	const char *meta = body ? json_string_value(json_object_get(body, "metadata-location")) : NULL;
+	char *ident = NULL;
+	struct firn_catalog *c = NULL;
+	if (!body) {
+		/* answered */
+	} else if (!name || !meta) {
+		firn_server__error(x, 400, "BadRequestException", "register needs name and "
+				   "metadata-location");
+	} else if (json_is_true(json_object_get(body, "overwrite"))) {
+		firn_server__error(x, 400, "BadRequestException", "register with overwrite is not "
+				   "supported");
+	} else if (firn_server__name_ok(x, name, "table") && (ident = ident_of(x, ns, name)) &&
+		   (c = firn_server__catalog(x)) && in_warehouse(x, c, meta)) {
+		char *result = NULL;
+		struct firn_error err = { 0 };
+		if (firn_table_register(c, ident, meta, &err) != 0 ||
+		    firn_catalog_table_load_json(c, ns, name, NULL, &result, &err) != 0)
+			firn_server__fail(x, &err, false);
+		else
+			answer_text(x, 200, result);
+	}
+	firn_free(ident);
+	json_decref(body);
+	firn_free(ns);
+	return 0;
+}
+
+int firn_server__table_metrics(struct srv_call *x)
+{
+	char *ns;
+	if (!path_ident(x, &ns, true))
+		return 0;
+	json_t *body = firn_server__body(x);
+	if (body)
+		firn_server__empty(x, 204); /* accepted; firn keeps no metrics */
+	json_decref(body);
+	firn_free(ns);
+	return 0;
+}
+
+int firn_server__table_rename(struct srv_call *x)
+{
+	json_t *body = firn_server__body(x);
+	char *from = body ? ident_json(x, json_object_get(body, "source"), "source") : NULL;
+	char *to = from ? ident_json(x, json_object_get(body, "destination"), "destination") : NULL;
+	struct firn_catalog *c = to ? firn_server__catalog(x) : NULL;
+	if (c) {
+		struct firn_error err = { 0 };
+		if (firn_table_rename(c, from, to, &err) != 0)
+			firn_server__fail(x, &err, false);
+		else
+			firn_server__empty(x, 204);
+	}
+	firn_free(from);
+	firn_free(to);
+	json_decref(body);
+	return 0;
+}
+
+int firn_server__transaction(struct srv_call *x)
+{
+	json_t *body = firn_server__body(x);
+	struct firn_catalog *c = body ? firn_server__catalog(x) : NULL;
+	if (c) {
+		struct firn_error err = { 0 };
+		if (firn_catalog_transaction_json(c, x->body, &err) != 0)
+			firn_server__fail(x, &err, true);
+		else
+			firn_server__empty(x, 204);
+	}
+	json_decref(body);
+	return 0;
+}
