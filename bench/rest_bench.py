@@ -135,8 +135,32 @@ def _worker(base, op, pre, ns, client_nos, start_at, stop_at, q):
     q.put((lat, errors[0]))
 
 
-def measure(base, op, pre, ns, clients, seconds):
+LOAD = HERE.parent / "build" / "rest_load"
+
+
+def measure_c(base, op, pre, ns, clients, seconds):
+    """measure() with bench/rest_load.c's threads (one keep-alive socket each)."""
+    import subprocess
+    u = urllib.parse.urlsplit(base)
+    root = u.path.rstrip("/")
+    if op == "config":
+        args = ["GET", root + "/v1/config"]
+    elif op == "loadTable":
+        args = ["GET", f"{root}{pre}namespaces/{ns}/tables/t0"]
+    else:
+        args = ["POST", f"{root}{pre}namespaces/{ns}/tables/t%d",
+                '{"requirements": [], "updates": [{"action": "set-properties", '
+                '"updates": {"bench.c%d": "%d"}}]}']
+    out = subprocess.run([str(LOAD), u.hostname, str(u.port or 80), str(seconds), str(clients),
+                          *args], capture_output=True, text=True, check=True).stdout
+    r = json.loads(out)
+    return r["requests"], r["rps"], r["p50_ms"], r["p99_ms"], r["errors"]
+
+
+def measure(base, op, pre, ns, clients, seconds, driver="python"):
     """Runs `clients` clients for `seconds`; returns (requests, rps, p50, p99, errors)."""
+    if driver == "c":
+        return measure_c(base, op, pre, ns, clients, seconds)
     procs = 1 if clients == 1 else 2
     start_at = time.time() + 0.5
     stop_at = start_at + seconds
@@ -181,9 +205,9 @@ def bench_server(name, base, args, out, pid=None, start_s=None):
     out.append("| request | clients | requests | req/s | p50 ms | p99 ms | errors |")
     out.append("|---|---:|---:|---:|---:|---:|---:|")
     for op in ("config", "loadTable", "commit"):
-        measure(base, op, pre, ns, 8, args.warmup)  # JIT and caches warm, not counted
+        measure(base, op, pre, ns, 8, args.warmup, args.driver)  # JIT and caches warm, not counted
         for c in clients:
-            n, rps, p50, p99, err = measure(base, op, pre, ns, c, args.seconds)
+            n, rps, p50, p99, err = measure(base, op, pre, ns, c, args.seconds, args.driver)
             out.append(f"| {op} | {c} | {n} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {err} |")
             print(out[-1], file=sys.stderr, flush=True)
     if pid:
@@ -198,6 +222,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=5.0, help="per request kind and clients")
     ap.add_argument("--warmup", type=float, default=2.0, help="per request kind, not counted")
     ap.add_argument("--clients", default="1,8,64")
+    ap.add_argument("--driver", choices=("c", "python"), default="c" if LOAD.exists() else "python",
+                    help="the clients: build/rest_load (C threads) or Python threads")
     ap.add_argument("--out", help="also write the report here")
     args = ap.parse_args()
     if not (args.java or args.firn or args.url):

@@ -7,7 +7,8 @@
  * CLIENTS threads, each with one HTTP/1.1 connection, send the request
  * back to back for SECONDS; prints one JSON line: requests, errors (a
  * status other than 2xx), requests/s, p50 and p99 latency in ms. A "%d" in
- * PATH or BODY becomes the client's number (each client on its own table). */
+ * PATH or BODY becomes the client's number (each client on its own table);
+ * a second "%d" in BODY, the request's number (each commit a change). */
 #define _GNU_SOURCE /* memmem, strncasecmp */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -86,15 +87,15 @@ static void *run(void *arg)
 	struct client *c = arg;
 	char path[512], body[4096], req[8192], buf[1 << 16];
 	snprintf(path, sizeof(path), path_fmt, c->id);
-	snprintf(body, sizeof(body), body_fmt ? body_fmt : "", c->id);
-	int n = body_fmt ? snprintf(req, sizeof(req),
-				    "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-				    "Content-Length: %zu\r\n\r\n%s", method, path, host, strlen(body), body)
-			 : snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\n\r\n", method, path,
-				    host);
 	int fd = connect_to();
-	while (fd >= 0 && now_ms() < deadline) {
+	for (long count = 0; fd >= 0 && now_ms() < deadline; count++) {
 		double t = now_ms();
+		snprintf(body, sizeof(body), body_fmt ? body_fmt : "", c->id, (int)count);
+		int n = body_fmt ? snprintf(req, sizeof(req),
+					    "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+					    "Content-Length: %zu\r\n\r\n%s", method, path, host, strlen(body), body)
+				 : snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\n\r\n", method,
+					    path, host);
 		if (write(fd, req, (size_t)n) != n)
 			break;
 		int status = read_response(fd, buf, sizeof(buf));
