@@ -193,6 +193,67 @@ FIRN_API int firn_catalog_table_commit_json(struct firn_catalog *c, const char *
 FIRN_API int firn_catalog_transaction_json(struct firn_catalog *c, const char *body,
 					   struct firn_error *err);
 
+/* ---- views ----------------------------------------------------------
+ * Iceberg views (the view spec, format version 1): the catalog keeps each
+ * view's current metadata file (the SQL catalog: an iceberg_tables row of
+ * iceberg_type 'VIEW', as Java's JdbcCatalog); every change writes a new
+ * <location>/metadata/NNNNN-<uuid>.metadata.json (or under the view's
+ * write.metadata.path) and swaps the pointer. A view and a table never
+ * share a name. Bodies and results are the REST spec's JSON, errors map
+ * to HTTP statuses as for tables; the messages are Java's, which REST
+ * clients match: "View does not exist: ns.v" and "Namespace does not
+ * exist: ns" (FIRN_ENOTFOUND), "View already exists: ns.v" and "Table
+ * with same name already exists: ns.v" (FIRN_EEXISTS). A catalog without
+ * views (a REST client) answers FIRN_EUNSUPPORTED. */
+
+/* View names in ns (exactly that namespace), sorted; free with
+ * firn_catalog_strings_free. FIRN_ENOTFOUND when ns does not exist. */
+FIRN_API int firn_catalog_view_list(struct firn_catalog *c, const char *ns, char ***out, size_t *n,
+				    struct firn_error *err);
+
+/* LoadViewResult {"metadata-location", "metadata"} for the view's current
+ * metadata (its file read and checked). The location also comes back in
+ * *metadata_location (optional; for an ETag or an existence check). */
+FIRN_API int firn_catalog_view_load_json(struct firn_catalog *c, const char *ns, const char *name,
+					 char **metadata_location, char **result,
+					 struct firn_error *err);
+
+/* CreateViewRequest {"name", "location"?, "schema", "view-version",
+ * "properties"} → LoadViewResult. The schema gets id 0 and the version id
+ * 1 (its schema-id is the schema's); its SQL representations may hold
+ * each dialect once (case-insensitively). The location defaults to the
+ * warehouse's place for ns.name. */
+FIRN_API int firn_catalog_view_create_json(struct firn_catalog *c, const char *ns, const char *body,
+					   char **result, struct firn_error *err);
+
+/* CommitViewRequest {"identifier"?, "requirements"?, "updates"} →
+ * LoadViewResult. The requirements (assert-view-uuid) are checked against
+ * the current metadata and the updates applied with the view builder
+ * (add-schema, add-view-version, set-current-view-version, set-location,
+ * set-properties, remove-properties, assign-uuid, upgrade-format-version);
+ * when another writer moved the view meanwhile, the commit is tried again
+ * on the new metadata while the requirements hold. A commit that changes
+ * nothing writes nothing. FIRN_ECONFLICT when a requirement fails. */
+FIRN_API int firn_catalog_view_commit_json(struct firn_catalog *c, const char *ns, const char *name,
+					   const char *body, char **result, struct firn_error *err);
+
+/* Forgets the view; its metadata files stay. FIRN_ENOTFOUND. */
+FIRN_API int firn_catalog_view_drop(struct firn_catalog *c, const char *ns, const char *name,
+				    struct firn_error *err);
+
+/* Renames a view (to another namespace too). FIRN_ENOTFOUND (the view, or
+ * the target namespace), FIRN_EEXISTS "Cannot rename ns.a to ns.b. View
+ * already exists" (or "Table already exists"). */
+FIRN_API int firn_catalog_view_rename(struct firn_catalog *c, const char *ns, const char *name,
+				      const char *to_ns, const char *to_name, struct firn_error *err);
+
+/* RegisterViewRequest {"name", "metadata-location"} → LoadViewResult: a
+ * view whose metadata file exists (read and checked first; confined to
+ * the warehouse like a table's). FIRN_EEXISTS, FIRN_ENOTFOUND. */
+FIRN_API int firn_catalog_view_register_json(struct firn_catalog *c, const char *ns,
+					     const char *body, char **result,
+					     struct firn_error *err);
+
 #ifdef __cplusplus
 }
 #endif

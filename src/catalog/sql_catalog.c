@@ -369,6 +369,31 @@ static const char *type_filter(const struct sql_catalog *c)
 	return c->has_type ? " AND (iceberg_type = 'TABLE' OR iceberg_type IS NULL)" : "";
 }
 
+/* 1 when ns.name is a view (a row of iceberg_type 'VIEW'), 0 if not. */
+static int is_view(struct sql_catalog *c, const char *ns, const char *name, struct firn_error *err)
+{
+	if (!c->has_type)
+		return 0;
+	const char *p[] = { c->name, ns, name };
+	struct sql_rows r;
+	FIRN_TRY(exec(c, "SELECT 1 FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 "
+			 "AND table_name = $3 AND iceberg_type = 'VIEW'", p, 3, &r, NULL, err));
+	int found = r.n_rows > 0;
+	firn_sql__rows_free(&r);
+	return found;
+}
+
+/* A table may not take a view's name (Java's message, which clients match). */
+static int view_clash(struct sql_catalog *c, const char *ns, const char *name,
+		      struct firn_error *err)
+{
+	int v = is_view(c, ns, name, err);
+	if (v > 0)
+		return firn_error_set(err, FIRN_EEXISTS, "View with same name already exists: %s.%s", ns,
+				      name);
+	return v;
+}
+
 static int location_of(struct sql_catalog *c, const char *ns, const char *name,
 		       char **metadata_location, struct firn_error *err)
 {
@@ -396,6 +421,7 @@ static int insert_row(struct sql_catalog *c, const char *ns, const char *name,
 		return e;
 	if (e == 0)
 		return firn_error_set(err, FIRN_ENOTFOUND, "namespace %s does not exist", ns);
+	FIRN_TRY(view_clash(c, ns, name, err));
 	const char *p[] = { c->name, ns, name, metadata_location };
 	int rc = exec(c, c->has_type
 			     ? "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, "
@@ -459,6 +485,9 @@ static int sql_table_rename(void *self, const char *ns, const char *name,
 		return e;
 	if (e == 0)
 		return firn_error_set(err, FIRN_ENOTFOUND, "namespace %s does not exist", to_ns);
+	if ((e = is_view(c, to_ns, to_name, err)) != 0)
+		return e < 0 ? e : firn_error_set(err, FIRN_EEXISTS, "Cannot rename %s.%s to %s.%s. View "
+						  "already exists", ns, name, to_ns, to_name);
 	char sql[400];
 	snprintf(sql, sizeof(sql), "UPDATE iceberg_tables SET table_namespace = $1, table_name = $2 "
 				   "WHERE catalog_name = $3 AND table_namespace = $4 AND table_name = $5%s",
@@ -527,6 +556,7 @@ static int sql_table_create(void *self, const char *ns, const char *name, const 
 		firn_free(existing);
 		return firn_error_set(err, FIRN_EEXISTS, "table %s.%s already exists", ns, name);
 	}
+	FIRN_TRY(view_clash(c, ns, name, err));
 	int e = sql_namespace_exists(c, ns, err);
 	if (e < 0)
 		return e;
@@ -616,6 +646,7 @@ static int publish(struct sql_catalog *c, struct firn_ice_commit *cm, const char
 		   struct firn_error *err)
 {
 	if (!loc) {
+		FIRN_TRY(view_clash(c, cm->ns, cm->name, err));
 		int rc = insert_row(c, cm->ns, cm->name, cm->location, err);
 		return rc == FIRN_EEXISTS ? firn_error_set(err, FIRN_ECONFLICT, "requirement failed: "
 							   "table %s.%s was created concurrently",
@@ -636,7 +667,7 @@ static int sql_commit_table(void *self, struct firn_ice_commit *cm, struct firn_
 		firn_io__crash_point("after-swap");
 	/* a failed swap whose outcome the database cannot tell (an I/O error)
 	 * may have happened: then the file stays (remove-orphans) */
-	if (rc == FIRN_ECONFLICT || rc == FIRN_ENOTFOUND)
+	if (rc == FIRN_ECONFLICT || rc == FIRN_ENOTFOUND || rc == FIRN_EEXISTS)
 		firn_ice__commit_discard(cm);
 	else if (rc != 0) {
 		firn_ice__meta_free(cm->meta);
@@ -686,6 +717,151 @@ static int sql_commit_transaction(void *self, struct firn_ice_commit *v, size_t 
 	return rc;
 }
 
+/* ---- views: rows of iceberg_type 'VIEW' (Java's JdbcCatalog) --------- */
+
+static int views_need_type(const struct sql_catalog *c, struct firn_error *err)
+{
+	if (c->has_type)
+		return 0;
+	return firn_error_set(err, FIRN_EUNSUPPORTED, "views need the iceberg_type column, which "
+			      "this catalog's iceberg_tables lacks");
+}
+
+static int sql_view_list(void *self, const char *ns, char ***out, size_t *n,
+			 struct firn_error *err)
+{
+	struct sql_catalog *c = self;
+	*out = NULL;
+	*n = 0;
+	if (!c->has_type) /* no column: no views */
+		return (*out = firn_calloc(1, sizeof(char *))) ? 0 : firn_error_set(err, FIRN_ENOMEM,
+										 "out of memory");
+	const char *p[] = { c->name, ns };
+	struct sql_rows r;
+	FIRN_TRY(exec(c, "SELECT table_name FROM iceberg_tables WHERE catalog_name = $1 AND "
+			 "table_namespace = $2 AND iceberg_type = 'VIEW' ORDER BY table_name", p, 2, &r,
+		      NULL, err));
+	char **v = firn_calloc((size_t)r.n_rows + 1, sizeof(char *));
+	for (int i = 0; v && i < r.n_rows; i++)
+		v[(*n)++] = firn_strdup(r.cells[i] ? r.cells[i] : "");
+	firn_sql__rows_free(&r);
+	if (!v)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	*out = v;
+	return 0;
+}
+
+static int sql_view_load(void *self, const char *ns, const char *name, char **location,
+			 struct firn_error *err)
+{
+	struct sql_catalog *c = self;
+	*location = NULL;
+	if (!c->has_type)
+		return firn_error_set(err, FIRN_ENOTFOUND, "View does not exist: %s.%s", ns, name);
+	const char *p[] = { c->name, ns, name };
+	struct sql_rows r;
+	FIRN_TRY(exec(c, "SELECT metadata_location FROM iceberg_tables WHERE catalog_name = $1 AND "
+			 "table_namespace = $2 AND table_name = $3 AND iceberg_type = 'VIEW'", p, 3, &r,
+		      NULL, err));
+	int rc = 0;
+	if (r.n_rows == 0 || !r.cells[0])
+		rc = firn_error_set(err, FIRN_ENOTFOUND, "View does not exist: %s.%s", ns, name);
+	else if (!(*location = firn_strdup(r.cells[0])))
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	firn_sql__rows_free(&r);
+	return rc;
+}
+
+static int sql_view_create(void *self, const char *ns, const char *name,
+			   const char *metadata_location, struct firn_error *err)
+{
+	struct sql_catalog *c = self;
+	FIRN_TRY(views_need_type(c, err));
+	int e = sql_namespace_exists(c, ns, err);
+	if (e < 0)
+		return e;
+	if (e == 0)
+		return firn_error_set(err, FIRN_ENOTFOUND, "Namespace does not exist: %s", ns);
+	if ((e = is_view(c, ns, name, err)) != 0)
+		return e < 0 ? e : firn_error_set(err, FIRN_EEXISTS, "View already exists: %s.%s", ns,
+						  name);
+	const char *p[] = { c->name, ns, name, metadata_location };
+	int rc = exec(c, "INSERT INTO iceberg_tables (catalog_name, table_namespace, table_name, "
+			 "metadata_location, previous_metadata_location, iceberg_type) "
+			 "VALUES ($1, $2, $3, $4, NULL, 'VIEW')", p, 4, NULL, NULL, err);
+	if (rc != FIRN_EEXISTS)
+		return rc;
+	/* the name is taken: by a table, or by a view made meanwhile */
+	e = is_view(c, ns, name, err);
+	if (e < 0)
+		return e;
+	return firn_error_set(err, FIRN_EEXISTS, e ? "View already exists: %s.%s"
+						   : "Table with same name already exists: %s.%s", ns, name);
+}
+
+static int sql_view_swap(void *self, const char *ns, const char *name, const char *expected,
+			 const char *location, struct firn_error *err)
+{
+	struct sql_catalog *c = self;
+	FIRN_TRY(views_need_type(c, err));
+	const char *p[] = { location, expected, c->name, ns, name };
+	int64_t changes = 0;
+	FIRN_TRY(exec(c, "UPDATE iceberg_tables SET metadata_location = $1, previous_metadata_location = $2 "
+			 "WHERE catalog_name = $3 AND table_namespace = $4 AND table_name = $5 "
+			 "AND metadata_location = $2 AND iceberg_type = 'VIEW'", p, 5, NULL, &changes, err));
+	if (changes == 1)
+		return 0;
+	char *now = NULL;
+	int rc = sql_view_load(c, ns, name, &now, err);
+	firn_free(now);
+	if (rc != 0)
+		return rc;
+	return firn_error_set(err, FIRN_ECONFLICT, "Cannot commit %s.%s: the view changed "
+			      "concurrently (another writer committed first)", ns, name);
+}
+
+static int sql_view_drop(void *self, const char *ns, const char *name, struct firn_error *err)
+{
+	struct sql_catalog *c = self;
+	int64_t changes = 0;
+	const char *p[] = { c->name, ns, name };
+	if (c->has_type)
+		FIRN_TRY(exec(c, "DELETE FROM iceberg_tables WHERE catalog_name = $1 AND table_namespace = $2 "
+				 "AND table_name = $3 AND iceberg_type = 'VIEW'", p, 3, NULL, &changes, err));
+	if (changes == 0)
+		return firn_error_set(err, FIRN_ENOTFOUND, "View does not exist: %s.%s", ns, name);
+	return 0;
+}
+
+static int sql_view_rename(void *self, const char *ns, const char *name, const char *to_ns,
+			   const char *to_name, struct firn_error *err)
+{
+	struct sql_catalog *c = self;
+	char *loc = NULL;
+	FIRN_TRY(sql_view_load(c, ns, name, &loc, err));
+	firn_free(loc);
+	int e = sql_namespace_exists(c, to_ns, err);
+	if (e < 0)
+		return e;
+	if (e == 0)
+		return firn_error_set(err, FIRN_ENOTFOUND, "Namespace does not exist: %s", to_ns);
+	const char *p[] = { to_ns, to_name, c->name, ns, name };
+	int64_t changes = 0;
+	int rc = exec(c, "UPDATE iceberg_tables SET table_namespace = $1, table_name = $2 "
+			 "WHERE catalog_name = $3 AND table_namespace = $4 AND table_name = $5 "
+			 "AND iceberg_type = 'VIEW'", p, 5, NULL, &changes, err);
+	if (rc == FIRN_EEXISTS) {
+		e = is_view(c, to_ns, to_name, err);
+		if (e < 0)
+			return e;
+		return firn_error_set(err, FIRN_EEXISTS, "Cannot rename %s.%s to %s.%s. %s already exists",
+				      ns, name, to_ns, to_name, e ? "View" : "Table");
+	}
+	if (rc == 0 && changes != 1)
+		return firn_error_set(err, FIRN_ENOTFOUND, "View does not exist: %s.%s", ns, name);
+	return rc;
+}
+
 static const struct firn_ice_catalog_ops sql_ops = {
 	.version = FIRN_ICE_CATALOG_OPS_VERSION,
 	.kind = "sql",
@@ -704,4 +880,10 @@ static const struct firn_ice_catalog_ops sql_ops = {
 	.table_rename = sql_table_rename,
 	.commit_table = sql_commit_table,
 	.commit_transaction = sql_commit_transaction,
+	.view_list = sql_view_list,
+	.view_load = sql_view_load,
+	.view_create = sql_view_create,
+	.view_swap = sql_view_swap,
+	.view_drop = sql_view_drop,
+	.view_rename = sql_view_rename,
 };

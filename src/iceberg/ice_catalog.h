@@ -95,6 +95,36 @@ struct firn_ice_catalog_ops {
 	 * every pointer moves in one transaction. */
 	int (*commit_transaction)(void *self, struct firn_ice_commit *v, size_t n,
 				  struct firn_error *err);
+
+	/* views: the catalog keeps each view's current metadata location (the
+	 * core reads and writes the view metadata files, ice_view_json.c). A
+	 * catalog without views leaves these NULL (FIRN_EUNSUPPORTED). A view
+	 * and a table never share a name. Messages are Java's, which clients
+	 * match: "View does not exist: ns.v", "View already exists: ns.v",
+	 * "Table with same name already exists: ns.v", "Namespace does not
+	 * exist: ns". */
+	/* View names in ns (exactly that namespace), sorted. */
+	int (*view_list)(void *self, const char *ns, char ***out, size_t *n,
+			 struct firn_error *err);
+	/* The current metadata location (*location, the caller's).
+	 * FIRN_ENOTFOUND. */
+	int (*view_load)(void *self, const char *ns, const char *name, char **location,
+			 struct firn_error *err);
+	/* Records a new view whose metadata file exists. FIRN_EEXISTS (a view
+	 * or a table has the name), FIRN_ENOTFOUND (namespace). */
+	int (*view_create)(void *self, const char *ns, const char *name,
+			   const char *metadata_location, struct firn_error *err);
+	/* The commit point: the pointer moves from expected to location, or
+	 * FIRN_ECONFLICT (another writer moved it), FIRN_ENOTFOUND (dropped). */
+	int (*view_swap)(void *self, const char *ns, const char *name, const char *expected,
+			 const char *location, struct firn_error *err);
+	/* Forgets the view (its files stay). FIRN_ENOTFOUND. */
+	int (*view_drop)(void *self, const char *ns, const char *name, struct firn_error *err);
+	/* FIRN_ENOTFOUND (view, or the target namespace), FIRN_EEXISTS "Cannot
+	 * rename ns.a to ns.b. View already exists" (or "Table already
+	 * exists"). */
+	int (*view_rename)(void *self, const char *ns, const char *name, const char *to_ns,
+			   const char *to_name, struct firn_error *err);
 };
 
 /* The handle behind the public struct firn_catalog. */

@@ -154,6 +154,16 @@ int firn_server__table_metrics(struct srv_call *x);
 int firn_server__table_rename(struct srv_call *x);
 int firn_server__transaction(struct srv_call *x);
 
+/* views (srv_views.c) */
+int firn_server__view_list(struct srv_call *x);
+int firn_server__view_create(struct srv_call *x);
+int firn_server__view_load(struct srv_call *x);
+int firn_server__view_exists(struct srv_call *x);
+int firn_server__view_commit(struct srv_call *x);
+int firn_server__view_drop(struct srv_call *x);
+int firn_server__view_rename(struct srv_call *x);
+int firn_server__view_register(struct srv_call *x);
+
 /* Paging (pageToken, pageSize) over a sorted list of names: the range
  * [*from, *to) to return and the next page's token (NULL at the end;
  * borrowed from names). 0, or -1 after answering 400. */

@@ -44,6 +44,14 @@ static const struct route routes[] = {
 	{ "POST", "namespaces/{namespace}/tables/{table}/metrics", true, firn_server__table_metrics },
 	{ "POST", "tables/rename", true, firn_server__table_rename },
 	{ "POST", "transactions/commit", true, firn_server__transaction },
+	{ "GET", "namespaces/{namespace}/views", true, firn_server__view_list },
+	{ "POST", "namespaces/{namespace}/views", true, firn_server__view_create },
+	{ "GET", "namespaces/{namespace}/views/{view}", true, firn_server__view_load },
+	{ "HEAD", "namespaces/{namespace}/views/{view}", true, firn_server__view_exists },
+	{ "POST", "namespaces/{namespace}/views/{view}", true, firn_server__view_commit },
+	{ "DELETE", "namespaces/{namespace}/views/{view}", true, firn_server__view_drop },
+	{ "POST", "views/rename", true, firn_server__view_rename },
+	{ "POST", "namespaces/{namespace}/register-view", true, firn_server__view_register },
 };
 
 static bool path_matches(const char *pattern, char **seg, size_t n)
