@@ -82,36 +82,6 @@ struct firn_ice_touched *firn_ice__run_touch(struct firn_ice_run *r, const struc
 	return tc;
 }
 
-/* proj: the plan schema's top-level fields holding ids */
-static int proj_of(const struct ArrowSchema *schema, const int32_t *ids, size_t n,
-		   struct ArrowSchema *out, struct firn_error *err)
-{
-	size_t nt = 0;
-	int32_t *top = firn_calloc(n + 1, sizeof(int32_t));
-	for (size_t i = 0; top && i < n; i++)
-		for (int64_t k = 0; k < schema->n_children; k++) {
-			const struct ArrowSchema *c = schema->children[k];
-			int32_t id = firn_schema_field_id(c);
-			if (id == ids[i] || firn_ice__schema_find(c, ids[i], NULL)) {
-				bool dup = false;
-				for (size_t j = 0; j < nt && !dup; j++)
-					dup = top[j] == id;
-				if (!dup)
-					top[nt++] = id;
-			}
-		}
-	if (!top || firn_schema_init(out, "+s", "", 0, (int64_t)nt) != 0) {
-		firn_free(top);
-		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	}
-	for (size_t i = 0; i < nt; i++)
-		for (int64_t k = 0; k < schema->n_children; k++)
-			if (firn_schema_field_id(schema->children[k]) == top[i])
-				firn_schema_copy(out->children[i], schema->children[k]);
-	firn_free(top);
-	return 0;
-}
-
 /* Finds the live rows of a task the filter matches. */
 static int match_task(struct firn_ice_run *r, struct firn_ice_touched *tc, struct firn_error *err)
 {
@@ -125,7 +95,7 @@ static int match_task(struct firn_ice_run *r, struct firn_ice_touched *tc, struc
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
 	struct ArrowSchema proj;
-	int rc = proj_of(r->plan.schema, ids, n, &proj, err);
+	int rc = firn_ice__projection(r->plan.schema, ids, n, &proj, err);
 	firn_free(ids);
 	FIRN_TRY(rc);
 	struct firn_ice_file_reader *fr = NULL;

@@ -891,10 +891,15 @@ static int st_get_schema(struct ArrowArrayStream *st, struct ArrowSchema *out)
 	struct ArrowSchema tmp;
 	if (firn_schema_init(&tmp, "+s", "", 0, (int64_t)s->n_out) != 0)
 		return ENOMEM;
-	for (size_t i = 0; i < s->n_out; i++)
-		for (int64_t k = 0; k < s->read_proj.n_children; k++)
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < s->n_out; i++)
+		for (int64_t k = 0; rc == 0 && k < s->read_proj.n_children; k++)
 			if (firn_schema_field_id(s->read_proj.children[k]) == s->out_ids[i])
-				firn_schema_copy(tmp.children[i], s->read_proj.children[k]);
+				rc = firn_schema_copy(tmp.children[i], s->read_proj.children[k]);
+	if (rc != 0) {
+		tmp.release(&tmp);
+		return ENOMEM;
+	}
 	*out = tmp;
 	return 0;
 }
@@ -967,9 +972,8 @@ static int32_t top_of(const struct ArrowSchema *s, int32_t id)
 	return -1;
 }
 
-/* proj = the top-level fields of schema holding ids (deduplicated). */
-static int make_proj(const struct ArrowSchema *schema, const int32_t *ids, size_t n,
-		     struct ArrowSchema *proj, struct firn_error *err)
+int firn_ice__projection(const struct ArrowSchema *schema, const int32_t *ids, size_t n,
+			 struct ArrowSchema *proj, struct firn_error *err)
 {
 	int32_t *top = firn_calloc(n + 1, sizeof(int32_t));
 	size_t nt = 0;
@@ -982,11 +986,16 @@ static int make_proj(const struct ArrowSchema *schema, const int32_t *ids, size_
 		firn_free(top);
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < nt; i++)
-		for (int64_t k = 0; k < schema->n_children; k++)
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < nt; i++)
+		for (int64_t k = 0; rc == 0 && k < schema->n_children; k++)
 			if (firn_schema_field_id(schema->children[k]) == top[i])
-				firn_schema_copy(proj->children[i], schema->children[k]);
+				rc = firn_schema_copy(proj->children[i], schema->children[k]);
 	firn_free(top);
+	if (rc != 0) {
+		proj->release(proj);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
 	return 0;
 }
 
@@ -1061,7 +1070,7 @@ static int start_scan(struct firn_table *t, const char *columns, const char *whe
 		if (firn_ice__task_delete_ids(&s->plan.tasks[i], &ids, &n) != 0)
 			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (rc == 0)
-		rc = make_proj(schema, ids, n, &s->read_proj, err);
+		rc = firn_ice__projection(schema, ids, n, &s->read_proj, err);
 	firn_free(ids);
 	if (rc != 0)
 		goto fail;

@@ -69,4 +69,9 @@ struct firn_posset;
 int firn_ice__task_positions(const struct firn_ice_task *t, struct firn_posset *out,
 			     struct firn_error *err);
 
+/* proj = the top-level fields of schema that hold the field ids (each
+ * once, in the order the ids first name them). FIRN_ENOMEM. */
+int firn_ice__projection(const struct ArrowSchema *schema, const int32_t *ids, size_t n,
+			 struct ArrowSchema *proj, struct firn_error *err);
+
 #endif
