@@ -251,7 +251,7 @@ TEST(staged_create_then_commit_creates)
 	CHECK_EQ_STR(prop_of(dm, "p"), "1");
 	/* the same again: the table exists now */
 	CHECK_EQ_INT(firn_catalog_table_commit_json(c, "db", "s", body, &out, &e), FIRN_ECONFLICT);
-	CHECK(strstr(e.message, "requirement failed") != NULL);
+	CHECK(strstr(e.message, "Requirement failed") != NULL);
 	char *ml2 = where(c, "s");
 	CHECK_EQ_STR(ml2, ml ? ml : "");
 	firn_free(body);
@@ -339,7 +339,7 @@ TEST(commit_requirements_hold_and_fail)
 	ml = where(c, "t");
 	struct firn_error e = { 0 };
 	CHECK_EQ_INT(firn_catalog_table_commit_json(c, "db", "t", body, &out, &e), FIRN_ECONFLICT);
-	CHECK(strncmp(e.message, "requirement failed", 18) == 0);
+	CHECK(strncmp(e.message, "Requirement failed", 18) == 0);
 	CHECK(out == NULL);
 	firn_free(body);
 	body = commit_body("00000000-0000-0000-0000-000000000000", "",
@@ -449,7 +449,7 @@ TEST(server_side_retry)
 			   "[{\"action\":\"set-properties\",\"updates\":{\"k\":\"2\"}}]");
 	CHECK_EQ_INT(firn_catalog_table_commit_json(c, "db", "t", body, &out, &e), FIRN_ECONFLICT);
 	CHECK_EQ_INT(calls, 1);
-	CHECK(strncmp(e.message, "requirement failed", 18) == 0);
+	CHECK(strncmp(e.message, "Requirement failed", 18) == 0);
 	json_t *now = metadata(c, "t");
 	CHECK_EQ_STR(prop_of(now, "k"), "1");
 	CHECK_EQ_INT(ival(now, "current-schema-id"), 1);
@@ -555,7 +555,7 @@ TEST(transaction_all_or_nothing)
 	body = txn_body("[\"db\"]", "two", "[\"x\",\"y\"]", 7);
 	struct firn_error e = { 0 };
 	CHECK_EQ_INT(firn_catalog_transaction_json(c, body, &e), FIRN_ECONFLICT);
-	CHECK(strstr(e.message, "requirement failed") != NULL);
+	CHECK(strstr(e.message, "Requirement failed") != NULL);
 	firn_free(body);
 	char *after = where(c, "a");
 	CHECK_EQ_STR(after, before ? before : "");
