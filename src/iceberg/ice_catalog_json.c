@@ -34,10 +34,11 @@ int firn_catalog_allow_location(struct firn_catalog *c, const char *prefix,
 	char scheme[16];
 	bool known = firn_io__scheme(prefix, scheme, sizeof(scheme)) == 0;
 	bool remote = known && scheme[0] && strcmp(scheme, "file") != 0;
-	char *root = remote || (known && firn_io__path(prefix)[0] == '/') ? firn_io__normalize(prefix)
-									   : NULL;
+	bool absolute = remote || (known && firn_io__path(prefix)[0] == '/');
+	char *root = absolute ? firn_io__normalize(prefix) : NULL;
 	/* "/" or a bucket's root would allow everything: not a confinement */
-	bool whole = root && (remote ? !strchr(root + strlen(scheme) + 3, '/') : strcmp(root, "/") == 0);
+	bool whole = root && (remote ? !strchr(root + strlen(scheme) + 3, '/')
+				     : strcmp(root, "/") == 0);
 	if (!root || whole) {
 		char shown[160];
 		firn_ice__printable(prefix, shown, sizeof(shown));
@@ -79,8 +80,8 @@ int firn_ice__confine_check(const struct firn_catalog *c, const char *location,
 	if (rc == 1) {
 		char shown[160];
 		firn_ice__printable(location, shown, sizeof(shown));
-		rc = firn_error_set(err, FIRN_EINVAL, "location %s is outside the warehouse%s", shown,
-				    c->n_allowed ? " and the allowed locations" : "");
+		rc = firn_error_set(err, FIRN_EINVAL, "location %s is outside the warehouse%s",
+				    shown, c->n_allowed ? " and the allowed locations" : "");
 	}
 	firn_free(want);
 	return rc;
@@ -154,7 +155,8 @@ static int metadata_gone(struct firn_catalog *c, const char *ns, const char *nam
 {
 	struct firn_error probe = { 0 };
 	char *loc = NULL;
-	if (firn_ice__catalog_load(c, ns, name, &loc, NULL, &probe) == 0 && firn_io__size(loc) < 0) {
+	if (firn_ice__catalog_load(c, ns, name, &loc, NULL, &probe) == 0 &&
+	    firn_io__size(loc) < 0) {
 		char shown[FIRN_ERROR_MESSAGE_MAX / 2];
 		firn_ice__printable(loc, shown, sizeof(shown));
 		rc = firn_error_set(err, FIRN_ENOTFOUND, "Failed to open input stream for file: %s",

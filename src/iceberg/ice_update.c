@@ -647,11 +647,13 @@ static int check_ref(const struct firn_ice_meta *m, const json_t *r, struct firn
 				      ref->tag ? "tag" : "branch", shown);
 	if (!ref && !json_is_null(id))
 		return firn_error_set(err, FIRN_ECONFLICT,
-				      "Requirement failed: branch or tag %s is missing, expected %lld",
+				      "Requirement failed: branch or tag %s is missing, "
+				      "expected %lld",
 				      shown, (long long)json_integer_value(id));
 	if (ref && ref->snapshot_id != json_integer_value(id))
 		return firn_error_set(err, FIRN_ECONFLICT,
-				      "Requirement failed: %s %s has changed: expected id %lld != %lld",
+				      "Requirement failed: %s %s has changed: "
+				      "expected id %lld != %lld",
 				      ref->tag ? "tag" : "branch", shown,
 				      (long long)json_integer_value(id), (long long)ref->snapshot_id);
 	return 0;
@@ -662,11 +664,12 @@ static int check_requirement(const struct firn_ice_meta *m, const json_t *r,
 {
 	const char *type = json_string_value(json_object_get(r, "type"));
 	if (strcmp(type, "assert-create") == 0)
-		return m ? firn_error_set(err, FIRN_ECONFLICT, "Requirement failed: table already exists")
+		return m ? firn_error_set(err, FIRN_ECONFLICT,
+					  "Requirement failed: table already exists")
 			 : 0;
 	if (!m)
-		return firn_error_set(err, FIRN_ECONFLICT, "Requirement failed: %s: the table does not exist",
-				      type);
+		return firn_error_set(err, FIRN_ECONFLICT,
+				      "Requirement failed: %s: the table does not exist", type);
 	if (strcmp(type, "assert-table-uuid") == 0) {
 		const char *want = json_string_value(json_object_get(r, "uuid"));
 		if (m->uuid && strcasecmp(m->uuid, want) == 0)
@@ -676,7 +679,8 @@ static int check_requirement(const struct firn_ice_meta *m, const json_t *r,
 		firn_ice__printable(want, b, sizeof(b));
 		/* as Java words it: the table's uuid first, then the one required */
 		return firn_error_set(err, FIRN_ECONFLICT,
-				      "Requirement failed: UUID does not match: expected %s != %s", a, b);
+				      "Requirement failed: UUID does not match: expected %s != %s",
+				      a, b);
 	}
 	if (strcmp(type, "assert-ref-snapshot-id") == 0)
 		return check_ref(m, r, err);

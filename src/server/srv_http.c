@@ -190,7 +190,8 @@ static int not_found(struct srv_call *x, const char *m)
 		return firn_server__error(x, 404, "NoSuchNamespaceException",
 					  "Namespace does not exist: %s", x->about_ns);
 	if (table && t)
-		return firn_server__error(x, 404, "NoSuchTableException", "Table does not exist: %s", t);
+		return firn_server__error(x, 404, "NoSuchTableException",
+					  "Table does not exist: %s", t);
 	/* anything else missing (a metadata file) is Java's NotFoundException */
 	return firn_server__error(x, 404, ns ? "NoSuchNamespaceException" : table
 				  ? "NoSuchTableException" : "NotFoundException", "%s", m);
@@ -203,7 +204,8 @@ static int already_exists(struct srv_call *x, const char *m)
 		return firn_server__error(x, 409, "AlreadyExistsException",
 					  "Namespace already exists: %s", x->about_ns);
 	if (strncmp(m, "table ", 6) == 0 && t)
-		return firn_server__error(x, 409, "AlreadyExistsException", "Table already exists: %s", t);
+		return firn_server__error(x, 409, "AlreadyExistsException",
+					  "Table already exists: %s", t);
 	return firn_server__error(x, 409, "AlreadyExistsException", "%s", m);
 }
 

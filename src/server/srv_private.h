@@ -100,7 +100,8 @@ struct srv_call {
 	 * known, the catalog's message stands. */
 	const char *about_ns;        /* the namespace ("a.b") */
 	const char *about_table;     /* the table it reads ("ns.name") */
-	const char *about_new;       /* the table it would make (create, register, rename's target) */
+	const char *about_new;       /* the table it would make (create, register, rename's
+				      * destination) */
 };
 
 /* ---- helpers (srv_http.c) --------------------------------------------- */

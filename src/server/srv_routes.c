@@ -258,8 +258,8 @@ static int ns_create(struct srv_call *x)
 			     &n) == 0 && (c = firn_server__catalog(x)) != NULL) {
 		if (firn_catalog_namespace_create(c, ns, keys, values, n, &err) != 0) {
 			if (err.code == FIRN_EEXISTS)
-				firn_server__error(x, 409, "AlreadyExistsException", "Namespace already "
-						   "exists: %s", ns);
+				firn_server__error(x, 409, "AlreadyExistsException",
+						   "Namespace already exists: %s", ns);
 			else
 				firn_server__fail(x, &err, false);
 		} else {

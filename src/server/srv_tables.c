@@ -117,8 +117,8 @@ int firn_server__table_create(struct srv_call *x)
 	char *ident = NULL;
 	if (body && !name)
 		firn_server__error(x, 400, "BadRequestException", "the request has no table name");
-	else if (name && firn_server__name_ok(x, name, "table") && (ident = ident_of(x, ns, name)) &&
-		 (c = firn_server__catalog(x))) {
+	else if (name && firn_server__name_ok(x, name, "table") &&
+		 (ident = ident_of(x, ns, name)) && (c = firn_server__catalog(x))) {
 		char *result = NULL;
 		struct firn_error err = { 0 };
 		x->about_new = ident;
@@ -322,7 +322,8 @@ static bool in_warehouse(struct srv_call *x, struct firn_catalog *c, const char 
 	free(want);
 	if (!ok)
 		firn_server__error(x, 400, "BadRequestException", "metadata-location %s is not a file in "
-				   "the warehouse%s", loc, x->srv->n_allow ? " or an allowed location" : "");
+				   "the warehouse%s", loc,
+				   x->srv->n_allow ? " or an allowed location" : "");
 	return ok;
 }
 
@@ -335,8 +336,8 @@ static bool taken(struct srv_call *x, struct firn_catalog *c, const char *ns, co
 	int rc = firn_catalog_table_load(c, ns, name, &loc, &err);
 	firn_free(loc);
 	if (rc == 0)
-		firn_server__error(x, 409, "AlreadyExistsException", "Table already exists: %s.%s", ns,
-				   name);
+		firn_server__error(x, 409, "AlreadyExistsException",
+				   "Table already exists: %s.%s", ns, name);
 	else if (rc != FIRN_ENOTFOUND)
 		firn_server__fail(x, &err, false);
 	return rc != FIRN_ENOTFOUND;
