@@ -155,6 +155,14 @@ FIRN_API void firn_catalog_strings_free(char **v, size_t n);
  * otherwise). Off by default (the command line may put a table where its
  * user says); `firn serve` turns it on. */
 FIRN_API void firn_catalog_confine(struct firn_catalog *c, bool on);
+/* Allows a confined catalog locations under prefix too, besides the
+ * warehouse (an operator's choice, as `firn serve --allow-location`): a
+ * local directory ("/data/lake", "file:/data/lake") or an object store
+ * prefix ("s3://bucket/lake"), normalized as every location is; links are
+ * resolved when a location is checked. Tables still may not share or nest
+ * locations. FIRN_EINVAL for a relative path or a root ("/"), FIRN_ENOMEM. */
+FIRN_API int firn_catalog_allow_location(struct firn_catalog *c, const char *prefix,
+					 struct firn_error *err);
 
 /* LoadTableResult {"metadata-location", "metadata"} for the table's current
  * metadata (its file's text parsed and checked, written back as JSON). The

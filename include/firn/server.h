@@ -47,11 +47,15 @@ struct firn_server_options {
 	 * nothing is logged. Called from the request threads. */
 	void (*log)(void *arg, const char *line);
 	void *log_arg;
+	/* location roots clients may put tables under besides the warehouse
+	 * (firn_catalog_allow_location; `--allow-location`); NULL: none */
+	const char *const *allow_locations;
+	size_t n_allow_locations;
 };
 #define FIRN_SERVER_OPTIONS_VERSION 1
 #define FIRN_SERVER_OPTIONS_INIT \
 	{ FIRN_SERVER_OPTIONS_VERSION, "127.0.0.1:8181", "warehouse", NULL, NULL, NULL, NULL, \
-	  3600, 4, 0, 60000, NULL, NULL }
+	  3600, 4, 0, 60000, NULL, NULL, NULL, 0 }
 
 /* Opens the catalog (FIRN_CATALOG_CREATE), binds the address and starts
  * answering. The options' strings are copied. Errors: FIRN_EINVAL (a bad

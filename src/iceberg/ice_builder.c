@@ -206,12 +206,12 @@ static int add_schema(struct build *b, const json_t *u, struct firn_error *err)
 		if (!has_field(given, json_integer_value(json_array_get(ids, i))))
 			return firn_error_set(err, FIRN_EINVAL, "identifier field id %lld is not in the schema",
 					      (long long)json_integer_value(json_array_get(ids, i)));
+	/* The deprecated last-column-id may raise the table's, never lower
+	 * it: a value below is a client's stale view (two writers adding
+	 * columns), and Java (1.11) keeps the larger id rather than failing. */
 	int64_t last = ival(b->root, "last-column-id");
 	json_t *lc = json_object_get(u, "last-column-id");
-	if (json_is_integer(lc) && json_integer_value(lc) < last)
-		return firn_error_set(err, FIRN_EINVAL, "last-column-id %lld is below the table's %lld",
-				      (long long)json_integer_value(lc), (long long)last);
-	if (json_is_integer(lc))
+	if (json_is_integer(lc) && json_integer_value(lc) > last)
 		last = json_integer_value(lc);
 	if (mx > last)
 		last = mx;

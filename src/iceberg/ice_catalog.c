@@ -44,6 +44,9 @@ void firn_catalog_free(struct firn_catalog *c)
 		c->ops->free(c->self);
 	firn_free(c->warehouse);
 	firn_free(c->name);
+	for (size_t i = 0; i < c->n_allowed; i++)
+		firn_free(c->allowed[i]);
+	firn_free(c->allowed);
 	firn_free(c);
 }
 

@@ -134,6 +134,8 @@ struct firn_catalog {
 	char *warehouse;
 	char *name;
 	bool confined; /* firn_catalog_confine */
+	char **allowed; /* firn_catalog_allow_location: normalized roots */
+	size_t n_allowed;
 };
 
 /* Wraps an implementation; takes self (freed with ops->free, also on
@@ -184,8 +186,9 @@ int firn_ice__catalog_transaction(struct firn_catalog *c, struct firn_ice_commit
 /* ---- the REST spec's table requests (ice_catalog_json.c) ------------ */
 
 /* When c is confined, FIRN_EINVAL "location X is outside the warehouse"
- * unless location lies under the warehouse (after normalisation, links
- * resolved); 0 otherwise. */
+ * unless location lies under the warehouse or under a root allowed with
+ * firn_catalog_allow_location (after normalisation, links resolved; the
+ * root itself is not a place for a table); 0 otherwise. */
 int firn_ice__confine_check(const struct firn_catalog *c, const char *location,
 			    struct firn_error *err);
 /* Parses a request body: a JSON object (*out, the caller's) or

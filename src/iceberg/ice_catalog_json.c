@@ -28,6 +28,35 @@ static int nomem(struct firn_error *err)
 	return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 }
 
+int firn_catalog_allow_location(struct firn_catalog *c, const char *prefix,
+				struct firn_error *err)
+{
+	char scheme[16];
+	bool known = firn_io__scheme(prefix, scheme, sizeof(scheme)) == 0;
+	bool remote = known && scheme[0] && strcmp(scheme, "file") != 0;
+	bool absolute = remote || (known && firn_io__path(prefix)[0] == '/');
+	char *root = absolute ? firn_io__normalize(prefix) : NULL;
+	/* "/" or a bucket's root would allow everything: not a confinement */
+	bool whole = root && (remote ? !strchr(root + strlen(scheme) + 3, '/')
+				     : strcmp(root, "/") == 0);
+	if (!root || whole) {
+		char shown[160];
+		firn_ice__printable(prefix, shown, sizeof(shown));
+		firn_free(root);
+		return firn_error_set(err, FIRN_EINVAL, "allowed location %s: need an absolute "
+				      "directory or a prefix in a bucket, not a relative path or a "
+				      "root", shown);
+	}
+	char **p = firn_realloc(c->allowed, (c->n_allowed + 1) * sizeof(*p));
+	if (!p) {
+		firn_free(root);
+		return nomem(err);
+	}
+	c->allowed = p;
+	c->allowed[c->n_allowed++] = root;
+	return 0;
+}
+
 /* ---- shared with ice_create_request.c -------------------------------- */
 
 int firn_ice__confine_check(const struct firn_catalog *c, const char *location,
@@ -37,17 +66,24 @@ int firn_ice__confine_check(const struct firn_catalog *c, const char *location,
 		return 0;
 	/* resolved: a link under the warehouse that leads out of it is out */
 	char *want = firn_io__resolve(location);
-	char *wh = firn_io__resolve(c->warehouse);
-	int rc = 0;
-	if (!want || !wh) {
-		rc = nomem(err);
-	} else if (!firn_io__within(want, wh) || strcmp(want, wh) == 0) {
+	if (!want)
+		return nomem(err);
+	int rc = 1; /* not yet inside */
+	for (size_t i = 0; rc == 1 && i <= c->n_allowed; i++) {
+		char *root = firn_io__resolve(i == 0 ? c->warehouse : c->allowed[i - 1]);
+		if (!root)
+			rc = nomem(err);
+		else if (firn_io__within(want, root) && strcmp(want, root) != 0)
+			rc = 0;
+		firn_free(root);
+	}
+	if (rc == 1) {
 		char shown[160];
 		firn_ice__printable(location, shown, sizeof(shown));
-		rc = firn_error_set(err, FIRN_EINVAL, "location %s is outside the warehouse", shown);
+		rc = firn_error_set(err, FIRN_EINVAL, "location %s is outside the warehouse%s",
+				    shown, c->n_allowed ? " and the allowed locations" : "");
 	}
 	firn_free(want);
-	firn_free(wh);
 	return rc;
 }
 
@@ -111,6 +147,25 @@ int firn_ice__load_result(const char *location, const struct firn_ice_meta *m, c
 
 /* ---- load ----------------------------------------------------------- */
 
+/* After a load found the table's metadata unreadable (rc, err): FIRN_ENOTFOUND
+ * when its metadata file is gone (a REST client's NotFoundException, worded
+ * as Java's FileIO words it), else rc and err as they were. */
+static int metadata_gone(struct firn_catalog *c, const char *ns, const char *name, int rc,
+			 struct firn_error *err)
+{
+	struct firn_error probe = { 0 };
+	char *loc = NULL;
+	if (firn_ice__catalog_load(c, ns, name, &loc, NULL, &probe) == 0 &&
+	    firn_io__size(loc) < 0) {
+		char shown[FIRN_ERROR_MESSAGE_MAX / 2];
+		firn_ice__printable(loc, shown, sizeof(shown));
+		rc = firn_error_set(err, FIRN_ENOTFOUND, "Failed to open input stream for file: %s",
+				    shown);
+	}
+	firn_free(loc);
+	return rc;
+}
+
 int firn_catalog_table_load_json(struct firn_catalog *c, const char *ns, const char *name,
 				 char **metadata_location, char **result, struct firn_error *err)
 {
@@ -119,8 +174,11 @@ int firn_catalog_table_load_json(struct firn_catalog *c, const char *ns, const c
 	*result = NULL;
 	char *loc = NULL;
 	struct firn_ice_meta *m = NULL;
-	FIRN_TRY(firn_ice__catalog_load(c, ns, name, &loc, &m, err));
-	int rc = firn_ice__load_result(loc, m, result, err);
+	int rc = firn_ice__catalog_load(c, ns, name, &loc, &m, err);
+	if (rc == FIRN_ECORRUPT)
+		return metadata_gone(c, ns, name, rc, err);
+	FIRN_TRY(rc);
+	rc = firn_ice__load_result(loc, m, result, err);
 	firn_ice__meta_free(m);
 	if (rc == 0 && metadata_location)
 		*metadata_location = loc;

@@ -423,6 +423,23 @@ static int request_updates(const struct request *r, const char *loc, json_t **ou
 	return 0;
 }
 
+/* The table keeps the location as its client wrote it ("file:/tmp/t"),
+ * without trailing slashes, as Java's catalogs do: clients compare it to
+ * what they asked for. The checks worked on the normalized form (*loc),
+ * which it replaces. */
+static int as_given(const char *location, char **loc, struct firn_error *err)
+{
+	size_t n = strlen(location);
+	while (n > 1 && location[n - 1] == '/')
+		n--;
+	char *s = firn_strndup(location, n);
+	if (!s)
+		return nomem(err);
+	firn_free(*loc);
+	*loc = s;
+	return 0;
+}
+
 /* Java's order: the request is checked (400) before the catalog is asked
  * about the namespace (404) and the name (409). */
 static int request_room(struct firn_catalog *c, const char *ns, const char *name,
@@ -460,6 +477,8 @@ int firn_catalog_table_create_json(struct firn_catalog *c, const char *ns, const
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	else if (rc == 0 && !c->ops->picks_locations)
 		rc = firn_ice__choose_location(c, ns, r.name, r.location, &loc, err);
+	if (rc == 0 && r.location)
+		rc = as_given(r.location, &loc, err);
 	if (rc == 0)
 		rc = request_updates(&r, loc, &updates, err);
 	if (rc == 0)

@@ -182,17 +182,46 @@ int firn_ice__location_conflict(struct firn_catalog *c, const char *location, co
 	return rc;
 }
 
-static int any_file(void *arg, const struct firn_io_entry *e)
+/* What a listing of a would-be table location found. */
+struct leftover {
+	size_t dir_len;     /* the listed directory's, without a trailing '/' */
+	size_t files;
+	bool metadata_json; /* a metadata/....metadata.json among them */
+};
+
+static bool ends_with(const char *s, const char *tail)
 {
-	return 1; /* one is enough */
+	size_t n = strlen(s), t = strlen(tail);
+	return n >= t && strcmp(s + n - t, tail) == 0;
 }
 
+/* Stops at the first file that is not where a table keeps its files. */
+static int table_file(void *arg, const struct firn_io_entry *e)
+{
+	struct leftover *l = arg;
+	const char *rel = e->location + l->dir_len;
+	if (*rel == '/')
+		rel++;
+	l->files++;
+	if (strncmp(rel, "metadata/", 9) == 0) {
+		l->metadata_json |= ends_with(rel, ".metadata.json");
+		return 0;
+	}
+	return strncmp(rel, "data/", 5) == 0 ? 0 : 1;
+}
+
+/* Free: nothing there, or only what a dropped table left behind (its
+ * metadata/ with a metadata file, its data/), which Java's catalogs let a
+ * new table reuse; the caller has checked that no live table overlaps. */
 bool firn_ice__dir_in_use(const char *location)
 {
 	char *p = firn_io__normalize(location);
 	if (!p)
 		return true;
-	bool used = firn_io_list(p, any_file, NULL, NULL) != 0; /* a failure counts as used */
+	struct leftover l = { strlen(p), 0, false };
+	while (l.dir_len > 1 && p[l.dir_len - 1] == '/')
+		l.dir_len--;
+	int rc = firn_io_list(p, table_file, &l, NULL); /* a failure counts as used */
 	firn_free(p);
-	return used;
+	return rc != 0 || (l.files > 0 && !l.metadata_json);
 }

@@ -627,7 +627,10 @@ json_t *firn_ice__change_to_json(const struct firn_ice_change *c)
 
 static int failed(struct firn_error *err, const char *what, int64_t expected, int64_t is)
 {
-	return firn_error_set(err, FIRN_ECONFLICT, "requirement failed: %s changed: expected %lld, is %lld",
+	/* Java's wording (UpdateRequirement): REST clients and the REST
+	 * Compatibility Kit match it */
+	return firn_error_set(err, FIRN_ECONFLICT,
+			      "Requirement failed: %s changed: expected id %lld != %lld",
 			      what, (long long)expected, (long long)is);
 }
 
@@ -640,15 +643,17 @@ static int check_ref(const struct firn_ice_meta *m, const json_t *r, struct firn
 	firn_ice__printable(name, shown, sizeof(shown));
 	if (ref && json_is_null(id))
 		return firn_error_set(err, FIRN_ECONFLICT,
-				      "requirement failed: %s '%s' was created concurrently (at snapshot %lld)",
-				      ref->tag ? "tag" : "branch", shown, (long long)ref->snapshot_id);
+				      "Requirement failed: %s %s was created concurrently",
+				      ref->tag ? "tag" : "branch", shown);
 	if (!ref && !json_is_null(id))
 		return firn_error_set(err, FIRN_ECONFLICT,
-				      "requirement failed: branch or tag '%s' is missing, expected snapshot %lld",
+				      "Requirement failed: branch or tag %s is missing, "
+				      "expected %lld",
 				      shown, (long long)json_integer_value(id));
 	if (ref && ref->snapshot_id != json_integer_value(id))
 		return firn_error_set(err, FIRN_ECONFLICT,
-				      "requirement failed: %s '%s' changed: expected snapshot %lld, is %lld",
+				      "Requirement failed: %s %s has changed: "
+				      "expected id %lld != %lld",
 				      ref->tag ? "tag" : "branch", shown,
 				      (long long)json_integer_value(id), (long long)ref->snapshot_id);
 	return 0;
@@ -659,20 +664,23 @@ static int check_requirement(const struct firn_ice_meta *m, const json_t *r,
 {
 	const char *type = json_string_value(json_object_get(r, "type"));
 	if (strcmp(type, "assert-create") == 0)
-		return m ? firn_error_set(err, FIRN_ECONFLICT, "requirement failed: the table already exists")
+		return m ? firn_error_set(err, FIRN_ECONFLICT,
+					  "Requirement failed: table already exists")
 			 : 0;
 	if (!m)
-		return firn_error_set(err, FIRN_ECONFLICT, "requirement failed: %s: the table does not exist",
-				      type);
+		return firn_error_set(err, FIRN_ECONFLICT,
+				      "Requirement failed: %s: the table does not exist", type);
 	if (strcmp(type, "assert-table-uuid") == 0) {
 		const char *want = json_string_value(json_object_get(r, "uuid"));
 		if (m->uuid && strcasecmp(m->uuid, want) == 0)
 			return 0;
 		char a[64], b[64];
-		firn_ice__printable(want, a, sizeof(a));
-		firn_ice__printable(m->uuid ? m->uuid : "(none)", b, sizeof(b));
+		firn_ice__printable(m->uuid ? m->uuid : "(none)", a, sizeof(a));
+		firn_ice__printable(want, b, sizeof(b));
+		/* as Java words it: the table's uuid first, then the one required */
 		return firn_error_set(err, FIRN_ECONFLICT,
-				      "requirement failed: table uuid does not match: expected %s, is %s", a, b);
+				      "Requirement failed: UUID does not match: expected %s != %s",
+				      a, b);
 	}
 	if (strcmp(type, "assert-ref-snapshot-id") == 0)
 		return check_ref(m, r, err);
@@ -680,11 +688,11 @@ static int check_requirement(const struct firn_ice_meta *m, const json_t *r,
 		const char *type, *key, *what;
 	} ids[] = {
 		{ "assert-last-assigned-field-id", "last-assigned-field-id", "last assigned field id" },
-		{ "assert-current-schema-id", "current-schema-id", "current schema id" },
+		{ "assert-current-schema-id", "current-schema-id", "current schema" },
 		{ "assert-last-assigned-partition-id", "last-assigned-partition-id",
 		  "last assigned partition id" },
-		{ "assert-default-spec-id", "default-spec-id", "default partition spec id" },
-		{ "assert-default-sort-order-id", "default-sort-order-id", "default sort order id" },
+		{ "assert-default-spec-id", "default-spec-id", "default partition spec" },
+		{ "assert-default-sort-order-id", "default-sort-order-id", "default sort order" },
 	};
 	int32_t is[] = { m->last_column_id, m->current_schema_id, m->last_partition_id,
 			 m->default_spec_id, m->default_sort_order_id };

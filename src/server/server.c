@@ -54,6 +54,14 @@ static int open_catalog(struct firn_server *s, struct firn_catalog **out, struct
 	co.lock_timeout_ms = s->o.lock_timeout_ms;
 	FIRN_TRY(firn_catalog_open_with(out, s->catalog_uri, s->warehouse, NULL, &co, err));
 	firn_catalog_confine(*out, true);
+	for (size_t i = 0; i < s->n_allow; i++) {
+		int rc = firn_catalog_allow_location(*out, s->allow[i], err);
+		if (rc != 0) {
+			firn_catalog_free(*out);
+			*out = NULL;
+			return rc;
+		}
+	}
 	return 0;
 }
 
@@ -480,6 +488,11 @@ static int copy_options(struct firn_server *s, const struct firn_server_options 
 			  strcmp(s->prefix, "config") == 0 || strcmp(s->prefix, "oauth") == 0))
 		return firn_error_set(err, FIRN_EINVAL, "--prefix '%s': one path segment that is not "
 				      "a route's own word", s->prefix);
+	if (o->n_allow_locations && !(s->allow = firn_calloc(o->n_allow_locations, sizeof(char *))))
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	for (; s->n_allow < o->n_allow_locations; s->n_allow++)
+		if (!(s->allow[s->n_allow] = firn_strdup(o->allow_locations[s->n_allow])))
+			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (o->credential && *o->credential) {
 		const char *colon = strchr(o->credential, ':');
 		if (!colon || colon == o->credential || colon[1] == '\0')
@@ -505,6 +518,9 @@ static void server_free(struct firn_server *s)
 	firn_free(s->token);
 	firn_free(s->client_id);
 	firn_free(s->client_secret);
+	for (size_t i = 0; i < s->n_allow; i++)
+		firn_free(s->allow[i]);
+	firn_free(s->allow);
 	pthread_mutex_destroy(&s->lock);
 	firn_free(s);
 }

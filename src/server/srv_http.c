@@ -179,6 +179,36 @@ int firn_server__error(struct srv_call *x, int status, const char *type, const c
 	return firn_server__json(x, status, v);
 }
 
+/* The catalog's "namespace X ..." / "table X ..." (which of the two its
+ * message starts with) in Java's words, naming the request's identifier;
+ * the catalog's message when the request names none. */
+static int not_found(struct srv_call *x, const char *m)
+{
+	bool ns = strncmp(m, "namespace ", 10) == 0, table = strncmp(m, "table ", 6) == 0;
+	const char *t = x->about_table ? x->about_table : x->about_new;
+	if (ns && x->about_ns)
+		return firn_server__error(x, 404, "NoSuchNamespaceException",
+					  "Namespace does not exist: %s", x->about_ns);
+	if (table && t)
+		return firn_server__error(x, 404, "NoSuchTableException",
+					  "Table does not exist: %s", t);
+	/* anything else missing (a metadata file) is Java's NotFoundException */
+	return firn_server__error(x, 404, ns ? "NoSuchNamespaceException" : table
+				  ? "NoSuchTableException" : "NotFoundException", "%s", m);
+}
+
+static int already_exists(struct srv_call *x, const char *m)
+{
+	const char *t = x->about_new ? x->about_new : x->about_table;
+	if (strncmp(m, "namespace ", 10) == 0 && x->about_ns)
+		return firn_server__error(x, 409, "AlreadyExistsException",
+					  "Namespace already exists: %s", x->about_ns);
+	if (strncmp(m, "table ", 6) == 0 && t)
+		return firn_server__error(x, 409, "AlreadyExistsException",
+					  "Table already exists: %s", t);
+	return firn_server__error(x, 409, "AlreadyExistsException", "%s", m);
+}
+
 int firn_server__fail(struct srv_call *x, const struct firn_error *err, bool commit)
 {
 	const char *m = err->message;
@@ -187,10 +217,9 @@ int firn_server__fail(struct srv_call *x, const struct firn_error *err, bool com
 	case FIRN_EUNSUPPORTED:
 		return firn_server__error(x, 400, "BadRequestException", "%s", m);
 	case FIRN_ENOTFOUND:
-		return firn_server__error(x, 404, strncmp(m, "namespace ", 10) == 0
-					  ? "NoSuchNamespaceException" : "NoSuchTableException", "%s", m);
+		return not_found(x, m);
 	case FIRN_EEXISTS:
-		return firn_server__error(x, 409, "AlreadyExistsException", "%s", m);
+		return already_exists(x, m);
 	case FIRN_ECONFLICT:
 		return firn_server__error(x, 409, "CommitFailedException", "%s", m);
 	default:

@@ -48,6 +48,8 @@ struct srv_token {
 struct firn_server {
 	struct firn_server_options o; /* strings below are the server's copies */
 	char *listen, *warehouse, *catalog_uri, *prefix, *token, *client_id, *client_secret;
+	char **allow;                /* the allowed location roots */
+	size_t n_allow;
 	char host[64];               /* as the listening line shows it */
 	int port;
 	struct MHD_Daemon *daemon;
@@ -93,6 +95,13 @@ struct srv_call {
 	const char *allow;           /* the Allow header of a 405 */
 	char allow_buf[64];
 	bool auth_challenge;         /* a 401: WWW-Authenticate: Bearer */
+	/* What the request names, for the not-found and already-exists
+	 * messages in Java's words (firn_server__fail); borrowed, NULL: not
+	 * known, the catalog's message stands. */
+	const char *about_ns;        /* the namespace ("a.b") */
+	const char *about_table;     /* the table it reads ("ns.name") */
+	const char *about_new;       /* the table it would make (create, register, rename's
+				      * destination) */
 };
 
 /* ---- helpers (srv_http.c) --------------------------------------------- */
@@ -119,7 +128,10 @@ int firn_server__empty(struct srv_call *x, int status);
 int firn_server__error(struct srv_call *x, int status, const char *type, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* A firn error as the status catalog.h maps it to. commit: a 500 is
- * CommitStateUnknownException (the outcome is unknown). */
+ * CommitStateUnknownException (the outcome is unknown). A namespace or
+ * table that does not exist or already exists is worded as Java's
+ * catalogs word it ("Table does not exist: ns.t"), which REST clients and
+ * the REST Compatibility Kit match, naming x's about_* identifiers. */
 int firn_server__fail(struct srv_call *x, const struct firn_error *err, bool commit);
 /* The request body as JSON (an object), or NULL after answering 400. */
 json_t *firn_server__body(struct srv_call *x);

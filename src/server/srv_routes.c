@@ -206,8 +206,8 @@ static int ns_list(struct srv_call *x)
 		/* answered */
 	} else if (parent && (ex = firn_catalog_namespace_exists(c, parent, &err)) <= 0) {
 		if (ex == 0)
-			firn_server__error(x, 404, "NoSuchNamespaceException", "namespace %s does not "
-					   "exist", parent);
+			firn_server__error(x, 404, "NoSuchNamespaceException", "Namespace does not "
+					   "exist: %s", parent);
 		else
 			firn_server__fail(x, &err, false);
 	} else if (firn_catalog_namespace_list(c, parent, &names, &n, &err) != 0) {
@@ -266,8 +266,8 @@ static int ns_create(struct srv_call *x)
 			     &n) == 0 && (c = firn_server__catalog(x)) != NULL) {
 		if (firn_catalog_namespace_create(c, ns, keys, values, n, &err) != 0) {
 			if (err.code == FIRN_EEXISTS)
-				firn_server__error(x, 409, "AlreadyExistsException", "namespace %s already "
-						   "exists", ns);
+				firn_server__error(x, 409, "AlreadyExistsException",
+						   "Namespace already exists: %s", ns);
 			else
 				firn_server__fail(x, &err, false);
 		} else {
@@ -289,6 +289,7 @@ static int ns_load(struct srv_call *x)
 {
 	char *ns = firn_server__ns_from_segment(x, x->seg[1]);
 	struct firn_catalog *c = ns ? firn_server__catalog(x) : NULL;
+	x->about_ns = ns;
 	if (!c) {
 		firn_free(ns);
 		return 0;
@@ -311,6 +312,7 @@ static int ns_exists(struct srv_call *x)
 {
 	char *ns = firn_server__ns_from_segment(x, x->seg[1]);
 	struct firn_catalog *c = ns ? firn_server__catalog(x) : NULL;
+	x->about_ns = ns;
 	if (c) {
 		struct firn_error err = { 0 };
 		int ex = firn_catalog_namespace_exists(c, ns, &err);
@@ -327,6 +329,7 @@ static int ns_drop(struct srv_call *x)
 {
 	char *ns = firn_server__ns_from_segment(x, x->seg[1]);
 	struct firn_catalog *c = ns ? firn_server__catalog(x) : NULL;
+	x->about_ns = ns;
 	if (c) {
 		struct firn_error err = { 0 };
 		if (firn_catalog_namespace_drop(c, ns, &err) == 0)
@@ -389,6 +392,7 @@ static int ns_properties(struct srv_call *x)
 	    removals_of(x, json_object_get(body, "removals"), sk, ns_, &rk, &nr) != 0 ||
 	    !(c = firn_server__catalog(x)))
 		goto done;
+	x->about_ns = ns;
 	if (firn_catalog_namespace_properties(c, ns, &keys, &values, &n, &err) != 0 ||
 	    firn_catalog_namespace_update(c, ns, sk, sv, ns_, rk, nr, &err) != 0) {
 		firn_server__fail(x, &err, false);

@@ -10,21 +10,6 @@
 #include "firn/table.h"
 #include "srv_private.h"
 
-/* The namespace and table of the path (namespaces/{ns}/tables/{t}); false
- * after answering 400. */
-static bool path_ident(struct srv_call *x, char **ns, bool with_table)
-{
-	*ns = firn_server__ns_from_segment(x, x->seg[1]);
-	if (!*ns)
-		return false;
-	if (with_table && !firn_server__name_ok(x, x->seg[3], "table")) {
-		firn_free(*ns);
-		*ns = NULL;
-		return false;
-	}
-	return true;
-}
-
 /* "ns.name", firn_malloc'd (NULL after answering 500). */
 static char *ident_of(struct srv_call *x, const char *ns, const char *name)
 {
@@ -35,6 +20,28 @@ static char *ident_of(struct srv_call *x, const char *ns, const char *name)
 		return NULL;
 	}
 	return (char *)firn_buf_detach(&b, NULL);
+}
+
+/* The namespace of the path and, given ident, its table "ns.name"
+ * (namespaces/{ns}/tables/{t}), both firn_malloc'd and named in the
+ * call's errors; false after answering. */
+static bool path_ident(struct srv_call *x, char **ns, char **ident)
+{
+	*ns = firn_server__ns_from_segment(x, x->seg[1]);
+	if (!*ns)
+		return false;
+	x->about_ns = *ns;
+	if (!ident)
+		return true;
+	*ident = firn_server__name_ok(x, x->seg[3], "table") ? ident_of(x, *ns, x->seg[3]) : NULL;
+	if (!*ident) {
+		x->about_ns = NULL;
+		firn_free(*ns);
+		*ns = NULL;
+		return false;
+	}
+	x->about_table = *ident;
+	return true;
 }
 
 /* A TableIdentifier {"namespace": [...], "name": "..."} as "ns.name". */
@@ -68,7 +75,7 @@ static int answer_text(struct srv_call *x, int status, char *text)
 int firn_server__table_list(struct srv_call *x)
 {
 	char *ns;
-	if (!path_ident(x, &ns, false))
+	if (!path_ident(x, &ns, NULL))
 		return 0;
 	struct firn_catalog *c = firn_server__catalog(x);
 	struct firn_error err = { 0 };
@@ -80,8 +87,8 @@ int firn_server__table_list(struct srv_call *x)
 		/* answered */
 	} else if ((ex = firn_catalog_namespace_exists(c, ns, &err)) <= 0) {
 		if (ex == 0)
-			firn_server__error(x, 404, "NoSuchNamespaceException", "namespace %s does not "
-					   "exist", ns);
+			firn_server__error(x, 404, "NoSuchNamespaceException", "Namespace does not "
+					   "exist: %s", ns);
 		else
 			firn_server__fail(x, &err, false);
 	} else if (firn_catalog_table_list(c, ns, &names, &n, &err) != 0) {
@@ -102,22 +109,26 @@ int firn_server__table_list(struct srv_call *x)
 int firn_server__table_create(struct srv_call *x)
 {
 	char *ns;
-	if (!path_ident(x, &ns, false))
+	if (!path_ident(x, &ns, NULL))
 		return 0;
 	json_t *body = firn_server__body(x);
 	const char *name = body ? json_string_value(json_object_get(body, "name")) : NULL;
 	struct firn_catalog *c = NULL;
+	char *ident = NULL;
 	if (body && !name)
 		firn_server__error(x, 400, "BadRequestException", "the request has no table name");
-	else if (name && firn_server__name_ok(x, name, "table") && (c = firn_server__catalog(x))) {
+	else if (name && firn_server__name_ok(x, name, "table") &&
+		 (ident = ident_of(x, ns, name)) && (c = firn_server__catalog(x))) {
 		char *result = NULL;
 		struct firn_error err = { 0 };
+		x->about_new = ident;
 		if (firn_catalog_table_create_json(c, ns, x->body, &result, &err) != 0)
 			firn_server__fail(x, &err, false);
 		else
 			answer_text(x, 200, result);
 	}
 	json_decref(body);
+	firn_free(ident);
 	firn_free(ns);
 	return 0;
 }
@@ -182,8 +193,8 @@ static char *only_ref_snapshots(char *result)
 
 int firn_server__table_load(struct srv_call *x)
 {
-	char *ns;
-	if (!path_ident(x, &ns, true))
+	char *ns, *ident;
+	if (!path_ident(x, &ns, &ident))
 		return 0;
 	bool bad = false;
 	char *mode = firn_server__form_get(x->query, x->query ? strlen(x->query) : 0, "snapshots",
@@ -210,14 +221,15 @@ int firn_server__table_load(struct srv_call *x)
 		firn_free(loc);
 	}
 	firn_free(mode);
+	firn_free(ident);
 	firn_free(ns);
 	return 0;
 }
 
 int firn_server__table_exists(struct srv_call *x)
 {
-	char *ns;
-	if (!path_ident(x, &ns, true))
+	char *ns, *ident;
+	if (!path_ident(x, &ns, &ident))
 		return 0;
 	struct firn_catalog *c = firn_server__catalog(x);
 	if (c) {
@@ -230,14 +242,15 @@ int firn_server__table_exists(struct srv_call *x)
 			firn_server__fail(x, &err, false);
 		firn_free(loc);
 	}
+	firn_free(ident);
 	firn_free(ns);
 	return 0;
 }
 
 int firn_server__table_commit(struct srv_call *x)
 {
-	char *ns;
-	if (!path_ident(x, &ns, true))
+	char *ns, *ident;
+	if (!path_ident(x, &ns, &ident))
 		return 0;
 	json_t *body = firn_server__body(x);
 	struct firn_catalog *c = body ? firn_server__catalog(x) : NULL;
@@ -250,24 +263,24 @@ int firn_server__table_commit(struct srv_call *x)
 			answer_text(x, 200, result);
 	}
 	json_decref(body);
+	firn_free(ident);
 	firn_free(ns);
 	return 0;
 }
 
 int firn_server__table_drop(struct srv_call *x)
 {
-	char *ns;
-	if (!path_ident(x, &ns, true))
+	char *ns, *ident;
+	if (!path_ident(x, &ns, &ident))
 		return 0;
 	bool bad = false;
 	char *purge = firn_server__form_get(x->query, x->query ? strlen(x->query) : 0,
 					    "purgeRequested", &bad);
-	char *ident = NULL;
 	struct firn_catalog *c = NULL;
 	/* any case: PyIceberg sends Python's True and False */
 	if (bad || (purge && strcasecmp(purge, "true") != 0 && strcasecmp(purge, "false") != 0)) {
 		firn_server__error(x, 400, "BadRequestException", "purgeRequested must be true or false");
-	} else if ((ident = ident_of(x, ns, x->seg[3])) && (c = firn_server__catalog(x))) {
+	} else if ((c = firn_server__catalog(x)) != NULL) {
 		struct firn_error err = { 0 };
 		if (firn_table_drop(c, ident, purge && strcasecmp(purge, "true") == 0, NULL, &err) != 0)
 			firn_server__fail(x, &err, false);
@@ -280,33 +293,60 @@ int firn_server__table_drop(struct srv_call *x)
 	return 0;
 }
 
-/* Whether a metadata file a client names lies in the warehouse, links
- * resolved (realpath: the file must exist). A guard of its own, in front
- * of the catalog's confinement, because registering reads the file: an
- * error about a file outside would show its bytes. Answers 400 if not. */
+/* A local location's path with links resolved (realpath: it must exist);
+ * NULL for anything else. free() it. */
+static char *real_local(const char *loc)
+{
+	if (strncmp(loc, "file://", 7) == 0)
+		loc += 7;
+	else if (strncmp(loc, "file:", 5) == 0)
+		loc += 5;
+	return loc[0] == '/' ? realpath(loc, NULL) : NULL;
+}
+
+/* Whether a metadata file a client names lies in the warehouse or under
+ * an allowed location (--allow-location), links resolved. A guard of its
+ * own, in front of the catalog's confinement, because registering reads
+ * the file: an error about a file outside would show its bytes. Answers
+ * 400 if not. */
 static bool in_warehouse(struct srv_call *x, struct firn_catalog *c, const char *loc)
 {
-	const char *path = loc;
-	if (strncmp(path, "file://", 7) == 0)
-		path += 7;
-	else if (strncmp(path, "file:", 5) == 0)
-		path += 5;
-	char *want = path[0] == '/' ? realpath(path, NULL) : NULL;
-	char *wh = realpath(firn_catalog_warehouse(c), NULL);
-	size_t n = wh ? strlen(wh) : 0;
-	bool ok = want && wh && strncmp(want, wh, n) == 0 && want[n] == '/';
+	char *want = real_local(loc);
+	bool ok = false;
+	for (size_t i = 0; want && !ok && i <= x->srv->n_allow; i++) {
+		char *root = real_local(i == 0 ? firn_catalog_warehouse(c) : x->srv->allow[i - 1]);
+		size_t n = root ? strlen(root) : 0;
+		ok = root && strncmp(want, root, n) == 0 && want[n] == '/';
+		free(root);
+	}
 	free(want);
-	free(wh);
 	if (!ok)
 		firn_server__error(x, 400, "BadRequestException", "metadata-location %s is not a file in "
-				   "the warehouse", loc);
+				   "the warehouse%s", loc,
+				   x->srv->n_allow ? " or an allowed location" : "");
 	return ok;
+}
+
+/* Whether ns.name exists (then answers 409, as Java does before it looks
+ * at anything else the request names), or the check failed (answered). */
+static bool taken(struct srv_call *x, struct firn_catalog *c, const char *ns, const char *name)
+{
+	char *loc = NULL;
+	struct firn_error err = { 0 };
+	int rc = firn_catalog_table_load(c, ns, name, &loc, &err);
+	firn_free(loc);
+	if (rc == 0)
+		firn_server__error(x, 409, "AlreadyExistsException",
+				   "Table already exists: %s.%s", ns, name);
+	else if (rc != FIRN_ENOTFOUND)
+		firn_server__fail(x, &err, false);
+	return rc != FIRN_ENOTFOUND;
 }
 
 int firn_server__table_register(struct srv_call *x)
 {
 	char *ns;
-	if (!path_ident(x, &ns, false))
+	if (!path_ident(x, &ns, NULL))
 		return 0;
 	json_t *body = firn_server__body(x);
 	const char *name = body ? json_string_value(json_object_get(body, "name")) : NULL;
@@ -322,9 +362,11 @@ int firn_server__table_register(struct srv_call *x)
 		firn_server__error(x, 400, "BadRequestException", "register with overwrite is not "
 				   "supported");
 	} else if (firn_server__name_ok(x, name, "table") && (ident = ident_of(x, ns, name)) &&
-		   (c = firn_server__catalog(x)) && in_warehouse(x, c, meta)) {
+		   (c = firn_server__catalog(x)) && !taken(x, c, ns, name) &&
+		   in_warehouse(x, c, meta)) {
 		char *result = NULL;
 		struct firn_error err = { 0 };
+		x->about_new = ident;
 		if (firn_table_register(c, ident, meta, &err) != 0 ||
 		    firn_catalog_table_load_json(c, ns, name, NULL, &result, &err) != 0)
 			firn_server__fail(x, &err, false);
@@ -339,13 +381,14 @@ int firn_server__table_register(struct srv_call *x)
 
 int firn_server__table_metrics(struct srv_call *x)
 {
-	char *ns;
-	if (!path_ident(x, &ns, true))
+	char *ns, *ident;
+	if (!path_ident(x, &ns, &ident))
 		return 0;
 	json_t *body = firn_server__body(x);
 	if (body)
 		firn_server__empty(x, 204); /* accepted; firn keeps no metrics */
 	json_decref(body);
+	firn_free(ident);
 	firn_free(ns);
 	return 0;
 }
@@ -355,9 +398,18 @@ int firn_server__table_rename(struct srv_call *x)
 	json_t *body = firn_server__body(x);
 	char *from = body ? ident_json(x, json_object_get(body, "source"), "source") : NULL;
 	char *to = from ? ident_json(x, json_object_get(body, "destination"), "destination") : NULL;
-	struct firn_catalog *c = to ? firn_server__catalog(x) : NULL;
+	/* a missing namespace is the destination's (a missing source is a missing table) */
+	char *to_ns = to ? firn_strdup(to) : NULL;
+	if (to_ns)
+		*strrchr(to_ns, '.') = '\0';
+	else if (to)
+		firn_server__error(x, 500, "ServiceFailureException", "out of memory");
+	struct firn_catalog *c = to_ns ? firn_server__catalog(x) : NULL;
 	if (c) {
 		struct firn_error err = { 0 };
+		x->about_ns = to_ns;
+		x->about_table = from;
+		x->about_new = to;
 		if (firn_table_rename(c, from, to, &err) != 0)
 			firn_server__fail(x, &err, false);
 		else
@@ -365,6 +417,7 @@ int firn_server__table_rename(struct srv_call *x)
 	}
 	firn_free(from);
 	firn_free(to);
+	firn_free(to_ns);
 	json_decref(body);
 	return 0;
 }

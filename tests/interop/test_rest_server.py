@@ -495,6 +495,144 @@ def test_rename_register_and_confinement(serve, tmp):
     assert not any(outside.iterdir())
 
 
+def err_message(doc, type_):
+    assert err_type(doc)[0] == type_, doc
+    return doc["error"]["message"]
+
+
+def test_errors_in_javas_words(serve):
+    """Java's REST clients and the REST Compatibility Kit match the messages
+    of Java's catalogs: firn serve words its 404s, 409s and failed
+    requirements as they do."""
+    s = serve()
+    assert s.request("POST", "/v1/namespaces", {"namespace": ["db"]})[0] == 200
+    st, _, doc = s.request("POST", "/v1/namespaces", {"namespace": ["db"]})
+    assert st == 409 and err_message(doc, "AlreadyExistsException") == "Namespace already exists: db"
+    for method, path in [("GET", "/v1/namespaces/nope"), ("GET", "/v1/namespaces/nope/tables"),
+                         ("GET", "/v1/namespaces?parent=nope"), ("DELETE", "/v1/namespaces/nope")]:
+        st, _, doc = s.request(method, path)
+        assert st == 404, (method, path, doc)
+        assert err_message(doc, "NoSuchNamespaceException") == "Namespace does not exist: nope"
+    st, _, doc = s.request("POST", "/v1/namespaces/nope/properties", {"updates": {"a": "b"}})
+    assert st == 404 and err_message(doc, "NoSuchNamespaceException") == "Namespace does not exist: nope"
+    st, _, doc = create_table(s, "nope", "t")
+    assert st == 404 and err_message(doc, "NoSuchNamespaceException") == "Namespace does not exist: nope"
+    meta = create_table(s, "db", "t")[2]["metadata"]
+    st, _, doc = create_table(s, "db", "t")
+    assert st == 409 and err_message(doc, "AlreadyExistsException") == "Table already exists: db.t"
+    st, _, doc = s.request("GET", "/v1/namespaces/db/tables/u")
+    assert st == 404 and err_message(doc, "NoSuchTableException") == "Table does not exist: db.u"
+    st, _, doc = s.request("GET", "/v1/namespaces/nope/tables/u")
+    assert st == 404 and err_message(doc, "NoSuchTableException") == "Table does not exist: nope.u"
+    st, _, doc = s.request("DELETE", "/v1/namespaces/db/tables/u")
+    assert st == 404 and err_message(doc, "NoSuchTableException") == "Table does not exist: db.u"
+    # rename: a missing source, a taken destination, a missing destination namespace
+    assert create_table(s, "db", "v")[0] == 200
+
+    def rename(src, dst_ns, dst):
+        return s.request("POST", "/v1/tables/rename", {
+            "source": {"namespace": ["db"], "name": src},
+            "destination": {"namespace": [dst_ns], "name": dst}})
+    st, _, doc = rename("gone", "db", "w")
+    assert st == 404 and err_message(doc, "NoSuchTableException") == "Table does not exist: db.gone"
+    st, _, doc = rename("t", "db", "v")
+    assert st == 409 and err_message(doc, "AlreadyExistsException") == "Table already exists: db.v"
+    st, _, doc = rename("t", "zz", "v")
+    assert st == 404 and err_message(doc, "NoSuchNamespaceException") == "Namespace does not exist: zz"
+    # register over an existing name: 409 before the metadata file is looked at
+    st, _, doc = s.request("POST", "/v1/namespaces/db/register",
+                           {"name": "t", "metadata-location": "/etc/passwd"})
+    assert st == 409 and err_message(doc, "AlreadyExistsException") == "Table already exists: db.t"
+    # requirements, as Java's UpdateRequirement words them
+    commit = lambda req: s.request("POST", "/v1/namespaces/db/tables/t", {  # noqa: E731
+        "requirements": [req], "updates": []})
+    other = "00000000-0000-4000-8000-000000000000"
+    for req, want in [
+        ({"type": "assert-table-uuid", "uuid": other},
+         f"Requirement failed: UUID does not match: expected {meta['table-uuid']} != {other}"),
+        ({"type": "assert-create"}, "Requirement failed: table already exists"),
+        ({"type": "assert-last-assigned-field-id", "last-assigned-field-id": 1},
+         "Requirement failed: last assigned field id changed: expected id 1 != 2"),
+        ({"type": "assert-current-schema-id", "current-schema-id": 3},
+         "Requirement failed: current schema changed: expected id 3 != 0"),
+        ({"type": "assert-last-assigned-partition-id", "last-assigned-partition-id": 1000},
+         "Requirement failed: last assigned partition id changed: expected id 1000 != 999"),
+        ({"type": "assert-default-spec-id", "default-spec-id": 1},
+         "Requirement failed: default partition spec changed: expected id 1 != 0"),
+        ({"type": "assert-default-sort-order-id", "default-sort-order-id": 1},
+         "Requirement failed: default sort order changed: expected id 1 != 0"),
+        ({"type": "assert-ref-snapshot-id", "ref": "main", "snapshot-id": 5},
+         "Requirement failed: branch or tag main is missing, expected 5"),
+    ]:
+        st, _, doc = commit(req)
+        assert st == 409 and err_message(doc, "CommitFailedException") == want, (req, doc)
+
+
+def test_missing_metadata_file_is_404_not_found(serve):
+    s = serve()
+    s.request("POST", "/v1/namespaces", {"namespace": ["db"]})
+    loc = create_table(s, "db", "t")[2]["metadata-location"]
+    os.rename(loc, loc + ".moved")
+    t0 = time.monotonic()
+    st, _, doc = s.request("GET", "/v1/namespaces/db/tables/t")
+    assert time.monotonic() - t0 < 5
+    assert st == 404, doc
+    assert err_message(doc, "NotFoundException") == f"Failed to open input stream for file: {loc}"
+    # the table is still there: only its metadata file is gone
+    assert s.request("HEAD", "/v1/namespaces/db/tables/t")[0] == 204
+
+
+def test_allow_location(serve, tmp):
+    lake = tmp / "lake"
+    lake.mkdir()
+    s = serve("--allow-location", f"file:{lake}/")
+    s.request("POST", "/v1/namespaces", {"namespace": ["db"]})
+    # file:/… (one slash) is the local path; the table keeps it as given
+    st, _, doc = create_table(s, "db", "t", location=f"file:{lake}/t/")
+    assert st == 200, doc
+    assert doc["metadata"]["location"] == f"file:{lake}/t"
+    assert Path(doc["metadata-location"].removeprefix("file:")).is_file()
+    assert doc["metadata-location"].startswith(str(lake / "t" / "metadata")) or \
+        doc["metadata-location"].startswith(f"file:{lake}/t/metadata/")
+    # still confined: elsewhere, the root itself, through "..", inside a live table
+    outside = tmp / "outside"
+    for where in [outside / "t", lake, lake / ".." / "outside" / "t2"]:
+        st, _, doc = create_table(s, "db", "esc", location=str(where))
+        assert st == 400, (where, doc)
+    st, _, doc = create_table(s, "db", "nested", location=str(lake / "t" / "sub"))
+    assert st == 409 and "overlaps the location of db.t" in doc["error"]["message"], doc
+    assert not outside.exists()
+    # a dropped table's leftovers (its metadata/) may be reused, as in Java
+    assert s.request("DELETE", "/v1/namespaces/db/tables/t")[0] == 204
+    left = sorted(p.name for p in (lake / "t" / "metadata").iterdir())
+    st, _, doc = create_table(s, "db", "t2", location=str(lake / "t"))
+    assert st == 200, doc
+    now = sorted(p.name for p in (lake / "t" / "metadata").iterdir())
+    assert set(left) < set(now)  # the old files are untouched
+    # a directory with anything else in it is not a table's to take
+    (lake / "mine").mkdir()
+    (lake / "mine" / "notes.txt").write_text("keep me")
+    st, _, doc = create_table(s, "db", "t3", location=str(lake / "mine"))
+    assert st == 409 and "is not empty" in doc["error"]["message"], doc
+    (lake / "meta-only" / "metadata").mkdir(parents=True)
+    (lake / "meta-only" / "metadata" / "x.avro").write_text("x")
+    st, _, doc = create_table(s, "db", "t4", location=str(lake / "meta-only"))
+    assert st == 409, doc
+    assert (lake / "mine" / "notes.txt").read_text() == "keep me"
+    # firn's CLI reads the table through the location as it was given
+    out = firnrun.run("--warehouse", s.wh, "describe", "db.t2").stdout
+    assert str(lake / "t") in out
+
+
+@pytest.mark.parametrize("bad", ["relative/dir", "/", "s3://bucket"])
+def test_allow_location_refuses_what_is_no_confinement(tmp, bad):
+    p = subprocess.run([str(firnrun.firn_path()), "--warehouse", str(tmp / "wh"), "serve",
+                        "--listen", "127.0.0.1:0", "--allow-location", bad],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 1, p
+    assert "allowed location" in p.stderr, p.stderr
+
+
 def test_transaction_commit_is_all_or_nothing(serve):
     s = serve()
     s.request("POST", "/v1/namespaces", {"namespace": ["tx"]})

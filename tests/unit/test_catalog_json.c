@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include "firn/catalog.h"
+#include "firn/table.h"
 #include "firn/util.h"
 #include "iceberg/ice_catalog.h"
 #include "iceberg/ice_update.h"
+#include "io/io_local.h"
 #include "t.h"
 #include "util/alloc.h"
 
@@ -251,7 +253,7 @@ TEST(staged_create_then_commit_creates)
 	CHECK_EQ_STR(prop_of(dm, "p"), "1");
 	/* the same again: the table exists now */
 	CHECK_EQ_INT(firn_catalog_table_commit_json(c, "db", "s", body, &out, &e), FIRN_ECONFLICT);
-	CHECK(strstr(e.message, "requirement failed") != NULL);
+	CHECK(strstr(e.message, "Requirement failed") != NULL);
 	char *ml2 = where(c, "s");
 	CHECK_EQ_STR(ml2, ml ? ml : "");
 	firn_free(body);
@@ -339,7 +341,7 @@ TEST(commit_requirements_hold_and_fail)
 	ml = where(c, "t");
 	struct firn_error e = { 0 };
 	CHECK_EQ_INT(firn_catalog_table_commit_json(c, "db", "t", body, &out, &e), FIRN_ECONFLICT);
-	CHECK(strncmp(e.message, "requirement failed", 18) == 0);
+	CHECK(strncmp(e.message, "Requirement failed", 18) == 0);
 	CHECK(out == NULL);
 	firn_free(body);
 	body = commit_body("00000000-0000-0000-0000-000000000000", "",
@@ -449,7 +451,7 @@ TEST(server_side_retry)
 			   "[{\"action\":\"set-properties\",\"updates\":{\"k\":\"2\"}}]");
 	CHECK_EQ_INT(firn_catalog_table_commit_json(c, "db", "t", body, &out, &e), FIRN_ECONFLICT);
 	CHECK_EQ_INT(calls, 1);
-	CHECK(strncmp(e.message, "requirement failed", 18) == 0);
+	CHECK(strncmp(e.message, "Requirement failed", 18) == 0);
 	json_t *now = metadata(c, "t");
 	CHECK_EQ_STR(prop_of(now, "k"), "1");
 	CHECK_EQ_INT(ival(now, "current-schema-id"), 1);
@@ -555,7 +557,7 @@ TEST(transaction_all_or_nothing)
 	body = txn_body("[\"db\"]", "two", "[\"x\",\"y\"]", 7);
 	struct firn_error e = { 0 };
 	CHECK_EQ_INT(firn_catalog_transaction_json(c, body, &e), FIRN_ECONFLICT);
-	CHECK(strstr(e.message, "requirement failed") != NULL);
+	CHECK(strstr(e.message, "Requirement failed") != NULL);
 	firn_free(body);
 	char *after = where(c, "a");
 	CHECK_EQ_STR(after, before ? before : "");
@@ -653,6 +655,62 @@ TEST(confine_locations)
 	firn_catalog_free(c);
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s-elsewhere'", wh);
+	CHECK(system(cmd) == 0);
+}
+
+TEST(allow_location)
+{
+	struct firn_catalog *c = fresh_warehouse("allow");
+	char lake[400], given[420], t[420], root_slash[420], up[460], cmd[600];
+	snprintf(lake, sizeof(lake), "%s-lake", wh);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", lake, lake);
+	CHECK(system(cmd) == 0);
+	snprintf(given, sizeof(given), "file:%s/t", lake); /* one slash */
+	snprintf(t, sizeof(t), "%s/t", lake);
+	snprintf(root_slash, sizeof(root_slash), "file://%s/", lake);
+	snprintf(up, sizeof(up), "%s/../%s-other/t", lake, strrchr(wh, '/') + 1);
+	firn_catalog_confine(c, true);
+	struct firn_error e = { 0 };
+	CHECK_EQ_INT(create_at(c, "t", given, &e), FIRN_EINVAL);
+	CHECK(strstr(e.message, "is outside the warehouse") != NULL);
+	/* no confinement in a root, a relative path or a bucket's root */
+	CHECK_EQ_INT(firn_catalog_allow_location(c, "/", &e), FIRN_EINVAL);
+	CHECK_EQ_INT(firn_catalog_allow_location(c, "file:/", &e), FIRN_EINVAL);
+	CHECK_EQ_INT(firn_catalog_allow_location(c, "rel/dir", &e), FIRN_EINVAL);
+	CHECK_EQ_INT(firn_catalog_allow_location(c, "s3://bucket/", &e), FIRN_EINVAL);
+	CHECK(strstr(e.message, "allowed location s3://bucket/") != NULL);
+	CHECK_OK(firn_catalog_allow_location(c, "s3://bucket/lake", &t_err));
+	CHECK_OK(firn_catalog_allow_location(c, root_slash, &t_err));
+	/* the root itself is no table's place; ".." does not lead out */
+	CHECK_EQ_INT(create_at(c, "t", lake, &e), FIRN_EINVAL);
+	CHECK_EQ_INT(create_at(c, "t", up, &e), FIRN_EINVAL);
+	CHECK(strstr(e.message, "outside the warehouse and the allowed locations") != NULL);
+	CHECK_OK(create_at(c, "t", given, &t_err));
+	json_t *m = metadata(c, "t");
+	CHECK_EQ_STR(sval(m, "location"), given); /* as given, as Java keeps it */
+	json_decref(m);
+	/* a missing metadata file: not found (a REST NotFoundException), named */
+	char *ml = where(c, "t"), *out = NULL, want[600];
+	snprintf(want, sizeof(want), "Failed to open input stream for file: %s", ml ? ml : "");
+	snprintf(cmd, sizeof(cmd), "mv '%s' '%s.gone'", firn_io__path(ml ? ml : ""),
+		 firn_io__path(ml ? ml : ""));
+	CHECK(system(cmd) == 0);
+	CHECK_EQ_INT(firn_catalog_table_load_json(c, "db", "t", NULL, &out, &e), FIRN_ENOTFOUND);
+	CHECK_EQ_STR(e.message, want);
+	CHECK(out == NULL);
+	snprintf(cmd, sizeof(cmd), "mv '%s.gone' '%s'", firn_io__path(ml ? ml : ""),
+		 firn_io__path(ml ? ml : ""));
+	CHECK(system(cmd) == 0);
+	/* live tables still may not nest; a dropped table's leftovers are free */
+	char sub[440];
+	snprintf(sub, sizeof(sub), "%s/sub", t);
+	CHECK_EQ_INT(create_at(c, "nested", sub, &e), FIRN_EEXISTS);
+	CHECK(strstr(e.message, "overlaps the location of db.t") != NULL);
+	CHECK_OK(firn_table_drop(c, "db.t", false, NULL, &t_err));
+	CHECK_OK(create_at(c, "again", t, &t_err));
+	firn_free(ml);
+	firn_catalog_free(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", lake);
 	CHECK(system(cmd) == 0);
 }
 
@@ -896,6 +954,7 @@ int main(void)
 	RUN(concurrent_writers_all_land);
 	RUN(transaction_all_or_nothing);
 	RUN(confine_locations);
+	RUN(allow_location);
 	RUN(malformed_bodies_are_einval);
 	RUN(out_of_memory_fails_cleanly);
 	return t_summary();
