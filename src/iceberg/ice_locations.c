@@ -210,10 +210,11 @@ static int table_file(void *arg, const struct firn_io_entry *e)
 	return strncmp(rel, "data/", 5) == 0 ? 0 : 1;
 }
 
-/* Free: nothing there, or only what a dropped table left behind (its
- * metadata/ with a metadata file, its data/), which Java's catalogs let a
- * new table reuse; the caller has checked that no live table overlaps. */
-bool firn_ice__dir_in_use(const char *location)
+/* Free: nothing there, or, with leftovers_ok, only what a dropped table
+ * left behind (its metadata/ with a metadata file, its data/), which
+ * Java's catalogs let a new table reuse; the caller has checked that no
+ * live table overlaps. */
+bool firn_ice__dir_in_use(const char *location, bool leftovers_ok)
 {
 	char *p = firn_io__normalize(location);
 	if (!p)
@@ -223,5 +224,5 @@ bool firn_ice__dir_in_use(const char *location)
 		l.dir_len--;
 	int rc = firn_io_list(p, table_file, &l, NULL); /* a failure counts as used */
 	firn_free(p);
-	return rc != 0 || (l.files > 0 && !l.metadata_json);
+	return rc != 0 || (l.files > 0 && !(leftovers_ok && l.metadata_json));
 }

@@ -248,7 +248,12 @@ int firn_ice__choose_location(struct firn_catalog *c, const char *ns, const char
 		if (rc == 0 && other)
 			rc = firn_error_set(err, FIRN_EEXISTS, "location %s overlaps the location of %s: "
 					    "no two tables may share files", loc, other);
-		else if (rc == 0 && firn_ice__dir_in_use(loc))
+		/* a dropped table's leftovers: only where a server's client names
+		 * them (Java's REST clients recreate tables there); firn's own
+		 * commands keep to empty directories, so that a later
+		 * remove-orphans of the new table can never delete the dropped
+		 * table's files */
+		else if (rc == 0 && firn_ice__dir_in_use(loc, c->confined))
 			rc = firn_error_set(err, FIRN_EEXISTS, "location %s is not empty: it may hold files "
 					    "that are not the table's; choose a new or empty directory", loc);
 		firn_free(other);
@@ -280,7 +285,7 @@ int firn_ice__choose_location(struct firn_catalog *c, const char *ns, const char
 			firn_free(loc);
 			return rc;
 		}
-		if (!other && !firn_ice__dir_in_use(loc)) {
+		if (!other && !firn_ice__dir_in_use(loc, false)) {
 			*out = loc;
 			return 0;
 		}

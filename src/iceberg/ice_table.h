@@ -103,11 +103,11 @@ int firn_ice__location_conflict(struct firn_catalog *c, const char *location, co
 int firn_ice__choose_location(struct firn_catalog *c, const char *ns, const char *name,
 			      const char *explicit_loc, char **out, struct firn_error *err);
 
-/* Whether location holds files that may not be a table's: any file
- * (firn_io_list finds one), unless all lie under metadata/ and data/ with
- * a metadata file among them (a dropped table's leftovers: reusable, as in
- * Java, once no live table overlaps). */
-bool firn_ice__dir_in_use(const char *location);
+/* Whether location holds files that may not be a new table's: any file
+ * (firn_io_list finds one), unless leftovers_ok and all lie under metadata/
+ * and data/ with a metadata file among them (a dropped table's leftovers:
+ * reusable, as in Java, once no live table overlaps). */
+bool firn_ice__dir_in_use(const char *location, bool leftovers_ok);
 
 /* ---- the files a table references (ice_files.c) ---------------------- */
 

@@ -162,6 +162,15 @@ int firn_server__empty(struct srv_call *x, int status)
 	return 0;
 }
 
+/* Whether the request's path is one of the view endpoints'. */
+static bool names_views(const struct srv_call *x)
+{
+	for (size_t i = 0; i < x->n_seg; i++)
+		if (strcmp(x->seg[i], "views") == 0)
+			return true;
+	return false;
+}
+
 int firn_server__error(struct srv_call *x, int status, const char *type, const char *fmt, ...)
 {
 	/* through firn_error_set: text from the request comes out escaped */
@@ -174,6 +183,13 @@ int firn_server__error(struct srv_call *x, int status, const char *type, const c
 	firn_error_set(&e, FIRN_EINVAL, "%s", raw);
 	json_t *v = json_pack("{s:{s:s,s:s,s:i}}", "error", "message", e.message, "type", type,
 			      "code", status);
+	if (v && status == 404 && names_views(x)) {
+		/* the spec's schema for a view's 404 is the bare ErrorModel (its
+		 * example, and Java, wrap it in "error"): both, for every reader */
+		json_object_set_new(v, "message", json_string(e.message));
+		json_object_set_new(v, "type", json_string(type));
+		json_object_set_new(v, "code", json_integer(status));
+	}
 	if (status == 401)
 		x->auth_challenge = true;
 	return firn_server__json(x, status, v);

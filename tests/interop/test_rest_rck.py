@@ -43,8 +43,6 @@ def test_rck_against_java_reference_server(tmp):
     assert res.tests.get("basicCreateView()") == "ok", sorted(res.tests)[:20]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 in progress: views and Java's error texts "
-                   "(branches h-views, h-rckfix); remove when they land")
 def test_rck_against_firn_serve(tmp, firn_bin):
     wh = tmp / "wh"
     wh.mkdir()

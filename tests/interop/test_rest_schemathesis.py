@@ -17,8 +17,6 @@ from restserver import firn_server
 SPEC = Path(__file__).parent / "data" / "rest-catalog-open-api-1.11.0.yaml"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 in progress: the view endpoints (branch "
-                   "h-views); remove when they land")
 def test_generated_requests_get_valid_answers(tmp_path):
     wh = tmp_path / "wh"
     with firn_server(firnrun.firn_path(), wh, tmp_path / "serve.log") as s:
