@@ -230,8 +230,12 @@ def main():
         ap.error("name a server: --java, --firn FIRN_BIN or --url URL")
 
     out = ["## REST catalog server: requests/s and latency", "",
-           f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()} "
-           f"clients (threads over {min(2, os.cpu_count() or 1)} processes, keep-alive); "
+           f"{platform.node()}, {os.cpu_count()} cores, "
+           + ("clients: build/rest_load (a C thread and keep-alive socket each); "
+              if args.driver == "c" else
+              f"Python {platform.python_version()} clients (threads over "
+              f"{min(2, os.cpu_count() or 1)} processes, keep-alive); ")
+           + 
            f"{args.seconds:g} s per cell after {args.warmup:g} s of warm-up; commit = "
            "set-properties on the client's own table"]
     work = Path(tempfile.mkdtemp(prefix="firn-rest-bench."))

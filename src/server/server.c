@@ -507,6 +507,7 @@ static int copy_options(struct firn_server *s, const struct firn_server_options 
 
 static void server_free(struct firn_server *s)
 {
+	firn_server__cache_free(s->cache);
 	for (size_t i = 0; i < s->n_idle; i++)
 		firn_catalog_free(s->idle[i]);
 	firn_free(s->idle);
@@ -571,6 +572,11 @@ int firn_server_start(const struct firn_server_options *opts, struct firn_server
 	if (!s)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
+	if (firn_server__cache_new(&s->cache) != 0) {
+		pthread_mutex_destroy(&s->lock);
+		firn_free(s);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
 	struct firn_catalog *c = NULL;
 	struct sockaddr_storage ss;
 	socklen_t len = 0;

@@ -61,6 +61,7 @@ struct firn_server {
 	struct srv_token *tokens;    /* issued by /v1/oauth/tokens */
 	size_t n_tokens, cap_tokens;
 	long in_flight;              /* requests begun and not completed */
+	struct srv_cache *cache;     /* load-table answers (srv_cache.c) */
 };
 
 /* One request: made when its request line arrives, freed when it is done. */
@@ -181,5 +182,15 @@ int firn_server__view_register(struct srv_call *x);
  * borrowed from names). 0, or -1 after answering 400. */
 int firn_server__page(struct srv_call *x, char **names, size_t n, size_t *from, size_t *to,
 		      const char **next);
+
+/* ---- load-table answers by metadata location (srv_cache.c) ---------- */
+struct srv_cache;
+int firn_server__cache_new(struct srv_cache **out);
+void firn_server__cache_free(struct srv_cache *c);
+/* A copy of the answer kept for (location, mode), or NULL. */
+char *firn_server__cache_get(struct srv_cache *c, const char *location, const char *mode);
+/* Keeps a copy of body (least recently used out); a failure keeps nothing. */
+void firn_server__cache_put(struct srv_cache *c, const char *location, const char *mode,
+			    const char *body);
 
 #endif

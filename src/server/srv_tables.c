@@ -203,21 +203,41 @@ int firn_server__table_load(struct srv_call *x)
 	if (bad || (mode && strcmp(mode, "all") != 0 && strcmp(mode, "refs") != 0)) {
 		firn_server__error(x, 400, "BadRequestException", "snapshots must be all or refs");
 	} else if ((c = firn_server__catalog(x)) != NULL) {
+		const char *m = mode ? mode : "all";
 		char *loc = NULL, *result = NULL;
 		struct firn_error err = { 0 };
+		/* where the table is (one catalog query): a client that has it, or
+		 * a cached answer for that file, needs no read of the file */
+		if (firn_catalog_table_load(c, ns, x->seg[3], &loc, &err) == 0) {
+			etag_of(x->etag, loc, m);
+			if (etag_matches(x, x->etag)) {
+				firn_server__empty(x, 304);
+				goto done;
+			}
+			if ((result = firn_server__cache_get(x->srv->cache, loc, m)) != NULL) {
+				answer_text(x, 200, result);
+				goto done;
+			}
+			firn_free(loc);
+			loc = NULL;
+		}
+		firn_error_clear(&err);
 		if (firn_catalog_table_load_json(c, ns, x->seg[3], &loc, &result, &err) != 0) {
 			firn_server__fail(x, &err, false);
 		} else {
-			etag_of(x->etag, loc ? loc : "", mode ? mode : "all");
+			etag_of(x->etag, loc ? loc : "", m);
 			if (etag_matches(x, x->etag)) {
 				firn_server__empty(x, 304);
 				firn_free(result);
 			} else {
-				if (mode && strcmp(mode, "refs") == 0)
+				if (strcmp(m, "refs") == 0)
 					result = only_ref_snapshots(result);
+				if (loc)
+					firn_server__cache_put(x->srv->cache, loc, m, result);
 				answer_text(x, 200, result);
 			}
 		}
+done:
 		firn_free(loc);
 	}
 	firn_free(mode);
