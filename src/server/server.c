@@ -369,7 +369,22 @@ static void handle(struct srv_req *r, struct MHD_Connection *conn, struct srv_ca
 				   "token is required");
 		return;
 	}
-	firn_server__dispatch(x);
+	const char *key = strcmp(x->method, "POST") == 0 || strcmp(x->method, "DELETE") == 0
+				  ? r->srv->mhd->lookup_connection_value(conn, MHD_HEADER_KIND,
+									 "Idempotency-Key")
+				  : NULL;
+	struct firn_buf k = FIRN_BUF_INIT;
+	if (key && *key && strlen(key) <= 64 &&
+	    firn_buf_printf(&k, "%s\n%s %.*s", key, x->method, (int)plen, uri) == 0 &&
+	    firn_buf_cstr(&k) == 0) {
+		if (firn_server__idem_begin(r->srv->idem, (const char *)k.data, x) == 0) {
+			firn_server__dispatch(x);
+			firn_server__idem_end(r->srv->idem, (const char *)k.data, x);
+		}
+	} else {
+		firn_server__dispatch(x);
+	}
+	firn_buf_free(&k);
 }
 
 static bool body_over_limit(struct firn_server *s, struct MHD_Connection *conn)
@@ -508,6 +523,7 @@ static int copy_options(struct firn_server *s, const struct firn_server_options 
 static void server_free(struct firn_server *s)
 {
 	firn_server__cache_free(s->cache);
+	firn_server__idem_free(s->idem);
 	for (size_t i = 0; i < s->n_idle; i++)
 		firn_catalog_free(s->idle[i]);
 	firn_free(s->idle);
@@ -572,7 +588,8 @@ int firn_server_start(const struct firn_server_options *opts, struct firn_server
 	if (!s)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	pthread_mutex_init(&s->lock, NULL);
-	if (firn_server__cache_new(&s->cache) != 0) {
+	if (firn_server__cache_new(&s->cache) != 0 || firn_server__idem_new(&s->idem) != 0) {
+		firn_server__cache_free(s->cache);
 		pthread_mutex_destroy(&s->lock);
 		firn_free(s);
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");

@@ -5,7 +5,7 @@
  * parsing and writing back the file, which is most of a load's cost. */
 #include <string.h>
 
-#include "server/srv_private.h"
+#include "srv_private.h"
 
 #define CACHE_SLOTS 64
 #define CACHE_MAX_BODY (8u << 20) /* larger answers are not kept */

@@ -62,6 +62,7 @@ struct firn_server {
 	size_t n_tokens, cap_tokens;
 	long in_flight;              /* requests begun and not completed */
 	struct srv_cache *cache;     /* load-table answers (srv_cache.c) */
+	struct srv_idem *idem;       /* Idempotency-Key answers (srv_idem.c) */
 };
 
 /* One request: made when its request line arrives, freed when it is done. */
@@ -192,5 +193,16 @@ char *firn_server__cache_get(struct srv_cache *c, const char *location, const ch
 /* Keeps a copy of body (least recently used out); a failure keeps nothing. */
 void firn_server__cache_put(struct srv_cache *c, const char *location, const char *mode,
 			    const char *body);
+
+/* ---- Idempotency-Key (srv_idem.c) -------------------------------------- */
+#define FIRN_SERVER_IDEM_LIFETIME_S 1800 /* announced as "PT30M" */
+struct srv_idem;
+int firn_server__idem_new(struct srv_idem **out);
+void firn_server__idem_free(struct srv_idem *d);
+/* 1 when key's first request has been answered: x holds that answer;
+ * 0 when this request is to run (then firn_server__idem_end). */
+int firn_server__idem_begin(struct srv_idem *d, const char *key, struct srv_call *x);
+/* Records x's answer for key when it is final (not a 5xx). */
+void firn_server__idem_end(struct srv_idem *d, const char *key, const struct srv_call *x);
 
 #endif

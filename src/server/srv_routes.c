@@ -129,8 +129,9 @@ static int config(struct srv_call *x)
 	json_t *overrides = json_object();
 	if (overrides && x->srv->prefix)
 		json_object_set_new(overrides, "prefix", json_string(x->srv->prefix));
-	return firn_server__json(x, 200, json_pack("{s:{},s:o*,s:o*}", "defaults", "overrides",
-						   overrides, "endpoints", endpoints));
+	return firn_server__json(x, 200, json_pack("{s:{},s:o*,s:o*,s:s}", "defaults", "overrides",
+						   overrides, "endpoints", endpoints,
+						   "idempotency-key-lifetime", "PT30M"));
 }
 
 /* ---- paging -------------------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "firn/io.h"
 #include "firn/table.h"
 #include "srv_private.h"
 
@@ -207,8 +208,13 @@ int firn_server__table_load(struct srv_call *x)
 		char *loc = NULL, *result = NULL;
 		struct firn_error err = { 0 };
 		/* where the table is (one catalog query): a client that has it, or
-		 * a cached answer for that file, needs no read of the file */
-		if (firn_catalog_table_load(c, ns, x->seg[3], &loc, &err) == 0) {
+		 * a cached answer for that file, needs no read of the file. A
+		 * metadata file never changes, but it can be deleted: one stat,
+		 * and a gone file is found by the load below. */
+		struct firn_io_entry st;
+		struct firn_error serr = { 0 };
+		if (firn_catalog_table_load(c, ns, x->seg[3], &loc, &err) == 0 &&
+		    firn_io_stat(loc, &st, &serr) == 0) {
 			etag_of(x->etag, loc, m);
 			if (etag_matches(x, x->etag)) {
 				firn_server__empty(x, 304);
@@ -218,9 +224,9 @@ int firn_server__table_load(struct srv_call *x)
 				answer_text(x, 200, result);
 				goto done;
 			}
-			firn_free(loc);
-			loc = NULL;
 		}
+		firn_free(loc);
+		loc = NULL;
 		firn_error_clear(&err);
 		if (firn_catalog_table_load_json(c, ns, x->seg[3], &loc, &result, &err) != 0) {
 			firn_server__fail(x, &err, false);

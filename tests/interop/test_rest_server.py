@@ -681,3 +681,46 @@ def test_pyiceberg_rest_catalog_round_trip(serve):
     assert cat.table_exists("py.events")
     cat.drop_table("py.events")
     assert not cat.table_exists("py.events")
+
+
+def test_idempotency_key_replays_final_answers(serve):
+    s = serve()
+    st, _, cfg = s.request("GET", "/v1/config")
+    assert cfg["idempotency-key-lifetime"] == "PT30M"
+    key = {"Idempotency-Key": "017f22e2-79b0-7cc3-98c4-dc0c0c07398f"}
+    # a namespace created twice with one key: the second is the first's answer
+    st1, _, _ = s.request("POST", "/v1/namespaces", {"namespace": ["idem"], "properties": {}},
+                          headers=key)
+    st2, _, _ = s.request("POST", "/v1/namespaces", {"namespace": ["idem"], "properties": {}},
+                          headers=key)
+    assert (st1, st2) == (200, 200)
+    st3, _, doc = s.request("POST", "/v1/namespaces", {"namespace": ["idem"], "properties": {}})
+    assert st3 == 409
+    create_table(s, "idem", "t")
+    path = "/v1/namespaces/idem/tables/t"
+    body = {"requirements": [], "updates": [{"action": "set-properties", "updates": {"k": "1"}}]}
+    ck = {"Idempotency-Key": "017f22e2-79b0-7cc3-98c4-dc0c0c073990"}
+    st, _, first = s.request("POST", path, body, headers=ck)
+    assert st == 200
+    st, _, again = s.request("POST", path, body, headers=ck)
+    assert st == 200 and again["metadata-location"] == first["metadata-location"]
+    st, _, now = s.request("GET", path)
+    assert now["metadata-location"] == first["metadata-location"]  # committed once
+    # another key commits again
+    st, _, second = s.request("POST", path, body,
+                              headers={"Idempotency-Key": "017f22e2-79b0-7cc3-98c4-dc0c0c073991"})
+    assert st == 200 and second["metadata-location"] != first["metadata-location"]
+    # a final 4xx is replayed too, even once the request would succeed
+    uuid = now["metadata"]["table-uuid"]
+    bad = {"requirements": [{"type": "assert-table-uuid", "uuid": "00000000-0000-0000-0000-"
+                                                                  "000000000000"}],
+           "updates": [{"action": "set-properties", "updates": {"k": "2"}}]}
+    fk = {"Idempotency-Key": "017f22e2-79b0-7cc3-98c4-dc0c0c073992"}
+    st, _, _ = s.request("POST", path, bad, headers=fk)
+    assert st == 409
+    good = {"requirements": [{"type": "assert-table-uuid", "uuid": uuid}],
+            "updates": [{"action": "set-properties", "updates": {"k": "2"}}]}
+    st, _, _ = s.request("POST", path, good, headers=fk)
+    assert st == 409
+    st, _, now = s.request("GET", path)
+    assert now["metadata"]["properties"]["k"] == "1"
