@@ -29,7 +29,9 @@ def test_mixed_committers_on_one_table(tmp_path):
                      extra=["--threads", "8"]) as s:
         rest = ["--catalog", s.url]
         firnrun.run(*rest, "namespace", "create", "c")
-        firnrun.run(*rest, "create", "c.t", "--schema", "id long, name string")
+        # 16 writers on one table: more attempts than Iceberg's default 4 retries
+        firnrun.run(*rest, "create", "c.t", "--schema", "id long, name string",
+                    "--property", "commit.retry.num-retries=40")
         from pyiceberg.catalog import rest as pyrest
         errors: list = []
 
