@@ -47,6 +47,19 @@ for op in ops:
             row.append("")
     lines.append(f"| {op} | " + " | ".join(row) + " |")
 lines.append("")
+rck = Path(sys.argv[1]).with_name("rck-summary.json")
+if rck.exists():  # tests/interop/test_rest_rck.py's run against firn serve
+    r = json.loads(rck.read_text())
+    c = r["counts"]
+    lines += ["## The Iceberg REST Compatibility Kit against `firn serve`", "",
+              "RESTCompatibilityKitSuite of iceberg-open-api 1.11.0 (scripts/run_rck.sh), "
+              f"in {r['seconds']} s: {c.get('found', 0)} tests found, "
+              f"{c.get('successful', 0)} successful, {c.get('failed', 0)} failed, "
+              f"{c.get('aborted', 0)} aborted by their own assumptions (optional catalog "
+              f"features), {c.get('skipped', 0)} disabled in the kit.", ""]
+    for name, how in r["not_ok"].items():
+        lines.append(f"- {how}: `{name}`")
+    lines.append("")
 out.parent.mkdir(parents=True, exist_ok=True)
 out.write_text("\n".join(lines))
 print(f"wrote {out}: {len(ops)} operations x {len(engines)} engines")

@@ -52,6 +52,7 @@ def duck_attach(url: str, token: str | None = None):
     return con
 
 
+@pytest.mark.conformance(("REST catalog: firn serve", "PyIceberg"), ("REST client: firn against firn serve", "firn"))
 def test_cli_life_cycle_through_firn_serve(served, tmp_path):
     s, wh = served
     rest = ["--catalog", s.url]
@@ -164,6 +165,7 @@ def test_concurrent_clients_lose_nothing(served, tmp_path):
     assert len(snaps) == 16
 
 
+@pytest.mark.conformance(("REST catalog: firn serve", "DuckDB"))
 def test_duckdb_and_firn_share_tables_through_firn_serve(served, tmp_path):
     s, wh = served
     rest = ["--catalog", s.url]
@@ -191,6 +193,7 @@ def test_duckdb_and_firn_share_tables_through_firn_serve(served, tmp_path):
     assert firnrun.run(*rest, "tables", "dd").stdout.split() == ["dd.x"]
 
 
+@pytest.mark.conformance(("REST client: firn against Java RESTCatalogServer", "PyIceberg"))
 def test_cli_against_the_java_reference_server(tmp_path):
     """firn's REST client against Iceberg's own RESTCatalogServer: its
     commits are accepted there and PyIceberg reads them back."""

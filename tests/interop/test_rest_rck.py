@@ -8,6 +8,9 @@ runs them and they pass. Then against `firn serve`: every test that does not
 skip itself (an assumption about optional catalog features) must pass."""
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
 import pytest
 
 from restserver import firn_server, java_server, run_rck
@@ -43,6 +46,7 @@ def test_rck_against_java_reference_server(tmp):
     assert res.tests.get("basicCreateView()") == "ok", sorted(res.tests)[:20]
 
 
+@pytest.mark.conformance(("REST catalog: firn serve", "Iceberg RCK"))
 def test_rck_against_firn_serve(tmp, firn_bin):
     wh = tmp / "wh"
     wh.mkdir()
@@ -52,4 +56,9 @@ def test_rck_against_firn_serve(tmp, firn_bin):
         # firn, like most catalogs, creates no namespace implicitly: the kit's own
         # setting makes its tests create the namespaces they use
         res = run_rck(srv.url + "/", wh, tmp / "rck", FIRN_RCK_SETTINGS)
+    out = os.environ.get("FIRN_CONFORMANCE_OUT")
+    if out:  # make conformance: the kit's summary goes into docs/conformance.md
+        Path(out).with_name("rck-summary.json").write_text(json.dumps({
+            "counts": res.counts, "seconds": round(res.seconds),
+            "not_ok": {k: v for k, v in sorted(res.tests.items()) if v != "ok"}}, indent=1))
     _check(res, srv.log)

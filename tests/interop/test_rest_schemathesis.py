@@ -17,6 +17,7 @@ from restserver import firn_server
 SPEC = Path(__file__).parent / "data" / "rest-catalog-open-api-1.11.0.yaml"
 
 
+@pytest.mark.conformance(("REST catalog: firn serve", "schemathesis"))
 def test_generated_requests_get_valid_answers(tmp_path):
     wh = tmp_path / "wh"
     with firn_server(firnrun.firn_path(), wh, tmp_path / "serve.log") as s:

@@ -59,6 +59,7 @@ def spark_rows(spark, table):
     return sorted(tuple(r) for r in spark.sql(f"SELECT * FROM rest.{table}").collect())
 
 
+@pytest.mark.conformance(("REST catalog: firn serve", "Spark"))
 def test_spark_writes_through_firn_serve_and_firn_reads(spark, served, tmp_path):
     s, wh = served
     rest = ["--catalog", s.url]
