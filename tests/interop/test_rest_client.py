@@ -178,6 +178,14 @@ def test_duckdb_and_firn_share_tables_through_firn_serve(served, tmp_path):
     assert scan(rest, "dd.x") == [(1, "one"), (3, "three")]
     con.execute("UPDATE ice.dd.x SET name = 'uno' WHERE id = 1")
     assert scan(rest, "dd.x") == [(1, "uno"), (3, "three")]
+    con.execute("MERGE INTO ice.dd.x AS t USING (SELECT 3 AS id, 'tres' AS name UNION ALL "
+                "SELECT 4, 'four') AS s ON t.id = s.id WHEN MATCHED THEN UPDATE SET name = s.name "
+                "WHEN NOT MATCHED THEN INSERT VALUES (s.id, s.name)")
+    assert scan(rest, "dd.x") == [(1, "uno"), (3, "tres"), (4, "four")]
+    con.execute("ALTER TABLE ice.dd.x ADD COLUMN score INTEGER")
+    desc = json.loads(firnrun.run(*rest, "describe", "dd.x", "--json").stdout)
+    assert [c["name"] for c in desc["schema"]] == ["id", "name", "score"]
+    con.execute("DELETE FROM ice.dd.x WHERE id = 4")
     # firn's writes read back in DuckDB
     firnrun.run(*rest, "append", "dd.x", write_csv(tmp_path / "d.csv", [(7, "seven")]))
     firnrun.run(*rest, "delete", "dd.x", "--where", "id = 3")
