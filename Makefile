@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap install test unit interop soak asan oom fuzz demo bench bench-tables bench-changes bench-commit conformance clean
+.PHONY: all build bootstrap install test unit interop soak soak-rest asan oom fuzz demo bench bench-tables bench-changes bench-commit conformance clean
 
 all: build
 
@@ -39,6 +39,10 @@ SOAK_SEQUENCES ?= 2000
 SOAK_START ?= 1000
 soak: build
 	FIRN_BIN=$(abspath $(BUILD))/firn $(VENV)/bin/python tests/interop/model.py soak $(SOAK_SEQUENCES) $(SOAK_START)
+
+# 16 committers (firn, PyIceberg, DuckDB) x 50 commits through firn serve
+soak-rest: build
+	FIRN_REST_COMMITS=50 FIRN_BIN=$(abspath $(BUILD))/firn $(PYTEST) -q tests/interop/test_rest_concurrency.py
 
 asan: bootstrap
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFIRN_SANITIZE=ON >/dev/null
