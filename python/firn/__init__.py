@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass as _dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import _firn
 from ._firn import (AlreadyExists, CommitFailed, CorruptFile, Error, IOError, NotFound,
@@ -108,9 +108,9 @@ class Reader:
 
 @_dataclass(frozen=True)
 class FileTask:
-    """One data file of a planned scan, readable on its own in any process
-    (see Table.plan): pickles as the table's catalog coordinates and the
-    file's path."""
+    """One data file of a planned scan (Table.plan). It pickles as the
+    table's catalog coordinates and the file's path, so another process
+    (a Ray worker) reads it with read()."""
     warehouse: Optional[str]
     uri: Optional[str]
     catalog_name: Optional[str]
@@ -119,15 +119,29 @@ class FileTask:
     record_count: int
     file_size: int
     partition: Dict[str, Optional[str]]
+    deleted_records: int
     snapshot_id: Optional[int]
     where: Optional[str]
-    columns: Optional[str]
+    columns: Optional[Tuple[str, ...]]
+
+    @property
+    def independent(self) -> bool:
+        """Whether read() can read this task alone: libfirn's public API has
+        no call to scan one planned task, so only a data file with no
+        deletes and no row filter is read on its own (through libfirn's
+        Parquet reader, columns by field id)."""
+        return self.where is None and self.deleted_records == 0
 
     def read(self, catalog: Optional["Catalog"] = None) -> Reader:
-        """The task's rows (deletes applied, where and columns applied)."""
+        """The task's rows as a Reader. firn.Unsupported when the task is not
+        independent, or the file predates a schema change of a column read."""
+        if not self.independent:
+            raise Unsupported(f"{self.path}: a task with deletes or a row filter cannot be read "
+                              "on its own (libfirn has no scan-one-task call)", -8)
         cat = catalog or Catalog(warehouse=self.warehouse, uri=self.uri, name=self.catalog_name)
         t = cat.load_table(self.table)
-        return t._scan_file(self)
+        return Reader(t._t._read_file(self.path, None if self.columns is None
+                                      else list(self.columns)))
 
 
 class Table:
@@ -207,23 +221,18 @@ class Table:
 
     def plan(self, where: Optional[str] = None, columns=None,
              snapshot_id: Optional[int] = None) -> List[FileTask]:
-        """The scan as file tasks, one a data file of the snapshot, each
-        readable independently (FileTask.read) in this or another process."""
-        sel_id = snapshot_id
-        if sel_id is None:
-            sel_id = self.describe()["current_snapshot_id"]
+        """The scan as file tasks: one per live data file of the snapshot
+        (the current one by default). See FileTask.independent."""
+        sel_id = snapshot_id if snapshot_id is not None else self.refresh().current_snapshot_id
         if sel_id is None:
             return []
         c = self.catalog
+        cols = None
+        if columns is not None:
+            cols = tuple(columns.split(",")) if isinstance(columns, str) else tuple(columns)
         return [FileTask(c._warehouse, c._uri, c._name, self.ident, f["path"], f["record_count"],
-                         f["file_size"], f["partition"], sel_id, where, _names(columns))
+                         f["file_size"], f["partition"], f["deleted_records"], sel_id, where, cols)
                 for f in self._t.files(sel_id, None, None) if f["content"] == "data"]
-
-    def _scan_file(self, task: FileTask) -> Reader:
-        # libfirn has no scan-one-file call: the file is selected with the
-        # _file metadata column when the expression language has it.
-        raise Unsupported("libfirn's C API has no call to scan one file task "
-                          "(firn_table_scan takes no file list)", -8)
 
     # ---- row-level changes and maintenance
     def delete(self, where: str, *, mode: Optional[str] = None) -> dict:

@@ -55,6 +55,14 @@ int firn_py_import_stream(PyObject *obj, struct ArrowArrayStream *out);
 PyObject *firn_py_reader_new(struct py_catalog *cat, struct firn_table *t,
 			     struct ArrowSchema *schema, struct ArrowArrayStream *st);
 
+/* The same over a Parquet file's stream (pr owned, t may be NULL). */
+PyObject *firn_py_reader_new2(struct py_catalog *cat, struct firn_table *t,
+			      struct firn_parquet_reader *pr, struct ArrowSchema *schema,
+			      struct ArrowArrayStream *st);
+
+/* Table._read_file(path, columns): one data file, read on its own. */
+PyObject *firn_py_read_file(struct py_table *self, PyObject *args);
+
 /* The SPEC text (firn_spec_parse_schema's input) of an Arrow struct schema;
  * a new Python str, or NULL with an exception set. */
 PyObject *firn_py_schema_spec(const struct ArrowSchema *s);

@@ -8,7 +8,8 @@
 
 struct scan_stream {
 	struct ArrowArrayStream inner; /* firn's scan stream */
-	struct firn_table *t;          /* the handle the scan borrows */
+	struct firn_table *t;          /* the handle the scan borrows (or NULL) */
+	struct firn_parquet_reader *pr; /* the file a task read borrows (or NULL) */
 	PyObject *cat;                 /* keeps the catalog open */
 };
 
@@ -49,6 +50,7 @@ static void ss_release(struct ArrowArrayStream *st)
 		return;
 	s->inner.release(&s->inner);
 	firn_table_free(s->t);
+	firn_parquet_reader_free(s->pr);
 	if (Py_IsInitialized()) {
 		PyGILState_STATE g = PyGILState_Ensure();
 		Py_XDECREF(s->cat);
@@ -77,6 +79,13 @@ static void reader_dealloc(struct py_reader *self)
 PyObject *firn_py_reader_new(struct py_catalog *cat, struct firn_table *t,
 			     struct ArrowSchema *schema, struct ArrowArrayStream *st)
 {
+	return firn_py_reader_new2(cat, t, NULL, schema, st);
+}
+
+PyObject *firn_py_reader_new2(struct py_catalog *cat, struct firn_table *t,
+			      struct firn_parquet_reader *pr, struct ArrowSchema *schema,
+			      struct ArrowArrayStream *st)
+{
 	struct scan_stream *s = calloc(1, sizeof(*s));
 	struct py_reader *r = s ? PyObject_New(struct py_reader, &firn_py_reader_type) : NULL;
 	if (r == NULL) {
@@ -84,10 +93,12 @@ PyObject *firn_py_reader_new(struct py_catalog *cat, struct firn_table *t,
 		st->release(st);
 		schema->release(schema);
 		firn_table_free(t);
+		firn_parquet_reader_free(pr);
 		return PyErr_NoMemory();
 	}
 	s->inner = *st;
 	s->t = t;
+	s->pr = pr;
 	Py_INCREF(cat);
 	s->cat = (PyObject *)cat;
 	r->schema = *schema;

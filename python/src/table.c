@@ -692,6 +692,7 @@ static PyMethodDef table_methods[] = {
 	M("remove_properties", t_remove_properties, METH_VARARGS, "remove_properties(keys)"),
 	M("set_partition_spec", t_set_partition_spec, METH_VARARGS, "set_partition_spec(spec)"),
 	M("set_sort_order", t_set_sort_order, METH_VARARGS, "set_sort_order(order)"),
+	M("_read_file", firn_py_read_file, METH_VARARGS, "_read_file(path, columns=None)"),
 	M("__arrow_c_schema__", t_schema_capsule, METH_NOARGS, "The table schema as a capsule."),
 	{ NULL, NULL, 0, NULL }
 };
