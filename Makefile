@@ -91,7 +91,7 @@ bench-commit: build
 # Scan lineitem SF1 into pyarrow and append it: the firn module vs PyIceberg and DuckDB.
 bench-python: python
 	@mkdir -p bench/out/tpch
-	@[ -f bench/out/tpch/lineitem.parquet ] || $(VENV)/bin/tpchgen-cli -s 1 --tables lineitem --format parquet --output-dir bench/out/tpch
+	@[ -f bench/out/tpch/lineitem.parquet ] || $(VENV)/bin/tpchgen-cli parquet -s 1 --tables lineitem --output-dir bench/out/tpch
 	$(VENV)/bin/python bench/python_scan.py bench/out/tpch/lineitem.parquet
 
 # Runs the interop suites and writes docs/conformance.md from their outcomes.
