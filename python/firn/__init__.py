@@ -145,7 +145,12 @@ class FileTask:
 
 
 class Table:
-    """A table of a catalog. Every change is one atomic commit."""
+    """A table of a catalog. Every change is one atomic commit.
+
+    scan() always reads the newest commit (it loads a table handle of its
+    own, so commits made meanwhile through this object do not disturb it);
+    count() and the information calls read the metadata this object holds,
+    which its own commits move: refresh() picks up other writers' commits."""
 
     def __init__(self, catalog: "Catalog", t: _firn.Table):
         self.catalog = catalog
