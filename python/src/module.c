@@ -11,8 +11,8 @@ PyObject *firn_py_raise(const struct firn_error *err)
 {
 	int code = err ? err->code : FIRN_EIO;
 	PyObject *cls = code < 0 && code >= -8 ? error_by_code[-code] : error_base;
-	PyObject *args = Py_BuildValue("(si)", err && err->message[0] ? err->message
-									: firn_code_name(code), code);
+	const char *msg = err && err->message[0] ? err->message : firn_code_name(code);
+	PyObject *args = Py_BuildValue("(si)", msg, code);
 	if (args != NULL) {
 		PyErr_SetObject(cls, args);
 		Py_DECREF(args);
@@ -126,7 +126,8 @@ static PyObject *version(PyObject *self, PyObject *unused)
 static PyMethodDef module_methods[] = {
 	{ "_alloc_stats", alloc_stats, METH_NOARGS, "libfirn's live and total allocated blocks." },
 	{ "_last_batch_buffers", firn_py_last_batch_buffers, METH_NOARGS,
-	  "(validity, values) buffer addresses of each column of the last batch a scan handed out." },
+	  "(validity, values) buffer addresses of each column of the last batch a scan "
+	  "handed out." },
 	{ "schema_spec", schema_spec, METH_O,
 	  "The SPEC text of an object exposing __arrow_c_schema__ (a struct schema)." },
 	{ "version", version, METH_NOARGS, "libfirn's version." },
@@ -146,17 +147,19 @@ static const struct {
 	{ FIRN_EINVAL, "ValidationError", "Bad input or argument (FIRN_EINVAL)." },
 	{ FIRN_ENOTFOUND, "NotFound", "No such table, namespace, column, file (FIRN_ENOTFOUND)." },
 	{ FIRN_EEXISTS, "AlreadyExists", "It exists already (FIRN_EEXISTS)." },
-	{ FIRN_ECONFLICT, "CommitFailed", "A commit lost its race or a requirement failed (FIRN_ECONFLICT)." },
+	{ FIRN_ECONFLICT, "CommitFailed",
+	  "A commit lost its race or a requirement failed (FIRN_ECONFLICT)." },
 	{ FIRN_EIO, "IOError", "The operating system or a server said no (FIRN_EIO)." },
 	{ FIRN_ENOMEM, "OutOfMemory", "Out of memory (FIRN_ENOMEM)." },
 	{ FIRN_ECORRUPT, "CorruptFile", "A file does not follow its format (FIRN_ECORRUPT)." },
-	{ FIRN_EUNSUPPORTED, "Unsupported", "Valid, but not something firn does (FIRN_EUNSUPPORTED)." },
+	{ FIRN_EUNSUPPORTED, "Unsupported",
+	  "Valid, but not something firn does (FIRN_EUNSUPPORTED)." },
 };
 
 static int add_errors(PyObject *m)
 {
-	error_base = PyErr_NewExceptionWithDoc("firn.Error",
-					       "A libfirn error: args are (message, code).", NULL, NULL);
+	error_base = PyErr_NewExceptionWithDoc("firn.Error", "A libfirn error: args are "
+					       "(message, code).", NULL, NULL);
 	if (error_base == NULL || PyModule_AddObjectRef(m, "Error", error_base) != 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(error_classes) / sizeof(error_classes[0]); i++) {
@@ -187,7 +190,8 @@ PyMODINIT_FUNC PyInit__firn(void)
 	PyObject *m = PyModule_Create(&module_def);
 	if (m == NULL)
 		return NULL;
-	PyTypeObject *types[] = { &firn_py_catalog_type, &firn_py_table_type, &firn_py_reader_type };
+	PyTypeObject *types[] = { &firn_py_catalog_type, &firn_py_table_type,
+				  &firn_py_reader_type };
 	for (size_t i = 0; i < 3; i++) {
 		if (PyType_Ready(types[i]) != 0 ||
 		    PyModule_AddObjectRef(m, strrchr(types[i]->tp_name, '.') + 1,

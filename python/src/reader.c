@@ -201,7 +201,8 @@ static PyMethodDef reader_methods[] = {
 };
 
 static PyGetSetDef reader_getset[] = {
-	{ "consumed", (getter)reader_consumed, NULL, "True once the stream was handed over.", NULL },
+	{ "consumed", (getter)reader_consumed, NULL, "True once the stream was handed over.",
+	  NULL },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -111,7 +111,8 @@ PyObject *firn_py_schema_spec(const struct ArrowSchema *s)
 	struct firn_buf b = FIRN_BUF_INIT;
 	int rc = 0;
 	if (strcmp(s->format, "+s") != 0) {
-		PyErr_SetString(PyExc_TypeError, "a table schema is an Arrow struct (a schema of fields)");
+		PyErr_SetString(PyExc_TypeError,
+				"a table schema is an Arrow struct (a schema of fields)");
 		return NULL;
 	}
 	for (int64_t i = 0; rc == 0 && i < s->n_children; i++) {

@@ -25,7 +25,8 @@ static void table_dealloc(struct py_table *self)
 	} while (0)
 
 /* snapshot_id (None or int), as_of (None or str), ref (None or str). */
-static int parse_sel(PyObject *id, const char *as_of, const char *ref, struct firn_snapshot_sel *sel)
+static int parse_sel(PyObject *id, const char *as_of, const char *ref,
+		     struct firn_snapshot_sel *sel)
 {
 	memset(sel, 0, sizeof(*sel));
 	if (id != Py_None) {
@@ -41,9 +42,9 @@ static int parse_sel(PyObject *id, const char *as_of, const char *ref, struct fi
 
 static PyObject *commit_dict(const struct firn_commit_info *i)
 {
-	return Py_BuildValue("{s:L,s:L,s:L,s:i}", "snapshot_id", LL(i->snapshot_id), "added_records",
-			     LL(i->added_records), "added_files", LL(i->added_files), "attempts",
-			     i->attempts);
+	return Py_BuildValue("{s:L,s:L,s:L,s:i}", "snapshot_id", LL(i->snapshot_id),
+			     "added_records", LL(i->added_records), "added_files",
+			     LL(i->added_files), "attempts", i->attempts);
 }
 
 static PyObject *delete_dict(const struct firn_delete_info *i)
@@ -125,8 +126,8 @@ static PyObject *t_append_files(struct py_table *self, PyObject *args)
 	struct firn_commit_info info = { 0 };
 	struct firn_error err = { 0 };
 	int rc;
-	TCALL(rc = firn_table_append(self->t, paths.keys, paths.n, (enum firn_input_format)fmt, NULL,
-				     &info, &err));
+	TCALL(rc = firn_table_append(self->t, paths.keys, paths.n, (enum firn_input_format)fmt,
+				     NULL, &info, &err));
 	firn_py_kv_free(&paths);
 	return rc != 0 ? firn_py_raise(&err) : commit_dict(&info);
 }
@@ -369,8 +370,9 @@ static PyObject *describe_dict(const struct firn_table_description *d)
 		"ident", d->ident, "format_version", d->format_version, "uuid", d->uuid, "location",
 		d->location, "metadata_location", d->metadata_location, "schema_id", d->schema_id,
 		"schema", schema, "spec_id", d->spec_id, "partition_spec", spec, "sort_order", sort,
-		"properties", pairs(d->prop_keys, d->prop_values, d->n_props), "current_snapshot_id",
-		cur, "n_snapshots", LL(d->n_snapshots), "total_records", LL(d->total_records),
+		"properties", pairs(d->prop_keys, d->prop_values, d->n_props),
+		"current_snapshot_id", cur, "n_snapshots", LL(d->n_snapshots), "total_records",
+		LL(d->total_records),
 		"total_data_files", LL(d->total_data_files), "total_files_size",
 		LL(d->total_files_size), "deleted_records", LL(d->deleted_records),
 		"total_delete_files", LL(d->total_delete_files), "refs", refs);
@@ -442,7 +444,8 @@ static PyObject *t_history(struct py_table *self, PyObject *unused)
 						 : (Py_INCREF(Py_None), Py_None);
 		PyObject *e = Py_BuildValue("{s:L,s:L,s:N,s:N,s:O}", "timestamp_ms",
 					    LL(h->timestamp_ms), "snapshot_id", LL(h->snapshot_id),
-					    "parent_id", parent, "operation", str_or_none(h->operation),
+					    "parent_id", parent, "operation",
+					    str_or_none(h->operation),
 					    "is_current_ancestor",
 					    h->is_current_ancestor ? Py_True : Py_False);
 		if (e == NULL)
@@ -480,7 +483,8 @@ static PyObject *t_files(struct py_table *self, PyObject *args)
 	for (size_t i = 0; out != NULL && i < n; i++) {
 		const struct firn_file_info *f = &v[i];
 		PyObject *e = Py_BuildValue(
-			"{s:s,s:s,s:s,s:i,s:N,s:L,s:L,s:L,s:L,s:L}", "content", content_name(f->content),
+			"{s:s,s:s,s:s,s:i,s:N,s:L,s:L,s:L,s:L,s:L}", "content",
+			content_name(f->content),
 			"path", f->path, "format", f->format, "spec_id", f->spec_id, "partition",
 			pairs(f->partition_names, f->partition_values, f->n_partition),
 			"record_count", LL(f->record_count), "file_size", LL(f->file_size),
@@ -673,7 +677,8 @@ static PyMethodDef table_methods[] = {
 	M("update", t_update, METH_VARARGS, "update(set, where=None, mode=None)"),
 	M("compact", t_compact, METH_VARARGS, "compact(where=None, target_file_size=0)"),
 	M("expire", t_expire, METH_VARARGS, "expire(older_than, retain_last, dry_run)"),
-	M("remove_orphans", t_remove_orphans, METH_VARARGS, "remove_orphans(older_than, dry, force)"),
+	M("remove_orphans", t_remove_orphans, METH_VARARGS,
+	  "remove_orphans(older_than, dry, force)"),
 	M("maintain", t_maintain, METH_VARARGS, "maintain(delete_ratio, max_delete_files, ...)"),
 	M("rewrite_manifests", t_rewrite_manifests, METH_NOARGS, "rewrite_manifests()"),
 	M("describe", t_describe, METH_NOARGS, "describe()"),
@@ -686,8 +691,10 @@ static PyMethodDef table_methods[] = {
 	M("add_column", t_add_column, METH_VARARGS, "add_column(name, type, required, doc)"),
 	M("drop_column", t_drop_column, METH_VARARGS, "drop_column(name)"),
 	M("rename_column", t_rename_column, METH_VARARGS, "rename_column(name, new_name)"),
-	M("update_column_type", t_update_column_type, METH_VARARGS, "update_column_type(name, type)"),
-	M("make_column_optional", t_make_column_optional, METH_VARARGS, "make_column_optional(name)"),
+	M("update_column_type", t_update_column_type, METH_VARARGS,
+	  "update_column_type(name, type)"),
+	M("make_column_optional", t_make_column_optional, METH_VARARGS,
+	  "make_column_optional(name)"),
 	M("set_properties", t_set_properties, METH_VARARGS, "set_properties(dict)"),
 	M("remove_properties", t_remove_properties, METH_VARARGS, "remove_properties(keys)"),
 	M("set_partition_spec", t_set_partition_spec, METH_VARARGS, "set_partition_spec(spec)"),

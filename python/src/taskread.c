@@ -90,7 +90,8 @@ PyObject *firn_py_read_file(struct py_table *self, PyObject *args)
 		PyErr_NoMemory();
 	} else if (pick(&ts, &fs, &want, ids, &n, &why) != 0) {
 		err.code = FIRN_EUNSUPPORTED;
-		snprintf(err.message, sizeof err.message, "%s: cannot be read on its own: %s", path, why);
+		snprintf(err.message, sizeof err.message, "%s: cannot be read on its own: %s", path,
+			 why);
 		firn_py_raise(&err);
 	} else {
 		struct firn_parquet_read_options o = FIRN_PARQUET_READ_OPTIONS_INIT;
