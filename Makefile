@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap install test unit interop soak soak-rest asan oom fuzz demo bench bench-tables bench-changes bench-commit conformance clean
+.PHONY: all build bootstrap install test unit interop python pytest bench-python soak soak-rest asan oom fuzz demo bench bench-tables bench-changes bench-commit conformance clean
 
 all: build
 
@@ -30,7 +30,14 @@ unit: build
 interop: build
 	FIRN_BIN=$(abspath $(BUILD))/firn $(PYTEST) -q tests/interop
 
-test: unit interop
+# The Python module (python/), built against $(BUILD)/libfirn.a and installed into .venv.
+python: build
+	FIRN_BUILD=$(abspath $(BUILD)) $(VENV)/bin/pip install -q --disable-pip-version-check ./python
+
+pytest: python
+	$(PYTEST) -q tests/python
+
+test: unit interop pytest
 
 # Model-based soak: SOAK_SEQUENCES random operation sequences (from seed
 # SOAK_START) against the model of tests/interop/model.py; prints each
@@ -84,6 +91,12 @@ bench-changes: build
 # Commit latency against history: one-row appends at 1 / 100 / 1,000 snapshots (p50, p99).
 bench-commit: build
 	$(VENV)/bin/python bench/commit_latency.py $(BUILD)/firn
+
+# Scan lineitem SF1 into pyarrow and append it: the firn module vs PyIceberg and DuckDB.
+bench-python: python
+	@mkdir -p bench/out/tpch
+	@[ -f bench/out/tpch/lineitem.parquet ] || $(VENV)/bin/tpchgen-cli parquet -s 1 --tables lineitem --output-dir bench/out/tpch
+	$(VENV)/bin/python bench/python_scan.py bench/out/tpch/lineitem.parquet
 
 # Runs the interop suites and writes docs/conformance.md from their outcomes.
 conformance: build

@@ -1,0 +1,6 @@
+from typing import Any, Optional, Sequence, Union
+from . import Table
+
+def read(table: Table, where: Optional[str] = ..., columns: Union[None, str, Sequence[str]] = ...,
+         snapshot_id: Optional[int] = ..., **read_args: Any) -> Any: ...
+def write(dataset: Any, table: Table) -> dict: ...
