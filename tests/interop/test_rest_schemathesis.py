@@ -31,7 +31,7 @@ def test_generated_requests_get_valid_answers(tmp_path):
              "--max-examples", "8", "--max-time", "75", "--workers", "1",
              "--generation-deterministic", "--report", "junit",
              "--report-dir", str(tmp_path / "st")],
-            capture_output=True, text=True, timeout=300)
+            capture_output=True, text=True, timeout=300, cwd=tmp_path)  # its .schemathesis/
         out = p.stdout + p.stderr
         reports = list((tmp_path / "st").glob("*.xml"))
         assert reports, out[-3000:]
