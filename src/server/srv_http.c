@@ -152,6 +152,16 @@ int firn_server__json(struct srv_call *x, int status, json_t *v)
 	return 0;
 }
 
+int firn_server__text(struct srv_call *x, int status, char *text)
+{
+	firn_free(x->out);
+	x->out = text;
+	x->out_len = strlen(text);
+	x->status = status;
+	x->content_type = "application/json";
+	return 0;
+}
+
 int firn_server__empty(struct srv_call *x, int status)
 {
 	firn_free(x->out);

@@ -125,6 +125,8 @@ bool firn_server__secret_equal(const char *a, const char *b);
 
 /* Responses. Each returns 0. */
 int firn_server__json(struct srv_call *x, int status, json_t *v);   /* steals v */
+/* The answer is JSON text (firn_malloc'd; the call takes it). */
+int firn_server__text(struct srv_call *x, int status, char *text);
 int firn_server__empty(struct srv_call *x, int status);
 /* The spec's ErrorModel with the Java exception name. */
 int firn_server__error(struct srv_call *x, int status, const char *type, const char *fmt, ...)
@@ -183,6 +185,9 @@ int firn_server__view_register(struct srv_call *x);
  * borrowed from names). 0, or -1 after answering 400. */
 int firn_server__page(struct srv_call *x, char **names, size_t n, size_t *from, size_t *to,
 		      const char **next);
+/* A ListTablesResponse / ListViewsResponse: the page of names (sorted here)
+ * the query asks for, as identifiers in ns, with the next page's token. */
+int firn_server__identifiers(struct srv_call *x, const char *ns, char **names, size_t n);
 
 /* ---- load-table answers by metadata location (srv_cache.c) ---------- */
 struct srv_cache;

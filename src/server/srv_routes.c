@@ -174,6 +174,20 @@ int firn_server__page(struct srv_call *x, char **names, size_t n, size_t *from, 
 	return 0;
 }
 
+int firn_server__identifiers(struct srv_call *x, const char *ns, char **names, size_t n)
+{
+	size_t from, to;
+	const char *next;
+	if (firn_server__page(x, names, n, &from, &to, &next) != 0)
+		return 0; /* answered */
+	json_t *a = json_array();
+	for (size_t i = from; a && i < to; i++)
+		json_array_append_new(a, json_pack("{s:o*,s:s}", "namespace", firn_server__ns_json(ns),
+						   "name", names[i]));
+	return firn_server__json(x, 200, json_pack("{s:o*,s:s?}", "identifiers", a,
+						   "next-page-token", next));
+}
+
 /* ---- namespaces -------------------------------------------------------------- */
 
 static json_t *props_json(char **keys, char **values, size_t n)

@@ -63,16 +63,6 @@ static char *ident_json(struct srv_call *x, json_t *id, const char *what)
 	return ident;
 }
 
-static int answer_text(struct srv_call *x, int status, char *text)
-{
-	firn_free(x->out);
-	x->out = text;
-	x->out_len = strlen(text);
-	x->status = status;
-	x->content_type = "application/json";
-	return 0;
-}
-
 int firn_server__table_list(struct srv_call *x)
 {
 	char *ns;
@@ -81,8 +71,7 @@ int firn_server__table_list(struct srv_call *x)
 	struct firn_catalog *c = firn_server__catalog(x);
 	struct firn_error err = { 0 };
 	char **names = NULL;
-	size_t n = 0, from, to;
-	const char *next;
+	size_t n = 0;
 	int ex = 0;
 	if (!c) {
 		/* answered */
@@ -94,13 +83,8 @@ int firn_server__table_list(struct srv_call *x)
 			firn_server__fail(x, &err, false);
 	} else if (firn_catalog_table_list(c, ns, &names, &n, &err) != 0) {
 		firn_server__fail(x, &err, false);
-	} else if (firn_server__page(x, names, n, &from, &to, &next) == 0) {
-		json_t *a = json_array();
-		for (size_t i = from; a && i < to; i++)
-			json_array_append_new(a, json_pack("{s:o*,s:s}", "namespace",
-							   firn_server__ns_json(ns), "name", names[i]));
-		firn_server__json(x, 200, json_pack("{s:o*,s:s?}", "identifiers", a,
-						    "next-page-token", next));
+	} else {
+		firn_server__identifiers(x, ns, names, n);
 	}
 	firn_catalog_strings_free(names, n);
 	firn_free(ns);
@@ -126,7 +110,7 @@ int firn_server__table_create(struct srv_call *x)
 		if (firn_catalog_table_create_json(c, ns, x->body, &result, &err) != 0)
 			firn_server__fail(x, &err, false);
 		else
-			answer_text(x, 200, result);
+			firn_server__text(x, 200, result);
 	}
 	json_decref(body);
 	firn_free(ident);
@@ -221,7 +205,7 @@ int firn_server__table_load(struct srv_call *x)
 				goto done;
 			}
 			if ((result = firn_server__cache_get(x->srv->cache, loc, m)) != NULL) {
-				answer_text(x, 200, result);
+				firn_server__text(x, 200, result);
 				goto done;
 			}
 		}
@@ -240,7 +224,7 @@ int firn_server__table_load(struct srv_call *x)
 					result = only_ref_snapshots(result);
 				if (loc)
 					firn_server__cache_put(x->srv->cache, loc, m, result);
-				answer_text(x, 200, result);
+				firn_server__text(x, 200, result);
 			}
 		}
 done:
@@ -286,7 +270,7 @@ int firn_server__table_commit(struct srv_call *x)
 		if (firn_catalog_table_commit_json(c, ns, x->seg[3], x->body, &result, &err) != 0)
 			firn_server__fail(x, &err, true);
 		else
-			answer_text(x, 200, result);
+			firn_server__text(x, 200, result);
 	}
 	json_decref(body);
 	firn_free(ident);
@@ -397,7 +381,7 @@ int firn_server__table_register(struct srv_call *x)
 		    firn_catalog_table_load_json(c, ns, name, NULL, &result, &err) != 0)
 			firn_server__fail(x, &err, false);
 		else
-			answer_text(x, 200, result);
+			firn_server__text(x, 200, result);
 	}
 	firn_free(ident);
 	json_decref(body);

@@ -31,16 +31,6 @@ static int view_fail(struct srv_call *x, const struct firn_error *err, bool comm
 	}
 }
 
-static int answer_text(struct srv_call *x, int status, char *text)
-{
-	firn_free(x->out);
-	x->out = text;
-	x->out_len = strlen(text);
-	x->status = status;
-	x->content_type = "application/json";
-	return 0;
-}
-
 /* The namespace of the path and, with_view, its view name (seg[3]);
  * false after answering 400. */
 static bool path_view(struct srv_call *x, char **ns, bool with_view)
@@ -61,26 +51,24 @@ int firn_server__view_list(struct srv_call *x)
 	struct firn_catalog *c = firn_server__catalog(x);
 	struct firn_error err = { 0 };
 	char **names = NULL;
-	size_t n = 0, from, to;
-	const char *next;
+	size_t n = 0;
 	if (!c) {
 		/* answered */
 	} else if (firn_catalog_view_list(c, ns, &names, &n, &err) != 0) {
 		view_fail(x, &err, false);
-	} else if (firn_server__page(x, names, n, &from, &to, &next) == 0) {
-		json_t *a = json_array();
-		for (size_t i = from; a && i < to; i++)
-			json_array_append_new(a, json_pack("{s:o*,s:s}", "namespace",
-							   firn_server__ns_json(ns), "name", names[i]));
-		firn_server__json(x, 200, json_pack("{s:o*,s:s?}", "identifiers", a,
-						    "next-page-token", next));
+	} else {
+		firn_server__identifiers(x, ns, names, n);
 	}
 	firn_catalog_strings_free(names, n);
 	firn_free(ns);
 	return 0;
 }
 
-int firn_server__view_create(struct srv_call *x)
+/* create and register: a body naming the view, answered by call with a
+ * LoadViewResult. */
+static int named_request(struct srv_call *x,
+			 int (*call)(struct firn_catalog *, const char *, const char *, char **,
+				     struct firn_error *))
 {
 	char *ns;
 	if (!path_view(x, &ns, false))
@@ -93,14 +81,19 @@ int firn_server__view_create(struct srv_call *x)
 	else if (name && firn_server__name_ok(x, name, "view") && (c = firn_server__catalog(x))) {
 		char *result = NULL;
 		struct firn_error err = { 0 };
-		if (firn_catalog_view_create_json(c, ns, x->body, &result, &err) != 0)
+		if (call(c, ns, x->body, &result, &err) != 0)
 			view_fail(x, &err, false);
 		else
-			answer_text(x, 200, result);
+			firn_server__text(x, 200, result);
 	}
 	json_decref(body);
 	firn_free(ns);
 	return 0;
+}
+
+int firn_server__view_create(struct srv_call *x)
+{
+	return named_request(x, firn_catalog_view_create_json);
 }
 
 int firn_server__view_load(struct srv_call *x)
@@ -115,7 +108,7 @@ int firn_server__view_load(struct srv_call *x)
 		if (firn_catalog_view_load_json(c, ns, x->seg[3], NULL, &result, &err) != 0)
 			view_fail(x, &err, false);
 		else
-			answer_text(x, 200, result);
+			firn_server__text(x, 200, result);
 	}
 	firn_free(ns);
 	return 0;
@@ -155,7 +148,7 @@ int firn_server__view_commit(struct srv_call *x)
 		if (firn_catalog_view_commit_json(c, ns, x->seg[3], x->body, &result, &err) != 0)
 			view_fail(x, &err, true);
 		else
-			answer_text(x, 200, result);
+			firn_server__text(x, 200, result);
 	}
 	json_decref(body);
 	firn_free(ns);
@@ -222,23 +215,5 @@ int firn_server__view_rename(struct srv_call *x)
 
 int firn_server__view_register(struct srv_call *x)
 {
-	char *ns;
-	if (!path_view(x, &ns, false))
-		return 0;
-	json_t *body = firn_server__body(x);
-	const char *name = body ? json_string_value(json_object_get(body, "name")) : NULL;
-	struct firn_catalog *c = NULL;
-	if (body && !name)
-		firn_server__error(x, 400, "BadRequestException", "the request has no view name");
-	else if (name && firn_server__name_ok(x, name, "view") && (c = firn_server__catalog(x))) {
-		char *result = NULL;
-		struct firn_error err = { 0 };
-		if (firn_catalog_view_register_json(c, ns, x->body, &result, &err) != 0)
-			view_fail(x, &err, false);
-		else
-			answer_text(x, 200, result);
-	}
-	json_decref(body);
-	firn_free(ns);
-	return 0;
+	return named_request(x, firn_catalog_view_register_json);
 }
