@@ -227,3 +227,51 @@ def test_cli_against_the_java_reference_server(tmp_path):
         t.append(pa.table({"id": pa.array([9], pa.int64()), "name": ["z"],
                            "x": pa.array([None], pa.int32())}))
         assert scan(rest, "j.t") == [(1, "a"), (3, "c"), (9, "z")]
+
+
+def test_purge_through_the_server_deletes_only_the_tables_files(served, tmp_path):
+    """DELETE ...?purgeRequested=true deletes the files the table's metadata
+    references under its location, and nothing else: not a foreign file in
+    its directory, not a neighbour's files, not an input."""
+    s, wh = served
+    rest = ["--catalog", s.url]
+    firnrun.run(*rest, "namespace", "create", "p")
+    firnrun.run(*rest, "create", "p.a", "--schema", "id long, name string")
+    firnrun.run(*rest, "create", "p.b", "--schema", "id long, name string")
+    src = write_csv(tmp_path / "in.csv", [(1, "x"), (2, "y")])
+    firnrun.run(*rest, "append", "p.a", src)
+    firnrun.run(*rest, "append", "p.b", src)
+    loc = json.loads(firnrun.run(*rest, "describe", "p.a", "--json").stdout)["location"]
+    foreign = Path(loc) / "data" / "keep-me.parquet"
+    foreign.write_bytes(b"not the table's")
+    firnrun.run(*rest, "drop", "p.a", "--purge")
+    assert foreign.read_bytes() == b"not the table's"
+    assert sorted(p.name for p in Path(loc).rglob("*") if p.is_file()) == ["keep-me.parquet"]
+    assert src.exists()
+    assert scan(rest, "p.b") == [(1, "x"), (2, "y")]
+    # pyarrow, not firn's reader, judges the neighbour's data files
+    import pyarrow.parquet as pq
+    bloc = json.loads(firnrun.run(*rest, "describe", "p.b", "--json").stdout)["location"]
+    files = list(Path(bloc).rglob("*.parquet"))
+    assert sum(pq.read_table(f).num_rows for f in files) == 2
+
+
+def test_a_dropped_tables_directory_is_reused_only_through_the_server(served, tmp_path):
+    """firn's own create refuses a directory a dropped table left files in (a
+    later remove-orphans of the new table would delete them); a REST client
+    may name it, as Java's clients do."""
+    s, wh = served
+    local = ["--warehouse", str(wh)]
+    firnrun.run(*local, "namespace", "create", "r")
+    loc = wh / "r.db" / "old"
+    firnrun.run(*local, "create", "r.old", "--schema", "id long", "--location", loc)
+    (tmp_path / "o.csv").write_text("id\n1\n")
+    firnrun.run(*local, "append", "r.old", tmp_path / "o.csv")
+    firnrun.run(*local, "drop", "r.old")  # no purge: its files stay
+    left = sorted(p for p in loc.rglob("*") if p.is_file())
+    assert left
+    res = firnrun.run(*local, "create", "r.new", "--schema", "id long", "--location", loc,
+                      check=False)
+    firnrun.assert_error(res, mentions=["not empty"])
+    firnrun.run("--catalog", s.url, "create", "r.new", "--schema", "id long", "--location", loc)
+    assert all(p.exists() for p in left)
