@@ -396,9 +396,13 @@ int firn_table_create(struct firn_catalog *c, const char *ident,
 	int32_t max_id = 0;
 	if ((rc = check_types(&schema, fv, &max_id, err)) != 0)
 		goto done;
-	if (c->ops->picks_locations)
-		loc = opts->location && *opts->location ? firn_io__normalize(opts->location) : NULL;
-	else if ((rc = firn_ice__choose_location(c, ns, name, opts->location, &loc, err)) != 0)
+	if (c->ops->picks_locations) {
+		bool given = opts->location && *opts->location;
+		if (given && !(loc = firn_io__normalize(opts->location))) {
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			goto done;
+		}
+	} else if ((rc = firn_ice__choose_location(c, ns, name, opts->location, &loc, err)) != 0)
 		goto done;
 	if ((rc = create_updates(&schema, fv, loc, opts, &updates, err)) != 0)
 		goto done;
