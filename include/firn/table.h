@@ -118,6 +118,21 @@ struct firn_delete_info;
 FIRN_API int firn_table_append_stream(struct firn_table *t, struct ArrowArrayStream *in,
 			     const struct firn_append_options *opts, struct firn_commit_info *info,
 			     struct firn_error *err);
+/* A distributed append, in two steps: workers stage, one process commits.
+ * firn_table_stage_append writes the stream's rows as data files of the
+ * table (its current schema and default spec) and one manifest of them,
+ * and commits nothing: *staged (firn_free) is the manifest's location, in
+ * the table's metadata folder; info counts the files and rows (no
+ * snapshot). firn_table_append_staged then commits the staged manifests
+ * of any processes as one "append" snapshot and removes them: FIRN_EINVAL
+ * for a location that is not a manifest staged for this table,
+ * FIRN_ECONFLICT when the schema or partition spec changed since. What is
+ * staged and never committed is orphaned: remove-orphans clears it. */
+FIRN_API int firn_table_stage_append(struct firn_table *t, struct ArrowArrayStream *in,
+				     const struct firn_append_options *opts, char **staged,
+				     struct firn_commit_info *info, struct firn_error *err);
+FIRN_API int firn_table_append_staged(struct firn_table *t, const char *const *staged, size_t n,
+				      struct firn_commit_info *info, struct firn_error *err);
 /* Replaces the rows matching where (NULL: all rows) with the stream's
  * rows, as one "overwrite" snapshot; rows of the stream outside where are
  * FIRN_EINVAL. */
@@ -143,15 +158,23 @@ struct firn_snapshot_sel {
 	const char *ref;   /* branch or tag */
 };
 
-#define FIRN_SCAN_OPTIONS_VERSION 1
+#define FIRN_SCAN_OPTIONS_VERSION 2
 struct firn_scan_options {
 	int version;         /* FIRN_SCAN_OPTIONS_VERSION */
 	const char *columns; /* "a,b,loc.lat"; NULL: all (top-level names) */
 	const char *where;   /* NULL: all rows */
 	int64_t limit;       /* < 0: no limit */
 	struct firn_snapshot_sel sel;
+	/* version 2: with n_files > 0, only these data files of the plan are
+	 * read (locations as firn_table_plan gives them), each with its
+	 * deletes: one file task of a plan, read on its own. A location the
+	 * plan does not hold (pruned by where, or not in the snapshot) reads
+	 * no rows. */
+	const char *const *files;
+	size_t n_files;
 };
-#define FIRN_SCAN_OPTIONS_INIT { FIRN_SCAN_OPTIONS_VERSION, NULL, NULL, -1, { false, 0, NULL, NULL } }
+#define FIRN_SCAN_OPTIONS_INIT                                                                     \
+	{ FIRN_SCAN_OPTIONS_VERSION, NULL, NULL, -1, { false, 0, NULL, NULL }, NULL, 0 }
 
 /* Plans and starts a scan. *schema_out gets the output schema (the
  * snapshot's schema, projected), *out a stream of struct batches; both the
@@ -159,6 +182,18 @@ struct firn_scan_options {
 FIRN_API int firn_table_scan(struct firn_table *t, const struct firn_scan_options *opts,
 		    struct ArrowSchema *schema_out, struct ArrowArrayStream *out,
 		    struct firn_error *err);
+/* The scan as file tasks: the live data files of the selected snapshot
+ * that the filter where (NULL: all) may match, pruned by partition values
+ * and column metrics as a scan prunes them; deleted_records counts the
+ * rows the task's deletes remove (-1: equality deletes apply). Read one
+ * task with firn_table_scan, files = { task.path } and the snapshot id
+ * *snapshot_id (the one sel chose; -1 when the table has none, and then
+ * no tasks). *out (n entries) is the caller's, freed with
+ * firn_file_info_free. */
+struct firn_file_info;
+FIRN_API int firn_table_plan(struct firn_table *t, const char *where,
+			     const struct firn_snapshot_sel *sel, int64_t *snapshot_id,
+			     struct firn_file_info **out, size_t *n, struct firn_error *err);
 /* Counts the rows matching where (NULL: all), from metadata when the
  * metrics decide every file, reading only the files they cannot. */
 FIRN_API int firn_table_count(struct firn_table *t, const char *where,

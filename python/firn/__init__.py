@@ -126,22 +126,18 @@ class FileTask:
 
     @property
     def independent(self) -> bool:
-        """Whether read() can read this task alone: libfirn's public API has
-        no call to scan one planned task, so only a data file with no
-        deletes and no row filter is read on its own (through libfirn's
-        Parquet reader, columns by field id)."""
-        return self.where is None and self.deleted_records == 0
+        """Always True: read() scans this one file with its deletes and the
+        plan's row filter, in any process. Kept for callers of earlier
+        versions."""
+        return True
 
     def read(self, catalog: Optional["Catalog"] = None) -> Reader:
-        """The task's rows as a Reader. firn.Unsupported when the task is not
-        independent, or the file predates a schema change of a column read."""
-        if not self.independent:
-            raise Unsupported(f"{self.path}: a task with deletes or a row filter cannot be read "
-                              "on its own (libfirn has no scan-one-task call)", -8)
+        """The task's rows (deletes applied, the plan's where and columns)
+        as a Reader, read at the plan's snapshot."""
         cat = catalog or Catalog(warehouse=self.warehouse, uri=self.uri, name=self.catalog_name)
         t = cat.load_table(self.table)
-        return Reader(t._t._read_file(self.path, None if self.columns is None
-                                      else list(self.columns)))
+        return Reader(t._t.scan(_names(self.columns), self.where, -1, self.snapshot_id, None,
+                                None, [self.path]))
 
 
 class Table:
@@ -225,19 +221,33 @@ class Table:
         return self._t.count(where, snapshot_id, _as_of(as_of), ref)
 
     def plan(self, where: Optional[str] = None, columns=None,
-             snapshot_id: Optional[int] = None) -> List[FileTask]:
+             snapshot_id: Optional[int] = None, as_of=None,
+             ref: Optional[str] = None) -> List[FileTask]:
         """The scan as file tasks: one per live data file of the snapshot
-        (the current one by default). See FileTask.independent."""
-        sel_id = snapshot_id if snapshot_id is not None else self.refresh().current_snapshot_id
-        if sel_id is None:
-            return []
+        (the current one by default) that where may match; files whose
+        partition values or column metrics rule where out are not planned.
+        Each task reads on its own (FileTask.read), in any process."""
+        self.refresh()
         c = self.catalog
         cols = None
         if columns is not None:
             cols = tuple(columns.split(",")) if isinstance(columns, str) else tuple(columns)
+        sel_id, files = self._t.plan(where, snapshot_id, _as_of(as_of), ref)
         return [FileTask(c._warehouse, c._uri, c._name, self.ident, f["path"], f["record_count"],
                          f["file_size"], f["partition"], f["deleted_records"], sel_id, where, cols)
-                for f in self._t.files(sel_id, None, None) if f["content"] == "data"]
+                for f in files]
+
+    # ---- distributed appends (firn.ray.write)
+    def stage_append(self, data, *, truncate_timestamps: bool = False) -> Tuple[str, dict]:
+        """Writes data as the table's data files and one manifest of them,
+        committing nothing: (the staged manifest's location, counts). Any
+        process may then commit the staged manifests of many with
+        append_staged(); uncommitted ones are orphans remove_orphans clears."""
+        return self._t.stage_append(data, truncate_timestamps)
+
+    def append_staged(self, staged: Iterable[str]) -> dict:
+        """Commits staged manifests (stage_append) as one append snapshot."""
+        return self._t.append_staged(list(staged))
 
     # ---- row-level changes and maintenance
     def delete(self, where: str, *, mode: Optional[str] = None) -> dict:

@@ -5,20 +5,15 @@
     ds = firn.ray.read(t, where="id > 10", columns=["id", "name"])
     firn.ray.write(ds, other_table)
 
-read() makes one Ray read task per planned file task, each reading its file
-with firn in a worker. libfirn's public API has no call that scans one
-planned task with its deletes applied, so when any task of the plan is not
-independent (a row filter, or deletes on its file) the read is one task that
-runs firn's whole scan in a worker: still firn's rows, deletes applied, but
-not spread over the files. write() has each worker write its blocks as
-Parquet files under the table's staging directory and the driver append them
-all in one commit.
+read() makes one Ray read task per planned file task (Table.plan: files
+the where clause may match, pruned by partition values and column metrics);
+each worker scans its file with firn, deletes and the row filter applied, at
+the snapshot the driver planned. write() has each worker stage its blocks
+with firn (Table.stage_append: the table's own data files and a manifest of
+them) and the driver commit every staged manifest in one append snapshot.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
 from typing import List, Optional, Sequence, Union
 
 import firn
@@ -59,31 +54,16 @@ def _make_datasource(table, where, columns, snapshot_id):
             return sum(t.file_size for t in self._tasks) or None
 
         def get_read_tasks(self, parallelism, per_task_row_limit=None, data_context=None):
-            if not self._tasks:
-                return []
-            if all(t.independent for t in self._tasks):
-                return [self._file_task(t) for t in self._tasks]
-            return [self._scan_task()]
+            return [self._file_task(t) for t in self._tasks]
 
         def _file_task(self, task):
             def read_fn():
                 import pyarrow as pa
                 yield pa.table(task.read())
-            meta = BlockMetadata(num_rows=task.record_count, size_bytes=task.file_size,
+            rows = task.record_count if task.where is None and task.deleted_records == 0 \
+                else None
+            meta = BlockMetadata(num_rows=rows, size_bytes=task.file_size,
                                  input_files=(task.path,), exec_stats=None)
-            return ReadTask(read_fn, meta)
-
-        def _scan_task(self):
-            coords, where, columns, sid = self._coords, self._where, self._columns, \
-                self._snapshot_id
-
-            def read_fn():
-                import pyarrow as pa
-                t = _open(coords)
-                yield pa.table(t.scan(columns=columns, where=where, snapshot_id=sid))
-            meta = BlockMetadata(num_rows=None,
-                                 size_bytes=sum(t.file_size for t in self._tasks),
-                                 input_files=tuple(t.path for t in self._tasks), exec_stats=None)
             return ReadTask(read_fn, meta)
 
     return FirnDatasource()
@@ -98,32 +78,24 @@ def read(table: "firn.Table", where: Optional[str] = None,
                                     **read_args)
 
 
-def _write_block(batch, staging: str):
+def _stage_block(batch, coords):
     import pyarrow as pa
-    import pyarrow.parquet as pq
     t = batch if isinstance(batch, pa.Table) else pa.Table.from_pandas(batch)
     if t.num_rows == 0:
-        return {"path": []}
-    path = os.path.join(staging, f"{uuid.uuid4().hex}.parquet")
-    pq.write_table(t, path)
-    return {"path": [path]}
+        return {"staged": []}
+    staged, _ = _open(coords).stage_append(t)
+    return {"staged": [staged]}
 
 
 def write(dataset, table: "firn.Table") -> dict:
-    """Appends the dataset to the table in one commit: the workers write
-    Parquet parts under <location>/staging-<uuid>, the driver appends them
-    (libfirn rewrites them into the table's files) and removes the parts."""
-    loc = table.describe()["location"]
-    if loc.startswith("file://"):
-        loc = loc[len("file://"):]
-    staging = os.path.join(loc, f"staging-{uuid.uuid4().hex}")
-    os.makedirs(staging, exist_ok=True)
-    try:
-        parts = dataset.map_batches(_write_block, fn_kwargs={"staging": staging},
-                                    batch_format="pyarrow", batch_size=None)
-        paths: List[str] = [r["path"] for r in parts.take_all() if r["path"]]
-        if not paths:
-            return {"snapshot_id": 0, "added_records": 0, "added_files": 0, "attempts": 0}
-        return table.append_files(sorted(paths), format="parquet")
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    """Appends the dataset to the table in one commit: each worker writes
+    its blocks as the table's data files (firn's writer, the table's
+    partitioning) and stages a manifest of them; the driver commits all the
+    staged manifests as one append snapshot. A failed write leaves only
+    unreferenced files, which remove_orphans clears."""
+    parts = dataset.map_batches(_stage_block, fn_kwargs={"coords": _coords(table)},
+                                batch_format="pyarrow", batch_size=None)
+    staged: List[str] = [r["staged"] for r in parts.take_all() if r["staged"]]
+    if not staged:
+        return {"snapshot_id": 0, "added_records": 0, "added_files": 0, "attempts": 0}
+    return table.append_staged(sorted(staged))

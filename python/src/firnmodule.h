@@ -61,7 +61,6 @@ PyObject *firn_py_reader_new2(struct py_catalog *cat, struct firn_table *t,
 			      struct ArrowArrayStream *st);
 
 /* Table._read_file(path, columns): one data file, read on its own. */
-PyObject *firn_py_read_file(struct py_table *self, PyObject *args);
 
 /* The SPEC text (firn_spec_parse_schema's input) of an Arrow struct schema;
  * a new Python str, or NULL with an exception set. */

@@ -132,6 +132,47 @@ static PyObject *t_append_files(struct py_table *self, PyObject *args)
 	return rc != 0 ? firn_py_raise(&err) : commit_dict(&info);
 }
 
+/* stage_append(data, truncate): (staged manifest location, counts). */
+static PyObject *t_stage_append(struct py_table *self, PyObject *args)
+{
+	PyObject *data;
+	int truncate = 0;
+	if (!PyArg_ParseTuple(args, "O|p", &data, &truncate))
+		return NULL;
+	struct ArrowArrayStream in;
+	if (firn_py_import_stream(data, &in) != 0)
+		return NULL;
+	struct firn_append_options o = FIRN_APPEND_OPTIONS_INIT;
+	o.truncate_timestamps = truncate;
+	struct firn_commit_info info = { 0 };
+	struct firn_error err = { 0 };
+	char *staged = NULL;
+	int rc;
+	TCALL(rc = firn_table_stage_append(self->t, &in, &o, &staged, &info, &err));
+	if (rc != 0)
+		return firn_py_raise(&err);
+	PyObject *out = Py_BuildValue("(sN)", staged, commit_dict(&info));
+	firn_free(staged);
+	return out;
+}
+
+static PyObject *t_append_staged(struct py_table *self, PyObject *args)
+{
+	PyObject *list;
+	if (!PyArg_ParseTuple(args, "O", &list))
+		return NULL;
+	struct firn_py_kv staged;
+	if (firn_py_strs_from(list, &staged) != 0)
+		return NULL;
+	struct firn_commit_info info = { 0 };
+	struct firn_error err = { 0 };
+	int rc;
+	TCALL(rc = firn_table_append_staged(self->t, (const char *const *)staged.keys, staged.n,
+					    &info, &err));
+	firn_py_kv_free(&staged);
+	return rc != 0 ? firn_py_raise(&err) : commit_dict(&info);
+}
+
 /* ---- reads ----------------------------------------------------------- */
 
 /* scan(columns, where, limit, snapshot_id, as_of, ref): a Reader over a
@@ -141,8 +182,8 @@ static PyObject *t_scan(struct py_table *self, PyObject *args)
 {
 	const char *columns = NULL, *where = NULL, *as_of = NULL, *ref = NULL;
 	long long limit = -1;
-	PyObject *id = Py_None;
-	if (!PyArg_ParseTuple(args, "|zzLOzz", &columns, &where, &limit, &id, &as_of, &ref))
+	PyObject *id = Py_None, *files = Py_None;
+	if (!PyArg_ParseTuple(args, "|zzLOzzO", &columns, &where, &limit, &id, &as_of, &ref, &files))
 		return NULL;
 	struct firn_scan_options o = FIRN_SCAN_OPTIONS_INIT;
 	o.columns = columns;
@@ -150,17 +191,32 @@ static PyObject *t_scan(struct py_table *self, PyObject *args)
 	o.limit = limit;
 	if (parse_sel(id, as_of, ref, &o.sel) != 0)
 		return NULL;
+	struct firn_py_kv only = { 0 };
+	if (files != Py_None) {
+		if (firn_py_strs_from(files, &only) != 0)
+			return NULL;
+		if (only.n == 0) {
+			firn_py_kv_free(&only);
+			PyErr_SetString(PyExc_ValueError, "files: an empty list");
+			return NULL;
+		}
+		o.files = (const char *const *)only.keys;
+		o.n_files = only.n;
+	}
 	struct firn_error err = { 0 };
 	struct firn_table *t = NULL;
 	struct ArrowSchema schema;
 	struct ArrowArrayStream st;
 	int rc;
 	TCALL(rc = firn_table_load(self->cat->c, self->ident, &t, &err));
-	if (rc != 0)
+	if (rc != 0) {
+		firn_py_kv_free(&only);
 		return firn_py_raise(&err);
+	}
 	Py_BEGIN_ALLOW_THREADS
 	rc = firn_table_scan(t, &o, &schema, &st, &err);
 	Py_END_ALLOW_THREADS
+	firn_py_kv_free(&only); /* the scan keeps no pointer to the list */
 	if (rc != 0) {
 		firn_table_free(t);
 		return firn_py_raise(&err);
@@ -463,22 +519,9 @@ static const char *content_name(int c)
 	     : c == FIRN_FILE_EQUALITY_DELETES ? "equality_deletes" : "unknown";
 }
 
-static PyObject *t_files(struct py_table *self, PyObject *args)
+/* File infos as a list of dicts; frees v. */
+static PyObject *file_list(struct firn_file_info *v, size_t n)
 {
-	const char *as_of = NULL, *ref = NULL;
-	PyObject *id = Py_None;
-	if (!PyArg_ParseTuple(args, "|Ozz", &id, &as_of, &ref))
-		return NULL;
-	struct firn_snapshot_sel sel;
-	if (parse_sel(id, as_of, ref, &sel) != 0)
-		return NULL;
-	struct firn_file_info *v = NULL;
-	size_t n = 0;
-	struct firn_error err = { 0 };
-	int rc;
-	TCALL(rc = firn_table_files(self->t, &sel, &v, &n, &err));
-	if (rc != 0)
-		return firn_py_raise(&err);
 	PyObject *out = PyList_New((Py_ssize_t)n);
 	for (size_t i = 0; out != NULL && i < n; i++) {
 		const struct firn_file_info *f = &v[i];
@@ -497,6 +540,49 @@ static PyObject *t_files(struct py_table *self, PyObject *args)
 	}
 	firn_file_info_free(v, n);
 	return out;
+}
+
+static PyObject *t_files(struct py_table *self, PyObject *args)
+{
+	const char *as_of = NULL, *ref = NULL;
+	PyObject *id = Py_None;
+	if (!PyArg_ParseTuple(args, "|Ozz", &id, &as_of, &ref))
+		return NULL;
+	struct firn_snapshot_sel sel;
+	if (parse_sel(id, as_of, ref, &sel) != 0)
+		return NULL;
+	struct firn_file_info *v = NULL;
+	size_t n = 0;
+	struct firn_error err = { 0 };
+	int rc;
+	TCALL(rc = firn_table_files(self->t, &sel, &v, &n, &err));
+	return rc != 0 ? firn_py_raise(&err) : file_list(v, n);
+}
+
+/* plan(where, snapshot_id, as_of, ref): the data files a scan reads. */
+static PyObject *t_plan(struct py_table *self, PyObject *args)
+{
+	const char *where = NULL, *as_of = NULL, *ref = NULL;
+	PyObject *id = Py_None;
+	if (!PyArg_ParseTuple(args, "|zOzz", &where, &id, &as_of, &ref))
+		return NULL;
+	struct firn_snapshot_sel sel;
+	if (parse_sel(id, as_of, ref, &sel) != 0)
+		return NULL;
+	struct firn_file_info *v = NULL;
+	size_t n = 0;
+	int64_t snap = -1;
+	struct firn_error err = { 0 };
+	int rc;
+	TCALL(rc = firn_table_plan(self->t, where, &sel, &snap, &v, &n, &err));
+	if (rc != 0)
+		return firn_py_raise(&err);
+	PyObject *files = file_list(v, n);
+	if (files == NULL)
+		return NULL;
+	if (snap < 0)
+		return Py_BuildValue("(ON)", Py_None, files);
+	return Py_BuildValue("(LN)", LL(snap), files);
 }
 
 /* Reloads the table's metadata from the catalog (other writers' commits). */
@@ -671,7 +757,11 @@ static PyMethodDef table_methods[] = {
 	M("overwrite", t_overwrite, METH_VARARGS, "overwrite(data, where=None, truncate=False)"),
 	M("merge", t_merge, METH_VARARGS, "merge(data, on, mode=None, truncate=False)"),
 	M("append_files", t_append_files, METH_VARARGS, "append_files(paths, format=0)"),
-	M("scan", t_scan, METH_VARARGS, "scan(columns, where, limit, snapshot_id, as_of, ref)"),
+	M("stage_append", t_stage_append, METH_VARARGS, "stage_append(data, truncate=False)"),
+	M("append_staged", t_append_staged, METH_VARARGS, "append_staged(locations)"),
+	M("scan", t_scan, METH_VARARGS,
+	  "scan(columns, where, limit, snapshot_id, as_of, ref, files=None)"),
+	M("plan", t_plan, METH_VARARGS, "plan(where, snapshot_id, as_of, ref) -> (snapshot id or None, files)"),
 	M("count", t_count, METH_VARARGS, "count(where, snapshot_id, as_of, ref)"),
 	M("delete", t_delete, METH_VARARGS, "delete(where, mode=None)"),
 	M("update", t_update, METH_VARARGS, "update(set, where=None, mode=None)"),
@@ -699,7 +789,6 @@ static PyMethodDef table_methods[] = {
 	M("remove_properties", t_remove_properties, METH_VARARGS, "remove_properties(keys)"),
 	M("set_partition_spec", t_set_partition_spec, METH_VARARGS, "set_partition_spec(spec)"),
 	M("set_sort_order", t_set_sort_order, METH_VARARGS, "set_sort_order(order)"),
-	M("_read_file", firn_py_read_file, METH_VARARGS, "_read_file(path, columns=None)"),
 	M("__arrow_c_schema__", t_schema_capsule, METH_NOARGS, "The table schema as a capsule."),
 	{ NULL, NULL, 0, NULL }
 };

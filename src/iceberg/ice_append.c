@@ -1,8 +1,10 @@
 /* firn append: an Arrow stream → data files → one append snapshot. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "firn/avro.h"
 #include "iceberg/ice_batch.h"
 #include "iceberg/ice_merge_manifests.h"
 #include "iceberg/ice_table.h"
@@ -178,64 +180,41 @@ static int write_stream(struct firn_ice_writer *w, const struct ArrowSchema *sch
 	return rc;
 }
 
-int firn_table_append_stream(struct firn_table *t, struct ArrowArrayStream *in,
-			     const struct firn_append_options *opts, struct firn_commit_info *info,
-			     struct firn_error *err)
+/* Writes the manifest of entries (ADDED data files of the current schema
+ * and default spec, in arena) and commits it as one append snapshot. On a
+ * failure that surely did not commit, the new manifest goes, and the data
+ * files too when drop_files (they are this call's own). */
+static int commit_entries(struct firn_table *t, struct firn_ice_entry *entries, size_t n_entries,
+			  struct firn_arena *arena, bool drop_files, struct firn_commit_info *info,
+			  struct firn_error *err)
 {
-	struct firn_arena arena = { 0 };
-	struct firn_ice_writer *w = NULL;
-	struct firn_ice_entry *entries = NULL;
-	size_t n_entries = 0;
-	char *mpath = NULL;
-	struct append_ctx ctx = { 0 };
 	const struct firn_ice_meta *m = t->meta;
-	if (info)
-		memset(info, 0, sizeof(*info));
-	const struct firn_ice_schema *schema = firn_ice__meta_current_schema(m);
-	int rc = m->format_version < 2
-		 ? firn_error_set(err, FIRN_EUNSUPPORTED, "format version 1 tables are read-only in firn")
-		 : firn_ice__writer_open(&w, m, &arena, err);
-	if (rc == 0)
-		rc = write_stream(w, &schema->arrow, in, opts, err);
-	if (in->release)
-		in->release(in);
-	if (rc == 0)
-		rc = firn_ice__writer_finish(w, &entries, &n_entries, err);
-	if (rc != 0)
-		goto done;
-	if (n_entries == 0) { /* nothing to add: no snapshot */
-		goto done;
-	}
+	struct append_ctx ctx = { 0 };
 	ctx.schema_id = m->current_schema_id;
 	ctx.spec_id = m->default_spec_id;
-	ctx.arena = &arena;
+	ctx.arena = arena;
 	for (size_t i = 0; i < n_entries; i++) {
 		ctx.added_files++;
 		ctx.added_records += entries[i].file.record_count;
 	}
 	const struct firn_ice_spec *spec = firn_ice__meta_spec(m, m->default_spec_id);
-	mpath = firn_ice__new_path(m, "metadata", "", "-m0.avro");
-	if (!mpath) {
-		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-		goto done;
-	}
-	rc = firn_ice__manifest_write(mpath, m, spec, 0, entries, n_entries, 0, &arena,
-				      &ctx.manifest, err);
-	if (rc != 0)
-		goto done;
-	ctx.manifest.path = firn_arena_strdup(&arena, mpath);
-	firn_io__crash_point("after-manifest");
+	char *mpath = firn_ice__new_path(m, "metadata", "", "-m0.avro");
+	int rc = mpath ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = firn_ice__manifest_write(mpath, m, spec, 0, entries, n_entries, 0, arena,
+					      &ctx.manifest, err);
 	int attempts = 0;
-	rc = firn_ice__commit_change(t, append_change, &ctx, &attempts, err);
-	if (rc != 0)
-		goto done;
-	if (info) {
+	if (rc == 0) {
+		ctx.manifest.path = firn_arena_strdup(arena, mpath);
+		firn_io__crash_point("after-manifest");
+		rc = firn_ice__commit_change(t, append_change, &ctx, &attempts, err);
+	}
+	if (rc == 0 && info) {
 		info->snapshot_id = ctx.snapshot_id;
 		info->added_records = ctx.added_records;
 		info->added_files = ctx.added_files;
 		info->attempts = attempts;
 	}
-done:
 	/* nothing references the new files unless a commit may have landed */
 	if (rc == 0) {
 		remove_lists(&ctx, 1); /* the lists of the attempts that lost */
@@ -245,15 +224,196 @@ done:
 		remove_merged(&ctx, false, NULL);
 		if (mpath)
 			firn_io_delete(mpath, NULL);
-		for (size_t i = 0; i < n_entries; i++)
+		for (size_t i = 0; drop_files && i < n_entries; i++)
 			firn_io_delete(entries[i].file.path, NULL);
 	}
 	firn_free(ctx.lists);
 	for (size_t i = 0; i < ctx.n_merged; i++) /* kept: the commit may have landed */
 		firn_free(ctx.merged[i]);
 	firn_free(ctx.merged);
-	firn_ice__writer_free(w);
 	firn_free(mpath);
+	return rc;
+}
+
+/* Writes the stream as data files (nothing committed): *entries from w. */
+static int write_files(struct firn_table *t, struct ArrowArrayStream *in,
+		       const struct firn_append_options *opts, struct firn_arena *arena,
+		       struct firn_ice_writer **w, struct firn_ice_entry **entries, size_t *n,
+		       struct firn_error *err)
+{
+	const struct firn_ice_meta *m = t->meta;
+	const struct firn_ice_schema *schema = firn_ice__meta_current_schema(m);
+	int rc = m->format_version < 2
+		 ? firn_error_set(err, FIRN_EUNSUPPORTED, "format version 1 tables are read-only in firn")
+		 : firn_ice__writer_open(w, m, arena, err);
+	if (rc == 0)
+		rc = write_stream(*w, &schema->arrow, in, opts, err);
+	if (in->release)
+		in->release(in);
+	if (rc == 0)
+		rc = firn_ice__writer_finish(*w, entries, n, err);
+	return rc;
+}
+
+int firn_table_append_stream(struct firn_table *t, struct ArrowArrayStream *in,
+			     const struct firn_append_options *opts, struct firn_commit_info *info,
+			     struct firn_error *err)
+{
+	struct firn_arena arena = { 0 };
+	struct firn_ice_writer *w = NULL;
+	struct firn_ice_entry *entries = NULL;
+	size_t n_entries = 0;
+	if (info)
+		memset(info, 0, sizeof(*info));
+	int rc = write_files(t, in, opts, &arena, &w, &entries, &n_entries, err);
+	if (rc == 0 && n_entries > 0) /* nothing to add: no snapshot */
+		rc = commit_entries(t, entries, n_entries, &arena, true, info, err);
+	firn_ice__writer_free(w);
+	firn_arena_free(&arena);
+	return rc;
+}
+
+/* ---- staged appends ----------------------------------------------------- */
+
+int firn_table_stage_append(struct firn_table *t, struct ArrowArrayStream *in,
+			    const struct firn_append_options *opts, char **staged,
+			    struct firn_commit_info *info, struct firn_error *err)
+{
+	struct firn_arena arena = { 0 };
+	struct firn_ice_writer *w = NULL;
+	struct firn_ice_entry *entries = NULL;
+	size_t n_entries = 0;
+	const struct firn_ice_meta *m = t->meta;
+	*staged = NULL;
+	if (info)
+		memset(info, 0, sizeof(*info));
+	int rc = write_files(t, in, opts, &arena, &w, &entries, &n_entries, err);
+	char *mpath = NULL;
+	if (rc == 0 && !(mpath = firn_ice__new_path(m, "metadata", "staged-", "-m0.avro")))
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	struct firn_ice_manifest_file mf;
+	if (rc == 0)
+		rc = firn_ice__manifest_write(mpath, m, firn_ice__meta_spec(m, m->default_spec_id), 0,
+					      entries, n_entries, 0, &arena, &mf, err);
+	if (rc != 0) {
+		for (size_t i = 0; i < n_entries; i++)
+			firn_io_delete(entries[i].file.path, NULL);
+		firn_free(mpath);
+	} else {
+		*staged = mpath;
+		for (size_t i = 0; info && i < n_entries; i++) {
+			info->added_files++;
+			info->added_records += entries[i].file.record_count;
+		}
+	}
+	firn_ice__writer_free(w);
+	firn_arena_free(&arena);
+	return rc;
+}
+
+/* The spec and schema a staged manifest was written for must still be the
+ * table's defaults. */
+static int staged_header(const struct firn_ice_meta *m, const char *path, struct firn_error *err)
+{
+	struct firn_avro_reader *r = NULL;
+	FIRN_TRY(firn_avro_reader_open(&r, path, err));
+	const char *spec = firn_avro_reader_meta(r, "partition-spec-id", NULL);
+	const char *schema = firn_avro_reader_meta(r, "schema", NULL);
+	json_t *sj = schema ? json_loads(schema, 0, NULL) : NULL;
+	json_t *sid = json_object_get(sj, "schema-id");
+	int rc = 0;
+	if (!spec || !json_is_integer(sid))
+		rc = firn_error_set(err, FIRN_EINVAL, "%s: not a manifest firn staged", path);
+	else if (atoi(spec) != m->default_spec_id || json_integer_value(sid) != m->current_schema_id)
+		rc = firn_error_set(err, FIRN_ECONFLICT,
+				    "%s: staged for schema %lld and partition spec %s, but the table's are "
+				    "now %d and %d", path, (long long)json_integer_value(sid), spec,
+				    (int)m->current_schema_id, (int)m->default_spec_id);
+	json_decref(sj);
+	firn_avro_reader_free(r);
+	return rc;
+}
+
+/* Reads the ADDED data entries of staged manifest `path`, appending them
+ * to *all (growable, in arena). Only the table's own files: the manifest
+ * under its metadata folder, the data files under its data folder. */
+static int read_staged(const struct firn_ice_meta *m, const char *path, struct firn_arena *arena,
+		       struct firn_ice_entry **all, size_t *n_all, size_t *cap, struct firn_error *err)
+{
+	char *norm = firn_io__normalize(path);
+	struct firn_buf md = { 0 }, dd = { 0 };
+	int rc = norm && firn_buf_printf(&md, "%s/metadata", m->location) == 0 &&
+			 firn_buf_printf(&dd, "%s/data", m->location) == 0 && firn_buf_cstr(&md) == 0 &&
+			 firn_buf_cstr(&dd) == 0
+		 ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	char *mdir = rc == 0 ? firn_io__normalize((const char *)md.data) : NULL;
+	char *ddir = rc == 0 ? firn_io__normalize((const char *)dd.data) : NULL;
+	if (rc == 0 && (!mdir || !ddir))
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	const char *base = norm ? strrchr(norm, '/') : NULL;
+	if (rc == 0 && (!firn_io__within(norm, mdir) || !base || strncmp(base, "/staged-", 8) != 0))
+		rc = firn_error_set(err, FIRN_EINVAL, "%s: not a manifest staged for this table (%s/staged-*)",
+				    path, mdir);
+	if (rc == 0)
+		rc = staged_header(m, path, err);
+	struct firn_ice_manifest_file mf = { .path = path, .spec_id = m->default_spec_id,
+					     .sequence_number = -1, .min_sequence_number = -1 };
+	struct firn_ice_entry *es = NULL;
+	size_t n = 0;
+	if (rc == 0)
+		rc = firn_ice__manifest_read(&mf, m, arena, &es, &n, err);
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char *f = firn_io__normalize(es[i].file.path);
+		if (!f)
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		else if (es[i].status != FIRN_ICE_ADDED || es[i].file.content != 0 || es[i].explicit_sequence)
+			rc = firn_error_set(err, FIRN_EINVAL, "%s: an entry that is not an added data file", path);
+		else if (!firn_io__within(f, ddir))
+			rc = firn_error_set(err, FIRN_EINVAL, "%s: data file %s is outside the table's %s", path,
+					    es[i].file.path, ddir);
+		firn_free(f);
+		if (rc == 0 && *n_all == *cap) {
+			size_t nc = *cap ? *cap * 2 : 64;
+			struct firn_ice_entry *v = firn_arena_alloc(arena, nc * sizeof(*v));
+			if (!v) {
+				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+				break;
+			}
+			if (*n_all)
+				memcpy(v, *all, *n_all * sizeof(*v));
+			*all = v;
+			*cap = nc;
+		}
+		if (rc == 0)
+			(*all)[(*n_all)++] = es[i];
+	}
+	firn_free(norm);
+	firn_free(mdir);
+	firn_free(ddir);
+	firn_buf_free(&md);
+	firn_buf_free(&dd);
+	return rc;
+}
+
+int firn_table_append_staged(struct firn_table *t, const char *const *staged, size_t n,
+			     struct firn_commit_info *info, struct firn_error *err)
+{
+	struct firn_arena arena = { 0 };
+	struct firn_ice_entry *all = NULL;
+	size_t n_all = 0, cap = 0;
+	if (info)
+		memset(info, 0, sizeof(*info));
+	int rc = t->meta->format_version < 2
+		 ? firn_error_set(err, FIRN_EUNSUPPORTED, "format version 1 tables are read-only in firn")
+		 : 0;
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = read_staged(t->meta, staged[i], &arena, &all, &n_all, &cap, err);
+	if (rc == 0 && n_all > 0)
+		rc = commit_entries(t, all, n_all, &arena, false, info, err);
+	/* committed: the staged manifests are nobody's now (their entries are
+	 * in the snapshot's own manifest) */
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		firn_io_delete(staged[i], NULL);
 	firn_arena_free(&arena);
 	return rc;
 }

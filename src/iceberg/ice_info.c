@@ -451,6 +451,69 @@ int firn_table_files(struct firn_table *t, const struct firn_snapshot_sel *sel,
 	return 0;
 }
 
+/* The plan's tasks as file infos, partition values named by the spec of
+ * each file (resolved once per spec). */
+static int plan_files(const struct firn_ice_meta *m, const struct firn_ice_plan *p,
+		      struct file_list *l, struct firn_error *err)
+{
+	const struct firn_ice_spec *sp = NULL;
+	struct firn_pfield *pf = NULL;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < p->n_tasks; i++) {
+		const struct firn_ice_task *tk = &p->tasks[i];
+		if (!sp || sp->spec_id != tk->entry->file.spec_id) {
+			firn_free(pf);
+			pf = NULL;
+			sp = firn_ice__meta_spec(m, tk->entry->file.spec_id);
+			if (!sp) {
+				rc = firn_error_set(err, FIRN_ECORRUPT, "%s: partition spec %d is not in the metadata",
+						    tk->entry->file.path, (int)tk->entry->file.spec_id);
+				break;
+			}
+			if ((rc = firn_ice__spec_resolve(sp, &firn_ice__meta_current_schema(m)->arrow, &pf,
+							 err)) != 0)
+				break;
+		}
+		int64_t deleted = 0;
+		if ((rc = task_deleted(tk, &deleted, err)) == 0)
+			rc = add_file(l, tk->entry, sp, pf, deleted, err);
+	}
+	firn_free(pf);
+	return rc;
+}
+
+int firn_table_plan(struct firn_table *t, const char *where, const struct firn_snapshot_sel *sel,
+		    int64_t *snapshot_id, struct firn_file_info **out, size_t *n,
+		    struct firn_error *err)
+{
+	const struct firn_ice_meta *m = t->meta;
+	const struct firn_ice_snapshot *snap;
+	*out = NULL;
+	*n = 0;
+	*snapshot_id = -1;
+	FIRN_TRY(firn_ice__select_snapshot(m, sel, &snap, err));
+	if (snap)
+		*snapshot_id = snap->snapshot_id;
+	struct file_list l = { 0 };
+	int rc = 0;
+	if (snap) {
+		struct firn_ice_plan p = { 0 };
+		rc = firn_ice__plan(&p, m, snap, firn_ice__read_schema(m, sel, snap), where, err);
+		if (rc == 0)
+			rc = plan_files(m, &p, &l, err);
+		firn_ice__plan_free(&p);
+	}
+	if (rc == 0 && !l.v && !(l.v = firn_calloc(1, sizeof(*l.v))))
+		rc = oom(err);
+	if (rc != 0) {
+		firn_file_info_free(l.v, l.n);
+		return rc;
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}
+
 void firn_file_info_free(struct firn_file_info *v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++) {

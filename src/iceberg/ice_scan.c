@@ -798,9 +798,9 @@ int firn_ice__file_next(struct firn_ice_file_reader *r, struct ArrowArray *out,
 
 /* The schema to read for a selection: the snapshot's own for time travel,
  * the current one otherwise. */
-static const struct ArrowSchema *read_schema(const struct firn_ice_meta *m,
-					     const struct firn_snapshot_sel *sel,
-					     const struct firn_ice_snapshot *snap)
+const struct ArrowSchema *firn_ice__read_schema(const struct firn_ice_meta *m,
+						const struct firn_snapshot_sel *sel,
+						const struct firn_ice_snapshot *snap)
 {
 	bool travel = sel && (sel->has_snapshot_id || sel->as_of || sel->ref);
 	if (travel && snap && snap->schema_id >= 0) {
@@ -999,9 +999,28 @@ int firn_ice__projection(const struct ArrowSchema *schema, const int32_t *ids, s
 	return 0;
 }
 
+static bool listed(const char *const *files, size_t n, const char *path)
+{
+	for (size_t i = 0; i < n; i++)
+		if (files[i] && strcmp(files[i], path) == 0)
+			return true;
+	return false;
+}
+
+/* Keeps the plan's tasks of the listed data files only. */
+static void keep_files(struct firn_ice_plan *p, const char *const *files, size_t n)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < p->n_tasks; i++)
+		if (listed(files, n, p->tasks[i].entry->file.path))
+			p->tasks[w++] = p->tasks[i];
+	p->n_tasks = w;
+}
+
+/* files, n_files: firn_scan_options' (n_files 0: every file). */
 static int start_scan(struct firn_table *t, const char *columns, const char *where,
-		      const struct firn_snapshot_sel *sel, bool count_only, struct scan_state **out,
-		      struct firn_error *err)
+		      const struct firn_snapshot_sel *sel, const char *const *files, size_t n_files,
+		      bool count_only, struct scan_state **out, struct firn_error *err)
 {
 	const struct firn_ice_meta *m = t->meta;
 	const struct firn_ice_snapshot *snap;
@@ -1010,7 +1029,7 @@ static int start_scan(struct firn_table *t, const char *columns, const char *whe
 	if (!s)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	s->limit = -1;
-	const struct ArrowSchema *schema = read_schema(m, sel, snap);
+	const struct ArrowSchema *schema = firn_ice__read_schema(m, sel, snap);
 	int rc = 0;
 	s->out_ids = firn_calloc((size_t)schema->n_children + 1, sizeof(int32_t));
 	if (!s->out_ids) {
@@ -1051,6 +1070,8 @@ static int start_scan(struct firn_table *t, const char *columns, const char *whe
 	}
 	if ((rc = firn_ice__plan(&s->plan, m, snap, schema, where, err)) != 0)
 		goto fail;
+	if (n_files > 0)
+		keep_files(&s->plan, files, n_files);
 	/* read projection: output columns, filter columns, equality-delete columns */
 	int32_t *ids = NULL;
 	size_t n = 0;
@@ -1086,7 +1107,9 @@ int firn_table_scan(struct firn_table *t, const struct firn_scan_options *opts,
 		    struct firn_error *err)
 {
 	struct scan_state *s;
-	FIRN_TRY(start_scan(t, opts->columns, opts->where, &opts->sel, false, &s, err));
+	bool v2 = opts->version >= 2;
+	FIRN_TRY(start_scan(t, opts->columns, opts->where, &opts->sel, v2 ? opts->files : NULL,
+			    v2 ? opts->n_files : 0, false, &s, err));
 	s->limit = opts->limit;
 	memset(out, 0, sizeof(*out));
 	out->get_schema = st_get_schema;
@@ -1106,7 +1129,7 @@ int firn_table_count(struct firn_table *t, const char *where,
 {
 	struct scan_state *s;
 	*count = 0;
-	FIRN_TRY(start_scan(t, NULL, where, sel, true, &s, err));
+	FIRN_TRY(start_scan(t, NULL, where, sel, NULL, 0, true, &s, err));
 	int rc = 0;
 	/* files the metrics decide (and that have no deletes) count from
 	 * metadata; only the rest are read */

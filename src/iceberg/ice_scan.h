@@ -4,6 +4,7 @@
 #ifndef FIRN_ICE_SCAN_H
 #define FIRN_ICE_SCAN_H
 
+#include "firn/table.h"
 #include "iceberg/ice_manifest.h"
 
 struct firn_ice_task {
@@ -59,6 +60,12 @@ int firn_ice__file_next(struct firn_ice_file_reader *r, struct ArrowArray *out,
 /* Live rows of the row groups pruning skipped (none of them can match). */
 int64_t firn_ice__file_skipped_rows(const struct firn_ice_file_reader *r);
 void firn_ice__file_close(struct firn_ice_file_reader *r);
+
+/* The schema a selection reads in: the snapshot's own for time travel,
+ * the current one otherwise. */
+const struct ArrowSchema *firn_ice__read_schema(const struct firn_ice_meta *m,
+						const struct firn_snapshot_sel *sel,
+						const struct firn_ice_snapshot *snap);
 
 /* Field ids the deletes of a task need in the projection (equality ids),
  * appended to *ids (growable). */

@@ -320,11 +320,86 @@ def test_plan_tasks_read_independently(cat, wh):
     assert sorted(i for p in parts for i in p.column("id").to_pylist()) == list(range(60))
     only = [pa.table(k.read()).column_names for k in t.plan(columns=["s"])]
     assert only == [["s"]] * 3
+    # a task with deletes reads on its own, the deletes applied
     t.delete("id = 4", mode="merge-on-read")
-    dirty = [k for k in t.plan() if not k.independent]
-    assert len(dirty) == 1
-    with pytest.raises(firn.Unsupported):
-        dirty[0].read()
+    tasks = t.plan()
+    assert sorted(k.deleted_records for k in tasks) == [0, 0, 1]
+    got = sorted(i for k in tasks for i in pa.table(k.read()).column("id").to_pylist())
+    assert got == [i for i in range(60) if i != 4]
+    # where prunes by partition (bucket of an equality) and applies in the read
+    one = t.plan(where="id = 7")
+    assert len(one) == 1
+    assert pa.table(one[0].read()).column("id").to_pylist() == [7]
+    # time travel: the plan of an older snapshot reads that snapshot's rows,
+    # even after later commits
+    first = t.snapshots()[0]["snapshot_id"]
+    old = t.plan(snapshot_id=first)
+    t.delete("id < 30", mode="copy-on-write")
+    assert sorted(i for k in old for i in pa.table(k.read()).column("id").to_pylist()) == \
+        list(range(60))
+    assert sum(pa.table(k.read()).num_rows for k in t.plan()) == 30
+
+
+def test_plan_prunes_by_metrics_and_identity_partitions(cat):
+    t = cat.create_table("db.pp", "day string not null, v long not null", partition_by="day")
+    for d in ("a", "b", "c"):
+        t.append(pa.table({"day": [d] * 10, "v": pa.array(range(10), pa.int64())}))
+    assert len(t.plan()) == 3
+    assert [k.partition for k in t.plan(where="day = 'b'")] == [{"day": '"b"'}]
+    assert t.plan(where="v > 100") == []
+    assert t.plan(where="day = 'zz'") == []
+    empty = cat.create_table("db.pe", "v long")
+    assert empty.plan() == []
+    with pytest.raises(firn.Error):
+        t.plan(where="nope > 1")
+
+
+def test_stage_append_then_one_commit(cat, wh):
+    t = cat.create_table("db.st", "id long not null, day string not null", partition_by="day")
+    before = len(t.snapshots())
+    w1 = cat.load_table("db.st")
+    w2 = cat.load_table("db.st")
+    s1, c1 = w1.stage_append(pa.table({"id": pa.array([1, 2], pa.int64()), "day": ["a", "b"]}))
+    s2, c2 = w2.stage_append(pa.table({"id": pa.array([3], pa.int64()), "day": ["a"]}))
+    assert (c1["added_records"], c1["added_files"], c2["added_files"]) == (2, 2, 1)
+    assert c1["snapshot_id"] == 0 and "/metadata/staged-" in s1
+    assert t.refresh().count() == 0  # nothing committed yet
+    info = t.append_staged([s1, s2])
+    assert (info["added_records"], info["added_files"]) == (3, 3)
+    t.refresh()
+    assert len(t.snapshots()) == before + 1
+    assert sorted(r["id"] for r in pa.table(t.scan()).to_pylist()) == [1, 2, 3]
+    assert ice.rows(pa.table(t.scan())) == pyice(wh, "db.st")
+    # the staged manifests are gone; the committed files are the staged ones
+    import os
+    assert not os.path.exists(s1) and not os.path.exists(s2)
+    # a staged manifest commits once only
+    with pytest.raises(firn.Error):
+        t.append_staged([s1])
+
+
+def test_append_staged_refuses_what_is_not_the_tables(cat, wh, tmp_path):
+    import os
+    import shutil
+    t = cat.create_table("db.sr", "id long not null")
+    other = cat.create_table("db.sr2", "id long not null")
+    s, _ = other.stage_append(pa.table({"id": pa.array([1], pa.int64())}))
+    with pytest.raises(firn.ValidationError):
+        t.append_staged([s])  # another table's staged manifest
+    copy = tmp_path / "staged-x-m0.avro"
+    shutil.copy(s, copy)
+    with pytest.raises(firn.ValidationError):
+        t.append_staged([str(copy)])  # outside the table's metadata folder
+    assert t.refresh().count() == 0 and os.path.exists(s)
+    # the schema changed after staging: the commit is refused, nothing lands
+    s3, _ = t.stage_append(pa.table({"id": pa.array([5], pa.int64())}))
+    t.add_column("x", "string")
+    with pytest.raises(firn.CommitFailed):
+        t.append_staged([s3])
+    assert t.refresh().count() == 0
+    # never committed: orphans that remove_orphans clears
+    info = t.remove_orphans(older_than="2999-01-01T00:00:00", force=True)
+    assert not os.path.exists(s3) and info["files"] >= 2  # the manifest and its data file
 
 
 def test_gil_is_released_while_firn_works(cat):

@@ -30,12 +30,18 @@ def test_read_one_task_per_file(ray_local, cat, wh):
     got = pa.concat_tables([pa.table(b) for b in ds.iter_batches(batch_format="pyarrow")])
     assert ice.rows(got) == ice.rows(pa.table(t.scan())) == ice.pyiceberg_rows(wh, "db.r")
     assert ds.materialize().num_blocks() == 4
-    # projected and filtered (one task running firn's scan: no public scan-one-task call)
+    # projected and filtered: still one task per planned file
     ds2 = firn.ray.read(t, where="id < 10", columns=["id"])
     assert sorted(r["id"] for r in ds2.take_all()) == list(range(10))
-    # deletes applied
+    assert ds2.materialize().num_blocks() == 4
+    # pruned: an equality on the bucket column plans one file
+    ds3 = firn.ray.read(t, where="id = 17")
+    assert ds3.materialize().num_blocks() == 1 and ds_rows(ds3) == [17]
+    # deletes applied in each worker, one task per file still
     t.delete("id >= 100", mode="merge-on-read")
-    assert ds_rows(firn.ray.read(t)) == list(range(100))
+    ds4 = firn.ray.read(t)
+    assert ds_rows(ds4) == list(range(100))
+    assert ds4.materialize().num_blocks() == 4
 
 
 def ds_rows(ds):
@@ -50,7 +56,7 @@ def test_write_commits_once_and_ray_read_iceberg_reads_it(ray_local, cat, wh):
     ds = ray.data.range(1000, override_num_blocks=4).map_batches(
         lambda b: {"id": b["id"], "s": [f"v{i}" for i in b["id"]]}, batch_format="numpy")
     info = firn.ray.write(ds, t)
-    assert info["added_records"] == 1000
+    assert info["added_records"] == 1000 and info["added_files"] >= 1
     t.refresh()
     assert len(t.snapshots()) == before + 1
     assert t.count() == 1000

@@ -229,6 +229,84 @@ TEST(input_schema_is_columns_present)
 	ts.release(&ts);
 }
 
+/* Rows of one scan (filter, files) counted. */
+static int64_t scan_count(struct firn_table *t, const char *where, const char *const *files,
+			  size_t n_files, int64_t snapshot_id)
+{
+	struct firn_scan_options so = FIRN_SCAN_OPTIONS_INIT;
+	so.where = where;
+	so.files = files;
+	so.n_files = n_files;
+	so.sel.has_snapshot_id = snapshot_id > 0;
+	so.sel.snapshot_id = snapshot_id;
+	struct ArrowSchema s;
+	struct ArrowArrayStream st;
+	int64_t n = 0;
+	CHECK_OK(firn_table_scan(t, &so, &s, &st, &t_err));
+	for (;;) {
+		struct ArrowArray b;
+		CHECK(st.get_next(&st, &b) == 0);
+		if (!b.release)
+			break;
+		n += b.length;
+		b.release(&b);
+	}
+	st.release(&st);
+	s.release(&s);
+	return n;
+}
+
+/* Two processes' worth of staged appends, one commit; then the plan's
+ * tasks read one by one add up to the scan, deletes applied. */
+TEST(stage_append_plan_and_read_tasks)
+{
+	struct firn_table *t = new_table("ns.staged");
+	if (!t)
+		return;
+	const int64_t ids[] = { 1, 2, 3 };
+	const char *names[] = { "a", "b", NULL };
+	char *staged[2] = { NULL, NULL };
+	struct firn_commit_info info;
+	for (int i = 0; i < 2; i++) {
+		struct ArrowArrayStream st;
+		make_stream(&st, "id long not null, name string", ids, names, 3);
+		CHECK_OK(firn_table_stage_append(t, &st, NULL, &staged[i], &info, &t_err));
+		CHECK_EQ_INT(info.added_records, 3);
+		CHECK_EQ_INT(info.snapshot_id, 0);
+	}
+	CHECK_EQ_INT(scan_count(t, NULL, NULL, 0, 0), 0);
+	CHECK_OK(firn_table_append_staged(t, (const char *const *)staged, 2, &info, &t_err));
+	CHECK_EQ_INT(info.added_files, 2);
+	CHECK_EQ_INT(info.added_records, 6);
+	CHECK(access(staged[0], F_OK) != 0); /* removed once committed */
+	CHECK(firn_table_append_staged(t, (const char *const *)staged, 1, &info, &t_err) != 0);
+	CHECK_EQ_INT(scan_count(t, NULL, NULL, 0, 0), 6);
+	CHECK_OK(firn_table_delete(t, "id = 2", "merge-on-read", NULL, &t_err));
+	struct firn_file_info *v = NULL;
+	size_t n = 0;
+	int64_t snap = 0;
+	CHECK_OK(firn_table_plan(t, NULL, NULL, &snap, &v, &n, &t_err));
+	CHECK_EQ_INT(n, 2);
+	CHECK(snap > 0);
+	int64_t sum = 0, deleted = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *one[] = { v[i].path };
+		sum += scan_count(t, NULL, one, 1, snap);
+		deleted += v[i].deleted_records;
+	}
+	CHECK_EQ_INT(sum, 4);
+	CHECK_EQ_INT(deleted, 2);
+	const char *none[] = { "/no/such/file.parquet" };
+	CHECK_EQ_INT(scan_count(t, NULL, none, 1, 0), 0);
+	firn_file_info_free(v, n);
+	CHECK_OK(firn_table_plan(t, "id > 100", NULL, &snap, &v, &n, &t_err));
+	CHECK_EQ_INT(n, 0); /* pruned by the files' bounds */
+	firn_file_info_free(v, n);
+	firn_free(staged[0]);
+	firn_free(staged[1]);
+	firn_table_free(t);
+}
+
 int main(void)
 {
 	strcpy(wh, "/tmp/firn-test-stream-XXXXXX");
@@ -239,6 +317,7 @@ int main(void)
 	RUN(append_stream_long_into_int_absent_column);
 	RUN(append_stream_errors);
 	RUN(input_schema_is_columns_present);
+	RUN(stage_append_plan_and_read_tasks);
 	firn_catalog_free(cat);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", wh);
