@@ -151,6 +151,14 @@ FIRN_API int firn_pool_submit(struct firn_pool *p, void (*fn)(void *), void *arg
 FIRN_API void firn_pool_wait(struct firn_pool *p);
 FIRN_API void firn_pool_free(struct firn_pool *p); /* waits, then joins; NULL ok */
 
+/* How many threads firn's work may use at once (decoding a scan's row
+ * groups and columns, encoding an append's column chunks): n > 0 sets it,
+ * n <= 0 returns to the default, which is FIRN_THREADS when set, else the
+ * online CPUs. Results are the same for any number. Call before starting
+ * work; the pool of helpers is made at first use. */
+FIRN_API void firn_set_threads(int n);
+FIRN_API int firn_get_threads(void);
+
 /* ---- misc ------------------------------------------------------------ */
 
 /* The version string, "X.Y.Z". */

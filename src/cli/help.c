@@ -185,6 +185,8 @@ static const char env_text[] =
 	"sqlite://rel/path.db (an SQLite file), postgresql://user@host:port/db (or postgres://). "
 	"Default: the SQLite file WAREHOUSE/catalog.db. The catalog tables are those of "
 	"PyIceberg's SqlCatalog and Java's JdbcCatalog.\n"
+	"- FIRN_THREADS\thow many threads firn decodes and encodes on, as --threads (default: "
+	"the online CPUs)\n"
 	"- FIRN_LOCK_TIMEOUT\tseconds (0 to 86400) to wait for an SQLite catalog another process "
 	"has locked (default 60)\n"
 	"Command-line options win over the environment. Commands that only read open the "
@@ -848,6 +850,8 @@ static const char global_text[] =
 	"- --warehouse DIR\tthe warehouse directory (default ./warehouse, or FIRN_WAREHOUSE)\n"
 	"- --catalog URI\tthe catalog (default the SQLite file WAREHOUSE/catalog.db, or "
 	"FIRN_CATALOG)\n"
+	"- --threads N\tthreads for decoding and encoding (default the CPUs, or FIRN_THREADS); "
+	"results are the same for any N\n"
 	"- --version\tprint the version\n"
 	"- --help, -h\tthis list";
 

@@ -52,12 +52,20 @@ static const char *global_env(const char *a)
 		{ "--catalog", "FIRN_CATALOG" },
 		{ "--token", "FIRN_TOKEN" },
 		{ "--credential", "FIRN_CREDENTIAL" },
+		{ "--threads", "FIRN_THREADS" },
 	};
 	size_t n = strcspn(a, "=");
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		if (strlen(opts[i][0]) == n && strncmp(a, opts[i][0], n) == 0)
 			return opts[i][1];
 	return NULL;
+}
+
+static bool threads_ok(const char *v)
+{
+	char *end;
+	long n = strtol(v, &end, 10);
+	return *v && *end == '\0' && n >= 1 && n <= 256;
 }
 
 int main(int argc, char **argv)
@@ -76,16 +84,20 @@ int main(int argc, char **argv)
 		}
 		const char *env = global_env(a);
 		size_t n = strcspn(a, "=");
+		const char *val = NULL;
 		if (env && a[n] == '=') {
-			setenv(env, a + n + 1, 1);
+			val = a + n + 1;
 			i++;
-			continue;
-		}
-		if (env) {
+		} else if (env) {
 			if (i + 1 >= argc)
 				return cli_usage("option %s needs a value", a);
-			setenv(env, argv[i + 1], 1);
+			val = argv[i + 1];
 			i += 2;
+		}
+		if (env) {
+			if (strcmp(env, "FIRN_THREADS") == 0 && !threads_ok(val))
+				return cli_usage("--threads %s: a number of threads from 1 to 256", val);
+			setenv(env, val, 1);
 			continue;
 		}
 		return cli_usage("unknown option %s", a);

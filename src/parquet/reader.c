@@ -10,6 +10,7 @@
 #include "parquet/pq_encoding.h"
 #include "parquet/pq_meta.h"
 #include "parquet/pq_schema.h"
+#include "util/parallel.h"
 
 /* Bytes read from the end at open: footers of files firn and others write
  * are mostly smaller. */
@@ -1146,6 +1147,13 @@ static int assemble_node(struct assemble *as, const struct pq_schema *ps, int n,
 
 /* =================== the stream =================== */
 
+/* What one thread decoding columns keeps across row groups: its codec
+ * contexts and page buffers. */
+struct decode_slot {
+	struct pq_codec_ctx codec;
+	struct firn_buf page, scratch, scratch2, views;
+};
+
 struct stream {
 	struct firn_parquet_reader *r;
 	int n_sel;
@@ -1154,7 +1162,8 @@ struct stream {
 	int n_rgs, next;
 	struct ArrowSchema schema;
 	struct firn_builder root;
-	struct pq_codec_ctx codec;
+	struct decode_slot *slots; /* firn_get_threads() of them, made at the first row group */
+	int n_slots;
 	char last_error[FIRN_ERROR_MESSAGE_MAX];
 };
 
@@ -1164,79 +1173,147 @@ static int st_get_schema(struct ArrowArrayStream *s, struct ArrowSchema *out)
 	return firn_schema_copy(out, &p->schema) == 0 ? 0 : ENOMEM;
 }
 
+static void slots_free(struct stream *p)
+{
+	for (int i = 0; i < p->n_slots; i++) {
+		struct decode_slot *d = &p->slots[i];
+		firn_pq__codec_ctx_free(&d->codec);
+		firn_buf_free(&d->page);
+		firn_buf_free(&d->scratch);
+		firn_buf_free(&d->scratch2);
+		firn_buf_free(&d->views);
+	}
+	firn_free(p->slots);
+	p->slots = NULL;
+	p->n_slots = 0;
+}
+
+/* One row group being read: each selected top-level column is decoded
+ * and assembled on its own (into root's child of that column), so that
+ * columns go to threads independently. */
+struct rg_read {
+	struct stream *p;
+	int rg;
+	int64_t rows;
+	struct leaf_data *leaves;
+	int64_t *cursor;
+	int *rcs;                 /* per selected column */
+	struct firn_error *errs;  /* per selected column */
+};
+
+/* Decodes the leaves under selected column s and assembles them. */
+static int read_column(struct rg_read *g, int s, struct decode_slot *slot)
+{
+	struct stream *p = g->p;
+	struct firn_parquet_reader *r = p->r;
+	const struct pq_schema *ps = &r->ps;
+	int nleaves = ps->n_leaves;
+	struct decode_ctx ctx = { 0 };
+	ctx.r = r;
+	ctx.rg = g->rg;
+	ctx.err = &g->errs[s];
+	ctx.codec = &slot->codec;
+	ctx.page = slot->page;
+	ctx.scratch = slot->scratch;
+	ctx.scratch2 = slot->scratch2;
+	ctx.views = slot->views;
+	struct leaf_data *leaves = g->leaves;
+	const struct pq_node *top = &ps->nodes[p->sel[s]];
+	int first = top->first_leaf, last = first, rc = 0;
+	while (last < nleaves) {
+		int n = ps->leaves[last];
+		while (n > 0 && n != p->sel[s])
+			n = ps->nodes[n].parent;
+		if (n != p->sel[s])
+			break;
+		last++;
+	}
+	for (int l = first; l < last && rc == 0; l++) {
+		leaves[l].node = &ps->nodes[ps->leaves[l]];
+		ctx.col = ps->leaf_paths[l];
+		rc = decode_chunk(&ctx, &leaves[l], l);
+		if (rc == 0) {
+			/* rows of this leaf: entries at rep 0 */
+			int64_t nrows = leaves[l].n_levels;
+			if (leaves[l].node->rep > 0) {
+				const uint16_t *rp = (const uint16_t *)leaves[l].reps.data;
+				nrows = 0;
+				for (int64_t i = 0; i < leaves[l].n_levels; i++)
+					nrows += rp[i] == 0;
+			}
+			if (nrows != g->rows)
+				rc = corrupt_col(&ctx, "%lld rows, the row group has %lld",
+						 (long long)nrows, (long long)g->rows);
+		}
+	}
+	if (rc == 0) {
+		struct assemble as = { &ctx, leaves, g->cursor };
+		rc = assemble_node(&as, ps, p->sel[s], &p->root.children[s], 0, 0);
+	}
+	for (int l = first; l < last; l++)
+		leaf_data_free(&leaves[l]);
+	/* the buffers stay the slot's (grown) for its next column */
+	slot->page = ctx.page;
+	slot->scratch = ctx.scratch;
+	slot->scratch2 = ctx.scratch2;
+	slot->views = ctx.views;
+	return rc;
+}
+
+static void read_column_job(void *arg, size_t i, int slot)
+{
+	struct rg_read *g = arg;
+	g->rcs[i] = read_column(g, (int)i, &g->p->slots[slot]);
+}
+
 static int read_row_group(struct stream *p, int rg, struct ArrowArray *out, struct firn_error *err)
 {
 	struct firn_parquet_reader *r = p->r;
-	const struct pq_schema *ps = &r->ps;
-	struct decode_ctx ctx = { 0 };
-	ctx.r = r;
-	ctx.rg = rg;
-	ctx.err = err;
-	ctx.codec = &p->codec;
-	int nleaves = ps->n_leaves;
+	int nleaves = r->ps.n_leaves;
 	struct firn_builder *root = &p->root;
-	struct leaf_data *leaves = firn_calloc((size_t)nleaves + 1, sizeof(*leaves));
-	int64_t *cursor = firn_calloc((size_t)nleaves + 1, sizeof(int64_t));
+	if (!p->slots) {
+		int n = firn_get_threads();
+		if (!(p->slots = firn_calloc((size_t)n, sizeof(*p->slots))))
+			return nomem(err);
+		p->n_slots = n;
+	}
+	struct rg_read g = { p, rg, r->meta.row_groups[rg].num_rows, NULL, NULL, NULL, NULL };
+	g.leaves = firn_calloc((size_t)nleaves + 1, sizeof(*g.leaves));
+	g.cursor = firn_calloc((size_t)nleaves + 1, sizeof(int64_t));
+	g.rcs = firn_calloc((size_t)p->n_sel + 1, sizeof(int));
+	g.errs = firn_calloc((size_t)p->n_sel + 1, sizeof(struct firn_error));
 	int rc = 0;
-	if (leaves == NULL || cursor == NULL) {
+	if (!g.leaves || !g.cursor || !g.rcs || !g.errs) {
 		rc = nomem(err);
 		goto done;
 	}
-	int64_t rows = r->meta.row_groups[rg].num_rows;
-	for (int s = 0; s < p->n_sel && rc == 0; s++) {
-		const struct pq_node *top = &ps->nodes[p->sel[s]];
-		/* decode the leaves under this column */
-		int first = top->first_leaf;
-		int last = first;
-		while (last < nleaves) {
-			int n = ps->leaves[last];
-			while (n > 0 && n != p->sel[s])
-				n = ps->nodes[n].parent;
-			if (n != p->sel[s])
-				break;
-			last++;
-		}
-		for (int l = first; l < last && rc == 0; l++) {
-			leaves[l].node = &ps->nodes[ps->leaves[l]];
-			ctx.col = ps->leaf_paths[l];
-			rc = decode_chunk(&ctx, &leaves[l], l);
-			if (rc == 0) {
-				/* rows of this leaf: entries at rep 0 */
-				int64_t nrows = leaves[l].n_levels;
-				if (leaves[l].node->rep > 0) {
-					const uint16_t *rp = (const uint16_t *)leaves[l].reps.data;
-					nrows = 0;
-					for (int64_t i = 0; i < leaves[l].n_levels; i++)
-						nrows += rp[i] == 0;
-				}
-				if (nrows != rows)
-					rc = corrupt_col(&ctx, "%lld rows, the row group has %lld",
-							 (long long)nrows, (long long)rows);
-			}
-		}
-		if (rc != 0)
-			break;
-		struct assemble as = { &ctx, leaves, cursor };
-		rc = assemble_node(&as, ps, p->sel[s], &root->children[s], 0, 0);
-		for (int l = first; l < last; l++)
-			leaf_data_free(&leaves[l]);
+	if (p->n_slots > 1) {
+		firn_par__for((size_t)p->n_sel, read_column_job, &g);
+	} else {
+		for (int s = 0; s < p->n_sel && rc == 0; s++)
+			rc = g.rcs[s] = read_column(&g, s, &p->slots[0]);
 	}
+	/* the first column that failed, as a serial read reports it */
+	for (int s = 0; s < p->n_sel; s++)
+		if (g.rcs[s] != 0) {
+			rc = g.rcs[s];
+			*err = g.errs[s];
+			break;
+		}
 	if (rc == 0) {
-		root->length = rows;
+		root->length = g.rows;
 		root->null_count = 0;
 		root->validity.len = 0;
 		rc = firn_builder_finish(root, out, err);
 	}
 done:
-	if (leaves != NULL)
+	if (g.leaves != NULL)
 		for (int l = 0; l < nleaves; l++)
-			leaf_data_free(&leaves[l]);
-	firn_free(leaves);
-	firn_free(cursor);
-	firn_buf_free(&ctx.page);
-	firn_buf_free(&ctx.scratch);
-	firn_buf_free(&ctx.scratch2);
-	firn_buf_free(&ctx.views);
+			leaf_data_free(&g.leaves[l]);
+	firn_free(g.leaves);
+	firn_free(g.cursor);
+	firn_free(g.rcs);
+	firn_free(g.errs);
 	if (rc != 0) {
 		/* leave the builder empty for a retry */
 		firn_builder_free(root);
@@ -1273,7 +1350,7 @@ static void st_release(struct ArrowArrayStream *s)
 		return;
 	struct stream *p = s->private_data;
 	firn_builder_free(&p->root);
-	firn_pq__codec_ctx_free(&p->codec);
+	slots_free(p);
 	if (p->schema.release)
 		p->schema.release(&p->schema);
 	firn_free(p->sel);

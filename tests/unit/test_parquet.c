@@ -121,6 +121,27 @@ TEST(flat_types_round_trip)
 	free(out);
 }
 
+/* Columns decode on several threads (firn_set_threads); what they give
+ * must not depend on how many. */
+TEST(same_rows_with_any_number_of_threads)
+{
+	int threads[] = { 1, 2, 4, 7 };
+	for (int k = 0; k < 4; k++) {
+		firn_set_threads(threads[k]);
+		CHECK_EQ_INT(firn_get_threads(), threads[k]);
+		struct firn_parquet_write_options wo = FIRN_PARQUET_WRITE_OPTIONS_INIT;
+		wo.page_size = 16;
+		wo.row_group_size = 2;
+		char *out = round_trip(nested_spec, nested_rows, &wo);
+		CHECK(out != NULL && strcmp(out, nested_rows) == 0);
+		free(out);
+		out = round_trip(flat_spec, flat_rows, &wo);
+		CHECK(out != NULL && strcmp(out, flat_rows) == 0);
+		free(out);
+	}
+	firn_set_threads(0);
+}
+
 TEST(dictionary_fallback_and_stats)
 {
 	/* 3000 distinct strings overflow a 1 KiB dictionary: later pages PLAIN */
@@ -190,6 +211,7 @@ int main(void)
 	mkdir(dir, 0755);
 	RUN(nested_round_trip_all_codecs);
 	RUN(flat_types_round_trip);
+	RUN(same_rows_with_any_number_of_threads);
 	RUN(dictionary_fallback_and_stats);
 	RUN(empty_file);
 	RUN(bad_files_fail_cleanly);
