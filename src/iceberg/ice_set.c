@@ -492,7 +492,8 @@ int firn_ice__set_apply(const struct firn_ice_set *s, const struct ArrowSchema *
 		const struct assign *as = &s->a[k];
 		const struct ArrowSchema *cs = schema->children[as->col];
 		struct firn_builder b;
-		FIRN_TRY(firn_builder_init(&b, cs, err));
+		if ((rc_all = firn_builder_init(&b, cs, err)) != 0)
+			break; /* the columns built so far are released below */
 		int rc = 0;
 		for (int64_t r = 0; rc == 0 && r < rows->length; r++) {
 			if (as->e->kind == V_NULL) {

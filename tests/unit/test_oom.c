@@ -472,6 +472,9 @@ static void oom_op(const struct op *op, bool persistent)
 
 int main(void)
 {
+	/* one thread: the Nth allocation is then the same one in every run,
+	 * and no pool thread is alive when the children fork */
+	firn_set_threads(1);
 	if (prepare() != 0) {
 		fprintf(stderr, "cannot prepare the warehouse\n");
 		return 1;
