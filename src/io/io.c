@@ -414,15 +414,16 @@ char *firn_io__normalize(const char *loc)
 	int rc = 0;
 	if (auth) {
 		/* s3a:// and s3n:// (Hadoop's names) are s3:// */
-		if ((strncasecmp(loc, "s3a://", 6) == 0 || strncasecmp(loc, "s3n://", 6) == 0) &&
-		    firn_buf_puts(&b, "s3") == 0)
-			rc = firn_buf_append(&b, loc + 3, auth - 3);
+		bool hadoop = strncasecmp(loc, "s3a://", 6) == 0 || strncasecmp(loc, "s3n://", 6) == 0;
+		if (hadoop)
+			rc = firn_buf_puts(&b, "s3") == 0 ? firn_buf_append(&b, loc + 3, auth - 3) : FIRN_ENOMEM;
 		else
 			rc = firn_buf_append(&b, loc, auth);
+		size_t head = b.len;
 		if (rc == 0)
 			rc = put_clean_path(&b, loc + auth);
-		if (rc == 0 && b.len == auth + 1) /* "s3://bucket/" → "s3://bucket" */
-			b.len = auth;
+		if (rc == 0 && b.len == head + 1) /* "s3://bucket/" → "s3://bucket" */
+			b.len = head;
 	} else {
 		const char *path = loc;
 		if (strncmp(path, "file:", 5) == 0) {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "firn/io.h"
 #include "io/curl_dl.h"
@@ -641,6 +642,125 @@ static int s3_delete(void *data, const char *location, struct firn_error *err)
 	return rc;
 }
 
+static void put_base64(struct firn_buf *b, const uint8_t *p, size_t n)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+		firn_buf_putc(b, (uint8_t)t[v >> 18 & 63]);
+		firn_buf_putc(b, (uint8_t)t[v >> 12 & 63]);
+		firn_buf_putc(b, (uint8_t)(i + 1 < n ? t[v >> 6 & 63] : '='));
+		firn_buf_putc(b, (uint8_t)(i + 2 < n ? t[v & 63] : '='));
+	}
+}
+
+static int xml_escape(struct firn_buf *b, const char *s)
+{
+	int rc = 0;
+	for (; *s && rc == 0; s++) {
+		switch (*s) {
+		case '&': rc = firn_buf_puts(b, "&amp;"); break;
+		case '<': rc = firn_buf_puts(b, "&lt;"); break;
+		case '>': rc = firn_buf_puts(b, "&gt;"); break;
+		case '"': rc = firn_buf_puts(b, "&quot;"); break;
+		default: rc = firn_buf_putc(b, (uint8_t)*s);
+		}
+	}
+	return rc;
+}
+
+/* One DeleteObjects request for locations[0..n) of one bucket (n <= 1000).
+ * The body's checksum (required) goes as x-amz-checksum-crc32. */
+static int delete_batch(const struct firn_s3__config *c, const char *const *locations, size_t n,
+			size_t *deleted, struct firn_error *err)
+{
+	struct req r;
+	struct firn_buf body = { 0 }, hdr = { 0 }, key = { 0 };
+	FIRN_TRY(open_req(&r, "POST", locations[0], err));
+	int rc = firn_buf_puts(&body, "<Delete><Quiet>false</Quiet>");
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const char *b, *k;
+		size_t bl;
+		if (firn_s3__split(locations[i], &b, &bl, &k, err) != 0)
+			return FIRN_EINVAL;
+		rc |= firn_buf_puts(&body, "<Object><Key>");
+		rc |= xml_escape(&body, k);
+		rc |= firn_buf_puts(&body, "</Key></Object>");
+	}
+	rc |= firn_buf_puts(&body, "</Delete>");
+	uint32_t crc = (uint32_t)crc32(0L, body.data, (uInt)body.len);
+	uint8_t be[4] = { (uint8_t)(crc >> 24), (uint8_t)(crc >> 16), (uint8_t)(crc >> 8), (uint8_t)crc };
+	rc |= firn_buf_puts(&hdr, "x-amz-checksum-crc32: ");
+	put_base64(&hdr, be, 4);
+	rc |= firn_buf_cstr(&hdr);
+	if (rc != 0) {
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		goto done;
+	}
+	const char *headers[] = { (char *)hdr.data, NULL };
+	r.headers = headers;
+	r.key = "";
+	r.query = "delete=";
+	r.body = body.data;
+	r.body_len = body.len;
+	rc = s3_send(c, &r, err);
+	if (rc != 0)
+		goto done;
+	const char *p = (char *)r.resp.data, *end = p + r.resp.len, *s, *e;
+	for (const char *q = p; firn_s3__xml_elem(q, end, "Deleted", &s, &e); q = e)
+		(*deleted)++;
+	if (firn_s3__xml_elem(p, end, "Error", &s, &e)) {
+		struct firn_buf code = { 0 };
+		firn_s3__xml_text(s, e, "Key", &key, NULL);
+		firn_s3__xml_text(s, e, "Code", &code, NULL);
+		rc = firn_error_set(err, FIRN_EIO, "%.*s/%s: DeleteObjects: %s", (int)(r.key - locations[0]) - 1,
+				    locations[0], key.len ? (char *)key.data : "?",
+				    code.len ? (char *)code.data : "error");
+		firn_buf_free(&code);
+	}
+done:
+	firn_buf_free(&r.resp);
+	firn_buf_free(&body);
+	firn_buf_free(&hdr);
+	firn_buf_free(&key);
+	return rc;
+}
+
+static bool same_bucket(const char *a, const char *b)
+{
+	const char *ba, *bb, *k;
+	size_t la, lb;
+	return firn_s3__split(a, &ba, &la, &k, NULL) == 0 && firn_s3__split(b, &bb, &lb, &k, NULL) == 0 &&
+	       la == lb && memcmp(ba, bb, la) == 0;
+}
+
+static int s3_delete_many(void *data, const char *const *locations, size_t n, size_t *deleted,
+			  struct firn_error *err)
+{
+	struct firn_s3__config c;
+	FIRN_TRY(config(&c, err));
+	size_t count = 0;
+	int first = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && j - i < 1000 && same_bucket(locations[i], locations[j]))
+			j++;
+		struct firn_error e = { 0 };
+		int rc = delete_batch(&c, locations + i, j - i, &count, &e);
+		if (rc != 0 && first == 0) {
+			first = rc;
+			if (err)
+				*err = e;
+		}
+		i = j;
+	}
+	firn_s3__config_free(&c);
+	if (deleted)
+		*deleted = count;
+	return first;
+}
+
 static int s3_list(void *data, const char *dir, firn_io_list_fn fn, void *arg,
 		   struct firn_error *err)
 {
@@ -721,6 +841,7 @@ const struct firn_io_ops firn_io__s3_ops = {
 	.open_read = s3_open_read,
 	.create = s3_create,
 	.delete_file = s3_delete,
+	.delete_many = s3_delete_many,
 	.list = s3_list,
 	.stat_file = s3_stat,
 };
