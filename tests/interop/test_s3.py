@@ -169,7 +169,7 @@ def scan_to(run_firn, s, *args):
 def test_duckdb_reads_firns_table(run_firn, s3):
     s = s3
     make_table(run_firn, s)
-    firn(run_firn, s, "delete", "db.t", "--where", "id % 10 = 0", "--mode", "merge-on-read")
+    firn(run_firn, s, "delete", "db.t", "--where", "id < 20", "--mode", "merge-on-read")
     want = ice.rows(pq.read_table(scan_to(run_firn, s)))
     import duckdb
     import duckdb_extension_httpfs
@@ -261,18 +261,20 @@ def test_bad_settings_one_line_nothing_written(run_firn, s3, tmp):
     s = s3
     base = ["--conf", f"s3.access-key-id={KEY}", "--conf", f"s3.secret-access-key={SECRET}"]
     cat = ["--catalog", f"sqlite:///{tmp}/c2.db"]
-    # a missing bucket
-    r = run_firn("--conf", f"s3.endpoint={s.proxy.endpoint}", *base, *cat, "--warehouse",
-                 "s3://no-such-bucket-here/wh", "create", "db.x", "--schema", "id long",
-                 check=False)
-    assert_error(r, 1, mentions=("no-such-bucket-here", "NoSuchBucket"))
-    # an unreachable endpoint (nothing listens on the port)
+    # a missing bucket: reading from it names the object and the status
+    r = run_firn("--conf", f"s3.endpoint={s.proxy.endpoint}", *base, "parquet", "schema",
+                 "s3://no-such-bucket-here/x.parquet", check=False)
+    assert_error(r, 1, mentions=("s3://no-such-bucket-here/x.parquet", "HEAD 404"))
+    # an unreachable endpoint (nothing listens on the port): the table stays
+    make_table(run_firn, s, appends=1)
+    keys = s.keys()
     from s3server import free_port
     r = run_firn("--conf", f"s3.endpoint=http://127.0.0.1:{free_port()}", "--conf", "s3.retries=2",
-                 *base, *cat, "--warehouse", s.wh, "create", "db.x", "--schema", "id long",
-                 check=False)
-    assert_error(r, 1, mentions=(s.wh,))
-    assert s.keys() == []
+                 *base, "--catalog", f"sqlite:///{s.catalog}", "--warehouse", s.wh, "append", "db.t",
+                 write_csv(tmp / "x.csv", 0, 5), check=False)
+    assert_error(r, 1, mentions=(f"s3://{s.bucket}/wh/db.db/t/", "connect"))
+    assert s.keys() == keys
+    assert count(run_firn, s) == 100
     # a warehouse in a bucket without --catalog: one line, no local "s3:" folder
     r = run_firn("--warehouse", s.wh, "tables", check=False, cwd=tmp)
     assert_error(r, 1, mentions=("needs --catalog",))
