@@ -195,6 +195,14 @@ FIRN_API int firn_io_write_all(const char *location, unsigned flags, const void 
 FIRN_API int firn_io_s3_configure(const char *const *keys, const char *const *values, size_t n,
 				  struct firn_error *err);
 
+/* The setting in force for key (s3.endpoint, s3.region,
+ * s3.path-style-access, s3.access-key-id, s3.secret-access-key,
+ * s3.session-token), as the properties, environment and files give it:
+ * *out is firn_malloc'd (the caller frees it), NULL when unset. What a
+ * REST catalog server hands its clients. FIRN_EINVAL (another key),
+ * FIRN_ENOMEM. */
+FIRN_API int firn_io_s3_get(const char *key, char **out, struct firn_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -76,6 +76,53 @@ static int config(struct firn_s3__config *c, struct firn_error *err)
 	return rc;
 }
 
+int firn_s3__settings(struct firn_s3__config *out, struct firn_error *err)
+{
+	return config(out, err);
+}
+
+int firn_io_s3_get(const char *key, char **out, struct firn_error *err)
+{
+	*out = NULL;
+	struct firn_s3__config c;
+	FIRN_TRY(config(&c, err));
+	const char *v = NULL;
+	int rc = 0;
+	if (strcmp(key, "s3.endpoint") == 0)
+		v = c.endpoint;
+	else if (strcmp(key, "s3.region") == 0)
+		v = c.region;
+	else if (strcmp(key, "s3.path-style-access") == 0)
+		v = c.path_style ? "true" : "false";
+	else if (strcmp(key, "s3.access-key-id") == 0)
+		v = c.access_key;
+	else if (strcmp(key, "s3.secret-access-key") == 0)
+		v = c.secret_key;
+	else if (strcmp(key, "s3.session-token") == 0)
+		v = c.session_token;
+	else
+		rc = firn_error_set(err, FIRN_EINVAL, "%s: not an S3 setting", key);
+	if (v && !(*out = firn_strdup(v)))
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	firn_s3__config_free(&c);
+	return rc;
+}
+
+int firn_s3__configure_defaults(const char *const *keys, const char *const *values, size_t n,
+				struct firn_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool have = false;
+		pthread_mutex_lock(&conf_lock);
+		for (size_t k = 0; k < n_props && !have; k++)
+			have = strcmp(prop_keys[k], keys[i]) == 0;
+		pthread_mutex_unlock(&conf_lock);
+		if (!have)
+			FIRN_TRY(firn_io_s3_configure(keys + i, values + i, 1, err));
+	}
+	return 0;
+}
+
 /* ---- requests ------------------------------------------------------- */
 
 static pthread_key_t handle_key;

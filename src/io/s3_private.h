@@ -60,6 +60,15 @@ bool firn_s3__xml_elem(const char *p, const char *end, const char *tag, const ch
 /* "2024-05-01T12:00:00.000Z" → epoch ms; -1 when not such a time. */
 int64_t firn_s3__parse_time(const char *s);
 
+/* The settings in force now (firn_io_s3_configure's properties over the
+ * environment and the files); free with firn_s3__config_free. */
+int firn_s3__settings(struct firn_s3__config *out, struct firn_error *err);
+
+/* firn_io_s3_configure for the keys not given yet: storage settings a
+ * REST catalog hands out, below the user's own. */
+int firn_s3__configure_defaults(const char *const *keys, const char *const *values, size_t n,
+				struct firn_error *err);
+
 /* The built-in implementation for s3:// (s3a://, s3n://). */
 extern const struct firn_io_ops firn_io__s3_ops;
 
