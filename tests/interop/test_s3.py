@@ -284,3 +284,32 @@ def test_bad_settings_one_line_nothing_written(run_firn, s3, tmp):
     assert_error(r, 1, mentions=("s3.path-style-access",))
     r = run_firn("--conf", "novalue", "tables", check=False)
     assert r.returncode == 2
+
+
+def test_serve_hands_out_storage_settings(run_firn, firn_bin, s3):
+    """firn serve over a warehouse on S3: load-table config has the
+    endpoint, region and addressing (no credentials); PyIceberg's
+    RestCatalog and firn as a REST client reach the files with only their
+    own keys."""
+    import urllib.request
+    from restserver import FIRN_READY, _serve
+    s = s3
+    make_table(run_firn, s, appends=1)
+    argv = [str(firn_bin), *s.conf, "serve", "--listen", "127.0.0.1:0", "--warehouse", s.wh,
+            "--catalog", f"sqlite:///{s.catalog}"]
+    with _serve(argv, s.tmp / "serve.log", FIRN_READY, 30) as srv:
+        with urllib.request.urlopen(f"{srv.url}/v1/namespaces/db/tables/t") as r:
+            ans = json.loads(r.read())
+        assert ans["config"] == {"s3.endpoint": s.proxy.endpoint, "s3.region": REGION,
+                                 "client.region": REGION, "s3.path-style-access": "true"}
+        assert not any("key" in k or "token" in k for k in ans["config"])
+        from pyiceberg.catalog.rest import RestCatalog
+        cat = RestCatalog("rest", uri=srv.url, **{"s3.access-key-id": KEY,
+                                                   "s3.secret-access-key": SECRET,
+                                                   "py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO"})
+        t = cat.load_table("db.t")
+        assert len(t.scan().to_arrow()) == 100
+        # firn through the server: the endpoint comes from the answer
+        r = run_firn("--conf", f"s3.access-key-id={KEY}", "--conf", f"s3.secret-access-key={SECRET}",
+                     "--catalog", srv.url, "count", "db.t")
+        assert r.stdout.strip() == "100"
