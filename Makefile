@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap install test unit interop python pytest bench-python soak soak-rest asan oom fuzz demo bench bench-tables bench-changes bench-commit conformance clean
+.PHONY: all build bootstrap install test unit interop python pytest bench-python soak soak-rest asan oom fuzz demo demo-s3 bench bench-tables bench-changes bench-commit conformance clean
 
 all: build
 
@@ -71,6 +71,10 @@ fuzz: bootstrap
 
 demo: build
 	@bash scripts/demo.sh $(BUILD)/firn
+
+# the same life cycle on s3:// against a local S3 server (moto)
+demo-s3: build
+	@bash scripts/demo_s3.sh $(BUILD)/firn
 
 bench: build
 	@bash bench/run.sh $(BUILD)/firn
