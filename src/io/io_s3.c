@@ -168,6 +168,7 @@ struct req {
 	struct firn_buf resp;
 	char etag[256];
 	int64_t length;
+	int64_t total; /* of Content-Range, -1 when none */
 	int64_t mtime_ms;
 	void *into; /* when set, a ranged GET's bytes go straight here */
 	size_t into_len, into_got;
@@ -195,6 +196,10 @@ static size_t on_header(char *p, size_t sz, size_t nm, void *arg)
 		r->status = strtol(strchr(p, ' ') ? strchr(p, ' ') + 1 : p, NULL, 10);
 		r->resp.len = 0;
 		r->into_got = 0;
+	} else if (n > 14 && strncasecmp(p, "Content-Range:", 14) == 0) {
+		const char *slash = memchr(p, '/', n);
+		if (slash && slash[1] >= '0' && slash[1] <= '9')
+			r->total = strtoll(slash + 1, NULL, 10);
 	} else if (n > 5 && strncasecmp(p, "ETag:", 5) == 0) {
 		size_t k = 5;
 		while (k < n && p[k] == ' ')
@@ -242,6 +247,9 @@ static int attempt(const struct firn_s3__config *c, struct req *r, bool *retry,
 		snprintf(range, sizeof(range), "Range: bytes=%lld-%lld", (long long)r->range_lo,
 			 (long long)r->range_hi);
 		hl = firn_curl.slist_append(hl, range);
+	} else if (r->range_lo < 0) {
+		snprintf(range, sizeof(range), "Range: bytes=%lld", (long long)r->range_lo);
+		hl = firn_curl.slist_append(hl, range);
 	}
 	for (size_t i = 0; r->headers && r->headers[i]; i++)
 		hl = firn_curl.slist_append(hl, r->headers[i]);
@@ -275,6 +283,7 @@ static int attempt(const struct firn_s3__config *c, struct req *r, bool *retry,
 		firn_curl.easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
 	}
 	r->status = 0;
+	r->total = -1;
 	r->resp.len = 0;
 	r->etag[0] = '\0';
 	r->into_got = 0;
@@ -361,7 +370,8 @@ struct s3_input {
 	struct firn_io_input in;
 	struct firn_s3__config conf;
 	char *location;
-	uint8_t *whole; /* a small file, fetched at open */
+	uint8_t *tail; /* the file's last tail_len bytes (all of a small file), fetched at open */
+	size_t tail_len;
 };
 
 static int s3_read_at(struct firn_io_input *in, int64_t offset, size_t n, void *buf,
@@ -373,8 +383,9 @@ static int s3_read_at(struct firn_io_input *in, int64_t offset, size_t n, void *
 				      s->location, n, (long long)offset, (long long)in->size);
 	if (n == 0)
 		return 0;
-	if (s->whole) {
-		memcpy(buf, s->whole + offset, n);
+	int64_t tail_at = in->size - (int64_t)s->tail_len;
+	if (s->tail && offset >= tail_at) { /* the footer, or all of a small file */
+		memcpy(buf, s->tail + (offset - tail_at), n);
 		return 0;
 	}
 	struct req r;
@@ -396,7 +407,7 @@ static void s3_input_close(struct firn_io_input *in)
 	struct s3_input *s = in->private_data;
 	firn_s3__config_free(&s->conf);
 	firn_free(s->location);
-	firn_free(s->whole);
+	firn_free(s->tail);
 	firn_free(s);
 }
 
@@ -413,23 +424,32 @@ static int s3_open_read(void *data, const char *location, struct firn_io_input *
 	int rc = config(&s->conf, err);
 	if (rc == 0 && !(s->location = firn_strdup(location)))
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	/* one GET of the last SMALL_FILE bytes: the size (Content-Range), a
+	 * small file whole, a large one's footer */
 	struct req r;
 	if (rc == 0)
-		rc = open_req(&r, "HEAD", location, err);
+		rc = open_req(&r, "GET", location, err);
 	if (rc == 0) {
+		r.range_lo = -SMALL_FILE;
 		rc = s3_send(&s->conf, &r, err);
-		if (rc == 0)
+		if (rc == 0 && r.status == 206 && r.total >= (int64_t)r.resp.len) {
+			s->in.size = r.total;
+		} else if (rc == 0 && r.status == 200) { /* the range ignored: all of it */
+			s->in.size = (int64_t)r.resp.len;
+		} else if (rc == 0) {
+			rc = firn_error_set(err, FIRN_EIO, "%s: GET %ld without the object's size", location,
+					    r.status);
+		} else if (r.status == 416) { /* an empty object */
+			firn_error_clear(err);
+			open_req(&r, "HEAD", location, err);
+			rc = s3_send(&s->conf, &r, err);
 			s->in.size = r.length;
-		firn_buf_free(&r.resp);
-	}
-	if (rc == 0 && s->in.size >= 0 && s->in.size < SMALL_FILE) {
-		open_req(&r, "GET", location, err);
-		rc = s3_send(&s->conf, &r, err);
-		if (rc == 0 && (int64_t)r.resp.len != s->in.size)
-			rc = firn_error_set(err, FIRN_EIO, "%s: changed while read (%zu bytes, not %lld)",
-					    location, r.resp.len, (long long)s->in.size);
-		if (rc == 0)
-			s->whole = firn_buf_detach(&r.resp, NULL);
+			r.resp.len = 0;
+		}
+		if (rc == 0) {
+			s->tail_len = r.resp.len;
+			s->tail = firn_buf_detach(&r.resp, NULL);
+		}
 		firn_buf_free(&r.resp);
 	}
 	if (rc != 0) {

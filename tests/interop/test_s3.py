@@ -191,16 +191,20 @@ def test_duckdb_reads_firns_table(run_firn, s3):
     Rule("PUT", "/metadata/", 503, code="SlowDown", count=2),
     Rule("GET", "/metadata/", 500, count=1),
     Rule("HEAD", "/wh/", 503, count=1, code="SlowDown"),
+    Rule("GET", "/data/", 503, count=3, code="SlowDown"),
     Rule("PUT", "/wh/db.db/t/", "drop", count=1),
     Rule("GET", "/", "drop", count=1, skip=1),
     Rule("GET", "/", 429, count=1, code="TooManyRequests"),
-], ids=["put-500", "put-slowdown", "get-500", "head-slowdown", "put-drop", "get-drop", "get-429"])
+], ids=["put-500", "put-slowdown", "get-500", "head-slowdown", "get-data-slowdown", "put-drop", "get-drop", "get-429"])
 def test_faults_are_retried(run_firn, s3, rule):
     s = s3
     make_table(run_firn, s, appends=1)
     s.proxy.add(rule)
     firn(run_firn, s, "append", "db.t", write_csv(s.tmp / "more.csv", 500, 50))
     assert count(run_firn, s) == 150
+    ids = [json.loads(l)["id"] for l in
+           firn(run_firn, s, "scan", "db.t", "--format", "jsonl").stdout.splitlines()]
+    assert sorted(ids) == list(range(100)) + list(range(500, 550))
     assert rule.fired >= 1, f"the rule never matched: {s.proxy.counts.log}"
 
 
@@ -264,7 +268,7 @@ def test_bad_settings_one_line_nothing_written(run_firn, s3, tmp):
     # a missing bucket: reading from it names the object and the status
     r = run_firn("--conf", f"s3.endpoint={s.proxy.endpoint}", *base, "parquet", "schema",
                  "s3://no-such-bucket-here/x.parquet", check=False)
-    assert_error(r, 1, mentions=("s3://no-such-bucket-here/x.parquet", "HEAD 404"))
+    assert_error(r, 1, mentions=("s3://no-such-bucket-here/x.parquet", "GET 404 NoSuchBucket"))
     # an unreachable endpoint (nothing listens on the port): the table stays
     make_table(run_firn, s, appends=1)
     keys = s.keys()
