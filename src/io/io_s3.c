@@ -388,6 +388,11 @@ static int s3_read_at(struct firn_io_input *in, int64_t offset, size_t n, void *
 		memcpy(buf, s->tail + (offset - tail_at), n);
 		return 0;
 	}
+	if (s->tail && offset + (int64_t)n > tail_at) { /* the part in the tail is here already */
+		size_t head = (size_t)(tail_at - offset);
+		memcpy((char *)buf + head, s->tail, n - head);
+		n = head;
+	}
 	struct req r;
 	FIRN_TRY(open_req(&r, "GET", s->location, err));
 	r.range_lo = offset;
