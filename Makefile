@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap install test unit interop python pytest bench-python soak soak-rest asan oom fuzz demo demo-s3 bench bench-tables bench-changes bench-commit conformance clean
+.PHONY: all build bootstrap install test unit interop python pytest bench-python soak soak-rest asan oom fuzz demo demo-s3 bench bench-s3 bench-tables bench-changes bench-commit conformance clean
 
 all: build
 
@@ -78,6 +78,10 @@ demo-s3: build
 
 bench: build
 	@bash bench/run.sh $(BUILD)/firn
+
+# S3 requests and bytes, firn vs PyIceberg vs DuckDB (moto); SF=1 for lineitem SF1
+bench-s3: build
+	@$(VENV)/bin/python bench/s3_bench.py $(BUILD)/firn $(or $(SF),0.1)
 
 # Table benchmarks (issue 3): firn vs PyIceberg and DuckDB on TPC-H lineitem SF1.
 bench-tables: build
