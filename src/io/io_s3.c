@@ -21,6 +21,10 @@
 static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
 static char **prop_keys, **prop_values;
 static size_t n_props;
+/* The resolved settings, kept until the next configure: resolving reads
+ * the environment and two files, too much for every file opened. */
+static struct firn_s3__config cached;
+static bool cached_ok;
 
 static const char *real_getenv(const char *name)
 {
@@ -32,6 +36,10 @@ int firn_io_s3_configure(const char *const *keys, const char *const *values, siz
 {
 	int rc = 0;
 	pthread_mutex_lock(&conf_lock);
+	if (cached_ok) {
+		firn_s3__config_free(&cached);
+		cached_ok = false;
+	}
 	char **k = firn_realloc(prop_keys, (n_props + n + 1) * sizeof(*k));
 	if (k)
 		prop_keys = k;
@@ -66,12 +74,35 @@ int firn_io_s3_configure(const char *const *keys, const char *const *values, siz
 	return rc;
 }
 
+static int copy_config(struct firn_s3__config *to, const struct firn_s3__config *from)
+{
+	*to = *from;
+	to->endpoint = to->region = to->access_key = to->secret_key = to->session_token = NULL;
+	const char *const src[] = { from->endpoint, from->region, from->access_key, from->secret_key,
+				    from->session_token };
+	char **dst[] = { &to->endpoint, &to->region, &to->access_key, &to->secret_key,
+			 &to->session_token };
+	for (size_t i = 0; i < 5; i++) {
+		if (src[i] && !(*dst[i] = firn_strdup(src[i]))) {
+			firn_s3__config_free(to);
+			return FIRN_ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static int config(struct firn_s3__config *c, struct firn_error *err)
 {
+	int rc = 0;
 	pthread_mutex_lock(&conf_lock);
-	struct firn_s3__sources src = { (const char *const *)prop_keys, (const char *const *)prop_values,
-					n_props, real_getenv };
-	int rc = firn_s3__resolve(&src, c, err);
+	if (!cached_ok) {
+		struct firn_s3__sources src = { (const char *const *)prop_keys,
+						(const char *const *)prop_values, n_props, real_getenv };
+		rc = firn_s3__resolve(&src, &cached, err);
+		cached_ok = rc == 0;
+	}
+	if (rc == 0 && copy_config(c, &cached) != 0)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	pthread_mutex_unlock(&conf_lock);
 	return rc;
 }
