@@ -317,3 +317,24 @@ def test_serve_hands_out_storage_settings(run_firn, firn_bin, s3):
         r = run_firn("--conf", f"s3.access-key-id={KEY}", "--conf", f"s3.secret-access-key={SECRET}",
                      "--catalog", srv.url, "count", "db.t")
         assert r.stdout.strip() == "100"
+
+
+def test_serve_vends_credentials_only_when_told(run_firn, firn_bin, s3):
+    import urllib.request
+    from restserver import FIRN_READY, _serve
+    s = s3
+    make_table(run_firn, s, appends=1)
+    argv = [str(firn_bin), *s.conf, "serve", "--listen", "127.0.0.1:0", "--warehouse", s.wh,
+            "--catalog", f"sqlite:///{s.catalog}", "--vend-credentials"]
+    with _serve(argv, s.tmp / "serve.log", FIRN_READY, 30) as srv:
+        with urllib.request.urlopen(f"{srv.url}/v1/namespaces/db/tables/t") as r:
+            conf = json.loads(r.read())["config"]
+        assert conf["s3.access-key-id"] == KEY and conf["s3.secret-access-key"] == SECRET
+        assert "s3.session-token" not in conf
+        # a client with no keys of its own reads with the vended ones
+        from pyiceberg.catalog.rest import RestCatalog
+        t = RestCatalog("rest", uri=srv.url, **{"py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO"}
+                        ).load_table("db.t")
+        assert len(t.scan().to_arrow()) == 100
+        r = run_firn("--catalog", srv.url, "count", "db.t")
+        assert r.stdout.strip() == "100"
