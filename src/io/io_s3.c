@@ -12,6 +12,7 @@
 
 #include "firn/io.h"
 #include "io/curl_dl.h"
+#include "io/io_local.h"
 #include "io/s3_private.h"
 
 #define SMALL_FILE (1 << 20)
@@ -571,6 +572,7 @@ static int upload_part(struct s3_output *s, struct firn_error *err)
 		if (rc == 0 && !r.etag[0])
 			rc = firn_error_set(err, FIRN_EIO, "%s: part %d: no ETag", s->location, s->n_parts + 1);
 		if (rc == 0) {
+			firn_io__crash_point("s3-part-uploaded");
 			s->n_parts++;
 			rc = firn_buf_printf(&s->parts, "<Part><PartNumber>%d</PartNumber><ETag>%s</ETag></Part>",
 					     s->n_parts, r.etag);

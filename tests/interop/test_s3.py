@@ -338,3 +338,32 @@ def test_serve_vends_credentials_only_when_told(run_firn, firn_bin, s3):
         assert len(t.scan().to_arrow()) == 100
         r = run_firn("--catalog", srv.url, "count", "db.t")
         assert r.stdout.strip() == "100"
+
+
+def test_kill_during_multipart_leaves_the_table(run_firn, firn_bin, s3):
+    """kill -9 (FIRN_CRASH_AT) after a part went up: the table stays at its
+    version, and remove-orphans clears any complete file the append left."""
+    import os
+    import subprocess
+    s = s3
+    firn(run_firn, s, "namespace", "create", "db")
+    firn(run_firn, s, "create", "db.t", "--schema", "id long not null, name string, qty int",
+         "--property", "write.parquet.compression-codec=uncompressed")
+    firn(run_firn, s, "append", "db.t", write_csv(s.tmp / "in0.csv", 0, 100))
+    before = describe(run_firn, s)["metadata-location"]
+    keys_before = set(s.keys())
+    p = s.tmp / "big.csv"
+    with open(p, "w") as f:
+        f.write("id,name,qty\n")
+        for i in range(400000):
+            f.write(f"{i},{'z' * 8}{i:08d},{i % 1000}\n")
+    env = dict(os.environ, FIRN_CRASH_AT="s3-part-uploaded")
+    r = subprocess.run([str(firn_bin), *s.conf, "--conf", "s3.multipart.part-size=5242880",
+                        "--catalog", f"sqlite:///{s.catalog}", "--warehouse", s.wh, "append", "db.t",
+                        str(p)], env=env, capture_output=True, timeout=300)
+    assert r.returncode == -9, r.stderr
+    assert describe(run_firn, s)["metadata-location"] == before
+    assert count(run_firn, s) == 100
+    firn(run_firn, s, "remove-orphans", "db.t", "--older-than", "2999-01-01T00:00:00", "--force")
+    assert set(s.keys()) == keys_before
+    assert count(run_firn, s) == 100
