@@ -56,6 +56,13 @@ int cmd_serve(int argc, char **argv)
 	if (cli_get(o, N(o), "listen"))
 		so.listen = cli_get(o, N(o), "listen");
 	so.warehouse = wh && *wh ? wh : "warehouse";
+	const char *scheme_end = strstr(so.warehouse, "://");
+	if (scheme_end && !(scheme_end - so.warehouse == 4 && strncmp(so.warehouse, "file", 4) == 0) &&
+	    !(uri && *uri)) {
+		cli_opts_free(o, N(o));
+		return cli_failf("%s: a warehouse in object storage needs --catalog (a local SQLite "
+				 "file or postgresql://...)", so.warehouse);
+	}
 	so.catalog_uri = uri;
 	so.prefix = cli_get(o, N(o), "prefix");
 	so.token = cli_get(o, N(o), "token");

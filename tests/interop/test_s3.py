@@ -282,6 +282,8 @@ def test_bad_settings_one_line_nothing_written(run_firn, s3, tmp):
     # a warehouse in a bucket without --catalog: one line, no local "s3:" folder
     r = run_firn("--warehouse", s.wh, "tables", check=False, cwd=tmp)
     assert_error(r, 1, mentions=("needs --catalog",))
+    r = run_firn("serve", "--listen", "127.0.0.1:0", "--warehouse", s.wh, check=False, cwd=tmp)
+    assert_error(r, 1, mentions=("needs --catalog",))
     assert not (tmp / "s3:").exists()
     # bad property values
     r = run_firn("--conf", "s3.path-style-access=perhaps", "tables", check=False)
