@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap install test unit interop python pytest bench-python soak soak-rest asan oom fuzz demo bench bench-tables bench-changes bench-commit conformance clean
+.PHONY: all build bootstrap install test unit interop python pytest bench-python soak soak-rest asan oom fuzz demo demo-s3 bench bench-s3 bench-tables bench-changes bench-commit conformance clean
 
 all: build
 
@@ -72,8 +72,16 @@ fuzz: bootstrap
 demo: build
 	@bash scripts/demo.sh $(BUILD)/firn
 
+# the same life cycle on s3:// against a local S3 server (moto)
+demo-s3: build
+	@bash scripts/demo_s3.sh $(BUILD)/firn
+
 bench: build
 	@bash bench/run.sh $(BUILD)/firn
+
+# S3 requests and bytes, firn vs PyIceberg vs DuckDB (moto); SF=1 for lineitem SF1
+bench-s3: build
+	@$(VENV)/bin/python bench/s3_bench.py $(BUILD)/firn $(or $(SF),0.1)
 
 # Table benchmarks (issue 3): firn vs PyIceberg and DuckDB on TPC-H lineitem SF1.
 bench-tables: build

@@ -177,6 +177,32 @@ FIRN_API int firn_io_read_all(const char *location, uint8_t **data, size_t *n, s
 FIRN_API int firn_io_write_all(const char *location, unsigned flags, const void *data, size_t n,
 		      struct firn_error *err);
 
+/* S3: s3:// (and s3a://, s3n://) locations are handled by a built-in
+ * implementation over libcurl (SigV4 signing). Its settings come, highest
+ * first, from the Iceberg properties given to firn_io_s3_configure, the
+ * AWS_* environment variables (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL,
+ * AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+ * AWS_SESSION_TOKEN), then the shared credentials and config files
+ * (AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials, AWS_CONFIG_FILE or
+ * ~/.aws/config; profile AWS_PROFILE or default). With a custom endpoint,
+ * buckets are addressed by path unless s3.path-style-access=false. */
+/* Sets Iceberg storage properties (keys[i] = values[i], copied):
+ * s3.endpoint, s3.access-key-id, s3.secret-access-key, s3.session-token,
+ * s3.region, client.region, s3.path-style-access, s3.retries,
+ * s3.multipart.part-size. Other keys are ignored. A later call replaces
+ * earlier values of the same keys. Call before other threads do IO.
+ * FIRN_EINVAL (a bad number), FIRN_ENOMEM. */
+FIRN_API int firn_io_s3_configure(const char *const *keys, const char *const *values, size_t n,
+				  struct firn_error *err);
+
+/* The setting in force for key (s3.endpoint, s3.region,
+ * s3.path-style-access, s3.access-key-id, s3.secret-access-key,
+ * s3.session-token), as the properties, environment and files give it:
+ * *out is firn_malloc'd (the caller frees it), NULL when unset. What a
+ * REST catalog server hands its clients. FIRN_EINVAL (another key),
+ * FIRN_ENOMEM. */
+FIRN_API int firn_io_s3_get(const char *key, char **out, struct firn_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -12,6 +12,7 @@
 
 #include "firn/export.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "firn/error.h"
@@ -51,11 +52,15 @@ struct firn_server_options {
 	 * (firn_catalog_allow_location; `--allow-location`); NULL: none */
 	const char *const *allow_locations;
 	size_t n_allow_locations;
+	/* load-table config of tables on s3:// also carries the server's S3
+	 * credentials (s3.access-key-id, s3.secret-access-key,
+	 * s3.session-token; `--vend-credentials`); false: never */
+	bool vend_credentials;
 };
 #define FIRN_SERVER_OPTIONS_VERSION 1
 #define FIRN_SERVER_OPTIONS_INIT \
 	{ FIRN_SERVER_OPTIONS_VERSION, "127.0.0.1:8181", "warehouse", NULL, NULL, NULL, NULL, \
-	  3600, 4, 0, 60000, NULL, NULL, NULL, 0 }
+	  3600, 4, 0, 60000, NULL, NULL, NULL, 0, false }
 
 /* Opens the catalog (FIRN_CATALOG_CREATE), binds the address and starts
  * answering. The options' strings are copied. Errors: FIRN_EINVAL (a bad

@@ -15,6 +15,7 @@
 #include "firn/util.h"
 #include "iceberg/ice_catalog.h"
 #include "io/curl_dl.h"
+#include "io/s3_private.h"
 #include "util/alloc.h"
 
 #define REST_BODY_MAX (256u << 20) /* a response larger than this is refused */
@@ -492,6 +493,28 @@ static int rest_table_list(void *self, const char *ns, char ***out, size_t *n,
 	return rc;
 }
 
+/* The storage settings of a load-table (or config) answer's "config"
+ * (s3.endpoint, s3.region, credentials when vended, ...), below the
+ * user's own --conf. */
+static int take_storage_config(json_t *conf, struct firn_error *err)
+{
+	const char *k;
+	json_t *v;
+	if (!json_is_object(conf))
+		return 0;
+	json_object_foreach(conf, k, v) {
+		if (!json_is_string(v) || (strncmp(k, "s3.", 3) != 0 && strcmp(k, "client.region") != 0))
+			continue;
+		const char *val = json_string_value(v);
+		int rc = firn_s3__configure_defaults(&k, &val, 1, err);
+		if (rc != 0) {
+			firn_error_prefix(err, "the REST catalog's config");
+			return rc;
+		}
+	}
+	return 0;
+}
+
 /* A LoadTableResult (or CommitTableResponse) as firn's metadata and its
  * location (NULL when the answer has none: a staged create). */
 static int take_result(json_t *j, const char *what, struct firn_ice_meta **meta, char **location,
@@ -499,6 +522,7 @@ static int take_result(json_t *j, const char *what, struct firn_ice_meta **meta,
 {
 	const char *loc = json_string_value(json_object_get(j, "metadata-location"));
 	json_t *md = json_object_get(j, "metadata");
+	FIRN_TRY(take_storage_config(json_object_get(j, "config"), err));
 	if (!json_is_object(md))
 		return firn_error_set(err, FIRN_ECORRUPT, "%s: the REST catalog's answer has no metadata",
 				      what);

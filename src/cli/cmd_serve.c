@@ -11,7 +11,8 @@
 
 const char cmd_serve_usage[] = "serve [--listen ADDR:PORT] [--warehouse DIR | --catalog URI] "
 			       "[--prefix P] [--token T] [--credential ID:SECRET] "
-			       "[--token-ttl SECONDS] [--threads N] [--allow-location PREFIX]...";
+			       "[--token-ttl SECONDS] [--threads N] [--vend-credentials] "
+			       "[--allow-location PREFIX]...";
 
 static void log_line(void *arg, const char *line)
 {
@@ -29,7 +30,8 @@ int cmd_serve(int argc, char **argv)
 	struct cli_opt o[] = {
 		{ "listen", true }, { "warehouse", true }, { "catalog", true }, { "prefix", true },
 		{ "token", true }, { "credential", true }, { "token-ttl", true }, { "threads", true },
-		{ "allow-location", true, .repeats = true },
+		{ "vend-credentials", false },
+		{ "allow-location", true, .repeats = true }, /* last: read as o[N(o) - 1] */
 	};
 	int n_pos;
 	if (cli_parse(argc, argv, o, N(o), NULL, 0, &n_pos) != 0)
@@ -54,12 +56,20 @@ int cmd_serve(int argc, char **argv)
 	if (cli_get(o, N(o), "listen"))
 		so.listen = cli_get(o, N(o), "listen");
 	so.warehouse = wh && *wh ? wh : "warehouse";
+	const char *scheme_end = strstr(so.warehouse, "://");
+	if (scheme_end && !(scheme_end - so.warehouse == 4 && strncmp(so.warehouse, "file", 4) == 0) &&
+	    !(uri && *uri)) {
+		cli_opts_free(o, N(o));
+		return cli_failf("%s: a warehouse in object storage needs --catalog (a local SQLite "
+				 "file or postgresql://...)", so.warehouse);
+	}
 	so.catalog_uri = uri;
 	so.prefix = cli_get(o, N(o), "prefix");
 	so.token = cli_get(o, N(o), "token");
 	so.credential = cli_get(o, N(o), "credential");
 	so.token_ttl = (int)ttl;
 	so.threads = (int)threads;
+	so.vend_credentials = cli_get(o, N(o), "vend-credentials") != NULL;
 	/* locations clients may name besides the warehouse (else confined to it) */
 	so.allow_locations = o[N(o) - 1].values;
 	so.n_allow_locations = o[N(o) - 1].n_values;

@@ -189,6 +189,15 @@ static const char env_text[] =
 	"the online CPUs)\n"
 	"- FIRN_LOCK_TIMEOUT\tseconds (0 to 86400) to wait for an SQLite catalog another process "
 	"has locked (default 60)\n"
+	"- AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL\tthe S3 endpoint for s3:// locations (s3a:// and "
+	"s3n:// are the same), as --conf s3.endpoint=URL; with one, buckets are addressed by path "
+	"unless s3.path-style-access=false\n"
+	"- AWS_REGION, AWS_DEFAULT_REGION\tthe region, as --conf s3.region (default us-east-1)\n"
+	"- AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN\tS3 credentials, as --conf "
+	"s3.access-key-id, s3.secret-access-key, s3.session-token; else the shared files "
+	"AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) and AWS_CONFIG_FILE (~/.aws/config), "
+	"profile AWS_PROFILE or default\n"
+	"A warehouse on s3:// needs --catalog (the SQLite file cannot be in a bucket). "
 	"Command-line options win over the environment. Commands that only read open the "
 	"catalog read-only and never create a warehouse; only create, register and namespace "
 	"create make a missing one.";
@@ -510,6 +519,9 @@ static const struct help_cmd cmds[] = {
 	  "other request must carry one (or the --token)\n"
 	  "- --token-ttl SECONDS\thow long an issued token is valid (default 3600)\n"
 	  "- --threads N\tthe request threads (default 4)\n"
+	  "- --vend-credentials\tfor tables on s3://, load-table config also carries the "
+	  "server's S3 keys (s3.access-key-id, s3.secret-access-key, s3.session-token); without "
+	  "it, only s3.endpoint, s3.region and s3.path-style-access\n"
 	  "- --allow-location PREFIX\ta location root (a directory, file:/DIR or s3://BUCKET/"
 	  "PREFIX) where clients may also put tables, besides the warehouse; repeatable. Tables "
 	  "still may not share or nest locations; a dropped table's leftover directory (only "
@@ -852,13 +864,16 @@ static const char global_text[] =
 	"FIRN_CATALOG)\n"
 	"- --threads N\tthreads for decoding and encoding (default the CPUs, or FIRN_THREADS); "
 	"results are the same for any N\n"
+	"- --conf KEY=VALUE\ta storage property, repeatable: s3.endpoint, s3.region, "
+	"s3.access-key-id, s3.secret-access-key, s3.session-token, s3.path-style-access, "
+	"s3.retries, s3.multipart.part-size (see firn help environment)\n"
 	"- --version\tprint the version\n"
 	"- --help, -h\tthis list";
 
 void cli_help_list(FILE *f)
 {
 	out = f;
-	fprintf(out, "usage: firn [--warehouse DIR] [--catalog URI] COMMAND ...\n\n");
+	fprintf(out, "usage: firn [--warehouse DIR] [--catalog URI] [--conf KEY=VALUE] COMMAND ...\n\n");
 	render(global_text, 2);
 	fprintf(out, "\ncommands:\n");
 	for (int i = 0; i < N(cmds); i++)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "firn/io.h"
 #include "firn/util.h"
 
 /* The usage line of firn parquet without a subcommand (cmd_parquet's). */
@@ -68,6 +69,32 @@ static bool threads_ok(const char *v)
 	return *v && *end == '\0' && n >= 1 && n <= 256;
 }
 
+/* --conf KEY=VALUE: an Iceberg property for file IO (s3.endpoint, ...). */
+static int global_conf(const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	if (!eq || eq == kv)
+		return cli_usage("--conf needs KEY=VALUE, not '%s'", kv);
+	char *key = firn_strndup(kv, (size_t)(eq - kv));
+	const char *keys[1] = { key }, *values[1] = { eq + 1 };
+	struct firn_error err = { 0 };
+	int rc = !key ? cli_failf("out of memory")
+		 : firn_io_s3_configure(keys, values, 1, &err) != 0 ? cli_fail(&err) : EXIT_OK;
+	firn_free(key);
+	return rc;
+}
+
+/* A warehouse in object storage keeps its catalog elsewhere: the default
+ * SQLite file WAREHOUSE/catalog.db cannot live in a bucket. */
+static bool remote_warehouse_without_catalog(void)
+{
+	const char *wh = getenv("FIRN_WAREHOUSE"), *uri = getenv("FIRN_CATALOG");
+	if (!wh || !*wh || (uri && *uri))
+		return false;
+	const char *p = strstr(wh, "://");
+	return p && !(p - wh == 4 && strncmp(wh, "file", 4) == 0);
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
@@ -81,6 +108,15 @@ int main(int argc, char **argv)
 		if (is_help(a)) {
 			cli_help_list(stdout);
 			return EXIT_OK;
+		}
+		if (strncmp(a, "--conf", 6) == 0 && (a[6] == '\0' || a[6] == '=')) {
+			if (a[6] == '\0' && i + 1 >= argc)
+				return cli_usage("option --conf needs KEY=VALUE");
+			int rc = global_conf(a[6] ? a + 7 : argv[i + 1]);
+			if (rc != EXIT_OK)
+				return rc;
+			i += a[6] ? 1 : 2;
+			continue;
 		}
 		const char *env = global_env(a);
 		size_t n = strcspn(a, "=");
@@ -106,5 +142,10 @@ int main(int argc, char **argv)
 		cli_help_list(stderr);
 		return EXIT_USAGE;
 	}
+	const char *cmd = argv[i];
+	if (strcmp(cmd, "parquet") != 0 && strcmp(cmd, "version") != 0 && strcmp(cmd, "help") != 0 &&
+	    !(i + 1 < argc && is_help(argv[i + 1])) && remote_warehouse_without_catalog())
+		return cli_failf("%s: a warehouse in object storage needs --catalog (a local SQLite "
+				 "file, postgresql://... or a REST catalog)", getenv("FIRN_WAREHOUSE"));
 	return dispatch(argc - i, argv + i);
 }

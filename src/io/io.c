@@ -15,6 +15,7 @@
 #include "firn/io.h"
 #include "firn/util.h"
 #include "io/io_local.h"
+#include "io/s3_private.h"
 
 /* ---- the registry -------------------------------------------------- */
 
@@ -130,6 +131,11 @@ static int route(const char *location, struct firn_io_ops *ops, struct firn_erro
 	if (i >= 0)
 		*ops = registry[i].ops;
 	pthread_mutex_unlock(&registry_lock);
+	if (i < 0 && (strcmp(scheme, "s3") == 0 || strcmp(scheme, "s3a") == 0 ||
+		      strcmp(scheme, "s3n") == 0)) {
+		*ops = firn_io__s3_ops; /* built in, unless one was registered */
+		return 0;
+	}
 	if (i < 0)
 		return firn_error_set(err, FIRN_EUNSUPPORTED, "%s: no file IO for scheme %s", location,
 				      scheme);
@@ -407,11 +413,17 @@ char *firn_io__normalize(const char *loc)
 	size_t auth = authority_len(loc);
 	int rc = 0;
 	if (auth) {
-		rc = firn_buf_append(&b, loc, auth);
+		/* s3a:// and s3n:// (Hadoop's names) are s3:// */
+		bool hadoop = strncasecmp(loc, "s3a://", 6) == 0 || strncasecmp(loc, "s3n://", 6) == 0;
+		if (hadoop)
+			rc = firn_buf_puts(&b, "s3") == 0 ? firn_buf_append(&b, loc + 3, auth - 3) : FIRN_ENOMEM;
+		else
+			rc = firn_buf_append(&b, loc, auth);
+		size_t head = b.len;
 		if (rc == 0)
 			rc = put_clean_path(&b, loc + auth);
-		if (rc == 0 && b.len == auth + 1) /* "s3://bucket/" → "s3://bucket" */
-			b.len = auth;
+		if (rc == 0 && b.len == head + 1) /* "s3://bucket/" → "s3://bucket" */
+			b.len = head;
 	} else {
 		const char *path = loc;
 		if (strncmp(path, "file:", 5) == 0) {

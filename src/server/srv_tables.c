@@ -176,6 +176,38 @@ static char *only_ref_snapshots(char *result)
 	return s;
 }
 
+/* A table in object storage: the answer's "config" tells clients how to
+ * reach it (endpoint, region, addressing; the server's own credentials
+ * only with --vend-credentials). */
+static char *with_storage_config(const struct srv_call *x, const char *loc, char *result)
+{
+	if (!loc || strncmp(loc, "s3://", 5) != 0)
+		return result;
+	json_t *v = json_loads(result, 0, NULL);
+	json_t *conf = json_object();
+	static const char *const keys[] = { "s3.endpoint", "s3.region", "s3.path-style-access",
+					    "s3.access-key-id", "s3.secret-access-key",
+					    "s3.session-token" };
+	size_t n = x->srv->o.vend_credentials ? 6 : 3;
+	for (size_t i = 0; v && conf && i < n; i++) {
+		char *val = NULL;
+		if (firn_io_s3_get(keys[i], &val, NULL) == 0 && val)
+			json_object_set_new(conf, keys[i], json_string(val));
+		if (i == 1 && val)
+			json_object_set_new(conf, "client.region", json_string(val));
+		firn_free(val);
+	}
+	if (v && conf)
+		json_object_set(v, "config", conf);
+	json_decref(conf);
+	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(v);
+	if (!s)
+		return result;
+	firn_free(result);
+	return s;
+}
+
 int firn_server__table_load(struct srv_call *x)
 {
 	char *ns, *ident;
@@ -222,6 +254,7 @@ int firn_server__table_load(struct srv_call *x)
 			} else {
 				if (strcmp(m, "refs") == 0)
 					result = only_ref_snapshots(result);
+				result = with_storage_config(x, loc, result);
 				if (loc)
 					firn_server__cache_put(x->srv->cache, loc, m, result);
 				firn_server__text(x, 200, result);

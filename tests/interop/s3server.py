@@ -1,0 +1,179 @@
+"""A local S3 server for the S3 tests: moto's ThreadedMotoServer on
+127.0.0.1, and in front of it a proxy that counts requests and injects
+faults by rule (a status with an S3 error body, a dropped connection, a
+stall) on chosen requests."""
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+KEY, SECRET, REGION = "testkey", "testsecret", "us-east-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Moto:
+    """moto's server on a free port (started once per test session)."""
+
+    def __init__(self):
+        import logging
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        from moto.server import ThreadedMotoServer
+        self.port = free_port()
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+
+    def client(self):
+        import boto3
+        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=KEY,
+                            aws_secret_access_key=SECRET, region_name=REGION)
+
+    def stop(self):
+        self.server.stop()
+
+
+@dataclass
+class Rule:
+    """Matches requests by method and a substring of the path (with query);
+    applies to the `skip`+1-th through `skip`+`count`-th match (count None:
+    all). action: an HTTP status (int, with an S3 error body of `code`),
+    "drop" (close the connection unanswered) or "stall" (wait `seconds`,
+    then forward)."""
+    method: str
+    path: str
+    action: object
+    count: int | None = 1
+    skip: int = 0
+    code: str = "InternalError"
+    seconds: float = 0.0
+    seen: int = 0
+    fired: int = 0
+
+    def take(self, method: str, path: str) -> bool:
+        if method != self.method or self.path not in path:
+            return False
+        self.seen += 1
+        if self.seen <= self.skip or (self.count is not None and self.fired >= self.count):
+            return False
+        self.fired += 1
+        return True
+
+
+@dataclass
+class Counts:
+    requests: dict = field(default_factory=dict)  # method -> n
+    bytes_in: int = 0   # request bodies (to the server)
+    bytes_out: int = 0  # response bodies (to the client)
+    log: list = field(default_factory=list)  # (method, path, status)
+
+
+class Proxy:
+    """Forwards to the upstream server, counting and applying rules."""
+
+    def __init__(self, upstream_port: int):
+        self.upstream_port = upstream_port
+        self.rules: list[Rule] = []
+        self.counts = Counts()
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def _any(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else b""
+                chunked = "chunked" in (self.headers.get("Transfer-Encoding") or "").lower()
+                if chunked:  # pyarrow's (the AWS C++ SDK's) uploads
+                    parts = []
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                        if size == 0:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass
+                            break
+                        parts.append(self.rfile.read(size))
+                        self.rfile.readline()
+                    body = b"".join(parts)
+                    n = len(body)
+                with proxy.lock:
+                    rule = next((r for r in proxy.rules if r.take(self.command, self.path)), None)
+                    c = proxy.counts
+                    c.requests[self.command] = c.requests.get(self.command, 0) + 1
+                    c.bytes_in += len(body)
+                if rule is not None and rule.action == "drop":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if rule is not None and rule.action == "stall":
+                    time.sleep(rule.seconds)
+                if rule is not None and isinstance(rule.action, int):
+                    err = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{rule.code}</Code>'
+                           f'<Message>injected</Message></Error>').encode()
+                    self.send_response(rule.action)
+                    self.send_header("Content-Type", "application/xml")
+                    self.send_header("Content-Length", str(len(err)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(err)
+                    with proxy.lock:
+                        proxy.counts.log.append((self.command, self.path, rule.action))
+                    return
+                conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=60)
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("connection", "transfer-encoding", "expect")}
+                if chunked:
+                    headers["Content-Length"] = str(len(body))
+                conn.request(self.command, self.path, body=body if body or n else None, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                conn.close()
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("connection", "transfer-encoding", "content-length", "server",
+                                         "date"):
+                        self.send_header(k, v)
+                if self.command == "HEAD":
+                    self.send_header("Content-Length", resp.getheader("Content-Length") or "0")
+                else:
+                    self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+                with proxy.lock:
+                    proxy.counts.bytes_out += len(data)
+                    proxy.counts.log.append((self.command, self.path, resp.status))
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def reset(self):
+        with self.lock:
+            self.rules = []
+            self.counts = Counts()
+
+    def add(self, *rules: Rule):
+        with self.lock:
+            self.rules.extend(rules)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
