@@ -195,7 +195,8 @@ static bool ends_with(const char *s, const char *tail)
 	return n >= t && strcmp(s + n - t, tail) == 0;
 }
 
-/* Stops at the first file that is not where a table keeps its files. */
+/* Stops (returns 1, which no firn error code is) at the first file that is
+ * not where a table keeps its files. */
 static int table_file(void *arg, const struct firn_io_entry *e)
 {
 	struct leftover *l = arg;
@@ -214,15 +215,21 @@ static int table_file(void *arg, const struct firn_io_entry *e)
  * left behind (its metadata/ with a metadata file, its data/), which
  * Java's catalogs let a new table reuse; the caller has checked that no
  * live table overlaps. */
-bool firn_ice__dir_in_use(const char *location, bool leftovers_ok)
+int firn_ice__dir_check(const char *location, bool leftovers_ok, bool *in_use,
+			struct firn_error *err)
 {
+	*in_use = true; /* also when the listing fails */
 	char *p = firn_io__normalize(location);
 	if (!p)
-		return true;
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	struct leftover l = { strlen(p), 0, false };
 	while (l.dir_len > 1 && p[l.dir_len - 1] == '/')
 		l.dir_len--;
-	int rc = firn_io_list(p, table_file, &l, NULL); /* a failure counts as used */
+	int rc = firn_io_list(p, table_file, &l, err);
 	firn_free(p);
-	return rc != 0 || (l.files > 0 && !(leftovers_ok && l.metadata_json));
+	if (rc == 1) /* table_file stopped at a stranger's file */
+		return 0;
+	if (rc == 0)
+		*in_use = l.files > 0 && !(leftovers_ok && l.metadata_json);
+	return rc;
 }

@@ -253,7 +253,10 @@ int firn_ice__choose_location(struct firn_catalog *c, const char *ns, const char
 		 * commands keep to empty directories, so that a later
 		 * remove-orphans of the new table can never delete the dropped
 		 * table's files */
-		else if (rc == 0 && firn_ice__dir_in_use(loc, c->confined))
+		bool used = false;
+		if (rc == 0 && !other)
+			rc = firn_ice__dir_check(loc, c->confined, &used, err);
+		if (rc == 0 && !other && used)
 			rc = firn_error_set(err, FIRN_EEXISTS, "location %s is not empty: it may hold files "
 					    "that are not the table's; choose a new or empty directory", loc);
 		firn_free(other);
@@ -285,7 +288,12 @@ int firn_ice__choose_location(struct firn_catalog *c, const char *ns, const char
 			firn_free(loc);
 			return rc;
 		}
-		if (!other && !firn_ice__dir_in_use(loc, false)) {
+		bool used = true;
+		if (!other && (rc = firn_ice__dir_check(loc, false, &used, err)) != 0) {
+			firn_free(loc);
+			return rc;
+		}
+		if (!other && !used) {
 			*out = loc;
 			return 0;
 		}

@@ -103,11 +103,14 @@ int firn_ice__location_conflict(struct firn_catalog *c, const char *location, co
 int firn_ice__choose_location(struct firn_catalog *c, const char *ns, const char *name,
 			      const char *explicit_loc, char **out, struct firn_error *err);
 
-/* Whether location holds files that may not be a new table's: any file
- * (firn_io_list finds one), unless leftovers_ok and all lie under metadata/
- * and data/ with a metadata file among them (a dropped table's leftovers:
- * reusable, as in Java, once no live table overlaps). */
-bool firn_ice__dir_in_use(const char *location, bool leftovers_ok);
+/* *in_use: whether location holds files that may not be a new table's:
+ * any file (firn_io_list finds one), unless leftovers_ok and all lie under
+ * metadata/ and data/ with a metadata file among them (a dropped table's
+ * leftovers: reusable, as in Java, once no live table overlaps). A listing
+ * that fails (a missing bucket, a refused request) is the error returned,
+ * with *in_use true. */
+int firn_ice__dir_check(const char *location, bool leftovers_ok, bool *in_use,
+			struct firn_error *err);
 
 /* ---- the files a table references (ice_files.c) ---------------------- */
 

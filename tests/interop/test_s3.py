@@ -269,6 +269,15 @@ def test_bad_settings_one_line_nothing_written(run_firn, s3, tmp):
     r = run_firn("--conf", f"s3.endpoint={s.proxy.endpoint}", *base, "parquet", "schema",
                  "s3://no-such-bucket-here/x.parquet", check=False)
     assert_error(r, 1, mentions=("s3://no-such-bucket-here/x.parquet", "GET 404 NoSuchBucket"))
+    # creating a table in a warehouse whose bucket is missing: the listing's
+    # own error (not "no free location"), and no table in the catalog
+    ep = ["--conf", f"s3.endpoint={s.proxy.endpoint}", *base, *cat,
+          "--warehouse", "s3://no-such-bucket-here/wh"]
+    run_firn(*ep, "namespace", "create", "nb")
+    r = run_firn(*ep, "create", "nb.t", "--schema", "id long", check=False)
+    assert_error(r, 1, mentions=("NoSuchBucket",))
+    assert "no free location" not in r.stderr
+    assert run_firn(*ep, "tables", "nb").stdout.strip() == ""
     # an unreachable endpoint (nothing listens on the port): the table stays
     make_table(run_firn, s, appends=1)
     keys = s.keys()
