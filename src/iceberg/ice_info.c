@@ -394,6 +394,22 @@ static int add_file(struct file_list *l, const struct firn_ice_entry *e, const s
 	return file_partition(sp, pf, f, o, err);
 }
 
+/* Hands the list over (an empty one is an allocation too), or frees it
+ * when rc says the call failed. */
+static int give_list(struct file_list *l, int rc, struct firn_file_info **out, size_t *n,
+		     struct firn_error *err)
+{
+	if (rc == 0 && !l->v && !(l->v = firn_calloc(1, sizeof(*l->v))))
+		rc = oom(err);
+	if (rc != 0) {
+		firn_file_info_free(l->v, l->n);
+		return rc;
+	}
+	*out = l->v;
+	*n = l->n;
+	return 0;
+}
+
 static int manifest_files(const struct firn_ice_meta *m, const struct firn_ice_manifest_file *mf,
 			  struct firn_arena *arena, const struct del_count *dels, size_t n_dels,
 			  struct file_list *l, struct firn_error *err)
@@ -440,15 +456,7 @@ int firn_table_files(struct firn_table *t, const struct firn_snapshot_sel *sel,
 	if (snap)
 		firn_ice__plan_free(&p);
 	firn_arena_free(&arena);
-	if (rc == 0 && !l.v && !(l.v = firn_calloc(1, sizeof(*l.v))))
-		rc = oom(err);
-	if (rc != 0) {
-		firn_file_info_free(l.v, l.n);
-		return rc;
-	}
-	*out = l.v;
-	*n = l.n;
-	return 0;
+	return give_list(&l, rc, out, n, err);
 }
 
 /* The plan's tasks as file infos, partition values named by the spec of
@@ -503,15 +511,7 @@ int firn_table_plan(struct firn_table *t, const char *where, const struct firn_s
 			rc = plan_files(m, &p, &l, err);
 		firn_ice__plan_free(&p);
 	}
-	if (rc == 0 && !l.v && !(l.v = firn_calloc(1, sizeof(*l.v))))
-		rc = oom(err);
-	if (rc != 0) {
-		firn_file_info_free(l.v, l.n);
-		return rc;
-	}
-	*out = l.v;
-	*n = l.n;
-	return 0;
+	return give_list(&l, rc, out, n, err);
 }
 
 void firn_file_info_free(struct firn_file_info *v, size_t n)

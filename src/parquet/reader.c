@@ -1288,7 +1288,7 @@ static int read_row_group(struct stream *p, int rg, struct ArrowArray *out, stru
 		goto done;
 	}
 	if (p->n_slots > 1) {
-		firn_par__for((size_t)p->n_sel, read_column_job, &g);
+		firn_par__for((size_t)p->n_sel, p->n_slots, read_column_job, &g);
 	} else {
 		for (int s = 0; s < p->n_sel && rc == 0; s++)
 			rc = g.rcs[s] = read_column(&g, s, &p->slots[0]);

@@ -103,9 +103,11 @@ static void run_serial(size_t n, void (*fn)(void *, size_t, int), void *arg)
 		fn(arg, i, 0);
 }
 
-void firn_par__for(size_t n, void (*fn)(void *arg, size_t i, int slot), void *arg)
+void firn_par__for(size_t n, int max_slots, void (*fn)(void *arg, size_t i, int slot), void *arg)
 {
 	int threads = firn_get_threads();
+	if (threads > max_slots)
+		threads = max_slots;
 	if (n < 2 || threads < 2) {
 		run_serial(n, fn, arg);
 		return;

@@ -6,14 +6,14 @@
 #include <stddef.h>
 
 /* Runs fn(arg, i, slot) once for every i in [0, n), on up to
- * firn_get_threads() threads at once (the caller one of them), and returns
- * when all n have run. slot, in [0, firn_get_threads()), names the thread
+ * min(firn_get_threads(), max_slots) threads at once (the caller one of
+ * them), and returns when all n have run. slot, in [0, that), names the thread
  * running the call: no two calls run at once with the same slot, so
  * per-slot state needs no lock. Which i runs on which slot, and in what
  * order, is not fixed: fn must give the same result whatever they are.
  * With one thread (or n < 2) everything runs on the caller, in order,
  * slot 0. Safe to call from inside fn (the caller works, so the nested
  * loop finishes even when the pool is busy). */
-void firn_par__for(size_t n, void (*fn)(void *arg, size_t i, int slot), void *arg);
+void firn_par__for(size_t n, int max_slots, void (*fn)(void *arg, size_t i, int slot), void *arg);
 
 #endif

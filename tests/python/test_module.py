@@ -390,7 +390,9 @@ def test_append_staged_refuses_what_is_not_the_tables(cat, wh, tmp_path):
     shutil.copy(s, copy)
     with pytest.raises(firn.ValidationError):
         t.append_staged([str(copy)])  # outside the table's metadata folder
-    assert t.refresh().count() == 0 and os.path.exists(s)
+    # refused manifests are not the table's: neither is deleted
+    assert t.refresh().count() == 0 and os.path.exists(s) and copy.exists()
+    assert other.refresh().count() == 0
     # the schema changed after staging: the commit is refused, nothing lands
     s3, _ = t.stage_append(pa.table({"id": pa.array([5], pa.int64())}))
     t.add_column("x", "string")
