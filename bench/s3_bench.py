@@ -5,7 +5,8 @@ in moto (tests/interop/s3server.py), counted by the proxy in front of it.
 
 Full scan (every column), selective scan (two columns, l_orderkey < 20000)
 and append (the same rows again; DuckDB has no append to a catalog-less
-Iceberg table, so it is left out there). Prints a Markdown table."""
+Iceberg table, so it is left out there). Prints a Markdown table;
+S3_BENCH_LOG=1 also lists every request on stderr."""
 from __future__ import annotations
 
 import datetime as dt
@@ -115,6 +116,9 @@ def main():
             c = proxy.counts
             lines.append(f"| {case} | {name} | " + " | ".join(str(c.requests.get(k, 0)) for k in KINDS)
                          + f" | {c.bytes_out} | {c.bytes_in} | {sec:.2f} |")
+            if os.environ.get("S3_BENCH_LOG"):  # each request, to see where they go
+                for method, path, status, rng in c.log:
+                    print(f"  {case} {name}: {method} {path[:110]} {rng or ''} {status}", file=sys.stderr)
     print("\n".join(lines))
     proxy.stop()
     moto.stop()

@@ -250,6 +250,12 @@ struct firn_avro_reader;
 FIRN_API int firn_avro_reader_open_memory(struct firn_avro_reader **out, const uint8_t *data, size_t len,
 				 struct firn_error *err);
 
+/* As firn_avro_reader_open_memory over data (firn_malloc'd), which the
+ * reader takes: freed with it, also when opening fails. name is for
+ * messages. */
+FIRN_API int firn_avro_reader_open_buffer(struct firn_avro_reader **out, uint8_t *data, size_t len,
+					  const char *name, struct firn_error *err);
+
 /* As above, reading the whole file at `path` first (the reader keeps it).
  * Also FIRN_ENOTFOUND or FIRN_EIO. */
 FIRN_API int firn_avro_reader_open(struct firn_avro_reader **out, const char *path, struct firn_error *err);

@@ -18,6 +18,12 @@
 extern "C" {
 #endif
 
+/* A byte range of a file. */
+struct firn_io_range {
+	int64_t offset;
+	int64_t length;
+};
+
 /* An open file for reading. Made by an implementation's open_read; the
  * caller reads with firn_io_read_at and ends with firn_io_input_close. */
 struct firn_io_input {
@@ -29,6 +35,14 @@ struct firn_io_input {
 	/* Releases the handle (and frees it). */
 	void (*close)(struct firn_io_input *in);
 	void *private_data;
+	/* A hint, may be NULL: the caller reads (parts of) these ranges next,
+	 * in any order, and nothing before them is read again. A remote store
+	 * fetches them at once, adjacent ones in one request and the requests
+	 * side by side, and keeps them until the next prefetch or close; local
+	 * files ask the kernel to read ahead. Ranges past the end are an
+	 * error (FIRN_ECORRUPT), as are the store's failures (FIRN_EIO). */
+	int (*prefetch)(struct firn_io_input *in, const struct firn_io_range *ranges, size_t n,
+			struct firn_error *err);
 };
 
 /* A file being written. Nothing of it is visible under its name as a
@@ -73,7 +87,7 @@ struct firn_io_entry {
  * returned by list. */
 typedef int (*firn_io_list_fn)(void *arg, const struct firn_io_entry *entry);
 
-#define FIRN_IO_OPS_VERSION 1
+#define FIRN_IO_OPS_VERSION 2
 
 /* A file-IO implementation. Every operation gets `data` first and the
  * location as the caller wrote it (scheme included). Operations an
@@ -111,6 +125,10 @@ struct firn_io_ops {
 	/* Removes directory dir if it is empty: 0 removed, FIRN_EEXISTS not
 	 * empty, FIRN_ENOTFOUND. NULL where directories do not exist. */
 	int (*remove_empty_dir)(void *data, const char *dir, struct firn_error *err);
+	/* All of a file at once, as firn_io_read_all gives it (one request
+	 * where a store counts them). NULL: open_read and one read_at. */
+	int (*read_all)(void *data, const char *location, uint8_t **out, size_t *n,
+			struct firn_error *err);
 };
 
 /* Makes ops handle locations "scheme://…" (scheme compared without case;
@@ -147,6 +165,12 @@ static inline int firn_io_read_at(struct firn_io_input *in, int64_t offset, size
 				  struct firn_error *err)
 {
 	return in->read_at(in, offset, n, buf, err);
+}
+/* The hint of struct firn_io_input's prefetch; 0 where there is none. */
+static inline int firn_io_prefetch(struct firn_io_input *in, const struct firn_io_range *ranges,
+				   size_t n, struct firn_error *err)
+{
+	return in->prefetch ? in->prefetch(in, ranges, n, err) : 0;
 }
 /* NULL allowed. */
 static inline void firn_io_input_close(struct firn_io_input *in)

@@ -218,6 +218,12 @@ int firn_avro_reader_open(struct firn_avro_reader **out, const char *path, struc
 	return open_named(out, buf, size, buf, path, err);
 }
 
+int firn_avro_reader_open_buffer(struct firn_avro_reader **out, uint8_t *data, size_t len,
+				 const char *name, struct firn_error *err)
+{
+	return open_named(out, data, len, data, name, err);
+}
+
 int firn_avro_reader_open_memory(struct firn_avro_reader **out, const uint8_t *data, size_t len,
 				 struct firn_error *err)
 {

@@ -666,8 +666,10 @@ static int sql_commit_table(void *self, struct firn_ice_commit *cm, struct firn_
 	if (rc == 0)
 		firn_io__crash_point("after-swap");
 	/* a failed swap whose outcome the database cannot tell (an I/O error)
-	 * may have happened: then the file stays (remove-orphans) */
-	if (rc == FIRN_ECONFLICT || rc == FIRN_ENOTFOUND || rc == FIRN_EEXISTS)
+	 * may have happened: then the file stays (remove-orphans). Out of
+	 * memory is firn's own, before the statement ran or after it changed
+	 * nothing (exec copies no rows for these). */
+	if (rc == FIRN_ECONFLICT || rc == FIRN_ENOTFOUND || rc == FIRN_EEXISTS || rc == FIRN_ENOMEM)
 		firn_ice__commit_discard(cm);
 	else if (rc != 0) {
 		firn_ice__meta_free(cm->meta);

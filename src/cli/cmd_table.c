@@ -1109,7 +1109,9 @@ static int scan_to(struct firn_table *t, const struct firn_scan_options *so, int
 	char **inputs = NULL;
 	size_t n_in = 0;
 	int rc = 0;
-	if (output) {
+	struct firn_io_entry e;
+	/* an output that does not exist yet cannot be an input: no listing */
+	if (output && firn_io_stat(output, &e, NULL) == 0) {
 		rc = scan_inputs(t, &so->sel, &inputs, &n_in, err);
 		if (rc == 0)
 			rc = cli_not_an_input(output, (const char *const *)inputs, n_in);

@@ -794,6 +794,15 @@ static void datum_from_avro(const struct firn_type *t, const struct firn_avro_va
 	}
 }
 
+/* An Avro reader over a manifest list or manifest. */
+static int open_immutable(struct firn_avro_reader **r, const char *path, struct firn_error *err)
+{
+	uint8_t *data;
+	size_t n;
+	FIRN_TRY(firn_ice__read_immutable(path, &data, &n, err));
+	return firn_avro_reader_open_buffer(r, data, n, path, err);
+}
+
 int firn_ice__manifest_list_read(const char *path, struct firn_arena *arena,
 				 struct firn_ice_manifest_file **out, size_t *n,
 				 struct firn_error *err)
@@ -801,7 +810,7 @@ int firn_ice__manifest_list_read(const char *path, struct firn_arena *arena,
 	struct firn_avro_reader *r = NULL;
 	*out = NULL;
 	*n = 0;
-	int rc = firn_avro_reader_open(&r, path, err);
+	int rc = open_immutable(&r, path, err);
 	if (rc != 0) {
 		if (rc == FIRN_ENOTFOUND)
 			firn_error_set(err, FIRN_ECORRUPT, "%s: manifest list is missing", path);
@@ -810,7 +819,9 @@ int firn_ice__manifest_list_read(const char *path, struct firn_arena *arena,
 	const struct firn_avro_schema *s = firn_avro_reader_schema(r);
 	size_t cap = 16;
 	struct firn_ice_manifest_file *v = firn_arena_alloc(arena, cap * sizeof(*v));
-	for (;;) {
+	if (!v)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	while (rc == 0) {
 		const struct firn_avro_value *rec;
 		if ((rc = firn_avro_reader_next(r, arena, &rec, err)) != 0 || !rec)
 			break;
@@ -855,7 +866,11 @@ int firn_ice__manifest_list_read(const char *path, struct firn_arena *arena,
 		if (parts && parts->type == FIRN_AVRO_ARRAY) {
 			f->n_partitions = parts->array.n;
 			f->partitions = firn_arena_alloc(arena, (parts->array.n + 1) * sizeof(*f->partitions));
-			for (size_t k = 0; f->partitions && k < parts->array.n; k++) {
+			if (!f->partitions) {
+				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+				break;
+			}
+			for (size_t k = 0; k < parts->array.n; k++) {
 				const struct firn_avro_value *ps = &parts->array.items[k];
 				const struct firn_avro_schema *rs = pt->items;
 				struct firn_ice_field_summary *su = &f->partitions[k];
@@ -908,7 +923,7 @@ int firn_ice__manifest_read(const struct firn_ice_manifest_file *mf,
 				pf[k] = alt[k];
 			firn_free(alt);
 		}
-	int rc = firn_avro_reader_open(&r, mf->path, err);
+	int rc = open_immutable(&r, mf->path, err);
 	if (rc != 0) {
 		firn_free(pf);
 		if (rc == FIRN_ENOTFOUND)

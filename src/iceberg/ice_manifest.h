@@ -119,6 +119,13 @@ int firn_ice__manifest_list_write(const char *path, const struct firn_ice_meta *
 				  int64_t *next_row_id, struct firn_error *err);
 
 /* Reads a manifest list; everything in arena. */
+/* All of a manifest list or manifest, as firn_io_read_all gives it: read
+ * once per process while it stays among the last read (ice_file_cache.c).
+ * Only for files written once under a fresh name. */
+int firn_ice__read_immutable(const char *path, uint8_t **data, size_t *n, struct firn_error *err);
+/* Drops what firn_ice__read_immutable keeps (tests that count reads). */
+void firn_ice__forget_immutable(void);
+
 int firn_ice__manifest_list_read(const char *path, struct firn_arena *arena,
 				 struct firn_ice_manifest_file **out, size_t *n,
 				 struct firn_error *err);

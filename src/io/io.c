@@ -261,8 +261,12 @@ int firn_io_read_all(const char *location, uint8_t **data, size_t *n, struct fir
 {
 	*data = NULL;
 	*n = 0;
+	struct firn_io_ops o;
+	FIRN_TRY(route(location, &o, err));
+	if (o.read_all)
+		return o.read_all(o.data, location, data, n, err);
 	struct firn_io_input *in;
-	FIRN_TRY(firn_io_open_read(location, &in, err));
+	FIRN_TRY(o.open_read(o.data, location, &in, err));
 	if (in->size < 0 || (uint64_t)in->size >= SIZE_MAX) {
 		firn_io_input_close(in);
 		return firn_error_set(err, FIRN_EIO, "%s: bad size", location);

@@ -14,8 +14,14 @@
 #include "io/curl_dl.h"
 #include "io/io_local.h"
 #include "io/s3_private.h"
+#include "util/parallel.h"
 
-#define SMALL_FILE (1 << 20)
+/* The suffix fetched at open: a Parquet footer's usual size (the reader's
+ * guess), and all of a file no larger. */
+#define TAIL_FETCH (64 * 1024)
+/* Ranges of a prefetch this close together are fetched in one GET: the
+ * bytes between cost less than another request's round trip. */
+#define COALESCE_GAP (64 * 1024)
 
 /* ---- settings ------------------------------------------------------- */
 
@@ -404,7 +410,148 @@ struct s3_input {
 	char *location;
 	uint8_t *tail; /* the file's last tail_len bytes (all of a small file), fetched at open */
 	size_t tail_len;
+	struct s3_block *blocks; /* of the last prefetch, by offset */
+	size_t n_blocks;
 };
+
+/* Bytes fetched ahead: [offset, offset + len). */
+struct s3_block {
+	int64_t offset;
+	size_t len;
+	uint8_t *data;
+};
+
+/* The ranged GET of n bytes at offset into buf. */
+static int get_range(struct s3_input *s, int64_t offset, size_t n, void *buf,
+		     struct firn_error *err)
+{
+	struct req r;
+	FIRN_TRY(open_req(&r, "GET", s->location, err));
+	r.range_lo = offset;
+	r.range_hi = offset + (int64_t)n - 1;
+	r.into = buf;
+	r.into_len = n;
+	int rc = s3_send(&s->conf, &r, err);
+	if (rc == 0 && r.into_got != n)
+		rc = firn_error_set(err, FIRN_EIO, "%s: GET of %zu bytes at %lld gave %zu", s->location, n,
+				    (long long)offset, r.into_got);
+	firn_buf_free(&r.resp);
+	return rc;
+}
+
+/* The block holding all of [offset, offset + n), or NULL. */
+static const struct s3_block *cached_block(const struct s3_input *s, int64_t offset, size_t n)
+{
+	size_t lo = 0, hi = s->n_blocks;
+	while (lo < hi) { /* the last block starting at or before offset */
+		size_t mid = lo + (hi - lo) / 2;
+		if (s->blocks[mid].offset <= offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	const struct s3_block *b = &s->blocks[lo - 1];
+	return offset + (int64_t)n <= b->offset + (int64_t)b->len ? b : NULL;
+}
+
+static void drop_blocks(struct s3_input *s)
+{
+	for (size_t i = 0; i < s->n_blocks; i++)
+		firn_free(s->blocks[i].data);
+	firn_free(s->blocks);
+	s->blocks = NULL;
+	s->n_blocks = 0;
+}
+
+static int by_offset(const void *a, const void *b)
+{
+	const struct firn_io_range *x = a, *y = b;
+	return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+struct fetch {
+	struct s3_input *s;
+	int *rcs;
+	struct firn_error *errs;
+};
+
+static void fetch_block(void *arg, size_t i, int slot)
+{
+	(void)slot;
+	struct fetch *f = arg;
+	struct s3_block *b = &f->s->blocks[i];
+	f->rcs[i] = get_range(f->s, b->offset, b->len, b->data, &f->errs[i]);
+}
+
+/* Coalesces the ranges (those in the tail are here already) and fetches
+ * the blocks side by side on firn's threads, each with its own handle. */
+static int s3_prefetch(struct firn_io_input *in, const struct firn_io_range *ranges, size_t n,
+		       struct firn_error *err)
+{
+	struct s3_input *s = in->private_data;
+	drop_blocks(s);
+	int64_t tail_at = in->size - (int64_t)s->tail_len;
+	struct firn_io_range *rs = firn_calloc(n + 1, sizeof(*rs));
+	if (!rs)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t lo = ranges[i].offset, len = ranges[i].length;
+		if (lo < 0 || len < 0 || len > in->size - lo) {
+			firn_free(rs);
+			return firn_error_set(err, FIRN_ECORRUPT, "%s: truncated: %lld bytes at %lld of %lld",
+					      s->location, (long long)len, (long long)lo,
+					      (long long)in->size);
+		}
+		if (lo + len > tail_at)
+			len = tail_at - lo;
+		if (len > 0)
+			rs[m++] = (struct firn_io_range){ lo, len };
+	}
+	qsort(rs, m, sizeof(*rs), by_offset);
+	size_t nb = 0;
+	for (size_t i = 0; i < m; i++) {
+		int64_t end = rs[i].offset + rs[i].length;
+		if (nb > 0 && rs[i].offset <= rs[nb - 1].offset + rs[nb - 1].length + COALESCE_GAP) {
+			int64_t prev_end = rs[nb - 1].offset + rs[nb - 1].length;
+			if (end > prev_end)
+				rs[nb - 1].length = end - rs[nb - 1].offset;
+		} else {
+			rs[nb++] = rs[i];
+		}
+	}
+	int rc = 0;
+	s->blocks = firn_calloc(nb + 1, sizeof(*s->blocks));
+	int *rcs = firn_calloc(nb + 1, sizeof(int));
+	struct firn_error *errs = firn_calloc(nb + 1, sizeof(*errs));
+	if (!s->blocks || !rcs || !errs)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	for (size_t i = 0; rc == 0 && i < nb; i++) {
+		s->blocks[i] = (struct s3_block){ rs[i].offset, (size_t)rs[i].length, NULL };
+		s->n_blocks = i + 1;
+		if (!(s->blocks[i].data = firn_malloc(s->blocks[i].len)))
+			rc = firn_error_set(err, FIRN_ENOMEM, "%s: out of memory for %zu bytes",
+					    s->location, s->blocks[i].len);
+	}
+	if (rc == 0) {
+		struct fetch f = { s, rcs, errs };
+		firn_par__for(nb, (int)nb, fetch_block, &f);
+		for (size_t i = 0; i < nb && rc == 0; i++)
+			if (rcs[i] != 0) {
+				rc = rcs[i];
+				if (err)
+					*err = errs[i];
+			}
+	}
+	if (rc != 0)
+		drop_blocks(s);
+	firn_free(rs);
+	firn_free(rcs);
+	firn_free(errs);
+	return rc;
+}
 
 static int s3_read_at(struct firn_io_input *in, int64_t offset, size_t n, void *buf,
 		      struct firn_error *err)
@@ -425,18 +572,12 @@ static int s3_read_at(struct firn_io_input *in, int64_t offset, size_t n, void *
 		memcpy((char *)buf + head, s->tail, n - head);
 		n = head;
 	}
-	struct req r;
-	FIRN_TRY(open_req(&r, "GET", s->location, err));
-	r.range_lo = offset;
-	r.range_hi = offset + (int64_t)n - 1;
-	r.into = buf;
-	r.into_len = n;
-	int rc = s3_send(&s->conf, &r, err);
-	if (rc == 0 && r.into_got != n)
-		rc = firn_error_set(err, FIRN_EIO, "%s: GET of %zu bytes at %lld gave %zu", s->location, n,
-				    (long long)offset, r.into_got);
-	firn_buf_free(&r.resp);
-	return rc;
+	const struct s3_block *b = cached_block(s, offset, n);
+	if (b) {
+		memcpy(buf, b->data + (offset - b->offset), n);
+		return 0;
+	}
+	return get_range(s, offset, n, buf, err);
 }
 
 static void s3_input_close(struct firn_io_input *in)
@@ -445,6 +586,7 @@ static void s3_input_close(struct firn_io_input *in)
 	firn_s3__config_free(&s->conf);
 	firn_free(s->location);
 	firn_free(s->tail);
+	drop_blocks(s);
 	firn_free(s);
 }
 
@@ -457,17 +599,18 @@ static int s3_open_read(void *data, const char *location, struct firn_io_input *
 	memset(s, 0, sizeof(*s));
 	s->in.read_at = s3_read_at;
 	s->in.close = s3_input_close;
+	s->in.prefetch = s3_prefetch;
 	s->in.private_data = s;
 	int rc = config(&s->conf, err);
 	if (rc == 0 && !(s->location = firn_strdup(location)))
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	/* one GET of the last SMALL_FILE bytes: the size (Content-Range), a
+	/* one GET of the last TAIL_FETCH bytes: the size (Content-Range), a
 	 * small file whole, a large one's footer */
 	struct req r;
 	if (rc == 0)
 		rc = open_req(&r, "GET", location, err);
 	if (rc == 0) {
-		r.range_lo = -SMALL_FILE;
+		r.range_lo = -TAIL_FETCH;
 		rc = s3_send(&s->conf, &r, err);
 		if (rc == 0 && r.status == 206 && r.total >= (int64_t)r.resp.len) {
 			s->in.size = r.total;
@@ -495,6 +638,28 @@ static int s3_open_read(void *data, const char *location, struct firn_io_input *
 	}
 	*out = &s->in;
 	return 0;
+}
+
+/* One GET of the whole object. */
+static int s3_read_all(void *data, const char *location, uint8_t **out, size_t *n,
+		       struct firn_error *err)
+{
+	(void)data;
+	struct firn_s3__config c;
+	FIRN_TRY(config(&c, err));
+	struct req r;
+	int rc = open_req(&r, "GET", location, err);
+	if (rc == 0)
+		rc = s3_send(&c, &r, err);
+	if (rc == 0 && (rc = firn_buf_putc(&r.resp, 0)) != 0)
+		rc = firn_error_set(err, FIRN_ENOMEM, "%s: out of memory", location);
+	if (rc == 0) {
+		*n = r.resp.len - 1;
+		*out = firn_buf_detach(&r.resp, NULL);
+	}
+	firn_buf_free(&r.resp);
+	firn_s3__config_free(&c);
+	return rc;
 }
 
 static int s3_stat(void *data, const char *location, struct firn_io_entry *out,
@@ -949,4 +1114,5 @@ const struct firn_io_ops firn_io__s3_ops = {
 	.delete_many = s3_delete_many,
 	.list = s3_list,
 	.stat_file = s3_stat,
+	.read_all = s3_read_all,
 };

@@ -798,6 +798,16 @@ static int check_page_crc(struct decode_ctx *ctx, const struct pq_page_header *h
 			(long long)at, (uint32_t)h->crc, crc);
 }
 
+/* Where a column chunk's bytes begin: its dictionary page, if it has one. */
+static int64_t chunk_start(const struct pq_column_meta *m)
+{
+	int64_t start = m->data_page_offset;
+	if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0 &&
+	    m->dictionary_page_offset < start)
+		start = m->dictionary_page_offset;
+	return start;
+}
+
 static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 {
 	const struct firn_parquet_reader *r = ctx->r;
@@ -807,11 +817,7 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 	int max_def = node->valid_def, max_rep = node->rep;
 	if (m->num_values == 0)
 		return 0;
-	int64_t start = m->data_page_offset;
-	if (m->has_dictionary_page_offset && m->dictionary_page_offset > 0 &&
-	    m->dictionary_page_offset < start)
-		start = m->dictionary_page_offset;
-	int64_t size = m->total_compressed_size;
+	int64_t start = chunk_start(m), size = m->total_compressed_size;
 	if (start < 4 || size < 0 || size > r->data_end - start)
 		return DCORRUPT(ctx, "chunk at %lld of %lld bytes runs past the data", (long long)start,
 				(long long)size);
@@ -1201,13 +1207,53 @@ struct rg_read {
 	struct firn_error *errs;  /* per selected column */
 };
 
+/* The leaves [*first, *last) under node. */
+static void leaf_span(const struct pq_schema *ps, int node, int *first, int *last)
+{
+	int l = ps->nodes[node].first_leaf;
+	*first = l;
+	while (l < ps->n_leaves) {
+		int n = ps->leaves[l];
+		while (n > 0 && n != node)
+			n = ps->nodes[n].parent;
+		if (n != node)
+			break;
+		l++;
+	}
+	*last = l;
+}
+
+/* Tells the file's IO which chunks of row group rg come next: a remote
+ * store fetches them in few requests, side by side. */
+static int prefetch_chunks(struct stream *p, int rg, struct firn_error *err)
+{
+	struct firn_parquet_reader *r = p->r;
+	const struct pq_schema *ps = &r->ps;
+	struct firn_io_range *ranges = firn_calloc((size_t)ps->n_leaves + 1, sizeof(*ranges));
+	if (!ranges)
+		return nomem(err);
+	size_t n = 0;
+	for (int s = 0; s < p->n_sel; s++) {
+		int first, last;
+		leaf_span(ps, p->sel[s], &first, &last);
+		for (int l = first; l < last; l++) {
+			const struct pq_column_meta *m = &r->meta.row_groups[rg].columns[l].meta_data;
+			int64_t start = chunk_start(m), size = m->total_compressed_size;
+			if (m->num_values > 0 && start >= 4 && size >= 0 && size <= r->data_end - start)
+				ranges[n++] = (struct firn_io_range){ start, size };
+		}
+	}
+	int rc = firn_io_prefetch(r->in, ranges, n, err);
+	firn_free(ranges);
+	return rc;
+}
+
 /* Decodes the leaves under selected column s and assembles them. */
 static int read_column(struct rg_read *g, int s, struct decode_slot *slot)
 {
 	struct stream *p = g->p;
 	struct firn_parquet_reader *r = p->r;
 	const struct pq_schema *ps = &r->ps;
-	int nleaves = ps->n_leaves;
 	struct decode_ctx ctx = { 0 };
 	ctx.r = r;
 	ctx.rg = g->rg;
@@ -1218,16 +1264,8 @@ static int read_column(struct rg_read *g, int s, struct decode_slot *slot)
 	ctx.scratch2 = slot->scratch2;
 	ctx.views = slot->views;
 	struct leaf_data *leaves = g->leaves;
-	const struct pq_node *top = &ps->nodes[p->sel[s]];
-	int first = top->first_leaf, last = first, rc = 0;
-	while (last < nleaves) {
-		int n = ps->leaves[last];
-		while (n > 0 && n != p->sel[s])
-			n = ps->nodes[n].parent;
-		if (n != p->sel[s])
-			break;
-		last++;
-	}
+	int first, last, rc = 0;
+	leaf_span(ps, p->sel[s], &first, &last);
 	for (int l = first; l < last && rc == 0; l++) {
 		leaves[l].node = &ps->nodes[ps->leaves[l]];
 		ctx.col = ps->leaf_paths[l];
@@ -1287,6 +1325,8 @@ static int read_row_group(struct stream *p, int rg, struct ArrowArray *out, stru
 		rc = nomem(err);
 		goto done;
 	}
+	if ((rc = prefetch_chunks(p, rg, err)) != 0)
+		goto done;
 	if (p->n_slots > 1) {
 		firn_par__for((size_t)p->n_sel, p->n_slots, read_column_job, &g);
 	} else {

@@ -73,7 +73,7 @@ class Counts:
     requests: dict = field(default_factory=dict)  # method -> n
     bytes_in: int = 0   # request bodies (to the server)
     bytes_out: int = 0  # response bodies (to the client)
-    log: list = field(default_factory=list)  # (method, path, status)
+    log: list = field(default_factory=list)  # (method, path, status, range header or None)
 
 
 class Proxy:
@@ -129,7 +129,7 @@ class Proxy:
                     if self.command != "HEAD":
                         self.wfile.write(err)
                     with proxy.lock:
-                        proxy.counts.log.append((self.command, self.path, rule.action))
+                        proxy.counts.log.append((self.command, self.path, rule.action, self.headers.get("Range")))
                     return
                 conn = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=60)
                 headers = {k: v for k, v in self.headers.items()
@@ -154,7 +154,7 @@ class Proxy:
                     self.wfile.write(data)
                 with proxy.lock:
                     proxy.counts.bytes_out += len(data)
-                    proxy.counts.log.append((self.command, self.path, resp.status))
+                    proxy.counts.log.append((self.command, self.path, resp.status, self.headers.get("Range")))
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _any
 
