@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The Java side of the Spark interop tests, from Maven Central, into
 # .venv/jars (checked by size and SHA-1 against Maven Central's .sha1 files):
-# the Iceberg Spark runtime and the SQLite JDBC driver for Iceberg's
-# JdbcCatalog over firn's catalog.db.
+# the Iceberg Spark runtime, the SQLite JDBC driver for Iceberg's
+# JdbcCatalog over firn's catalog.db, and Iceberg's AWS bundle (S3FileIO
+# and the AWS SDK) for Spark on tables in S3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 dir=$here/.venv/jars
 mkdir -p "$dir"
 base=https://repo1.maven.org/maven2
 jars="org/apache/iceberg/iceberg-spark-runtime-3.5_2.12/1.10.1/iceberg-spark-runtime-3.5_2.12-1.10.1.jar
-org/xerial/sqlite-jdbc/3.53.4.0/sqlite-jdbc-3.53.4.0.jar"
+org/xerial/sqlite-jdbc/3.53.4.0/sqlite-jdbc-3.53.4.0.jar
+org/apache/iceberg/iceberg-aws-bundle/1.10.1/iceberg-aws-bundle-1.10.1.jar"
 for j in $jars; do
     name=$(basename "$j")
     [ -s "$dir/$name" ] && continue

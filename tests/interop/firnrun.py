@@ -11,6 +11,19 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 
+# Spark's side, fetched by scripts/fetch_jars.sh into .venv/jars
+SPARK_JARS = ("iceberg-spark-runtime-3.5_2.12-1.10.1.jar", "sqlite-jdbc-3.53.4.0.jar")
+AWS_JAR = "iceberg-aws-bundle-1.10.1.jar"  # S3FileIO and the AWS SDK
+
+
+def spark_jars(aws: bool = False) -> list:
+    """The jars a Spark session needs (and Iceberg's AWS bundle with aws);
+    a missing one fails the test."""
+    paths = [REPO / ".venv" / "jars" / n for n in SPARK_JARS + ((AWS_JAR,) if aws else ())]
+    missing = [p.name for p in paths if not p.is_file()]
+    assert not missing, f"Spark's jars {missing} are missing: run scripts/fetch_jars.sh"
+    return [str(p) for p in paths]
+
 
 def firn_path() -> Path:
     return Path(os.environ.get("FIRN_BIN") or REPO / "build" / "firn")

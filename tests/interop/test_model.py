@@ -15,7 +15,7 @@ import pytest
 
 import ice
 import model
-from firnrun import REPO
+from firnrun import REPO, spark_jars
 
 SEEDS = [int(os.environ["FIRN_MODEL_SEED"])] if os.environ.get("FIRN_MODEL_SEED") else list(range(1, 31))
 SPARK_SEEDS = {7, 9, 10, 22}  # v3 k; v3 k, bucket(2, id); v2 truncate(10, id); v2 k
@@ -28,8 +28,7 @@ def spark(work_root, run_firn):
     runtime, the SQLite JDBC driver, JdbcCatalog with init-catalog-tables
     off) on a catalog of its own, where each sequence's final metadata file
     is registered (Iceberg's register_table) and read."""
-    jars = sorted(str(p) for p in JARS.glob("*.jar"))
-    assert len(jars) == 2, f"Spark's jars are missing from {JARS}: run scripts/fetch_jars.sh"
+    jars = spark_jars()
     wh = work_root / "model-spark"
     wh.mkdir(parents=True, exist_ok=True)
     run_firn("--warehouse", wh, "namespace", "create", "spark")  # creates catalog.db

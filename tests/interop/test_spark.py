@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from firnrun import REPO
+from firnrun import REPO, spark_jars
 
 JARS = REPO / ".venv" / "jars"
 
@@ -26,8 +26,7 @@ def spark_wh(work_root):
 
 @pytest.fixture(scope="module")
 def spark(spark_wh, run_firn):
-    jars = sorted(str(p) for p in JARS.glob("*.jar"))
-    assert len(jars) == 2, f"Spark's jars are missing from {JARS}: run scripts/fetch_jars.sh"
+    jars = spark_jars()
     run_firn("--warehouse", spark_wh, "namespace", "create", "db")  # creates catalog.db
     from pyspark.sql import SparkSession
     os.environ.setdefault("PYSPARK_PYTHON", str(REPO / ".venv" / "bin" / "python"))

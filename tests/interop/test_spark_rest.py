@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import firnrun
-from firnrun import REPO
+from firnrun import REPO, spark_jars
 from restserver import firn_server
 
 JARS = REPO / ".venv" / "jars"
@@ -29,8 +29,7 @@ def served(work_root):
 @pytest.fixture(scope="module")
 def spark(served):
     s, wh = served
-    jars = sorted(str(p) for p in JARS.glob("*.jar"))
-    assert len(jars) == 2, f"Spark's jars are missing from {JARS}: run scripts/fetch_jars.sh"
+    jars = spark_jars()
     from pyspark.sql import SparkSession
     os.environ.setdefault("PYSPARK_PYTHON", str(REPO / ".venv" / "bin" / "python"))
     sp = (SparkSession.builder.master("local[1]").appName("firn-rest")
