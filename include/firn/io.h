@@ -87,6 +87,16 @@ struct firn_io_entry {
  * returned by list. */
 typedef int (*firn_io_list_fn)(void *arg, const struct firn_io_entry *entry);
 
+/* A write begun and never completed that the store still keeps (S3: an
+ * incomplete multipart upload, whose parts are billed but are no object).
+ * Borrowed during the callback only. */
+struct firn_io_pending {
+	const char *location; /* where the file would have appeared */
+	const char *id;       /* the store's name for the write (S3: the upload id) */
+	int64_t started_ms;   /* epoch milliseconds */
+};
+typedef int (*firn_io_pending_fn)(void *arg, const struct firn_io_pending *p);
+
 #define FIRN_IO_OPS_VERSION 2
 
 /* A file-IO implementation. Every operation gets `data` first and the
@@ -129,6 +139,14 @@ struct firn_io_ops {
 	 * where a store counts them). NULL: open_read and one read_at. */
 	int (*read_all)(void *data, const char *location, uint8_t **out, size_t *n,
 			struct firn_error *err);
+	/* The pending writes within dir, as list does files. NULL where a
+	 * failed write leaves nothing behind but a file (local files). */
+	int (*list_pending)(void *data, const char *dir, firn_io_pending_fn fn, void *arg,
+			    struct firn_error *err);
+	/* Discards pending write id of location: 0, or FIRN_ENOTFOUND when
+	 * it is gone already. */
+	int (*discard_pending)(void *data, const char *location, const char *id,
+			       struct firn_error *err);
 };
 
 /* Makes ops handle locations "scheme://…" (scheme compared without case;
@@ -155,6 +173,10 @@ FIRN_API int firn_io_stat(const char *location, struct firn_io_entry *out, struc
 FIRN_API int firn_io_sync_dir(const char *location, struct firn_error *err);
 /* FIRN_EUNSUPPORTED where directories do not exist. */
 FIRN_API int firn_io_remove_empty_dir(const char *dir, struct firn_error *err);
+/* Nothing to list (0) where the scheme has no pending writes. */
+FIRN_API int firn_io_list_pending(const char *dir, firn_io_pending_fn fn, void *arg,
+				  struct firn_error *err);
+FIRN_API int firn_io_discard_pending(const char *location, const char *id, struct firn_error *err);
 /* Whether a and b are one file (local: the same device and inode, so
  * symbolic and hard links count; other schemes: the same normalized
  * location). 0 when either does not exist. */

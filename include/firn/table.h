@@ -263,6 +263,9 @@ struct firn_orphan_info {
 	int64_t too_young;    /* unreferenced but inside the safety window: kept */
 	void (*report)(void *arg, const char *path);
 	void *report_arg;
+	int64_t uploads;      /* writes begun and never completed, discarded (S3:
+			       * multipart uploads aborted; reported as their
+			       * location); too young ones count in too_young */
 };
 
 /* Deletes files under the table location that no metadata references
@@ -271,7 +274,9 @@ struct firn_orphan_info {
  * older than older_than (default: 3 days ago), the window that protects
  * commits in flight; a cutoff within the last 24 hours is refused
  * (FIRN_EINVAL) unless info->force. Locations of other tables of the
- * catalog inside this one, and the catalog's own files, are never entered. */
+ * catalog inside this one, and the catalog's own files, are never entered.
+ * Pending writes the store keeps under the location (S3's incomplete
+ * multipart uploads), begun before the cutoff, are discarded as well. */
 FIRN_API int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool dry_run,
 			      struct firn_orphan_info *info, struct firn_error *err);
 

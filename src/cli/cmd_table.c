@@ -1210,12 +1210,18 @@ static int do_remove_orphans(struct firn_catalog *c, int argc, char **argv, stru
 	if (firn_table_remove_orphans(t, cli_get(o, N(o), "older-than"), dry, &oi, err) != 0)
 		rc = cli_fail(err);
 	else if (cli_get(o, N(o), "json"))
-		printf("{\"orphans\": %lld, \"bytes\": %lld, \"kept-too-young\": %lld, \"dry-run\": %s}\n",
-		       (long long)oi.files, (long long)oi.bytes, (long long)oi.too_young, dry ? "true" : "false");
-	else
-		printf("%s%lld orphan files (%lld bytes)%s; %lld unreferenced files are too young to remove\n",
-		       dry ? "dry run: " : "", (long long)oi.files, (long long)oi.bytes,
-		       dry ? " would be deleted" : " deleted", (long long)oi.too_young);
+		printf("{\"orphans\": %lld, \"bytes\": %lld, \"kept-too-young\": %lld, "
+		       "\"aborted-uploads\": %lld, \"dry-run\": %s}\n",
+		       (long long)oi.files, (long long)oi.bytes, (long long)oi.too_young,
+		       (long long)oi.uploads, dry ? "true" : "false");
+	else {
+		printf("%s%lld orphan files (%lld bytes)%s", dry ? "dry run: " : "", (long long)oi.files,
+		       (long long)oi.bytes, dry ? " would be deleted" : " deleted");
+		if (oi.uploads)
+			printf(", %lld incomplete uploads%s", (long long)oi.uploads,
+			       dry ? " would be aborted" : " aborted");
+		printf("; %lld unreferenced files are too young to remove\n", (long long)oi.too_young);
+	}
 	firn_table_free(t);
 	return rc;
 }

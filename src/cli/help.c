@@ -407,7 +407,9 @@ static const struct help_cmd cmds[] = {
 	  "and delete files of every snapshot), such as those of crashed or lost commits, when "
 	  "they are older than the cutoff: files of commits in flight are younger. The locations "
 	  "of other tables inside this one and the catalog's own files are never entered; "
-	  "symbolic links are never removed. Prints each file deleted.\n"
+	  "symbolic links are never removed. On S3, multipart uploads left incomplete under the "
+	  "location (a writer killed mid-file) and begun before the cutoff are aborted too. Prints "
+	  "each file deleted.\n"
 	  TABLE_ARG
 	  "# options\n"
 	  "- --older-than TIME\tthe cutoff (default 3 days ago); a cutoff within the last 24 "

@@ -1,7 +1,8 @@
 /* firn remove-orphans: files under the table location that no metadata
  * references (crashed or lost commits), older than a safety window. Every
  * location is compared in firn_io__normalize's form; other tables'
- * locations inside this one and the catalog's files are never entered. */
+ * locations inside this one and the catalog's files are never entered.
+ * Writes a store keeps pending (S3 multipart uploads) go the same way. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -51,6 +52,30 @@ static int visit_entry(void *arg, const struct firn_io_entry *e)
 		w->info->report(w->info->report_arg, e->location);
 	struct firn_error why = { 0 };
 	int rc = w->dry_run ? 0 : firn_io_delete(e->location, &why);
+	if (rc != 0 && rc != FIRN_ENOTFOUND) {
+		if (w->err)
+			*w->err = why;
+		return rc;
+	}
+	return 0;
+}
+
+/* One pending write (an upload a crashed writer left): never a
+ * referenced file, since those are complete. */
+static int visit_pending(void *arg, const struct firn_io_pending *p)
+{
+	struct walk *w = arg;
+	if (fenced(w, p->location))
+		return 0;
+	if (p->started_ms <= 0 || p->started_ms / 1000 >= (int64_t)w->cutoff) { /* or no time */
+		w->info->too_young++;
+		return 0;
+	}
+	w->info->uploads++;
+	if (w->info->report)
+		w->info->report(w->info->report_arg, p->location);
+	struct firn_error why = { 0 };
+	int rc = w->dry_run ? 0 : firn_io_discard_pending(p->location, p->id, &why);
 	if (rc != 0 && rc != FIRN_ENOTFOUND) {
 		if (w->err)
 			*w->err = why;
@@ -120,7 +145,7 @@ static int fence(struct firn_table *t, const char *root, struct firn_ice_fileset
 int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool dry_run,
 			      struct firn_orphan_info *info, struct firn_error *err)
 {
-	info->files = info->bytes = info->too_young = 0;
+	info->files = info->bytes = info->too_young = info->uploads = 0;
 	struct walk w = { .dry_run = dry_run, .info = info, .err = err };
 	FIRN_TRY(parse_cutoff(older_than, info->force, &w.cutoff, err));
 	char *root = firn_io__normalize(t->meta->location);
@@ -137,6 +162,8 @@ int firn_table_remove_orphans(struct firn_table *t, const char *older_than, bool
 		rc = fence(t, root, &w.fenced, err);
 	if (rc == 0)
 		rc = firn_io_list(root, visit_entry, &w, err);
+	if (rc == 0)
+		rc = firn_io_list_pending(root, visit_pending, &w, err);
 	firn_ice__fileset_free(&w.refs);
 	firn_ice__fileset_free(&w.fenced);
 	firn_free(root);

@@ -249,6 +249,23 @@ int firn_io_remove_empty_dir(const char *dir, struct firn_error *err)
 	return o.remove_empty_dir(o.data, dir, err);
 }
 
+int firn_io_list_pending(const char *dir, firn_io_pending_fn fn, void *arg,
+			 struct firn_error *err)
+{
+	struct firn_io_ops o;
+	FIRN_TRY(route(dir, &o, err));
+	return o.list_pending ? o.list_pending(o.data, dir, fn, arg, err) : 0;
+}
+
+int firn_io_discard_pending(const char *location, const char *id, struct firn_error *err)
+{
+	struct firn_io_ops o;
+	FIRN_TRY(route(location, &o, err));
+	if (!o.discard_pending)
+		return firn_error_set(err, FIRN_ENOTFOUND, "%s: no pending write %s", location, id);
+	return o.discard_pending(o.data, location, id, err);
+}
+
 int64_t firn_io__size(const char *location)
 {
 	struct firn_io_entry e;

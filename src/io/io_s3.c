@@ -294,10 +294,10 @@ static int attempt(const struct firn_s3__config *c, struct req *r, bool *retry,
 	firn_curl.easy_setopt(h, CURLOPT_URL, url);
 	firn_curl.easy_setopt(h, CURLOPT_HTTPHEADER, hl);
 	firn_curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	firn_curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	/* a stalled transfer: under 1 byte/s for 30 s */
+	firn_curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
+	/* a stalled transfer: under 1 byte/s for stall_s seconds (s3.request-timeout) */
 	firn_curl.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	firn_curl.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 30L);
+	firn_curl.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->stall_s);
 	firn_curl.easy_setopt(h, CURLOPT_FILETIME, 1L);
 	if (c->access_key && c->secret_key) {
 		snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", c->region);
@@ -1106,6 +1106,109 @@ static int s3_list(void *data, const char *dir, firn_io_list_fn fn, void *arg,
 	return rc;
 }
 
+/* ListMultipartUploads under dir, page by page. */
+static int s3_list_pending(void *data, const char *dir, firn_io_pending_fn fn, void *arg,
+			   struct firn_error *err)
+{
+	(void)data;
+	struct firn_s3__config c;
+	FIRN_TRY(config(&c, err));
+	struct req r;
+	int rc = open_req(&r, "GET", dir, err);
+	struct firn_buf prefix = { 0 }, q = { 0 }, key_marker = { 0 }, id_marker = { 0 }, key = { 0 },
+			id = { 0 }, val = { 0 }, loc = { 0 };
+	if (rc == 0) {
+		size_t kl = strlen(r.key);
+		while (kl > 0 && r.key[kl - 1] == '/')
+			kl--;
+		firn_buf_append(&prefix, r.key, kl);
+		if (kl)
+			firn_buf_putc(&prefix, '/');
+		rc = firn_buf_cstr(&prefix);
+	}
+	const char *scheme_end = strstr(dir, "://");
+	size_t base_len = scheme_end ? (size_t)(scheme_end - dir) + 3 + r.bucket_len : 0;
+	bool more = rc == 0;
+	while (more && rc == 0) {
+		q.len = 0; /* the parameters in sorted order, as the signature wants them */
+		if (key_marker.len) {
+			firn_buf_puts(&q, "key-marker=");
+			firn_s3__encode(&q, (char *)key_marker.data, key_marker.len, false);
+			firn_buf_putc(&q, '&');
+		}
+		firn_buf_puts(&q, "prefix=");
+		firn_s3__encode(&q, (char *)prefix.data, prefix.len, false);
+		if (id_marker.len) {
+			firn_buf_puts(&q, "&upload-id-marker=");
+			firn_s3__encode(&q, (char *)id_marker.data, id_marker.len, false);
+		}
+		firn_buf_puts(&q, "&uploads=");
+		if ((rc = firn_buf_cstr(&q)) != 0)
+			break;
+		open_req(&r, "GET", dir, err);
+		r.key = "";
+		r.query = (char *)q.data;
+		if ((rc = s3_send(&c, &r, err)) != 0)
+			break;
+		const char *p = (char *)r.resp.data, *end = p + r.resp.len, *us, *ue;
+		while (rc == 0 && firn_s3__xml_elem(p, end, "Upload", &us, &ue)) {
+			if (firn_s3__xml_text(us, ue, "Key", &key, NULL) &&
+			    firn_s3__xml_text(us, ue, "UploadId", &id, NULL)) {
+				loc.len = 0;
+				firn_buf_append(&loc, dir, base_len);
+				firn_buf_putc(&loc, '/');
+				firn_buf_append(&loc, key.data, key.len);
+				if ((rc = firn_buf_cstr(&loc)) != 0)
+					break;
+				struct firn_io_pending pe = { (char *)loc.data, (char *)id.data, 0 };
+				if (firn_s3__xml_text(us, ue, "Initiated", &val, NULL))
+					pe.started_ms = firn_s3__parse_time((char *)val.data);
+				rc = fn(arg, &pe);
+			}
+			p = ue;
+		}
+		const char *rs = (char *)r.resp.data;
+		more = firn_s3__xml_text(rs, end, "IsTruncated", &val, NULL) &&
+		       strcmp((char *)val.data, "true") == 0 &&
+		       firn_s3__xml_text(rs, end, "NextKeyMarker", &key_marker, NULL);
+		if (more && !firn_s3__xml_text(rs, end, "NextUploadIdMarker", &id_marker, NULL))
+			id_marker.len = 0;
+		firn_buf_free(&r.resp);
+	}
+	firn_buf_free(&r.resp);
+	struct firn_buf *bufs[] = { &prefix, &q, &key_marker, &id_marker, &key, &id, &val, &loc };
+	for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
+		firn_buf_free(bufs[i]);
+	firn_s3__config_free(&c);
+	return rc;
+}
+
+/* AbortMultipartUpload. */
+static int s3_discard_pending(void *data, const char *location, const char *id,
+			      struct firn_error *err)
+{
+	(void)data;
+	struct firn_s3__config c;
+	FIRN_TRY(config(&c, err));
+	struct req r;
+	struct firn_buf q = { 0 };
+	int rc = open_req(&r, "DELETE", location, err);
+	if (rc == 0) {
+		firn_buf_puts(&q, "uploadId=");
+		firn_s3__encode(&q, id, strlen(id), false);
+		if ((rc = firn_buf_cstr(&q)) != 0)
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	if (rc == 0) {
+		r.query = (char *)q.data;
+		rc = s3_send(&c, &r, err); /* 404 NoSuchUpload: FIRN_ENOTFOUND */
+	}
+	firn_buf_free(&r.resp);
+	firn_buf_free(&q);
+	firn_s3__config_free(&c);
+	return rc;
+}
+
 const struct firn_io_ops firn_io__s3_ops = {
 	.version = FIRN_IO_OPS_VERSION,
 	.open_read = s3_open_read,
@@ -1115,4 +1218,6 @@ const struct firn_io_ops firn_io__s3_ops = {
 	.list = s3_list,
 	.stat_file = s3_stat,
 	.read_all = s3_read_all,
+	.list_pending = s3_list_pending,
+	.discard_pending = s3_discard_pending,
 };

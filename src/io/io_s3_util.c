@@ -122,6 +122,17 @@ static int parse_size(const char *v, long long lo, long long hi, long long *out)
 	return 0;
 }
 
+/* Seconds as PyIceberg writes them ("5", "0.5"), in lo..hi. */
+static int parse_seconds(const char *v, double lo, double hi, double *out)
+{
+	char *end;
+	double x = strtod(v, &end);
+	if (end == v || *end || !(x >= lo && x <= hi))
+		return FIRN_EINVAL;
+	*out = x;
+	return 0;
+}
+
 int firn_s3__resolve(const struct firn_s3__sources *src, struct firn_s3__config *out,
 		     struct firn_error *err)
 {
@@ -191,6 +202,23 @@ int firn_s3__resolve(const struct firn_s3__sources *src, struct firn_s3__config 
 					    "s3.multipart.part-size: '%s' is not a size of 5 MiB to 4 GiB", v);
 		else
 			out->part_size = (size_t)x;
+	}
+	out->connect_timeout_ms = 10000;
+	out->stall_s = 30;
+	double sec;
+	if (rc == 0 && (v = prop(src, "s3.connect-timeout"))) {
+		if (parse_seconds(v, 0.001, 3600, &sec) != 0)
+			rc = firn_error_set(err, FIRN_EINVAL,
+					    "s3.connect-timeout: '%s' is not a number of seconds (0.001-3600)", v);
+		else
+			out->connect_timeout_ms = (long)(sec * 1000 + 0.5);
+	}
+	if (rc == 0 && (v = prop(src, "s3.request-timeout"))) {
+		if (parse_seconds(v, 1, 3600, &sec) != 0)
+			rc = firn_error_set(err, FIRN_EINVAL,
+					    "s3.request-timeout: '%s' is not a number of seconds (1-3600)", v);
+		else
+			out->stall_s = (long)(sec + 0.999);
 	}
 	if (rc != 0)
 		firn_s3__config_free(out);

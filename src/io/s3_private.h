@@ -21,6 +21,8 @@ struct firn_s3__config {
 	bool path_style;
 	int retries;      /* attempts in all */
 	size_t part_size; /* multipart part size */
+	long connect_timeout_ms; /* s3.connect-timeout */
+	long stall_s;            /* s3.request-timeout: no byte for this long ends a try */
 };
 
 /* Where settings come from when resolving (tests pass their own). */

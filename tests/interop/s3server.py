@@ -1,13 +1,18 @@
 """A local S3 server for the S3 tests: moto's ThreadedMotoServer on
 127.0.0.1, and in front of it a proxy that counts requests and injects
 faults by rule (a status with an S3 error body, a dropped connection, a
-stall) on chosen requests."""
+stall) on chosen requests, and when told checks each request's SigV4
+signature as S3 does (moto accepts any keys)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import http.client
+import re
 import socket
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +23,48 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_AUTH = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/s3/aws4_request, "
+                   r"SignedHeaders=([^,]+), Signature=([0-9a-f]+)")
+
+
+def _q(s: str) -> str:
+    return urllib.parse.quote(s, safe="-_.~")
+
+
+def sigv4_error(method: str, raw_path: str, headers, key: str, secret: str,
+                region: str) -> tuple[int, str, str] | None:
+    """What S3 answers a request signed with other keys or for another
+    region, as (status, code, message); None when the signature holds."""
+    m = _AUTH.fullmatch(headers.get("Authorization") or "")
+    if not m:
+        return 403, "AccessDenied", "Anonymous access is denied"
+    akey, day, reg, signed, sig = m.groups()
+    if akey != key:
+        return 403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records."
+    if reg != region:
+        return (400, "AuthorizationHeaderMalformed", f"The authorization header is malformed; "
+                f"the region '{reg}' is wrong; expecting '{region}'")
+    path, _, query = raw_path.partition("?")
+    pairs = []
+    for part in query.split("&") if query else []:
+        k, _, v = part.partition("=")
+        pairs.append((_q(urllib.parse.unquote(k)), _q(urllib.parse.unquote(v))))
+    names = signed.split(";")
+    canon_headers = "".join(f"{n}:{' '.join((headers.get(n) or '').split())}\n" for n in names)
+    creq = "\n".join([method, path, "&".join(f"{k}={v}" for k, v in sorted(pairs)), canon_headers,
+                      signed, headers.get("x-amz-content-sha256") or "UNSIGNED-PAYLOAD"])
+    scope = f"{day}/{reg}/s3/aws4_request"
+    sts = "\n".join(["AWS4-HMAC-SHA256", headers.get("x-amz-date") or "", scope,
+                     hashlib.sha256(creq.encode()).hexdigest()])
+    k = ("AWS4" + secret).encode()
+    for part in (day, reg, "s3", "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    if hmac.new(k, sts.encode(), hashlib.sha256).hexdigest() != sig:
+        return (403, "SignatureDoesNotMatch", "The request signature we calculated does not match "
+                "the signature you provided. Check your key and signing method.")
+    return None
 
 
 class Moto:
@@ -83,6 +130,8 @@ class Proxy:
         self.upstream_port = upstream_port
         self.rules: list[Rule] = []
         self.counts = Counts()
+        self.auth = None  # (key, secret, region): requests signed otherwise are refused
+        self.started = {}  # upload id -> when its POST ?uploads was answered
         self.lock = threading.Lock()
         proxy = self
 
@@ -113,6 +162,10 @@ class Proxy:
                     c = proxy.counts
                     c.requests[self.command] = c.requests.get(self.command, 0) + 1
                     c.bytes_in += len(body)
+                refusal = proxy.auth and sigv4_error(self.command, self.path, self.headers, *proxy.auth)
+                if refusal:
+                    rule = Rule(self.command, "", refusal[0], code=refusal[1])
+                    rule.message = refusal[2]
                 if rule is not None and rule.action == "drop":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
@@ -121,7 +174,7 @@ class Proxy:
                     time.sleep(rule.seconds)
                 if rule is not None and isinstance(rule.action, int):
                     err = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{rule.code}</Code>'
-                           f'<Message>injected</Message></Error>').encode()
+                           f'<Message>{getattr(rule, "message", "injected")}</Message></Error>').encode()
                     self.send_response(rule.action)
                     self.send_header("Content-Type", "application/xml")
                     self.send_header("Content-Length", str(len(err)))
@@ -140,6 +193,9 @@ class Proxy:
                 resp = conn.getresponse()
                 data = resp.read()
                 conn.close()
+                query = urllib.parse.parse_qs(self.path.partition("?")[2], keep_blank_values=True)
+                if "uploads" in query and self.command in ("POST", "GET"):
+                    data = proxy._initiated(self.command, data)
                 self.send_response(resp.status)
                 for k, v in resp.getheaders():
                     if k.lower() not in ("connection", "transfer-encoding", "content-length", "server",
@@ -158,17 +214,41 @@ class Proxy:
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a client that gave up on a stalled answer: expected
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def _initiated(self, method: str, data: bytes) -> bytes:
+        """moto says every multipart upload began on 2010-11-10: note when
+        each really began (its POST ?uploads) and say so in listings."""
+        import datetime as dt
+        if method == "POST":
+            m = re.search(rb"<UploadId>([^<]+)</UploadId>", data)
+            if m:
+                self.started[m.group(1)] = dt.datetime.now(dt.timezone.utc)
+            return data
+
+        def fix(m):
+            when = self.started.get(m.group(2))
+            if when is None:
+                return m.group(0)
+            stamp = when.strftime("%Y-%m-%dT%H:%M:%S.000Z").encode()
+            return re.sub(rb"<Initiated>[^<]*</Initiated>", b"<Initiated>" + stamp + b"</Initiated>",
+                          m.group(0))
+        return re.sub(rb"<Upload>(.*?<UploadId>([^<]+)</UploadId>.*?)</Upload>", fix, data, flags=re.S)
+
     def reset(self):
         with self.lock:
             self.rules = []
             self.counts = Counts()
+            self.auth = None
 
     def add(self, *rules: Rule):
         with self.lock:

@@ -55,6 +55,12 @@ def s3(moto, proxy, tmp):
     return s
 
 
+def boto3_via_proxy(s):
+    import boto3
+    return boto3.client("s3", endpoint_url=s.proxy.endpoint, aws_access_key_id=KEY,
+                        aws_secret_access_key=SECRET, region_name=REGION)
+
+
 def firn(run_firn, s, *args, **kw):
     return run_firn(*s.conf, "--catalog", f"sqlite:///{s.catalog}", "--warehouse", s.wh, *args, **kw)
 
@@ -301,6 +307,55 @@ def test_bad_settings_one_line_nothing_written(run_firn, s3, tmp):
     assert r.returncode == 2
 
 
+def test_wrong_keys_or_region_one_line_nothing_written(run_firn, s3):
+    """The proxy checks signatures as S3 does: the right keys pass; a wrong
+    secret, an unknown key id and a wrong region are each one error line
+    naming the object and S3's answer, not retried, and nothing changes."""
+    s = s3
+    make_table(run_firn, s, appends=1)
+    s.proxy.auth = (KEY, SECRET, REGION)
+    firn(run_firn, s, "append", "db.t", write_csv(s.tmp / "ok.csv", 500, 5))
+    assert count(run_firn, s) == 105
+    keys, before = s.keys(), describe(run_firn, s)["metadata-location"]
+    for conf, answer in [("s3.secret-access-key=wrong", "403 SignatureDoesNotMatch"),
+                         ("s3.access-key-id=nobody", "403 InvalidAccessKeyId"),
+                         ("s3.region=eu-west-1", "400 AuthorizationHeaderMalformed")]:
+        s.proxy.counts = type(s.proxy.counts)()
+        r = firn(run_firn, s, "--conf", conf, "append", "db.t", write_csv(s.tmp / "x.csv", 900, 5),
+                 check=False)
+        msg = assert_error(r, 1, mentions=(answer, f"s3://{s.bucket}/wh/db.db/t/metadata/"))
+        if "region" in conf:
+            assert "eu-west-1" in msg and "us-east-1" in msg
+        assert sum(s.proxy.counts.requests.values()) == 1, "a refusal is not retried"
+    assert s.keys() == keys
+    assert describe(run_firn, s)["metadata-location"] == before
+    assert count(run_firn, s) == 105
+
+
+def test_a_stalled_request_is_retried(run_firn, s3):
+    """A GET that stalls (no byte for longer than s3.request-timeout) is
+    given up and tried again; one that always stalls fails the command
+    cleanly."""
+    import time
+    s = s3
+    make_table(run_firn, s, appends=1)
+    rule = Rule("GET", "/data/", "stall", seconds=20, count=1)
+    s.proxy.add(rule)
+    t0 = time.monotonic()
+    r = firn(run_firn, s, "--conf", "s3.request-timeout=1", "scan", "db.t", "--format", "jsonl")
+    assert time.monotonic() - t0 < 15, "the stalled GET was waited out, not retried"
+    assert sorted(json.loads(l)["id"] for l in r.stdout.splitlines()) == list(range(100))
+    assert rule.fired == 1
+    before = describe(run_firn, s)["metadata-location"]
+    s.proxy.add(Rule("PUT", "/data/", "stall", seconds=8, count=None))
+    r = firn(run_firn, s, "--conf", "s3.request-timeout=1", "--conf", "s3.retries=2", "append",
+             "db.t", write_csv(s.tmp / "more.csv", 500, 5), check=False)
+    assert_error(r, 1, mentions=(f"s3://{s.bucket}/wh/db.db/t/data/", "PUT"))
+    s.proxy.reset()
+    assert describe(run_firn, s)["metadata-location"] == before
+    assert count(run_firn, s) == 100
+
+
 def test_serve_hands_out_storage_settings(run_firn, firn_bin, s3):
     """firn serve over a warehouse on S3: load-table config has the
     endpoint, region and addressing (no credentials); PyIceberg's
@@ -375,6 +430,19 @@ def test_kill_during_multipart_leaves_the_table(run_firn, firn_bin, s3):
     assert r.returncode == -9, r.stderr
     assert describe(run_firn, s)["metadata-location"] == before
     assert count(run_firn, s) == 100
-    firn(run_firn, s, "remove-orphans", "db.t", "--older-than", "2999-01-01T00:00:00", "--force")
+    uploads = lambda: boto3_via_proxy(s).list_multipart_uploads(Bucket=s.bucket).get("Uploads", [])
+    left = uploads()
+    assert len(left) == 1 and left[0]["Key"].startswith("wh/db.db/t/data/"), left
+    # an upload elsewhere in the bucket is not the table's
+    other = boto3_via_proxy(s).create_multipart_upload(Bucket=s.bucket, Key="wh/db.db/t2/data/x.parquet")
+    # inside the safety window it stays (too young), and a dry run keeps it
+    r = firn(run_firn, s, "remove-orphans", "db.t", "--json")
+    assert json.loads(r.stdout)["aborted-uploads"] == 0 and len(uploads()) == 2
+    r = firn(run_firn, s, "remove-orphans", "db.t", "--older-than", "2999-01-01T00:00:00", "--force",
+             "--dry-run", "--json")
+    assert json.loads(r.stdout)["aborted-uploads"] == 1 and len(uploads()) == 2
+    r = firn(run_firn, s, "remove-orphans", "db.t", "--older-than", "2999-01-01T00:00:00", "--force")
+    assert "1 incomplete uploads aborted" in r.stdout
+    assert [u["UploadId"] for u in uploads()] == [other["UploadId"]]
     assert set(s.keys()) == keys_before
     assert count(run_firn, s) == 100
