@@ -29,6 +29,8 @@ static void load(void)
 		{ (void **)&firn_curl.easy_strerror, "curl_easy_strerror" },
 		{ (void **)&firn_curl.slist_append, "curl_slist_append" },
 		{ (void **)&firn_curl.slist_free_all, "curl_slist_free_all" },
+		{ (void **)&firn_curl.share_init, "curl_share_init" },
+		{ (void **)&firn_curl.share_setopt, "curl_share_setopt" },
 	};
 	for (size_t i = 0; i < sizeof(syms) / sizeof(*syms); i++) {
 		*syms[i].slot = dlsym(h, syms[i].name);

@@ -176,17 +176,53 @@ static void handle_init(void)
 	pthread_key_create(&handle_key, handle_free);
 }
 
+/* One share for the process: every thread's handle takes connections,
+ * DNS answers and TLS sessions from the same pool, so a connection one
+ * thread opened serves the next request of any. */
+static CURLSH *share;
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+static pthread_once_t share_once = PTHREAD_ONCE_INIT;
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
+{
+	(void)h, (void)access, (void)arg;
+	pthread_mutex_lock(&share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *arg)
+{
+	(void)h, (void)arg;
+	pthread_mutex_unlock(&share_locks[data]);
+}
+
+static void share_init(void)
+{
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&share_locks[i], NULL);
+	CURLSH *s = firn_curl.share_init();
+	if (!s)
+		return; /* each handle keeps its own connections then */
+	firn_curl.share_setopt(s, CURLSHOPT_LOCKFUNC, share_lock);
+	firn_curl.share_setopt(s, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	firn_curl.share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	firn_curl.share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	firn_curl.share_setopt(s, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	share = s;
+}
+
+/* This thread's handle, reset, on the shared pool. */
 static CURL *handle(void)
 {
 	pthread_once(&handle_once, handle_init);
+	pthread_once(&share_once, share_init);
 	CURL *h = pthread_getspecific(handle_key);
 	if (h) {
 		firn_curl.easy_reset(h);
-		return h;
-	}
-	h = firn_curl.easy_init();
-	if (h)
+	} else if ((h = firn_curl.easy_init())) {
 		pthread_setspecific(handle_key, h);
+	}
+	if (h && share)
+		firn_curl.easy_setopt(h, CURLOPT_SHARE, share);
 	return h;
 }
 

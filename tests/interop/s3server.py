@@ -120,6 +120,7 @@ class Counts:
     requests: dict = field(default_factory=dict)  # method -> n
     bytes_in: int = 0   # request bodies (to the server)
     bytes_out: int = 0  # response bodies (to the client)
+    connections: int = 0  # TCP connections accepted
     log: list = field(default_factory=list)  # (method, path, status, range header or None)
 
 
@@ -140,6 +141,11 @@ class Proxy:
 
             def log_message(self, *a):
                 pass
+
+            def setup(self):
+                super().setup()
+                with proxy.lock:
+                    proxy.counts.connections += 1
 
             def _any(self):
                 n = int(self.headers.get("Content-Length") or 0)

@@ -214,6 +214,21 @@ def test_faults_are_retried(run_firn, s3, rule):
     assert rule.fired >= 1, f"the rule never matched: {s.proxy.counts.log}"
 
 
+def test_connections_are_reused(run_firn, s3):
+    """Each command keeps its connections open for its next requests, on
+    one pool for all of firn's threads: a scan, a delete and an append make
+    a dozen requests or more over no more connections than threads."""
+    s = s3
+    make_table(run_firn, s, appends=3)
+    for args in (["scan", "db.t", "--format", "jsonl"], ["delete", "db.t", "--where", "id < 5"],
+                 ["append", "db.t", write_csv(s.tmp / "more.csv", 500, 50)]):
+        s.proxy.counts = type(s.proxy.counts)()
+        firn(run_firn, s, "--threads", "2", *args)
+        n = sum(s.proxy.counts.requests.values())
+        assert n >= 6, s.proxy.counts.log
+        assert s.proxy.counts.connections <= 2, (args[0], n, s.proxy.counts.connections)
+
+
 def test_a_put_that_always_fails_leaves_the_table_as_it_was(run_firn, s3):
     s = s3
     make_table(run_firn, s, appends=1)
