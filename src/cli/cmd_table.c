@@ -37,7 +37,8 @@ static int open_catalog(struct firn_catalog **c, enum firn_catalog_mode mode, st
 	bool rest = uri && (strncmp(uri, "http://", 7) == 0 || strncmp(uri, "https://", 8) == 0);
 	if (!(wh && *wh))
 		wh = rest ? NULL : "warehouse"; /* a REST catalog knows its warehouse */
-	if (firn_catalog_open_with(c, uri, wh, NULL, &o, err) != 0)
+	const char *name = getenv("FIRN_CATALOG_NAME");
+	if (firn_catalog_open_with(c, uri, wh, name && *name ? name : NULL, &o, err) != 0)
 		return cli_fail(err);
 	return 0;
 }
@@ -790,6 +791,31 @@ static int do_info(const char *cmd, struct firn_catalog *c, int argc, char **arg
 	return rc < 0 ? cli_fail(err) : rc;
 }
 
+/* location TABLE [--json]: the current metadata file, as pyiceberg
+ * location prints it (engines that read a table by its metadata file take
+ * it: DuckDB's iceberg_scan, Polars' scan_iceberg). */
+static int do_location(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "json", false } };
+	const char *pos[1];
+	int np;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	if (np != 1)
+		return cli_usage("location needs a TABLE");
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	const char *loc = firn_table_metadata_location(t);
+	int rc = 0;
+	if (cli_get(o, N(o), "json")) {
+		json_t *j = json_pack("{s:s, s:s}", "table", pos[0], "metadata-location", loc);
+		rc = print_json_or(j, true, NULL);
+	} else {
+		printf("%s\n", loc);
+	}
+	firn_table_free(t);
+	return rc;
+}
+
 static int do_files(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
 	struct cli_opt o[] = { { "json", false }, { "snapshot", true }, { "as-of", true }, { "ref", true } };
@@ -1519,6 +1545,7 @@ static const struct table_cmd cmds[] = {
 	{ "snapshots", FIRN_CATALOG_READ, "snapshots TABLE [--json]", NULL, do_info },
 	{ "history", FIRN_CATALOG_READ, "history TABLE [--json]", NULL, do_info },
 	{ "files", FIRN_CATALOG_READ, "files TABLE [--json] " SEL, do_files },
+	{ "location", FIRN_CATALOG_READ, "location TABLE [--json]", do_location },
 	{ "drop", FIRN_CATALOG_WRITE, "drop TABLE [--purge]", do_drop },
 	{ "rename", FIRN_CATALOG_WRITE, "rename FROM TO", do_rename },
 	{ "register", FIRN_CATALOG_CREATE, "register TABLE METADATA_FILE", do_register },
