@@ -791,9 +791,10 @@ static int do_info(const char *cmd, struct firn_catalog *c, int argc, char **arg
 	return rc < 0 ? cli_fail(err) : rc;
 }
 
-/* location TABLE [--json]: the current metadata file, as pyiceberg
- * location prints it (engines that read a table by its metadata file take
- * it: DuckDB's iceberg_scan, Polars' scan_iceberg). */
+/* location TABLE [--json]: the current metadata file, which engines that
+ * read a table without a catalog take (DuckDB's iceberg_scan, Polars'
+ * scan_iceberg); --json adds the table's own location (what pyiceberg
+ * location prints). */
 static int do_location(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
 	struct cli_opt o[] = { { "json", false } };
@@ -804,13 +805,19 @@ static int do_location(struct firn_catalog *c, int argc, char **argv, struct fir
 		return cli_usage("location needs a TABLE");
 	struct firn_table *t = NULL;
 	FIRN_TRY(load(c, pos[0], &t, err));
-	const char *loc = firn_table_metadata_location(t);
 	int rc = 0;
 	if (cli_get(o, N(o), "json")) {
-		json_t *j = json_pack("{s:s, s:s}", "table", pos[0], "metadata-location", loc);
-		rc = print_json_or(j, true, NULL);
+		struct firn_table_description d;
+		if (firn_table_describe(t, &d, err) != 0) {
+			rc = cli_fail(err);
+		} else {
+			rc = print_json_or(json_pack("{s:s, s:s, s:s}", "table", d.ident, "metadata-location",
+						     d.metadata_location, "location", d.location),
+					   true, NULL);
+			firn_table_description_free(&d);
+		}
 	} else {
-		printf("%s\n", loc);
+		printf("%s\n", firn_table_metadata_location(t));
 	}
 	firn_table_free(t);
 	return rc;

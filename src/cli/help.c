@@ -330,12 +330,13 @@ static const struct help_cmd cmds[] = {
 	  "- --json\ta JSON array of file objects\n"
 	  SEL_ITEMS, S_TIME, NULL },
 	{ "location", "print a table's current metadata file",
-	  "Prints the location of the table's current metadata file (what pyiceberg location "
-	  "prints): the file engines read a table by without a catalog, such as DuckDB's "
-	  "iceberg_scan and Polars' scan_iceberg. It changes with every commit.\n"
+	  "Prints the location of the table's current metadata file: the file engines read a "
+	  "table by without a catalog, such as DuckDB's iceberg_scan and Polars' scan_iceberg. "
+	  "It changes with every commit. (pyiceberg location prints the table's own location, "
+	  "the directory its files go under: --json has both.)\n"
 	  TABLE_ARG
 	  "# options\n"
-	  "- --json\t{\"table\": TABLE, \"metadata-location\": LOCATION}\n"
+	  "- --json\t{\"table\": TABLE, \"metadata-location\": FILE, \"location\": DIR}\n"
 	  "> duckdb -c \"SELECT count(*) FROM iceberg_scan('$(firn location db.t)')\"", 0, NULL },
 	{ "drop", "drop a table",
 	  "Removes the table from the catalog; its files stay unless --purge.\n"
