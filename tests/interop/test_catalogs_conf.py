@@ -287,3 +287,13 @@ def test_a_bad_configuration_is_one_error_line(tmp, text, mentions):
     run("--warehouse", tmp / "wh", "--catalog-name", "lake", "namespace", "create", "n", env={"HOME": str(home)})
     assert run("--warehouse", tmp / "wh", "--catalog-name", "lake", "namespace", "list",
                env={"HOME": str(home)}).stdout == "n\n"
+
+
+def test_help_documents_the_catalog_settings():
+    env = run("help", "environment").stdout
+    for v in ("FIRN_WAREHOUSE", "FIRN_CATALOG", "FIRN_CATALOG_NAME", "FIRN_TOKEN", "PYICEBERG_HOME",
+              "PYICEBERG_CATALOG__NAME__KEY", ".pyiceberg.yaml"):
+        assert v in env, f"firn help environment does not mention {v}"
+    assert "--catalog-name NAME" in run("--help").stdout
+    assert "  --catalog-name NAME" in run("serve", "--help").stdout
+    assert run("location", "--help").stdout.startswith("usage: firn location TABLE [--json]\n")

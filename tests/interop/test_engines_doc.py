@@ -54,8 +54,9 @@ def install_duckdb_extensions(home: Path) -> None:
 def page(work_root):
     """The scratch directory, warehouse, environment and server the page's
     blocks run with."""
-    jars = sorted(JARS.glob("*.jar"))
-    assert len(jars) == 2, f"Spark's jars are missing from {JARS}: run scripts/fetch_jars.sh"
+    named = set(re.findall(re.escape(JARDIR) + r"/([\w.-]+\.jar)", DOC.read_text()))
+    missing = sorted(n for n in named if not (JARS / n).is_file())
+    assert named and not missing, f"Spark's jars {missing} are missing from {JARS}: run scripts/fetch_jars.sh"
     root = work_root / "engines-doc"
     wh, home, cwd = root / "wh", root / "home", root / "cwd"
     for d in (home, cwd):
