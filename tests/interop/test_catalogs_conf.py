@@ -78,6 +78,9 @@ def test_two_catalog_names_in_one_catalog_db_see_only_their_own(tmp):
     make_table(tmp, wh, "prod", "sales.orders", range(5))
     assert lines(run("--warehouse", wh, "tables")) == ["db.t"]
     assert lines(run("--warehouse", wh, "--catalog-name", "prod", "tables")) == ["db.t", "sales.orders"]
+    # PyIceberg's (SQLAlchemy's) four-slash form of an absolute path works in --catalog too
+    assert lines(run("--catalog", f"sqlite:///{wh}/catalog.db", "--catalog-name", "prod", "tables")) == [
+        "db.t", "sales.orders"]
     assert lines(run("--warehouse", wh, "--catalog-name=prod", "namespace", "list")) == ["db", "sales"]
     assert lines(run("--warehouse", wh, "namespace", "list")) == ["db"]
     assert run("--warehouse", wh, "count", "db.t").stdout.strip() == "3"
@@ -297,3 +300,48 @@ def test_help_documents_the_catalog_settings():
     assert "--catalog-name NAME" in run("--help").stdout
     assert "  --catalog-name NAME" in run("serve", "--help").stdout
     assert run("location", "--help").stdout.startswith("usage: firn location TABLE [--json]\n")
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """A PostgreSQL server from Debian's packages (scripts/pg_server.sh)."""
+    import shutil
+    import socket
+    import tempfile
+    d = Path(tempfile.mkdtemp(prefix="firn-pgconf-"))
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    script = firnrun.REPO / "scripts" / "pg_server.sh"
+    p = subprocess.run(["bash", str(script), "start", str(d), str(port)], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, f"PostgreSQL did not start: {p.stderr}"
+    yield p.stdout.strip().splitlines()[-1]
+    subprocess.run(["bash", str(script), "stop", str(d)], capture_output=True, timeout=120)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_pyiceberg_postgresql_catalogs_by_name(tmp, pg):
+    """PyIceberg's SQLAlchemy URI (postgresql+psycopg2://) in .pyiceberg.yaml:
+    firn and PyIceberg reach the same catalogs of one PostgreSQL database."""
+    wh = tmp / "wh"
+    home = tmp / "home"
+    sa = pg.replace("postgresql://", "postgresql+psycopg2://", 1)
+    yaml(home, f"catalog:\n  pga:\n    uri: {sa}\n    warehouse: file://{wh}\n"
+               f"  pgb:\n    uri: {sa}\n    warehouse: file://{wh}\n")
+    env = {"HOME": str(home)}
+    for name, n in (("pga", 3), ("pgb", 5)):
+        run("--catalog-name", name, "namespace", "create", "db", env=env)
+        run("--catalog-name", name, "create", "db.t", "--schema", "id long, name string", env=env)
+        run("--catalog-name", name, "append", "db.t", csv(tmp / f"{name}.csv", range(n)), env=env)
+    assert run("--catalog-name", "pga", "count", "db.t", env=env).stdout.strip() == "3"
+    assert run("--catalog-name", "pgb", "count", "db.t", env=env).stdout.strip() == "5"
+    code = ("from pyiceberg.catalog import load_catalog\n"
+            "for n in ('pga', 'pgb'):\n"
+            "    print(n, load_catalog(n).load_table('db.t').scan().to_arrow().num_rows)")
+    py = subprocess.run([str(firnrun.REPO / ".venv" / "bin" / "python"), "-c", code], env={
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYICEBERG_")}, **env},
+        capture_output=True, text=True, timeout=60)
+    assert py.returncode == 0, py.stderr[-3000:]
+    assert py.stdout.split("\n")[:2] == ["pga 3", "pgb 5"]
