@@ -62,7 +62,7 @@ int cmd_serve(int argc, char **argv)
 		if (v)
 			setenv(vars[i][1], v, 1);
 	}
-	int rc = cli_catalog_resolve(true);
+	int rc = cli_catalog_resolve();
 	if (rc != EXIT_OK) {
 		cli_opts_free(o, N(o));
 		return rc;

@@ -21,6 +21,9 @@
 
 static int open_catalog(struct firn_catalog **c, enum firn_catalog_mode mode, struct firn_error *err)
 {
+	int rc = cli_catalog_resolve(); /* PyIceberg's catalog of the name, if need be */
+	if (rc != 0)
+		return rc;
 	const char *wh = getenv("FIRN_WAREHOUSE");
 	const char *uri = getenv("FIRN_CATALOG");
 	const char *lt = getenv("FIRN_LOCK_TIMEOUT");

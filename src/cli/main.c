@@ -130,16 +130,8 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	const char *cmd = argv[i];
-	/* the commands that open a catalog find it now (firn serve after its
-	 * own --warehouse and --catalog) */
-	bool opens = strcmp(cmd, "parquet") != 0 && strcmp(cmd, "version") != 0 &&
-		     strcmp(cmd, "help") != 0 && !cli_wants_help(argc - i - 1, argv + i + 1);
-	if (strcmp(cmd, "serve") != 0 || !opens) {
-		int rc = cli_catalog_resolve(opens);
-		if (rc != EXIT_OK)
-			return rc;
-	}
-	if (opens && strcmp(cmd, "serve") != 0 && remote_warehouse_without_catalog())
+	if (strcmp(cmd, "parquet") != 0 && strcmp(cmd, "version") != 0 && strcmp(cmd, "help") != 0 &&
+	    !(i + 1 < argc && is_help(argv[i + 1])) && remote_warehouse_without_catalog())
 		return cli_failf("%s: a warehouse in object storage needs --catalog (a local SQLite "
 				 "file, postgresql://... or a REST catalog)", getenv("FIRN_WAREHOUSE"));
 	return dispatch(argc - i, argv + i);

@@ -446,6 +446,8 @@ static int set_unless_given(const char *var, const char *value)
 	return setenv(var, value, 1) == 0 ? 0 : cli_failf("out of memory");
 }
 
+static bool given_by_conf(const char *key);
+
 /* Applies catalog name's PyIceberg settings (when neither a catalog nor a
  * warehouse was given). */
 static int apply_pyiceberg(const char *name)
@@ -493,7 +495,7 @@ static int apply_pyiceberg(const char *name)
 		if (strncmp(p, "catalog\n", 8) != 0 || strncmp(p + 8, lname, nl) != 0 || p[8 + nl] != '\n')
 			continue;
 		const char *k = p + 9 + nl;
-		if (strncmp(k, "s3.", 3) != 0 && strncmp(k, "client.", 7) != 0)
+		if ((strncmp(k, "s3.", 3) != 0 && strncmp(k, "client.", 7) != 0) || given_by_conf(k))
 			continue;
 		const char *keys[1] = { k }, *values[1] = { d.values[i] };
 		struct firn_error err = { 0 };
@@ -508,50 +510,46 @@ done:
 
 /* ---- --conf and the catalog settings ------------------------------------ */
 
-static const char **confs;
-static size_t n_confs;
+static char **conf_keys; /* the keys --conf gave */
+static size_t n_conf_keys;
+
+static bool given_by_conf(const char *key)
+{
+	for (size_t i = 0; i < n_conf_keys; i++)
+		if (strcmp(conf_keys[i], key) == 0)
+			return true;
+	return false;
+}
 
 int cli_conf_add(const char *kv)
 {
 	const char *eq = strchr(kv, '=');
 	if (!eq || eq == kv)
 		return cli_usage("--conf needs KEY=VALUE, not '%s'", kv);
-	const char **c = realloc(confs, (n_confs + 1) * sizeof(*c));
-	if (!c)
-		return cli_failf("out of memory");
-	c[n_confs++] = kv;
-	confs = c;
-	return 0;
-}
-
-static int apply_confs(void)
-{
-	int rc = 0;
-	for (size_t i = 0; i < n_confs && rc == 0; i++) {
-		const char *eq = strchr(confs[i], '=');
-		char *key = strndup(confs[i], (size_t)(eq - confs[i]));
-		const char *keys[1] = { key }, *values[1] = { eq + 1 };
-		struct firn_error err = { 0 };
-		rc = !key ? cli_failf("out of memory")
-		     : firn_io_s3_configure(keys, values, 1, &err) != 0 ? cli_fail(&err) : 0;
+	char *key = strndup(kv, (size_t)(eq - kv));
+	char **keys = key ? realloc(conf_keys, (n_conf_keys + 1) * sizeof(char *)) : NULL;
+	if (!keys) {
 		free(key);
+		return cli_failf("out of memory");
 	}
-	free(confs);
-	confs = NULL;
-	n_confs = 0;
-	return rc;
+	conf_keys = keys;
+	conf_keys[n_conf_keys++] = key; /* kept until the process ends */
+	const char *ks[1] = { key }, *vs[1] = { eq + 1 };
+	struct firn_error err = { 0 };
+	return firn_io_s3_configure(ks, vs, 1, &err) != 0 ? cli_fail(&err) : 0;
 }
 
-int cli_catalog_resolve(bool pyiceberg)
+int cli_catalog_resolve(void)
 {
+	static bool done;
+	if (done)
+		return 0;
+	done = true;
 	const char *name = getenv("FIRN_CATALOG_NAME");
 	if (!name || !*name)
 		name = "default";
 	const char *uri = getenv("FIRN_CATALOG"), *wh = getenv("FIRN_WAREHOUSE");
-	int rc = 0;
-	if (pyiceberg && !(uri && *uri) && !(wh && *wh))
-		rc = apply_pyiceberg(name);
-	if (rc == 0)
-		rc = apply_confs();
-	return rc;
+	if ((uri && *uri) || (wh && *wh))
+		return 0;
+	return apply_pyiceberg(name);
 }

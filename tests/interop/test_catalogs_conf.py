@@ -250,6 +250,9 @@ def test_environment_variable_catalogs(tmp):
     res = run("--catalog-name", "lake", "tables", check=False,
               env={**env, "PYICEBERG_CATALOG__LAKE__S3__RETRIES": "many"})
     firnrun.assert_error(res, mentions=["s3.retries"])
+    # an explicit --conf wins over the catalog's key (which is then not even read)
+    assert lines(run("--conf", "s3.retries=3", "--catalog-name", "lake", "tables",
+                     env={**env, "PYICEBERG_CATALOG__LAKE__S3__RETRIES": "many"})) == ["db.b"]
 
 
 def test_rest_catalog_with_token_from_the_config(tmp):
@@ -286,7 +289,10 @@ def test_a_bad_configuration_is_one_error_line(tmp, text, mentions):
     res = run("--catalog-name", "lake", "tables", env={"HOME": str(home)}, check=False)
     msg = firnrun.assert_error(res, mentions=mentions)
     assert str(p) in msg or "catalog" in msg
-    # not read when the catalog is given
+    # not read by commands that open no catalog, nor when the catalog is given
+    firnrun.assert_error(run("--catalog-name", "lake", "nosuch", env={"HOME": str(home)}, check=False),
+                         code=2, mentions=["unknown command"])
+    assert run("--catalog-name", "lake", "version", env={"HOME": str(home)}).stdout.startswith("firn ")
     run("--warehouse", tmp / "wh", "--catalog-name", "lake", "namespace", "create", "n", env={"HOME": str(home)})
     assert run("--warehouse", tmp / "wh", "--catalog-name", "lake", "namespace", "list",
                env={"HOME": str(home)}).stdout == "n\n"
