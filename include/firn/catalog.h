@@ -60,7 +60,10 @@ struct firn_catalog_options {
  *   "postgresql://user@host:port/db?..." (or "postgres://"): libpq
  *   "http://host:port[/path]" (or "https://"): an Iceberg REST catalog
  *     (its GET /v1/config first; opts' token or credential authenticate)
- * name is the catalog_name column value (NULL → "default"); opts NULL is
+ * name is the catalog_name column value (NULL → "default"; "" is
+ * FIRN_EINVAL): one SQL database may hold several catalogs, and the handle
+ * sees only its own namespaces and tables, as PyIceberg's SqlCatalog(name)
+ * and JdbcCatalog do (for REST it is only a label); opts NULL is
  * FIRN_CATALOG_OPTIONS_INIT. Except in FIRN_CATALOG_READ mode, the catalog
  * tables are created when missing (IF NOT EXISTS, PyIceberg's DDL, with
  * the iceberg_type column).

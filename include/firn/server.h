@@ -56,11 +56,14 @@ struct firn_server_options {
 	 * credentials (s3.access-key-id, s3.secret-access-key,
 	 * s3.session-token; `--vend-credentials`); false: never */
 	bool vend_credentials;
+	/* version 2: the SQL catalog's catalog_name (firn_catalog_open_with's
+	 * name; `--catalog-name`); NULL or "": "default" */
+	const char *catalog_name;
 };
-#define FIRN_SERVER_OPTIONS_VERSION 1
+#define FIRN_SERVER_OPTIONS_VERSION 2
 #define FIRN_SERVER_OPTIONS_INIT \
 	{ FIRN_SERVER_OPTIONS_VERSION, "127.0.0.1:8181", "warehouse", NULL, NULL, NULL, NULL, \
-	  3600, 4, 0, 60000, NULL, NULL, NULL, 0, false }
+	  3600, 4, 0, 60000, NULL, NULL, NULL, 0, false, NULL }
 
 /* Opens the catalog (FIRN_CATALOG_CREATE), binds the address and starts
  * answering. The options' strings are copied. Errors: FIRN_EINVAL (a bad

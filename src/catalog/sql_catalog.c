@@ -108,6 +108,8 @@ int firn_catalog_open_with(struct firn_catalog **out, const char *uri, const cha
 	if (!opts)
 		opts = &defaults;
 	*out = NULL;
+	if (name && !*name)
+		return firn_error_set(err, FIRN_EINVAL, "the catalog name is empty");
 	if (uri && (strncmp(uri, "http://", 7) == 0 || strncmp(uri, "https://", 8) == 0))
 		return firn_rest__open(out, uri, warehouse, name, opts->version >= 2 ? opts->token : NULL,
 				       opts->version >= 2 ? opts->credential : NULL, err);

@@ -91,6 +91,23 @@ void cli_help_list(FILE *f);
  * --help). Returns the exit code. */
 int cli_help_main(int argc, char **argv, int (*run)(int argc, char **argv));
 
+/* Catalog settings (pyiceberg_conf.c). A global --conf KEY=VALUE: applied
+ * at once (firn_io_s3_configure), and remembered, so that a PyIceberg
+ * catalog's storage keys do not override it. 0, EXIT_USAGE for a pair
+ * without '=', EXIT_FAIL. */
+int cli_conf_add(const char *kv);
+/* Settles the catalog a command opens, in the environment the commands
+ * read (FIRN_CATALOG, FIRN_WAREHOUSE, FIRN_TOKEN, FIRN_CREDENTIAL; the
+ * flags were put there first): when neither FIRN_CATALOG nor
+ * FIRN_WAREHOUSE is set, the catalog FIRN_CATALOG_NAME (default
+ * "default") of PyIceberg's configuration, if it has one: its uri,
+ * warehouse, token, credential and s3.* / client.* keys fill what is not
+ * set. Called by the commands that open a catalog, when they open it
+ * (other commands never read the configuration); later calls do nothing. 0, or EXIT_FAIL with
+ * the one error line printed (a malformed .pyiceberg.yaml, a catalog firn
+ * cannot open). */
+int cli_catalog_resolve(void);
+
 int cmd_parquet(int argc, char **argv);
 /* firn serve (cmd_serve.c). */
 int cmd_serve(int argc, char **argv);

@@ -10,6 +10,7 @@
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 const char cmd_serve_usage[] = "serve [--listen ADDR:PORT] [--warehouse DIR | --catalog URI] "
+			       "[--catalog-name NAME] "
 			       "[--prefix P] [--token T] [--credential ID:SECRET] "
 			       "[--token-ttl SECONDS] [--threads N] [--vend-credentials] "
 			       "[--allow-location PREFIX]...";
@@ -30,7 +31,7 @@ int cmd_serve(int argc, char **argv)
 	struct cli_opt o[] = {
 		{ "listen", true }, { "warehouse", true }, { "catalog", true }, { "prefix", true },
 		{ "token", true }, { "credential", true }, { "token-ttl", true }, { "threads", true },
-		{ "vend-credentials", false },
+		{ "vend-credentials", false }, { "catalog-name", true },
 		{ "allow-location", true, .repeats = true }, /* last: read as o[N(o) - 1] */
 	};
 	int n_pos;
@@ -47,12 +48,28 @@ int cmd_serve(int argc, char **argv)
 			return cli_usage("FIRN_LOCK_TIMEOUT needs whole seconds from 0 to 86400, not '%s'", lt);
 		so.lock_timeout_ms = (int)(secs * 1000);
 	}
-	const char *wh = cli_get(o, N(o), "warehouse");
-	const char *uri = cli_get(o, N(o), "catalog");
-	if (!wh)
-		wh = getenv("FIRN_WAREHOUSE");
-	if (!uri)
-		uri = getenv("FIRN_CATALOG");
+	/* the catalog: these options, else the global ones and FIRN_*, else
+	 * PyIceberg's configuration of the catalog name */
+	static const char *const vars[][2] = { { "warehouse", "FIRN_WAREHOUSE" },
+					       { "catalog", "FIRN_CATALOG" },
+					       { "catalog-name", "FIRN_CATALOG_NAME" } };
+	for (int i = 0; i < N(vars); i++) {
+		const char *v = cli_get(o, N(o), vars[i][0]);
+		if (v && i == 2 && !*v) {
+			cli_opts_free(o, N(o));
+			return cli_usage("--catalog-name needs a name");
+		}
+		if (v)
+			setenv(vars[i][1], v, 1);
+	}
+	int rc = cli_catalog_resolve();
+	if (rc != EXIT_OK) {
+		cli_opts_free(o, N(o));
+		return rc;
+	}
+	const char *wh = getenv("FIRN_WAREHOUSE");
+	const char *uri = getenv("FIRN_CATALOG");
+	so.catalog_name = getenv("FIRN_CATALOG_NAME");
 	if (cli_get(o, N(o), "listen"))
 		so.listen = cli_get(o, N(o), "listen");
 	so.warehouse = wh && *wh ? wh : "warehouse";
@@ -76,7 +93,7 @@ int cmd_serve(int argc, char **argv)
 	so.log = log_line;
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	struct firn_error err = { 0 };
-	int rc = firn_server_run(&so, &err) == 0 ? EXIT_OK : cli_fail(&err);
+	rc = firn_server_run(&so, &err) == 0 ? EXIT_OK : cli_fail(&err);
 	cli_opts_free(o, N(o));
 	return rc;
 }

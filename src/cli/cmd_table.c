@@ -21,6 +21,9 @@
 
 static int open_catalog(struct firn_catalog **c, enum firn_catalog_mode mode, struct firn_error *err)
 {
+	int rc = cli_catalog_resolve(); /* PyIceberg's catalog of the name, if need be */
+	if (rc != 0)
+		return rc;
 	const char *wh = getenv("FIRN_WAREHOUSE");
 	const char *uri = getenv("FIRN_CATALOG");
 	const char *lt = getenv("FIRN_LOCK_TIMEOUT");
@@ -37,7 +40,8 @@ static int open_catalog(struct firn_catalog **c, enum firn_catalog_mode mode, st
 	bool rest = uri && (strncmp(uri, "http://", 7) == 0 || strncmp(uri, "https://", 8) == 0);
 	if (!(wh && *wh))
 		wh = rest ? NULL : "warehouse"; /* a REST catalog knows its warehouse */
-	if (firn_catalog_open_with(c, uri, wh, NULL, &o, err) != 0)
+	const char *name = getenv("FIRN_CATALOG_NAME");
+	if (firn_catalog_open_with(c, uri, wh, name && *name ? name : NULL, &o, err) != 0)
 		return cli_fail(err);
 	return 0;
 }
@@ -790,6 +794,38 @@ static int do_info(const char *cmd, struct firn_catalog *c, int argc, char **arg
 	return rc < 0 ? cli_fail(err) : rc;
 }
 
+/* location TABLE [--json]: the current metadata file, which engines that
+ * read a table without a catalog take (DuckDB's iceberg_scan, Polars'
+ * scan_iceberg); --json adds the table's own location (what pyiceberg
+ * location prints). */
+static int do_location(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
+{
+	struct cli_opt o[] = { { "json", false } };
+	const char *pos[1];
+	int np;
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
+	if (np != 1)
+		return cli_usage("location needs a TABLE");
+	struct firn_table *t = NULL;
+	FIRN_TRY(load(c, pos[0], &t, err));
+	int rc = 0;
+	if (cli_get(o, N(o), "json")) {
+		struct firn_table_description d;
+		if (firn_table_describe(t, &d, err) != 0) {
+			rc = cli_fail(err);
+		} else {
+			rc = print_json_or(json_pack("{s:s, s:s, s:s}", "table", d.ident, "metadata-location",
+						     d.metadata_location, "location", d.location),
+					   true, NULL);
+			firn_table_description_free(&d);
+		}
+	} else {
+		printf("%s\n", firn_table_metadata_location(t));
+	}
+	firn_table_free(t);
+	return rc;
+}
+
 static int do_files(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
 	struct cli_opt o[] = { { "json", false }, { "snapshot", true }, { "as-of", true }, { "ref", true } };
@@ -1527,6 +1563,7 @@ static const struct table_cmd cmds[] = {
 	{ "snapshots", FIRN_CATALOG_READ, "snapshots TABLE [--json]", NULL, do_info },
 	{ "history", FIRN_CATALOG_READ, "history TABLE [--json]", NULL, do_info },
 	{ "files", FIRN_CATALOG_READ, "files TABLE [--json] " SEL, do_files },
+	{ "location", FIRN_CATALOG_READ, "location TABLE [--json]", do_location },
 	{ "drop", FIRN_CATALOG_WRITE, "drop TABLE [--purge]", do_drop },
 	{ "rename", FIRN_CATALOG_WRITE, "rename FROM TO", do_rename },
 	{ "register", FIRN_CATALOG_CREATE, "register TABLE METADATA_FILE", do_register },

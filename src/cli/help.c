@@ -185,6 +185,17 @@ static const char env_text[] =
 	"sqlite://rel/path.db (an SQLite file), postgresql://user@host:port/db (or postgres://). "
 	"Default: the SQLite file WAREHOUSE/catalog.db. The catalog tables are those of "
 	"PyIceberg's SqlCatalog and Java's JdbcCatalog.\n"
+	"- FIRN_CATALOG_NAME\tthe catalog name, as --catalog-name (default default): the "
+	"catalog_name column of the SQL catalog tables, which may hold several catalogs, and "
+	"the name of a catalog in PyIceberg's configuration\n"
+	"- FIRN_TOKEN, FIRN_CREDENTIAL\ta REST catalog's bearer token, or the ID:SECRET of an "
+	"OAuth2 client, as --token and --credential\n"
+	"- PYICEBERG_HOME, HOME\twhere PyIceberg's .pyiceberg.yaml is looked for: "
+	"$PYICEBERG_HOME, then the home directory, then the current directory (the first one "
+	"found is read)\n"
+	"- PYICEBERG_CATALOG__NAME__KEY\ta setting of PyIceberg catalog NAME, over the file's "
+	"(PYICEBERG_CATALOG__PROD__URI; a further __ is a dot, _ a dash: "
+	"PYICEBERG_CATALOG__PROD__S3__ENDPOINT is s3.endpoint)\n"
 	"- FIRN_THREADS\thow many threads firn decodes and encodes on, as --threads (default: "
 	"the online CPUs)\n"
 	"- FIRN_LOCK_TIMEOUT\tseconds (0 to 86400) to wait for an SQLite catalog another process "
@@ -198,6 +209,13 @@ static const char env_text[] =
 	"AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) and AWS_CONFIG_FILE (~/.aws/config), "
 	"profile AWS_PROFILE or default\n"
 	"A warehouse on s3:// needs --catalog (the SQLite file cannot be in a bucket). "
+	"Named catalogs: when neither --catalog nor --warehouse (nor FIRN_CATALOG, "
+	"FIRN_WAREHOUSE) is given and PyIceberg's configuration has a catalog of the catalog "
+	"name (catalog: NAME: in .pyiceberg.yaml, or the variables), firn opens the catalog "
+	"PyIceberg's load_catalog(NAME) does: its uri (sqlite:///REL or sqlite:////ABS, "
+	"postgresql[+DRIVER]://..., http(s):// for REST; type sql or rest), warehouse, token, "
+	"credential, and s3.* and client.region keys as --conf (which wins). Its "
+	"default-catalog key is not read. A malformed file is an error naming its line.\n"
 	"Command-line options win over the environment. Commands that only read open the "
 	"catalog read-only and never create a warehouse; only create, register and namespace "
 	"create make a missing one.";
@@ -311,6 +329,15 @@ static const struct help_cmd cmds[] = {
 	  "# options\n"
 	  "- --json\ta JSON array of file objects\n"
 	  SEL_ITEMS, S_TIME, NULL },
+	{ "location", "print a table's current metadata file",
+	  "Prints the location of the table's current metadata file: the file engines read a "
+	  "table by without a catalog, such as DuckDB's iceberg_scan and Polars' scan_iceberg. "
+	  "It changes with every commit. (pyiceberg location prints the table's own location, "
+	  "the directory its files go under: --json has both.)\n"
+	  TABLE_ARG
+	  "# options\n"
+	  "- --json\t{\"table\": TABLE, \"metadata-location\": FILE, \"location\": DIR}\n"
+	  "> duckdb -c \"SELECT count(*) FROM iceberg_scan('$(firn location db.t)')\"", 0, NULL },
 	{ "drop", "drop a table",
 	  "Removes the table from the catalog; its files stay unless --purge.\n"
 	  TABLE_ARG
@@ -513,6 +540,8 @@ static const struct help_cmd cmds[] = {
 	  "listening on http://ADDR:PORT.\n"
 	  "- --warehouse DIR\tthe warehouse, as the global option\n"
 	  "- --catalog URI\tthe catalog, as the global option\n"
+	  "- --catalog-name NAME\tthe catalog name, as the global option: the server answers "
+	  "for that catalog's namespaces and tables only\n"
 	  "- --prefix P\tannounce /v1/P/ as the path prefix in config (requests without it "
 	  "are answered too)\n"
 	  "- --token T\tevery request must carry Authorization: Bearer T (401 otherwise)\n"
@@ -864,6 +893,10 @@ static const char global_text[] =
 	"- --warehouse DIR\tthe warehouse directory (default ./warehouse, or FIRN_WAREHOUSE)\n"
 	"- --catalog URI\tthe catalog (default the SQLite file WAREHOUSE/catalog.db, or "
 	"FIRN_CATALOG)\n"
+	"- --catalog-name NAME\tthe catalog's name (default default, or FIRN_CATALOG_NAME): an "
+	"SQL catalog may hold several (PyIceberg's SqlCatalog(NAME, ...), JdbcCatalog's "
+	"catalog name), and a catalog of that name in PyIceberg's .pyiceberg.yaml is opened "
+	"when no --catalog or --warehouse is given (firn help environment)\n"
 	"- --threads N\tthreads for decoding and encoding (default the CPUs, or FIRN_THREADS); "
 	"results are the same for any N\n"
 	"- --conf KEY=VALUE\ta storage property, repeatable: s3.endpoint, s3.region, "
@@ -875,7 +908,8 @@ static const char global_text[] =
 void cli_help_list(FILE *f)
 {
 	out = f;
-	fprintf(out, "usage: firn [--warehouse DIR] [--catalog URI] [--conf KEY=VALUE] COMMAND ...\n\n");
+	fprintf(out, "usage: firn [--warehouse DIR] [--catalog URI] [--catalog-name NAME]\n"
+		     "            [--conf KEY=VALUE] COMMAND ...\n\n");
 	render(global_text, 2);
 	fprintf(out, "\ncommands:\n");
 	for (int i = 0; i < N(cmds); i++)
@@ -900,7 +934,7 @@ static int print_markdown(int (*run)(int argc, char **argv))
 	fprintf(out, "# firn command reference\n\n"
 	       "<!-- Generated by `firn help --markdown`; do not edit. Regenerate with\n"
 	       "     build/firn help --markdown > docs/reference.md -->\n\n"
-	       "```\nfirn [--warehouse DIR] [--catalog URI] COMMAND ...\n```\n\n");
+	       "```\nfirn [--warehouse DIR] [--catalog URI] [--catalog-name NAME] COMMAND ...\n```\n\n");
 	render(global_text, 3);
 	fprintf(out, "\n## Commands\n\n");
 	for (int i = 0; i < N(cmds); i++) {

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "firn/io.h"
 #include "firn/util.h"
 
 /* The usage line of firn parquet without a subcommand (cmd_parquet's). */
@@ -51,6 +50,7 @@ static const char *global_env(const char *a)
 	static const char *const opts[][2] = {
 		{ "--warehouse", "FIRN_WAREHOUSE" },
 		{ "--catalog", "FIRN_CATALOG" },
+		{ "--catalog-name", "FIRN_CATALOG_NAME" },
 		{ "--token", "FIRN_TOKEN" },
 		{ "--credential", "FIRN_CREDENTIAL" },
 		{ "--threads", "FIRN_THREADS" },
@@ -67,21 +67,6 @@ static bool threads_ok(const char *v)
 	char *end;
 	long n = strtol(v, &end, 10);
 	return *v && *end == '\0' && n >= 1 && n <= 256;
-}
-
-/* --conf KEY=VALUE: an Iceberg property for file IO (s3.endpoint, ...). */
-static int global_conf(const char *kv)
-{
-	const char *eq = strchr(kv, '=');
-	if (!eq || eq == kv)
-		return cli_usage("--conf needs KEY=VALUE, not '%s'", kv);
-	char *key = firn_strndup(kv, (size_t)(eq - kv));
-	const char *keys[1] = { key }, *values[1] = { eq + 1 };
-	struct firn_error err = { 0 };
-	int rc = !key ? cli_failf("out of memory")
-		 : firn_io_s3_configure(keys, values, 1, &err) != 0 ? cli_fail(&err) : EXIT_OK;
-	firn_free(key);
-	return rc;
 }
 
 /* A warehouse in object storage keeps its catalog elsewhere: the default
@@ -112,7 +97,7 @@ int main(int argc, char **argv)
 		if (strncmp(a, "--conf", 6) == 0 && (a[6] == '\0' || a[6] == '=')) {
 			if (a[6] == '\0' && i + 1 >= argc)
 				return cli_usage("option --conf needs KEY=VALUE");
-			int rc = global_conf(a[6] ? a + 7 : argv[i + 1]);
+			int rc = cli_conf_add(a[6] ? a + 7 : argv[i + 1]);
 			if (rc != EXIT_OK)
 				return rc;
 			i += a[6] ? 1 : 2;
@@ -133,6 +118,8 @@ int main(int argc, char **argv)
 		if (env) {
 			if (strcmp(env, "FIRN_THREADS") == 0 && !threads_ok(val))
 				return cli_usage("--threads %s: a number of threads from 1 to 256", val);
+			if (strcmp(env, "FIRN_CATALOG_NAME") == 0 && !*val)
+				return cli_usage("--catalog-name needs a name");
 			setenv(env, val, 1);
 			continue;
 		}

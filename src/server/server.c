@@ -52,7 +52,7 @@ static int open_catalog(struct firn_server *s, struct firn_catalog **out, struct
 	struct firn_catalog_options co = FIRN_CATALOG_OPTIONS_INIT;
 	co.mode = FIRN_CATALOG_CREATE;
 	co.lock_timeout_ms = s->o.lock_timeout_ms;
-	FIRN_TRY(firn_catalog_open_with(out, s->catalog_uri, s->warehouse, NULL, &co, err));
+	FIRN_TRY(firn_catalog_open_with(out, s->catalog_uri, s->warehouse, s->catalog_name, &co, err));
 	firn_catalog_confine(*out, true);
 	for (size_t i = 0; i < s->n_allow; i++) {
 		int rc = firn_catalog_allow_location(*out, s->allow[i], err);
@@ -494,8 +494,10 @@ static int copy_options(struct firn_server *s, const struct firn_server_options 
 	s->warehouse = firn_strdup(o->warehouse && *o->warehouse ? o->warehouse : "warehouse");
 	s->catalog_uri = o->catalog_uri && *o->catalog_uri ? firn_strdup(o->catalog_uri) : NULL;
 	s->prefix = o->prefix && *o->prefix ? firn_strdup(o->prefix) : NULL;
+	const char *cname = o->version >= 2 ? o->catalog_name : NULL;
+	s->catalog_name = firn_strdup(cname && *cname ? cname : "default");
 	s->token = o->token && *o->token ? firn_strdup(o->token) : NULL;
-	if (!s->listen || !s->warehouse || (o->catalog_uri && *o->catalog_uri && !s->catalog_uri) ||
+	if (!s->listen || !s->warehouse || !s->catalog_name || (o->catalog_uri && *o->catalog_uri && !s->catalog_uri) ||
 	    (o->prefix && *o->prefix && !s->prefix) || (o->token && *o->token && !s->token))
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	if (s->prefix && (strchr(s->prefix, '/') || strcmp(s->prefix, "namespaces") == 0 ||
@@ -531,6 +533,7 @@ static void server_free(struct firn_server *s)
 	firn_free(s->listen);
 	firn_free(s->warehouse);
 	firn_free(s->catalog_uri);
+	firn_free(s->catalog_name);
 	firn_free(s->prefix);
 	firn_free(s->token);
 	firn_free(s->client_id);

@@ -47,7 +47,7 @@ struct srv_token {
 
 struct firn_server {
 	struct firn_server_options o; /* strings below are the server's copies */
-	char *listen, *warehouse, *catalog_uri, *prefix, *token, *client_id, *client_secret;
+	char *listen, *warehouse, *catalog_uri, *catalog_name, *prefix, *token, *client_id, *client_secret;
 	char **allow;                /* the allowed location roots */
 	size_t n_allow;
 	char host[64];               /* as the listening line shows it */
