@@ -192,6 +192,61 @@ def test_duckdb_reads_firns_table(run_firn, s3):
     assert got == want
 
 
+def duck_s3(s):
+    """DuckDB with httpfs and an S3 secret for the proxy."""
+    import duckdb
+    import duckdb_extension_httpfs
+    con = ice.duck()
+    path = (Path(duckdb_extension_httpfs.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+            / "httpfs.duckdb_extension")
+    con.execute(f"LOAD '{path}'")
+    con.execute(f"CREATE SECRET (TYPE s3, KEY_ID '{KEY}', SECRET '{SECRET}', "
+                f"ENDPOINT '127.0.0.1:{s.proxy.port}', URL_STYLE 'path', USE_SSL false, "
+                f"REGION '{REGION}')")
+    return con
+
+
+def test_duckdb_and_pyiceberg_write_through_firn_serve(run_firn, firn_bin, s3):
+    """firn serve over the S3 warehouse: DuckDB ATTACHes it and inserts,
+    PyIceberg's RestCatalog appends, firn deletes; each reads the others'."""
+    from restserver import FIRN_READY, _serve
+    s = s3
+    make_table(run_firn, s, appends=1)
+    # DuckDB 1.5.5 takes the table's S3 settings from the load-table answer
+    # (without keys there it signed nothing: 403), so the keys are vended
+    argv = [str(firn_bin), *s.conf, "serve", "--listen", "127.0.0.1:0", "--warehouse", s.wh,
+            "--catalog", f"sqlite:///{s.catalog}", "--vend-credentials"]
+    with _serve(argv, s.tmp / "serve.log", FIRN_READY, 30) as srv:
+        con = duck_s3(s)
+        con.execute(f"ATTACH 'wh' AS lake (TYPE iceberg, ENDPOINT '{srv.url}', "
+                    "AUTHORIZATION_TYPE 'none')")
+        assert con.execute("SELECT count(*) FROM lake.db.t").fetchone()[0] == 100
+        con.execute("INSERT INTO lake.db.t VALUES (5000, 'duck', 1), (5001, 'duck', 2)")
+        assert count(run_firn, s) == 102
+        r = firn(run_firn, s, "scan", "db.t", "--where", "name = 'duck'", "--format", "jsonl")
+        assert sorted(json.loads(l)["id"] for l in r.stdout.splitlines()) == [5000, 5001]
+        from pyiceberg.catalog.rest import RestCatalog
+        cat = RestCatalog("rest", uri=srv.url, **{"s3.access-key-id": KEY,
+                                                   "s3.secret-access-key": SECRET,
+                                                   "py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO"})
+        t = cat.load_table("db.t")
+        assert len(t.scan().to_arrow()) == 102
+        t.append(pa.table({"id": pa.array([6000], pa.int64()), "name": ["py"],
+                           "qty": pa.array([3], pa.int32())}, schema=t.schema().as_arrow()))
+        firn(run_firn, s, "delete", "db.t", "--where", "id < 50", "--mode", "merge-on-read")
+        assert count(run_firn, s) == 53
+        con2 = duck_s3(s)
+        con2.execute(f"ATTACH 'wh' AS lake (TYPE iceberg, ENDPOINT '{srv.url}', "
+                     "AUTHORIZATION_TYPE 'none')")
+        got = sorted(r[0] for r in con2.execute("SELECT id FROM lake.db.t WHERE id >= 5000").fetchall())
+        assert got == [5000, 5001, 6000]
+        assert con2.execute("SELECT count(*) FROM lake.db.t").fetchone()[0] == 53
+        assert len(cat.load_table("db.t").scan().to_arrow()) == 53
+    # every file is the table's, in the bucket
+    files = json.loads(firn(run_firn, s, "files", "db.t", "--json").stdout)
+    assert all(f["file-path"].startswith(f"s3://{s.bucket}/wh/db.db/t/") for f in files)
+
+
 @pytest.mark.parametrize("rule", [
     Rule("PUT", "/wh/db.db/t/data/", 500, count=2),
     Rule("PUT", "/metadata/", 503, code="SlowDown", count=2),
