@@ -170,6 +170,15 @@ FIRN_API int firn_parquet_reader_stream(struct firn_parquet_reader *r,
 			       const struct firn_parquet_read_options *opts,
 			       struct ArrowArrayStream *out, struct firn_error *err);
 
+/* Has the file's IO fetch the column chunks the next get_next of st (a
+ * stream of firn_parquet_reader_stream) decodes, so that they arrive while
+ * the caller does other work (another file); get_next then finds them
+ * there. Nothing to do at the end of the stream, or when the chunks come
+ * to more than max_bytes (compressed). FIRN_EINVAL for another kind of
+ * stream, else the IO's errors. */
+FIRN_API int firn_parquet_stream_prefetch(struct ArrowArrayStream *st, int64_t max_bytes,
+					  struct firn_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@
  * (row-group pruning, projection by field id, deletes applied, residual
  * filter, limit). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "iceberg/ice_writer.h"
 #include "io/io_local.h"
 #include "puffin/puffin.h"
+#include "util/parallel.h"
 
 #define POS_FILE_PATH 2147483546
 #define POS_POS 2147483545
@@ -143,6 +145,120 @@ static int attach_deletes(struct firn_ice_plan *p, struct firn_ice_task *t, stru
 	return 0;
 }
 
+/* Whether the partition summaries of data manifest mf rule the filter out
+ * (*pruned); the spec, its fields resolved (*pf, the caller's to free)
+ * and the filter projected on them (*pexpr) for its entries. */
+static int manifest_prune(struct firn_ice_plan *p, const struct firn_ice_manifest_file *mf,
+			  struct firn_col_metrics *cols, const struct firn_ice_spec **spec_out,
+			  struct firn_pfield **pf_out, struct firn_expr **pexpr_out, bool *pruned,
+			  struct firn_error *err)
+{
+	const struct firn_ice_meta *m = p->m;
+	int rc = 0;
+	*pruned = false;
+	*pf_out = NULL;
+	*pexpr_out = NULL;
+	const struct firn_ice_spec *spec = firn_ice__meta_spec(m, mf->spec_id);
+	if (!spec)
+		return firn_error_set(err, FIRN_ECORRUPT, "%s: unknown partition spec %d", mf->path,
+				      mf->spec_id);
+	struct firn_pfield *pf = NULL;
+	struct firn_expr *pexpr = NULL;
+	if ((rc = firn_ice__spec_resolve(spec, p->schema, &pf, err)) != 0)
+		return rc;
+	if (p->filter && spec->n_fields > 0 && spec->n_fields <= 64) {
+		rc = firn_ice__expr_project(p->filter, pf, spec->n_fields, &p->arena, &pexpr, err);
+		if (rc != 0) {
+			firn_free(pf);
+			return rc;
+		}
+	}
+	if (pexpr && mf->partitions && mf->n_partitions == spec->n_fields) {
+		size_t nc = 0;
+		for (size_t k = 0; k < spec->n_fields; k++) {
+			const struct firn_ice_field_summary *s = &mf->partitions[k];
+			if (pf[k].result_type.id == FIRN_A_NULL)
+				continue;
+			struct firn_col_metrics *c = &cols[nc++];
+			memset(c, 0, sizeof(*c));
+			c->field_id = pf[k].field_id;
+			c->value_count = -1;
+			c->null_count = s->contains_null ? -1 : 0;
+			c->nan_count = s->contains_nan == 0 ? 0 : -1;
+			if (s->has_lower && firn_ice__datum_from_bytes(&pf[k].result_type, s->lower, s->lower_n, &c->lower, NULL) == 0)
+				c->has_lower = true;
+			if (s->has_upper && firn_ice__datum_from_bytes(&pf[k].result_type, s->upper, s->upper_n, &c->upper, NULL) == 0)
+				c->has_upper = true;
+		}
+		struct firn_metrics mm = { -1, cols, nc };
+		*pruned = firn_ice__expr_eval_metrics(pexpr, &mm) == FIRN_EVAL_NONE;
+	}
+	*spec_out = spec;
+	*pf_out = pf;
+	*pexpr_out = pexpr;
+	return 0;
+}
+
+/* The manifests a plan reads, in the order it reads them, fetched WARM_AHEAD
+ * at a time side by side (into firn_ice__read_immutable's keep) where
+ * each read is a request to a remote store. */
+#define WARM_AHEAD 32
+
+struct warm {
+	const char **paths;
+	size_t n, done;
+};
+
+static void warm_one(void *arg, size_t i, int slot)
+{
+	(void)slot;
+	struct warm *w = arg;
+	uint8_t *d;
+	size_t n;
+	if (firn_ice__read_immutable(w->paths[w->done + i], &d, &n, NULL) == 0)
+		firn_free(d); /* kept; a failure shows again when the plan reads it */
+}
+
+/* Has manifests [q, q + WARM_AHEAD) of the order fetched. */
+static void warm_upto(struct warm *w, size_t q)
+{
+	if (!w->paths || q < w->done || w->done >= w->n)
+		return;
+	size_t k = w->n - w->done < WARM_AHEAD ? w->n - w->done : WARM_AHEAD;
+	firn_par__io(k, 8, warm_one, w);
+	w->done += k;
+}
+
+static bool wanted_delete_manifest(const struct firn_ice_manifest_file *mf)
+{
+	return mf->content != 0 && (mf->added_files != 0 || mf->existing_files != 0);
+}
+
+/* The order of reading when the manifests are remote: live delete
+ * manifests, then the data manifests the summaries keep. */
+static void warm_init(struct warm *w, struct firn_ice_plan *p, struct firn_col_metrics *cols)
+{
+	memset(w, 0, sizeof(*w));
+	if (p->n_manifests < 2 || !firn_io__is_remote(p->manifests[0].path))
+		return;
+	if (!(w->paths = firn_calloc(p->n_manifests, sizeof(char *))))
+		return;
+	for (size_t i = 0; i < p->n_manifests; i++)
+		if (wanted_delete_manifest(&p->manifests[i]))
+			w->paths[w->n++] = p->manifests[i].path;
+	for (size_t i = 0; i < p->n_manifests; i++) {
+		const struct firn_ice_manifest_file *mf = &p->manifests[i];
+		const struct firn_ice_spec *spec;
+		struct firn_pfield *pf = NULL;
+		struct firn_expr *pexpr;
+		bool pruned = true;
+		if (mf->content == 0 && (mf->added_files != 0 || mf->existing_files != 0) &&
+		    manifest_prune(p, mf, cols, &spec, &pf, &pexpr, &pruned, NULL) == 0 && !pruned)
+			w->paths[w->n++] = mf->path;
+		firn_free(pf);
+	}
+}
+
 int firn_ice__plan(struct firn_ice_plan *p, const struct firn_ice_meta *m,
 		   const struct firn_ice_snapshot *snap, const struct ArrowSchema *schema,
 		   const char *where, struct firn_error *err)
@@ -169,11 +285,15 @@ int firn_ice__plan(struct firn_ice_plan *p, const struct firn_ice_meta *m,
 		firn_free(ids);
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
+	struct warm warm;
+	size_t q = 0; /* manifests read so far, in warm's order */
+	warm_init(&warm, p, cols);
 	/* delete manifests first: their live entries apply to the data files */
 	for (size_t i = 0; i < p->n_manifests && rc == 0; i++) {
 		const struct firn_ice_manifest_file *mf = &p->manifests[i];
-		if (mf->content == 0 || (mf->added_files == 0 && mf->existing_files == 0))
+		if (!wanted_delete_manifest(mf))
 			continue;
+		warm_upto(&warm, q++);
 		struct firn_ice_entry *entries;
 		size_t n;
 		if ((rc = firn_ice__manifest_read(mf, m, &p->arena, &entries, &n, err)) != 0)
@@ -197,46 +317,17 @@ int firn_ice__plan(struct firn_ice_plan *p, const struct firn_ice_meta *m,
 		const struct firn_ice_manifest_file *mf = &p->manifests[i];
 		if (mf->content != 0 || (mf->added_files == 0 && mf->existing_files == 0))
 			continue;
-		const struct firn_ice_spec *spec = firn_ice__meta_spec(m, mf->spec_id);
-		if (!spec) {
-			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: unknown partition spec %d", mf->path,
-					    mf->spec_id);
+		const struct firn_ice_spec *spec;
+		struct firn_pfield *pf;
+		struct firn_expr *pexpr;
+		bool pruned;
+		if ((rc = manifest_prune(p, mf, cols, &spec, &pf, &pexpr, &pruned, err)) != 0)
 			break;
+		if (pruned) {
+			firn_free(pf);
+			continue;
 		}
-		struct firn_pfield *pf = NULL;
-		struct firn_expr *pexpr = NULL;
-		if ((rc = firn_ice__spec_resolve(spec, p->schema, &pf, err)) != 0)
-			break;
-		if (p->filter && spec->n_fields > 0 && spec->n_fields <= 64) {
-			rc = firn_ice__expr_project(p->filter, pf, spec->n_fields, &p->arena, &pexpr, err);
-			if (rc != 0) {
-				firn_free(pf);
-				break;
-			}
-		}
-		if (pexpr && mf->partitions && mf->n_partitions == spec->n_fields) {
-			size_t nc = 0;
-			for (size_t k = 0; k < spec->n_fields; k++) {
-				const struct firn_ice_field_summary *s = &mf->partitions[k];
-				if (pf[k].result_type.id == FIRN_A_NULL)
-					continue;
-				struct firn_col_metrics *c = &cols[nc++];
-				memset(c, 0, sizeof(*c));
-				c->field_id = pf[k].field_id;
-				c->value_count = -1;
-				c->null_count = s->contains_null ? -1 : 0;
-				c->nan_count = s->contains_nan == 0 ? 0 : -1;
-				if (s->has_lower && firn_ice__datum_from_bytes(&pf[k].result_type, s->lower, s->lower_n, &c->lower, NULL) == 0)
-					c->has_lower = true;
-				if (s->has_upper && firn_ice__datum_from_bytes(&pf[k].result_type, s->upper, s->upper_n, &c->upper, NULL) == 0)
-					c->has_upper = true;
-			}
-			struct firn_metrics mm = { -1, cols, nc };
-			if (firn_ice__expr_eval_metrics(pexpr, &mm) == FIRN_EVAL_NONE) {
-				firn_free(pf);
-				continue;
-			}
-		}
+		warm_upto(&warm, q++);
 		struct firn_ice_entry *entries;
 		size_t n_entries;
 		rc = firn_ice__manifest_read(mf, m, &p->arena, &entries, &n_entries, err);
@@ -296,6 +387,7 @@ int firn_ice__plan(struct firn_ice_plan *p, const struct firn_ice_meta *m,
 		}
 		firn_free(pf);
 	}
+	firn_free(warm.paths);
 	firn_free(cols);
 	firn_free(ids);
 	return rc;
@@ -811,8 +903,68 @@ const struct ArrowSchema *firn_ice__read_schema(const struct firn_ice_meta *m,
 	return &firn_ice__meta_current_schema(m)->arrow;
 }
 
+/* The next files of a scan, each opened on a thread of its own while the
+ * caller reads the current one: footer and deletes read and the first
+ * chunks fetched (up to AHEAD_BYTES a file), so that a remote store's
+ * round trips overlap each other and the work. */
+#define AHEAD 4
+#define AHEAD_BYTES (16 << 20)
+
+struct ahead {
+	pthread_t thread;
+	bool running;
+	const struct firn_ice_plan *plan;
+	const struct firn_ice_task *task;
+	const struct ArrowSchema *proj;
+	struct firn_ice_file_reader *file;
+	int rc;
+	struct firn_error err;
+};
+
+static void *ahead_run(void *arg)
+{
+	struct ahead *a = arg;
+	a->rc = firn_ice__file_open(a->plan, a->task, a->proj, false, &a->file, &a->err);
+	if (a->rc == 0 && a->file->n_rgs > 0)
+		a->rc = firn_parquet_stream_prefetch(&a->file->stream, AHEAD_BYTES, &a->err);
+	return NULL;
+}
+
+/* Starts opening task; false when no thread could be had (the caller then
+ * opens it itself). */
+static bool ahead_start(struct ahead *a, const struct firn_ice_plan *p,
+			const struct firn_ice_task *task, const struct ArrowSchema *proj)
+{
+	*a = (struct ahead){ .plan = p, .task = task, .proj = proj };
+	a->running = pthread_create(&a->thread, NULL, ahead_run, a) == 0;
+	return a->running;
+}
+
+/* Waits for the file being opened: 0 with *out, or its error. */
+static int ahead_take(struct ahead *a, struct firn_ice_file_reader **out, struct firn_error *err)
+{
+	pthread_join(a->thread, NULL);
+	a->running = false;
+	if (a->rc != 0) {
+		firn_ice__file_close(a->file);
+		if (err)
+			*err = a->err;
+		return a->rc;
+	}
+	*out = a->file;
+	return 0;
+}
+
+static void ahead_stop(struct ahead *a)
+{
+	struct firn_ice_file_reader *f = NULL;
+	if (a->running && ahead_take(a, &f, NULL) == 0)
+		firn_ice__file_close(f);
+}
+
 struct scan_state {
 	struct firn_ice_plan plan;
+	struct ahead ahead[AHEAD]; /* task j in ahead[j % AHEAD], when running */
 	struct ArrowSchema read_proj; /* top-level columns read (output + filter + deletes) */
 	int32_t *out_ids;
 	size_t n_out;
@@ -824,6 +976,8 @@ struct scan_state {
 
 static void state_free(struct scan_state *s)
 {
+	for (int i = 0; i < AHEAD; i++)
+		ahead_stop(&s->ahead[i]);
 	firn_ice__file_close(s->file);
 	if (s->read_proj.release)
 		s->read_proj.release(&s->read_proj);
@@ -841,8 +995,20 @@ static int next_filtered(struct scan_state *s, struct ArrowArray *out)
 		if (!s->file) {
 			if (s->next_task >= s->plan.n_tasks)
 				return 0;
-			FIRN_TRY(firn_ice__file_open(&s->plan, &s->plan.tasks[s->next_task++], &s->read_proj,
-						     false, &s->file, err));
+			size_t j = s->next_task++;
+			const struct firn_ice_task *task = &s->plan.tasks[j];
+			struct ahead *a = &s->ahead[j % AHEAD];
+			if (a->running && a->task == task)
+				FIRN_TRY(ahead_take(a, &s->file, err));
+			else
+				FIRN_TRY(firn_ice__file_open(&s->plan, task, &s->read_proj, false, &s->file,
+							     err));
+			/* the next files ahead, when there are threads to spare */
+			for (size_t k = j + 1; firn_get_threads() > 1 && k < s->plan.n_tasks && k <= j + AHEAD;
+			     k++)
+				if (!s->ahead[k % AHEAD].running)
+					ahead_start(&s->ahead[k % AHEAD], &s->plan, &s->plan.tasks[k],
+						    &s->read_proj);
 		}
 		struct ArrowArray fit;
 		const uint8_t *live;

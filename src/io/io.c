@@ -266,6 +266,12 @@ int firn_io_discard_pending(const char *location, const char *id, struct firn_er
 	return o.discard_pending(o.data, location, id, err);
 }
 
+bool firn_io__is_remote(const char *location)
+{
+	const char *p = strstr(location, "://");
+	return p && p > location && !(p - location == 4 && strncasecmp(location, "file", 4) == 0);
+}
+
 int64_t firn_io__size(const char *location)
 {
 	struct firn_io_entry e;

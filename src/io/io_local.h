@@ -51,6 +51,9 @@ int firn_io__open_sequential(const char *location, FILE **out, struct firn_error
 /* Whether location is a local file that is neither regular nor a
  * directory (a pipe, a FIFO, a device), found without opening it. */
 bool firn_io__is_sequential(const char *location);
+/* Whether location is in an object store or elsewhere off this machine
+ * ("scheme://…" other than file), where every request costs a round trip. */
+bool firn_io__is_remote(const char *location);
 
 /* The built-in implementation for plain paths and file: locations. */
 extern const struct firn_io_ops firn_io__local_ops;

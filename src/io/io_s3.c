@@ -527,8 +527,18 @@ static int s3_prefetch(struct firn_io_input *in, const struct firn_io_range *ran
 		       struct firn_error *err)
 {
 	struct s3_input *s = in->private_data;
-	drop_blocks(s);
 	int64_t tail_at = in->size - (int64_t)s->tail_len;
+	/* asked again for what is here (a read-ahead, then the read): keep it */
+	bool have = s->n_blocks > 0;
+	for (size_t i = 0; have && i < n; i++) {
+		int64_t lo = ranges[i].offset, len = ranges[i].length;
+		if (lo >= 0 && len >= 0 && len <= in->size - lo && lo + len > tail_at)
+			len = tail_at - lo;
+		have = len <= 0 || (lo >= 0 && cached_block(s, lo, (size_t)len));
+	}
+	if (have)
+		return 0;
+	drop_blocks(s);
 	struct firn_io_range *rs = firn_calloc(n + 1, sizeof(*rs));
 	if (!rs)
 		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
@@ -573,7 +583,7 @@ static int s3_prefetch(struct firn_io_input *in, const struct firn_io_range *ran
 	}
 	if (rc == 0) {
 		struct fetch f = { s, rcs, errs };
-		firn_par__for(nb, (int)nb, fetch_block, &f);
+		firn_par__io(nb, 8, fetch_block, &f); /* waits on the network, not the cores */
 		for (size_t i = 0; i < nb && rc == 0; i++)
 			if (rcs[i] != 0) {
 				rc = rcs[i];

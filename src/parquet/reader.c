@@ -1225,7 +1225,7 @@ static void leaf_span(const struct pq_schema *ps, int node, int *first, int *las
 
 /* Tells the file's IO which chunks of row group rg come next: a remote
  * store fetches them in few requests, side by side. */
-static int prefetch_chunks(struct stream *p, int rg, struct firn_error *err)
+static int prefetch_chunks(struct stream *p, int rg, int64_t max_bytes, struct firn_error *err)
 {
 	struct firn_parquet_reader *r = p->r;
 	const struct pq_schema *ps = &r->ps;
@@ -1243,7 +1243,10 @@ static int prefetch_chunks(struct stream *p, int rg, struct firn_error *err)
 				ranges[n++] = (struct firn_io_range){ start, size };
 		}
 	}
-	int rc = firn_io_prefetch(r->in, ranges, n, err);
+	int64_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += ranges[i].length;
+	int rc = total <= max_bytes ? firn_io_prefetch(r->in, ranges, n, err) : 0;
 	firn_free(ranges);
 	return rc;
 }
@@ -1325,7 +1328,7 @@ static int read_row_group(struct stream *p, int rg, struct ArrowArray *out, stru
 		rc = nomem(err);
 		goto done;
 	}
-	if ((rc = prefetch_chunks(p, rg, err)) != 0)
+	if ((rc = prefetch_chunks(p, rg, INT64_MAX, err)) != 0)
 		goto done;
 	if (p->n_slots > 1) {
 		firn_par__for((size_t)p->n_sel, p->n_slots, read_column_job, &g);
@@ -1360,6 +1363,17 @@ done:
 		firn_builder_init(root, &p->schema, NULL);
 	}
 	return rc;
+}
+
+static int st_get_next(struct ArrowArrayStream *s, struct ArrowArray *out);
+
+int firn_parquet_stream_prefetch(struct ArrowArrayStream *st, int64_t max_bytes,
+				 struct firn_error *err)
+{
+	if (!st || st->get_next != st_get_next)
+		return firn_error_set(err, FIRN_EINVAL, "not a stream of a Parquet reader");
+	struct stream *p = st->private_data;
+	return p->next < p->n_rgs ? prefetch_chunks(p, p->rgs[p->next], max_bytes, err) : 0;
 }
 
 static int st_get_next(struct ArrowArrayStream *s, struct ArrowArray *out)

@@ -145,3 +145,46 @@ void firn_par__for(size_t n, int max_slots, void (*fn)(void *arg, size_t i, int 
 	pthread_mutex_unlock(&l->lock);
 	loop_unref(l);
 }
+
+struct io_loop {
+	void (*fn)(void *, size_t, int);
+	void *arg;
+	size_t n;
+	atomic_size_t next;
+};
+
+struct io_worker {
+	struct io_loop *l;
+	int slot;
+};
+
+static void *io_work(void *p)
+{
+	struct io_worker *w = p;
+	for (size_t i; (i = atomic_fetch_add(&w->l->next, 1)) < w->l->n;)
+		w->l->fn(w->l->arg, i, w->slot);
+	return NULL;
+}
+
+void firn_par__io(size_t n, int width, void (*fn)(void *arg, size_t i, int slot), void *arg)
+{
+	enum { MAX_WIDTH = 16 };
+	if (width > MAX_WIDTH)
+		width = MAX_WIDTH;
+	if ((size_t)width > n)
+		width = (int)n;
+	struct io_loop l = { fn, arg, n, 0 };
+	struct io_worker w[MAX_WIDTH];
+	pthread_t th[MAX_WIDTH];
+	int started = 0;
+	for (int k = 1; k < width; k++) {
+		w[started] = (struct io_worker){ &l, started + 1 };
+		if (pthread_create(&th[started], NULL, io_work, &w[started]) != 0)
+			break;
+		started++;
+	}
+	struct io_worker self = { &l, 0 };
+	io_work(&self);
+	for (int k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+}

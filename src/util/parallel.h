@@ -16,4 +16,11 @@
  * loop finishes even when the pool is busy). */
 void firn_par__for(size_t n, int max_slots, void (*fn)(void *arg, size_t i, int slot), void *arg);
 
+/* Runs fn(arg, i, slot) for every i in [0, n) on up to width threads at
+ * once (the caller one of them, slot 0), started for the call and joined
+ * before it returns: for work that waits (requests to a remote store)
+ * rather than computes, where more at once than cores pays. Threads that
+ * cannot be started leave their share to the others. */
+void firn_par__io(size_t n, int width, void (*fn)(void *arg, size_t i, int slot), void *arg);
+
 #endif
