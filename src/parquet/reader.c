@@ -1015,6 +1015,94 @@ static inline int bitmap_put(struct firn_buf *bm, int64_t i, bool v)
 	return 0;
 }
 
+/* The leaf of a flat optional column, into an empty builder: each level
+ * one slot, valid when its definition level is vdef. */
+static int assemble_flat_optional(struct assemble *as, const struct pq_node *node,
+				  struct leaf_data *ld, struct firn_builder *b, bool fixed, int aw)
+{
+	struct firn_error *err = as->ctx->err;
+	const uint16_t *def = (const uint16_t *)ld->defs.data;
+	int64_t nl = ld->n_levels, nv = ld->n_values;
+	uint16_t vdef = (uint16_t)node->valid_def;
+	size_t vbytes = (size_t)(nl + 7) / 8;
+	b->validity.len = 0;
+	if (firn_buf_reserve(&b->validity, vbytes + 1) != 0)
+		return nomem(err);
+	uint8_t *vb = b->validity.data;
+	int64_t valid = 0;
+	for (int64_t i = 0; i < nl; i += 8) {
+		uint8_t byte = 0;
+		int64_t end = i + 8 < nl ? i + 8 : nl;
+		for (int64_t k = i; k < end; k++)
+			byte |= (uint8_t)((def[k] >= vdef) << (k - i));
+		vb[i >> 3] = byte;
+		valid += __builtin_popcount(byte);
+	}
+	b->validity.len = vbytes;
+	if (valid != nv)
+		return corrupt_col(as->ctx, "%lld defined levels for %lld values", (long long)valid,
+				   (long long)nv);
+	if (fixed && valid == nl) { /* no nulls: the dense values are the slots */
+		firn_buf_free(&b->values);
+		b->values = ld->values;
+		memset(&ld->values, 0, sizeof(ld->values));
+	} else if (fixed) {
+		size_t w = (size_t)aw;
+		b->values.len = 0;
+		if (firn_buf_reserve(&b->values, (size_t)nl * w + 1) != 0)
+			return nomem(err);
+		uint8_t *dst = b->values.data;
+		const uint8_t *src = ld->values.data;
+		if (w == 8) {
+			int64_t c = 0;
+			for (int64_t i = 0; i < nl; i++) {
+				uint64_t v = 0;
+				if (def[i] >= vdef)
+					memcpy(&v, src + 8 * (size_t)c++, 8);
+				memcpy(dst + 8 * (size_t)i, &v, 8);
+			}
+		} else if (w == 4) {
+			int64_t c = 0;
+			for (int64_t i = 0; i < nl; i++) {
+				uint32_t v = 0;
+				if (def[i] >= vdef)
+					memcpy(&v, src + 4 * (size_t)c++, 4);
+				memcpy(dst + 4 * (size_t)i, &v, 4);
+			}
+		} else {
+			int64_t c = 0;
+			for (int64_t i = 0; i < nl; i++) {
+				if (def[i] >= vdef)
+					memcpy(dst + w * (size_t)i, src + w * (size_t)c++, w);
+				else
+					memset(dst + w * (size_t)i, 0, w);
+			}
+		}
+		b->values.len = (size_t)nl * w;
+	} else {
+		/* offsets: the builder holds [0]; a null repeats the last end */
+		const int32_t *doff = (const int32_t *)ld->values.data;
+		if (firn_buf_reserve(&b->values, (size_t)nl * 4 + 1) != 0)
+			return nomem(err);
+		int32_t *off = (int32_t *)(b->values.data + b->values.len);
+		int32_t last = ((const int32_t *)b->values.data)[0];
+		int64_t c = 0;
+		for (int64_t i = 0; i < nl; i++) {
+			if (def[i] >= vdef)
+				last = doff[c++];
+			off[i] = last;
+		}
+		b->values.len += (size_t)nl * 4;
+		firn_buf_free(&b->data);
+		b->data = ld->data;
+		memset(&ld->data, 0, sizeof(ld->data));
+	}
+	b->length = nl;
+	b->null_count = nl - valid;
+	as->cursor[node->leaf] = nv;
+	return 0;
+}
+
 /* Slot entries of node n: rep <= rp and def >= a. */
 static int assemble_node(struct assemble *as, const struct pq_schema *ps, int n, struct firn_builder *b,
 			 int16_t a, int16_t rp)
@@ -1105,6 +1193,11 @@ static int assemble_node(struct assemble *as, const struct pq_schema *ps, int n,
 		as->cursor[leaf] = nl;
 		return 0;
 	}
+	/* flat and optional (how Iceberg's columns are): validity and values
+	 * filled in one pass, buffers sized once */
+	if (a == 0 && rp == 0 && rep == NULL && def != NULL && b->length == 0 && cur == 0 &&
+	    node->type.id != FIRN_A_BOOL && (fixed || b->data.len == 0))
+		return assemble_flat_optional(as, node, ld, b, fixed, aw);
 	const int32_t *doff = fixed ? NULL : (const int32_t *)ld->values.data;
 	int32_t base = 0; /* data offset of the builder's data start */
 	if (!fixed && b->data.len == 0 && ld->data.len > 0 && b->length == 0) {
