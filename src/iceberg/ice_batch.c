@@ -438,6 +438,15 @@ static int append_from(struct firn_builder *b, const struct ArrowSchema *s,
 /* The bulk path of take for a flat column (fixed width or string/binary)
  * into an empty builder: 1 done, 0 not a flat column, <0 error. Rows are
  * a->offset + base + idx[i]. */
+/* The end of the run of consecutive rows starting at idx[i]. */
+static inline int64_t run_end(const int64_t *idx, int64_t i, int64_t n)
+{
+	int64_t j = i + 1;
+	while (j < n && idx[j] == idx[j - 1] + 1)
+		j++;
+	return j;
+}
+
 static int take_flat(struct firn_builder *b, const struct ArrowArray *a, int64_t base,
 		     const int64_t *idx, int64_t n)
 {
@@ -452,17 +461,23 @@ static int take_flat(struct firn_builder *b, const struct ArrowArray *a, int64_t
 	size_t vbytes = (size_t)(n + 7) / 8;
 	if (firn_buf_reserve(&b->validity, vbytes + 1) != 0)
 		return FIRN_ENOMEM;
-	memset(b->validity.data, 0, vbytes);
 	int64_t nulls = 0;
 	int64_t off = a->offset + base;
-	for (int64_t i = 0; i < n; i++) {
-		bool v = firn_bit_get(valid, off + idx[i]);
-		if (v)
-			b->validity.data[i >> 3] |= (uint8_t)(1u << (i & 7));
-		else
-			nulls++;
+	if (!valid) {
+		memset(b->validity.data, 0xff, vbytes);
+	} else {
+		memset(b->validity.data, 0, vbytes);
+		for (int64_t i = 0; i < n; i++) {
+			bool v = firn_bit_get(valid, off + idx[i]);
+			if (v)
+				b->validity.data[i >> 3] |= (uint8_t)(1u << (i & 7));
+			else
+				nulls++;
+		}
 	}
 	b->validity.len = vbytes;
+	/* the rows come in runs of neighbours (a scan that drops a few deleted
+	 * rows): each run is one copy */
 	if (fixed) {
 		size_t w = t->id == FIRN_A_INT32 || t->id == FIRN_A_DATE32 || t->id == FIRN_A_FLOAT ? 4
 			   : t->id == FIRN_A_DECIMAL ? 16 : t->id == FIRN_A_FIXED ? (size_t)t->width : 8;
@@ -470,15 +485,10 @@ static int take_flat(struct firn_builder *b, const struct ArrowArray *a, int64_t
 			return FIRN_ENOMEM;
 		const uint8_t *src = a->buffers[1];
 		uint8_t *dst = b->values.data;
-		if (w == 8)
-			for (int64_t i = 0; i < n; i++)
-				memcpy(dst + 8 * i, src + 8 * (off + idx[i]), 8);
-		else if (w == 4)
-			for (int64_t i = 0; i < n; i++)
-				memcpy(dst + 4 * i, src + 4 * (off + idx[i]), 4);
-		else
-			for (int64_t i = 0; i < n; i++)
-				memcpy(dst + w * (size_t)i, src + w * (size_t)(off + idx[i]), w);
+		for (int64_t i = 0, j; i < n; i = j) {
+			j = run_end(idx, i, n);
+			memcpy(dst + w * (size_t)i, src + w * (size_t)(off + idx[i]), w * (size_t)(j - i));
+		}
 		b->values.len = w * (size_t)n;
 	} else {
 		const int32_t *o = a->buffers[1];
@@ -493,12 +503,14 @@ static int take_flat(struct firn_builder *b, const struct ArrowArray *a, int64_t
 			return FIRN_ENOMEM;
 		int32_t *dst_o = (int32_t *)b->values.data; /* [0] is already 0 */
 		size_t pos = 0;
-		for (int64_t i = 0; i < n; i++) {
-			int64_t j = off + idx[i];
-			size_t len = (size_t)(o[j + 1] - o[j]);
-			memcpy(b->data.data + pos, src + o[j], len);
-			pos += len;
-			dst_o[i + 1] = (int32_t)pos;
+		for (int64_t i = 0, j; i < n; i = j) {
+			j = run_end(idx, i, n);
+			int64_t first = off + idx[i], last = off + idx[j - 1];
+			memcpy(b->data.data + pos, src + o[first], (size_t)(o[last + 1] - o[first]));
+			int32_t shift = (int32_t)pos - o[first];
+			for (int64_t k = i; k < j; k++)
+				dst_o[k + 1] = o[first + (k - i) + 1] + shift;
+			pos += (size_t)(o[last + 1] - o[first]);
 		}
 		b->data.len = pos;
 		b->values.len = 4 * (size_t)n + 4;
