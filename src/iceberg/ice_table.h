@@ -12,6 +12,7 @@ struct firn_table {
 	char *name;
 	char *metadata_location;
 	struct firn_ice_meta *meta;
+	char *branch; /* the branch writes go to (firn_table_set_branch); NULL: main */
 };
 
 /* Splits "a.b.t" into namespace "a.b" and name "t" (firn_malloc'd).
@@ -149,6 +150,27 @@ char *firn_ice__new_path(const struct firn_ice_meta *m, const char *dir, const c
  * when any other change happened since (the caller re-plans). */
 int firn_ice__appended_since(const struct firn_ice_meta *m, int64_t base, struct firn_arena *arena,
 			     struct firn_ice_manifest_file **out, size_t *n, struct firn_error *err);
+
+/* ---- branches (ice_table.c) ----------------------------------------- */
+
+/* The branch t's writes go to: "main" unless firn_table_set_branch said
+ * otherwise (borrowed). */
+const char *firn_ice__write_branch(const struct firn_table *t);
+
+/* The head of branch in m: *out NULL for main without a snapshot.
+ * FIRN_ENOTFOUND when a branch other than main does not exist, FIRN_EINVAL
+ * when the name is a tag. */
+int firn_ice__branch_head(const struct firn_ice_meta *m, const char *branch,
+			  const struct firn_ice_snapshot **out, struct firn_error *err);
+
+/* Whether snapshot `ancestor` is snapshot `id` or one of its ancestors. */
+bool firn_ice__is_ancestor(const struct firn_ice_meta *m, int64_t ancestor, int64_t id);
+
+/* firn_ice__appended_since on a branch: the appends committed on branch
+ * since base (an ancestor of its head). */
+int firn_ice__appended_since_on(const struct firn_ice_meta *m, const char *branch, int64_t base,
+				struct firn_arena *arena, struct firn_ice_manifest_file **out,
+				size_t *n, struct firn_error *err);
 
 /* Resolves a snapshot selection to a snapshot (NULL: the table is empty
  * and nothing was asked for). FIRN_ENOTFOUND for an unknown id or ref, or a
