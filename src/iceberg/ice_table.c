@@ -807,6 +807,17 @@ static int commit_ref(struct firn_table *t, struct ref_ctx *c, struct firn_ref_c
 		memset(info, 0, sizeof(*info));
 	if (!c->name || !*c->name)
 		return firn_error_set(err, FIRN_EINVAL, "the %s name is empty", c->tag ? "tag" : "branch");
+	/* metadata is JSON: a name must be UTF-8 text */
+	json_t *probe = json_string(c->name);
+	if (!probe) {
+		probe = json_string_nocheck(c->name); /* NULL again: out of memory */
+		bool invalid = probe != NULL;
+		json_decref(probe);
+		return invalid ? firn_error_set(err, FIRN_EINVAL, "the %s name is not valid UTF-8",
+					      c->tag ? "tag" : "branch")
+			       : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	json_decref(probe);
 	int rc = firn_ice__commit_change(t, ref_change, c, NULL, err);
 	if (rc == 0 && info)
 		*info = c->info;

@@ -143,6 +143,10 @@ def test_ref_kinds_and_main_are_kept_apart(run_firn, tmp):
                  mentions=("t1", "is a tag, not a branch"))
     assert_error(firn(run_firn, wh, "branch", "db.t", "b2", "--snapshot", "123", check=False),
                  mentions=("snapshot 123 does not exist",))
+    # metadata is JSON: a name that is not UTF-8 is refused, cleanly
+    import os
+    assert_error(firn(run_firn, wh, "tag", "db.t", os.fsdecode(b"v\xff"), check=False),
+                 mentions=("not valid UTF-8",))
     assert refs(run_firn, wh, "db.t") == before
     # usage errors: exit 2, nothing done
     for args in (["tag", "db.t", "x", "--drop", "--force"], ["branch", "db.t", "x", "--drop", "--snapshot", "1"],
