@@ -560,13 +560,14 @@ static int load_for_write(struct firn_catalog *c, const char *ident, const struc
 	return 0;
 }
 
-/* s as a JSON string, for names users typed (firn_free). */
+/* s as a JSON string, for names users typed (firn_free; NULL when out of
+ * memory). */
 static char *json_quote(const char *s)
 {
 	json_t *j = json_string(s);
 	char *q = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
 	json_decref(j);
-	return q ? q : firn_strdup("null");
+	return q;
 }
 
 /* " on branch NAME" after a write to a branch other than main, else "". */
@@ -580,7 +581,8 @@ static const char *on_branch(const struct firn_table *t, struct firn_buf *b)
 	return firn_buf_cstr(b) == 0 ? (const char *)b->data : "";
 }
 
-/* The branch field of a write's --json output (firn_free). */
+/* The branch field of a write's --json output (firn_free; NULL when out
+ * of memory). */
 static char *branch_json(const struct firn_table *t)
 {
 	return json_quote(firn_table_branch(t));
@@ -982,7 +984,7 @@ static int do_append(struct firn_catalog *c, int argc, char **argv, struct firn_
 	char *bj = branch_json(t);
 	if (cli_get(o, N(o), "json"))
 		printf("{\"snapshot-id\": %lld, \"added-records\": %lld, \"added-files\": %lld, \"branch\": %s}\n",
-		       (long long)info.snapshot_id, (long long)info.added_records, (long long)info.added_files, bj);
+		       (long long)info.snapshot_id, (long long)info.added_records, (long long)info.added_files, bj ? bj : "null");
 	else if (info.added_files == 0)
 		printf("nothing to append: no rows\n");
 	else
@@ -1006,7 +1008,8 @@ static void print_change(const char *cmd, const struct cli_opt *o, int n, const 
 		printf("{\"snapshot-id\": %lld, \"%s\": %lld, \"files-removed\": %lld, "
 		       "\"files-rewritten\": %lld, \"delete-files\": %lld, \"branch\": %s}\n", (long long)di->snapshot_id,
 		       strcmp(cmd, "delete") == 0 ? "deleted-rows" : "rows", (long long)di->rows,
-		       (long long)di->files_removed, (long long)di->files_rewritten, (long long)di->delete_files, bj);
+		       (long long)di->files_removed, (long long)di->files_rewritten, (long long)di->delete_files,
+		       bj ? bj : "null");
 	else if (strcmp(cmd, "delete") == 0 && di->snapshot_id == 0)
 		printf("no rows matched: nothing deleted\n");
 	else if (di->snapshot_id == 0)

@@ -1,8 +1,8 @@
-/* The plan and choose phases of a row-level change: the scan of the
- * branch's head (main's: the current snapshot), then per data file the impact-ratio rule (DESIGN.md
- * §5): copy-on-write when the share of its rows the change removes is at
- * or above firn.write.cow-threshold, merge-on-read below, drop when every
- * live row goes. */
+/* The plan and choose phases of a row-level change: the scan of the head
+ * of the branch it writes to (main's: the current snapshot), then per data
+ * file the impact-ratio rule (DESIGN.md §5): copy-on-write when the share
+ * of its rows the change removes is at or above firn.write.cow-threshold,
+ * merge-on-read below, drop when every live row goes. */
 #include <stdlib.h>
 #include <string.h>
 
