@@ -8,7 +8,11 @@ reads firn's. Also through a REST catalog (firn serve and Iceberg's Java
 RESTCatalogServer), and expiry keeps what every branch needs."""
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import subprocess
+import threading
 from pathlib import Path
 
 import pyarrow as pa
@@ -144,7 +148,6 @@ def test_ref_kinds_and_main_are_kept_apart(run_firn, tmp):
     assert_error(firn(run_firn, wh, "branch", "db.t", "b2", "--snapshot", "123", check=False),
                  mentions=("snapshot 123 does not exist",))
     # metadata is JSON: a name that is not UTF-8 is refused, cleanly
-    import os
     assert_error(firn(run_firn, wh, "tag", "db.t", os.fsdecode(b"v\xff"), check=False),
                  mentions=("not valid UTF-8",))
     assert refs(run_firn, wh, "db.t") == before
@@ -575,7 +578,7 @@ def test_spark_reads_firn_branches_and_writes_its_own(run_firn, spark, spark_wh,
     assert 300 in spark_ids(spark, f"SELECT id FROM {t}.branch_sb")
     assert 300 not in spark_ids(spark, f"SELECT id FROM {t}")
     # Spark's own fast-forward procedure on firn's branch agrees with firn's refs
-    spark.sql(f"CALL default.system.fast_forward('{'db.refs'}', 'main', 'sb')")
+    spark.sql("CALL default.system.fast_forward('db.refs', 'main', 'sb')")
     assert head(run_firn, wh, "db.refs", "main") == head(run_firn, wh, "db.refs", "sb")
     assert count(run_firn, wh, "db.refs") == len(got) + 1
 
@@ -590,9 +593,6 @@ def test_concurrent_writers_on_main_and_a_branch(run_firn, tmp, via):
     lands on its own ref (a race lost to a commit on the other ref, which
     took the table's next sequence number, is retried on the winner's
     metadata), nothing crosses over."""
-    import contextlib
-    import subprocess
-    import threading
     wh = tmp / "wh"
     base = make_table(run_firn, wh, tmp, n=4, extra=("--property", "commit.retry.num-retries=50",
                                                        "--property", "commit.retry.min-wait-ms=5",
