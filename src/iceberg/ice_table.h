@@ -53,7 +53,8 @@ void firn_ice__back_off(int attempt, int64_t wait_ms, int64_t max_wait);
  * summary (stolen, also on failure), the current schema id, in v3
  * first-row-id and added-rows) and set-snapshot-ref `branch` (keeping the
  * ref's retention settings), and the requirement assert-ref-snapshot-id
- * (branch at its head in m, or absent). */
+ * (branch at its head in m, or absent: only main may be, the callers take
+ * parent from firn_ice__branch_head). */
 int firn_ice__snapshot_change(const struct firn_ice_meta *m, const char *branch, int64_t snap_id,
 			      const struct firn_ice_snapshot *parent, int64_t seq,
 			      const char *manifest_list, json_t *summary, int64_t first_row_id,
