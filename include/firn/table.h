@@ -445,13 +445,87 @@ FIRN_API int firn_table_files(struct firn_table *t, const struct firn_snapshot_s
 		     struct firn_file_info **out, size_t *n, struct firn_error *err);
 FIRN_API void firn_file_info_free(struct firn_file_info *v, size_t n); /* NULL ok */
 
-/* ---- refs and rollback ---------------------------------------------- */
+/* ---- refs and rollback ----------------------------------------------
+ *
+ * A ref is a branch or a tag naming a snapshot; main is the table's own
+ * branch (its head is the current snapshot) and can never be dropped or
+ * be a tag. Each call is one commit, guarded by the ref's head
+ * (assert-ref-snapshot-id) and re-checked on a lost race. A call that
+ * would leave every ref as it is commits nothing and succeeds. */
 
-/* Creates or moves a tag or a branch to snapshot_id (< 0: current). */
+/* What a ref call did. */
+struct firn_ref_change {
+	bool existed;        /* the ref was there before */
+	int64_t previous_id; /* its snapshot before (-1: it did not exist) */
+	int64_t snapshot_id; /* its snapshot now (a dropped ref: the one it had) */
+	bool changed;        /* false: nothing to change, nothing committed */
+};
+
+#define FIRN_REF_OPTIONS_VERSION 1
+struct firn_ref_options {
+	int version;          /* FIRN_REF_OPTIONS_VERSION */
+	bool tag;             /* a tag; false: a branch */
+	bool has_snapshot_id; /* false: the current snapshot (main's head) */
+	int64_t snapshot_id;
+	/* moving an existing tag, or an existing branch to a snapshot that
+	 * does not descend from its head (Java's replaceBranch), needs force;
+	 * without it they are FIRN_EEXISTS (a tag) and FIRN_EINVAL (a branch).
+	 * Creating a ref or moving a branch forward never does. */
+	bool force;
+};
+#define FIRN_REF_OPTIONS_INIT { FIRN_REF_OPTIONS_VERSION, false, false, 0, false }
+
+/* Creates ref name at a snapshot, or moves it there (its retention
+ * settings kept). A name that is the other kind of ref is FIRN_EEXISTS; an
+ * unknown snapshot FIRN_ENOTFOUND. opts NULL: a branch at the current
+ * snapshot. info may be NULL. */
+FIRN_API int firn_table_set_ref_with(struct firn_table *t, const char *name,
+				     const struct firn_ref_options *opts,
+				     struct firn_ref_change *info, struct firn_error *err);
+/* Creates or moves a tag or a branch to snapshot_id (< 0: current), as
+ * firn_table_set_ref_with with force. */
 FIRN_API int firn_table_set_ref(struct firn_table *t, const char *name, bool tag, int64_t snapshot_id,
 		       struct firn_error *err);
+/* Drops tag (tag true) or branch name (remove-snapshot-ref); its snapshots
+ * stay until expire. FIRN_ENOTFOUND when there is none, FIRN_EINVAL for
+ * main or a ref of the other kind. info may be NULL. */
+FIRN_API int firn_table_drop_ref(struct firn_table *t, const char *name, bool tag,
+				 struct firn_ref_change *info, struct firn_error *err);
+/* Iceberg's fastForwardBranch: moves branch to the snapshot of ref to (a
+ * branch or a tag) when branch's head is an ancestor of it; FIRN_EINVAL
+ * when they have diverged, FIRN_ENOTFOUND for a missing ref. With branch
+ * "main" the snapshot becomes the current one (write-audit-publish:
+ * write to an audit branch, check it, fast-forward main to it). */
+FIRN_API int firn_table_fast_forward(struct firn_table *t, const char *branch, const char *to,
+				     struct firn_ref_change *info, struct firn_error *err);
+/* Makes the selected snapshot (by id, by ref, or current as of a time),
+ * which must be an ancestor of the current one, current again
+ * (FIRN_EINVAL otherwise; FIRN_ENOTFOUND when the selection finds none). */
+FIRN_API int firn_table_rollback_to(struct firn_table *t, const struct firn_snapshot_sel *sel,
+				    struct firn_ref_change *info, struct firn_error *err);
 /* Makes snapshot_id (an ancestor of the current one) current again. */
 FIRN_API int firn_table_rollback(struct firn_table *t, int64_t snapshot_id, struct firn_error *err);
+
+/* ---- the branch writes go to ------------------------------------------
+ *
+ * By default a handle's writes commit to main. With another branch set,
+ * append (and firn_table_append_staged), overwrite, merge, delete and
+ * update plan on that branch's head, commit a snapshot whose parent is the
+ * head, and move only that branch: main and the current snapshot stay
+ * where they are (the commit requires the branch's head, not main's).
+ * Copy-on-write and merge-on-read are decided on the branch's files.
+ * Reads are not affected: read a branch with firn_snapshot_sel.ref.
+ * Maintenance (compact, rewrite-manifests, expire, maintain) always works
+ * on main. */
+
+/* Makes branch (NULL or "main": main) the target of t's writes. A branch
+ * that does not exist is FIRN_ENOTFOUND (create it first: writes never
+ * create one), a tag FIRN_EINVAL; a branch dropped later makes the next
+ * write fail the same way. */
+FIRN_API int firn_table_set_branch(struct firn_table *t, const char *branch, struct firn_error *err);
+/* The branch t's writes go to: "main" unless set (borrowed, valid until
+ * the next firn_table_set_branch). */
+FIRN_API const char *firn_table_branch(const struct firn_table *t);
 
 /* ---- alter ----------------------------------------------------------
  *

@@ -546,6 +546,48 @@ static int load(struct firn_catalog *c, const char *ident, struct firn_table **t
 	return firn_table_load(c, ident, t, err) ? cli_fail(err) : 0;
 }
 
+/* load, then the branch writes go to: --branch NAME (absent: main). */
+static int load_for_write(struct firn_catalog *c, const char *ident, const struct cli_opt *o, int n,
+			  struct firn_table **t, struct firn_error *err)
+{
+	const char *branch = cli_get(o, n, "branch");
+	*t = NULL;
+	if (branch && !*branch)
+		return cli_usage("--branch needs a branch name");
+	FIRN_TRY(load(c, ident, t, err));
+	if (branch && firn_table_set_branch(*t, branch, err) != 0)
+		return cli_fail(err);
+	return 0;
+}
+
+/* s as a JSON string, for names users typed (firn_free; NULL when out of
+ * memory). */
+static char *json_quote(const char *s)
+{
+	json_t *j = json_string(s);
+	char *q = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	return q;
+}
+
+/* " on branch NAME" after a write to a branch other than main, else "". */
+static const char *on_branch(const struct firn_table *t, struct firn_buf *b)
+{
+	const char *br = firn_table_branch(t);
+	if (strcmp(br, "main") == 0)
+		return "";
+	firn_buf_reset(b);
+	firn_buf_printf(b, " on branch %s", br);
+	return firn_buf_cstr(b) == 0 ? (const char *)b->data : "";
+}
+
+/* The branch field of a write's --json output (firn_free; NULL when out
+ * of memory). */
+static char *branch_json(const struct firn_table *t)
+{
+	return json_quote(firn_table_branch(t));
+}
+
 static void print_path(void *arg, const char *path)
 {
 	printf("%s%s\n", (const char *)arg, path);
@@ -913,7 +955,8 @@ static int open_input(struct firn_table *t, const char *const *files, size_t n, 
 
 static int do_append(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
-	struct cli_opt o[] = { { "format", true }, { "json", false }, { "truncate-timestamps", false } };
+	struct cli_opt o[] = { { "format", true }, { "json", false }, { "truncate-timestamps", false },
+			       { "branch", true } };
 	const char **pos = calloc((size_t)argc + 1, sizeof(char *));
 	int np, rc;
 	enum firn_input_format f;
@@ -926,7 +969,7 @@ static int do_append(struct firn_catalog *c, int argc, char **argv, struct firn_
 		rc = cli_usage("append needs TABLE and at least one FILE");
 		goto out;
 	}
-	if ((rc = load(c, pos[0], &t, err)) != 0)
+	if ((rc = load_for_write(c, pos[0], o, N(o), &t, err)) != 0)
 		goto out;
 	struct firn_commit_info info;
 	struct firn_append_options ao = FIRN_APPEND_OPTIONS_INIT;
@@ -937,45 +980,56 @@ static int do_append(struct firn_catalog *c, int argc, char **argv, struct firn_
 		rc = cli_fail(err);
 		goto out;
 	}
+	struct firn_buf note = FIRN_BUF_INIT;
+	char *bj = branch_json(t);
 	if (cli_get(o, N(o), "json"))
-		printf("{\"snapshot-id\": %lld, \"added-records\": %lld, \"added-files\": %lld}\n",
-		       (long long)info.snapshot_id, (long long)info.added_records, (long long)info.added_files);
+		printf("{\"snapshot-id\": %lld, \"added-records\": %lld, \"added-files\": %lld, \"branch\": %s}\n",
+		       (long long)info.snapshot_id, (long long)info.added_records, (long long)info.added_files, bj ? bj : "null");
 	else if (info.added_files == 0)
 		printf("nothing to append: no rows\n");
 	else
-		printf("appended %lld rows in %lld files: snapshot %lld\n", (long long)info.added_records,
-		       (long long)info.added_files, (long long)info.snapshot_id);
+		printf("appended %lld rows in %lld files%s: snapshot %lld\n", (long long)info.added_records,
+		       (long long)info.added_files, on_branch(t, &note), (long long)info.snapshot_id);
+	firn_free(bj);
+	firn_buf_free(&note);
 out:
 	firn_table_free(t);
 	free(pos);
 	return rc;
 }
 
-static void print_change(const char *cmd, const struct cli_opt *o, int n, const struct firn_delete_info *di)
+static void print_change(const char *cmd, const struct cli_opt *o, int n, const struct firn_table *t,
+			 const struct firn_delete_info *di)
 {
+	struct firn_buf note = FIRN_BUF_INIT;
+	char *bj = branch_json(t);
+	const char *on = on_branch(t, &note);
 	if (cli_get(o, n, "json"))
 		printf("{\"snapshot-id\": %lld, \"%s\": %lld, \"files-removed\": %lld, "
-		       "\"files-rewritten\": %lld, \"delete-files\": %lld}\n", (long long)di->snapshot_id,
+		       "\"files-rewritten\": %lld, \"delete-files\": %lld, \"branch\": %s}\n", (long long)di->snapshot_id,
 		       strcmp(cmd, "delete") == 0 ? "deleted-rows" : "rows", (long long)di->rows,
-		       (long long)di->files_removed, (long long)di->files_rewritten, (long long)di->delete_files);
+		       (long long)di->files_removed, (long long)di->files_rewritten, (long long)di->delete_files,
+		       bj ? bj : "null");
 	else if (strcmp(cmd, "delete") == 0 && di->snapshot_id == 0)
 		printf("no rows matched: nothing deleted\n");
 	else if (di->snapshot_id == 0)
 		printf("nothing changed\n");
 	else if (strcmp(cmd, "delete") == 0)
 		printf("deleted %lld rows: %lld files removed, %lld rewritten (copy-on-write), "
-		       "%lld given deletes (merge-on-read): snapshot %lld\n", (long long)di->rows,
+		       "%lld given deletes (merge-on-read)%s: snapshot %lld\n", (long long)di->rows,
 		       (long long)di->files_removed, (long long)di->files_rewritten,
-		       (long long)di->delete_files, (long long)di->snapshot_id);
+		       (long long)di->delete_files, on, (long long)di->snapshot_id);
 	else
-		printf("%s: %lld rows replaced or changed, %lld files rewritten, %lld given deletes: snapshot %lld\n",
+		printf("%s: %lld rows replaced or changed, %lld files rewritten, %lld given deletes%s: snapshot %lld\n",
 		       cmd, (long long)di->rows, (long long)di->files_rewritten, (long long)di->delete_files,
-		       (long long)di->snapshot_id);
+		       on, (long long)di->snapshot_id);
+	firn_free(bj);
+	firn_buf_free(&note);
 }
 
 static int do_delete(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
-	struct cli_opt o[] = { { "where", true }, { "mode", true }, { "json", false } };
+	struct cli_opt o[] = { { "where", true }, { "mode", true }, { "json", false }, { "branch", true } };
 	const char *pos[1];
 	int np;
 	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
@@ -983,13 +1037,12 @@ static int do_delete(struct firn_catalog *c, int argc, char **argv, struct firn_
 	if (np != 1 || !cli_get(o, N(o), "where"))
 		return cli_usage("delete needs TABLE and --where EXPR");
 	struct firn_table *t = NULL;
-	FIRN_TRY(load(c, pos[0], &t, err));
 	struct firn_delete_info di;
-	int rc = 0;
-	if (firn_table_delete(t, cli_get(o, N(o), "where"), cli_get(o, N(o), "mode"), &di, err) != 0)
+	int rc = load_for_write(c, pos[0], o, N(o), &t, err);
+	if (rc == 0 && firn_table_delete(t, cli_get(o, N(o), "where"), cli_get(o, N(o), "mode"), &di, err) != 0)
 		rc = cli_fail(err);
-	else
-		print_change("delete", o, N(o), &di);
+	else if (rc == 0)
+		print_change("delete", o, N(o), t, &di);
 	firn_table_free(t);
 	return rc;
 }
@@ -998,7 +1051,8 @@ static int do_delete(struct firn_catalog *c, int argc, char **argv, struct firn_
 static int do_change(const char *cmd, struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
 	struct cli_opt o[] = { { "where", true }, { "set", true }, { "on", true }, { "mode", true },
-			       { "format", true }, { "json", false }, { "truncate-timestamps", false } };
+			       { "format", true }, { "json", false }, { "truncate-timestamps", false },
+			       { "branch", true } };
 	const char **pos = calloc((size_t)argc + 1, sizeof(char *));
 	int np, rc;
 	enum firn_input_format f;
@@ -1018,7 +1072,7 @@ static int do_change(const char *cmd, struct firn_catalog *c, int argc, char **a
 		rc = cli_usage("merge needs TABLE, at least one FILE and --on KEY");
 	else if (!upd && !mrg && np < 2)
 		rc = cli_usage("overwrite needs TABLE and at least one FILE");
-	if (rc != 0 || (rc = load(c, pos[0], &t, err)) != 0)
+	if (rc != 0 || (rc = load_for_write(c, pos[0], o, N(o), &t, err)) != 0)
 		goto out;
 	struct firn_delete_info di;
 	const char *mode = cli_get(o, N(o), "mode");
@@ -1035,7 +1089,7 @@ static int do_change(const char *cmd, struct firn_catalog *c, int argc, char **a
 	if (r != 0)
 		rc = cli_fail(err);
 	else
-		print_change(cmd, o, N(o), &di);
+		print_change(cmd, o, N(o), t, &di);
 out:
 	firn_table_free(t);
 	free(pos);
@@ -1376,46 +1430,142 @@ static int do_expire(struct firn_catalog *c, int argc, char **argv, struct firn_
 
 /* ---- refs, rollback, alter -------------------------------------------- */
 
+/* What a ref command did, as text or as one JSON object: {"ref", "type",
+ * "action" (created, moved, unchanged, dropped, fast-forwarded),
+ * "snapshot-id" (null when dropped), "previous-snapshot-id" (null when
+ * created)}. */
+static void print_ref(const char *kind, const char *name, const char *action,
+		      const struct firn_ref_change *rc, const char *to, bool as_json)
+{
+	bool dropped = strcmp(action, "dropped") == 0;
+	if (as_json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "ref", json_string(name));
+		json_object_set_new(o, "type", json_string(kind));
+		json_object_set_new(o, "action", json_string(action));
+		json_object_set_new(o, "snapshot-id", dropped ? json_null() : json_integer(rc->snapshot_id));
+		json_object_set_new(o, "previous-snapshot-id",
+				    rc->existed ? json_integer(rc->previous_id) : json_null());
+		if (to)
+			json_object_set_new(o, "to", json_string(to));
+		char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		printf("%s\n", text ? text : "{}");
+		firn_free(text);
+		json_decref(o);
+		return;
+	}
+	long long id = (long long)rc->snapshot_id, prev = (long long)rc->previous_id;
+	if (dropped)
+		printf("%s %s dropped (it pointed at snapshot %lld)\n", kind, name, prev);
+	else if (strcmp(action, "unchanged") == 0)
+		printf("%s %s is already at snapshot %lld%s%s: nothing changed\n", kind, name, id,
+		       to ? ", the head of " : "", to ? to : "");
+	else if (strcmp(action, "created") == 0)
+		printf("%s %s created at snapshot %lld\n", kind, name, id);
+	else if (to)
+		printf("%s %s fast-forwarded from snapshot %lld to %lld, the head of %s\n", kind, name, prev, id, to);
+	else
+		printf("%s %s moved from snapshot %lld to %lld\n", kind, name, prev, id);
+}
+
+/* tag|branch TABLE NAME: create, move (--force when it is not a forward
+ * move), --drop, and for branches --fast-forward TO. */
 static int set_ref(const char *cmd, struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
-	struct cli_opt o[] = { { "snapshot", true } };
+	bool tag = cmd[0] == 't';
+	struct cli_opt o[] = { { "snapshot", true }, { "force", false }, { "drop", false }, { "json", false },
+			       { "fast-forward", true } };
+	int no = tag ? N(o) - 1 : N(o); /* a tag does not fast-forward */
 	const char *pos[2];
 	int np;
-	int64_t id = -1; /* the current snapshot */
-	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 2, &np));
-	FIRN_TRY(cli_opt_int(o, N(o), "snapshot", 0, INT64_MAX, &id));
+	struct firn_ref_options ro = FIRN_REF_OPTIONS_INIT;
+	ro.tag = tag;
+	FIRN_TRY(cli_parse(argc, argv, o, no, pos, 2, &np));
+	FIRN_TRY(cli_opt_int(o, no, "snapshot", 0, INT64_MAX, &ro.snapshot_id));
+	ro.has_snapshot_id = cli_get(o, no, "snapshot") != NULL;
+	ro.force = cli_get(o, no, "force") != NULL;
+	bool drop = cli_get(o, no, "drop") != NULL;
+	const char *ff = tag ? NULL : cli_get(o, no, "fast-forward");
 	if (np != 2)
 		return cli_usage("%s needs TABLE and NAME", cmd);
 	if (!*pos[1])
 		return cli_usage("the %s name is empty", cmd);
+	if (drop && (ro.has_snapshot_id || ro.force || ff))
+		return cli_usage("--drop takes no --snapshot, --force or --fast-forward");
+	if (ff && !*ff)
+		return cli_usage("--fast-forward needs the branch or tag to move to");
+	if (ff && (ro.has_snapshot_id || ro.force))
+		return cli_usage("--fast-forward takes no --snapshot or --force");
 	struct firn_table *t = NULL;
 	FIRN_TRY(load(c, pos[0], &t, err));
-	int rc = 0;
-	if (firn_table_set_ref(t, pos[1], cmd[0] == 't', id, err) != 0)
+	struct firn_ref_change info;
+	int rc = drop ? firn_table_drop_ref(t, pos[1], tag, &info, err)
+		 : ff ? firn_table_fast_forward(t, pos[1], ff, &info, err)
+		      : firn_table_set_ref_with(t, pos[1], &ro, &info, err);
+	if (rc != 0) {
 		rc = cli_fail(err);
-	else
-		printf("%s %s set\n", cmd, pos[1]);
+	} else {
+		const char *action = drop ? "dropped" : !info.changed ? "unchanged" : !info.existed ? "created"
+				   : ff ? "fast-forwarded" : "moved";
+		print_ref(cmd, pos[1], action, &info, ff, cli_get(o, no, "json") != NULL);
+	}
 	firn_table_free(t);
 	return rc;
 }
 
+/* Whether s reads as a snapshot id (an optional '-' and digits). */
+static bool looks_like_id(const char *s)
+{
+	if (*s == '-')
+		s++;
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* rollback TABLE --to SNAPSHOT_ID|REF: a number is a snapshot id (and a
+ * ref name when no snapshot has it), anything else a branch or tag. */
 static int do_rollback(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
-	struct cli_opt o[] = { { "to", true } };
+	struct cli_opt o[] = { { "to", true }, { "json", false } };
 	const char *pos[1];
 	int np;
-	int64_t to = 0;
+	struct firn_snapshot_sel sel = { 0 };
 	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
-	FIRN_TRY(cli_opt_int(o, N(o), "to", INT64_MIN, INT64_MAX, &to));
-	if (np != 1 || !cli_get(o, N(o), "to"))
-		return cli_usage("rollback needs TABLE and --to SNAPSHOT_ID");
+	const char *to = cli_get(o, N(o), "to");
+	if (np != 1 || !to)
+		return cli_usage("rollback needs TABLE and --to SNAPSHOT_ID or --to REF");
+	if (!*to)
+		return cli_usage("--to needs a snapshot id, a branch or a tag");
+	bool numeric = looks_like_id(to);
+	if (numeric)
+		FIRN_TRY(cli_opt_int(o, N(o), "to", INT64_MIN, INT64_MAX, &sel.snapshot_id));
+	sel.has_snapshot_id = numeric;
+	sel.ref = numeric ? NULL : to;
 	struct firn_table *t = NULL;
 	FIRN_TRY(load(c, pos[0], &t, err));
-	int rc = 0;
-	if (firn_table_rollback(t, to, err) != 0)
+	struct firn_ref_change info;
+	int rc = firn_table_rollback_to(t, &sel, &info, err);
+	if (rc == FIRN_ENOTFOUND && numeric) { /* a ref named like a number */
+		struct firn_snapshot_sel by_ref = { .ref = to };
+		struct firn_error e2 = { 0 };
+		rc = firn_table_rollback_to(t, &by_ref, &info, &e2);
+		if (rc != FIRN_ENOTFOUND && err)
+			*err = e2;
+	}
+	if (rc != 0) {
 		rc = cli_fail(err);
-	else
-		printf("rolled back to %lld\n", (long long)to);
+	} else if (cli_get(o, N(o), "json")) {
+		printf("{\"snapshot-id\": %lld, \"previous-snapshot-id\": %lld, \"changed\": %s}\n",
+		       (long long)info.snapshot_id, (long long)info.previous_id, info.changed ? "true" : "false");
+	} else if (!info.changed) {
+		printf("snapshot %lld is already the current one: nothing changed\n", (long long)info.snapshot_id);
+	} else {
+		printf("rolled back to %lld\n", (long long)info.snapshot_id);
+	}
 	firn_table_free(t);
 	return rc;
 }
@@ -1553,6 +1703,7 @@ struct table_cmd {
 #define SEL "[--snapshot ID | --as-of TIME | --ref NAME]"
 #define MODE "[--mode auto|merge-on-read|copy-on-write]"
 #define FMT "[--format csv|jsonl|parquet]"
+#define BR "[--branch NAME]"
 
 static const struct table_cmd cmds[] = {
 	{ "namespace", BY_VERB, "namespace create|list|drop|describe NS [--property K=V]... [--json]", do_namespace },
@@ -1567,14 +1718,14 @@ static const struct table_cmd cmds[] = {
 	{ "drop", FIRN_CATALOG_WRITE, "drop TABLE [--purge]", do_drop },
 	{ "rename", FIRN_CATALOG_WRITE, "rename FROM TO", do_rename },
 	{ "register", FIRN_CATALOG_CREATE, "register TABLE METADATA_FILE", do_register },
-	{ "append", FIRN_CATALOG_WRITE, "append TABLE FILE... " FMT " [--truncate-timestamps] [--json]", do_append },
+	{ "append", FIRN_CATALOG_WRITE, "append TABLE FILE... " FMT " [--truncate-timestamps] " BR " [--json]", do_append },
 	{ "scan", FIRN_CATALOG_READ, "scan TABLE [--columns A,B] [--where EXPR] [--limit N] " SEL
 				     " [--format table|csv|jsonl|parquet] [--output FILE]", do_scan },
 	{ "count", FIRN_CATALOG_READ, "count TABLE [--where EXPR] " SEL, do_count },
-	{ "delete", FIRN_CATALOG_WRITE, "delete TABLE --where EXPR " MODE " [--json]", do_delete },
-	{ "update", FIRN_CATALOG_WRITE, "update TABLE --set 'COL = EXPR, ...' --where EXPR " MODE " [--json]", NULL, do_change },
-	{ "merge", FIRN_CATALOG_WRITE, "merge TABLE FILE... --on KEY[,KEY] " MODE " " FMT " [--truncate-timestamps] [--json]", NULL, do_change },
-	{ "overwrite", FIRN_CATALOG_WRITE, "overwrite TABLE FILE... [--where EXPR] " FMT " [--truncate-timestamps] [--json]", NULL, do_change },
+	{ "delete", FIRN_CATALOG_WRITE, "delete TABLE --where EXPR " MODE " " BR " [--json]", do_delete },
+	{ "update", FIRN_CATALOG_WRITE, "update TABLE --set 'COL = EXPR, ...' --where EXPR " MODE " " BR " [--json]", NULL, do_change },
+	{ "merge", FIRN_CATALOG_WRITE, "merge TABLE FILE... --on KEY[,KEY] " MODE " " FMT " [--truncate-timestamps] " BR " [--json]", NULL, do_change },
+	{ "overwrite", FIRN_CATALOG_WRITE, "overwrite TABLE FILE... [--where EXPR] " FMT " [--truncate-timestamps] " BR " [--json]", NULL, do_change },
 	{ "remove-orphans", FIRN_CATALOG_WRITE, "remove-orphans TABLE [--older-than TIME] [--dry-run] [--force] [--json]",
 	  do_remove_orphans },
 	{ "rewrite-manifests", FIRN_CATALOG_WRITE, "rewrite-manifests TABLE", do_rewrite_manifests },
@@ -1582,9 +1733,10 @@ static const struct table_cmd cmds[] = {
 	{ "compact", FIRN_CATALOG_WRITE, "compact TABLE [--where EXPR] [--target-file-size BYTES] [--json]", do_compact },
 	{ "expire", FIRN_CATALOG_WRITE, "expire TABLE [--older-than TIME] [--retain-last N] [--dry-run] [--json]",
 	  do_expire },
-	{ "tag", FIRN_CATALOG_WRITE, "tag TABLE NAME [--snapshot ID]", NULL, set_ref },
-	{ "branch", FIRN_CATALOG_WRITE, "branch TABLE NAME [--snapshot ID]", NULL, set_ref },
-	{ "rollback", FIRN_CATALOG_WRITE, "rollback TABLE --to SNAPSHOT_ID", do_rollback },
+	{ "tag", FIRN_CATALOG_WRITE, "tag TABLE NAME [--snapshot ID] [--force] [--drop] [--json]", NULL, set_ref },
+	{ "branch", FIRN_CATALOG_WRITE, "branch TABLE NAME [--snapshot ID] [--force] [--drop] [--fast-forward TO] "
+					"[--json]", NULL, set_ref },
+	{ "rollback", FIRN_CATALOG_WRITE, "rollback TABLE --to SNAPSHOT_ID|REF [--json]", do_rollback },
 	{ "alter", FIRN_CATALOG_WRITE, "alter TABLE add-column 'NAME TYPE' | drop-column NAME | rename-column NAME NEW "
 				       "| alter-column NAME TYPE|optional | set-property K=V | unset-property K "
 				       "| partition-by SPEC | sort-by SPEC", do_alter },

@@ -268,6 +268,12 @@ struct help_cmd {
 	"- --truncate-timestamps\tdrop the sub-microsecond digits of nanosecond input into "      \
 	"microsecond timestamp columns instead of failing\n"
 #define JSON_ITEM "- --json\tprint the result as one JSON object\n"
+#define BRANCH_ITEM                                                                                \
+	"- --branch NAME\tcommit to branch NAME instead of main: the change is planned on the "    \
+	"branch's head (its files decide copy-on-write or merge-on-read), the new snapshot's "     \
+	"parent is that head, and only the branch moves; main and the current snapshot stay. The " \
+	"branch must exist (create it with firn branch TABLE NAME); read it with --ref NAME. "     \
+	"--json then says \"branch\".\n"
 #define TABLE_ARG "- TABLE\tthe table, NAMESPACE.NAME (namespaces may nest: a.b.t)\n"
 #define WRITE_PROPS \
 	"write.target-file-size-bytes write.parquet.compression-codec " \
@@ -362,6 +368,7 @@ static const struct help_cmd cmds[] = {
 	  "- FILE...\tinput files; - is standard input\n"
 	  "# options\n"
 	  FMT_ITEM
+	  BRANCH_ITEM
 	  JSON_ITEM, S_INPUT, WRITE_PROPS },
 	{ "scan", "read rows",
 	  "Prints the rows of a snapshot (the current one by default) that match --where, "
@@ -393,6 +400,7 @@ static const struct help_cmd cmds[] = {
 	  "# options\n"
 	  "- --where EXPR\tthe rows to delete (required; TRUE deletes every row)\n"
 	  MODE_ITEM("delete", "write.delete.mode")
+	  BRANCH_ITEM
 	  JSON_ITEM, S_WHERE,
 	  "write.delete.mode firn.write.cow-threshold " WRITE_PROPS },
 	{ "update", "change columns of the rows that match an expression",
@@ -404,6 +412,7 @@ static const struct help_cmd cmds[] = {
 	  "- --set 'COL = EXPR, ...'\tthe assignments (required), see SET\n"
 	  "- --where EXPR\tthe rows to change (required; TRUE changes every row)\n"
 	  MODE_ITEM("update", "write.update.mode")
+	  BRANCH_ITEM
 	  JSON_ITEM, S_SET | S_WHERE,
 	  "write.update.mode firn.write.cow-threshold " WRITE_PROPS },
 	{ "merge", "upsert rows from files by key",
@@ -417,6 +426,7 @@ static const struct help_cmd cmds[] = {
 	  "- --on KEY[,KEY]\tthe key columns (required)\n"
 	  MODE_ITEM("merge", "write.merge.mode")
 	  FMT_ITEM
+	  BRANCH_ITEM
 	  JSON_ITEM, S_INPUT, "write.merge.mode firn.write.cow-threshold " WRITE_PROPS },
 	{ "overwrite", "replace rows with the rows of files",
 	  "Replaces the rows that match --where (default every row) with the rows of the files, "
@@ -427,6 +437,7 @@ static const struct help_cmd cmds[] = {
 	  "# options\n"
 	  "- --where EXPR\tthe rows to replace (default all)\n"
 	  FMT_ITEM
+	  BRANCH_ITEM
 	  JSON_ITEM, S_WHERE | S_INPUT, WRITE_PROPS },
 	{ "remove-orphans", "delete files no metadata references",
 	  "Deletes the files under the table's location that no metadata references (current "
@@ -487,25 +498,59 @@ static const struct help_cmd cmds[] = {
 	  JSON_ITEM, S_TIME,
 	  "history.expire.min-snapshots-to-keep history.expire.max-snapshot-age-ms "
 	  "history.expire.max-ref-age-ms commit.retry.num-retries" },
-	{ "tag", "create or move a tag",
-	  "Points tag NAME at a snapshot, creating it or moving it.\n"
+	{ "tag", "create, move or drop a tag",
+	  "Points tag NAME at a snapshot: creates it, or moves an existing one (only with "
+	  "--force), or drops it. A tag names one snapshot for good: read it with --ref NAME "
+	  "(scan, count, files), roll back to it with rollback --to NAME; expire keeps its "
+	  "snapshot. A tag already at the snapshot is left as it is (nothing is committed).\n"
 	  TABLE_ARG
-	  "- NAME\tthe tag\n"
+	  "- NAME\tthe tag (not main, not the name of a branch)\n"
 	  "# options\n"
-	  "- --snapshot ID\tthe snapshot (default the current one)", 0, NULL },
-	{ "branch", "create or move a branch",
-	  "Points branch NAME at a snapshot, creating it or moving it. Read a branch with scan "
-	  "--ref NAME.\n"
+	  "- --snapshot ID\tthe snapshot (default the current one)\n"
+	  "- --force\tmove the tag when it exists and points elsewhere\n"
+	  "- --drop\tdrop the tag (remove-snapshot-ref); its snapshot stays until expire\n"
+	  "- --json\t{\"ref\", \"type\": \"tag\", \"action\": created|moved|unchanged|dropped, "
+	  "\"snapshot-id\" (null when dropped), \"previous-snapshot-id\" (null when created)}\n"
+	  "> firn tag db.t v1\n"
+	  "> firn tag db.t v1 --snapshot 4983922184912301 --force\n"
+	  "> firn tag db.t v1 --drop", 0, NULL },
+	{ "branch", "create, move, fast-forward or drop a branch",
+	  "Points branch NAME at a snapshot: creates it, or moves it. A branch moves forward (to "
+	  "a snapshot that descends from its head) freely; anywhere else only with --force "
+	  "(Iceberg's replaceBranch). Writes go to a branch with --branch NAME (append, "
+	  "overwrite, merge, delete, update), which moves only that branch; read it with --ref "
+	  "NAME. main is the table's own branch: moving it changes the current snapshot, and it "
+	  "can never be dropped.\n"
+	  "--fast-forward TO moves NAME to the head of TO (a branch or a tag) when NAME's head is "
+	  "an ancestor of it, and fails when the two have diverged (Iceberg's "
+	  "fastForwardBranch). With it, write-audit-publish is: create an audit branch, write to "
+	  "it, check it with --ref, then fast-forward main to it.\n"
 	  TABLE_ARG
-	  "- NAME\tthe branch\n"
+	  "- NAME\tthe branch (not the name of a tag)\n"
 	  "# options\n"
-	  "- --snapshot ID\tthe snapshot (default the current one)", 0, NULL },
+	  "- --snapshot ID\tthe snapshot (default the current one)\n"
+	  "- --force\tmove the branch even when ID does not descend from its head\n"
+	  "- --drop\tdrop the branch (remove-snapshot-ref); snapshots only it kept go at the "
+	  "next expire\n"
+	  "- --fast-forward TO\tmove NAME to the head of branch or tag TO (NAME's head must be "
+	  "its ancestor)\n"
+	  "- --json\t{\"ref\", \"type\": \"branch\", \"action\": "
+	  "created|moved|fast-forwarded|unchanged|dropped, \"snapshot-id\" (null when dropped), "
+	  "\"previous-snapshot-id\" (null when created), \"to\" (with --fast-forward)}\n"
+	  "> firn branch db.t audit\n"
+	  "> firn append db.t new.csv --branch audit\n"
+	  "> firn count db.t --ref audit --where 'id IS NULL'\n"
+	  "> firn branch db.t main --fast-forward audit\n"
+	  "> firn branch db.t audit --drop", 0, NULL },
 	{ "rollback", "make an earlier snapshot current again",
-	  "Makes snapshot SNAPSHOT_ID, an ancestor of the current snapshot, the current one. "
-	  "Later snapshots stay until expire.\n"
+	  "Makes a snapshot that is an ancestor of the current one the current snapshot again. "
+	  "Later snapshots stay until expire. To make main the head of a branch that went on "
+	  "from it, use branch TABLE main --fast-forward BRANCH instead.\n"
 	  TABLE_ARG
 	  "# options\n"
-	  "- --to SNAPSHOT_ID\tthe snapshot (required)", 0, NULL },
+	  "- --to SNAPSHOT_ID|REF\tthe snapshot (required): a snapshot id, or the name of a tag or "
+	  "branch for the snapshot it points to (a number is read as a snapshot id first)\n"
+	  "- --json\t{\"snapshot-id\", \"previous-snapshot-id\", \"changed\"}", 0, NULL },
 	{ "alter", "change schema, partitioning, sort order or properties",
 	  "Makes one change, as one commit. Changes the Iceberg spec forbids fail with the "
 	  "reason.\n"

@@ -91,7 +91,9 @@ static int append_change(struct firn_table *t, int attempt, void *vctx, struct f
 				      "the table's schema or partition spec changed during the append");
 	FIRN_TRY(firn_ice__change_require(out, firn_ice__req_assert_current_schema_id(c->schema_id), err));
 	FIRN_TRY(firn_ice__change_require(out, firn_ice__req_assert_default_spec_id(c->spec_id), err));
-	const struct firn_ice_snapshot *parent = firn_ice__meta_current(m);
+	const char *branch = firn_ice__write_branch(t);
+	const struct firn_ice_snapshot *parent;
+	FIRN_TRY(firn_ice__branch_head(m, branch, &parent, err));
 	struct firn_arena a = { 0 };
 	struct firn_ice_manifest_file *old = NULL;
 	size_t n_old = 0;
@@ -130,7 +132,7 @@ static int append_change(struct firn_table *t, int attempt, void *vctx, struct f
 		json_t *summary = firn_ice__summary(parent, "append", &c->manifest, 1);
 		if (summary)
 			put_counts(summary, &mg);
-		rc = firn_ice__snapshot_change(m, "main", snap_id, parent, seq, list, summary, first_row_id,
+		rc = firn_ice__snapshot_change(m, branch, snap_id, parent, seq, list, summary, first_row_id,
 					       next_row_id - first_row_id, out, err);
 		c->snapshot_id = snap_id;
 	}

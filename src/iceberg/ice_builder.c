@@ -414,9 +414,13 @@ static int add_snapshot(struct build *b, const json_t *u, struct firn_error *err
 				      (long long)json_integer_value(sid));
 	int64_t seq = ival(given, "sequence-number");
 	int64_t last_seq = ival(b->root, "last-sequence-number");
-	/* Java allows a parentless snapshot any sequence number */
+	/* Java allows a parentless snapshot any sequence number. Sequence
+	 * numbers and row ids are the table's, while requirements guard a
+	 * branch: a commit to another branch since the change was computed
+	 * took them, a lost race to retry on the new metadata (as Java's
+	 * CatalogHandlers since apache/iceberg#15126), not a bad request */
 	if (b->fv >= 2 && seq <= last_seq && has_parent)
-		return firn_error_set(err, FIRN_EINVAL,
+		return firn_error_set(err, FIRN_ECONFLICT,
 				      "sequence number %lld is not above the table's last sequence number %lld",
 				      (long long)seq, (long long)last_seq);
 	if (b->fv >= 3) {
@@ -428,7 +432,7 @@ static int add_snapshot(struct build *b, const json_t *u, struct firn_error *err
 		if (!json_is_integer(added) || json_integer_value(added) < 0)
 			return firn_error_set(err, FIRN_EINVAL, "added-rows is missing or negative (format version 3)");
 		if (json_integer_value(first) < next)
-			return firn_error_set(err, FIRN_EINVAL,
+			return firn_error_set(err, FIRN_ECONFLICT,
 					      "first-row-id %lld is below the table's next-row-id %lld",
 					      (long long)json_integer_value(first), (long long)next);
 		FIRN_TRY(put(b->root, "next-row-id",

@@ -44,6 +44,11 @@ static void run_reset(struct firn_ice_run *r, bool cleanup)
 	memset((char *)r + keep, 0, sizeof(*r) - keep);
 }
 
+static const char *branch_of(const struct firn_ice_run *r)
+{
+	return r->branch ? r->branch : "main";
+}
+
 /* The snapshot an attempt adds (for the commit loop's snapshot helper). */
 struct snap_args {
 	const struct firn_ice_snapshot *parent;
@@ -60,12 +65,15 @@ static int still_holds(const struct firn_ice_run *r, const struct firn_ice_meta 
 		       struct firn_arena *a, struct firn_ice_manifest_file **extra, size_t *n_extra,
 		       struct firn_error *err)
 {
-	const struct firn_ice_snapshot *parent = firn_ice__meta_current(m);
+	const struct firn_ice_snapshot *parent = NULL;
 	*extra = NULL;
 	*n_extra = 0;
-	if ((parent == NULL) != (r->base_snapshot == -1))
+	if (firn_ice__branch_head(m, branch_of(r), &parent, NULL) != 0 ||
+	    (parent == NULL) != (r->base_snapshot == -1))
 		return firn_error_set(err, FIRN_ECONFLICT, "the table changed concurrently; planning again");
-	return parent ? firn_ice__appended_since(m, r->base_snapshot, a, extra, n_extra, err) : 0;
+	return parent ? firn_ice__appended_since_on(m, branch_of(r), r->base_snapshot, a, extra, n_extra,
+						    err)
+		      : 0;
 }
 
 /* Prepares the run again on the current version (the earlier preparation's
@@ -143,8 +151,9 @@ static int attempt_snapshot(struct firn_ice_run *r, int attempt, struct snap_arg
 			return 0;
 		}
 	}
+	if (rc == 0)
+		rc = firn_ice__branch_head(m, branch_of(r), &s->parent, err);
 	if (rc == 0) {
-		s->parent = firn_ice__meta_current(m);
 		s->seq = m->last_sequence_number + 1;
 		rc = write_list(r, m, attempt, extra, n_extra, s, err);
 	}
@@ -167,14 +176,15 @@ static int change_attempt(struct firn_table *t, int attempt, void *ctx, struct f
 	FIRN_TRY(attempt_snapshot(r, attempt, &s, err));
 	if (r->nothing)
 		return 0;
-	return firn_ice__snapshot_change(t->meta, "main", r->snap_id, s.parent, s.seq, s.list,
+	return firn_ice__snapshot_change(t->meta, branch_of(r), r->snap_id, s.parent, s.seq, s.list,
 					 s.summary, s.first_row_id, s.added_rows, out, err);
 }
 
 /* After the commit: the lists of attempts that lost a race are nobody's. */
 static void remove_lost_lists(struct firn_ice_run *r)
 {
-	const struct firn_ice_snapshot *now = firn_ice__meta_current(r->t->meta);
+	const struct firn_ice_snapshot *now = NULL;
+	firn_ice__branch_head(r->t->meta, branch_of(r), &now, NULL);
 	for (size_t i = 0; now && now->manifest_list && i < r->n_lists; i++)
 		if (strcmp(r->lists[i], now->manifest_list) != 0)
 			firn_io_delete(r->lists[i], NULL);

@@ -88,6 +88,7 @@ struct firn_ice_run {
 	double threshold;                     /* firn.write.cow-threshold */
 	const struct firn_ice_rowchange *chg; /* NULL: a plain delete or compaction */
 	const char *operation;                /* NULL: "overwrite" when data was added, else "delete" */
+	const char *branch;                   /* the branch planned on and committed to; NULL: main */
 
 	/* one preparation: what it planned on, wrote and will commit */
 	const struct firn_ice_meta *m;
@@ -133,7 +134,8 @@ int firn_ice__run_change(struct firn_ice_run *r, struct firn_delete_info *info,
 int firn_ice__mode_of(const struct firn_ice_meta *m, const char *mode_text, const char *prop,
 		      enum firn_ice_mode *out, struct firn_error *err);
 /* A row-level change's run on t: where, the mode for mode_text (see
- * firn_ice__mode_of), the threshold, prepare; other fields zero. */
+ * firn_ice__mode_of), the threshold, prepare, t's write branch; other
+ * fields zero. */
 int firn_ice__run_init(struct firn_ice_run *r, struct firn_table *t, const char *where,
 		       const char *mode_text, const char *mode_prop, firn_ice_prepare_fn prepare,
 		       struct firn_error *err);
@@ -146,7 +148,7 @@ double firn_ice__cow_threshold(const struct firn_ice_meta *m);
  * impact-ratio rule, write (ice_delete.c). */
 int firn_ice__prepare_rows(struct firn_ice_run *r, struct firn_error *err);
 
-/* Plans the scan of the current snapshot for r->where and takes a new
+/* Plans the scan of the head of r->branch for r->where and takes a new
  * snapshot id. An empty table without rows to add sets r->nothing. */
 int firn_ice__run_plan(struct firn_ice_run *r, struct firn_error *err);
 /* The impact-ratio rule: reads the rows of each task that r->where (and

@@ -1,8 +1,8 @@
-/* The plan and choose phases of a row-level change: the scan of the
- * current snapshot, then per data file the impact-ratio rule (DESIGN.md
- * §5): copy-on-write when the share of its rows the change removes is at
- * or above firn.write.cow-threshold, merge-on-read below, drop when every
- * live row goes. */
+/* The plan and choose phases of a row-level change: the scan of the head
+ * of the branch it writes to (main's: the current snapshot), then per data
+ * file the impact-ratio rule (DESIGN.md §5): copy-on-write when the share
+ * of its rows the change removes is at or above firn.write.cow-threshold,
+ * merge-on-read below, drop when every live row goes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +45,7 @@ int firn_ice__run_init(struct firn_ice_run *r, struct firn_table *t, const char 
 	r->prepare = prepare;
 	r->where = where;
 	r->threshold = firn_ice__cow_threshold(t->meta);
+	r->branch = firn_ice__write_branch(t);
 	return firn_ice__mode_of(t->meta, mode, mode_prop, &r->mode, err);
 }
 
@@ -56,7 +57,8 @@ static bool adds_rows(const struct firn_ice_run *r)
 int firn_ice__run_plan(struct firn_ice_run *r, struct firn_error *err)
 {
 	r->m = r->t->meta;
-	const struct firn_ice_snapshot *snap = firn_ice__meta_current(r->m);
+	const struct firn_ice_snapshot *snap;
+	FIRN_TRY(firn_ice__branch_head(r->m, r->branch ? r->branch : "main", &snap, err));
 	r->base_snapshot = snap ? snap->snapshot_id : -1;
 	const struct ArrowSchema *schema = &firn_ice__meta_current_schema(r->m)->arrow;
 	FIRN_TRY(firn_ice__plan(&r->plan, r->m, snap, schema, r->where, err));

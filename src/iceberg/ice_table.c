@@ -68,6 +68,7 @@ void firn_table_free(struct firn_table *t)
 	firn_free(t->metadata_location);
 	firn_free(t->ns);
 	firn_free(t->name);
+	firn_free(t->branch);
 	firn_free(t);
 }
 
@@ -561,19 +562,111 @@ int firn_ice__select_snapshot(const struct firn_ice_meta *m, const struct firn_s
 	return 0;
 }
 
+/* ---- branches -------------------------------------------------------- */
+
+const char *firn_ice__write_branch(const struct firn_table *t)
+{
+	return t->branch ? t->branch : "main";
+}
+
+int firn_ice__branch_head(const struct firn_ice_meta *m, const char *branch,
+			  const struct firn_ice_snapshot **out, struct firn_error *err)
+{
+	*out = NULL;
+	const struct firn_ice_ref *r = firn_ice__meta_ref(m, branch);
+	char shown[96];
+	firn_ice__printable(branch, shown, sizeof(shown));
+	if (r && r->tag)
+		return firn_error_set(err, FIRN_EINVAL, "'%s' is a tag: writes go to branches", shown);
+	if (!r && strcmp(branch, "main") != 0)
+		return firn_error_set(err, FIRN_ENOTFOUND,
+				      "branch '%s' does not exist: create it first (firn branch TABLE %s)",
+				      shown, shown);
+	if (!r)
+		return 0; /* main of a table without a snapshot */
+	*out = firn_ice__meta_snapshot(m, r->snapshot_id);
+	if (!*out)
+		return firn_error_set(err, FIRN_ECORRUPT, "branch '%s' names a missing snapshot", shown);
+	return 0;
+}
+
+bool firn_ice__is_ancestor(const struct firn_ice_meta *m, int64_t ancestor, int64_t id)
+{
+	const struct firn_ice_snapshot *s = firn_ice__meta_snapshot(m, id);
+	/* bounded: a parent cycle in bad metadata must not loop */
+	for (size_t steps = 0; s && steps <= m->n_snapshots; steps++) {
+		if (s->snapshot_id == ancestor)
+			return true;
+		s = s->has_parent ? firn_ice__meta_snapshot(m, s->parent_id) : NULL;
+	}
+	return false;
+}
+
+int firn_table_set_branch(struct firn_table *t, const char *branch, struct firn_error *err)
+{
+	if (!branch || strcmp(branch, "main") == 0) {
+		firn_free(t->branch);
+		t->branch = NULL;
+		return 0;
+	}
+	if (!*branch)
+		return firn_error_set(err, FIRN_EINVAL, "the branch name is empty");
+	const struct firn_ice_snapshot *head;
+	FIRN_TRY(firn_ice__branch_head(t->meta, branch, &head, err));
+	char *copy = firn_strdup(branch);
+	if (!copy)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	firn_free(t->branch);
+	t->branch = copy;
+	return 0;
+}
+
+const char *firn_table_branch(const struct firn_table *t)
+{
+	return firn_ice__write_branch(t);
+}
+
 /* ---- refs and rollback ---------------------------------------------- */
 
+enum ref_op { REF_SET, REF_DROP, REF_FAST_FORWARD, REF_ROLLBACK };
+
 struct ref_ctx {
-	const char *name;
+	enum ref_op op;
+	const char *name; /* the ref changed */
 	bool tag;
-	int64_t snapshot_id;
+	int64_t snapshot_id; /* REF_SET: < 0 the current snapshot */
+	bool force;
+	const char *to;                      /* REF_FAST_FORWARD: the ref moved to */
+	const struct firn_snapshot_sel *sel; /* REF_ROLLBACK */
+	struct firn_ref_change info;
 };
 
-static int ref_change(struct firn_table *t, int attempt, void *ctx, struct firn_ice_change *out,
+/* The ref's retention settings (max-ref-age-ms, ...), kept when it moves:
+ * set-snapshot-ref replaces the whole ref. Borrowed from m; NULL: none. */
+static const json_t *retention_of(const struct firn_ice_meta *m, const char *name)
+{
+	const json_t *old = json_object_get(json_object_get(m->root, "refs"), name);
+	return json_is_object(old) ? old : NULL;
+}
+
+/* Moves (or creates, old NULL) ref name to id, guarded by its head. */
+static int move_ref(const struct firn_ice_meta *m, const char *name, bool tag,
+		    const struct firn_ice_ref *old, int64_t id, struct firn_ice_change *out,
+		    struct firn_error *err)
+{
+	FIRN_TRY(firn_ice__change_require(out, firn_ice__req_assert_ref_snapshot_id(name, old != NULL,
+										   old ? old->snapshot_id : 0),
+					  err));
+	return firn_ice__change_update(out, firn_ice__upd_set_ref(name, tag ? "tag" : "branch", id,
+								  old ? retention_of(m, name) : NULL),
+				       err);
+}
+
+static int set_change(const struct firn_ice_meta *m, struct ref_ctx *c, struct firn_ice_change *out,
 		      struct firn_error *err)
 {
-	struct ref_ctx *c = ctx;
-	const struct firn_ice_meta *m = t->meta;
+	char shown[96];
+	firn_ice__printable(c->name, shown, sizeof(shown));
 	int64_t id = c->snapshot_id;
 	if (id < 0) {
 		if (!m->has_current_snapshot)
@@ -582,63 +675,224 @@ static int ref_change(struct firn_table *t, int attempt, void *ctx, struct firn_
 	}
 	if (!firn_ice__meta_snapshot(m, id))
 		return firn_error_set(err, FIRN_ENOTFOUND, "snapshot %lld does not exist", (long long)id);
-	const struct firn_ice_ref *old = firn_ice__meta_ref(m, c->name);
-	if (old && old->tag != c->tag)
-		return firn_error_set(err, FIRN_EEXISTS, "'%s' is already a %s", c->name,
-				      old->tag ? "tag" : "branch");
 	if (strcmp(c->name, "main") == 0 && c->tag)
 		return firn_error_set(err, FIRN_EINVAL, "main is the table's branch; it cannot be a tag");
-	FIRN_TRY(firn_ice__change_require(out, firn_ice__req_assert_ref_snapshot_id(c->name, old != NULL,
-										   old ? old->snapshot_id : 0),
+	const struct firn_ice_ref *old = firn_ice__meta_ref(m, c->name);
+	if (old && old->tag != c->tag)
+		return firn_error_set(err, FIRN_EEXISTS, "'%s' is already a %s; drop it first to reuse the name",
+				      shown, old->tag ? "tag" : "branch");
+	c->info.existed = old != NULL;
+	c->info.previous_id = old ? old->snapshot_id : -1;
+	c->info.snapshot_id = id;
+	c->info.changed = !old || old->snapshot_id != id;
+	if (!c->info.changed)
+		return 0; /* it points there already: nothing to commit */
+	if (old && !c->force && c->tag)
+		return firn_error_set(err, FIRN_EEXISTS, "tag '%s' exists (snapshot %lld): moving it "
+				      "needs --force", shown, (long long)old->snapshot_id);
+	if (old && !c->force && !firn_ice__is_ancestor(m, old->snapshot_id, id))
+		return firn_error_set(err, FIRN_EINVAL, "snapshot %lld does not descend from the head "
+				      "of branch '%s' (%lld): moving it there needs --force",
+				      (long long)id, shown, (long long)old->snapshot_id);
+	return move_ref(m, c->name, c->tag, old, id, out, err);
+}
+
+static int drop_change(const struct firn_ice_meta *m, struct ref_ctx *c, struct firn_ice_change *out,
+		       struct firn_error *err)
+{
+	char shown[96];
+	firn_ice__printable(c->name, shown, sizeof(shown));
+	const char *kind = c->tag ? "tag" : "branch";
+	if (strcmp(c->name, "main") == 0)
+		return firn_error_set(err, FIRN_EINVAL, "main is the table's own branch; it cannot be dropped");
+	const struct firn_ice_ref *old = firn_ice__meta_ref(m, c->name);
+	if (!old)
+		return firn_error_set(err, FIRN_ENOTFOUND, "no %s named '%s'", kind, shown);
+	if (old->tag != c->tag)
+		return firn_error_set(err, FIRN_EINVAL, "'%s' is a %s, not a %s (firn %s TABLE %s --drop)",
+				      shown, old->tag ? "tag" : "branch", kind, old->tag ? "tag" : "branch",
+				      shown);
+	c->info.existed = true;
+	c->info.previous_id = old->snapshot_id;
+	c->info.snapshot_id = old->snapshot_id;
+	c->info.changed = true;
+	FIRN_TRY(firn_ice__change_require(out, firn_ice__req_assert_ref_snapshot_id(c->name, true,
+										   old->snapshot_id),
 					  err));
-	return firn_ice__change_update(out, firn_ice__upd_set_ref(c->name, c->tag ? "tag" : "branch", id,
-								  NULL),
-				       err);
+	return firn_ice__change_update(out, firn_ice__upd_remove_ref(c->name), err);
+}
+
+/* Iceberg's fastForwardBranch: branch name moves to the head of ref to
+ * when its own head is an ancestor of that one. */
+static int fast_forward_change(const struct firn_ice_meta *m, struct ref_ctx *c,
+			       struct firn_ice_change *out, struct firn_error *err)
+{
+	char shown[96], shown_to[96];
+	firn_ice__printable(c->name, shown, sizeof(shown));
+	firn_ice__printable(c->to, shown_to, sizeof(shown_to));
+	const struct firn_ice_ref *to = firn_ice__meta_ref(m, c->to);
+	if (!to)
+		return firn_error_set(err, FIRN_ENOTFOUND, "no branch or tag named '%s'", shown_to);
+	const struct firn_ice_ref *old = firn_ice__meta_ref(m, c->name);
+	if (old && old->tag)
+		return firn_error_set(err, FIRN_EINVAL, "'%s' is a tag; only a branch fast-forwards", shown);
+	if (!old)
+		return firn_error_set(err, FIRN_ENOTFOUND, "branch '%s' does not exist", shown);
+	c->info.existed = true;
+	c->info.previous_id = old->snapshot_id;
+	c->info.snapshot_id = to->snapshot_id;
+	c->info.changed = old->snapshot_id != to->snapshot_id;
+	if (!c->info.changed)
+		return 0;
+	if (!firn_ice__is_ancestor(m, old->snapshot_id, to->snapshot_id))
+		return firn_error_set(err, FIRN_EINVAL, "cannot fast-forward branch '%s' to '%s': its head "
+				      "%lld is not an ancestor of %lld, the head of '%s' (the two have "
+				      "diverged)", shown, shown_to, (long long)old->snapshot_id,
+				      (long long)to->snapshot_id, shown_to);
+	/* the target must not move under the commit either */
+	FIRN_TRY(firn_ice__change_require(out, firn_ice__req_assert_ref_snapshot_id(c->to, true,
+										   to->snapshot_id),
+					  err));
+	return move_ref(m, c->name, false, old, to->snapshot_id, out, err);
+}
+
+static int rollback_change(const struct firn_ice_meta *m, struct ref_ctx *c,
+			   struct firn_ice_change *out, struct firn_error *err)
+{
+	const struct firn_ice_snapshot *s = NULL;
+	FIRN_TRY(firn_ice__select_snapshot(m, c->sel, &s, err));
+	if (!s)
+		return firn_error_set(err, FIRN_EINVAL, "the table has no snapshot yet");
+	const struct firn_ice_ref *old = firn_ice__meta_ref(m, "main");
+	c->info.existed = old != NULL;
+	c->info.previous_id = old ? old->snapshot_id : -1;
+	c->info.snapshot_id = s->snapshot_id;
+	c->info.changed = !old || old->snapshot_id != s->snapshot_id;
+	if (!c->info.changed)
+		return 0;
+	if (!old || !firn_ice__is_ancestor(m, s->snapshot_id, old->snapshot_id)) {
+		char shown[96];
+		firn_ice__printable(c->sel->ref ? c->sel->ref : "", shown, sizeof(shown));
+		if (c->sel->ref)
+			return firn_error_set(err, FIRN_EINVAL,
+					      "snapshot %lld ('%s') is not an ancestor of the current snapshot; "
+					      "to publish a branch, fast-forward main to it (firn branch TABLE "
+					      "main --fast-forward %s)", (long long)s->snapshot_id, shown, shown);
+		return firn_error_set(err, FIRN_EINVAL,
+				      "snapshot %lld is not an ancestor of the current snapshot",
+				      (long long)s->snapshot_id);
+	}
+	return move_ref(m, "main", false, old, s->snapshot_id, out, err);
+}
+
+static int ref_change(struct firn_table *t, int attempt, void *ctx, struct firn_ice_change *out,
+		      struct firn_error *err)
+{
+	struct ref_ctx *c = ctx;
+	(void)attempt;
+	memset(&c->info, 0, sizeof(c->info));
+	switch (c->op) {
+	case REF_SET: return set_change(t->meta, c, out, err);
+	case REF_DROP: return drop_change(t->meta, c, out, err);
+	case REF_FAST_FORWARD: return fast_forward_change(t->meta, c, out, err);
+	default: return rollback_change(t->meta, c, out, err);
+	}
+}
+
+/* Runs c through the one retry loop; *info (optional) gets what it did. */
+static int commit_ref(struct firn_table *t, struct ref_ctx *c, struct firn_ref_change *info,
+		      struct firn_error *err)
+{
+	if (info)
+		memset(info, 0, sizeof(*info));
+	if (!c->name || !*c->name)
+		return firn_error_set(err, FIRN_EINVAL, "the %s name is empty", c->tag ? "tag" : "branch");
+	/* metadata is JSON: a name must be UTF-8 text */
+	json_t *probe = json_string(c->name);
+	if (!probe) {
+		probe = json_string_nocheck(c->name); /* NULL again: out of memory */
+		bool invalid = probe != NULL;
+		json_decref(probe);
+		return invalid ? firn_error_set(err, FIRN_EINVAL, "the %s name is not valid UTF-8",
+					      c->tag ? "tag" : "branch")
+			       : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	json_decref(probe);
+	int rc = firn_ice__commit_change(t, ref_change, c, NULL, err);
+	if (rc == 0 && info)
+		*info = c->info;
+	return rc;
+}
+
+int firn_table_set_ref_with(struct firn_table *t, const char *name, const struct firn_ref_options *opts,
+			    struct firn_ref_change *info, struct firn_error *err)
+{
+	struct firn_ref_options o = FIRN_REF_OPTIONS_INIT;
+	if (opts)
+		o = *opts;
+	struct ref_ctx c = { .op = REF_SET, .name = name, .tag = o.tag,
+			     .snapshot_id = o.has_snapshot_id ? o.snapshot_id : -1, .force = o.force };
+	if (o.has_snapshot_id && o.snapshot_id < 0)
+		return firn_error_set(err, FIRN_ENOTFOUND, "snapshot %lld does not exist",
+				      (long long)o.snapshot_id);
+	return commit_ref(t, &c, info, err);
 }
 
 int firn_table_set_ref(struct firn_table *t, const char *name, bool tag, int64_t snapshot_id,
 		       struct firn_error *err)
 {
-	struct ref_ctx c = { name, tag, snapshot_id };
-	return firn_ice__commit_change(t, ref_change, &c, NULL, err);
+	struct ref_ctx c = { .op = REF_SET, .name = name, .tag = tag, .snapshot_id = snapshot_id,
+			     .force = true };
+	return commit_ref(t, &c, NULL, err);
 }
 
-static int rollback_change(struct firn_table *t, int attempt, void *ctx, struct firn_ice_change *out,
-			   struct firn_error *err)
+int firn_table_drop_ref(struct firn_table *t, const char *name, bool tag, struct firn_ref_change *info,
+			struct firn_error *err)
 {
-	struct ref_ctx *c = ctx;
-	const struct firn_ice_meta *m = t->meta;
-	const struct firn_ice_snapshot *s = firn_ice__meta_current(m);
-	bool ancestor = false;
-	while (s) {
-		if (s->snapshot_id == c->snapshot_id) {
-			ancestor = true;
-			break;
-		}
-		s = s->has_parent ? firn_ice__meta_snapshot(m, s->parent_id) : NULL;
-	}
-	if (!firn_ice__meta_snapshot(m, c->snapshot_id))
-		return firn_error_set(err, FIRN_ENOTFOUND, "snapshot %lld does not exist",
-				      (long long)c->snapshot_id);
-	if (!ancestor)
-		return firn_error_set(err, FIRN_EINVAL,
-				      "snapshot %lld is not an ancestor of the current snapshot",
-				      (long long)c->snapshot_id);
-	return ref_change(t, attempt, ctx, out, err);
+	struct ref_ctx c = { .op = REF_DROP, .name = name, .tag = tag };
+	return commit_ref(t, &c, info, err);
+}
+
+int firn_table_fast_forward(struct firn_table *t, const char *branch, const char *to,
+			    struct firn_ref_change *info, struct firn_error *err)
+{
+	struct ref_ctx c = { .op = REF_FAST_FORWARD, .name = branch, .to = to };
+	if (!to || !*to)
+		return firn_error_set(err, FIRN_EINVAL, "fast-forward needs the branch or tag to move to");
+	return commit_ref(t, &c, info, err);
+}
+
+int firn_table_rollback_to(struct firn_table *t, const struct firn_snapshot_sel *sel,
+			   struct firn_ref_change *info, struct firn_error *err)
+{
+	struct firn_snapshot_sel none = { 0 };
+	struct ref_ctx c = { .op = REF_ROLLBACK, .name = "main", .sel = sel ? sel : &none };
+	if (!sel || (!sel->has_snapshot_id && !sel->ref && !sel->as_of))
+		return firn_error_set(err, FIRN_EINVAL, "rollback needs a snapshot id, a ref or a time");
+	return commit_ref(t, &c, info, err);
 }
 
 int firn_table_rollback(struct firn_table *t, int64_t snapshot_id, struct firn_error *err)
 {
-	struct ref_ctx c = { "main", false, snapshot_id };
-	return firn_ice__commit_change(t, rollback_change, &c, NULL, err);
+	struct firn_snapshot_sel sel = { .has_snapshot_id = true, .snapshot_id = snapshot_id };
+	return firn_table_rollback_to(t, &sel, NULL, err);
 }
 
 int firn_ice__appended_since(const struct firn_ice_meta *m, int64_t base, struct firn_arena *arena,
 			     struct firn_ice_manifest_file **out, size_t *n, struct firn_error *err)
 {
+	return firn_ice__appended_since_on(m, "main", base, arena, out, n, err);
+}
+
+int firn_ice__appended_since_on(const struct firn_ice_meta *m, const char *branch, int64_t base,
+				struct firn_arena *arena, struct firn_ice_manifest_file **out,
+				size_t *n, struct firn_error *err)
+{
 	*out = NULL;
 	*n = 0;
-	const struct firn_ice_snapshot *cur = firn_ice__meta_current(m);
+	const struct firn_ice_snapshot *cur = NULL;
+	if (firn_ice__branch_head(m, branch, &cur, NULL) != 0)
+		return firn_error_set(err, FIRN_ECONFLICT, "the branch changed concurrently; planning again");
 	if (cur && cur->snapshot_id == base)
 		return 0;
 	for (const struct firn_ice_snapshot *s = cur; s; s = s->has_parent ? firn_ice__meta_snapshot(m, s->parent_id) : NULL) {

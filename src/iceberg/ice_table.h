@@ -12,6 +12,7 @@ struct firn_table {
 	char *name;
 	char *metadata_location;
 	struct firn_ice_meta *meta;
+	char *branch; /* the branch writes go to (firn_table_set_branch); NULL: main */
 };
 
 /* Splits "a.b.t" into namespace "a.b" and name "t" (firn_malloc'd).
@@ -52,7 +53,8 @@ void firn_ice__back_off(int attempt, int64_t wait_ms, int64_t max_wait);
  * summary (stolen, also on failure), the current schema id, in v3
  * first-row-id and added-rows) and set-snapshot-ref `branch` (keeping the
  * ref's retention settings), and the requirement assert-ref-snapshot-id
- * (branch at its head in m, or absent). */
+ * (branch at its head in m, or absent: only main may be, the callers take
+ * parent from firn_ice__branch_head). */
 int firn_ice__snapshot_change(const struct firn_ice_meta *m, const char *branch, int64_t snap_id,
 			      const struct firn_ice_snapshot *parent, int64_t seq,
 			      const char *manifest_list, json_t *summary, int64_t first_row_id,
@@ -149,6 +151,27 @@ char *firn_ice__new_path(const struct firn_ice_meta *m, const char *dir, const c
  * when any other change happened since (the caller re-plans). */
 int firn_ice__appended_since(const struct firn_ice_meta *m, int64_t base, struct firn_arena *arena,
 			     struct firn_ice_manifest_file **out, size_t *n, struct firn_error *err);
+
+/* ---- branches (ice_table.c) ----------------------------------------- */
+
+/* The branch t's writes go to: "main" unless firn_table_set_branch said
+ * otherwise (borrowed). */
+const char *firn_ice__write_branch(const struct firn_table *t);
+
+/* The head of branch in m: *out NULL for main without a snapshot.
+ * FIRN_ENOTFOUND when a branch other than main does not exist, FIRN_EINVAL
+ * when the name is a tag. */
+int firn_ice__branch_head(const struct firn_ice_meta *m, const char *branch,
+			  const struct firn_ice_snapshot **out, struct firn_error *err);
+
+/* Whether snapshot `ancestor` is snapshot `id` or one of its ancestors. */
+bool firn_ice__is_ancestor(const struct firn_ice_meta *m, int64_t ancestor, int64_t id);
+
+/* firn_ice__appended_since on a branch: the appends committed on branch
+ * since base (an ancestor of its head). */
+int firn_ice__appended_since_on(const struct firn_ice_meta *m, const char *branch, int64_t base,
+				struct firn_arena *arena, struct firn_ice_manifest_file **out,
+				size_t *n, struct firn_error *err);
 
 /* Resolves a snapshot selection to a snapshot (NULL: the table is empty
  * and nothing was asked for). FIRN_ENOTFOUND for an unknown id or ref, or a

@@ -94,6 +94,37 @@ static int op_compact(struct env *e, struct firn_error *err)
 	return firn_table_compact(e->t, NULL, 0, NULL, err);
 }
 
+/* Row changes and appends to branch b (the template's, at main's head). */
+static int op_branch_delete(struct env *e, struct firn_error *err)
+{
+	int rc = firn_table_set_branch(e->t, "b", err);
+	return rc ? rc : firn_table_delete(e->t, "id < 8 OR id = 33", "merge-on-read", NULL, err);
+}
+
+static int op_branch_append(struct env *e, struct firn_error *err)
+{
+	const char *files[] = { input_csv };
+	int rc = firn_table_set_branch(e->t, "b", err);
+	return rc ? rc : firn_table_append(e->t, files, 1, FIRN_INPUT_CSV, NULL, NULL, err);
+}
+
+/* A tag made, rolled back to, moved with force, dropped; main fast-forwarded. */
+static int op_refs(struct env *e, struct firn_error *err)
+{
+	struct firn_ref_options o = FIRN_REF_OPTIONS_INIT;
+	struct firn_snapshot_sel sel = { .ref = "t" };
+	o.tag = true;
+	int rc = firn_table_set_ref_with(e->t, "t", &o, NULL, err);
+	if (rc == 0)
+		rc = firn_table_rollback_to(e->t, &sel, NULL, err);
+	o.force = true;
+	if (rc == 0)
+		rc = firn_table_set_ref_with(e->t, "t", &o, NULL, err);
+	if (rc == 0)
+		rc = firn_table_fast_forward(e->t, "main", "b", NULL, err);
+	return rc ? rc : firn_table_drop_ref(e->t, "t", true, NULL, err);
+}
+
 /* Scans with a filter and a projection and reads every batch. */
 static int op_scan(struct env *e, struct firn_error *err)
 {
@@ -143,6 +174,9 @@ static const struct op ops[] = {
 	{ "update", op_update, "ns.t", "ns.db/t" },
 	{ "compact", op_compact, "ns.t", "ns.db/t" },
 	{ "scan", op_scan, "ns.t", "ns.db/t" },
+	{ "branch-delete", op_branch_delete, "ns.t", "ns.db/t" },
+	{ "branch-append", op_branch_append, "ns.t", "ns.db/t" },
+	{ "refs", op_refs, "ns.t", "ns.db/t" },
 };
 
 /* ---- warehouse and table state ------------------------------------------ */
@@ -179,7 +213,8 @@ static int append_rows(struct firn_table *t, int from, int to)
 }
 
 /* The warehouse every run starts from: ns.t with three small data files
- * and one merge-on-read delete (so compaction and scans meet deletes). */
+ * and one merge-on-read delete (so compaction and scans meet deletes), and
+ * branch b at main's head. */
 static int prepare(void)
 {
 	if (mkdtemp(base) == NULL)
@@ -204,6 +239,8 @@ static int prepare(void)
 		rc = append_rows(t, 31, 40);
 	if (rc == 0)
 		rc = firn_table_delete(t, "id = 20", "merge-on-read", NULL, &t_err);
+	if (rc == 0)
+		rc = firn_table_set_ref(t, "b", false, -1, &t_err); /* for the branch operations */
 	firn_table_free(t);
 	firn_catalog_free(c);
 	if (rc != 0) {
