@@ -56,8 +56,9 @@ int cli_opt_size(const struct cli_opt *o, int n, const char *name, int64_t min, 
 /* *index: the position of the value in choices (NULL-terminated). */
 int cli_opt_enum(const struct cli_opt *o, int n, const char *name, const char *const *choices,
 		 int *index);
-/* TIME: epoch milliseconds or an ISO-8601 timestamp. */
-int cli_opt_time(const struct cli_opt *o, int n, const char *name);
+/* TIME: epoch milliseconds, an ISO-8601 timestamp, or now (the option's
+ * value becomes the current epoch milliseconds). */
+int cli_opt_time(struct cli_opt *o, int n, const char *name);
 
 /* An output file: written under a temporary name in its own directory and
  * renamed into place only when complete, so that a failed command leaves

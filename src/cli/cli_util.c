@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -230,15 +232,25 @@ int cli_opt_enum(const struct cli_opt *o, int n, const char *name, const char *c
 	return cli_usage("--%s is one of %s, not '%s'", name, list, v);
 }
 
-int cli_opt_time(const struct cli_opt *o, int n, const char *name)
+int cli_opt_time(struct cli_opt *o, int n, const char *name)
 {
 	const char *v = cli_get(o, n, name);
 	int64_t x;
+	if (v && strcasecmp(v, "now") == 0) { /* this very moment, in epoch milliseconds */
+		static char now[32];
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(now, sizeof(now), "%lld", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		for (int i = 0; i < n; i++)
+			if (strcmp(o[i].name, name) == 0)
+				o[i].value = now;
+		return 0;
+	}
 	if (!v || cli_parse_int(v, INT64_MIN, INT64_MAX, &x) == 0 ||
 	    firn_timestamp_parse(v, strlen(v), 6, &x) == 0)
 		return 0;
-	return cli_usage("--%s needs a timestamp (2026-11-23T10:00:00, UTC unless it has an offset) "
-			 "or epoch milliseconds, not '%s'", name, v);
+	return cli_usage("--%s needs a timestamp (2026-11-23T10:00:00, UTC unless it has an offset), "
+			 "epoch milliseconds or now, not '%s'", name, v);
 }
 
 /* ---- output files ------------------------------------------------------- */

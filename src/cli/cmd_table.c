@@ -461,9 +461,10 @@ static void human_files(json_t *a)
 
 /* ---- options shared by several commands ----------------------------- */
 
-static int selection(const struct cli_opt *o, int n, struct firn_snapshot_sel *sel)
+static int selection(struct cli_opt *o, int n, struct firn_snapshot_sel *sel)
 {
 	memset(sel, 0, sizeof(*sel));
+	FIRN_TRY(cli_opt_time(o, n, "as-of"));
 	const char *snap = cli_get(o, n, "snapshot");
 	sel->as_of = cli_get(o, n, "as-of");
 	sel->ref = cli_get(o, n, "ref");
@@ -473,7 +474,7 @@ static int selection(const struct cli_opt *o, int n, struct firn_snapshot_sel *s
 		return cli_usage("--ref needs a branch or tag name");
 	FIRN_TRY(cli_opt_int(o, n, "snapshot", INT64_MIN, INT64_MAX, &sel->snapshot_id));
 	sel->has_snapshot_id = snap != NULL;
-	return cli_opt_time(o, n, "as-of");
+	return 0;
 }
 
 static int input_format(const struct cli_opt *o, int n, enum firn_input_format *f)
@@ -1240,10 +1241,12 @@ static int do_scan(struct firn_catalog *c, int argc, char **argv, struct firn_er
 	const char *output = cli_get(o, N(o), "output");
 	if (np != 1)
 		return cli_usage("scan needs a TABLE");
-	if (k == SCAN_PARQUET && !output)
-		return cli_usage("--format parquet needs --output FILE");
 	if (output && !*output)
 		return cli_usage("--output needs a file name");
+	if (output && strcmp(output, "-") == 0)
+		output = NULL;
+	if (k == SCAN_PARQUET && !output) /* a stream on standard output: no rename, no fsync */
+		output = "/dev/stdout";
 	so.columns = cli_get(o, N(o), "columns");
 	so.where = cli_get(o, N(o), "where");
 	struct firn_table *t = NULL;

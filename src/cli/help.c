@@ -51,6 +51,9 @@ static const char where_text[] =
 	"prunes files by their statistics); % matches any characters and _ one character anywhere "
 	"in the pattern; there is no escape character. COL NOT LIKE 'p' is the negation. String "
 	"columns only.\n"
+	"- starts_with(COL, 'p')\tIceberg's startsWith, the same as COL LIKE 'p%'; "
+	"not_starts_with(COL, 'p') its negation\n"
+	"- COL BETWEEN A AND B\tA <= COL <= B; COL NOT BETWEEN A AND B is COL < A OR COL > B\n"
 	"- A AND B, A OR B, NOT A\tcombine predicates; NOT binds tighter than AND, AND tighter "
 	"than OR; parentheses group\n"
 	"- COL\ta boolean column alone means COL = true\n"
@@ -67,6 +70,7 @@ static const char where_text[] =
 	"offset converts to UTC).\n"
 	"> --where \"id IN (1, 2, 3) AND name LIKE 'ab%'\"\n"
 	"> --where \"ts >= '2026-01-01' AND (price < 9.5 OR price IS NULL)\"\n"
+	"> --where \"d BETWEEN '2026-01-01' AND '2026-01-31' AND starts_with(c, 'EU')\"\n"
 	"> --where \"NOT (loc.lat > 40.0) AND `odd name` = 'x'\"";
 
 static const char time_text[] =
@@ -74,8 +78,10 @@ static const char time_text[] =
 	"optionally negative: 1763892000000) or an ISO-8601 timestamp: a date YYYY-MM-DD, "
 	"optionally followed by T (or a space) and hh:mm, hh:mm:ss or hh:mm:ss.fraction (up to 9 "
 	"digits), optionally followed by Z or an offset +hh:mm, -hh:mm or +hhmm. Without an "
-	"offset the time is UTC; a date alone is midnight UTC.\n"
-	"> 2026-11-23  2026-11-23T10:00:00  2026-11-23 10:00:00.5+01:00  1763892000000";
+	"offset the time is UTC; a date alone is midnight UTC. now is the moment the command "
+	"starts (expire --older-than now keeps only what --retain-last and the refs keep).\n"
+	"> 2026-11-23  2026-11-23T10:00:00  2026-11-23 10:00:00.5+01:00  1763892000000\n"
+	"> now";
 
 static const char spec_text[] =
 	"# Schemas (--schema)\n"
@@ -380,11 +386,13 @@ static const struct help_cmd cmds[] = {
 	  "- --where EXPR\tonly the rows that match (see WHERE)\n"
 	  "- --limit N\tat most N rows (0 or more; default all)\n"
 	  SEL_ITEMS
-	  "- --format F\ttable (aligned columns, the default), csv, jsonl or parquet (needs "
-	  "--output). CSV and JSON Lines use Iceberg's JSON single-value forms: NULL is empty in "
-	  "CSV and null in JSON; NaN and infinities print as NaN, Infinity, -Infinity.\n"
+	  "- --format F\ttable (aligned columns, the default), csv, jsonl or parquet (to "
+	  "standard output too: firn scan T --format parquet > t.parquet). CSV and JSON Lines use "
+	  "Iceberg's JSON single-value forms: NULL is empty in CSV and null in JSON; NaN and "
+	  "infinities print as NaN, Infinity, -Infinity.\n"
 	  "- --output FILE\twrite to FILE (written aside and renamed into place when complete; it "
-	  "may not be one of the files the scan reads) instead of standard output",
+	  "may not be one of the files the scan reads) instead of standard output; a pipe or a "
+	  "device is written where it is, and - is standard output",
 	  S_WHERE | S_TIME, NULL },
 	{ "count", "count rows",
 	  "Prints the number of rows that match --where, from the files' metadata where it "

@@ -151,7 +151,7 @@ static int operand(struct parser *p, enum tok *kind, char **text)
 	return 0;
 }
 
-static const char *reserved[] = { "and", "or", "not", "in", "is", "null", "like", "nan" };
+static const char *reserved[] = { "and", "or", "not", "in", "is", "null", "like", "nan", "between" };
 
 static bool is_reserved(const char *w)
 {
@@ -210,7 +210,7 @@ static int parse_predicate(struct parser *p, struct firn_expr **out)
 	bool neg = false;
 	size_t save = p->i;
 	if (k1 == T_NAME && accept(p, "not")) {
-		if (word_at(p, "in") || word_at(p, "like"))
+		if (word_at(p, "in") || word_at(p, "like") || word_at(p, "between"))
 			neg = true;
 		else
 			p->i = save;
@@ -250,6 +250,64 @@ static int parse_predicate(struct parser *p, struct firn_expr **out)
 			return FIRN_ENOMEM;
 		e->name = t1;
 		FIRN_TRY(set_values(p, e, texts, quoted, n));
+		*out = e;
+		return 0;
+	}
+	if (k1 == T_NAME && accept(p, "between")) { /* lo <= col <= hi; NOT: col < lo or col > hi */
+		enum tok kv[2];
+		char *tv[2];
+		for (int k = 0; k < 2; k++) {
+			size_t at = p->i;
+			if (k == 1 && !accept(p, "and"))
+				return perr(p, p->i, "expected AND in BETWEEN ... AND ...");
+			at = p->i;
+			FIRN_TRY(operand(p, &kv[k], &tv[k]));
+			if (kv[k] == T_NAME)
+				return perr(p, at, "BETWEEN takes values, not columns");
+		}
+		struct firn_expr *lo = node(p, neg ? FIRN_X_LT : FIRN_X_GE, start);
+		struct firn_expr *hi = node(p, neg ? FIRN_X_GT : FIRN_X_LE, start);
+		e = node(p, neg ? FIRN_X_OR : FIRN_X_AND, start);
+		if (!lo || !hi || !e)
+			return FIRN_ENOMEM;
+		lo->name = hi->name = t1;
+		bool q0 = kv[0] == T_STRING, q1 = kv[1] == T_STRING;
+		FIRN_TRY(set_values(p, lo, &tv[0], &q0, 1));
+		FIRN_TRY(set_values(p, hi, &tv[1], &q1, 1));
+		e->left = lo;
+		e->right = hi;
+		*out = e;
+		return 0;
+	}
+	if (k1 == T_NAME && !neg && p->s[p->i] == '(' &&
+	    (strcasecmp(t1, "starts_with") == 0 || strcasecmp(t1, "not_starts_with") == 0)) {
+		/* Iceberg's startsWith / notStartsWith, as a call */
+		bool not = strcasecmp(t1, "not_starts_with") == 0;
+		p->i++;
+		enum tok kc, kv;
+		char *col, *prefix;
+		size_t at = p->i;
+		FIRN_TRY(operand(p, &kc, &col));
+		if (kc != T_NAME || is_reserved(col))
+			return perr(p, at, "starts_with needs a column first");
+		ws(p);
+		if (p->s[p->i] != ',')
+			return perr(p, p->i, "expected ',' in starts_with(column, 'prefix')");
+		p->i++;
+		at = p->i;
+		FIRN_TRY(operand(p, &kv, &prefix));
+		if (kv != T_STRING)
+			return perr(p, at, "starts_with needs a 'prefix'");
+		ws(p);
+		if (p->s[p->i] != ')')
+			return perr(p, p->i, "expected ')' after starts_with(column, 'prefix'");
+		p->i++;
+		e = node(p, not ? FIRN_X_NOT_STARTS_WITH : FIRN_X_STARTS_WITH, start);
+		if (!e)
+			return FIRN_ENOMEM;
+		e->name = col;
+		bool q = true;
+		FIRN_TRY(set_values(p, e, &prefix, &q, 1));
 		*out = e;
 		return 0;
 	}

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,6 +161,7 @@ struct local_output {
 	struct firn_io_output base;
 	int fd;
 	unsigned flags;
+	bool in_place; /* a pipe, a device or standard output: no fsync, rename or unlink */
 	char *final; /* FIRN_IO_REPLACE: where path goes at close */
 	char path[]; /* the local path written */
 };
@@ -186,7 +188,8 @@ static void local_abort(struct firn_io_output *o)
 	struct local_output *lo = (struct local_output *)o;
 	if (lo->fd >= 0)
 		close(lo->fd);
-	unlink(lo->path);
+	if (!lo->in_place)
+		unlink(lo->path);
 	firn_free(lo->final);
 	firn_free(lo);
 }
@@ -195,7 +198,7 @@ static int local_close(struct firn_io_output *o, struct firn_error *err)
 {
 	struct local_output *lo = (struct local_output *)o;
 	int rc = 0;
-	if (fsync(lo->fd) != 0)
+	if (!lo->in_place && fsync(lo->fd) != 0)
 		rc = firn_error_set(err, FIRN_EIO, "%s: fsync: %s", lo->path, strerror(errno));
 	int fd = lo->fd;
 	lo->fd = -1;
@@ -204,7 +207,7 @@ static int local_close(struct firn_io_output *o, struct firn_error *err)
 	if (rc == 0 && lo->final && rename(lo->path, lo->final) != 0)
 		rc = firn_error_set(err, FIRN_EIO, "%s: cannot put the file in place: %s", lo->final,
 				    strerror(errno));
-	if (rc == 0 && (lo->flags & (FIRN_IO_SYNC_DIR | FIRN_IO_REPLACE)))
+	if (rc == 0 && !lo->in_place && (lo->flags & (FIRN_IO_SYNC_DIR | FIRN_IO_REPLACE)))
 		rc = sync_dir_of(lo->final ? lo->final : lo->path, err);
 	if (rc != 0) {
 		local_abort(o);
@@ -245,6 +248,54 @@ static int create_aside(const char *path, unsigned flags, struct firn_io_output 
 	lo->fd = fd;
 	lo->flags = flags;
 	lo->final = final;
+	lo->in_place = false;
+	*out = &lo->base;
+	return 0;
+}
+
+/* The descriptor "/dev/stdout", "/dev/fd/N" name (a dup of it), -1 for
+ * other paths. */
+static int named_fd(const char *path)
+{
+	int n = -1;
+	if (strcmp(path, "/dev/stdout") == 0)
+		n = 1;
+	else if (strcmp(path, "/dev/stderr") == 0)
+		n = 2;
+	else if (strncmp(path, "/dev/fd/", 8) == 0 && path[8] >= '0' && path[8] <= '9')
+		n = atoi(path + 8);
+	return n >= 0 ? fcntl(n, F_DUPFD_CLOEXEC, 3) : -1;
+}
+
+/* FIRN_IO_REPLACE onto what is not a regular file (a pipe, a terminal, a
+ * device, an inherited descriptor): written where it is, as a stream.
+ * Renaming a file over it would destroy it, and fsync means nothing
+ * there. 1: not such a path. */
+static int create_in_place(const char *path, unsigned flags, struct firn_io_output **out,
+			   struct firn_error *err)
+{
+	struct stat st;
+	int fd = named_fd(path);
+	if (fd < 0) {
+		if (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+			return 1;
+		fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return firn_error_set(err, FIRN_EIO, "%s: cannot open: %s", path, strerror(errno));
+	}
+	size_t len = strlen(path);
+	struct local_output *lo = firn_malloc(sizeof(*lo) + len + 1);
+	if (!lo) {
+		close(fd);
+		return nomem(err);
+	}
+	lo->base = (struct firn_io_output){ .write = local_write, .close = local_close,
+					    .abort = local_abort, .private_data = NULL };
+	lo->fd = fd;
+	lo->flags = flags;
+	lo->final = NULL;
+	lo->in_place = true;
+	memcpy(lo->path, path, len + 1);
 	*out = &lo->base;
 	return 0;
 }
@@ -253,8 +304,10 @@ static int local_create(void *data, const char *location, unsigned flags, struct
 			struct firn_error *err)
 {
 	const char *path = firn_io__path(location);
-	if (flags & FIRN_IO_REPLACE) /* a user's file: its directory must be there */
-		return create_aside(path, flags, out, err);
+	if (flags & FIRN_IO_REPLACE) { /* a user's file: its directory must be there */
+		int rc = create_in_place(path, flags, out, err);
+		return rc == 1 ? create_aside(path, flags, out, err) : rc;
+	}
 	const char *slash = strrchr(path, '/');
 	if (slash && slash != path) {
 		char *dir = firn_strndup(path, (size_t)(slash - path));
@@ -277,6 +330,7 @@ static int local_create(void *data, const char *location, unsigned flags, struct
 		return nomem(err);
 	}
 	lo->final = NULL;
+	lo->in_place = false;
 	lo->base = (struct firn_io_output){ .write = local_write, .close = local_close,
 					    .abort = local_abort, .private_data = NULL };
 	lo->fd = fd;

@@ -35,6 +35,12 @@ TEST(parse_and_bind_errors)
 		{ "name is nan", "IS NAN needs a float or double column" },
 		{ "price = 1.234", "cannot compare decimal(10,2) column 'price'" },
 		{ "id = name", "comparing two columns" },
+		{ "id between 1", "expected AND in BETWEEN" },
+		{ "id between name and 3", "BETWEEN takes values, not columns" },
+		{ "starts_with(name 'a')", "expected ',' in starts_with" },
+		{ "starts_with(name, 3)", "starts_with needs a 'prefix'" },
+		{ "starts_with('a', name)", "starts_with needs a column first" },
+		{ "starts_with(id, 'a')", "LIKE needs a string column" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct firn_arena a = { 0 };
@@ -135,6 +141,11 @@ TEST(evaluate_batches)
 		{ "name like 'n%'", "0110110110" },
 		{ "name like '_2'", "0010000000" },
 		{ "name not like 'n1%'", "0010110110" },
+		{ "starts_with(name, 'n1')", "0100000000" },
+		{ "not_starts_with(name, 'n1')", "0010110110" },
+		{ "id between 2 and 4", "0011100000" },
+		{ "id not between 2 and 8", "1100000001" },
+		{ "NOT id BETWEEN 2 AND 8 or id = 5", "1100010001" },
 		{ "price >= 5", "0000011111" },
 		{ "price = 3.00", "0001000000" },
 		{ "ts >= '1970-01-04'", "0001111111" },

@@ -1,0 +1,109 @@
+"""Rough edges a new user hits (issue 14): WHERE's BETWEEN and starts_with,
+`--older-than now`, and scan output to standard output, a pipe or a
+device (written where it is: never replaced by a file, never fsynced)."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import subprocess
+import threading
+
+import pyarrow.parquet as pq
+import pytest
+
+import ice
+from firnrun import assert_error
+
+
+@pytest.fixture
+def table(run_firn, tmp_path):
+    wh = tmp_path / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "db")
+    run_firn("--warehouse", wh, "create", "db.t", "--schema", "id long not null, code string, d date",
+             "--partition-by", "day(d)")
+    p = tmp_path / "in.csv"
+    p.write_text("id,code,d\n" + "".join(
+        f"{i},{['EU-1', 'EU-2', 'US-1', 'APAC'][i % 4]},2026-01-{1 + i % 28:02d}\n" for i in range(200)))
+    run_firn("--warehouse", wh, "append", "db.t", p)
+    run_firn("--warehouse", wh, "append", "db.t", p)
+    return wh
+
+
+def count(run_firn, wh, where):
+    return int(run_firn("--warehouse", wh, "count", "db.t", "--where", where).stdout)
+
+
+def test_between_and_starts_with_agree_with_duckdb(run_firn, table):
+    meta = json.loads(run_firn("--warehouse", table, "describe", "db.t", "--json").stdout)[
+        "metadata-location"]
+    con = ice.duck()
+
+    def duck(where):
+        return con.execute(f"SELECT count(*) FROM iceberg_scan('{meta}') WHERE {where}").fetchone()[0]
+    cases = [("id BETWEEN 10 AND 19", "id BETWEEN 10 AND 19"),
+             ("id NOT BETWEEN 10 AND 189", "id NOT BETWEEN 10 AND 189"),
+             ("d BETWEEN '2026-01-05' AND '2026-01-06'", "d BETWEEN DATE '2026-01-05' AND DATE '2026-01-06'"),
+             ("starts_with(code, 'EU')", "starts_with(code, 'EU')"),
+             ("not_starts_with(code, 'EU') AND id < 50", "NOT starts_with(code, 'EU') AND id < 50"),
+             ("code NOT LIKE 'EU%'", "code NOT LIKE 'EU%'")]
+    for ours, theirs in cases:
+        want = duck(theirs)
+        assert want > 0
+        assert count(run_firn, table, ours) == want, ours
+    # the day partitions prune a BETWEEN: two days of 28 are planned
+    r = run_firn("--warehouse", table, "scan", "db.t", "--where", "d BETWEEN '2026-01-05' AND '2026-01-06'",
+                 "--format", "jsonl")
+    assert len(r.stdout.splitlines()) == duck("d BETWEEN DATE '2026-01-05' AND DATE '2026-01-06'")
+    r = run_firn("--warehouse", table, "count", "db.t", "--where", "id BETWEEN 3", check=False)
+    assert_error(r, 1, mentions=("BETWEEN",))
+
+
+def test_expire_older_than_now(run_firn, table):
+    snaps = json.loads(run_firn("--warehouse", table, "snapshots", "db.t", "--json").stdout)
+    assert len(snaps) == 2
+    r = run_firn("--warehouse", table, "expire", "db.t", "--older-than", "now", "--json")
+    assert json.loads(r.stdout)["snapshots-expired"] == 1
+    snaps = json.loads(run_firn("--warehouse", table, "snapshots", "db.t", "--json").stdout)
+    assert len(snaps) == 1
+    assert count(run_firn, table, "true") == 400
+    # remove-orphans still guards its safety window against now
+    r = run_firn("--warehouse", table, "remove-orphans", "db.t", "--older-than", "now", check=False)
+    assert_error(r, 1, mentions=("within the last 24 hours",))
+
+
+def test_scan_parquet_to_standard_output(firn_bin, table):
+    for extra in ([], ["--output", "-"]):
+        p = subprocess.run([str(firn_bin), "--warehouse", str(table), "scan", "db.t", "--format", "parquet",
+                            *extra], capture_output=True, check=True)
+        t = pq.read_table(io.BytesIO(p.stdout))
+        assert t.num_rows == 400 and t.column_names == ["id", "code", "d"]
+        assert sorted(t.column("id").to_pylist())[:4] == [0, 0, 1, 1]
+    # redirected into a file, as a shell does
+    out = table.parent / "redirected.parquet"
+    with open(out, "wb") as f:
+        subprocess.run([str(firn_bin), "--warehouse", str(table), "scan", "db.t", "--format", "parquet"],
+                       stdout=f, check=True)
+    assert pq.read_table(out).num_rows == 400
+
+
+def test_output_to_a_pipe_or_device_is_written_in_place(run_firn, table):
+    fifo = table.parent / "fifo"
+    os.mkfifo(fifo)
+    got = {}
+
+    def reader():
+        with open(fifo, "rb") as f:
+            got["data"] = f.read()
+    th = threading.Thread(target=reader)
+    th.start()
+    run_firn("--warehouse", table, "scan", "db.t", "--format", "parquet", "--output", fifo)
+    th.join(30)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the pipe was replaced by a file"
+    assert pq.read_table(io.BytesIO(got["data"])).num_rows == 400
+    before = os.stat("/dev/null")
+    run_firn("--warehouse", table, "scan", "db.t", "--format", "csv", "--output", "/dev/null")
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+    assert not any(n.startswith(".null.firn-") for n in os.listdir("/dev"))
