@@ -361,6 +361,18 @@ static json_t *files_json(const struct firn_file_info *v, size_t n)
 	return a;
 }
 
+/* Prints j on one line (a result of --json that is one object); takes j. */
+static int print_json_line(json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	if (!s)
+		return cli_failf("out of memory");
+	printf("%s\n", s);
+	firn_free(s);
+	return 0;
+}
+
 /* Prints j as --json does (indented, in order) or for people; takes j. */
 static int print_json_or(json_t *j, bool as_json, void (*human)(json_t *))
 {
@@ -683,7 +695,7 @@ static int do_create(struct firn_catalog *c, int argc, char **argv, struct firn_
 {
 	struct cli_opt o[] = { { "schema", true }, { "partition-by", true }, { "sort-by", true },
 			       { "format-version", true }, { "location", true },
-			       { "property", true, .repeats = true } };
+			       { "property", true, .repeats = true }, { "json", false } };
 	const char *pos[2];
 	int np;
 	struct props p = { 0 };
@@ -711,7 +723,11 @@ static int do_create(struct firn_catalog *c, int argc, char **argv, struct firn_
 		rc = cli_fail(err);
 		goto out;
 	}
-	printf("created %s\n", pos[0]);
+	if (cli_get(o, N(o), "json"))
+		rc = print_json_line(json_pack("{s:s, s:s, s:I}", "table", pos[0], "metadata-location",
+					       firn_table_metadata_location(t), "format-version", (json_int_t)fv));
+	else
+		printf("created %s\n", pos[0]);
 	firn_table_free(t);
 out:
 	free_props(&p);
@@ -1258,7 +1274,8 @@ static int do_scan(struct firn_catalog *c, int argc, char **argv, struct firn_er
 
 static int do_count(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
-	struct cli_opt o[] = { { "where", true }, { "snapshot", true }, { "as-of", true }, { "ref", true } };
+	struct cli_opt o[] = { { "where", true }, { "snapshot", true }, { "as-of", true }, { "ref", true },
+			       { "json", false } };
 	const char *pos[1];
 	int np;
 	struct firn_snapshot_sel sel;
@@ -1272,6 +1289,8 @@ static int do_count(struct firn_catalog *c, int argc, char **argv, struct firn_e
 	int rc = 0;
 	if (firn_table_count(t, cli_get(o, N(o), "where"), &sel, &n, err) != 0)
 		rc = cli_fail(err);
+	else if (cli_get(o, N(o), "json"))
+		rc = print_json_line(json_pack("{s:s, s:I}", "table", pos[0], "count", (json_int_t)n));
 	else
 		printf("%lld\n", (long long)n);
 	firn_table_free(t);
@@ -1655,7 +1674,8 @@ static int do_alter(struct firn_catalog *c, int argc, char **argv, struct firn_e
 {
 	const char *pos[4];
 	int np;
-	FIRN_TRY(cli_parse(argc, argv, NULL, 0, pos, 4, &np));
+	struct cli_opt o[] = { { "json", false } };
+	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 4, &np));
 	if (np < 3)
 		return cli_usage("alter needs TABLE, a change and its arguments");
 	const char *what = pos[1], *a = pos[2], *b = np > 3 ? pos[3] : NULL;
@@ -1681,6 +1701,9 @@ static int do_alter(struct firn_catalog *c, int argc, char **argv, struct firn_e
 		rc = cli_usage("%s needs a non-empty name", what);
 	else if ((rc = load(c, pos[0], &t, err)) == 0 && alter_changes[k].run(t, a, b, err) != 0)
 		rc = cli_fail(err);
+	else if (rc == 0 && cli_get(o, N(o), "json"))
+		rc = print_json_line(json_pack("{s:s, s:s, s:s}", "table", pos[0], "change", what,
+					       "metadata-location", firn_table_metadata_location(t)));
 	else if (rc == 0)
 		printf("altered %s: %s\n", pos[0], what);
 	firn_table_free(t);
@@ -1711,7 +1734,7 @@ struct table_cmd {
 static const struct table_cmd cmds[] = {
 	{ "namespace", BY_VERB, "namespace create|list|drop|describe NS [--property K=V]... [--json]", do_namespace },
 	{ "create", FIRN_CATALOG_CREATE, "create TABLE --schema SPEC [--partition-by SPEC] [--sort-by SPEC] "
-					 "[--property K=V]... [--format-version 2|3] [--location DIR]", do_create },
+					 "[--property K=V]... [--format-version 2|3] [--location DIR] [--json]", do_create },
 	{ "tables", FIRN_CATALOG_READ, "tables [NS] [--json]", do_tables },
 	{ "describe", FIRN_CATALOG_READ, "describe TABLE [--json]", NULL, do_info },
 	{ "snapshots", FIRN_CATALOG_READ, "snapshots TABLE [--json]", NULL, do_info },
@@ -1724,7 +1747,7 @@ static const struct table_cmd cmds[] = {
 	{ "append", FIRN_CATALOG_WRITE, "append TABLE FILE... " FMT " [--truncate-timestamps] " BR " [--json]", do_append },
 	{ "scan", FIRN_CATALOG_READ, "scan TABLE [--columns A,B] [--where EXPR] [--limit N] " SEL
 				     " [--format table|csv|jsonl|parquet] [--output FILE]", do_scan },
-	{ "count", FIRN_CATALOG_READ, "count TABLE [--where EXPR] " SEL, do_count },
+	{ "count", FIRN_CATALOG_READ, "count TABLE [--where EXPR] " SEL " [--json]", do_count },
 	{ "delete", FIRN_CATALOG_WRITE, "delete TABLE --where EXPR " MODE " " BR " [--json]", do_delete },
 	{ "update", FIRN_CATALOG_WRITE, "update TABLE --set 'COL = EXPR, ...' --where EXPR " MODE " " BR " [--json]", NULL, do_change },
 	{ "merge", FIRN_CATALOG_WRITE, "merge TABLE FILE... --on KEY[,KEY] " MODE " " FMT " [--truncate-timestamps] " BR " [--json]", NULL, do_change },
@@ -1742,7 +1765,7 @@ static const struct table_cmd cmds[] = {
 	{ "rollback", FIRN_CATALOG_WRITE, "rollback TABLE --to SNAPSHOT_ID|REF [--json]", do_rollback },
 	{ "alter", FIRN_CATALOG_WRITE, "alter TABLE add-column 'NAME TYPE' | drop-column NAME | rename-column NAME NEW "
 				       "| alter-column NAME TYPE|optional | set-property K=V | unset-property K "
-				       "| partition-by SPEC | sort-by SPEC", do_alter },
+				       "| partition-by SPEC | sort-by SPEC [--json]", do_alter },
 };
 
 /* How cmd opens the catalog: namespace by its verb; a dry run only reads. */

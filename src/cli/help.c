@@ -307,7 +307,8 @@ static const struct help_cmd cmds[] = {
 	  "write.parquet.compression-codec is zstd unless given)\n"
 	  "- --format-version 2|3\tthe Iceberg format version (default 2); format 3 has deletion "
 	  "vectors\n"
-	  "- --location DIR\twhere the table's files go (default WAREHOUSE/NS.db/NAME)",
+	  "- --location DIR\twhere the table's files go (default WAREHOUSE/NS.db/NAME)\n"
+	  "- --json\tprint {\"table\", \"metadata-location\", \"format-version\"} on one line",
 	  S_SPEC, NULL },
 	{ "tables", "list tables",
 	  "Lists the tables of namespace NS, or of every namespace (nested ones too), as "
@@ -400,7 +401,8 @@ static const struct help_cmd cmds[] = {
 	  TABLE_ARG
 	  "# options\n"
 	  "- --where EXPR\tcount only the rows that match (default all)\n"
-	  SEL_ITEMS, S_WHERE | S_TIME, NULL },
+	  SEL_ITEMS
+	  "- --json\tprint {\"table\", \"count\"} on one line", S_WHERE | S_TIME, NULL },
 	{ "delete", "delete the rows that match an expression",
 	  "Deletes the rows that match --where, as one snapshot. Nothing matching: nothing is "
 	  "committed. A change that loses the race to another writer is planned again.\n"
@@ -577,7 +579,9 @@ static const struct help_cmd cmds[] = {
 	  "- unset-property K\tremove table property K\n"
 	  "- partition-by SPEC\ta new partition spec for new data ('' unpartitioned); existing "
 	  "files keep theirs\n"
-	  "- sort-by SPEC\ta new sort order ('' unsorted)",
+	  "- sort-by SPEC\ta new sort order ('' unsorted)\n"
+	  "# options\n"
+	  "- --json\tprint {\"table\", \"change\", \"metadata-location\"} on one line",
 	  S_SPEC, NULL },
 	{ "serve", "serve the catalog as an Iceberg REST catalog",
 	  "Answers the Iceberg REST catalog protocol (the spec's rest-catalog-open-api 1.11) over "

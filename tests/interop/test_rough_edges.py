@@ -107,3 +107,18 @@ def test_output_to_a_pipe_or_device_is_written_in_place(run_firn, table):
     after = os.stat("/dev/null")
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
     assert not any(n.startswith(".null.firn-") for n in os.listdir("/dev"))
+
+
+def test_json_from_count_create_and_alter(run_firn, table):
+    r = json.loads(run_firn("--warehouse", table, "count", "db.t", "--where", "id < 10", "--json").stdout)
+    assert r == {"table": "db.t", "count": 20}
+    r = json.loads(run_firn("--warehouse", table, "create", "db.u", "--schema", "id long",
+                            "--format-version", "3", "--json").stdout)
+    assert r["table"] == "db.u" and r["format-version"] == 3
+    assert r["metadata-location"] == json.loads(run_firn("--warehouse", table, "location", "db.u",
+                                                         "--json").stdout)["metadata-location"]
+    r = json.loads(run_firn("--warehouse", table, "alter", "db.u", "add-column", "x int", "--json").stdout)
+    assert r["table"] == "db.u" and r["change"] == "add-column"
+    d = json.loads(run_firn("--warehouse", table, "describe", "db.u", "--json").stdout)
+    assert r["metadata-location"] == d["metadata-location"]
+    assert [f["name"] for f in d["schema"]] == ["id", "x"]
