@@ -60,6 +60,14 @@ int cli_opt_enum(const struct cli_opt *o, int n, const char *name, const char *c
  * value becomes the current epoch milliseconds). */
 int cli_opt_time(struct cli_opt *o, int n, const char *name);
 
+/* The input files args name: a directory is its files (sorted; hidden ones
+ * and _markers left out), a pattern that names no file is its matches
+ * (sorted), anything else itself. FIRN_ENOTFOUND (an empty directory, no
+ * match), FIRN_EIO, FIRN_ENOMEM; free *out with cli_free_inputs. */
+int cli_expand_inputs(const char *const *args, size_t n, char ***out, size_t *n_out,
+		      struct firn_error *err);
+void cli_free_inputs(char **v, size_t n);
+
 /* An output file: written under a temporary name in its own directory and
  * renamed into place only when complete, so that a failed command leaves
  * an existing file as it was. */

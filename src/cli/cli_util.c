@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <dirent.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,4 +339,94 @@ int cli_file_end(struct cli_file *o, bool ok, struct firn_error *err)
 	o->f = NULL;
 	o->cookie = NULL;
 	return rc;
+}
+
+/* ---- input files -------------------------------------------------------- */
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int push(char ***v, size_t *n, size_t *cap, const char *s)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 16;
+		char **nv = realloc(*v, c * sizeof(char *));
+		if (!nv)
+			return -1;
+		*v = nv;
+		*cap = c;
+	}
+	return ((*v)[(*n)++] = strdup(s)) ? 0 : -1;
+}
+
+/* The regular files of dir, sorted; hidden ones and markers (.crc, _SUCCESS,
+ * _delta_log) are not data. */
+static int dir_files(const char *dir, char ***v, size_t *n, size_t *cap, struct firn_error *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return firn_error_set(err, FIRN_EIO, "%s: cannot read the directory: %s", dir, strerror(errno));
+	size_t first = *n;
+	int rc = 0;
+	for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+		if (e->d_name[0] == '.' || e->d_name[0] == '_')
+			continue;
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && push(v, n, cap, path) != 0)
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	closedir(d);
+	if (rc == 0 && *n == first)
+		rc = firn_error_set(err, FIRN_ENOTFOUND, "%s: the directory has no files to read", dir);
+	if (rc == 0)
+		qsort(*v + first, *n - first, sizeof(char *), by_name);
+	return rc;
+}
+
+int cli_expand_inputs(const char *const *args, size_t n, char ***out, size_t *n_out,
+		      struct firn_error *err)
+{
+	char **v = NULL;
+	size_t nv = 0, cap = 0;
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const char *a = args[i];
+		struct stat st;
+		bool local = !strstr(a, "://");
+		if (local && strcmp(a, "-") != 0 && stat(a, &st) == 0 && S_ISDIR(st.st_mode)) {
+			rc = dir_files(a, &v, &nv, &cap, err);
+		} else if (local && strcmp(a, "-") != 0 && stat(a, &st) != 0 && strpbrk(a, "*?[")) {
+			glob_t g;
+			int gr = glob(a, 0, NULL, &g);
+			if (gr == GLOB_NOMATCH)
+				rc = firn_error_set(err, FIRN_ENOTFOUND, "%s: no file matches", a);
+			else if (gr != 0)
+				rc = firn_error_set(err, FIRN_EINVAL, "%s: cannot expand the pattern", a);
+			for (size_t k = 0; rc == 0 && k < g.gl_pathc; k++) /* glob sorts */
+				if (push(&v, &nv, &cap, g.gl_pathv[k]) != 0)
+					rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			if (gr == 0)
+				globfree(&g);
+		} else if (push(&v, &nv, &cap, a) != 0) {
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		}
+	}
+	if (rc != 0) {
+		cli_free_inputs(v, nv);
+		return rc;
+	}
+	*out = v;
+	*n_out = nv;
+	return 0;
+}
+
+void cli_free_inputs(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }

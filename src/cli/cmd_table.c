@@ -963,10 +963,16 @@ static int open_input(struct firn_table *t, const char *const *files, size_t n, 
 		      const struct firn_append_options *ao, unsigned flags, struct ArrowArrayStream *in,
 		      struct firn_error *err)
 {
+	char **v;
+	size_t nv;
+	FIRN_TRY(cli_expand_inputs(files, n, &v, &nv, err));
 	struct ArrowSchema ts = { 0 };
-	FIRN_TRY(firn_table_schema(t, &ts, err));
-	int rc = firn_input_open(files, n, f, &ts, ao, flags, in, err);
-	ts.release(&ts);
+	int rc = firn_table_schema(t, &ts, err);
+	if (rc == 0) {
+		rc = firn_input_open((const char *const *)v, nv, f, &ts, ao, flags, in, err);
+		ts.release(&ts);
+	}
+	cli_free_inputs(v, nv);
 	return rc;
 }
 

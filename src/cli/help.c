@@ -372,7 +372,9 @@ static const struct help_cmd cmds[] = {
 	  "Appends the rows of the files as one snapshot (an append). No rows: nothing is "
 	  "committed.\n"
 	  TABLE_ARG
-	  "- FILE...\tinput files; - is standard input\n"
+	  "- FILE...\tinput files; - is standard input; a directory is its files (sorted, "
+	  "without hidden ones and _markers such as _SUCCESS); a pattern ('in/*.csv') its "
+	  "matches, sorted\n"
 	  "# options\n"
 	  FMT_ITEM
 	  BRANCH_ITEM
@@ -431,7 +433,9 @@ static const struct help_cmd cmds[] = {
 	  "keys in the input are an error. Columns the input lacks keep the matched rows' values "
 	  "(NULL for inserted rows).\n"
 	  TABLE_ARG
-	  "- FILE...\tinput files; - is standard input\n"
+	  "- FILE...\tinput files; - is standard input; a directory is its files (sorted, "
+	  "without hidden ones and _markers such as _SUCCESS); a pattern ('in/*.csv') its "
+	  "matches, sorted\n"
 	  "# options\n"
 	  "- --on KEY[,KEY]\tthe key columns (required)\n"
 	  MODE_ITEM("merge", "write.merge.mode")
@@ -443,7 +447,9 @@ static const struct help_cmd cmds[] = {
 	  "as one overwrite snapshot; the files holding replaced rows are rewritten "
 	  "(copy-on-write). Every input row must match --where.\n"
 	  TABLE_ARG
-	  "- FILE...\tinput files; - is standard input\n"
+	  "- FILE...\tinput files; - is standard input; a directory is its files (sorted, "
+	  "without hidden ones and _markers such as _SUCCESS); a pattern ('in/*.csv') its "
+	  "matches, sorted\n"
 	  "# options\n"
 	  "- --where EXPR\tthe rows to replace (default all)\n"
 	  FMT_ITEM

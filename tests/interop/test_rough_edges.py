@@ -122,3 +122,27 @@ def test_json_from_count_create_and_alter(run_firn, table):
     d = json.loads(run_firn("--warehouse", table, "describe", "db.u", "--json").stdout)
     assert r["metadata-location"] == d["metadata-location"]
     assert [f["name"] for f in d["schema"]] == ["id", "x"]
+
+
+def test_inputs_from_a_directory_or_a_pattern(run_firn, table):
+    d = table.parent / "in"
+    d.mkdir()
+    for k in range(3):
+        (d / f"part-{k}.csv").write_text("id,code,d\n" + "".join(
+            f"{1000 + 10 * k + i},X{k},2026-02-01\n" for i in range(10)))
+    (d / "_SUCCESS").write_text("")
+    (d / ".part-0.csv.crc").write_text("not a csv")
+    (d / "sub").mkdir()
+    run_firn("--warehouse", table, "append", "db.t", d)
+    assert count(run_firn, table, "id >= 1000") == 30
+    run_firn("--warehouse", table, "append", "db.t", str(d / "part-[12].csv"))
+    assert count(run_firn, table, "id >= 1000") == 50
+    # overwrite and merge take them too
+    run_firn("--warehouse", table, "merge", "db.t", str(d / "*.csv"), "--on", "id")
+    assert count(run_firn, table, "id >= 1000") == 30
+    r = run_firn("--warehouse", table, "append", "db.t", str(d / "*.tsv"), check=False)
+    assert_error(r, 1, mentions=("no file matches",))
+    (table.parent / "empty").mkdir()
+    r = run_firn("--warehouse", table, "append", "db.t", table.parent / "empty", check=False)
+    assert_error(r, 1, mentions=("no files to read",))
+    assert count(run_firn, table, "id >= 1000") == 30
