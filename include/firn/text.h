@@ -54,6 +54,12 @@ FIRN_API int firn_type_name(struct firn_buf *out, const struct ArrowSchema *s);
  * single field. 0, FIRN_ENOMEM or FIRN_EUNSUPPORTED. */
 FIRN_API int firn_schema_format(struct firn_buf *out, const struct ArrowSchema *schema);
 
+/* Appends schema (a struct) as one line of SPEC that firn_spec_parse_schema
+ * reads back to the same types, names and nullability ("id long not null,
+ * tags list<string>"); field ids are not part of a SPEC. 0, FIRN_ENOMEM or
+ * FIRN_EUNSUPPORTED. */
+FIRN_API int firn_schema_spec(struct firn_buf *out, const struct ArrowSchema *schema);
+
 /* ---- values as text ------------------------------------------------ */
 
 /* Appends row i (0 <= i < a->length; a->offset is applied) of array `a`,

@@ -24,10 +24,12 @@ static int cmd_schema(int argc, char **argv)
 {
 	const char *pos[1];
 	int n_pos;
-	if (cli_parse(argc, argv, NULL, 0, pos, 1, &n_pos) != 0)
+	struct cli_opt o[] = { { "spec", false } };
+	if (cli_parse(argc, argv, o, 1, pos, 1, &n_pos) != 0)
 		return EXIT_USAGE;
 	if (n_pos != 1)
 		return cli_usage("parquet schema needs a FILE");
+	bool spec = cli_get(o, 1, "spec") != NULL;
 	struct firn_parquet_reader *r;
 	int rc = open_reader(pos[0], &r);
 	if (rc != 0)
@@ -38,10 +40,10 @@ static int cmd_schema(int argc, char **argv)
 	if (firn_parquet_reader_schema(r, &s, &err) != 0) {
 		rc = cli_fail(&err);
 	} else {
-		if (firn_schema_format(&out, &s) != 0)
+		if ((spec ? firn_schema_spec(&out, &s) : firn_schema_format(&out, &s)) != 0)
 			rc = cli_failf("%s: cannot format the schema", pos[0]);
 		else
-			fwrite(out.data, 1, out.len, stdout);
+			printf("%.*s%s", (int)out.len, (const char *)out.data, spec ? "\n" : "");
 		s.release(&s);
 	}
 	firn_buf_free(&out);

@@ -691,26 +691,70 @@ out:
 	return rc;
 }
 
+/* The SPEC of a file's schema: Parquet's own, or what CSV and JSON Lines
+ * infer (by the file's extension). */
+static int like_spec(const char *path, struct firn_buf *spec, struct firn_error *err)
+{
+	struct ArrowSchema s = { 0 };
+	size_t n = strlen(path);
+	bool parquet = n > 8 && strcmp(path + n - 8, ".parquet") == 0;
+	bool csv = n > 4 && strcmp(path + n - 4, ".csv") == 0;
+	bool jsonl = (n > 6 && strcmp(path + n - 6, ".jsonl") == 0) ||
+		     (n > 5 && strcmp(path + n - 5, ".json") == 0) ||
+		     (n > 7 && strcmp(path + n - 7, ".ndjson") == 0);
+	int rc;
+	if (parquet) {
+		struct firn_parquet_reader *r = NULL;
+		rc = firn_parquet_reader_open(&r, path, err);
+		if (rc == 0)
+			rc = firn_parquet_reader_schema(r, &s, err);
+		firn_parquet_reader_free(r);
+	} else if (csv || jsonl) {
+		struct firn_text_reader *r = NULL;
+		rc = firn_text_reader_open(&r, path, csv ? FIRN_TEXT_CSV : FIRN_TEXT_JSONL, NULL, 0, err);
+		if (rc == 0)
+			rc = firn_text_reader_schema(r, &s, err);
+		firn_text_reader_free(r);
+	} else {
+		return firn_error_set(err, FIRN_EINVAL,
+				      "--like %s: not a .parquet, .csv, .jsonl or .json file", path);
+	}
+	if (rc == 0 && firn_schema_spec(spec, &s) != 0)
+		rc = firn_error_set(err, FIRN_EUNSUPPORTED, "--like %s: a type Iceberg has no form for",
+				    path);
+	if (rc == 0 && firn_buf_cstr(spec) != 0)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	if (s.release)
+		s.release(&s);
+	return rc;
+}
+
 static int do_create(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
 	struct cli_opt o[] = { { "schema", true }, { "partition-by", true }, { "sort-by", true },
 			       { "format-version", true }, { "location", true },
-			       { "property", true, .repeats = true }, { "json", false } };
+			       { "property", true, .repeats = true }, { "json", false }, { "like", true } };
 	const char *pos[2];
 	int np;
 	struct props p = { 0 };
+	struct firn_buf like = FIRN_BUF_INIT;
 	int64_t fv = 2;
 	int rc = cli_parse(argc, argv, o, N(o), pos, 2, &np);
 	if (rc == 0)
 		rc = collect_props(&o[5], &p);
 	if (rc == 0)
 		rc = cli_opt_int(o, N(o), "format-version", 2, 3, &fv);
-	if (rc == 0 && (np != 1 || !cli_get(o, N(o), "schema")))
-		rc = cli_usage("create needs TABLE and --schema SPEC");
+	const char *like_file = cli_get(o, N(o), "like");
+	if (rc == 0 && like_file && cli_get(o, N(o), "schema"))
+		rc = cli_usage("give --schema SPEC or --like FILE, not both");
+	else if (rc == 0 && (np != 1 || (!cli_get(o, N(o), "schema") && !like_file)))
+		rc = cli_usage("create needs TABLE and --schema SPEC (or --like FILE)");
+	if (rc == 0 && like_file && like_spec(like_file, &like, err) != 0)
+		rc = cli_fail(err);
 	if (rc != 0)
 		goto out;
 	struct firn_table_create_options co = FIRN_TABLE_CREATE_OPTIONS_INIT;
-	co.schema = cli_get(o, N(o), "schema");
+	co.schema = like_file ? (const char *)like.data : cli_get(o, N(o), "schema");
 	co.partition_by = cli_get(o, N(o), "partition-by");
 	co.sort_by = cli_get(o, N(o), "sort-by");
 	co.location = cli_get(o, N(o), "location");
@@ -731,6 +775,7 @@ static int do_create(struct firn_catalog *c, int argc, char **argv, struct firn_
 	firn_table_free(t);
 out:
 	free_props(&p);
+	firn_buf_free(&like);
 	cli_opts_free(o, N(o));
 	return rc;
 }
@@ -1740,7 +1785,7 @@ struct table_cmd {
 static const struct table_cmd cmds[] = {
 	{ "namespace", BY_VERB, "namespace create|list|drop|describe NS [--property K=V]... [--json]", do_namespace },
 	{ "create", FIRN_CATALOG_CREATE, "create TABLE --schema SPEC [--partition-by SPEC] [--sort-by SPEC] "
-					 "[--property K=V]... [--format-version 2|3] [--location DIR] [--json]", do_create },
+					 "[--property K=V]... [--format-version 2|3] [--location DIR] [--like FILE] [--json]", do_create },
 	{ "tables", FIRN_CATALOG_READ, "tables [NS] [--json]", do_tables },
 	{ "describe", FIRN_CATALOG_READ, "describe TABLE [--json]", NULL, do_info },
 	{ "snapshots", FIRN_CATALOG_READ, "snapshots TABLE [--json]", NULL, do_info },

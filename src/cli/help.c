@@ -300,7 +300,10 @@ static const struct help_cmd cmds[] = {
 	  "sort order, and no snapshot.\n"
 	  TABLE_ARG
 	  "# options\n"
-	  "- --schema SPEC\tthe schema (required), see SPEC\n"
+	  "- --schema SPEC\tthe schema (this or --like), see SPEC\n"
+	  "- --like FILE\tthe schema of a Parquet file, or the one a CSV or JSON Lines file "
+	  "reads as (types inferred as append infers them); firn parquet schema --spec shows a "
+	  "Parquet file's\n"
 	  "- --partition-by SPEC\tthe partition spec (default unpartitioned)\n"
 	  "- --sort-by SPEC\tthe sort order (default unsorted)\n"
 	  "- --property K=V\ta table property; may be repeated (see firn help properties; "

@@ -481,6 +481,78 @@ int firn_schema_format(struct firn_buf *out, const struct ArrowSchema *schema)
 	return 0;
 }
 
+/* A name as SPEC reads it: plain, or in backquotes (`` for one). */
+static int spec_name(struct firn_buf *out, const char *name)
+{
+	bool plain = name && *name;
+	for (const char *p = name; plain && *p; p++)
+		plain = word_char(*p);
+	if (plain)
+		return firn_buf_puts(out, name);
+	FIRN_TRY(firn_buf_putc(out, '`'));
+	for (const char *p = name ? name : ""; *p; p++) {
+		FIRN_TRY(firn_buf_putc(out, (uint8_t)*p));
+		if (*p == '`')
+			FIRN_TRY(firn_buf_putc(out, '`'));
+	}
+	return firn_buf_putc(out, '`');
+}
+
+static int spec_type(struct firn_buf *out, const struct ArrowSchema *s);
+
+/* TYPE, then " not null" when the node is required. */
+static int spec_typed(struct firn_buf *out, const struct ArrowSchema *s)
+{
+	FIRN_TRY(spec_type(out, s));
+	return (s->flags & ARROW_FLAG_NULLABLE) ? 0 : firn_buf_puts(out, " not null");
+}
+
+static int spec_type(struct firn_buf *out, const struct ArrowSchema *s)
+{
+	struct firn_type t;
+	if (firn_type_of(s, &t, NULL) != 0)
+		return FIRN_EUNSUPPORTED;
+	if (t.id == FIRN_A_STRUCT) {
+		FIRN_TRY(firn_buf_puts(out, "struct<"));
+		for (int64_t i = 0; i < s->n_children; i++) {
+			if (i)
+				FIRN_TRY(firn_buf_puts(out, ", "));
+			FIRN_TRY(spec_name(out, s->children[i]->name));
+			FIRN_TRY(firn_buf_puts(out, ": "));
+			FIRN_TRY(spec_typed(out, s->children[i]));
+		}
+		return firn_buf_putc(out, '>');
+	}
+	if (t.id == FIRN_A_LIST) {
+		FIRN_TRY(firn_buf_puts(out, "list<"));
+		FIRN_TRY(spec_typed(out, s->children[0]));
+		return firn_buf_putc(out, '>');
+	}
+	if (t.id == FIRN_A_MAP) {
+		const struct ArrowSchema *e = s->children[0];
+		FIRN_TRY(firn_buf_puts(out, "map<"));
+		FIRN_TRY(spec_type(out, e->children[0]));
+		FIRN_TRY(firn_buf_puts(out, ", "));
+		FIRN_TRY(spec_typed(out, e->children[1]));
+		return firn_buf_putc(out, '>');
+	}
+	return type_name(out, &t);
+}
+
+int firn_schema_spec(struct firn_buf *out, const struct ArrowSchema *schema)
+{
+	if (schema->format == NULL || strcmp(schema->format, "+s") != 0)
+		return FIRN_EUNSUPPORTED;
+	for (int64_t i = 0; i < schema->n_children; i++) {
+		if (i)
+			FIRN_TRY(firn_buf_puts(out, ", "));
+		FIRN_TRY(spec_name(out, schema->children[i]->name));
+		FIRN_TRY(firn_buf_putc(out, ' '));
+		FIRN_TRY(spec_typed(out, schema->children[i]));
+	}
+	return 0;
+}
+
 /* ---- decoded field trees ---- */
 
 void firn_text__field_free(struct firn_text__field *f)

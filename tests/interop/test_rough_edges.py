@@ -146,3 +146,38 @@ def test_inputs_from_a_directory_or_a_pattern(run_firn, table):
     r = run_firn("--warehouse", table, "append", "db.t", table.parent / "empty", check=False)
     assert_error(r, 1, mentions=("no files to read",))
     assert count(run_firn, table, "id >= 1000") == 30
+
+
+def test_create_like_a_file_and_schema_as_spec(run_firn, tmp_path):
+    import pyarrow as pa
+    wh = tmp_path / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "db")
+    t = pa.table({"id": pa.array([1, 2], pa.int64()), "name": ["a", None],
+                  "tags": pa.array([["x"], []], pa.list_(pa.string())),
+                  "loc": pa.array([{"lat": 1.5, "lon": 2.5}, None],
+                                  pa.struct([("lat", pa.float64()), ("lon", pa.float64())])),
+                  "`odd name`": [True, False]},
+                 schema=pa.schema([pa.field("id", pa.int64(), nullable=False), ("name", pa.string()),
+                                   ("tags", pa.list_(pa.string())),
+                                   ("loc", pa.struct([("lat", pa.float64()), ("lon", pa.float64())])),
+                                   ("`odd name`", pa.bool_())]))
+    f = tmp_path / "in.parquet"
+    pq.write_table(t, f)
+    spec = run_firn("parquet", "schema", f, "--spec").stdout.strip()
+    assert spec.startswith("id long not null, name string, tags list<string>, "
+                           "loc struct<lat: double, lon: double>, ")
+    # the SPEC is what --schema takes, and --like gives the same table
+    run_firn("--warehouse", wh, "create", "db.a", "--schema", spec)
+    run_firn("--warehouse", wh, "create", "db.b", "--like", f)
+    da = json.loads(run_firn("--warehouse", wh, "describe", "db.a", "--json").stdout)["schema"]
+    db = json.loads(run_firn("--warehouse", wh, "describe", "db.b", "--json").stdout)["schema"]
+    assert da == db and [c["name"] for c in da] == ["id", "name", "tags", "loc", "`odd name`"]
+    run_firn("--warehouse", wh, "append", "db.b", f)
+    assert int(run_firn("--warehouse", wh, "count", "db.b").stdout) == 2
+    c = tmp_path / "in.csv"
+    c.write_text("k,when,amount\n1,2026-01-02,3.5\n2,2026-01-03,\n")
+    run_firn("--warehouse", wh, "create", "db.c", "--like", c)
+    dc = json.loads(run_firn("--warehouse", wh, "describe", "db.c", "--json").stdout)["schema"]
+    assert [(x["name"], x["type"]) for x in dc] == [("k", "long"), ("when", "date"), ("amount", "double")]
+    r = run_firn("--warehouse", wh, "create", "db.d", "--like", tmp_path / "x.txt", check=False)
+    assert_error(r, 1, mentions=("--like",))
