@@ -3,7 +3,13 @@
  * Each leaf column keeps its current page (levels + values) and the encoded
  * pages of the current row group in memory; a row group is written when its
  * encoded size passes row_group_size, chunk by chunk, dictionary page first.
- * Pages start at row boundaries. */
+ * Pages start at row boundaries.
+ *
+ * Columns are independent until their chunks are written, so a batch's
+ * columns are encoded (and their pages compressed) in parallel on firn's
+ * threads, each thread with its own codec context; the chunks then go to
+ * the file in column order. Nothing a column does depends on the thread it
+ * runs on, so the file is the same for any thread count. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +19,8 @@
 #include "parquet/pq_encoding.h"
 #include "parquet/pq_meta.h"
 #include "parquet/pq_schema.h"
+#include "parquet/pq_writer.h"
+#include "util/parallel.h"
 
 enum order { ORD_BOOL, ORD_I32, ORD_I64, ORD_FLOAT, ORD_DOUBLE, ORD_UNSIGNED, ORD_SIGNED_BE };
 
@@ -62,6 +70,12 @@ struct column {
 	struct stats chunk_stats, file_stats;
 	int64_t file_compressed;
 	struct firn_buf body, zbody; /* scratch */
+	/* the chunk's dictionary page, encoded before the chunk is written */
+	struct firn_buf dpage;
+	int64_t dpage_uncompressed, dpage_compressed;
+	/* a parallel step's outcome for this column */
+	int rc;
+	struct firn_error err;
 };
 
 struct firn_parquet_writer {
@@ -75,7 +89,8 @@ struct firn_parquet_writer {
 	int n_columns;
 	struct column *cols;
 	struct firn_buf out;   /* buffered output */
-	struct pq_codec_ctx codec;
+	struct pq_codec_ctx *codecs; /* one per slot of firn_par__for */
+	int n_slots;
 	int64_t offset;        /* bytes handed to the file so far (incl. out) */
 	int64_t rows_total, rg_rows;
 	struct pq_row_group *rgs;
@@ -426,45 +441,56 @@ static int64_t page_bytes(const struct column *c)
  * no statistics: some 30 bytes). */
 #define HEADER_ROOM 64
 
-/* Appends header + body to c->pages. The body is compressed straight into
- * c->pages and moved up to its header afterwards, so a page is never held
- * twice (a single huge value stays within a few copies of its size). */
-static int append_page(struct firn_parquet_writer *w, struct column *c, struct pq_page_header *h,
-		       const struct firn_buf *body, struct firn_error *err)
+/* Appends header + body to out, adding their sizes to *unc and *comp. The
+ * body is compressed straight into out and moved up to its header
+ * afterwards, so a page is never held twice (a single huge value stays
+ * within a few copies of its size). hdr is scratch. */
+static int encode_page(const struct firn_parquet_writer *w, struct pq_codec_ctx *z,
+		       struct firn_buf *out, struct firn_buf *hdr, struct pq_page_header *h,
+		       const struct firn_buf *body, int64_t *unc, int64_t *comp,
+		       struct firn_error *err)
 {
 	if (body->len > INT32_MAX)
 		return firn_error_set(err, FIRN_EINVAL, "parquet: page larger than 2 GiB");
-	size_t at = c->pages.len, room = w->opts.codec == PQ_UNCOMPRESSED ? 0 : HEADER_ROOM;
+	size_t at = out->len, room = w->opts.codec == PQ_UNCOMPRESSED ? 0 : HEADER_ROOM;
 	size_t zlen = body->len;
 	if (room > 0) {
-		if (firn_buf_zeros(&c->pages, room) != 0)
+		if (firn_buf_zeros(out, room) != 0)
 			return nomem(err);
-		FIRN_TRY(firn_pq__compress(&w->codec, w->opts.codec, w->opts.codec_level, body->data,
-					   body->len, &c->pages, err));
-		zlen = c->pages.len - at - room;
+		FIRN_TRY(firn_pq__compress(z, w->opts.codec, w->opts.codec_level, body->data,
+					   body->len, out, err));
+		zlen = out->len - at - room;
 		if (zlen > INT32_MAX)
 			return firn_error_set(err, FIRN_EINVAL, "parquet: page larger than 2 GiB");
 	}
 	h->uncompressed_page_size = (int32_t)body->len;
 	h->compressed_page_size = (int32_t)zlen;
-	c->zbody.len = 0;
-	if (firn_pq__write_page_header(&c->zbody, h) != 0)
+	hdr->len = 0;
+	if (firn_pq__write_page_header(hdr, h) != 0)
 		return nomem(err);
-	size_t hlen = c->zbody.len;
+	size_t hlen = hdr->len;
 	if (room == 0) {
-		if (firn_buf_append(&c->pages, c->zbody.data, hlen) != 0 ||
-		    firn_buf_append(&c->pages, body->data, body->len) != 0)
+		if (firn_buf_append(out, hdr->data, hlen) != 0 ||
+		    firn_buf_append(out, body->data, body->len) != 0)
 			return nomem(err);
 	} else {
-		if (hlen > room && firn_buf_reserve(&c->pages, hlen - room) != 0)
+		if (hlen > room && firn_buf_reserve(out, hlen - room) != 0)
 			return nomem(err);
-		memmove(c->pages.data + at + hlen, c->pages.data + at + room, zlen);
-		memcpy(c->pages.data + at, c->zbody.data, hlen);
-		c->pages.len = at + hlen + zlen;
+		memmove(out->data + at + hlen, out->data + at + room, zlen);
+		memcpy(out->data + at, hdr->data, hlen);
+		out->len = at + hlen + zlen;
 	}
-	c->chunk_uncompressed += (int64_t)(hlen + body->len);
-	c->chunk_compressed += (int64_t)(hlen + zlen);
+	*unc += (int64_t)(hlen + body->len);
+	*comp += (int64_t)(hlen + zlen);
 	return 0;
+}
+
+static int append_page(const struct firn_parquet_writer *w, struct pq_codec_ctx *z,
+		       struct column *c, struct pq_page_header *h, const struct firn_buf *body,
+		       struct firn_error *err)
+{
+	return encode_page(w, z, &c->pages, &c->zbody, h, body, &c->chunk_uncompressed,
+			   &c->chunk_compressed, err);
 }
 
 static int put_levels(struct firn_buf *body, const struct firn_buf *levels, int64_t n, int max)
@@ -479,7 +505,8 @@ static int put_levels(struct firn_buf *body, const struct firn_buf *levels, int6
 	return 0;
 }
 
-static int flush_page(struct firn_parquet_writer *w, struct column *c, struct firn_error *err)
+static int flush_page(const struct firn_parquet_writer *w, struct pq_codec_ctx *z, struct column *c,
+		      struct firn_error *err)
 {
 	if (c->page_levels == 0)
 		return 0;
@@ -518,7 +545,7 @@ static int flush_page(struct firn_parquet_writer *w, struct column *c, struct fi
 	h.data_page_header.encoding = dict_page ? PQ_RLE_DICTIONARY : PQ_PLAIN;
 	h.data_page_header.definition_level_encoding = PQ_RLE;
 	h.data_page_header.repetition_level_encoding = PQ_RLE;
-	FIRN_TRY(append_page(w, c, &h, b, err));
+	FIRN_TRY(append_page(w, z, c, &h, b, err));
 	if (dict_page)
 		c->n_dict_data_pages++;
 	else
@@ -635,7 +662,7 @@ static inline bool valid_at(const struct ArrowArray *a, int64_t idx)
 }
 
 /* Writes the levels and value of one slot of path[k] (array a, logical index i). */
-static int shred(struct firn_parquet_writer *w, struct column *c, int k,
+static int shred(const struct firn_parquet_writer *w, struct column *c, int k,
 		 const struct ArrowArray *a, int64_t i, int16_t r)
 {
 	const struct pq_node *node = &w->ps.nodes[c->path[k]];
@@ -758,9 +785,9 @@ static int out_of_range(const struct firn_parquet_writer *w, const struct column
 			      w->path, c->leaf->name);
 }
 
-static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
-			     const struct ArrowArray *batch, int64_t from, int64_t to,
-			     struct firn_error *err)
+static int write_column_rows(const struct firn_parquet_writer *w, struct pq_codec_ctx *z,
+			     struct column *c, const struct ArrowArray *batch, int64_t from,
+			     int64_t to, struct firn_error *err)
 {
 	const struct ArrowArray *top = batch->children[c->child_pos[0]];
 	bool flat = c->depth == 1;
@@ -771,7 +798,7 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 		uint8_t tmp[1024 * 8];
 		for (int64_t i = from; i < to;) {
 			if (c->page_rows >= row_limit || page_bytes(c) >= limit)
-				FIRN_TRY(flush_page(w, c, err));
+				FIRN_TRY(flush_page(w, z, c, err));
 			/* as many values as the page has room for, at most 1024 */
 			int64_t per = c->use_dict && !c->dict_full ?
 				      (firn_pq__bit_width(c->dict.count) + 8) / 8 : c->width;
@@ -790,7 +817,7 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 			i += n;
 			if (c->use_dict && !c->dict_full &&
 			    (int64_t)c->dict.values.len > w->opts.dictionary_size_limit) {
-				FIRN_TRY(flush_page(w, c, err));
+				FIRN_TRY(flush_page(w, z, c, err));
 				c->dict_full = true;
 			}
 		}
@@ -798,7 +825,7 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 	}
 	for (int64_t i = from; i < to; i++) {
 		if (c->page_rows >= row_limit || page_bytes(c) >= limit)
-			FIRN_TRY(flush_page(w, c, err));
+			FIRN_TRY(flush_page(w, z, c, err));
 		int rc;
 		if (flat) {
 			int64_t idx = i + batch->offset + top->offset;
@@ -822,7 +849,7 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 		/* the dictionary passed its bound: this page keeps its indices,
 		 * the next pages are PLAIN */
 		if (c->use_dict && !c->dict_full && (int64_t)c->dict.values.len > w->opts.dictionary_size_limit) {
-			FIRN_TRY(flush_page(w, c, err));
+			FIRN_TRY(flush_page(w, z, c, err));
 			c->dict_full = true;
 		}
 	}
@@ -851,6 +878,77 @@ static int64_t row_group_bytes(const struct firn_parquet_writer *w)
 	return row_group_bytes_as(w, false);
 }
 
+/* A chunk's last page and its dictionary page (in c->dpage), encoded:
+ * everything of a row group's end that is the column's own. */
+static int finish_chunk(const struct firn_parquet_writer *w, struct pq_codec_ctx *z,
+			struct column *c, struct firn_error *err)
+{
+	FIRN_TRY(flush_page(w, z, c, err));
+	c->dpage.len = 0;
+	c->dpage_uncompressed = c->dpage_compressed = 0;
+	if (c->n_dict_data_pages == 0)
+		return 0;
+	if (c->leaf->ptype == PQ_BOOLEAN) /* never: booleans are not dictionary-encoded */
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "%s: column %s: boolean dictionary",
+				      w->path, c->leaf->name);
+	struct pq_page_header h = { 0 };
+	h.type = PQ_DICTIONARY_PAGE;
+	h.has_dictionary_page_header = true;
+	h.dictionary_page_header.num_values = (int32_t)c->dict.count;
+	h.dictionary_page_header.encoding = PQ_PLAIN;
+	return encode_page(w, z, &c->dpage, &c->zbody, &h, &c->dict.values, &c->dpage_uncompressed,
+			   &c->dpage_compressed, err);
+}
+
+/* The columns' share of a step, run by firn_par__for: rows [from, to) of
+ * batch (or, batch NULL, the end of the chunk). */
+struct col_step {
+	struct firn_parquet_writer *w;
+	const struct ArrowArray *batch;
+	int64_t from, to;
+};
+
+static void col_step_run(void *arg, size_t i, int slot)
+{
+	struct col_step *s = arg;
+	struct column *c = &s->w->cols[i];
+	struct pq_codec_ctx *z = &s->w->codecs[slot];
+	c->err.code = 0;
+	c->err.message[0] = 0;
+	c->rc = s->batch ? write_column_rows(s->w, z, c, s->batch, s->from, s->to, &c->err)
+			 : finish_chunk(s->w, z, c, &c->err);
+}
+
+/* Runs the step on every column, in parallel when it is worth a hand-off;
+ * the first failing column's error (by column order) is the step's. */
+static int columns_step(struct firn_parquet_writer *w, const struct ArrowArray *batch,
+			int64_t from, int64_t to, struct firn_error *err)
+{
+	struct col_step s = { w, batch, from, to };
+	/* a few rows are not worth a hand-off: the result is the same either way */
+	bool par = w->n_slots > 1 && (batch == NULL || to - from >= 256);
+	if (par) {
+		firn_par__for((size_t)w->n_columns, w->n_slots, col_step_run, &s);
+	} else {
+		for (int i = 0; i < w->n_columns; i++) {
+			col_step_run(&s, (size_t)i, 0);
+			if (w->cols[i].rc != 0)
+				break;
+		}
+	}
+	for (int i = 0; i < w->n_columns; i++) {
+		struct column *c = &w->cols[i];
+		if (c->rc != 0) {
+			if (err) {
+				*err = c->err;
+				err->code = c->rc;
+			}
+			return c->rc;
+		}
+	}
+	return 0;
+}
+
 static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err)
 {
 	if (w->rg_rows == 0)
@@ -863,6 +961,7 @@ static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err
 		w->rgs = r;
 		w->cap_rgs = cap;
 	}
+	FIRN_TRY(columns_step(w, NULL, 0, 0, err));
 	struct pq_row_group *rg = &w->rgs[w->n_rgs];
 	memset(rg, 0, sizeof(*rg));
 	rg->columns = firn_arena_alloc(&w->arena, sizeof(struct pq_column_chunk) * (size_t)w->n_columns);
@@ -875,7 +974,6 @@ static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err
 	int64_t start = w->offset;
 	for (int ci = 0; ci < w->n_columns; ci++) {
 		struct column *c = &w->cols[ci];
-		FIRN_TRY(flush_page(w, c, err));
 		struct pq_column_chunk *cc = &rg->columns[ci];
 		struct pq_column_meta *m = &cc->meta_data;
 		cc->has_meta_data = true;
@@ -883,37 +981,15 @@ static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err
 		m->codec = (enum pq_codec)w->opts.codec;
 		m->n_path = 0;
 		bool has_dict = c->n_dict_data_pages > 0;
-		int64_t chunk_start = w->offset;
-		int64_t unc = 0, comp = 0;
+		int64_t unc = c->dpage_uncompressed, comp = c->dpage_compressed;
 		if (has_dict) {
 			/* the dictionary page, written first */
-			struct pq_page_header h = { 0 };
-			h.type = PQ_DICTIONARY_PAGE;
-			h.has_dictionary_page_header = true;
-			h.dictionary_page_header.num_values = (int32_t)c->dict.count;
-			h.dictionary_page_header.encoding = PQ_PLAIN;
-			struct firn_buf saved = c->pages;
-			int64_t su = c->chunk_uncompressed, sc = c->chunk_compressed;
-			struct firn_buf dp = FIRN_BUF_INIT;
-			c->pages = dp;
-			int rc = 0;
-			if (c->leaf->ptype == PQ_BOOLEAN)
-				rc = FIRN_EUNSUPPORTED; /* never: booleans are not dictionary-encoded */
-			if (rc == 0)
-				rc = append_page(w, c, &h, &c->dict.values, err);
-			dp = c->pages;
-			c->pages = saved;
-			unc = c->chunk_uncompressed - su;
-			comp = c->chunk_compressed - sc;
-			c->chunk_uncompressed = su;
-			c->chunk_compressed = sc;
-			if (rc == 0)
-				rc = out_write(w, dp.data, dp.len, err);
-			firn_buf_free(&dp);
+			m->has_dictionary_page_offset = true;
+			m->dictionary_page_offset = w->offset;
+			int rc = out_write(w, c->dpage.data, c->dpage.len, err);
+			firn_buf_free(&c->dpage); /* as big as the dictionary: not kept */
 			if (rc != 0)
 				return rc;
-			m->has_dictionary_page_offset = true;
-			m->dictionary_page_offset = chunk_start;
 		}
 		m->data_page_offset = w->offset;
 		FIRN_TRY(out_write(w, c->pages.data, c->pages.len, err));
@@ -1057,7 +1133,14 @@ int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
 	}
 	w->n_columns = w->ps.n_leaves;
 	w->cols = firn_calloc((size_t)(w->n_columns ? w->n_columns : 1), sizeof(struct column));
-	if (w->cols == NULL) {
+	/* one slot per thread that can have a column (contexts made on first use) */
+	w->n_slots = firn_get_threads();
+	if (w->n_slots > w->n_columns)
+		w->n_slots = w->n_columns;
+	if (w->n_slots < 1)
+		w->n_slots = 1;
+	w->codecs = firn_calloc((size_t)w->n_slots, sizeof(*w->codecs));
+	if (w->cols == NULL || w->codecs == NULL) {
 		rc = nomem(err);
 		goto fail;
 	}
@@ -1140,8 +1223,7 @@ int firn_parquet_writer_write(struct firn_parquet_writer *w, const struct ArrowA
 			slice = 1; /* small bounds: learn the row size first */
 		}
 		to = from + slice < batch->length ? from + slice : batch->length;
-		for (int i = 0; i < w->n_columns; i++)
-			FIRN_TRY(write_column_rows(w, &w->cols[i], batch, from, to, err));
+		FIRN_TRY(columns_step(w, batch, from, to, err));
 		w->rg_rows += to - from;
 		w->rows_total += to - from;
 		if (row_group_bytes(w) >= w->opts.row_group_size)
@@ -1235,6 +1317,61 @@ int firn_parquet_writer_stats(const struct firn_parquet_writer *w,
 	return 0;
 }
 
+static int64_t dict_memory(const struct column *c)
+{
+	const struct dict *d = &c->dict;
+	int64_t n = (int64_t)(d->values.cap + d->offsets.cap);
+	if (d->slots)
+		n += (int64_t)d->cap * (int64_t)sizeof(uint64_t);
+	if (d->kslots)
+		n += (int64_t)d->cap * (int64_t)sizeof(struct kslot);
+	return n;
+}
+
+int64_t firn_pq__writer_memory(const struct firn_parquet_writer *w)
+{
+	int64_t n = (int64_t)w->out.cap;
+	for (int i = 0; i < w->n_columns; i++) {
+		const struct column *c = &w->cols[i];
+		n += (int64_t)(c->defs.cap + c->reps.cap + c->plain.cap + c->idx.cap + c->pages.cap +
+			       c->body.cap + c->zbody.cap + c->dpage.cap);
+		n += (int64_t)(c->chunk_stats.min.cap + c->chunk_stats.max.cap);
+		n += dict_memory(c);
+	}
+	return n;
+}
+
+static void dict_free(struct dict *d)
+{
+	firn_free(d->slots);
+	firn_free(d->kslots);
+	firn_buf_free(&d->values);
+	firn_buf_free(&d->offsets);
+	memset(d, 0, sizeof(*d));
+}
+
+int firn_pq__writer_flush(struct firn_parquet_writer *w, struct firn_error *err)
+{
+	if (w->closed)
+		return firn_error_set(err, FIRN_EINVAL, "%s: writer already closed", w->path);
+	FIRN_TRY(flush_row_group(w, err));
+	FIRN_TRY(out_flush(w, err));
+	firn_buf_free(&w->out);
+	for (int i = 0; i < w->n_columns; i++) {
+		struct column *c = &w->cols[i];
+		/* all empty now: the row group took every page */
+		firn_buf_free(&c->defs); firn_buf_free(&c->reps);
+		firn_buf_free(&c->plain); firn_buf_free(&c->idx);
+		firn_buf_free(&c->pages);
+		firn_buf_free(&c->body); firn_buf_free(&c->zbody);
+		firn_buf_free(&c->dpage);
+		dict_free(&c->dict);
+	}
+	for (int i = 0; i < w->n_slots; i++)
+		firn_pq__codec_ctx_free(&w->codecs[i]);
+	return 0;
+}
+
 void firn_parquet_writer_free(struct firn_parquet_writer *w)
 {
 	if (w == NULL)
@@ -1250,6 +1387,7 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w)
 		firn_buf_free(&c->plain); firn_buf_free(&c->idx);
 		firn_buf_free(&c->pages);
 		firn_buf_free(&c->body); firn_buf_free(&c->zbody);
+		firn_buf_free(&c->dpage);
 		firn_buf_free(&c->chunk_stats.min); firn_buf_free(&c->chunk_stats.max);
 		firn_buf_free(&c->file_stats.min); firn_buf_free(&c->file_stats.max);
 	}
@@ -1264,7 +1402,9 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w)
 	firn_free(w->rgs);
 	firn_free(w->result_stats);
 	firn_buf_free(&w->out);
-	firn_pq__codec_ctx_free(&w->codec);
+	for (int i = 0; w->codecs && i < w->n_slots; i++)
+		firn_pq__codec_ctx_free(&w->codecs[i]);
+	firn_free(w->codecs);
 	if (w->schema.release)
 		w->schema.release(&w->schema);
 	firn_arena_free(&w->arena);
