@@ -8,9 +8,8 @@
 #include "firn/parquet.h"
 
 /* The bytes of memory the writer's buffers hold (their capacity: pages of
- * the current row group, the current pages, dictionaries, scratch). The
- * codec contexts are not counted: how many there are depends on the
- * thread count, and what this returns must not. */
+ * the current row group, the current pages, dictionaries, scratch). It
+ * does not depend on the thread count. */
 int64_t firn_pq__writer_memory(const struct firn_parquet_writer *w);
 
 /* Ends the current row group (when it has rows), hands the bytes to the

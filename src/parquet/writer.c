@@ -7,10 +7,11 @@
  *
  * Columns are independent until their chunks are written, so a batch's
  * columns are encoded (and their pages compressed) in parallel on firn's
- * threads, each thread with its own codec context; the chunks then go to
- * the file in column order. Nothing a column does depends on the thread it
+ * threads, each job with a codec context of its own for the while; the
+ * chunks then go to the file in column order. Nothing a column does depends on the thread it
  * runs on, so the file is the same for any thread count. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -73,6 +74,8 @@ struct column {
 	/* the chunk's dictionary page, encoded before the chunk is written */
 	struct firn_buf dpage;
 	int64_t dpage_uncompressed, dpage_compressed;
+	const char **path_in_schema; /* in the writer's arena */
+	int n_path;
 	/* a parallel step's outcome for this column */
 	int rc;
 	struct firn_error err;
@@ -89,8 +92,7 @@ struct firn_parquet_writer {
 	int n_columns;
 	struct column *cols;
 	struct firn_buf out;   /* buffered output */
-	struct pq_codec_ctx *codecs; /* one per slot of firn_par__for */
-	int n_slots;
+	int n_slots; /* threads that can have a column at once */
 	int64_t offset;        /* bytes handed to the file so far (incl. out) */
 	int64_t rows_total, rg_rows;
 	struct pq_row_group *rgs;
@@ -908,15 +910,55 @@ struct col_step {
 	int64_t from, to;
 };
 
+/* Codec contexts (a zstd one is a few MB) are shared by every writer of
+ * the process: a job takes one and gives it back, so there are never more
+ * than jobs running at once, however many files are open (a partitioned
+ * append may have hundreds). A context's past does not change what it
+ * compresses to. */
+#define SPARE_MAX 64
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pq_codec_ctx *spare[SPARE_MAX];
+static int n_spare;
+
+static struct pq_codec_ctx *codec_take(void)
+{
+	struct pq_codec_ctx *z = NULL;
+	pthread_mutex_lock(&spare_lock);
+	if (n_spare > 0)
+		z = spare[--n_spare];
+	pthread_mutex_unlock(&spare_lock);
+	return z ? z : firn_calloc(1, sizeof(*z));
+}
+
+static void codec_give(struct pq_codec_ctx *z)
+{
+	pthread_mutex_lock(&spare_lock);
+	if (n_spare < SPARE_MAX) {
+		spare[n_spare++] = z;
+		z = NULL;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	if (z) {
+		firn_pq__codec_ctx_free(z);
+		firn_free(z);
+	}
+}
+
 static void col_step_run(void *arg, size_t i, int slot)
 {
+	(void)slot;
 	struct col_step *s = arg;
 	struct column *c = &s->w->cols[i];
-	struct pq_codec_ctx *z = &s->w->codecs[slot];
 	c->err.code = 0;
 	c->err.message[0] = 0;
+	struct pq_codec_ctx *z = codec_take();
+	if (z == NULL) {
+		c->rc = nomem(&c->err);
+		return;
+	}
 	c->rc = s->batch ? write_column_rows(s->w, z, c, s->batch, s->from, s->to, &c->err)
 			 : finish_chunk(s->w, z, c, &c->err);
+	codec_give(z);
 }
 
 /* Runs the step on every column, in parallel when it is worth a hand-off;
@@ -1016,23 +1058,25 @@ static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err
 		m->n_encodings = ne;
 		m->encoding_stats = es;
 		m->n_encoding_stats = ns;
-		/* path */
-		int np = 0;
-		const char **path = firn_arena_alloc(&w->arena, sizeof(char *) * 160);
-		if (path == NULL)
-			return nomem(err);
-		{
-			/* split the precomputed dotted path */
+		/* path: the same for every row group, so made once */
+		if (c->path_in_schema == NULL) {
 			const char *p = w->ps.leaf_paths[ci];
+			int np = 1;
+			for (const char *q = p; *q; q++)
+				np += *q == '.';
+			const char **path = firn_arena_alloc(&w->arena, sizeof(char *) * (size_t)np);
 			char *copy = firn_arena_strdup(&w->arena, p);
-			if (copy == NULL)
+			if (path == NULL || copy == NULL)
 				return nomem(err);
+			np = 0;
 			char *save = NULL;
-			for (char *t = strtok_r(copy, ".", &save); t && np < 160; t = strtok_r(NULL, ".", &save))
+			for (char *t = strtok_r(copy, ".", &save); t; t = strtok_r(NULL, ".", &save))
 				path[np++] = t;
+			c->path_in_schema = path;
+			c->n_path = np;
 		}
-		m->path_in_schema = path;
-		m->n_path = np;
+		m->path_in_schema = c->path_in_schema;
+		m->n_path = c->n_path;
 		/* statistics: copy the bytes into the arena (the buffers are reused) */
 		c->chunk_stats.value_count = c->chunk_values;
 		struct pq_statistics st;
@@ -1133,14 +1177,10 @@ int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
 	}
 	w->n_columns = w->ps.n_leaves;
 	w->cols = firn_calloc((size_t)(w->n_columns ? w->n_columns : 1), sizeof(struct column));
-	/* one slot per thread that can have a column (contexts made on first use) */
 	w->n_slots = firn_get_threads();
 	if (w->n_slots > w->n_columns)
 		w->n_slots = w->n_columns;
-	if (w->n_slots < 1)
-		w->n_slots = 1;
-	w->codecs = firn_calloc((size_t)w->n_slots, sizeof(*w->codecs));
-	if (w->cols == NULL || w->codecs == NULL) {
+	if (w->cols == NULL) {
 		rc = nomem(err);
 		goto fail;
 	}
@@ -1367,8 +1407,6 @@ int firn_pq__writer_flush(struct firn_parquet_writer *w, struct firn_error *err)
 		firn_buf_free(&c->dpage);
 		dict_free(&c->dict);
 	}
-	for (int i = 0; i < w->n_slots; i++)
-		firn_pq__codec_ctx_free(&w->codecs[i]);
 	return 0;
 }
 
@@ -1402,9 +1440,6 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w)
 	firn_free(w->rgs);
 	firn_free(w->result_stats);
 	firn_buf_free(&w->out);
-	for (int i = 0; w->codecs && i < w->n_slots; i++)
-		firn_pq__codec_ctx_free(&w->codecs[i]);
-	firn_free(w->codecs);
 	if (w->schema.release)
 		w->schema.release(&w->schema);
 	firn_arena_free(&w->arena);
