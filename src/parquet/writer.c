@@ -299,6 +299,13 @@ static inline uint64_t mix64(uint64_t k)
 
 static bool small_width(const struct column *c) { return c->width > 0 && c->width <= 8; }
 
+/* A byte string's slot comes from its tag (the hash's high 32 bits, kept
+ * in the slot), so growing the table never reads the strings again. */
+static inline uint32_t tag_slot(uint64_t tagged, uint32_t cap)
+{
+	return (uint32_t)mix64(tagged >> 32) & (cap - 1);
+}
+
 static int dict_grow(struct dict *d, const struct column *c)
 {
 	uint32_t cap = d->cap ? d->cap * 2 : 1024;
@@ -326,9 +333,7 @@ static int dict_grow(struct dict *d, const struct column *c)
 		uint64_t e = d->slots[i];
 		if ((uint32_t)e == 0)
 			continue;
-		uint32_t len;
-		const uint8_t *v = dict_entry(d, c, (uint32_t)e - 1, &len);
-		uint32_t h = (uint32_t)hash_bytes(v, len) & (cap - 1);
+		uint32_t h = tag_slot(e, cap);
 		while (slots[h] != 0)
 			h = (h + 1) & (cap - 1);
 		slots[h] = e;
@@ -393,9 +398,8 @@ static inline int dict_index(struct column *c, const uint8_t *v, uint32_t len, u
 		*out = d->count++;
 		return 0;
 	}
-	uint64_t hash = hash_bytes(v, len);
-	uint64_t tag = hash & 0xFFFFFFFF00000000ull;
-	uint32_t h = (uint32_t)hash & (d->cap - 1);
+	uint64_t tag = hash_bytes(v, len) & 0xFFFFFFFF00000000ull;
+	uint32_t h = tag_slot(tag, d->cap);
 	for (;;) {
 		uint64_t e = d->slots[h];
 		if (e == 0)
@@ -1394,7 +1398,20 @@ int firn_pq__writer_flush(struct firn_parquet_writer *w, struct firn_error *err)
 {
 	if (w->closed)
 		return firn_error_set(err, FIRN_EINVAL, "%s: writer already closed", w->path);
-	FIRN_TRY(flush_row_group(w, err));
+	/* the row group ends for want of memory, not because it is full: a
+	 * column that gave up its dictionary in it goes on PLAIN in the next,
+	 * as it would have in one row group (and does not build a dictionary
+	 * again just to give it up again) */
+	bool *full = firn_calloc((size_t)w->n_columns + 1, sizeof(bool));
+	if (full == NULL)
+		return nomem(err);
+	for (int i = 0; i < w->n_columns; i++)
+		full[i] = w->cols[i].dict_full;
+	int rc = flush_row_group(w, err);
+	for (int i = 0; rc == 0 && i < w->n_columns; i++)
+		w->cols[i].dict_full = full[i];
+	firn_free(full);
+	FIRN_TRY(rc);
 	FIRN_TRY(out_flush(w, err));
 	firn_buf_free(&w->out);
 	for (int i = 0; i < w->n_columns; i++) {
