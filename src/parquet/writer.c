@@ -299,6 +299,20 @@ static inline uint64_t mix64(uint64_t k)
 
 static bool small_width(const struct column *c) { return c->width > 0 && c->width <= 8; }
 
+/* The first slot of a small value (4 or 8 bytes) of a table of cap slots. */
+static inline uint32_t small_slot(const uint8_t *v, int width, uint32_t cap)
+{
+	uint64_t key = 0;
+	if (width == 8) {
+		memcpy(&key, v, 8);
+	} else {
+		uint32_t k4;
+		memcpy(&k4, v, 4);
+		key = k4;
+	}
+	return (uint32_t)mix64(key) & (cap - 1);
+}
+
 /* A byte string's slot comes from its tag (the hash's high 32 bits, kept
  * in the slot), so growing the table never reads the strings again. */
 static inline uint32_t tag_slot(uint64_t tagged, uint32_t cap)
@@ -742,6 +756,11 @@ static int add_dense(struct column *c, const uint8_t *vals, int64_t n)
 			return FIRN_ENOMEM;
 		for (int64_t k = 0; k < n; k++) {
 			uint32_t i;
+			/* the table is far bigger than the cache: ask for the slot
+			 * of a value a few ahead while this one is looked up */
+			if (k + 8 < n && c->dict.kslots != NULL)
+				__builtin_prefetch(&c->dict.kslots[small_slot(vals + (k + 8) * wdt, wdt,
+									   c->dict.cap)]);
 			if (dict_index(c, vals + k * wdt, (uint32_t)wdt, &i) != 0)
 				return FIRN_ENOMEM;
 			memcpy(c->idx.data + c->idx.len, &i, 4);
