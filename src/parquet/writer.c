@@ -810,6 +810,20 @@ static int out_of_range(const struct firn_parquet_writer *w, const struct column
 			      w->path, c->leaf->name);
 }
 
+/* As the dense columns' prefetch, for a flat string column: the slot of
+ * value idx (offsets are valid under nulls too; a hint either way). */
+static inline void prefetch_string_slot(const struct column *c, const struct ArrowArray *a,
+					int64_t idx)
+{
+	const int32_t *off = a->buffers[1];
+	const uint8_t *data = a->buffers[2];
+	int32_t n = off[idx + 1] - off[idx];
+	if (n < 0 || data == NULL)
+		return;
+	uint64_t tag = hash_bytes(data + off[idx], (uint32_t)n) & 0xFFFFFFFF00000000ull;
+	__builtin_prefetch(&c->dict.slots[tag_slot(tag, c->dict.cap)]);
+}
+
 static int write_column_rows(const struct firn_parquet_writer *w, struct pq_codec_ctx *z,
 			     struct column *c, const struct ArrowArray *batch, int64_t from,
 			     int64_t to, struct firn_error *err)
@@ -848,9 +862,12 @@ static int write_column_rows(const struct firn_parquet_writer *w, struct pq_code
 		}
 		return 0;
 	}
+	bool strings = flat && c->leaf->ptype == PQ_BYTE_ARRAY;
 	for (int64_t i = from; i < to; i++) {
 		if (c->page_rows >= row_limit || page_bytes(c) >= limit)
 			FIRN_TRY(flush_page(w, z, c, err));
+		if (strings && i + 8 < to && c->use_dict && !c->dict_full && c->dict.slots != NULL)
+			prefetch_string_slot(c, top, i + 8 + batch->offset + top->offset);
 		int rc;
 		if (flat) {
 			int64_t idx = i + batch->offset + top->offset;
