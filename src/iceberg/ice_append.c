@@ -11,6 +11,7 @@
 #include "iceberg/ice_update.h"
 #include "iceberg/ice_writer.h"
 #include "io/io_local.h"
+#include "util/parallel.h"
 
 struct append_ctx {
 	struct firn_ice_manifest_file manifest; /* the new data files' manifest */
@@ -152,7 +153,31 @@ static int stream_error(struct ArrowArrayStream *in, int e, struct firn_error *e
 	return firn_error_set(err, code, "%s", m ? m : strerror(e));
 }
 
-/* Writes the batches of in, fitted to the table's schema by name, to w. */
+/* One step of the append's pipeline: the current batch written while the
+ * next one is read (decoded), the two on different threads when there are. */
+struct pipe_step {
+	struct firn_ice_writer *w;
+	const struct ArrowArray *cur;
+	int rc;
+	struct firn_error err;
+	struct ArrowArrayStream *in;
+	struct ArrowArray next;
+	int e;
+};
+
+static void pipe_run(void *arg, size_t i, int slot)
+{
+	(void)slot;
+	struct pipe_step *p = arg;
+	if (i == 0)
+		p->rc = firn_ice__writer_write(p->w, p->cur, &p->err);
+	else
+		p->e = p->in->get_next(p->in, &p->next);
+}
+
+/* Writes the batches of in, fitted to the table's schema by name, to w.
+ * Batch n is written while batch n + 1 is read: the writer's result is the
+ * same as one after the other (batches reach it in order). */
 static int write_stream(struct firn_ice_writer *w, const struct ArrowSchema *schema,
 			struct ArrowArrayStream *in, const struct firn_append_options *opts,
 			struct firn_error *err)
@@ -162,22 +187,34 @@ static int write_stream(struct firn_ice_writer *w, const struct ArrowSchema *sch
 	int e = in->get_schema(in, &ins), rc = 0;
 	if (e != 0)
 		return stream_error(in, e, err);
-	while (rc == 0) {
-		struct ArrowArray b = { 0 }, fit;
-		if ((e = in->get_next(in, &b)) != 0) {
-			rc = stream_error(in, e, err);
-			break;
-		}
-		if (!b.release)
-			break;
+	struct ArrowArray b = { 0 };
+	if ((e = in->get_next(in, &b)) != 0)
+		rc = stream_error(in, e, err);
+	while (rc == 0 && b.release) {
+		struct ArrowArray fit;
 		int64_t len = b.length;
 		if ((rc = firn_ice__batch_fit_input(&ins, &b, schema, &fo, &fit, err)) != 0)
 			break;
 		fo.first_row += len;
-		rc = firn_ice__writer_write(w, &fit, err);
+		struct pipe_step p = { 0 };
+		p.w = w;
+		p.cur = &fit;
+		p.in = in;
+		firn_par__for(2, 2, pipe_run, &p);
 		if (fit.release)
 			fit.release(&fit);
+		/* b was consumed by the fit; the next batch, unless reading failed */
+		b = p.e == 0 ? p.next : (struct ArrowArray){ 0 };
+		if (p.rc != 0) {
+			if (err)
+				*err = p.err;
+			rc = p.rc;
+		} else if (p.e != 0) {
+			rc = stream_error(in, p.e, err);
+		}
 	}
+	if (b.release)
+		b.release(&b);
 	ins.release(&ins);
 	return rc;
 }

@@ -30,6 +30,7 @@ static const struct prop_rule rules[] = {
 	INT_RULE("commit.retry.max-wait-ms", 0, INT32_MAX),
 	INT_RULE("commit.retry.total-timeout-ms", 0, INT64_MAX),
 	INT_RULE("write.target-file-size-bytes", 1, INT64_MAX),
+	INT_RULE("firn.write.memory-budget-bytes", 1, INT64_MAX),
 	/* Iceberg's codec names; the writer says which of them firn lacks */
 	NAME_RULE("write.parquet.compression-codec", P_NAME_NOCASE,
 		  "zstd|snappy|gzip|lz4|lz4_raw|brotli|lzo|uncompressed|none"),

@@ -1,4 +1,10 @@
-/* Data files for a table: fan-out by partition, rolling writers, metrics. */
+/* Data files for a table: fan-out by partition, rolling writers, metrics.
+ *
+ * A batch's rows go to their partitions' open files, which encode them in
+ * parallel (each file's columns in parallel too). The open files' buffers
+ * share one memory budget (firn.write.memory-budget-bytes): past it, the
+ * largest ends its row group early and frees its buffers, so memory stays
+ * bounded however many partitions are open and however long the input. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +14,9 @@
 #include "iceberg/ice_table.h"
 #include "iceberg/ice_writer.h"
 #include "io/io_local.h"
+#include "parquet/pq_writer.h"
 #include "util/alloc.h"
+#include "util/parallel.h"
 
 #define NBUCKETS 1024
 
@@ -21,6 +29,8 @@ struct open_file {
 	int64_t *idx;           /* rows of the current batch */
 	int64_t n_idx, cap_idx;
 	bool touched;
+	int rc; /* of the parallel step of a batch */
+	struct firn_error err;
 };
 
 struct firn_ice_writer {
@@ -34,6 +44,9 @@ struct firn_ice_writer {
 	struct firn_parquet_write_options opts;
 	char *iceberg_schema;
 	int64_t target;
+	int64_t budget; /* bytes the open files' buffers may hold together */
+	int64_t held;   /* what they held after the last batch */
+	int64_t growth; /* how much a batch adds, as the last ones did */
 	bool sorted; /* rows arrive in the table's sort order */
 	struct open_file *buckets[NBUCKETS];
 	struct open_file **touched;
@@ -130,6 +143,7 @@ int firn_ice__writer_open(struct firn_ice_writer **out, const struct firn_ice_me
 	o.page_row_limit = firn_ice__prop_int(m, "write.parquet.page-row-limit", 20000);
 	o.dictionary_size_limit = firn_ice__prop_int(m, "write.parquet.dict-size-bytes", 2LL << 20);
 	w->target = firn_ice__prop_int(m, "write.target-file-size-bytes", 512LL << 20);
+	w->budget = firn_ice__prop_int(m, "firn.write.memory-budget-bytes", 512LL << 20);
 	w->iceberg_schema = firn_json__dumps(w->schema->json, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (w->iceberg_schema == NULL) { /* not a file without its iceberg.schema */
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
@@ -414,6 +428,115 @@ static int write_rows(struct firn_ice_writer *w, struct open_file *f, const stru
 	return rc;
 }
 
+/* The partitions' rows of a batch, one job per touched file. */
+struct touched_step {
+	struct firn_ice_writer *w;
+	const struct ArrowArray *batch;
+};
+
+static void touched_run(void *arg, size_t i, int slot)
+{
+	(void)slot;
+	struct touched_step *s = arg;
+	struct open_file *f = s->w->touched[i];
+	struct ArrowArray part;
+	f->err.code = 0;
+	f->err.message[0] = 0;
+	f->rc = firn_ice__batch_take(&s->w->schema->arrow, s->batch, f->idx, f->n_idx, &part, &f->err);
+	if (f->rc != 0)
+		return;
+	f->rc = firn_parquet_writer_write(f->pw, &part, &f->err);
+	part.release(&part);
+}
+
+/* Many partitions' rows: gathered and encoded in parallel, one file a job
+ * (each file is its own; what one writes does not depend on another or on
+ * the thread), then files that reached the target close, in the order the
+ * batch touched them; the first failing file's error is the batch's. */
+static int write_touched(struct firn_ice_writer *w, const struct ArrowArray *batch,
+			 struct firn_error *err)
+{
+	struct touched_step s = { w, batch };
+	firn_par__for(w->n_touched, firn_get_threads(), touched_run, &s);
+	int rc = 0;
+	for (size_t t = 0; t < w->n_touched; t++) {
+		struct open_file *f = w->touched[t];
+		f->touched = false;
+		if (rc != 0)
+			continue;
+		if (f->rc != 0) {
+			if (err) {
+				*err = f->err;
+				err->code = f->rc;
+			}
+			rc = f->rc;
+		} else if (firn_parquet_writer_bytes(f->pw) >= w->target) {
+			unlink_file(w, f);
+			rc = close_file(w, f, err);
+		}
+	}
+	return rc;
+}
+
+struct held {
+	struct open_file *f;
+	int64_t bytes;
+	size_t order; /* ties go by the order the files were found in */
+};
+
+static int held_cmp(const void *a, const void *b)
+{
+	const struct held *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+/* Keeps the open files' buffers within the budget: a batch grows them by
+ * about what the last ones did, so after each batch, while they hold more
+ * than the budget less that growth, the largest ends its row group and
+ * frees its buffers (a row group early, not a file: the file count stays
+ * what the target size makes it). What the files hold does not depend on
+ * the thread count, so neither do these flushes. */
+static int keep_budget(struct firn_ice_writer *w, struct firn_error *err)
+{
+	size_t n = 0;
+	int64_t total = 0;
+	for (size_t b = 0; b < NBUCKETS; b++)
+		for (struct open_file *f = w->buckets[b]; f; f = f->next)
+			if (f->pw) {
+				n++;
+				total += firn_pq__writer_memory(f->pw);
+			}
+	/* the growth of the last batch, or a decaying memory of bigger ones
+	 * (buffers grow by doubling, in steps) */
+	int64_t grew = total > w->held ? total - w->held : 0;
+	w->growth = grew > w->growth - w->growth / 4 ? grew : w->growth - w->growth / 4;
+	int64_t limit = w->budget > w->growth ? w->budget - w->growth : 0;
+	w->held = total;
+	if (total <= limit || n == 0)
+		return 0;
+	struct held *h = firn_malloc(n * sizeof(*h));
+	if (!h)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	size_t k = 0;
+	for (size_t b = 0; b < NBUCKETS; b++)
+		for (struct open_file *f = w->buckets[b]; f; f = f->next)
+			if (f->pw) {
+				h[k] = (struct held){ f, firn_pq__writer_memory(f->pw), k };
+				k++;
+			}
+	qsort(h, n, sizeof(*h), held_cmp);
+	int rc = 0;
+	for (size_t i = 0; i < n && total > limit && rc == 0; i++) {
+		rc = firn_pq__writer_flush(h[i].f->pw, err);
+		total -= h[i].bytes - firn_pq__writer_memory(h[i].f->pw);
+	}
+	w->held = total;
+	firn_free(h);
+	return rc;
+}
+
 int firn_ice__writer_write(struct firn_ice_writer *w, const struct ArrowArray *batch,
 			   struct firn_error *err)
 {
@@ -442,13 +565,17 @@ int firn_ice__writer_write(struct firn_ice_writer *w, const struct ArrowArray *b
 		}
 	}
 	int rc = 0;
-	for (size_t t = 0; t < w->n_touched; t++) {
-		struct open_file *f = w->touched[t];
-		f->touched = false;
-		if (rc == 0)
-			rc = write_rows(w, f, batch, w->n_touched == 1, err);
+	if (w->n_touched > 1 && firn_get_threads() > 1) {
+		rc = write_touched(w, batch, err);
+	} else {
+		for (size_t t = 0; t < w->n_touched; t++) {
+			struct open_file *f = w->touched[t];
+			f->touched = false;
+			if (rc == 0)
+				rc = write_rows(w, f, batch, w->n_touched == 1, err);
+		}
 	}
-	return rc;
+	return rc == 0 ? keep_budget(w, err) : rc;
 }
 
 int firn_ice__writer_finish(struct firn_ice_writer *w, struct firn_ice_entry **entries,

@@ -11,7 +11,10 @@
 struct firn_ice_writer;
 
 /* Starts writing files of the table's current schema and default spec.
- * Entries and their strings live in `arena` (the caller's). */
+ * Entries and their strings live in `arena` (the caller's). The open
+ * files' buffered row groups together stay within the table's
+ * firn.write.memory-budget-bytes (default 512 MiB; checked after each
+ * batch), and the files are the same for any thread count. */
 int firn_ice__writer_open(struct firn_ice_writer **out, const struct firn_ice_meta *m,
 			  struct firn_arena *arena, struct firn_error *err);
 /* Overrides write.target-file-size-bytes (compaction's --target-file-size). */

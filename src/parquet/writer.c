@@ -3,8 +3,15 @@
  * Each leaf column keeps its current page (levels + values) and the encoded
  * pages of the current row group in memory; a row group is written when its
  * encoded size passes row_group_size, chunk by chunk, dictionary page first.
- * Pages start at row boundaries. */
+ * Pages start at row boundaries.
+ *
+ * Columns are independent until their chunks are written, so a batch's
+ * columns are encoded (and their pages compressed) in parallel on firn's
+ * threads, each job with a codec context of its own for the while; the
+ * chunks then go to the file in column order. Nothing a column does depends on the thread it
+ * runs on, so the file is the same for any thread count. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,6 +20,8 @@
 #include "parquet/pq_encoding.h"
 #include "parquet/pq_meta.h"
 #include "parquet/pq_schema.h"
+#include "parquet/pq_writer.h"
+#include "util/parallel.h"
 
 enum order { ORD_BOOL, ORD_I32, ORD_I64, ORD_FLOAT, ORD_DOUBLE, ORD_UNSIGNED, ORD_SIGNED_BE };
 
@@ -62,6 +71,14 @@ struct column {
 	struct stats chunk_stats, file_stats;
 	int64_t file_compressed;
 	struct firn_buf body, zbody; /* scratch */
+	/* the chunk's dictionary page, encoded before the chunk is written */
+	struct firn_buf dpage;
+	int64_t dpage_uncompressed, dpage_compressed;
+	const char **path_in_schema; /* in the writer's arena */
+	int n_path;
+	/* a parallel step's outcome for this column */
+	int rc;
+	struct firn_error err;
 };
 
 struct firn_parquet_writer {
@@ -75,7 +92,7 @@ struct firn_parquet_writer {
 	int n_columns;
 	struct column *cols;
 	struct firn_buf out;   /* buffered output */
-	struct pq_codec_ctx codec;
+	int n_slots; /* threads that can have a column at once */
 	int64_t offset;        /* bytes handed to the file so far (incl. out) */
 	int64_t rows_total, rg_rows;
 	struct pq_row_group *rgs;
@@ -282,6 +299,27 @@ static inline uint64_t mix64(uint64_t k)
 
 static bool small_width(const struct column *c) { return c->width > 0 && c->width <= 8; }
 
+/* The first slot of a small value (4 or 8 bytes) of a table of cap slots. */
+static inline uint32_t small_slot(const uint8_t *v, int width, uint32_t cap)
+{
+	uint64_t key = 0;
+	if (width == 8) {
+		memcpy(&key, v, 8);
+	} else {
+		uint32_t k4;
+		memcpy(&k4, v, 4);
+		key = k4;
+	}
+	return (uint32_t)mix64(key) & (cap - 1);
+}
+
+/* A byte string's slot comes from its tag (the hash's high 32 bits, kept
+ * in the slot), so growing the table never reads the strings again. */
+static inline uint32_t tag_slot(uint64_t tagged, uint32_t cap)
+{
+	return (uint32_t)mix64(tagged >> 32) & (cap - 1);
+}
+
 static int dict_grow(struct dict *d, const struct column *c)
 {
 	uint32_t cap = d->cap ? d->cap * 2 : 1024;
@@ -309,9 +347,7 @@ static int dict_grow(struct dict *d, const struct column *c)
 		uint64_t e = d->slots[i];
 		if ((uint32_t)e == 0)
 			continue;
-		uint32_t len;
-		const uint8_t *v = dict_entry(d, c, (uint32_t)e - 1, &len);
-		uint32_t h = (uint32_t)hash_bytes(v, len) & (cap - 1);
+		uint32_t h = tag_slot(e, cap);
 		while (slots[h] != 0)
 			h = (h + 1) & (cap - 1);
 		slots[h] = e;
@@ -376,9 +412,8 @@ static inline int dict_index(struct column *c, const uint8_t *v, uint32_t len, u
 		*out = d->count++;
 		return 0;
 	}
-	uint64_t hash = hash_bytes(v, len);
-	uint64_t tag = hash & 0xFFFFFFFF00000000ull;
-	uint32_t h = (uint32_t)hash & (d->cap - 1);
+	uint64_t tag = hash_bytes(v, len) & 0xFFFFFFFF00000000ull;
+	uint32_t h = tag_slot(tag, d->cap);
 	for (;;) {
 		uint64_t e = d->slots[h];
 		if (e == 0)
@@ -426,45 +461,56 @@ static int64_t page_bytes(const struct column *c)
  * no statistics: some 30 bytes). */
 #define HEADER_ROOM 64
 
-/* Appends header + body to c->pages. The body is compressed straight into
- * c->pages and moved up to its header afterwards, so a page is never held
- * twice (a single huge value stays within a few copies of its size). */
-static int append_page(struct firn_parquet_writer *w, struct column *c, struct pq_page_header *h,
-		       const struct firn_buf *body, struct firn_error *err)
+/* Appends header + body to out, adding their sizes to *unc and *comp. The
+ * body is compressed straight into out and moved up to its header
+ * afterwards, so a page is never held twice (a single huge value stays
+ * within a few copies of its size). hdr is scratch. */
+static int encode_page(const struct firn_parquet_writer *w, struct pq_codec_ctx *z,
+		       struct firn_buf *out, struct firn_buf *hdr, struct pq_page_header *h,
+		       const struct firn_buf *body, int64_t *unc, int64_t *comp,
+		       struct firn_error *err)
 {
 	if (body->len > INT32_MAX)
 		return firn_error_set(err, FIRN_EINVAL, "parquet: page larger than 2 GiB");
-	size_t at = c->pages.len, room = w->opts.codec == PQ_UNCOMPRESSED ? 0 : HEADER_ROOM;
+	size_t at = out->len, room = w->opts.codec == PQ_UNCOMPRESSED ? 0 : HEADER_ROOM;
 	size_t zlen = body->len;
 	if (room > 0) {
-		if (firn_buf_zeros(&c->pages, room) != 0)
+		if (firn_buf_zeros(out, room) != 0)
 			return nomem(err);
-		FIRN_TRY(firn_pq__compress(&w->codec, w->opts.codec, w->opts.codec_level, body->data,
-					   body->len, &c->pages, err));
-		zlen = c->pages.len - at - room;
+		FIRN_TRY(firn_pq__compress(z, w->opts.codec, w->opts.codec_level, body->data,
+					   body->len, out, err));
+		zlen = out->len - at - room;
 		if (zlen > INT32_MAX)
 			return firn_error_set(err, FIRN_EINVAL, "parquet: page larger than 2 GiB");
 	}
 	h->uncompressed_page_size = (int32_t)body->len;
 	h->compressed_page_size = (int32_t)zlen;
-	c->zbody.len = 0;
-	if (firn_pq__write_page_header(&c->zbody, h) != 0)
+	hdr->len = 0;
+	if (firn_pq__write_page_header(hdr, h) != 0)
 		return nomem(err);
-	size_t hlen = c->zbody.len;
+	size_t hlen = hdr->len;
 	if (room == 0) {
-		if (firn_buf_append(&c->pages, c->zbody.data, hlen) != 0 ||
-		    firn_buf_append(&c->pages, body->data, body->len) != 0)
+		if (firn_buf_append(out, hdr->data, hlen) != 0 ||
+		    firn_buf_append(out, body->data, body->len) != 0)
 			return nomem(err);
 	} else {
-		if (hlen > room && firn_buf_reserve(&c->pages, hlen - room) != 0)
+		if (hlen > room && firn_buf_reserve(out, hlen - room) != 0)
 			return nomem(err);
-		memmove(c->pages.data + at + hlen, c->pages.data + at + room, zlen);
-		memcpy(c->pages.data + at, c->zbody.data, hlen);
-		c->pages.len = at + hlen + zlen;
+		memmove(out->data + at + hlen, out->data + at + room, zlen);
+		memcpy(out->data + at, hdr->data, hlen);
+		out->len = at + hlen + zlen;
 	}
-	c->chunk_uncompressed += (int64_t)(hlen + body->len);
-	c->chunk_compressed += (int64_t)(hlen + zlen);
+	*unc += (int64_t)(hlen + body->len);
+	*comp += (int64_t)(hlen + zlen);
 	return 0;
+}
+
+static int append_page(const struct firn_parquet_writer *w, struct pq_codec_ctx *z,
+		       struct column *c, struct pq_page_header *h, const struct firn_buf *body,
+		       struct firn_error *err)
+{
+	return encode_page(w, z, &c->pages, &c->zbody, h, body, &c->chunk_uncompressed,
+			   &c->chunk_compressed, err);
 }
 
 static int put_levels(struct firn_buf *body, const struct firn_buf *levels, int64_t n, int max)
@@ -479,7 +525,8 @@ static int put_levels(struct firn_buf *body, const struct firn_buf *levels, int6
 	return 0;
 }
 
-static int flush_page(struct firn_parquet_writer *w, struct column *c, struct firn_error *err)
+static int flush_page(const struct firn_parquet_writer *w, struct pq_codec_ctx *z, struct column *c,
+		      struct firn_error *err)
 {
 	if (c->page_levels == 0)
 		return 0;
@@ -518,7 +565,7 @@ static int flush_page(struct firn_parquet_writer *w, struct column *c, struct fi
 	h.data_page_header.encoding = dict_page ? PQ_RLE_DICTIONARY : PQ_PLAIN;
 	h.data_page_header.definition_level_encoding = PQ_RLE;
 	h.data_page_header.repetition_level_encoding = PQ_RLE;
-	FIRN_TRY(append_page(w, c, &h, b, err));
+	FIRN_TRY(append_page(w, z, c, &h, b, err));
 	if (dict_page)
 		c->n_dict_data_pages++;
 	else
@@ -635,7 +682,7 @@ static inline bool valid_at(const struct ArrowArray *a, int64_t idx)
 }
 
 /* Writes the levels and value of one slot of path[k] (array a, logical index i). */
-static int shred(struct firn_parquet_writer *w, struct column *c, int k,
+static int shred(const struct firn_parquet_writer *w, struct column *c, int k,
 		 const struct ArrowArray *a, int64_t i, int16_t r)
 {
 	const struct pq_node *node = &w->ps.nodes[c->path[k]];
@@ -709,6 +756,11 @@ static int add_dense(struct column *c, const uint8_t *vals, int64_t n)
 			return FIRN_ENOMEM;
 		for (int64_t k = 0; k < n; k++) {
 			uint32_t i;
+			/* the table is far bigger than the cache: ask for the slot
+			 * of a value a few ahead while this one is looked up */
+			if (k + 8 < n && c->dict.kslots != NULL)
+				__builtin_prefetch(&c->dict.kslots[small_slot(vals + (k + 8) * wdt, wdt,
+									   c->dict.cap)]);
 			if (dict_index(c, vals + k * wdt, (uint32_t)wdt, &i) != 0)
 				return FIRN_ENOMEM;
 			memcpy(c->idx.data + c->idx.len, &i, 4);
@@ -758,9 +810,23 @@ static int out_of_range(const struct firn_parquet_writer *w, const struct column
 			      w->path, c->leaf->name);
 }
 
-static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
-			     const struct ArrowArray *batch, int64_t from, int64_t to,
-			     struct firn_error *err)
+/* As the dense columns' prefetch, for a flat string column: the slot of
+ * value idx (offsets are valid under nulls too; a hint either way). */
+static inline void prefetch_string_slot(const struct column *c, const struct ArrowArray *a,
+					int64_t idx)
+{
+	const int32_t *off = a->buffers[1];
+	const uint8_t *data = a->buffers[2];
+	int32_t n = off[idx + 1] - off[idx];
+	if (n < 0 || data == NULL)
+		return;
+	uint64_t tag = hash_bytes(data + off[idx], (uint32_t)n) & 0xFFFFFFFF00000000ull;
+	__builtin_prefetch(&c->dict.slots[tag_slot(tag, c->dict.cap)]);
+}
+
+static int write_column_rows(const struct firn_parquet_writer *w, struct pq_codec_ctx *z,
+			     struct column *c, const struct ArrowArray *batch, int64_t from,
+			     int64_t to, struct firn_error *err)
 {
 	const struct ArrowArray *top = batch->children[c->child_pos[0]];
 	bool flat = c->depth == 1;
@@ -771,7 +837,7 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 		uint8_t tmp[1024 * 8];
 		for (int64_t i = from; i < to;) {
 			if (c->page_rows >= row_limit || page_bytes(c) >= limit)
-				FIRN_TRY(flush_page(w, c, err));
+				FIRN_TRY(flush_page(w, z, c, err));
 			/* as many values as the page has room for, at most 1024 */
 			int64_t per = c->use_dict && !c->dict_full ?
 				      (firn_pq__bit_width(c->dict.count) + 8) / 8 : c->width;
@@ -790,15 +856,18 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 			i += n;
 			if (c->use_dict && !c->dict_full &&
 			    (int64_t)c->dict.values.len > w->opts.dictionary_size_limit) {
-				FIRN_TRY(flush_page(w, c, err));
+				FIRN_TRY(flush_page(w, z, c, err));
 				c->dict_full = true;
 			}
 		}
 		return 0;
 	}
+	bool strings = flat && c->leaf->ptype == PQ_BYTE_ARRAY;
 	for (int64_t i = from; i < to; i++) {
 		if (c->page_rows >= row_limit || page_bytes(c) >= limit)
-			FIRN_TRY(flush_page(w, c, err));
+			FIRN_TRY(flush_page(w, z, c, err));
+		if (strings && i + 8 < to && c->use_dict && !c->dict_full && c->dict.slots != NULL)
+			prefetch_string_slot(c, top, i + 8 + batch->offset + top->offset);
 		int rc;
 		if (flat) {
 			int64_t idx = i + batch->offset + top->offset;
@@ -822,7 +891,7 @@ static int write_column_rows(struct firn_parquet_writer *w, struct column *c,
 		/* the dictionary passed its bound: this page keeps its indices,
 		 * the next pages are PLAIN */
 		if (c->use_dict && !c->dict_full && (int64_t)c->dict.values.len > w->opts.dictionary_size_limit) {
-			FIRN_TRY(flush_page(w, c, err));
+			FIRN_TRY(flush_page(w, z, c, err));
 			c->dict_full = true;
 		}
 	}
@@ -851,6 +920,117 @@ static int64_t row_group_bytes(const struct firn_parquet_writer *w)
 	return row_group_bytes_as(w, false);
 }
 
+/* A chunk's last page and its dictionary page (in c->dpage), encoded:
+ * everything of a row group's end that is the column's own. */
+static int finish_chunk(const struct firn_parquet_writer *w, struct pq_codec_ctx *z,
+			struct column *c, struct firn_error *err)
+{
+	FIRN_TRY(flush_page(w, z, c, err));
+	c->dpage.len = 0;
+	c->dpage_uncompressed = c->dpage_compressed = 0;
+	if (c->n_dict_data_pages == 0)
+		return 0;
+	if (c->leaf->ptype == PQ_BOOLEAN) /* never: booleans are not dictionary-encoded */
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "%s: column %s: boolean dictionary",
+				      w->path, c->leaf->name);
+	struct pq_page_header h = { 0 };
+	h.type = PQ_DICTIONARY_PAGE;
+	h.has_dictionary_page_header = true;
+	h.dictionary_page_header.num_values = (int32_t)c->dict.count;
+	h.dictionary_page_header.encoding = PQ_PLAIN;
+	return encode_page(w, z, &c->dpage, &c->zbody, &h, &c->dict.values, &c->dpage_uncompressed,
+			   &c->dpage_compressed, err);
+}
+
+/* The columns' share of a step, run by firn_par__for: rows [from, to) of
+ * batch (or, batch NULL, the end of the chunk). */
+struct col_step {
+	struct firn_parquet_writer *w;
+	const struct ArrowArray *batch;
+	int64_t from, to;
+};
+
+/* Codec contexts (a zstd one is a few MB) are shared by every writer of
+ * the process: a job takes one and gives it back, so there are never more
+ * than jobs running at once, however many files are open (a partitioned
+ * append may have hundreds). A context's past does not change what it
+ * compresses to. */
+#define SPARE_MAX 64
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pq_codec_ctx *spare[SPARE_MAX];
+static int n_spare;
+
+static struct pq_codec_ctx *codec_take(void)
+{
+	struct pq_codec_ctx *z = NULL;
+	pthread_mutex_lock(&spare_lock);
+	if (n_spare > 0)
+		z = spare[--n_spare];
+	pthread_mutex_unlock(&spare_lock);
+	return z ? z : firn_calloc(1, sizeof(*z));
+}
+
+static void codec_give(struct pq_codec_ctx *z)
+{
+	pthread_mutex_lock(&spare_lock);
+	if (n_spare < SPARE_MAX) {
+		spare[n_spare++] = z;
+		z = NULL;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	if (z) {
+		firn_pq__codec_ctx_free(z);
+		firn_free(z);
+	}
+}
+
+static void col_step_run(void *arg, size_t i, int slot)
+{
+	(void)slot;
+	struct col_step *s = arg;
+	struct column *c = &s->w->cols[i];
+	c->err.code = 0;
+	c->err.message[0] = 0;
+	struct pq_codec_ctx *z = codec_take();
+	if (z == NULL) {
+		c->rc = nomem(&c->err);
+		return;
+	}
+	c->rc = s->batch ? write_column_rows(s->w, z, c, s->batch, s->from, s->to, &c->err)
+			 : finish_chunk(s->w, z, c, &c->err);
+	codec_give(z);
+}
+
+/* Runs the step on every column, in parallel when it is worth a hand-off;
+ * the first failing column's error (by column order) is the step's. */
+static int columns_step(struct firn_parquet_writer *w, const struct ArrowArray *batch,
+			int64_t from, int64_t to, struct firn_error *err)
+{
+	struct col_step s = { w, batch, from, to };
+	/* a few rows are not worth a hand-off: the result is the same either way */
+	bool par = w->n_slots > 1 && (batch == NULL || to - from >= 256);
+	if (par) {
+		firn_par__for((size_t)w->n_columns, w->n_slots, col_step_run, &s);
+	} else {
+		for (int i = 0; i < w->n_columns; i++) {
+			col_step_run(&s, (size_t)i, 0);
+			if (w->cols[i].rc != 0)
+				break;
+		}
+	}
+	for (int i = 0; i < w->n_columns; i++) {
+		struct column *c = &w->cols[i];
+		if (c->rc != 0) {
+			if (err) {
+				*err = c->err;
+				err->code = c->rc;
+			}
+			return c->rc;
+		}
+	}
+	return 0;
+}
+
 static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err)
 {
 	if (w->rg_rows == 0)
@@ -863,6 +1043,7 @@ static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err
 		w->rgs = r;
 		w->cap_rgs = cap;
 	}
+	FIRN_TRY(columns_step(w, NULL, 0, 0, err));
 	struct pq_row_group *rg = &w->rgs[w->n_rgs];
 	memset(rg, 0, sizeof(*rg));
 	rg->columns = firn_arena_alloc(&w->arena, sizeof(struct pq_column_chunk) * (size_t)w->n_columns);
@@ -875,7 +1056,6 @@ static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err
 	int64_t start = w->offset;
 	for (int ci = 0; ci < w->n_columns; ci++) {
 		struct column *c = &w->cols[ci];
-		FIRN_TRY(flush_page(w, c, err));
 		struct pq_column_chunk *cc = &rg->columns[ci];
 		struct pq_column_meta *m = &cc->meta_data;
 		cc->has_meta_data = true;
@@ -883,37 +1063,15 @@ static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err
 		m->codec = (enum pq_codec)w->opts.codec;
 		m->n_path = 0;
 		bool has_dict = c->n_dict_data_pages > 0;
-		int64_t chunk_start = w->offset;
-		int64_t unc = 0, comp = 0;
+		int64_t unc = c->dpage_uncompressed, comp = c->dpage_compressed;
 		if (has_dict) {
 			/* the dictionary page, written first */
-			struct pq_page_header h = { 0 };
-			h.type = PQ_DICTIONARY_PAGE;
-			h.has_dictionary_page_header = true;
-			h.dictionary_page_header.num_values = (int32_t)c->dict.count;
-			h.dictionary_page_header.encoding = PQ_PLAIN;
-			struct firn_buf saved = c->pages;
-			int64_t su = c->chunk_uncompressed, sc = c->chunk_compressed;
-			struct firn_buf dp = FIRN_BUF_INIT;
-			c->pages = dp;
-			int rc = 0;
-			if (c->leaf->ptype == PQ_BOOLEAN)
-				rc = FIRN_EUNSUPPORTED; /* never: booleans are not dictionary-encoded */
-			if (rc == 0)
-				rc = append_page(w, c, &h, &c->dict.values, err);
-			dp = c->pages;
-			c->pages = saved;
-			unc = c->chunk_uncompressed - su;
-			comp = c->chunk_compressed - sc;
-			c->chunk_uncompressed = su;
-			c->chunk_compressed = sc;
-			if (rc == 0)
-				rc = out_write(w, dp.data, dp.len, err);
-			firn_buf_free(&dp);
+			m->has_dictionary_page_offset = true;
+			m->dictionary_page_offset = w->offset;
+			int rc = out_write(w, c->dpage.data, c->dpage.len, err);
+			firn_buf_free(&c->dpage); /* as big as the dictionary: not kept */
 			if (rc != 0)
 				return rc;
-			m->has_dictionary_page_offset = true;
-			m->dictionary_page_offset = chunk_start;
 		}
 		m->data_page_offset = w->offset;
 		FIRN_TRY(out_write(w, c->pages.data, c->pages.len, err));
@@ -940,23 +1098,25 @@ static int flush_row_group(struct firn_parquet_writer *w, struct firn_error *err
 		m->n_encodings = ne;
 		m->encoding_stats = es;
 		m->n_encoding_stats = ns;
-		/* path */
-		int np = 0;
-		const char **path = firn_arena_alloc(&w->arena, sizeof(char *) * 160);
-		if (path == NULL)
-			return nomem(err);
-		{
-			/* split the precomputed dotted path */
+		/* path: the same for every row group, so made once */
+		if (c->path_in_schema == NULL) {
 			const char *p = w->ps.leaf_paths[ci];
+			int np = 1;
+			for (const char *q = p; *q; q++)
+				np += *q == '.';
+			const char **path = firn_arena_alloc(&w->arena, sizeof(char *) * (size_t)np);
 			char *copy = firn_arena_strdup(&w->arena, p);
-			if (copy == NULL)
+			if (path == NULL || copy == NULL)
 				return nomem(err);
+			np = 0;
 			char *save = NULL;
-			for (char *t = strtok_r(copy, ".", &save); t && np < 160; t = strtok_r(NULL, ".", &save))
+			for (char *t = strtok_r(copy, ".", &save); t; t = strtok_r(NULL, ".", &save))
 				path[np++] = t;
+			c->path_in_schema = path;
+			c->n_path = np;
 		}
-		m->path_in_schema = path;
-		m->n_path = np;
+		m->path_in_schema = c->path_in_schema;
+		m->n_path = c->n_path;
 		/* statistics: copy the bytes into the arena (the buffers are reused) */
 		c->chunk_stats.value_count = c->chunk_values;
 		struct pq_statistics st;
@@ -1057,6 +1217,9 @@ int firn_parquet_writer_open(struct firn_parquet_writer **out, const char *path,
 	}
 	w->n_columns = w->ps.n_leaves;
 	w->cols = firn_calloc((size_t)(w->n_columns ? w->n_columns : 1), sizeof(struct column));
+	w->n_slots = firn_get_threads();
+	if (w->n_slots > w->n_columns)
+		w->n_slots = w->n_columns;
 	if (w->cols == NULL) {
 		rc = nomem(err);
 		goto fail;
@@ -1140,8 +1303,7 @@ int firn_parquet_writer_write(struct firn_parquet_writer *w, const struct ArrowA
 			slice = 1; /* small bounds: learn the row size first */
 		}
 		to = from + slice < batch->length ? from + slice : batch->length;
-		for (int i = 0; i < w->n_columns; i++)
-			FIRN_TRY(write_column_rows(w, &w->cols[i], batch, from, to, err));
+		FIRN_TRY(columns_step(w, batch, from, to, err));
 		w->rg_rows += to - from;
 		w->rows_total += to - from;
 		if (row_group_bytes(w) >= w->opts.row_group_size)
@@ -1235,6 +1397,72 @@ int firn_parquet_writer_stats(const struct firn_parquet_writer *w,
 	return 0;
 }
 
+static int64_t dict_memory(const struct column *c)
+{
+	const struct dict *d = &c->dict;
+	int64_t n = (int64_t)(d->values.cap + d->offsets.cap);
+	if (d->slots)
+		n += (int64_t)d->cap * (int64_t)sizeof(uint64_t);
+	if (d->kslots)
+		n += (int64_t)d->cap * (int64_t)sizeof(struct kslot);
+	return n;
+}
+
+int64_t firn_pq__writer_memory(const struct firn_parquet_writer *w)
+{
+	int64_t n = (int64_t)w->out.cap;
+	for (int i = 0; i < w->n_columns; i++) {
+		const struct column *c = &w->cols[i];
+		n += (int64_t)(c->defs.cap + c->reps.cap + c->plain.cap + c->idx.cap + c->pages.cap +
+			       c->body.cap + c->zbody.cap + c->dpage.cap);
+		n += (int64_t)(c->chunk_stats.min.cap + c->chunk_stats.max.cap);
+		n += dict_memory(c);
+	}
+	return n;
+}
+
+static void dict_free(struct dict *d)
+{
+	firn_free(d->slots);
+	firn_free(d->kslots);
+	firn_buf_free(&d->values);
+	firn_buf_free(&d->offsets);
+	memset(d, 0, sizeof(*d));
+}
+
+int firn_pq__writer_flush(struct firn_parquet_writer *w, struct firn_error *err)
+{
+	if (w->closed)
+		return firn_error_set(err, FIRN_EINVAL, "%s: writer already closed", w->path);
+	/* the row group ends for want of memory, not because it is full: a
+	 * column that gave up its dictionary in it goes on PLAIN in the next,
+	 * as it would have in one row group (and does not build a dictionary
+	 * again just to give it up again) */
+	bool *full = firn_calloc((size_t)w->n_columns + 1, sizeof(bool));
+	if (full == NULL)
+		return nomem(err);
+	for (int i = 0; i < w->n_columns; i++)
+		full[i] = w->cols[i].dict_full;
+	int rc = flush_row_group(w, err);
+	for (int i = 0; rc == 0 && i < w->n_columns; i++)
+		w->cols[i].dict_full = full[i];
+	firn_free(full);
+	FIRN_TRY(rc);
+	FIRN_TRY(out_flush(w, err));
+	firn_buf_free(&w->out);
+	for (int i = 0; i < w->n_columns; i++) {
+		struct column *c = &w->cols[i];
+		/* all empty now: the row group took every page */
+		firn_buf_free(&c->defs); firn_buf_free(&c->reps);
+		firn_buf_free(&c->plain); firn_buf_free(&c->idx);
+		firn_buf_free(&c->pages);
+		firn_buf_free(&c->body); firn_buf_free(&c->zbody);
+		firn_buf_free(&c->dpage);
+		dict_free(&c->dict);
+	}
+	return 0;
+}
+
 void firn_parquet_writer_free(struct firn_parquet_writer *w)
 {
 	if (w == NULL)
@@ -1250,6 +1478,7 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w)
 		firn_buf_free(&c->plain); firn_buf_free(&c->idx);
 		firn_buf_free(&c->pages);
 		firn_buf_free(&c->body); firn_buf_free(&c->zbody);
+		firn_buf_free(&c->dpage);
 		firn_buf_free(&c->chunk_stats.min); firn_buf_free(&c->chunk_stats.max);
 		firn_buf_free(&c->file_stats.min); firn_buf_free(&c->file_stats.max);
 	}
@@ -1264,7 +1493,6 @@ void firn_parquet_writer_free(struct firn_parquet_writer *w)
 	firn_free(w->rgs);
 	firn_free(w->result_stats);
 	firn_buf_free(&w->out);
-	firn_pq__codec_ctx_free(&w->codec);
 	if (w->schema.release)
 		w->schema.release(&w->schema);
 	firn_arena_free(&w->arena);

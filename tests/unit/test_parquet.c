@@ -8,6 +8,7 @@
 
 #include "firn/parquet.h"
 #include "firn/text.h"
+#include "parquet/pq_writer.h"
 #include "t.h"
 
 static char dir[256];
@@ -183,6 +184,117 @@ TEST(dictionary_fallback_and_stats)
 	firn_parquet_reader_free(r);
 }
 
+/* Writes the JSONL file in (rows of spec, read in batches of 5000) to
+ * out; flush_every > 0 ends a row group (firn_pq__writer_flush) after
+ * every that many batches. */
+static void write_jsonl(const char *spec, const char *in, const char *out,
+			const struct firn_parquet_write_options *wo, int flush_every)
+{
+	struct ArrowSchema schema;
+	CHECK_OK(firn_spec_parse_schema(spec, &schema, &t_err));
+	struct firn_text_reader *tr;
+	CHECK_OK(firn_text_reader_open(&tr, in, FIRN_TEXT_JSONL, &schema, 5000, &t_err));
+	struct firn_parquet_writer *w;
+	CHECK_OK(firn_parquet_writer_open(&w, out, &schema, wo, &t_err));
+	for (int n = 1;; n++) {
+		struct ArrowArray b;
+		CHECK_OK(firn_text_reader_next(tr, &b, &t_err));
+		if (b.release == NULL)
+			break;
+		CHECK_OK(firn_parquet_writer_write(w, &b, &t_err));
+		b.release(&b);
+		if (flush_every > 0 && n % flush_every == 0) {
+			CHECK(firn_pq__writer_memory(w) > 0);
+			CHECK_OK(firn_pq__writer_flush(w, &t_err));
+			CHECK(firn_pq__writer_memory(w) < 4096);
+		}
+	}
+	CHECK_OK(firn_parquet_writer_close(w, &t_err));
+	firn_parquet_writer_free(w);
+	firn_text_reader_free(tr);
+	schema.release(&schema);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	char *text = NULL;
+	*len = 0;
+	FILE *mem = open_memstream(&text, len);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, mem);
+	fclose(mem);
+	fclose(f);
+	return text;
+}
+
+/* Columns are encoded and compressed in parallel (issue 13): the file's
+ * bytes must be the same with 1, 2 and 4 threads, for every codec, with
+ * pages, row groups, dictionary fallbacks, nulls and nested columns, and
+ * with row groups ended early (as the fan-out's memory budget does). */
+TEST(same_bytes_with_any_number_of_threads)
+{
+	char in[300], out[300];
+	snprintf(in, sizeof(in), "%s/many.jsonl", dir);
+	struct firn_buf b = FIRN_BUF_INIT;
+	for (int i = 0; i < 40000; i++) {
+		firn_buf_printf(&b, "{\"id\":%d,\"k\":\"key-%d\",\"c\":\"comment %08x %d\",", i,
+				i % 37, (unsigned)(i * 2654435761u), i);
+		if (i % 5 == 0)
+			firn_buf_printf(&b, "\"v\":null,\"tags\":null,");
+		else
+			firn_buf_printf(&b, "\"v\":%d.25,\"tags\":[\"t%d\",null,\"u%d\"],", i % 1000 - 500,
+					i % 7, i);
+		firn_buf_printf(&b, "\"d\":\"%d.%03d\",\"dt\":\"2026-%02d-%02d\",\"st\":{\"a\":%d,\"b\":[%d.5]}}\n",
+				i * 13 - 7000, i % 1000, 1 + i % 12, 1 + i % 28, i % 100, i % 3);
+	}
+	firn_buf_cstr(&b);
+	write_file(in, (char *)b.data);
+	firn_buf_free(&b);
+	const char *spec = "id long not null, k string, c string, v double, tags list<string>, "
+			   "d decimal(20,3), dt date, st struct<a: int, b: list<double>>";
+	int codecs[] = { FIRN_PARQUET_ZSTD, FIRN_PARQUET_SNAPPY, FIRN_PARQUET_UNCOMPRESSED };
+	for (int c = 0; c < 3; c++)
+		for (int flush = 0; flush < 2; flush++) {
+			char *first = NULL;
+			size_t first_len = 0;
+			int threads[] = { 1, 2, 4 };
+			for (int k = 0; k < 3; k++) {
+				firn_set_threads(threads[k]);
+				struct firn_parquet_write_options wo = FIRN_PARQUET_WRITE_OPTIONS_INIT;
+				wo.codec = codecs[c];
+				wo.page_size = 8192;
+				wo.row_group_size = 512 << 10;
+				wo.dictionary_size_limit = 16 << 10;
+				snprintf(out, sizeof(out), "%s/t%d.parquet", dir, threads[k]);
+				write_jsonl(spec, in, out, &wo, flush ? 3 : 0);
+				size_t len;
+				char *bytes = slurp(out, &len);
+				CHECK(bytes != NULL && len > 100000);
+				if (k == 0) {
+					first = bytes;
+					first_len = len;
+					continue;
+				}
+				CHECK_EQ_INT(len, first_len);
+				CHECK(bytes && first && len == first_len && memcmp(bytes, first, len) == 0);
+				free(bytes);
+			}
+			free(first);
+			/* and the rows are all there */
+			struct firn_parquet_reader *r;
+			CHECK_OK(firn_parquet_reader_open(&r, out, &t_err));
+			CHECK_EQ_INT(firn_parquet_reader_num_rows(r), 40000);
+			CHECK(firn_parquet_reader_num_row_groups(r) > (flush ? 3 : 1));
+			firn_parquet_reader_free(r);
+		}
+	firn_set_threads(0);
+}
+
 TEST(empty_file)
 {
 	struct firn_parquet_write_options wo = FIRN_PARQUET_WRITE_OPTIONS_INIT;
@@ -213,6 +325,7 @@ int main(void)
 	RUN(flat_types_round_trip);
 	RUN(same_rows_with_any_number_of_threads);
 	RUN(dictionary_fallback_and_stats);
+	RUN(same_bytes_with_any_number_of_threads);
 	RUN(empty_file);
 	RUN(bad_files_fail_cleanly);
 	char cmd[300];
