@@ -238,7 +238,7 @@ static int write_position_deletes(struct firn_ice_run *r, struct firn_ice_touche
 		f->partition = df->partition;
 		f->n_partition = df->n_partition;
 		f->record_count = (int64_t)tc->matched.n;
-		f->file_size = firn_io__size(path);
+		f->file_size = firn_parquet_writer_bytes(w); /* closed: the whole file */
 		f->referenced_data_file = df->path;
 		const struct firn_parquet_column_stats *st;
 		int n;

@@ -326,7 +326,7 @@ static int close_file(struct firn_ice_writer *w, struct open_file *f, struct fir
 	df->partition = f->key;
 	df->n_partition = w->spec->n_fields;
 	df->record_count = firn_parquet_writer_rows(f->pw);
-	df->file_size = firn_io__size(f->path);
+	df->file_size = firn_parquet_writer_bytes(f->pw); /* after close: all of it, footer too */
 	df->has_sort_order_id = true;
 	df->sort_order_id = w->sorted ? w->m->default_sort_order_id : 0; /* 0: unsorted */
 	const struct firn_parquet_column_stats *st;

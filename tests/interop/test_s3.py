@@ -292,6 +292,25 @@ def test_connections_are_reused(run_firn, s3):
         assert s.proxy.counts.connections <= n // 2, (args[0], n, s.proxy.counts.connections)
 
 
+def test_written_files_are_not_asked_for_their_size(run_firn, s3):
+    """An append and a merge-on-read delete know the sizes of the files they
+    wrote: no HEAD of a data or delete file, and the sizes recorded are the
+    objects' own."""
+    s = s3
+    make_table(run_firn, s, appends=1)
+    s.proxy.counts = type(s.proxy.counts)()
+    firn(run_firn, s, "append", "db.t", write_csv(s.tmp / "more.csv", 500, 50))
+    firn(run_firn, s, "delete", "db.t", "--where", "id < 3", "--mode", "merge-on-read")
+    heads = [l for l in s.proxy.counts.log if l[0] == "HEAD" and "/data/" in l[1]]
+    assert heads == []
+    c = s.moto.client()
+    files = json.loads(firn(run_firn, s, "files", "db.t", "--json").stdout)
+    assert any(f["content"] != "data" for f in files)
+    for f in files:
+        key = f["file-path"].split(f"s3://{s.bucket}/", 1)[1]
+        assert c.head_object(Bucket=s.bucket, Key=key)["ContentLength"] == f["file-size-in-bytes"]
+
+
 def test_a_put_that_always_fails_leaves_the_table_as_it_was(run_firn, s3):
     s = s3
     make_table(run_firn, s, appends=1)
