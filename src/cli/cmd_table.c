@@ -1083,12 +1083,14 @@ static void print_change(const char *cmd, const struct cli_opt *o, int n, const 
 	else if (di->snapshot_id == 0)
 		printf("nothing changed\n");
 	else if (strcmp(cmd, "delete") == 0)
-		printf("deleted %lld rows: %lld files removed, %lld rewritten (copy-on-write), "
-		       "%lld given deletes (merge-on-read)%s: snapshot %lld\n", (long long)di->rows,
+		printf("deleted %lld rows: %lld data files removed whole, %lld rewritten without them "
+		       "(copy-on-write), %lld marked by merge-on-read delete files%s: snapshot %lld\n",
+		       (long long)di->rows,
 		       (long long)di->files_removed, (long long)di->files_rewritten,
 		       (long long)di->delete_files, on, (long long)di->snapshot_id);
 	else
-		printf("%s: %lld rows replaced or changed, %lld files rewritten, %lld given deletes%s: snapshot %lld\n",
+		printf("%s: %lld rows replaced or changed, %lld data files rewritten (copy-on-write), %lld "
+		       "marked by merge-on-read delete files%s: snapshot %lld\n",
 		       cmd, (long long)di->rows, (long long)di->files_rewritten, (long long)di->delete_files,
 		       on, (long long)di->snapshot_id);
 	firn_free(bj);
