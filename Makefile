@@ -27,7 +27,8 @@ install: build
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
-interop: build
+# (the module too: docs/engines.md's Ray recipe, run by test_engines_doc, imports it)
+interop: build python
 	FIRN_BIN=$(abspath $(BUILD))/firn $(PYTEST) -q tests/interop
 
 # The Python module (python/), built against $(BUILD)/libfirn.a and installed into .venv.

@@ -16,6 +16,25 @@ SPARK_JARS = ("iceberg-spark-runtime-3.5_2.12-1.10.1.jar", "sqlite-jdbc-3.53.4.0
 AWS_JAR = "iceberg-aws-bundle-1.10.1.jar"  # S3FileIO and the AWS SDK
 
 
+def fresh_spark_jvm():
+    """pyspark keeps one JVM for the whole process, its class path fixed by
+    the first session: a session that needs other jars (S3FileIO) stops it,
+    and the next session starts its own."""
+    from pyspark import SparkContext
+    if SparkContext._active_spark_context is not None:
+        SparkContext._active_spark_context.stop()
+    gw = SparkContext._gateway
+    if gw is None:
+        return
+    proc = getattr(gw, "proc", None)
+    gw.shutdown()
+    if proc is not None:
+        proc.stdin.close()  # pyspark's gateway server exits when its stdin closes
+        proc.wait(timeout=60)
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+
+
 def spark_jars(aws: bool = False) -> list:
     """The jars a Spark session needs (and Iceberg's AWS bundle with aws);
     a missing one fails the test."""

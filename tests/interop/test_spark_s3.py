@@ -71,6 +71,7 @@ def server(site):
 @pytest.fixture(scope="module")
 def spark(site, server):
     from pyspark.sql import SparkSession
+    firnrun.fresh_spark_jvm()  # an earlier module's JVM lacks the AWS bundle
     os.environ.setdefault("PYSPARK_PYTHON", str(REPO / ".venv" / "bin" / "python"))
     # the AWS SDK must find its keys in the catalog properties (or the
     # REST answer), never in this environment
@@ -102,7 +103,7 @@ def spark(site, server):
     s = b.getOrCreate()
     s.sparkContext.setLogLevel("ERROR")
     yield s
-    s.stop()
+    firnrun.fresh_spark_jvm()  # the modules after this one start their own
 
 
 def firn(site, *args):
