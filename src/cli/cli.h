@@ -67,6 +67,9 @@ int cli_opt_time(struct cli_opt *o, int n, const char *name);
 int cli_expand_inputs(const char *const *args, size_t n, char ***out, size_t *n_out,
 		      struct firn_error *err);
 void cli_free_inputs(char **v, size_t n);
+/* Standard input copied into a temporary file (*path, malloc'd), removed
+ * at exit: for Parquet, whose footer comes last. Once per process. */
+int cli_spool_stdin(char **path, struct firn_error *err);
 
 /* An output file: written under a temporary name in its own directory and
  * renamed into place only when complete, so that a failed command leaves

@@ -430,3 +430,54 @@ void cli_free_inputs(char **v, size_t n)
 		free(v[i]);
 	free(v);
 }
+
+/* Parquet from standard input: its footer is at the end, so the bytes go to
+ * a temporary file first (removed when firn exits). */
+static char spooled[4096];
+
+static void remove_spooled(void)
+{
+	if (spooled[0])
+		unlink(spooled);
+}
+
+int cli_spool_stdin(char **path, struct firn_error *err)
+{
+	if (spooled[0])
+		return firn_error_set(err, FIRN_EINVAL, "-: standard input can be read once");
+	const char *tmp = getenv("TMPDIR");
+	snprintf(spooled, sizeof(spooled), "%s/firn-stdin-XXXXXX.parquet", tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemps(spooled, 8);
+	if (fd < 0) {
+		int e = errno;
+		spooled[0] = '\0';
+		return firn_error_set(err, FIRN_EIO, "-: cannot make a temporary file: %s", strerror(e));
+	}
+	atexit(remove_spooled);
+	char buf[1 << 16];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(0, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = firn_error_set(err, FIRN_EIO, "-: cannot read standard input: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; rc == 0 && off < n;) {
+			ssize_t w = write(fd, buf + off, (size_t)(n - off));
+			if (w < 0 && errno != EINTR)
+				rc = firn_error_set(err, FIRN_EIO, "%s: cannot write: %s", spooled, strerror(errno));
+			else if (w > 0)
+				off += w;
+		}
+		if (rc != 0)
+			break;
+	}
+	close(fd);
+	if (rc == 0 && !(*path = strdup(spooled)))
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	return rc;
+}

@@ -1011,8 +1011,18 @@ static int open_input(struct firn_table *t, const char *const *files, size_t n, 
 	char **v;
 	size_t nv;
 	FIRN_TRY(cli_expand_inputs(files, n, &v, &nv, err));
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < nv; i++) /* - as Parquet: spooled, footer last */
+		if (strcmp(v[i], "-") == 0 && f == FIRN_INPUT_PARQUET) {
+			char *path;
+			if ((rc = cli_spool_stdin(&path, err)) == 0) {
+				free(v[i]);
+				v[i] = path;
+			}
+		}
 	struct ArrowSchema ts = { 0 };
-	int rc = firn_table_schema(t, &ts, err);
+	if (rc == 0)
+		rc = firn_table_schema(t, &ts, err);
 	if (rc == 0) {
 		rc = firn_input_open((const char *const *)v, nv, f, &ts, ao, flags, in, err);
 		ts.release(&ts);

@@ -380,7 +380,8 @@ static const struct help_cmd cmds[] = {
 	  "Appends the rows of the files as one snapshot (an append). No rows: nothing is "
 	  "committed.\n"
 	  TABLE_ARG
-	  "- FILE...\tinput files; - is standard input; a directory is its files (sorted, "
+	  "- FILE...\tinput files; - is standard input (Parquet too, with --format parquet); a "
+	  "directory is its files (sorted, "
 	  "without hidden ones and _markers such as _SUCCESS); a pattern ('in/*.csv') its "
 	  "matches, sorted\n"
 	  "# options\n"
@@ -441,7 +442,8 @@ static const struct help_cmd cmds[] = {
 	  "keys in the input are an error. Columns the input lacks keep the matched rows' values "
 	  "(NULL for inserted rows).\n"
 	  TABLE_ARG
-	  "- FILE...\tinput files; - is standard input; a directory is its files (sorted, "
+	  "- FILE...\tinput files; - is standard input (Parquet too, with --format parquet); a "
+	  "directory is its files (sorted, "
 	  "without hidden ones and _markers such as _SUCCESS); a pattern ('in/*.csv') its "
 	  "matches, sorted\n"
 	  "# options\n"
@@ -455,7 +457,8 @@ static const struct help_cmd cmds[] = {
 	  "as one overwrite snapshot; the files holding replaced rows are rewritten "
 	  "(copy-on-write). Every input row must match --where.\n"
 	  TABLE_ARG
-	  "- FILE...\tinput files; - is standard input; a directory is its files (sorted, "
+	  "- FILE...\tinput files; - is standard input (Parquet too, with --format parquet); a "
+	  "directory is its files (sorted, "
 	  "without hidden ones and _markers such as _SUCCESS); a pattern ('in/*.csv') its "
 	  "matches, sorted\n"
 	  "# options\n"

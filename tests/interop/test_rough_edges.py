@@ -181,3 +181,16 @@ def test_create_like_a_file_and_schema_as_spec(run_firn, tmp_path):
     assert [(x["name"], x["type"]) for x in dc] == [("k", "long"), ("when", "date"), ("amount", "double")]
     r = run_firn("--warehouse", wh, "create", "db.d", "--like", tmp_path / "x.txt", check=False)
     assert_error(r, 1, mentions=("--like",))
+
+
+def test_parquet_from_standard_input(firn_bin, run_firn, table):
+    data = subprocess.run([str(firn_bin), "--warehouse", str(table), "scan", "db.t", "--where", "id < 5",
+                           "--format", "parquet"], capture_output=True, check=True).stdout
+    r = subprocess.run([str(firn_bin), "--warehouse", str(table), "append", "db.t", "-", "--format",
+                        "parquet", "--json"], input=data, capture_output=True, check=True)
+    assert json.loads(r.stdout)["added-records"] == 10
+    assert count(run_firn, table, "id < 5") == 20
+    r = subprocess.run([str(firn_bin), "--warehouse", str(table), "append", "db.t", "-", "--format",
+                        "parquet"], input=b"not parquet", capture_output=True)
+    assert r.returncode == 1 and "not a parquet file" in r.stderr.decode()
+    assert count(run_firn, table, "id < 5") == 20
