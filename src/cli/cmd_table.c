@@ -276,6 +276,9 @@ static json_t *describe_json(const struct firn_table_description *d)
 		json_object_set_new(o, "deleted-records", json_integer(d->deleted_records));
 		json_object_set_new(o, "total-delete-files", json_integer(d->total_delete_files));
 	}
+	if (d->has_current_snapshot) /* what a scan reads: the files' rows less the deleted */
+		json_object_set_new(o, "live-records",
+				    json_integer(d->total_records - (d->has_deleted_records ? d->deleted_records : 0)));
 	json_t *refs = json_object();
 	for (size_t i = 0; i < d->n_refs; i++) {
 		json_t *r = json_object();
@@ -285,6 +288,27 @@ static json_t *describe_json(const struct firn_table_description *d)
 	}
 	json_object_set_new(o, "refs", refs);
 	return o;
+}
+
+/* A snapshot's rows a scan of it reads, from its summary: total-records
+ * less total-position-deletes (deletion vectors count there too); null
+ * when equality deletes (whose reach the summary does not tell) apply or
+ * the totals are missing. */
+static json_t *live_records(const struct firn_snapshot_info *s)
+{
+	const char *total = NULL, *pos = NULL, *eq = NULL;
+	for (size_t i = 0; i < s->n_summary; i++) {
+		const char *k = s->summary_keys[i];
+		if (strcmp(k, "total-records") == 0)
+			total = s->summary_values[i];
+		else if (strcmp(k, "total-position-deletes") == 0)
+			pos = s->summary_values[i];
+		else if (strcmp(k, "total-equality-deletes") == 0)
+			eq = s->summary_values[i];
+	}
+	if (!total || (eq && strcmp(eq, "0") != 0))
+		return json_null();
+	return json_integer(strtoll(total, NULL, 10) - (pos ? strtoll(pos, NULL, 10) : 0));
 }
 
 static json_t *snapshots_json(const struct firn_snapshot_info *v, size_t n)
@@ -302,6 +326,7 @@ static json_t *snapshots_json(const struct firn_snapshot_info *v, size_t n)
 		json_object_set_new(o, "schema-id", s->schema_id >= 0 ? json_integer(s->schema_id) : json_null());
 		json_object_set_new(o, "manifest-list", str_or_null(s->manifest_list));
 		json_object_set_new(o, "summary", string_map(s->summary_keys, s->summary_values, s->n_summary));
+		json_object_set_new(o, "live-records", live_records(s));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -400,7 +425,9 @@ static void human_describe(json_t *d)
 	printf("current snapshot  %s\n", cell(json_object_get(d, "current-snapshot-id"), &buf));
 	printf("snapshots         %lld\n", (long long)json_integer_value(json_object_get(d, "snapshots")));
 	if (json_object_get(d, "total-records")) {
-		printf("records           %lld\n", (long long)json_integer_value(json_object_get(d, "total-records")));
+		printf("records           %lld live (%lld in data files)\n",
+		       (long long)json_integer_value(json_object_get(d, "live-records")),
+		       (long long)json_integer_value(json_object_get(d, "total-records")));
 		printf("data files        %lld\n", (long long)json_integer_value(json_object_get(d, "total-data-files")));
 		printf("size              %lld bytes\n", (long long)json_integer_value(json_object_get(d, "total-files-size")));
 		printf("deleted rows      %lld (in %lld delete files; compaction removes them)\n",
@@ -451,9 +478,9 @@ static void human_describe(json_t *d)
 static void human_snapshots(json_t *a)
 {
 	const char *keys[] = { "snapshot-id", "parent-snapshot-id", "sequence-number", "timestamp",
-			       "operation", "summary/added-records", "summary/total-records" };
+			       "operation", "summary/added-records", "summary/total-records", "live-records" };
 	const char *heads[] = { "snapshot_id", "parent_id", "seq", "timestamp", "operation",
-				"added_records", "total_records" };
+				"added_records", "records_in_files", "live_records" };
 	print_rows(a, keys, heads, N(keys));
 }
 

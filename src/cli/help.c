@@ -325,14 +325,16 @@ static const struct help_cmd cmds[] = {
 	  "- --json\ta JSON array of names", 0, NULL },
 	{ "describe", "show a table: schema, spec, sort order, refs, properties",
 	  "Prints the table's format version, uuid, location, current metadata file, current "
-	  "snapshot and totals (records, data files, size, deleted rows and delete files), its "
+	  "snapshot and totals (live records, records in data files, data files, size, deleted "
+	  "rows and delete files), its "
 	  "schema with field ids, partition spec, sort order, refs and properties.\n"
 	  TABLE_ARG
 	  "# options\n"
 	  "- --json\tthe same as one JSON object", 0, NULL },
 	{ "snapshots", "list a table's snapshots",
-	  "Lists the snapshots: id, parent, sequence number, time, operation, and the added and "
-	  "total records of their summaries.\n"
+	  "Lists the snapshots: id, parent, sequence number, time, operation, the added records "
+	  "and the records in data files of their summaries, and the live records (those less "
+	  "the position deletes and deletion vectors; unknown under equality deletes).\n"
 	  TABLE_ARG
 	  "# options\n"
 	  "- --json\ta JSON array of snapshot objects", 0, NULL },

@@ -194,3 +194,25 @@ def test_parquet_from_standard_input(firn_bin, run_firn, table):
                         "parquet"], input=b"not parquet", capture_output=True)
     assert r.returncode == 1 and "not a parquet file" in r.stderr.decode()
     assert count(run_firn, table, "id < 5") == 20
+
+
+@pytest.mark.parametrize("fv", [2, 3])
+def test_live_records_beside_records_in_files(run_firn, tmp_path, fv):
+    wh = tmp_path / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "db")
+    run_firn("--warehouse", wh, "create", "db.t", "--schema", "id long, k string",
+             "--format-version", str(fv))
+    p = tmp_path / "in.csv"
+    p.write_text("id,k\n" + "".join(f"{i},k{i % 5}\n" for i in range(100)))
+    run_firn("--warehouse", wh, "append", "db.t", p)
+    run_firn("--warehouse", wh, "delete", "db.t", "--where", "id < 7", "--mode", "merge-on-read")
+    run_firn("--warehouse", wh, "delete", "db.t", "--where", "k = 'k1'", "--mode", "merge-on-read")
+    run_firn("--warehouse", wh, "delete", "db.t", "--where", "id >= 90", "--mode", "copy-on-write")
+    snaps = json.loads(run_firn("--warehouse", wh, "snapshots", "db.t", "--json").stdout)
+    for s in snaps:
+        n = int(run_firn("--warehouse", wh, "count", "db.t", "--snapshot", str(s["snapshot-id"])).stdout)
+        assert s["live-records"] == n, s
+    assert [s["live-records"] for s in snaps] == [100, 93, 75, 67]
+    d = json.loads(run_firn("--warehouse", wh, "describe", "db.t", "--json").stdout)
+    assert d["live-records"] == 67 and d["total-records"] >= 67
+    assert "67 live" in run_firn("--warehouse", wh, "describe", "db.t").stdout
