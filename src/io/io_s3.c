@@ -1077,6 +1077,33 @@ static int s3_delete_many(void *data, const char *const *locations, size_t n, si
 	return first;
 }
 
+/* The key prefix a listing of dir asks for ("a/b/", "" for the bucket)
+ * and the length of dir's "s3://bucket" part. */
+static int list_prefix(const struct req *r, const char *dir, struct firn_buf *prefix,
+		       size_t *base_len)
+{
+	size_t kl = strlen(r->key);
+	while (kl > 0 && r->key[kl - 1] == '/')
+		kl--;
+	firn_buf_append(prefix, r->key, kl);
+	if (kl)
+		firn_buf_putc(prefix, '/');
+	const char *scheme_end = strstr(dir, "://");
+	*base_len = scheme_end ? (size_t)(scheme_end - dir) + 3 + r->bucket_len : 0;
+	return firn_buf_cstr(prefix);
+}
+
+/* A listed key's location: dir's "s3://bucket", then "/" and the key. */
+static int listed_location(struct firn_buf *loc, const char *dir, size_t base_len,
+			   const struct firn_buf *key)
+{
+	loc->len = 0;
+	firn_buf_append(loc, dir, base_len);
+	firn_buf_putc(loc, '/');
+	firn_buf_append(loc, key->data, key->len);
+	return firn_buf_cstr(loc);
+}
+
 static int s3_list(void *data, const char *dir, firn_io_list_fn fn, void *arg,
 		   struct firn_error *err)
 {
@@ -1085,17 +1112,9 @@ static int s3_list(void *data, const char *dir, firn_io_list_fn fn, void *arg,
 	struct req r;
 	int rc = open_req(&r, "GET", dir, err);
 	struct firn_buf prefix = { 0 }, q = { 0 }, token = { 0 }, key = { 0 }, val = { 0 }, loc = { 0 };
-	if (rc == 0) {
-		size_t kl = strlen(r.key);
-		while (kl > 0 && r.key[kl - 1] == '/')
-			kl--;
-		firn_buf_append(&prefix, r.key, kl);
-		if (kl)
-			firn_buf_putc(&prefix, '/');
-		rc = firn_buf_cstr(&prefix);
-	}
-	const char *scheme_end = strstr(dir, "://");
-	size_t base_len = scheme_end ? (size_t)(scheme_end - dir) + 3 + r.bucket_len : 0;
+	size_t base_len = 0;
+	if (rc == 0)
+		rc = list_prefix(&r, dir, &prefix, &base_len);
 	bool more = rc == 0;
 	while (more && rc == 0) {
 		q.len = 0;
@@ -1121,11 +1140,7 @@ static int s3_list(void *data, const char *dir, firn_io_list_fn fn, void *arg,
 		while (rc == 0 && firn_s3__xml_elem(p, end, "Contents", &cs, &ce)) {
 			struct firn_io_entry e = { 0 };
 			if (firn_s3__xml_text(cs, ce, "Key", &key, NULL)) {
-				loc.len = 0;
-				firn_buf_append(&loc, dir, base_len);
-				firn_buf_putc(&loc, '/');
-				firn_buf_append(&loc, key.data, key.len);
-				if ((rc = firn_buf_cstr(&loc)) != 0)
+				if ((rc = listed_location(&loc, dir, base_len, &key)) != 0)
 					break;
 				e.location = (char *)loc.data;
 				if (firn_s3__xml_text(cs, ce, "Size", &val, NULL))
@@ -1163,17 +1178,9 @@ static int s3_list_pending(void *data, const char *dir, firn_io_pending_fn fn, v
 	int rc = open_req(&r, "GET", dir, err);
 	struct firn_buf prefix = { 0 }, q = { 0 }, key_marker = { 0 }, id_marker = { 0 }, key = { 0 },
 			id = { 0 }, val = { 0 }, loc = { 0 };
-	if (rc == 0) {
-		size_t kl = strlen(r.key);
-		while (kl > 0 && r.key[kl - 1] == '/')
-			kl--;
-		firn_buf_append(&prefix, r.key, kl);
-		if (kl)
-			firn_buf_putc(&prefix, '/');
-		rc = firn_buf_cstr(&prefix);
-	}
-	const char *scheme_end = strstr(dir, "://");
-	size_t base_len = scheme_end ? (size_t)(scheme_end - dir) + 3 + r.bucket_len : 0;
+	size_t base_len = 0;
+	if (rc == 0)
+		rc = list_prefix(&r, dir, &prefix, &base_len);
 	bool more = rc == 0;
 	while (more && rc == 0) {
 		q.len = 0; /* the parameters in sorted order, as the signature wants them */
@@ -1200,11 +1207,7 @@ static int s3_list_pending(void *data, const char *dir, firn_io_pending_fn fn, v
 		while (rc == 0 && firn_s3__xml_elem(p, end, "Upload", &us, &ue)) {
 			if (firn_s3__xml_text(us, ue, "Key", &key, NULL) &&
 			    firn_s3__xml_text(us, ue, "UploadId", &id, NULL)) {
-				loc.len = 0;
-				firn_buf_append(&loc, dir, base_len);
-				firn_buf_putc(&loc, '/');
-				firn_buf_append(&loc, key.data, key.len);
-				if ((rc = firn_buf_cstr(&loc)) != 0)
+				if ((rc = listed_location(&loc, dir, base_len, &key)) != 0)
 					break;
 				struct firn_io_pending pe = { (char *)loc.data, (char *)id.data, 0 };
 				if (firn_s3__xml_text(us, ue, "Initiated", &val, NULL))
