@@ -13,6 +13,7 @@
 #include "firn/avro.h"
 #include "firn/catalog.h"
 #include "firn/table.h"
+#include "firn/import.h"
 #include "firn/input.h"
 #include "firn/server.h"
 
