@@ -179,6 +179,18 @@ FIRN_API int firn_parquet_reader_stream(struct firn_parquet_reader *r,
 FIRN_API int firn_parquet_stream_prefetch(struct ArrowArrayStream *st, int64_t max_bytes,
 					  struct firn_error *err);
 
+/* Has the next get_next of st (a stream of firn_parquet_reader_stream)
+ * return only the rows of its row group that keep marks (a byte per row of
+ * the row group, 1 to keep, 0 to drop; borrowed until that call returns),
+ * decoding only the pages that hold one: a filter's columns read first,
+ * the others then for the rows that passed. NULL: every row.
+ * FIRN_EUNSUPPORTED when a column of the stream has repetition (lists,
+ * maps): then read the rows and take them. */
+FIRN_API int firn_parquet_stream_select(struct ArrowArrayStream *st, const uint8_t *keep,
+					struct firn_error *err);
+/* Moves st past its next row group without reading it. */
+FIRN_API int firn_parquet_stream_skip(struct ArrowArrayStream *st, struct firn_error *err);
+
 #ifdef __cplusplus
 }
 #endif

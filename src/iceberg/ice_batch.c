@@ -581,6 +581,41 @@ int firn_ice__batch_select(const struct ArrowSchema *s, struct ArrowArray *a,
 	return 0;
 }
 
+/* The child of a (schema s) with field id id, or NULL. */
+static struct ArrowArray *child_by_id(const struct ArrowSchema *s, struct ArrowArray *a, int32_t id)
+{
+	for (int64_t c = 0; c < s->n_children; c++)
+		if (firn_schema_field_id(s->children[c]) == id)
+			return a->children[c]->release ? a->children[c] : NULL;
+	return NULL;
+}
+
+int firn_ice__batch_join(const struct ArrowSchema *dst, const struct ArrowSchema *sa,
+			 struct ArrowArray *a, const struct ArrowSchema *sb, struct ArrowArray *b,
+			 struct ArrowArray *out, struct firn_error *err)
+{
+	int rc = a->length == b->length && a->offset == 0 && b->offset == 0 ? 0 :
+		 firn_error_set(err, FIRN_EINVAL, "batches of %lld and %lld rows cannot be joined",
+				(long long)a->length, (long long)b->length);
+	if (rc == 0 && (rc = sa_new(out, a->length, dst->n_children, NULL, 0, 0)) != 0)
+		rc = firn_error_set(err, rc, "out of memory");
+	for (int64_t i = 0; rc == 0 && i < dst->n_children; i++) {
+		int32_t id = firn_schema_field_id(dst->children[i]);
+		struct ArrowArray *c = child_by_id(sa, a, id);
+		if (!c)
+			c = child_by_id(sb, b, id);
+		if (!c) {
+			out->release(out);
+			rc = firn_error_set(err, FIRN_EINVAL, "field id %d is not in the batch", id);
+		} else {
+			move_array(out->children[i], c);
+		}
+	}
+	a->release(a);
+	b->release(b);
+	return rc;
+}
+
 int firn_ice__batch_take_multi(const struct ArrowSchema *s, const struct ArrowArray *batches,
 			       const uint64_t *pairs, int64_t n, struct ArrowArray *out,
 			       struct firn_error *err)

@@ -55,6 +55,13 @@ int firn_ice__batch_take_multi(const struct ArrowSchema *s, const struct ArrowAr
 			       const uint64_t *pairs, int64_t n, struct ArrowArray *out,
 			       struct firn_error *err);
 
+/* One struct array of schema dst from the columns of a (schema sa) and b
+ * (schema sb), of equal length: each column of dst, by field id, moved from
+ * whichever has it. a and b are released (also on failure). */
+int firn_ice__batch_join(const struct ArrowSchema *dst, const struct ArrowSchema *sa,
+			 struct ArrowArray *a, const struct ArrowSchema *sb, struct ArrowArray *b,
+			 struct ArrowArray *out, struct firn_error *err);
+
 /* A struct array of n rows, every column null (or empty) as schema s says. */
 int firn_ice__batch_nulls(const struct ArrowSchema *s, int64_t n, struct ArrowArray *out,
 			  struct firn_error *err);

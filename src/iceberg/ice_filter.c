@@ -687,6 +687,83 @@ static uint8_t pred_row(const struct firn_expr *e, const struct firn_datum *d)
 	}
 }
 
+/* out[i] = v[i] OP lit for each comparison OP, as T or F. */
+#define CMP_LOOP(TYPE, v, lit, op, n, out)                                              \
+	do {                                                                            \
+		const TYPE *v_ = (v);                                                   \
+		TYPE l_ = (lit);                                                        \
+		switch (op) {                                                           \
+		case FIRN_X_EQ: for (int64_t i = 0; i < n; i++) out[i] = v_[i] == l_; break; \
+		case FIRN_X_NE: for (int64_t i = 0; i < n; i++) out[i] = v_[i] != l_; break; \
+		case FIRN_X_LT: for (int64_t i = 0; i < n; i++) out[i] = v_[i] < l_; break;  \
+		case FIRN_X_LE: for (int64_t i = 0; i < n; i++) out[i] = v_[i] <= l_; break; \
+		case FIRN_X_GT: for (int64_t i = 0; i < n; i++) out[i] = v_[i] > l_; break;  \
+		default: for (int64_t i = 0; i < n; i++) out[i] = v_[i] >= l_; break;        \
+		}                                                                       \
+	} while (0)
+
+/* A comparison of an integer, date, time, timestamp or decimal column (or
+ * string equality) with its literal, evaluated on the values directly
+ * rather than a datum a row; false when e is not one of those. */
+static bool eval_fast(const struct firn_expr *e, const struct ArrowArray *col, int64_t off,
+		      const uint8_t *nulls, int64_t n, uint8_t *out)
+{
+	if (e->op < FIRN_X_EQ || e->op > FIRN_X_GE || col->n_buffers < 2)
+		return false;
+	int64_t j = col->offset + off;
+	const struct firn_datum *lit = &e->values[0];
+	switch (e->type.id) {
+	case FIRN_A_INT32:
+	case FIRN_A_DATE32:
+		CMP_LOOP(int32_t, (const int32_t *)col->buffers[1] + j, lit->v.i32, e->op, n, out);
+		break;
+	case FIRN_A_INT64:
+	case FIRN_A_TIME64:
+	case FIRN_A_TIMESTAMP:
+		CMP_LOOP(int64_t, (const int64_t *)col->buffers[1] + j, lit->v.i64, e->op, n, out);
+		break;
+	case FIRN_A_DECIMAL: {
+		const uint8_t *v = (const uint8_t *)col->buffers[1] + 16 * j;
+		for (int64_t i = 0; i < n; i++) {
+			__int128 x;
+			memcpy(&x, v + 16 * i, 16);
+			int c = (x > lit->v.dec) - (x < lit->v.dec);
+			switch (e->op) {
+			case FIRN_X_EQ: out[i] = c == 0; break;
+			case FIRN_X_NE: out[i] = c != 0; break;
+			case FIRN_X_LT: out[i] = c < 0; break;
+			case FIRN_X_LE: out[i] = c <= 0; break;
+			case FIRN_X_GT: out[i] = c > 0; break;
+			default: out[i] = c >= 0; break;
+			}
+		}
+		break;
+	}
+	case FIRN_A_STRING:
+	case FIRN_A_BINARY: {
+		if (e->op != FIRN_X_EQ && e->op != FIRN_X_NE)
+			return false;
+		const int32_t *o = (const int32_t *)col->buffers[1] + j;
+		const uint8_t *d = col->buffers[2];
+		const uint8_t *lp = lit->v.bin.p;
+		size_t ln = lit->v.bin.n;
+		uint8_t hit = e->op == FIRN_X_EQ;
+		for (int64_t i = 0; i < n; i++) {
+			bool eq = (size_t)(o[i + 1] - o[i]) == ln && (ln == 0 || memcmp(d + o[i], lp, ln) == 0);
+			out[i] = eq ? hit : (uint8_t)!hit;
+		}
+		break;
+	}
+	default:
+		return false;
+	}
+	const uint8_t *valid = col->null_count != 0 ? col->buffers[0] : NULL;
+	for (int64_t i = 0; i < n; i++)
+		if (nulls[i] || (valid && !firn_bit_get(valid, j + i)))
+			out[i] = U;
+	return true;
+}
+
 static int eval3(const struct firn_expr *e, const struct ArrowSchema *s, const struct ArrowArray *a,
 		 uint8_t *out, struct firn_error *err)
 {
@@ -702,13 +779,16 @@ static int eval3(const struct firn_expr *e, const struct ArrowSchema *s, const s
 		int rc = eval3(e->left, s, a, out, err);
 		if (rc == 0)
 			rc = eval3(e->right, s, a, r, err);
-		for (int64_t i = 0; rc == 0 && i < n; i++) {
-			uint8_t x = out[i], y = r[i];
-			if (e->op == FIRN_X_AND)
+		if (rc == 0 && e->op == FIRN_X_AND)
+			for (int64_t i = 0; i < n; i++) {
+				uint8_t x = out[i], y = r[i];
 				out[i] = (x == F || y == F) ? F : (x == U || y == U) ? U : T;
-			else
+			}
+		else if (rc == 0)
+			for (int64_t i = 0; i < n; i++) {
+				uint8_t x = out[i], y = r[i];
 				out[i] = (x == T || y == T) ? T : (x == U || y == U) ? U : F;
-		}
+			}
 		firn_free(r);
 		return rc;
 	}
@@ -728,6 +808,10 @@ static int eval3(const struct firn_expr *e, const struct ArrowSchema *s, const s
 		firn_free(nulls);
 		return firn_error_set(err, FIRN_EINVAL, "where: column '%s' (id %d) is not in the batch",
 				      e->name, e->field_id);
+	}
+	if (eval_fast(e, col, off, nulls, n, out)) {
+		firn_free(nulls);
+		return 0;
 	}
 	struct firn_datum d;
 	for (int64_t i = 0; i < n; i++) {

@@ -541,6 +541,14 @@ struct firn_ice_file_reader {
 	uint8_t *live;
 	size_t live_cap;
 	int64_t skipped_rows; /* live rows of the row groups pruned away */
+	/* late materialisation (a scan's filter): the filter's columns come
+	 * from stream (file_schema, as first_proj), the others from rest
+	 * (rest_schema, as rest_proj), decoded only for the rows that pass */
+	bool late;
+	struct ArrowArrayStream rest;
+	struct ArrowSchema rest_schema, first_proj, rest_proj;
+	uint8_t *keep;
+	int64_t *idx;
 };
 
 static uint64_t tuple_hash(const struct eq_set *e, const struct ArrowArray *const *cols,
@@ -696,6 +704,14 @@ void firn_ice__file_close(struct firn_ice_file_reader *r)
 		r->stream.release(&r->stream);
 	if (r->file_schema.release)
 		r->file_schema.release(&r->file_schema);
+	struct ArrowSchema *schemas[] = { &r->rest_schema, &r->first_proj, &r->rest_proj };
+	for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++)
+		if (schemas[i]->release)
+			schemas[i]->release(schemas[i]);
+	if (r->rest.release)
+		r->rest.release(&r->rest);
+	firn_free(r->keep);
+	firn_free(r->idx);
 	firn_parquet_reader_free(r->reader);
 	firn_free(r->rgs);
 	firn_free(r->rg_start);
@@ -707,9 +723,103 @@ void firn_ice__file_close(struct firn_ice_file_reader *r)
 	firn_free(r);
 }
 
+static int32_t top_of(const struct ArrowSchema *s, int32_t id);
+
+/* Whether s (or a field under it) is a list or a map. */
+static bool repeats(const struct ArrowSchema *s)
+{
+	const char *f = s->format;
+	if (f[0] == '+' && (f[1] == 'l' || f[1] == 'L' || f[1] == 'm' || f[1] == 'w'))
+		return true;
+	for (int64_t i = 0; i < s->n_children; i++)
+		if (repeats(s->children[i]))
+			return true;
+	return false;
+}
+
+static int open_stream(struct firn_ice_file_reader *r, const int32_t *ids, int n,
+		       struct ArrowArrayStream *st, struct ArrowSchema *schema, struct firn_error *err)
+{
+	struct firn_parquet_read_options o = FIRN_PARQUET_READ_OPTIONS_INIT;
+	o.n_field_ids = n;
+	o.field_ids = ids;
+	o.n_row_groups = r->n_rgs;
+	o.row_groups = r->rgs;
+	FIRN_TRY(firn_parquet_reader_stream(r->reader, &o, st, err));
+	if (st->get_schema(st, schema) != 0)
+		return firn_error_set(err, FIRN_ECORRUPT, "%s: %s", r->task->entry->file.path,
+				      st->get_last_error(st));
+	return 0;
+}
+
+/* Sets r up for late materialisation when the filter reads some of the
+ * file's columns (ids, n of them) and not all, and the others have no
+ * lists or maps; r stays as it is otherwise. */
+static int open_late(struct firn_ice_file_reader *r, const int32_t *ids, int n, struct firn_error *err)
+{
+	const struct ArrowSchema *proj = r->proj;
+	int32_t *fids = NULL, *first = NULL;
+	size_t nf = 0;
+	int rc = firn_ice__expr_field_ids(r->plan->filter, &fids, &nf);
+	int64_t np = proj->n_children;
+	int32_t *pf = firn_calloc((size_t)np + 1, sizeof(int32_t)), *pr = firn_calloc((size_t)np + 1, sizeof(int32_t));
+	first = firn_calloc((size_t)n * 2 + 1, sizeof(int32_t));
+	if (rc != 0 || !pf || !pr || !first) {
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		goto done;
+	}
+	int32_t *rest = first + n;
+	int n1 = 0, n2 = 0, npf = 0, npr = 0;
+	bool flat = true;
+	for (int64_t c = 0; c < np; c++) {
+		int32_t id = firn_schema_field_id(proj->children[c]);
+		bool in_filter = false;
+		for (size_t k = 0; k < nf && !in_filter; k++)
+			in_filter = top_of(proj, fids[k]) == id;
+		bool in_file = false;
+		for (int k = 0; k < n && !in_file; k++)
+			in_file = ids[k] == id;
+		if (in_filter) {
+			pf[npf++] = id;
+			if (in_file)
+				first[n1++] = id;
+		} else {
+			pr[npr++] = id;
+			if (in_file)
+				rest[n2++] = id;
+			flat &= !repeats(proj->children[c]);
+		}
+	}
+	if (n1 == 0 || n2 == 0 || !flat)
+		goto done;
+	if ((rc = firn_ice__projection(proj, pf, (size_t)npf, &r->first_proj, err)) != 0 ||
+	    (rc = firn_ice__projection(proj, pr, (size_t)npr, &r->rest_proj, err)) != 0 ||
+	    (rc = open_stream(r, first, n1, &r->stream, &r->file_schema, err)) != 0 ||
+	    (rc = open_stream(r, rest, n2, &r->rest, &r->rest_schema, err)) != 0)
+		goto done;
+	r->late = true;
+done:
+	firn_free(fids);
+	firn_free(first);
+	firn_free(pf);
+	firn_free(pr);
+	return rc;
+}
+
+static int open_file(const struct firn_ice_plan *p, const struct firn_ice_task *t,
+		     const struct ArrowSchema *proj, bool no_prune, bool late,
+		     struct firn_ice_file_reader **out, struct firn_error *err);
+
 int firn_ice__file_open(const struct firn_ice_plan *p, const struct firn_ice_task *t,
 			const struct ArrowSchema *proj, bool no_prune,
 			struct firn_ice_file_reader **out, struct firn_error *err)
+{
+	return open_file(p, t, proj, no_prune, false, out, err);
+}
+
+static int open_file(const struct firn_ice_plan *p, const struct firn_ice_task *t,
+		     const struct ArrowSchema *proj, bool no_prune, bool late,
+		     struct firn_ice_file_reader **out, struct firn_error *err)
 {
 	*out = NULL;
 	struct firn_ice_file_reader *r = firn_calloc(1, sizeof(*r));
@@ -802,24 +912,122 @@ int firn_ice__file_open(const struct firn_ice_plan *p, const struct firn_ice_tas
 			if (firn_schema_field_id(r->file_schema.children[k]) == id)
 				ids[n_ids++] = id;
 	}
-	struct firn_parquet_read_options o = FIRN_PARQUET_READ_OPTIONS_INIT;
-	o.n_field_ids = n_ids;
-	o.field_ids = ids;
-	o.n_row_groups = r->n_rgs;
-	o.row_groups = r->rgs;
-	rc = firn_parquet_reader_stream(r->reader, &o, &r->stream, err);
+	r->file_schema.release(&r->file_schema);
+	if (!ids)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	if (rc == 0 && late && p->filter && !t->all_match && !no_prune && r->n_eqs == 0 && r->n_rgs > 0)
+		rc = open_late(r, ids, n_ids, err);
+	if (rc == 0 && !r->late)
+		rc = open_stream(r, ids, n_ids, &r->stream, &r->file_schema, err);
 	firn_free(ids);
-	if (rc == 0) {
-		r->file_schema.release(&r->file_schema);
-		if (r->stream.get_schema(&r->stream, &r->file_schema) != 0)
-			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: %s", loc, r->stream.get_last_error(&r->stream));
-	}
 	if (rc != 0) {
 		firn_ice__file_close(r);
 		return rc;
 	}
 	*out = r;
 	return 0;
+}
+
+/* r->live[0..n): 1 for the rows at file positions base.. that the
+ * position deletes leave. FIRN_ENOMEM. */
+static int mark_live(struct firn_ice_file_reader *r, int64_t base, int64_t n)
+{
+	if ((size_t)n + 1 > r->live_cap) {
+		uint8_t *l = firn_realloc(r->live, (size_t)n + 1);
+		if (l)
+			r->live = l;
+		uint8_t *kp = firn_realloc(r->keep, (size_t)n + 1);
+		if (kp)
+			r->keep = kp;
+		int64_t *x = firn_realloc(r->idx, ((size_t)n + 1) * sizeof(int64_t));
+		if (x)
+			r->idx = x;
+		if (!l || !kp || !x)
+			return FIRN_ENOMEM;
+		r->live_cap = (size_t)n + 1;
+	}
+	memset(r->live, 1, (size_t)n);
+	if (r->deleted.n) { /* the deleted positions inside [base, base + n): O(deleted) */
+		size_t lo = 0, hi = r->deleted.n;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (r->deleted.v[mid] < base)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t k = lo; k < r->deleted.n && r->deleted.v[k] < base + n; k++)
+			r->live[r->deleted.v[k] - base] = 0;
+	}
+	return 0;
+}
+
+/* The next batch of a late reader: its filter and position deletes
+ * applied, the other columns decoded for the rows that pass only (the
+ * pages that hold one), or read whole and taken when most rows pass. */
+static int late_next(struct firn_ice_file_reader *r, struct ArrowArray *out, struct firn_error *err)
+{
+	for (;;) {
+		out->release = NULL;
+		if (r->next_rg >= r->n_rgs)
+			return 0;
+		struct ArrowArray raw = { 0 }, a, b;
+		if (r->stream.get_next(&r->stream, &raw) != 0)
+			return firn_error_set(err, FIRN_ECORRUPT, "%s", r->stream.get_last_error(&r->stream));
+		if (!raw.release)
+			return 0;
+		int64_t base = r->rg_start[r->rgs[r->next_rg++]];
+		FIRN_TRY(firn_ice__batch_fit(&r->file_schema, &raw, &r->first_proj, FIRN_MATCH_ID, &a, err));
+		int64_t n = a.length, k = 0;
+		int rc = mark_live(r, base, n) == 0 ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		if (rc == 0)
+			rc = firn_ice__expr_eval(r->plan->filter, &r->first_proj, &a, r->keep, err);
+		for (int64_t i = 0; rc == 0 && i < n; i++) {
+			r->keep[i] = r->keep[i] && r->live[i];
+			if (r->keep[i])
+				r->idx[k++] = i;
+		}
+		if (rc == 0 && k == 0) {
+			a.release(&a);
+			FIRN_TRY(firn_parquet_stream_skip(&r->rest, err));
+			continue;
+		}
+		/* most rows pass: decode them all, then take */
+		bool pick = rc == 0 && k * 2 <= n;
+		if (rc == 0)
+			rc = firn_parquet_stream_select(&r->rest, pick ? r->keep : NULL, err);
+		raw = (struct ArrowArray){ 0 };
+		if (rc == 0 && r->rest.get_next(&r->rest, &raw) != 0)
+			rc = firn_error_set(err, FIRN_ECORRUPT, "%s", r->rest.get_last_error(&r->rest));
+		if (rc == 0 && !raw.release)
+			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: columns end early",
+					    r->task->entry->file.path);
+		if (rc != 0) {
+			a.release(&a);
+			return rc;
+		}
+		rc = firn_ice__batch_fit(&r->rest_schema, &raw, &r->rest_proj, FIRN_MATCH_ID, &b, err);
+		if (rc == 0 && !pick && k < n) {
+			struct ArrowArray t;
+			rc = firn_ice__batch_take(&r->rest_proj, &b, r->idx, k, &t, err);
+			b.release(&b);
+			b = t;
+		}
+		if (rc == 0 && k < n) {
+			struct ArrowArray t;
+			rc = firn_ice__batch_take(&r->first_proj, &a, r->idx, k, &t, err);
+			if (rc != 0)
+				b.release(&b);
+			a.release(&a);
+			a = t;
+		}
+		if (rc != 0) {
+			if (a.release)
+				a.release(&a);
+			return rc;
+		}
+		return firn_ice__batch_join(r->proj, &r->first_proj, &a, &r->rest_proj, &b, out, err);
+	}
 }
 
 int firn_ice__file_next(struct firn_ice_file_reader *r, struct ArrowArray *out,
@@ -836,27 +1044,9 @@ int firn_ice__file_next(struct firn_ice_file_reader *r, struct ArrowArray *out,
 	int64_t base = r->rg_start[r->rgs[r->next_rg++]];
 	FIRN_TRY(firn_ice__batch_fit(&r->file_schema, &raw, r->proj, FIRN_MATCH_ID, out, err));
 	int64_t n = out->length;
-	if ((size_t)n + 1 > r->live_cap) {
-		uint8_t *l = firn_realloc(r->live, (size_t)n + 1);
-		if (!l) {
-			out->release(out);
-			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-		}
-		r->live = l;
-		r->live_cap = (size_t)n + 1;
-	}
-	memset(r->live, 1, (size_t)n);
-	if (r->deleted.n) { /* the deleted positions inside [base, base + n): O(deleted) */
-		size_t lo = 0, hi = r->deleted.n;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (r->deleted.v[mid] < base)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (size_t k = lo; k < r->deleted.n && r->deleted.v[k] < base + n; k++)
-			r->live[r->deleted.v[k] - base] = 0;
+	if (mark_live(r, base, n) != 0) {
+		out->release(out);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
 	for (size_t q = 0; q < r->n_eqs; q++) {
 		struct eq_set *e = &r->eqs[q];
@@ -924,7 +1114,7 @@ struct ahead {
 static void *ahead_run(void *arg)
 {
 	struct ahead *a = arg;
-	a->rc = firn_ice__file_open(a->plan, a->task, a->proj, false, &a->file, &a->err);
+	a->rc = open_file(a->plan, a->task, a->proj, false, true, &a->file, &a->err);
 	if (a->rc == 0 && a->file->n_rgs > 0)
 		a->rc = firn_parquet_stream_prefetch(&a->file->stream, AHEAD_BYTES, &a->err);
 	return NULL;
@@ -1001,14 +1191,22 @@ static int next_filtered(struct scan_state *s, struct ArrowArray *out)
 			if (a->running && a->task == task)
 				FIRN_TRY(ahead_take(a, &s->file, err));
 			else
-				FIRN_TRY(firn_ice__file_open(&s->plan, task, &s->read_proj, false, &s->file,
-							     err));
+				FIRN_TRY(open_file(&s->plan, task, &s->read_proj, false, true, &s->file,
+						   err));
 			/* the next files ahead, when there are threads to spare */
 			for (size_t k = j + 1; firn_get_threads() > 1 && k < s->plan.n_tasks && k <= j + AHEAD;
 			     k++)
 				if (!s->ahead[k % AHEAD].running)
 					ahead_start(&s->ahead[k % AHEAD], &s->plan, &s->plan.tasks[k],
 						    &s->read_proj);
+		}
+		if (s->file->late) {
+			FIRN_TRY(late_next(s->file, out, err));
+			if (out->release)
+				return 0;
+			firn_ice__file_close(s->file);
+			s->file = NULL;
+			continue;
 		}
 		struct ArrowArray fit;
 		const uint8_t *live;

@@ -333,6 +333,13 @@ struct decode_ctx {
 	struct leaf_data *ld;
 	bool dict;
 	int64_t dense_base;
+	/* the rows of the row group to keep (a byte each, 0 or 1), NULL: all;
+	 * only for columns without repetition */
+	const uint8_t *sel;
+	/* the page's non-null values to keep (a byte each), NULL: all; set
+	 * vsel_done when decode_values kept only those */
+	const uint8_t *vsel;
+	bool vsel_done;
 };
 
 #define DCORRUPT(ctx, ...) corrupt_col(ctx, __VA_ARGS__)
@@ -564,7 +571,24 @@ static bool is_bytes(const struct pq_node *n)
 	return n->ptype == PQ_BYTE_ARRAY && n->conv == PQ_CONV_BYTES;
 }
 
-/* Decodes n values in `enc` from p[0..len) and appends them to dst/data. */
+/* Moves the items (w bytes each) of buf[0..n) that keep marks to its
+ * front; returns how many. */
+static int64_t keep_items(void *buf, size_t w, int64_t n, const uint8_t *keep)
+{
+	uint8_t *b = buf;
+	int64_t k = 0;
+	for (int64_t i = 0; i < n; i++)
+		if (keep[i]) {
+			if (k != i)
+				memcpy(b + (size_t)k * w, b + (size_t)i * w, w);
+			k++;
+		}
+	return k;
+}
+
+/* Decodes n values in `enc` from p[0..len) and appends them to dst/data;
+ * with ctx->vsel (not for the dictionary) only those it marks, where the
+ * encoding allows, setting ctx->vsel_done. */
 static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, const uint8_t *p,
 			 size_t len, int64_t n, struct firn_buf *dst, struct firn_buf *data)
 {
@@ -576,6 +600,8 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 	ctx->ld = ld;
 	ctx->dict = dst == &ld->dict_values;
 	ctx->dense_base = ld->n_values;
+	const uint8_t *vsel = ctx->dict ? NULL : ctx->vsel;
+	ctx->vsel_done = false;
 	switch (enc) {
 	case PQ_PLAIN:
 		if (node->ptype == PQ_BOOLEAN) {
@@ -596,11 +622,27 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 				return nomem(err);
 			struct pq_view *v = (struct pq_view *)ctx->views.data;
 			FIRN_TRY(firn_pq__plain_views_decode(p, len, n, v, &used, err));
+			if (vsel) {
+				n = keep_items(v, sizeof(*v), n, vsel);
+				ctx->vsel_done = true;
+			}
 			return emit_views(ctx, node, dst, data, v, n);
 		}
 		if ((uint64_t)n * (uint64_t)pw > len)
 			return DCORRUPT(ctx, "%lld values need %llu bytes, the page has %zu", (long long)n,
 					(unsigned long long)n * (unsigned long long)pw, len);
+		if (vsel) {
+			ctx->scratch.len = 0;
+			if (firn_buf_reserve(&ctx->scratch, (size_t)n * (size_t)pw) != 0)
+				return nomem(err);
+			uint8_t *o = ctx->scratch.data;
+			int64_t k = 0;
+			for (int64_t i = 0; i < n; i++)
+				if (vsel[i])
+					memcpy(o + (size_t)pw * (size_t)k++, p + (size_t)pw * (size_t)i, (size_t)pw);
+			ctx->vsel_done = true;
+			return emit_fixed(ctx, node, dst, o, k);
+		}
 		return emit_fixed(ctx, node, dst, p, n);
 	case PQ_PLAIN_DICTIONARY:
 	case PQ_RLE_DICTIONARY: {
@@ -628,6 +670,10 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 				ctx->dict = false;
 				return out_of_range(ctx, i, what, ld->dict_problem ? ld->dict_problem : OUT_OF_RANGE);
 			}
+		if (vsel) {
+			n = keep_items(idx, 4, n, vsel);
+			ctx->vsel_done = true;
+		}
 		if (is_bytes(node)) {
 			const int32_t *doff = (const int32_t *)ld->dict_values.data;
 			size_t total = 0;
@@ -702,6 +748,10 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 		if (firn_buf_reserve(&ctx->scratch, (size_t)n * (size_t)pw) != 0)
 			return nomem(err);
 		FIRN_TRY(firn_pq__delta_binary_decode(p, len, pw, n, ctx->scratch.data, &used, err));
+		if (vsel) {
+			n = keep_items(ctx->scratch.data, (size_t)pw, n, vsel);
+			ctx->vsel_done = true;
+		}
 		return emit_fixed(ctx, node, dst, ctx->scratch.data, n);
 	}
 	case PQ_DELTA_LENGTH_BYTE_ARRAY:
@@ -718,6 +768,10 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 		} else {
 			ctx->scratch2.len = 0;
 			FIRN_TRY(firn_pq__delta_byte_array_decode(p, len, n, v, &ctx->scratch2, err));
+		}
+		if (vsel) {
+			n = keep_items(v, sizeof(*v), n, vsel);
+			ctx->vsel_done = true;
 		}
 		if (node->ptype == PQ_FIXED_LEN_BYTE_ARRAY && node->conv != PQ_CONV_DEC_BE) {
 			/* flba through views: check lengths, then pack */
@@ -739,6 +793,10 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 		if (firn_buf_reserve(&ctx->scratch, (size_t)n * (size_t)pw) != 0)
 			return nomem(err);
 		FIRN_TRY(firn_pq__byte_stream_split_decode(p, len, pw, n, ctx->scratch.data, err));
+		if (vsel) {
+			n = keep_items(ctx->scratch.data, (size_t)pw, n, vsel);
+			ctx->vsel_done = true;
+		}
 		return emit_fixed(ctx, node, dst, ctx->scratch.data, n);
 	}
 	default:
@@ -758,9 +816,13 @@ static int decode_levels(struct decode_ctx *ctx, const uint8_t *p, size_t len, i
 		return nomem(ctx->err);
 	uint16_t *out = (uint16_t *)(dst->data + at);
 	FIRN_TRY(firn_pq__rle_decode16(p, len, firn_pq__bit_width((uint64_t)max), n, out, ctx->err));
+	uint16_t top = 0;
 	for (int64_t i = 0; i < n; i++)
-		if (out[i] > max)
-			return DCORRUPT(ctx, "level %u above the maximum %d", out[i], max);
+		top = out[i] > top ? out[i] : top;
+	if (top > max)
+		for (int64_t i = 0; i < n; i++)
+			if (out[i] > max)
+				return DCORRUPT(ctx, "level %u above the maximum %d", out[i], max);
 	dst->len += (size_t)n * 2;
 	return 0;
 }
@@ -808,6 +870,74 @@ static int64_t chunk_start(const struct pq_column_meta *m)
 	return start;
 }
 
+/* Keeps, of the page just decoded (levels from levels_at on, values after
+ * ld->n_values), the rows sel marks: moved down in place, the counts of ld
+ * then cover them only. A column without repetition: a level is a row. */
+static void keep_selected(struct leaf_data *ld, size_t levels_at, int64_t n, const uint8_t *sel,
+			  bool values_kept)
+{
+	const struct pq_node *node = ld->node;
+	uint16_t vdef = (uint16_t)node->valid_def;
+	uint16_t *d = vdef > 0 ? (uint16_t *)ld->defs.data + levels_at : NULL;
+	int64_t v0 = ld->n_values, w = 0, vr = 0, vw = 0;
+	if (values_kept && !d) { /* decode_values kept the values: the levels only */
+		for (int64_t i = 0; i < n; i++)
+			w += sel[i];
+		vw = w;
+	} else if (values_kept) {
+		for (int64_t i = 0; i < n; i++) {
+			uint16_t x = d[i];
+			d[w] = x;
+			w += sel[i];
+			vw += sel[i] & (x == vdef);
+		}
+	} else if (is_bytes(node)) {
+		int32_t *off = (int32_t *)ld->values.data;
+		int32_t start = v0 > 0 ? off[v0 - 1] : 0, pos = start;
+		for (int64_t i = 0; i < n; i++) {
+			bool valid = !d || d[i] == vdef;
+			if (sel[i]) {
+				if (d)
+					d[w] = d[i];
+				w++;
+			}
+			if (!valid)
+				continue;
+			int32_t end = off[v0 + vr++];
+			if (sel[i]) {
+				int32_t len = end - start;
+				if (len > 0 && pos != start)
+					memmove(ld->data.data + pos, ld->data.data + start, (size_t)len);
+				pos += len;
+				off[v0 + vw++] = pos;
+			}
+			start = end;
+		}
+		ld->data.len = (size_t)pos;
+		ld->values.len = (size_t)(v0 + vw) * 4;
+	} else {
+		size_t aw = node->ptype == PQ_BOOLEAN ? 1 : (size_t)node->type.width;
+		uint8_t *v = ld->values.data;
+		for (int64_t i = 0; i < n; i++) {
+			bool valid = !d || d[i] == vdef;
+			if (sel[i]) {
+				if (d)
+					d[w] = d[i];
+				w++;
+				if (valid && vw != vr)
+					memcpy(v + (size_t)(v0 + vw) * aw, v + (size_t)(v0 + vr) * aw, aw);
+				vw += valid;
+			}
+			vr += valid;
+		}
+		ld->values.len = (size_t)(v0 + vw) * aw;
+	}
+	if (d)
+		ld->defs.len = (levels_at + (size_t)w) * 2;
+	ld->n_levels += w;
+	ld->n_values += vw;
+}
+
 static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 {
 	const struct firn_parquet_reader *r = ctx->r;
@@ -835,6 +965,7 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 	}
 	size_t pos = 0;
 	bool need_dict_first = true;
+	struct firn_buf vsel = { 0 }; /* the page's ctx->vsel, when it has nulls */
 	while (rc == 0 && levels < want) {
 		if (pos >= (size_t)size) {
 			rc = DCORRUPT(ctx, "pages hold %lld values, the chunk says %lld", (long long)levels,
@@ -914,17 +1045,21 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 			enc = h.data_page_header.encoding;
 			p = body;
 			plen = blen;
+			if (n < 0 || n > want - levels || n > (1 << 24)) {
+				rc = DCORRUPT(ctx, "page of %lld values past the chunk's %lld", (long long)n,
+					      (long long)want);
+				break;
+			}
+			if (ctx->sel && !memchr(ctx->sel + levels, 1, (size_t)n)) {
+				levels += n; /* no row of the page is wanted */
+				continue;
+			}
 			if (m->codec != PQ_UNCOMPRESSED) {
 				if ((rc = decompress_into(ctx, m->codec, body, blen,
 							  (size_t)h.uncompressed_page_size, &ctx->page)) != 0)
 					break;
 				p = ctx->page.data;
 				plen = ctx->page.len;
-			}
-			if (n < 0 || n > want - levels || n > (1 << 24)) {
-				rc = DCORRUPT(ctx, "page of %lld values past the chunk's %lld", (long long)n,
-					      (long long)want);
-				break;
 			}
 			for (int pass = 0; pass < 2 && rc == 0; pass++) {
 				int max = pass == 0 ? max_rep : max_def;
@@ -958,6 +1093,10 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 				rc = DCORRUPT(ctx, "bad data page v2 header");
 				break;
 			}
+			if (ctx->sel && !memchr(ctx->sel + levels, 1, (size_t)n)) {
+				levels += n;
+				continue;
+			}
 			size_t rl = (size_t)v2->repetition_levels_byte_length;
 			size_t dl = (size_t)v2->definition_levels_byte_length;
 			if (max_rep > 0)
@@ -985,15 +1124,37 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 		int64_t nonnull = n;
 		if (max_def > 0 && n > 0) {
 			const uint16_t *d = (const uint16_t *)ld->defs.data + levels_at;
+			uint16_t md = (uint16_t)max_def;
 			nonnull = 0;
 			for (int64_t i = 0; i < n; i++)
-				nonnull += d[i] == max_def;
+				nonnull += d[i] == md;
+		}
+		ctx->vsel = NULL;
+		if (ctx->sel && (max_def == 0 || nonnull == n)) {
+			ctx->vsel = ctx->sel + levels;
+		} else if (ctx->sel) {
+			const uint16_t *d = (const uint16_t *)ld->defs.data + levels_at;
+			vsel.len = 0;
+			if (firn_buf_reserve(&vsel, (size_t)nonnull + 1) != 0) {
+				rc = nomem(err);
+				break;
+			}
+			for (int64_t i = 0, k = 0; i < n; i++)
+				if (d[i] == max_def)
+					vsel.data[k++] = ctx->sel[levels + i];
+			ctx->vsel = vsel.data;
 		}
 		rc = decode_values(ctx, ld, enc, p, plen, nonnull, &ld->values, &ld->data);
-		ld->n_levels += n;
-		ld->n_values += nonnull;
+		if (rc == 0 && ctx->sel) {
+			keep_selected(ld, levels_at, n, ctx->sel + levels, ctx->vsel_done);
+		} else {
+			ld->n_levels += n;
+			ld->n_values += nonnull;
+		}
 		levels += n;
 	}
+	ctx->vsel = NULL;
+	firn_buf_free(&vsel);
 	firn_free(chunk);
 	return rc;
 }
@@ -1263,6 +1424,8 @@ struct stream {
 	struct firn_builder root;
 	struct decode_slot *slots; /* firn_get_threads() of them, made at the first row group */
 	int n_slots;
+	const uint8_t *keep;      /* firn_parquet_stream_select's, for the next row group */
+	bool flat;                /* no selected column has repetition */
 	char last_error[FIRN_ERROR_MESSAGE_MAX];
 };
 
@@ -1293,7 +1456,8 @@ static void slots_free(struct stream *p)
 struct rg_read {
 	struct stream *p;
 	int rg;
-	int64_t rows;
+	int64_t rows;             /* rows the batch gets: the row group's, or those kept */
+	const uint8_t *keep;      /* NULL: every row */
 	struct leaf_data *leaves;
 	int64_t *cursor;
 	int *rcs;                 /* per selected column */
@@ -1354,6 +1518,7 @@ static int read_column(struct rg_read *g, int s, struct decode_slot *slot)
 	ctx.r = r;
 	ctx.rg = g->rg;
 	ctx.err = &g->errs[s];
+	ctx.sel = g->keep;
 	ctx.codec = &slot->codec;
 	ctx.page = slot->page;
 	ctx.scratch = slot->scratch;
@@ -1411,7 +1576,13 @@ static int read_row_group(struct stream *p, int rg, struct ArrowArray *out, stru
 			return nomem(err);
 		p->n_slots = n;
 	}
-	struct rg_read g = { p, rg, r->meta.row_groups[rg].num_rows, NULL, NULL, NULL, NULL };
+	struct rg_read g = { p, rg, r->meta.row_groups[rg].num_rows, p->keep, NULL, NULL, NULL, NULL };
+	if (g.keep) {
+		int64_t kept = 0;
+		for (int64_t i = 0; i < g.rows; i++)
+			kept += g.keep[i] != 0;
+		g.rows = kept;
+	}
 	g.leaves = firn_calloc((size_t)nleaves + 1, sizeof(*g.leaves));
 	g.cursor = firn_calloc((size_t)nleaves + 1, sizeof(int64_t));
 	g.rcs = firn_calloc((size_t)p->n_sel + 1, sizeof(int));
@@ -1478,10 +1649,35 @@ static int st_get_next(struct ArrowArrayStream *s, struct ArrowArray *out)
 	struct firn_error err = { 0 };
 	int rc = read_row_group(p, p->rgs[p->next], out, &err);
 	p->next++;
+	p->keep = NULL;
 	if (rc != 0) {
 		memcpy(p->last_error, err.message, sizeof(p->last_error));
 		return rc == FIRN_ENOMEM ? ENOMEM : rc == FIRN_EIO ? EIO : EINVAL;
 	}
+	return 0;
+}
+
+int firn_parquet_stream_select(struct ArrowArrayStream *st, const uint8_t *keep,
+			       struct firn_error *err)
+{
+	if (!st || st->get_next != st_get_next)
+		return firn_error_set(err, FIRN_EINVAL, "not a stream of a Parquet reader");
+	struct stream *p = st->private_data;
+	if (keep && !p->flat)
+		return firn_error_set(err, FIRN_EUNSUPPORTED,
+				      "%s: rows of repeated columns cannot be selected", p->r->path);
+	p->keep = keep;
+	return 0;
+}
+
+int firn_parquet_stream_skip(struct ArrowArrayStream *st, struct firn_error *err)
+{
+	if (!st || st->get_next != st_get_next)
+		return firn_error_set(err, FIRN_EINVAL, "not a stream of a Parquet reader");
+	struct stream *p = st->private_data;
+	if (p->next < p->n_rgs)
+		p->next++;
+	p->keep = NULL;
 	return 0;
 }
 
@@ -1544,6 +1740,13 @@ int firn_parquet_reader_stream(struct firn_parquet_reader *r,
 			goto fail;
 		}
 		p->sel[p->n_sel++] = found;
+	}
+	p->flat = true;
+	for (int s = 0; s < p->n_sel; s++) {
+		int first, last;
+		leaf_span(&r->ps, p->sel[s], &first, &last);
+		for (int l = first; l < last; l++)
+			p->flat &= r->ps.nodes[r->ps.leaves[l]].rep == 0;
 	}
 	int nrg = opts->row_groups ? opts->n_row_groups : r->meta.n_row_groups;
 	p->rgs = firn_calloc((size_t)nrg + 1, sizeof(int));
