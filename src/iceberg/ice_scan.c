@@ -545,6 +545,7 @@ struct firn_ice_file_reader {
 	 * from stream (file_schema, as first_proj), the others from rest
 	 * (rest_schema, as rest_proj), decoded only for the rows that pass */
 	bool late;
+	bool pick_live; /* no filter, position deletes: only live rows decoded */
 	struct ArrowArrayStream rest;
 	struct ArrowSchema rest_schema, first_proj, rest_proj;
 	uint8_t *keep;
@@ -919,6 +920,8 @@ static int open_file(const struct firn_ice_plan *p, const struct firn_ice_task *
 		rc = open_late(r, ids, n_ids, err);
 	if (rc == 0 && !r->late)
 		rc = open_stream(r, ids, n_ids, &r->stream, &r->file_schema, err);
+	if (rc == 0 && late && !r->late && r->deleted.n > 0 && r->n_eqs == 0 && (!p->filter || t->all_match))
+		r->pick_live = firn_parquet_stream_select(&r->stream, NULL, NULL) == 0 && !repeats(proj);
 	firn_free(ids);
 	if (rc != 0) {
 		firn_ice__file_close(r);
@@ -1027,6 +1030,36 @@ static int late_next(struct firn_ice_file_reader *r, struct ArrowArray *out, str
 			return rc;
 		}
 		return firn_ice__batch_join(r->proj, &r->first_proj, &a, &r->rest_proj, &b, out, err);
+	}
+}
+
+/* The next batch of a reader whose deletes are its only selection: the
+ * rows they leave, decoded alone. */
+static int live_next(struct firn_ice_file_reader *r, struct ArrowArray *out, struct firn_error *err)
+{
+	for (;;) {
+		out->release = NULL;
+		if (r->next_rg >= r->n_rgs)
+			return 0;
+		int rg = r->rgs[r->next_rg];
+		int64_t base = r->rg_start[rg], n = firn_parquet_reader_row_group_rows(r->reader, rg), k = 0;
+		if (mark_live(r, base, n) != 0)
+			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		for (int64_t i = 0; i < n; i++)
+			k += r->live[i];
+		if (k == 0) {
+			r->next_rg++;
+			FIRN_TRY(firn_parquet_stream_skip(&r->stream, err));
+			continue;
+		}
+		FIRN_TRY(firn_parquet_stream_select(&r->stream, k < n ? r->live : NULL, err));
+		struct ArrowArray raw = { 0 };
+		if (r->stream.get_next(&r->stream, &raw) != 0)
+			return firn_error_set(err, FIRN_ECORRUPT, "%s", r->stream.get_last_error(&r->stream));
+		if (!raw.release)
+			return 0;
+		r->next_rg++;
+		return firn_ice__batch_fit(&r->file_schema, &raw, r->proj, FIRN_MATCH_ID, out, err);
 	}
 }
 
@@ -1200,8 +1233,8 @@ static int next_filtered(struct scan_state *s, struct ArrowArray *out)
 					ahead_start(&s->ahead[k % AHEAD], &s->plan, &s->plan.tasks[k],
 						    &s->read_proj);
 		}
-		if (s->file->late) {
-			FIRN_TRY(late_next(s->file, out, err));
+		if (s->file->late || s->file->pick_live) {
+			FIRN_TRY(s->file->late ? late_next(s->file, out, err) : live_next(s->file, out, err));
 			if (out->release)
 				return 0;
 			firn_ice__file_close(s->file);
