@@ -807,21 +807,31 @@ done:
 	return rc;
 }
 
+/* How a file is read: no_prune reads every row group, late lets a scan
+ * read its filter's columns first; part of parts (parts 0: all) keeps
+ * only the row groups whose index is part modulo parts. */
+struct open_how {
+	bool no_prune, late;
+	int part, parts;
+};
+
 static int open_file(const struct firn_ice_plan *p, const struct firn_ice_task *t,
-		     const struct ArrowSchema *proj, bool no_prune, bool late,
+		     const struct ArrowSchema *proj, const struct open_how *how,
 		     struct firn_ice_file_reader **out, struct firn_error *err);
 
 int firn_ice__file_open(const struct firn_ice_plan *p, const struct firn_ice_task *t,
 			const struct ArrowSchema *proj, bool no_prune,
 			struct firn_ice_file_reader **out, struct firn_error *err)
 {
-	return open_file(p, t, proj, no_prune, false, out, err);
+	struct open_how how = { .no_prune = no_prune };
+	return open_file(p, t, proj, &how, out, err);
 }
 
 static int open_file(const struct firn_ice_plan *p, const struct firn_ice_task *t,
-		     const struct ArrowSchema *proj, bool no_prune, bool late,
+		     const struct ArrowSchema *proj, const struct open_how *how,
 		     struct firn_ice_file_reader **out, struct firn_error *err)
 {
+	bool no_prune = how->no_prune, late = how->late;
 	*out = NULL;
 	struct firn_ice_file_reader *r = firn_calloc(1, sizeof(*r));
 	if (!r)
@@ -868,6 +878,8 @@ static int open_file(const struct firn_ice_plan *p, const struct firn_ice_task *
 	for (int rg = 0; rg < n_rg; rg++) {
 		r->rg_start[rg] = pos;
 		pos += firn_parquet_reader_row_group_rows(r->reader, rg);
+		if (how->parts > 1 && rg % how->parts != how->part)
+			continue;
 		if (!p->filter || t->all_match || no_prune) {
 			r->rgs[r->n_rgs++] = rg;
 			continue;
@@ -1147,7 +1159,8 @@ struct ahead {
 static void *ahead_run(void *arg)
 {
 	struct ahead *a = arg;
-	a->rc = open_file(a->plan, a->task, a->proj, false, true, &a->file, &a->err);
+	struct open_how how = { .late = true };
+	a->rc = open_file(a->plan, a->task, a->proj, &how, &a->file, &a->err);
 	if (a->rc == 0 && a->file->n_rgs > 0)
 		a->rc = firn_parquet_stream_prefetch(&a->file->stream, AHEAD_BYTES, &a->err);
 	return NULL;
@@ -1221,11 +1234,11 @@ static int next_filtered(struct scan_state *s, struct ArrowArray *out)
 			size_t j = s->next_task++;
 			const struct firn_ice_task *task = &s->plan.tasks[j];
 			struct ahead *a = &s->ahead[j % AHEAD];
+			struct open_how how = { .late = true };
 			if (a->running && a->task == task)
 				FIRN_TRY(ahead_take(a, &s->file, err));
 			else
-				FIRN_TRY(open_file(&s->plan, task, &s->read_proj, false, true, &s->file,
-						   err));
+				FIRN_TRY(open_file(&s->plan, task, &s->read_proj, &how, &s->file, err));
 			/* the next files ahead, when there are threads to spare */
 			for (size_t k = j + 1; firn_get_threads() > 1 && k < s->plan.n_tasks && k <= j + AHEAD;
 			     k++)
@@ -1521,6 +1534,101 @@ int firn_table_scan(struct firn_table *t, const struct firn_scan_options *opts,
 	return 0;
 }
 
+/* One job of a count: the rows of part `part` of `parts` of a file's row
+ * groups that pass the filter and the deletes. */
+struct count_job {
+	size_t task;
+	int part, parts;
+	int64_t rows;
+	int rc;
+	struct firn_error err;
+};
+
+struct count_ctx {
+	struct scan_state *s;
+	struct count_job *jobs;
+};
+
+static int count_file(struct scan_state *s, struct count_job *j)
+{
+	const struct firn_ice_task *task = &s->plan.tasks[j->task];
+	struct open_how how = { .part = j->part, .parts = j->parts };
+	struct firn_ice_file_reader *f;
+	FIRN_TRY(open_file(&s->plan, task, &s->read_proj, &how, &f, &j->err));
+	bool filter = s->plan.filter && !task->all_match;
+	uint8_t *sel = NULL;
+	size_t cap = 0;
+	int rc = 0;
+	for (;;) {
+		struct ArrowArray b;
+		const uint8_t *live;
+		int64_t first;
+		if ((rc = firn_ice__file_next(f, &b, &live, &first, &j->err)) != 0 || !b.release)
+			break;
+		if (filter && (size_t)b.length + 1 > cap) {
+			uint8_t *x = firn_realloc(sel, (size_t)b.length + 1);
+			if (!x) {
+				b.release(&b);
+				rc = firn_error_set(&j->err, FIRN_ENOMEM, "out of memory");
+				break;
+			}
+			sel = x;
+			cap = (size_t)b.length + 1;
+		}
+		if (filter)
+			rc = firn_ice__expr_eval(s->plan.filter, &s->read_proj, &b, sel, &j->err);
+		for (int64_t i = 0; rc == 0 && i < b.length; i++)
+			j->rows += live[i] & (filter ? sel[i] : 1);
+		b.release(&b);
+		if (rc != 0)
+			break;
+	}
+	firn_free(sel);
+	firn_ice__file_close(f);
+	return rc;
+}
+
+static void count_job_run(void *arg, size_t i, int slot)
+{
+	(void)slot;
+	struct count_ctx *c = arg;
+	c->jobs[i].rc = count_file(c->s, &c->jobs[i]);
+}
+
+/* Counts the rows of s's tasks that pass, files and their row groups
+ * spread over firn's threads. */
+static int count_read(struct scan_state *s, int64_t *count, struct firn_error *err)
+{
+	int threads = firn_get_threads();
+	size_t n = 0;
+	for (size_t i = 0; i < s->plan.n_tasks; i++) {
+		size_t rgs = s->plan.tasks[i].entry->file.n_split_offsets;
+		n += threads > 1 && rgs > 1 ? (size_t)(rgs < (size_t)threads ? rgs : (size_t)threads) : 1;
+	}
+	struct count_job *jobs = firn_calloc(n + 1, sizeof(*jobs));
+	if (!jobs)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	size_t k = 0;
+	for (size_t i = 0; i < s->plan.n_tasks; i++) {
+		size_t rgs = s->plan.tasks[i].entry->file.n_split_offsets;
+		int parts = threads > 1 && rgs > 1 ? (int)(rgs < (size_t)threads ? rgs : (size_t)threads) : 1;
+		for (int p = 0; p < parts; p++)
+			jobs[k++] = (struct count_job){ .task = i, .part = p, .parts = parts };
+	}
+	struct count_ctx c = { s, jobs };
+	firn_par__for(n, threads, count_job_run, &c);
+	int rc = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (jobs[i].rc != 0 && rc == 0) {
+			rc = jobs[i].rc;
+			*err = jobs[i].err;
+		}
+		*count += jobs[i].rows;
+	}
+	firn_free(jobs);
+	return rc;
+}
+
 int firn_table_count(struct firn_table *t, const char *where,
 		     const struct firn_snapshot_sel *sel, int64_t *count, struct firn_error *err)
 {
@@ -1553,17 +1661,7 @@ int firn_table_count(struct firn_table *t, const char *where,
 		return rc;
 	}
 	s->plan.n_tasks = w;
-	for (;;) {
-		struct ArrowArray b;
-		if ((rc = next_filtered(s, &b)) != 0) {
-			firn_error_set(err, rc, "%s", s->err.message);
-			break;
-		}
-		if (!b.release)
-			break;
-		*count += b.length;
-		b.release(&b);
-	}
+	rc = count_read(s, count, err);
 	state_free(s);
 	return rc;
 }

@@ -148,3 +148,17 @@ def test_filter_on_files_older_than_a_column(run_firn, tmp):
         want = expected(run_firn, wh, dw)
         assert firn_rows(run_firn, wh, "--where", fw) == want, fw
         assert len(want) > 0
+
+
+@pytest.mark.parametrize("threads", ["1", "4"])
+def test_count_spread_over_threads(run_firn, tmp, threads, monkeypatch):
+    """count reads a file's row groups on several threads: the same count
+    for any number of them, with deletes applied."""
+    wh = tmp / "wh"
+    make_table(run_firn, wh, tmp)
+    run_firn("--warehouse", wh, "delete", "q.t", "--where", "a = 3 or id in (5, 500, 5000, 11999)")
+    monkeypatch.setenv("FIRN_THREADS", threads)
+    for fw, dw in FILTERS:
+        want = len(expected(run_firn, wh, dw))
+        got = run_firn("--warehouse", wh, "count", "q.t", "--where", fw).stdout.strip()
+        assert int(got) == want, fw
