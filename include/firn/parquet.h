@@ -82,6 +82,11 @@ FIRN_API int64_t firn_parquet_writer_rows(const struct firn_parquet_writer *w);
 /* After close: one entry per leaf column; valid until free. */
 FIRN_API int firn_parquet_writer_stats(const struct firn_parquet_writer *w,
 			      const struct firn_parquet_column_stats **out, int *n_out);
+/* The file offsets of the row groups written so far (Iceberg's
+ * split_offsets), the first max of them into offsets; returns how many
+ * there are. */
+FIRN_API int firn_parquet_writer_row_groups(const struct firn_parquet_writer *w, int64_t *offsets,
+					    int max);
 /* Frees; if close was not called, the file is removed. NULL ok. */
 FIRN_API void firn_parquet_writer_free(struct firn_parquet_writer *w);
 

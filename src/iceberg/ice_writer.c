@@ -327,6 +327,10 @@ static int close_file(struct firn_ice_writer *w, struct open_file *f, struct fir
 	df->n_partition = w->spec->n_fields;
 	df->record_count = firn_parquet_writer_rows(f->pw);
 	df->file_size = firn_parquet_writer_bytes(f->pw); /* after close: all of it, footer too */
+	int n_rgs = firn_parquet_writer_row_groups(f->pw, NULL, 0);
+	df->split_offsets = n_rgs > 0 ? firn_arena_alloc(w->arena, (size_t)n_rgs * sizeof(int64_t)) : NULL;
+	if (df->split_offsets)
+		df->n_split_offsets = (size_t)firn_parquet_writer_row_groups(f->pw, df->split_offsets, n_rgs);
 	df->has_sort_order_id = true;
 	df->sort_order_id = w->sorted ? w->m->default_sort_order_id : 0; /* 0: unsorted */
 	const struct firn_parquet_column_stats *st;

@@ -1397,6 +1397,14 @@ int firn_parquet_writer_stats(const struct firn_parquet_writer *w,
 	return 0;
 }
 
+int firn_parquet_writer_row_groups(const struct firn_parquet_writer *w, int64_t *offsets, int max)
+{
+	int n = 0;
+	for (int i = 0; i < w->n_rgs && n < max; i++)
+		offsets[n++] = w->rgs[i].file_offset;
+	return w->n_rgs;
+}
+
 static int64_t dict_memory(const struct column *c)
 {
 	const struct dict *d = &c->dict;

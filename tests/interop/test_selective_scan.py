@@ -100,6 +100,13 @@ def test_files_have_many_pages_and_row_groups(run_firn, tmp):
     assert md.num_row_groups >= 4
     # a column chunk of 2,000+ rows at 500 rows a page holds several pages
     assert md.row_group(0).num_rows >= 1000
+    # the manifest's split offsets are the row groups' starts (as PyIceberg reads them)
+    tasks = list(ice.catalog(wh).load_table("q.t").scan().plan_files())
+    assert len(tasks) == 1
+    starts = [min(c.dictionary_page_offset or c.data_page_offset
+                  for c in (md.row_group(g).column(k) for k in range(md.num_columns)))
+              for g in range(md.num_row_groups)]
+    assert list(tasks[0].file.split_offsets) == starts
 
 
 @pytest.mark.parametrize("fw,dw", FILTERS)
