@@ -389,9 +389,11 @@ static int check_protocol(struct replay *r, const json_t *p, struct firn_error *
 		snprintf(v, sizeof(v), "%lld", (long long)rv);
 		return unsupported(r, err, "reader version %s", v);
 	}
+	/* the features a reader may meet; what they allow is checked where it
+	 * shows (a column mapping mode, a deletion vector, a variant column) */
 	static const char *const known[] = { "columnMapping", "deletionVectors", "timestampNtz",
 					      "vacuumProtocolCheck", "v2Checkpoint", "typeWidening",
-					      "typeWidening-preview" };
+					      "typeWidening-preview", "variantType", "variantType-preview" };
 	size_t i;
 	const json_t *f;
 	json_array_foreach(json_object_get(p, "readerFeatures"), i, f) {
