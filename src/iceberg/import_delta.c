@@ -784,7 +784,7 @@ static bool checkpoint_complete(const struct log_files *lf, int64_t v, int *part
 
 static char *log_path(struct replay *r, int64_t v, const char *suffix)
 {
-	char buf[64];
+	char buf[128];
 	snprintf(buf, sizeof(buf), "/" LOG_DIR "/%020lld%s", (long long)v, suffix);
 	size_t n = strlen(r->location) + strlen(buf) + 1;
 	char *p = firn_arena_alloc(&r->arena, n);
