@@ -394,12 +394,17 @@ def make_refused(kind: str, p: Path):
             s["fields"][3]["metadata"]["delta.generationExpression"] = "id * 1.5"
             m["schemaString"] = json.dumps(s)
         _edit_log(p, 0, lambda ls: _with_meta(ls, gen))
-    elif kind == "reader feature":
+    elif kind in ("reader feature", "type widening", "reader version"):
+        proto = {"reader feature": {"minReaderVersion": 3, "minWriterVersion": 7,
+                                    "readerFeatures": ["fancyNewThing"], "writerFeatures": []},
+                 "type widening": {"minReaderVersion": 3, "minWriterVersion": 7,
+                                   "readerFeatures": ["typeWidening"], "writerFeatures": ["typeWidening"]},
+                 "reader version": {"minReaderVersion": 4, "minWriterVersion": 7}}[kind]
+
         def feat(lines):
             for a in lines:
                 if "protocol" in a:
-                    a["protocol"] = {"minReaderVersion": 3, "minWriterVersion": 7,
-                                     "readerFeatures": ["fancyNewThing"], "writerFeatures": []}
+                    a["protocol"] = proto
             return lines
         _edit_log(p, 0, feat)
     elif kind == "corrupt":
@@ -417,6 +422,8 @@ REFUSALS = {
     "column mapping": ["column mapping mode name"],
     "generated column": ["generated column v"],
     "reader feature": ["reader feature fancyNewThing"],
+    "type widening": ["type widening"],
+    "reader version": ["reader version 4"],
     "corrupt": ["line 2"],
     "missing file": ["missing"],
     "not delta": ["not a Delta table"],
