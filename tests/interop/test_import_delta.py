@@ -203,6 +203,8 @@ def imported(deltas, work_root, run_firn):
     return wh
 
 
+@pytest.mark.conformance(("import delta, every version", "PyIceberg"),
+                         ("import delta, every version", "DuckDB"))
 @pytest.mark.parametrize("name", ["plain", "part", "ptypes", "cleaned"])
 def test_every_imported_version_reads_as_delta(deltas, imported, run_firn, name):
     wh, path, table = imported, deltas[name], f"db.{name}"
@@ -284,6 +286,7 @@ def test_maps(work_root, run_firn):
         assert pyiceberg_rows(wh, "db.t", found[f"delta-version-{v}"]) == want
 
 
+@pytest.mark.conformance(("import delta --incremental", "DuckDB"))
 def test_incremental_import(work_root, run_firn):
     from deltalake import DeltaTable, write_deltalake
     p = work_root / "delta-inc"
@@ -509,6 +512,7 @@ def spark_rows(spark, sql):
     return by_name(pa.Table.from_pylist([r.asDict() for r in df.collect()]))
 
 
+@pytest.mark.conformance(("import delta, every version", "Spark"))
 def test_spark_reads_the_imported_table(spark_import, deltas):
     p = deltas["part"]
     assert spark_rows(spark_import, "SELECT * FROM default.db.part") == delta_rows(p, latest(p))
