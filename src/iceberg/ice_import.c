@@ -1108,8 +1108,9 @@ static int prepare_version(struct imp *im, const struct firn_import_version *v,
 	for (size_t i = 0; rc == 0 && i < v->n_removed; i++) {
 		struct live *l = live_find(im, v->removed[i]);
 		if (!l || l->gone)
-			rc = firn_error_set(err, FIRN_EINVAL, "version %lld removes %s, which is not in the "
-					    "table", (long long)v->id, v->removed[i]);
+			rc = firn_error_set(err, FIRN_EINVAL, "version %lld removes %s, which is not a live file "
+					    "of the table (changed since it was imported?)", (long long)v->id,
+					    v->removed[i]);
 		else {
 			add_gone(w, l->path);
 			if (l->deletes)

@@ -555,3 +555,25 @@ def test_multi_part_checkpoint(work_root, run_firn):
         want = delta_scan_rows(dcon, p, v)
         assert len(want) == 30 + 4 * (v - 2)
         assert firn_rows(run_firn, wh, "db.t", "--ref", f"delta-version-{v}") == want
+
+
+def test_incremental_after_local_changes_is_refused(work_root, run_firn):
+    """Once firn rewrote the files a new Delta version removes, the two
+    histories have diverged: the incremental import says so and changes
+    nothing."""
+    from deltalake import DeltaTable, write_deltalake
+    p = work_root / "delta-diverged"
+    wh = work_root / "delta-diverged-wh"
+    shutil.rmtree(p, ignore_errors=True)
+    shutil.rmtree(wh, ignore_errors=True)
+    write_deltalake(str(p), parted(0, 10))
+    write_deltalake(str(p), parted(10, 10), mode="append")
+    run_firn("--warehouse", wh, "namespace", "create", "db")
+    run_firn("--warehouse", wh, "import", "delta", p, "db.t")
+    run_firn("--warehouse", wh, "compact", "db.t")
+    DeltaTable(str(p)).delete("id = 3")
+    before = ice.snapshots(run_firn, wh, "db.t")
+    res = run_firn("--warehouse", wh, "import", "delta", p, "db.t", "--incremental", check=False)
+    assert_error(res, 1, ["changed since it was imported"])
+    assert ice.snapshots(run_firn, wh, "db.t") == before
+    assert ice.describe(run_firn, wh, "db.t")["properties"]["firn.import.version"] == "1"
