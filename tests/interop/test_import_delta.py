@@ -254,6 +254,20 @@ def test_snapshots_follow_the_delta_history(deltas, imported, run_firn):
     assert data and all(str(deltas["plain"]) in f["file-path"] for f in data)
 
 
+def test_cleaned_log_keeps_commit_times(deltas, imported, run_firn):
+    """The checkpoint's snapshot takes its files' time (a checkpoint has no
+    commitInfo), so the later versions keep Delta's commit times and time
+    travel by time still finds them."""
+    p, wh = deltas["cleaned"], imported
+    hist = {h["version"]: h["timestamp"] for h in _dl().DeltaTable(str(p)).history()}
+    found = tags(run_firn, wh, "db.cleaned")
+    snaps = {s["snapshot-id"]: s["timestamp-ms"] for s in ice.snapshots(run_firn, wh, "db.cleaned")}
+    for v in (5, 6):
+        assert snaps[found[f"delta-version-{v}"]] == hist[v]
+        assert firn_rows(run_firn, wh, "db.cleaned", "--as-of", str(hist[v])) == delta_rows(p, v)
+    assert snaps[found["delta-version-4"]] < hist[5]
+
+
 def test_partition_columns_come_from_the_log(deltas, imported, run_firn):
     wh = imported
     want = [r for r in delta_rows(deltas["part"], latest(deltas["part"])) if r[0] == "Oslo"]
