@@ -997,7 +997,10 @@ static int late_next(struct firn_ice_file_reader *r, struct ArrowArray *out, str
 		int64_t base = r->rg_start[r->rgs[r->next_rg++]];
 		FIRN_TRY(firn_ice__batch_fit(&r->file_schema, &raw, &r->first_proj, FIRN_MATCH_ID, &a, err));
 		int64_t n = a.length, k = 0;
-		int rc = mark_live(r, base, n) == 0 ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		int rc = firn_ice__fill_identity(r->plan->m, &r->task->entry->file, &r->file_schema,
+						 &r->first_proj, &a, err);
+		if (rc == 0 && mark_live(r, base, n) != 0)
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		if (rc == 0)
 			rc = firn_ice__expr_eval(r->plan->filter, &r->first_proj, &a, r->keep, err);
 		for (int64_t i = 0; rc == 0 && i < n; i++) {
@@ -1025,6 +1028,9 @@ static int late_next(struct firn_ice_file_reader *r, struct ArrowArray *out, str
 			return rc;
 		}
 		rc = firn_ice__batch_fit(&r->rest_schema, &raw, &r->rest_proj, FIRN_MATCH_ID, &b, err);
+		if (rc == 0 && (rc = firn_ice__fill_identity(r->plan->m, &r->task->entry->file, &r->rest_schema,
+							     &r->rest_proj, &b, err)) != 0)
+			b.release(&b);
 		if (rc == 0 && !pick && k < n) {
 			struct ArrowArray t;
 			rc = firn_ice__batch_take(&r->rest_proj, &b, r->idx, k, &t, err);
@@ -1074,7 +1080,12 @@ static int live_next(struct firn_ice_file_reader *r, struct ArrowArray *out, str
 		if (!raw.release)
 			return 0;
 		r->next_rg++;
-		return firn_ice__batch_fit(&r->file_schema, &raw, r->proj, FIRN_MATCH_ID, out, err);
+		FIRN_TRY(firn_ice__batch_fit(&r->file_schema, &raw, r->proj, FIRN_MATCH_ID, out, err));
+		int rc = firn_ice__fill_identity(r->plan->m, &r->task->entry->file, &r->file_schema, r->proj,
+						 out, err);
+		if (rc != 0)
+			out->release(out);
+		return rc;
 	}
 }
 
