@@ -101,6 +101,8 @@ FIRN_API void firn_parquet_reader_free(struct firn_parquet_reader *r); /* NULL o
 FIRN_API void firn_parquet_reader_set_strict_int96(struct firn_parquet_reader *r, bool strict);
 
 FIRN_API int64_t firn_parquet_reader_num_rows(const struct firn_parquet_reader *r);
+/* The file's size in bytes (known at open). */
+FIRN_API int64_t firn_parquet_reader_file_size(const struct firn_parquet_reader *r);
 FIRN_API int firn_parquet_reader_num_row_groups(const struct firn_parquet_reader *r);
 FIRN_API int64_t firn_parquet_reader_row_group_rows(const struct firn_parquet_reader *r, int rg);
 FIRN_API const char *firn_parquet_reader_created_by(const struct firn_parquet_reader *r); /* may be NULL */
@@ -109,6 +111,18 @@ FIRN_API const char *firn_parquet_reader_created_by(const struct firn_parquet_re
 FIRN_API int firn_parquet_reader_schema(const struct firn_parquet_reader *r, struct ArrowSchema *out,
 			       struct firn_error *err);
 
+/* Field ids for a file written without them (a table's name mapping,
+ * Iceberg's "Column Projection"): fn gets the id of the column's parent
+ * (-1 at the top level) and the column's name ("element" for a list's
+ * element, "key" and "value" for a map's) and returns the column's field
+ * id, or -1 when the mapping has none (its children then stay without
+ * ids too). Columns that already have an id keep it. Returns how many
+ * columns got one. */
+typedef int32_t (*firn_parquet_id_fn)(void *arg, int32_t parent_id, const char *name);
+FIRN_API int firn_parquet_reader_assign_field_ids(struct firn_parquet_reader *r,
+						  firn_parquet_id_fn fn, void *arg);
+/* Whether any column of the file carries a field id. */
+FIRN_API bool firn_parquet_reader_has_field_ids(const struct firn_parquet_reader *r);
 /* Column statistics of one leaf in one row group, for pruning. The leaf is
  * named by its index among the file's leaves. min/max point into the
  * reader and stay valid until free. Returns FIRN_ENOTFOUND when the chunk has

@@ -13,6 +13,7 @@
 #include "firn/parquet.h"
 #include "iceberg/ice_batch.h"
 #include "iceberg/ice_expr.h"
+#include "iceberg/ice_import.h"
 #include "iceberg/ice_scan.h"
 #include "iceberg/ice_table.h"
 #include "iceberg/ice_writer.h"
@@ -722,6 +723,8 @@ int firn_ice__file_open(const struct firn_ice_plan *p, const struct firn_ice_tas
 	int rc = firn_parquet_reader_open(&r->reader, loc, err);
 	if (rc == FIRN_ENOTFOUND)
 		rc = firn_error_set(err, FIRN_ECORRUPT, "%s: data file is missing", loc);
+	if (rc == 0) /* files without field ids: the table's name mapping */
+		rc = firn_ice__name_map_reader(p->m, r->reader, err);
 	if (rc == 0)
 		rc = firn_parquet_reader_schema(r->reader, &r->file_schema, err);
 	if (rc == 0)
@@ -835,6 +838,12 @@ int firn_ice__file_next(struct firn_ice_file_reader *r, struct ArrowArray *out,
 		return 0;
 	int64_t base = r->rg_start[r->rgs[r->next_rg++]];
 	FIRN_TRY(firn_ice__batch_fit(&r->file_schema, &raw, r->proj, FIRN_MATCH_ID, out, err));
+	int rc = firn_ice__fill_identity(r->plan->m, &r->task->entry->file, &r->file_schema, r->proj, out,
+					 err);
+	if (rc != 0) {
+		out->release(out);
+		return rc;
+	}
 	int64_t n = out->length;
 	if ((size_t)n + 1 > r->live_cap) {
 		uint8_t *l = firn_realloc(r->live, (size_t)n + 1);

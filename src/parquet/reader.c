@@ -235,6 +235,48 @@ const char *firn_parquet_reader_leaf_path(const struct firn_parquet_reader *r, i
 	return r->ps.leaf_paths[leaf];
 }
 
+/* ---- field ids through a name mapping ---- */
+
+static int assign_ids(struct pq_schema *ps, int node, int32_t parent_id, firn_parquet_id_fn fn,
+		      void *arg)
+{
+	struct pq_node *n = &ps->nodes[node];
+	int count = 0;
+	for (int i = 0; i < n->n_children; i++) {
+		struct pq_node *c = &ps->nodes[n->children[i]];
+		if (n->type.id == FIRN_A_MAP) { /* the entries struct: key and value under the map */
+			count += assign_ids(ps, n->children[i], parent_id, fn, arg);
+			continue;
+		}
+		const char *name = n->type.id == FIRN_A_LIST ? "element" : c->name;
+		if (c->field_id < 0 && parent_id != -2) {
+			c->field_id = fn(arg, parent_id, name);
+			count += c->field_id >= 0;
+		}
+		count += assign_ids(ps, n->children[i], c->field_id >= 0 ? c->field_id : -2, fn, arg);
+	}
+	return count;
+}
+
+int firn_parquet_reader_assign_field_ids(struct firn_parquet_reader *r, firn_parquet_id_fn fn,
+					 void *arg)
+{
+	return assign_ids(&r->ps, 0, -1, fn, arg);
+}
+
+int64_t firn_parquet_reader_file_size(const struct firn_parquet_reader *r)
+{
+	return r->file_size;
+}
+
+bool firn_parquet_reader_has_field_ids(const struct firn_parquet_reader *r)
+{
+	for (int i = 1; i < r->ps.n_nodes; i++)
+		if (r->ps.nodes[i].field_id >= 0)
+			return true;
+	return false;
+}
+
 static const struct pq_statistics *chunk_stats(const struct firn_parquet_reader *r, int rg, int leaf)
 {
 	if (rg < 0 || rg >= r->meta.n_row_groups || leaf < 0 || leaf >= r->ps.n_leaves)
