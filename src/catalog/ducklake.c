@@ -33,6 +33,9 @@ struct col {
 
 struct dfile {
 	int64_t id, begin, end, records, size, partition_id;
+	int64_t partial_max; /* -1: every row is of begin; else rows of begin..partial_max */
+	int64_t *row_snap;   /* partial files: the snapshot that inserted each row */
+	size_t n_rows;
 	const char *location;
 	const char **pvalues; /* DuckLake's value per partition key (NULL: null) */
 	const char **partition; /* Iceberg's per spec field, for the plan */
@@ -41,6 +44,8 @@ struct dfile {
 struct delfile {
 	int64_t data_file, begin, end;
 	const char *location;
+	int64_t *pos, *snap; /* each deleted position and the snapshot that deleted it */
+	size_t n;
 };
 
 struct inlined_del {
@@ -162,6 +167,20 @@ static const char *resolve(struct dl *d, const char *base, const char *path, con
 static bool live(int64_t begin, int64_t end, int64_t v)
 {
 	return begin <= v && v < end;
+}
+
+/* d->files is ordered by id */
+static struct dfile *find_file(const struct dl *d, int64_t id)
+{
+	size_t lo = 0, hi = d->n_files;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (d->files[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < d->n_files && d->files[lo].id == id ? &d->files[lo] : NULL;
 }
 
 /* ---- opening the catalog ------------------------------------------------ */
@@ -413,10 +432,8 @@ static int read_files(struct dl *d, const char *id, struct firn_error *err)
 					    "%s: a file added with a column mapping "
 					    "(ducklake_add_data_files): its columns carry no field ids",
 					    f->location);
-		else if (cell(&r, i, 11))
-			rc = firn_error_set(err, FIRN_EUNSUPPORTED,
-					    "%s: a merged file holding rows of several snapshots",
-					    f->location);
+		else
+			rc = int_cell(d, &r, i, 11, -1, &f->partial_max, err);
 	}
 	firn_sql__rows_free(&r);
 	return rc;
@@ -636,7 +653,6 @@ files:
 	for (size_t i = 0; rc == 0 && i < d->n_files; i++)
 		if (!(d->files[i].pvalues = firn_arena_alloc(&d->a, sizeof(char *) * d->n_keys)))
 			rc = oom(err);
-	/* files are ordered by id: binary search */
 	for (int i = 0; rc == 0 && i < r.n_rows; i++) {
 		int64_t fid, idx;
 		rc = int_cell(d, &r, i, 0, -1, &fid, err);
@@ -644,16 +660,9 @@ files:
 			rc = int_cell(d, &r, i, 1, -1, &idx, err);
 		if (rc != 0)
 			break;
-		size_t lo = 0, hi = d->n_files;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (d->files[mid].id < fid)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < d->n_files && d->files[lo].id == fid && idx >= 0 && (size_t)idx < d->n_keys)
-			d->files[lo].pvalues[idx] = adup(d, cell(&r, i, 2));
+		struct dfile *f = find_file(d, fid);
+		if (f && idx >= 0 && (size_t)idx < d->n_keys)
+			f->pvalues[idx] = adup(d, cell(&r, i, 2));
 	}
 	firn_sql__rows_free(&r);
 	return rc;
@@ -1028,51 +1037,183 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Appends the pos column of DuckLake delete file loc to p. */
-static int read_positions(const char *loc, int64_t records, struct posvec *p,
-			  struct firn_error *err)
+/* An int64 column of a batch, checked. */
+static const int64_t *i64_column(const struct ArrowArray *c)
 {
+	if (!c || c->n_buffers < 2 || c->null_count != 0 || !c->buffers[1])
+		return NULL;
+	return (const int64_t *)c->buffers[1] + c->offset;
+}
+
+/* Reads delete file df: its positions, and the snapshot that deleted each
+ * (DuckLake 1.0 keeps the deletions of several snapshots in one file, in
+ * the column _ducklake_internal_snapshot_id; without it, all are the
+ * file's begin_snapshot). */
+static int read_delete_file(struct dl *d, struct delfile *df, struct firn_error *err)
+{
+	const struct dfile *f = find_file(d, df->data_file);
+	int64_t records = f ? f->records : -1;
 	struct firn_parquet_reader *r = NULL;
-	int rc = firn_parquet_reader_open(&r, loc, err);
+	int rc = firn_parquet_reader_open(&r, df->location, err);
 	if (rc != 0)
 		return rc;
-	const char *names[] = { "pos" };
+	bool has_snap = false;
+	for (int i = 0; i < firn_parquet_reader_leaf_count(r); i++) {
+		const char *p = firn_parquet_reader_leaf_path(r, i);
+		has_snap = has_snap || (p && strcmp(p, "_ducklake_internal_snapshot_id") == 0);
+	}
+	const char *names[] = { "pos", "_ducklake_internal_snapshot_id" };
 	struct firn_parquet_read_options o = FIRN_PARQUET_READ_OPTIONS_INIT;
-	o.n_names = 1;
+	o.n_names = has_snap ? 2 : 1;
 	o.names = names;
 	struct ArrowArrayStream st = { 0 };
+	struct posvec pos = { 0 }, snap = { 0 };
 	rc = firn_parquet_reader_stream(r, &o, &st, err);
 	while (rc == 0) {
 		struct ArrowArray b = { 0 };
-		int e = st.get_next(&st, &b);
-		if (e != 0) {
+		if (st.get_next(&st, &b) != 0) {
 			const char *m = st.get_last_error ? st.get_last_error(&st) : NULL;
-			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: %s", loc, m ? m : "read failed");
+			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: %s", df->location,
+					    m ? m : "read failed");
 			break;
 		}
 		if (!b.release)
 			break;
-		const struct ArrowArray *c = b.n_children == 1 ? b.children[0] : NULL;
-		if (!c || c->n_buffers < 2 || c->null_count != 0) {
-			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: no pos column of int64 without "
-					    "nulls", loc);
-		} else {
-			const int64_t *v = (const int64_t *)c->buffers[1] + c->offset;
-			for (int64_t i = 0; rc == 0 && i < c->length; i++) {
-				if (v[i] < 0 || (records >= 0 && v[i] >= records))
-					rc = firn_error_set(err, FIRN_ECORRUPT,
-							    "%s: position %" PRId64 " outside a data "
-							    "file of %" PRId64 " rows", loc, v[i], records);
-				else if (push(p, v[i]) != 0)
-					rc = oom(err);
-			}
+		const int64_t *pv = b.n_children == o.n_names ? i64_column(b.children[0]) : NULL;
+		const int64_t *sv = has_snap && pv ? i64_column(b.children[1]) : NULL;
+		if (!pv || (has_snap && !sv))
+			rc = firn_error_set(err, FIRN_ECORRUPT,
+					    "%s: not a DuckLake delete file (pos: int64, no nulls)",
+					    df->location);
+		for (int64_t i = 0; rc == 0 && i < b.children[0]->length; i++) {
+			if (pv[i] < 0 || (records >= 0 && pv[i] >= records))
+				rc = firn_error_set(err, FIRN_ECORRUPT,
+						    "%s: position %" PRId64 " outside a data file of "
+						    "%" PRId64 " rows", df->location, pv[i], records);
+			else if (push(&pos, pv[i]) != 0 || push(&snap, sv ? sv[i] : df->begin) != 0)
+				rc = oom(err);
 		}
 		b.release(&b);
 	}
 	if (st.release)
 		st.release(&st);
 	firn_parquet_reader_free(r);
+	if (rc == 0 && pos.n > 0) {
+		df->pos = firn_arena_alloc(&d->a, pos.n * sizeof(int64_t));
+		df->snap = firn_arena_alloc(&d->a, pos.n * sizeof(int64_t));
+		if (!df->pos || !df->snap)
+			rc = oom(err);
+		else {
+			memcpy(df->pos, pos.v, pos.n * sizeof(int64_t));
+			memcpy(df->snap, snap.v, pos.n * sizeof(int64_t));
+			df->n = pos.n;
+		}
+	}
+	firn_free(pos.v);
+	firn_free(snap.v);
 	return rc;
+}
+
+/* A partial data file (rows of several snapshots, as DuckLake's flush of
+ * inlined rows or its merge of files writes them): the snapshot of each
+ * row, from its column _ducklake_internal_snapshot_id. */
+static int read_row_snapshots(struct dl *d, struct dfile *f, struct firn_error *err)
+{
+	struct firn_parquet_reader *r = NULL;
+	int rc = firn_parquet_reader_open(&r, f->location, err);
+	if (rc != 0)
+		return rc;
+	const char *names[] = { "_ducklake_internal_snapshot_id" };
+	struct firn_parquet_read_options o = FIRN_PARQUET_READ_OPTIONS_INIT;
+	o.n_names = 1;
+	o.names = names;
+	struct ArrowArrayStream st = { 0 };
+	struct posvec snap = { 0 };
+	bool found = false;
+	for (int i = 0; i < firn_parquet_reader_leaf_count(r); i++) {
+		const char *p = firn_parquet_reader_leaf_path(r, i);
+		found = found || (p && strcmp(p, names[0]) == 0);
+	}
+	if (!found)
+		rc = firn_error_set(err, FIRN_EUNSUPPORTED,
+				    "%s: rows of several snapshots, without the column %s that "
+				    "says which", f->location, names[0]);
+	if (rc == 0)
+		rc = firn_parquet_reader_stream(r, &o, &st, err);
+	while (rc == 0) {
+		struct ArrowArray b = { 0 };
+		if (st.get_next(&st, &b) != 0) {
+			const char *m = st.get_last_error ? st.get_last_error(&st) : NULL;
+			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: %s", f->location,
+					    m ? m : "read failed");
+			break;
+		}
+		if (!b.release)
+			break;
+		const int64_t *sv = b.n_children == 1 ? i64_column(b.children[0]) : NULL;
+		if (!sv)
+			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: %s is not int64 without nulls",
+					    f->location, names[0]);
+		for (int64_t i = 0; rc == 0 && i < b.children[0]->length; i++)
+			if (push(&snap, sv[i]) != 0)
+				rc = oom(err);
+		b.release(&b);
+	}
+	if (st.release)
+		st.release(&st);
+	firn_parquet_reader_free(r);
+	if (rc == 0 && f->records >= 0 && (int64_t)snap.n != f->records)
+		rc = firn_error_set(err, FIRN_ECORRUPT, "%s: %zu rows, the catalog says %" PRId64,
+				    f->location, snap.n, f->records);
+	if (rc == 0 && snap.n > 0) {
+		if (!(f->row_snap = firn_arena_alloc(&d->a, snap.n * sizeof(int64_t))))
+			rc = oom(err);
+		else
+			memcpy(f->row_snap, snap.v, snap.n * sizeof(int64_t));
+		f->n_rows = snap.n;
+	}
+	firn_free(snap.v);
+	return rc;
+}
+
+/* The delete files of data files still live after `after` (the others
+ * matter to no version of the plan). */
+static int read_delete_files(struct dl *d, int64_t after, struct firn_error *err)
+{
+	for (size_t i = 0; i < d->n_dels; i++) {
+		const struct dfile *f = find_file(d, d->dels[i].data_file);
+		if (!f || f->end <= after || d->dels[i].end <= after)
+			continue;
+		FIRN_TRY(read_delete_file(d, &d->dels[i], err));
+	}
+	for (size_t i = 0; i < d->n_files; i++) {
+		struct dfile *f = &d->files[i];
+		if (f->partial_max > f->begin && f->end > after)
+			FIRN_TRY(read_row_snapshots(d, f, err));
+	}
+	return 0;
+}
+
+static bool deletes_change(const struct dl *d, const struct dfile *f, int64_t v)
+{
+	/* a partial file's rows of later snapshots are deleted until then */
+	for (size_t k = 0; k < f->n_rows; k++)
+		if (f->row_snap[k] == v || (v == f->begin && f->row_snap[k] > v))
+			return true;
+	for (size_t i = 0; i < d->n_dels; i++) {
+		const struct delfile *df = &d->dels[i];
+		if (df->data_file != f->id)
+			continue;
+		if (df->begin == v || df->end == v)
+			return true;
+		for (size_t k = 0; live(df->begin, df->end, v) && k < df->n; k++)
+			if (df->snap[k] == v)
+				return true;
+	}
+	for (size_t i = 0; i < d->n_inl; i++)
+		if (d->inl[i].file == f->id && d->inl[i].begin == v)
+			return true;
+	return false;
 }
 
 /* The rows of f deleted as of v, when that set changed at v: 1 and *out
@@ -1080,20 +1221,23 @@ static int read_positions(const char *loc, int64_t records, struct posvec *p,
 static int deletes_at(struct dl *d, const struct dfile *f, int64_t v,
 		      struct firn_import_deletes *out, struct firn_error *err)
 {
-	bool changed = false;
-	for (size_t i = 0; i < d->n_dels && !changed; i++)
-		changed = d->dels[i].data_file == f->id && (d->dels[i].begin == v || d->dels[i].end == v);
-	for (size_t i = 0; i < d->n_inl && !changed; i++)
-		changed = d->inl[i].file == f->id && d->inl[i].begin == v;
-	if (!changed)
+	if (!deletes_change(d, f, v))
 		return 0;
 	struct posvec p = { 0 };
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < d->n_dels; i++)
-		if (d->dels[i].data_file == f->id && live(d->dels[i].begin, d->dels[i].end, v))
-			rc = read_positions(d->dels[i].location, f->records, &p, err);
+	for (size_t i = 0; rc == 0 && i < d->n_dels; i++) {
+		const struct delfile *df = &d->dels[i];
+		if (df->data_file != f->id || !live(df->begin, df->end, v))
+			continue;
+		for (size_t k = 0; rc == 0 && k < df->n; k++)
+			if (df->snap[k] <= v && push(&p, df->pos[k]) != 0)
+				rc = oom(err);
+	}
 	for (size_t i = 0; rc == 0 && i < d->n_inl; i++)
 		if (d->inl[i].file == f->id && d->inl[i].begin <= v && push(&p, d->inl[i].row) != 0)
+			rc = oom(err);
+	for (size_t k = 0; rc == 0 && k < f->n_rows; k++)
+		if (f->row_snap[k] > v && push(&p, (int64_t)k) != 0)
 			rc = oom(err);
 	int64_t *pos = NULL;
 	size_t n = 0;
@@ -1151,8 +1295,16 @@ static int versions(struct dl *d, int64_t after, int64_t **out, size_t *n_out,
 	for (size_t i = 0; rc == 0 && i < d->n_dels; i++)
 		rc = add_event(&ev, &n, &cap, d->dels[i].begin) ||
 		     add_event(&ev, &n, &cap, d->dels[i].end);
+	for (size_t i = 0; rc == 0 && i < d->n_dels; i++)
+		for (size_t k = 0; rc == 0 && k < d->dels[i].n; k++)
+			if (k == 0 || d->dels[i].snap[k] != d->dels[i].snap[k - 1])
+				rc = add_event(&ev, &n, &cap, d->dels[i].snap[k]);
 	for (size_t i = 0; rc == 0 && i < d->n_inl; i++)
 		rc = add_event(&ev, &n, &cap, d->inl[i].begin);
+	for (size_t i = 0; rc == 0 && i < d->n_files; i++)
+		for (size_t k = 0; rc == 0 && k < d->files[i].n_rows; k++)
+			if (k == 0 || d->files[i].row_snap[k] != d->files[i].row_snap[k - 1])
+				rc = add_event(&ev, &n, &cap, d->files[i].row_snap[k]);
 	if (rc != 0) {
 		firn_free(ev);
 		return oom(err);
@@ -1257,6 +1409,8 @@ static int read_all(struct dl *d, const char *name, int64_t after, struct firn_e
 		rc = read_partitioning(d, id, err);
 	if (rc == 0)
 		rc = partition_tuples(d, after, err);
+	if (rc == 0)
+		rc = read_delete_files(d, after, err);
 	return rc;
 }
 
