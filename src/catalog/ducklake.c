@@ -1319,6 +1319,9 @@ static int versions(struct dl *d, int64_t after, int64_t **out, size_t *n_out,
 	return 0;
 }
 
+/* The time of snapshot id; of the next snapshot left when DuckLake has
+ * expired it (files of expired snapshots that are still live keep their
+ * begin_snapshot). */
 static int64_t snapshot_ms(const struct dl *d, int64_t id)
 {
 	size_t lo = 0, hi = d->n_snaps;
@@ -1329,7 +1332,7 @@ static int64_t snapshot_ms(const struct dl *d, int64_t id)
 		else
 			hi = mid;
 	}
-	return lo < d->n_snaps && d->snaps[lo].id == id ? d->snaps[lo].ms : 0;
+	return lo < d->n_snaps ? d->snaps[lo].ms : 0;
 }
 
 static int build_version(struct dl *d, int64_t v, const char **prev_schema,
@@ -1386,6 +1389,35 @@ static int build_version(struct dl *d, int64_t v, const char **prev_schema,
 	return 0;
 }
 
+/* Files DuckLake wrote after snapshot `after` but dated at or before it
+ * (ducklake_merge_adjacent_files, a flush of inlined rows) replace files
+ * an earlier import adopted: a table imported up to `after` no longer
+ * matches the catalog's history. Rewritten delete files are no matter:
+ * firn keeps its own deletes, and the positions per snapshot stay. */
+static int check_history_kept(struct dl *d, int64_t after, struct firn_error *err)
+{
+	char v[24];
+	snprintf(v, sizeof(v), "%" PRId64, after);
+	const char *p[] = { v };
+	struct sql_rows r = { 0 };
+	int rc = q(d, "SELECT next_file_id FROM ducklake_snapshot WHERE snapshot_id = $1", p, 1, &r,
+		   err);
+	int64_t next = -1;
+	if (rc == 0 && r.n_rows == 1)
+		rc = int_cell(d, &r, 0, 0, -1, &next, err);
+	firn_sql__rows_free(&r);
+	if (rc != 0 || next < 0)
+		return rc; /* snapshot expired: nothing to compare with */
+	for (size_t i = 0; i < d->n_files; i++)
+		if (d->files[i].id >= next && d->files[i].begin <= after && d->files[i].end > after)
+			return firn_error_set(err, FIRN_EUNSUPPORTED,
+					      "%s: DuckLake rewrote files of snapshots already imported "
+					      "(%s, of snapshot %" PRId64 ", written later: a merge of "
+					      "files or a flush of inlined rows); import the table anew",
+					      d->uri, d->files[i].location, d->files[i].begin);
+	return 0;
+}
+
 static int read_all(struct dl *d, const char *name, int64_t after, struct firn_error *err)
 {
 	int rc = read_metadata(d, err);
@@ -1405,6 +1437,8 @@ static int read_all(struct dl *d, const char *name, int64_t after, struct firn_e
 		rc = read_inlined_deletes(d, id, err);
 	if (rc == 0)
 		rc = read_snapshots(d, err);
+	if (rc == 0 && after >= 0)
+		rc = check_history_kept(d, after, err);
 	if (rc == 0)
 		rc = read_partitioning(d, id, err);
 	if (rc == 0)

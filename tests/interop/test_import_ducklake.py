@@ -264,6 +264,29 @@ def test_import_inlined_deletions(run_firn, tmp):
     lake.close()
 
 
+def test_incremental_after_merge_refused(run_firn, tmp):
+    """A merge of files after an import dates the merged file back to its
+    rows' snapshots: the history the import adopted is gone, and an
+    incremental import says so instead of importing wrong."""
+    lake = Lake(tmp / "lake")
+    lake.sql("CREATE TABLE t (id INTEGER)")
+    lake.sql("INSERT INTO t VALUES (1)")
+    lake.sql("INSERT INTO t VALUES (2)")
+    wh = tmp / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "d")
+    import_(run_firn, wh, lake, "t", "d.t")
+    before = ice.describe(run_firn, wh, "d.t")["metadata-location"]
+    lake.con.execute("CALL ducklake_merge_adjacent_files('lake')")
+    lake.sql("INSERT INTO t VALUES (3)")
+    assert_error(import_(run_firn, wh, lake, "t", "d.t", "--incremental", check=False),
+                 mentions=("rewrote files of snapshots already imported",))
+    assert ice.describe(run_firn, wh, "d.t")["metadata-location"] == before
+    # imported anew, it is right
+    import_(run_firn, wh, lake, "t", "d.t2")
+    assert ice.firn_rows(run_firn, wh, "d.t2") == [(1,), (2,), (3,)]
+    lake.close()
+
+
 def test_import_flushed_and_merged_files(run_firn, tmp):
     """Files holding rows of several snapshots (DuckLake's flush of inlined
     rows, its merge of adjacent files; _ducklake_internal_snapshot_id says

@@ -110,10 +110,10 @@ static void make_catalog(void)
 		 "('data_path','%s/data/',NULL,NULL),('encrypted','false',NULL,NULL)", dir);
 	sql(db, stmt);
 	sql(db, "INSERT INTO ducklake_snapshot VALUES (0,'2026-01-01 00:00:00+00',0,1,0),"
-		"(1,'2026-01-01 00:00:01.5+00',1,2,0),(2,'2026-01-01 00:00:02+00',1,2,1),"
-		"(3,'2026-01-01 00:00:03+00',1,2,2),(4,'2026-01-01 00:00:04+00',1,2,3),"
-		"(5,'2026-01-01 00:00:05+00',2,2,3),(6,'2026-01-01 00:00:06+00',2,2,3),"
-		"(7,'2026-01-01 00:00:07+00',3,3,3),(8,'2026-01-01 00:00:08+00',3,3,3)");
+		"(1,'2026-01-01 00:00:01.5+00',1,2,0),(2,'2026-01-01 00:00:02+00',1,2,11),"
+		"(3,'2026-01-01 00:00:03+00',1,2,12),(4,'2026-01-01 00:00:04+00',1,2,21),"
+		"(5,'2026-01-01 00:00:05+00',2,2,21),(6,'2026-01-01 00:00:06+00',2,2,21),"
+		"(7,'2026-01-01 00:00:07+00',3,3,21),(8,'2026-01-01 00:00:08+00',3,3,30)");
 	sql(db, "INSERT INTO ducklake_schema VALUES (0,'u',0,NULL,'main','main/',1)");
 	sql(db, "INSERT INTO ducklake_table VALUES (1,'u1',1,NULL,0,'t','t/',1),"
 		"(2,'u2',7,NULL,0,'p','p/',1),(3,'u3',7,NULL,0,'m','m/',1),"
@@ -251,6 +251,10 @@ TEST(incremental_plan)
 	CHECK_OK(firn_ducklake__plan(uri, "main.t", 6, &dp, &t_err));
 	if (dp)
 		CHECK_EQ_INT(firn_ducklake__plan_get(dp)->n_versions, 0);
+	firn_ducklake__plan_free(dp);
+	CHECK_OK(firn_ducklake__plan(uri, "main.t", 2, &dp, &t_err));
+	if (dp)
+		CHECK_EQ_INT(firn_ducklake__plan_get(dp)->n_versions, 4); /* 3..6 */
 	firn_ducklake__plan_free(dp);
 }
 
