@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "firn/catalog.h"
 #include "firn/error.h"
 
 /* Exit codes (DESIGN §4). */
@@ -120,7 +121,14 @@ int cli_conf_add(const char *kv);
  * cannot open). */
 int cli_catalog_resolve(void);
 
+/* Opens the catalog the global options and the environment name
+ * (cli_catalog_resolve first). 0, or EXIT_FAIL / EXIT_USAGE with the
+ * line printed. */
+int cli_open_catalog(struct firn_catalog **c, enum firn_catalog_mode mode, struct firn_error *err);
+
 int cmd_parquet(int argc, char **argv);
+/* firn import delta|ducklake (cmd_import.c). */
+int cmd_import(int argc, char **argv);
 /* firn serve (cmd_serve.c). */
 int cmd_serve(int argc, char **argv);
 /* Runs table command cmd; -1 when cmd is not one. */

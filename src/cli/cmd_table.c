@@ -19,7 +19,7 @@
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static int open_catalog(struct firn_catalog **c, enum firn_catalog_mode mode, struct firn_error *err)
+int cli_open_catalog(struct firn_catalog **c, enum firn_catalog_mode mode, struct firn_error *err)
 {
 	int rc = cli_catalog_resolve(); /* PyIceberg's catalog of the name, if need be */
 	if (rc != 0)
@@ -1894,7 +1894,7 @@ int cmd_table(const char *cmd, int argc, char **argv)
 	}
 	struct firn_error err = { 0 };
 	struct firn_catalog *c = NULL;
-	int rc = open_catalog(&c, mode_of(e, argc, argv), &err);
+	int rc = cli_open_catalog(&c, mode_of(e, argc, argv), &err);
 	if (rc == 0)
 		rc = e->run ? e->run(c, argc, argv, &err) : e->run_named(e->name, c, argc, argv, &err);
 	firn_catalog_free(c);

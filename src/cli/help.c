@@ -602,6 +602,50 @@ static const struct help_cmd cmds[] = {
 	  "# options\n"
 	  "- --json\tprint {\"table\", \"change\", \"metadata-location\"} on one line",
 	  S_SPEC, NULL },
+	{ "import", "adopt a Delta Lake or DuckLake table as an Iceberg table",
+	  "Creates an Iceberg table over the Parquet files of a table kept in another format, "
+	  "metadata only: no data file is copied, rewritten or moved, and each version of the "
+	  "source becomes a snapshot. One of:\n"
+	  "- delta PATH TABLE\ta Delta Lake table (its _delta_log)\n"
+	  "- ducklake URI NAME TABLE\ta table of a DuckLake catalog\n"
+	  "firn import FORMAT --help describes each. The imported table is an ordinary firn "
+	  "table from then on; files outside its location stay the source's (compaction writes "
+	  "new files into the table's own location, and expire, remove-orphans and drop --purge "
+	  "never delete a file outside it).", 0, NULL },
+	{ "import delta", "adopt a Delta Lake table as an Iceberg table",
+	  "Reads the Delta log (the last checkpoint, the JSON commits) and creates TABLE at its "
+	  "default location over the same Parquet files, one snapshot per Delta version that "
+	  "changes files (append, delete or overwrite), each tagged delta-version-N and "
+	  "timestamped as Delta committed it. A version that changes no file (a property set) "
+	  "makes no snapshot; its tag points at the snapshot before it. The log is replayed from "
+	  "version 0 when all its commits are there, otherwise from the checkpoint the "
+	  "remaining commits continue (one snapshot for it). Columns get field ids by name and "
+	  "the table the property schema.name-mapping.default (Delta's files carry no ids); "
+	  "the partition columns become identity partitions. Types: long, int (also short and "
+	  "byte), float, double, boolean, string, binary, date, timestamp (as timestamptz), "
+	  "timestamp_ntz (as timestamp), decimal, struct, array (list), map.\n"
+	  "What Iceberg cannot carry faithfully is refused, naming the feature, and nothing is "
+	  "created: deletion vectors in use, column mapping (name or id), generated columns, "
+	  "type widening, unknown reader features, reader versions above 3.\n"
+	  "- PATH\tthe Delta table's directory (its _delta_log inside)\n"
+	  TABLE_ARG
+	  "# options\n"
+	  "- --incremental\tbring TABLE, imported from PATH earlier, up to the Delta table's "
+	  "latest version: only the versions after its firn.import.version\n"
+	  "- --json\tprint {\"table\", \"format\", \"source\", \"incremental\", \"versions\", "
+	  "\"snapshots\", \"files\", \"last-version\"} on one line\n"
+	  "> firn import delta /data/events db.events\n"
+	  "> firn import delta /data/events db.events --incremental", 0, NULL },
+	{ "import ducklake", "adopt a DuckLake table as an Iceberg table",
+	  "Reads one table of a DuckLake catalog (SQLite or PostgreSQL) and creates TABLE over "
+	  "the same Parquet files, one snapshot per DuckLake snapshot that changes the table; "
+	  "DuckLake's delete files become Iceberg position deletes.\n"
+	  "- CATALOG_URI\tthe DuckLake catalog: an SQLite file, or postgresql://...\n"
+	  "- NAME\tthe table in it, SCHEMA.TABLE (or TABLE in schema main)\n"
+	  TABLE_ARG
+	  "# options\n"
+	  "- --incremental\tbring TABLE up to the catalog's latest snapshot\n"
+	  "- --json\tas for import delta", 0, NULL },
 	{ "serve", "serve the catalog as an Iceberg REST catalog",
 	  "Answers the Iceberg REST catalog protocol (the spec's rest-catalog-open-api 1.11) over "
 	  "the warehouse's catalog, so that Spark, PyIceberg, DuckDB and Java clients create, "

@@ -27,6 +27,8 @@ static int dispatch(int argc, char **argv)
 	}
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc - 1, argv + 1);
 	int rc = cmd_table(cmd, argc - 1, argv + 1);
 	if (rc >= 0)
 		return rc;
