@@ -19,6 +19,7 @@ import pytest
 
 import ice
 from firnrun import assert_error
+from test_catalog_pg import pg  # noqa: F401 (the PostgreSQL server fixture)
 
 
 def _load(con, mod, name, tmp):
@@ -36,21 +37,27 @@ def _load(con, mod, name, tmp):
 class Lake:
     """A DuckLake catalog in SQLite at DIR/meta.sqlite, data under DIR/data."""
 
-    def __init__(self, d: Path, inlining: bool = False):
+    def __init__(self, d: Path, inlining: bool = False, pg_uri: str | None = None):
+        """pg_uri: the catalog in that PostgreSQL database instead."""
         import duckdb_extension_ducklake
+        import duckdb_extension_postgres_scanner
         import duckdb_extension_sqlite
         d.mkdir(parents=True, exist_ok=True)
         self.dir = d
-        self.meta = d / "meta.sqlite"
+        self.meta = pg_uri or d / "meta.sqlite"
         self.data = d / "data"
         self.con = duckdb.connect(config={"allow_unsigned_extensions": "true"})
-        _load(self.con, duckdb_extension_sqlite, "sqlite_scanner", d)
+        if pg_uri:
+            _load(self.con, duckdb_extension_postgres_scanner, "postgres_scanner", d)
+        else:
+            _load(self.con, duckdb_extension_sqlite, "sqlite_scanner", d)
         _load(self.con, duckdb_extension_ducklake, "ducklake", d)
         self.con.execute("SET TimeZone='UTC'")
         opts = f"DATA_PATH '{self.data}/'"
         if not inlining:
             opts += ", DATA_INLINING_ROW_LIMIT 0"
-        self.con.execute(f"ATTACH 'ducklake:sqlite:{self.meta}' AS lake ({opts})")
+        kind = "postgres" if pg_uri else "sqlite"
+        self.con.execute(f"ATTACH 'ducklake:{kind}:{self.meta}' AS lake ({opts})")
         self.con.execute("USE lake")
 
     def sql(self, q: str):
@@ -408,4 +415,29 @@ def test_operations_after_import_leave_ducklake_files(run_firn, tmp):
     assert ice.firn_rows(run_firn, wh, "d.t") == [r for r in want if r[0] >= 50 and r[0] != 60]
     assert lake.files() == files and all(f.exists() for f in files)
     assert lake.rows("t", snaps[-1])[0] == want  # DuckLake reads its table as before
+    lake.close()
+
+
+def test_import_from_postgresql(run_firn, tmp, pg):
+    """The same history in a DuckLake catalog kept in PostgreSQL (firn reads
+    it through libpq), partitioned, with inlined deletions."""
+    lake = Lake(tmp / "lake", pg_uri=pg)
+    snaps = history(lake)
+    first = lake.sql("CREATE TABLE p (id INTEGER, d DATE)")
+    lake.sql("ALTER TABLE p SET PARTITIONED BY (year(d), month(d))")
+    lake.sql("INSERT INTO p SELECT i, DATE '2021-01-01' + i::INTEGER * 5 FROM range(200) r(i)")
+    last = lake.sql("DELETE FROM p WHERE id % 3 = 0")
+    wh = tmp / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "d")
+    import_(run_firn, wh, lake, "t", "d.t")
+    assert check_versions(run_firn, wh, lake, "t", "d.t", range(snaps[0], snaps[-1] + 1)) \
+        == len(snaps) - 1
+    import_(run_firn, wh, lake, "p", "d.p")
+    check_versions(run_firn, wh, lake, "p", "d.p", range(first, last + 1))
+    more = lake.sql("INSERT INTO t VALUES (5000, 'pg', NULL, NULL, NULL, 1)")
+    import_(run_firn, wh, lake, "t", "d.t", "--incremental")
+    assert f"ducklake-snapshot-{more}" in tags(wh, "d.t")
+    assert check_versions(run_firn, wh, lake, "t", "d.t", [more]) == 1
+    assert_error(import_(run_firn, wh, lake, "nope", "d.n", check=False),
+                 mentions=("no table main.nope",))
     lake.close()
