@@ -389,9 +389,11 @@ static int check_protocol(struct replay *r, const json_t *p, struct firn_error *
 		snprintf(v, sizeof(v), "%lld", (long long)rv);
 		return unsupported(r, err, "reader version %s", v);
 	}
+	/* the features a reader may meet; what they allow is checked where it
+	 * shows (a column mapping mode, a deletion vector, a variant column) */
 	static const char *const known[] = { "columnMapping", "deletionVectors", "timestampNtz",
 					      "vacuumProtocolCheck", "v2Checkpoint", "typeWidening",
-					      "typeWidening-preview" };
+					      "typeWidening-preview", "variantType", "variantType-preview" };
 	size_t i;
 	const json_t *f;
 	json_array_foreach(json_object_get(p, "readerFeatures"), i, f) {
@@ -782,7 +784,7 @@ static bool checkpoint_complete(const struct log_files *lf, int64_t v, int *part
 
 static char *log_path(struct replay *r, int64_t v, const char *suffix)
 {
-	char buf[64];
+	char buf[128];
 	snprintf(buf, sizeof(buf), "/" LOG_DIR "/%020lld%s", (long long)v, suffix);
 	size_t n = strlen(r->location) + strlen(buf) + 1;
 	char *p = firn_arena_alloc(&r->arena, n);
