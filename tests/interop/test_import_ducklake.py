@@ -156,6 +156,7 @@ def history(lake: Lake) -> list:
     return s
 
 
+@pytest.mark.conformance(("import ducklake", "DuckDB"), ("import ducklake", "PyIceberg"))
 def test_import_history_every_snapshot(run_firn, tmp):
     lake = Lake(tmp / "lake")
     snaps = history(lake)
@@ -201,6 +202,7 @@ def test_import_history_every_snapshot(run_firn, tmp):
     lake.close()
 
 
+@pytest.mark.conformance(("import ducklake", "DuckDB"), ("import ducklake", "PyIceberg"))
 @pytest.mark.parametrize("partition_by", ["region", "year(d), month(d)", "year(d), month(d), region",
                                           "year(ts), month(ts), day(ts)", "k"])
 def test_import_partitioned(run_firn, tmp, partition_by):
@@ -235,6 +237,7 @@ def test_import_partitioned(run_firn, tmp, partition_by):
     lake.close()
 
 
+@pytest.mark.conformance(("import ducklake", "DuckDB"), ("import ducklake", "PyIceberg"))
 def test_import_types(run_firn, tmp):
     lake = Lake(tmp / "lake")
     lake.sql("CREATE TABLE ty (b BOOLEAN, i8 TINYINT, i16 SMALLINT, i64 BIGINT, u8 UTINYINT, "
@@ -311,6 +314,7 @@ def test_incremental_after_merge_refused(run_firn, tmp):
     lake.close()
 
 
+@pytest.mark.conformance(("import ducklake", "DuckDB"), ("import ducklake", "PyIceberg"))
 def test_import_flushed_and_merged_files(run_firn, tmp):
     """Files holding rows of several snapshots (DuckLake's flush of inlined
     rows, its merge of adjacent files; _ducklake_internal_snapshot_id says
@@ -418,6 +422,7 @@ def test_operations_after_import_leave_ducklake_files(run_firn, tmp):
     lake.close()
 
 
+@pytest.mark.conformance(("import ducklake", "DuckDB"), ("import ducklake", "PyIceberg"))
 def test_import_from_postgresql(run_firn, tmp, pg):
     """The same history in a DuckLake catalog kept in PostgreSQL (firn reads
     it through libpq), partitioned, with inlined deletions."""
