@@ -204,15 +204,18 @@ def test_import_history_every_snapshot(run_firn, tmp):
 
 @pytest.mark.conformance(("import ducklake", "DuckDB"), ("import ducklake", "PyIceberg"))
 @pytest.mark.parametrize("partition_by", ["region", "year(d), month(d)", "year(d), month(d), region",
-                                          "year(ts), month(ts), day(ts)", "k"])
+                                          "year(ts), month(ts), day(ts)", "k",
+                                          "year(ts), month(ts), day(ts), hour(ts)", "d, tz"])
 def test_import_partitioned(run_firn, tmp, partition_by):
     lake = Lake(tmp / "lake")
-    first = lake.sql("CREATE TABLE p (id INTEGER, region VARCHAR, d DATE, ts TIMESTAMP, k INTEGER)")
+    first = lake.sql("CREATE TABLE p (id INTEGER, region VARCHAR, d DATE, ts TIMESTAMP, k INTEGER, "
+                     "tz TIMESTAMPTZ)")
     lake.sql(f"ALTER TABLE p SET PARTITIONED BY ({partition_by})")
     lake.sql("INSERT INTO p SELECT i, ['north', 'south', NULL][i % 3 + 1], "
              "DATE '2020-11-20' + i::INTEGER * 3, TIMESTAMP '2020-12-31 20:00:00' + i * INTERVAL 7 HOUR, "
-             "i % 4 FROM range(120) r(i)")
-    lake.sql("INSERT INTO p VALUES (500, NULL, NULL, NULL, NULL)")
+             "i % 4, TIMESTAMPTZ '2021-06-01 00:00:00+00' + (i % 3) * INTERVAL 90 MINUTE "
+             "FROM range(120) r(i)")
+    lake.sql("INSERT INTO p VALUES (500, NULL, NULL, NULL, NULL, NULL)")
     lake.sql("DELETE FROM p WHERE id % 5 = 0")
     lake.sql("UPDATE p SET region = 'east', d = d + 400, k = k + 10 WHERE id % 9 = 1")
     last = lake.sql("DELETE FROM p WHERE d < DATE '2021-01-01'")
@@ -225,7 +228,9 @@ def test_import_partitioned(run_firn, tmp, partition_by):
     finest = {"region": [("region", "identity")], "k": [("k", "identity")],
               "year(d), month(d)": [("d_month", "month")],
               "year(d), month(d), region": [("d_month", "month"), ("region", "identity")],
-              "year(ts), month(ts), day(ts)": [("ts_day", "day")]}[partition_by]
+              "year(ts), month(ts), day(ts)": [("ts_day", "day")],
+              "year(ts), month(ts), day(ts), hour(ts)": [("ts_hour", "hour")],
+              "d, tz": [("d", "identity"), ("tz", "identity")]}[partition_by]
     assert got == finest
     # partition pruning by the Iceberg partition values
     if partition_by.startswith("year(d)"):
@@ -238,6 +243,26 @@ def test_import_partitioned(run_firn, tmp, partition_by):
 
 
 @pytest.mark.conformance(("import ducklake", "DuckDB"), ("import ducklake", "PyIceberg"))
+def test_import_month_alone(run_firn, tmp):
+    """DuckLake's month(d) alone is the month of the year: a file's Iceberg
+    month comes from its min/max of d, and a file with rows of March 2021
+    and March 2022 has none."""
+    lake = Lake(tmp / "lake")
+    first = lake.sql("CREATE TABLE m (id INTEGER, d DATE)")
+    lake.sql("ALTER TABLE m SET PARTITIONED BY (month(d))")
+    last = lake.sql("INSERT INTO m SELECT i, DATE '2021-01-01' + i::INTEGER * 2 FROM range(150) r(i)")
+    wh = tmp / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "d")
+    import_(run_firn, wh, lake, "m", "d.m")
+    check_versions(run_firn, wh, lake, "m", "d.m", range(first, last + 1))
+    assert [str(f.transform) for f in ice.catalog(wh).load_table("d.m").spec().fields] == ["month"]
+    lake.sql("INSERT INTO m VALUES (1000, DATE '2022-03-05'), (1001, DATE '2021-03-06')")
+    assert_error(import_(run_firn, wh, lake, "m", "d.m2", check=False),
+                 mentions=("rows of several Iceberg month(d) partitions in one file",))
+    _no_table(run_firn, wh, "d.m2")
+    lake.close()
+
+
 def test_import_types(run_firn, tmp):
     lake = Lake(tmp / "lake")
     lake.sql("CREATE TABLE ty (b BOOLEAN, i8 TINYINT, i16 SMALLINT, i64 BIGINT, u8 UTINYINT, "
