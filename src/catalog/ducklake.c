@@ -213,7 +213,7 @@ static int dl_open(struct dl *d, const char *uri, struct firn_error *err)
 static int read_metadata(struct dl *d, struct firn_error *err)
 {
 	struct sql_rows r = { 0 };
-	struct firn_error e;
+	struct firn_error e = { 0 };
 	int rc = d->be->exec(d->db,
 			     "SELECT key, value FROM ducklake_metadata WHERE scope IS NULL OR scope = ''",
 			     NULL, 0, &r, NULL, &e);
@@ -993,10 +993,15 @@ static int schema_at(struct dl *d, int64_t v, const char **out, struct firn_erro
 					      "for the rows before it (Iceberg v2 reads them as null)",
 					      d->uri, c->name, d->name);
 		}
-		json_t *f = field_json(d, c, v, err);
+		struct firn_error e = { 0 };
+		json_t *f = field_json(d, c, v, &e);
 		if (!f) {
 			json_decref(fields);
-			return err && err->code ? err->code : FIRN_ENOMEM;
+			if (e.code == 0)
+				return oom(err);
+			if (err)
+				*err = e;
+			return e.code;
 		}
 		json_array_append_new(fields, f);
 	}

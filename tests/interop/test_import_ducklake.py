@@ -396,6 +396,11 @@ def test_refusals(run_firn, tmp):
     lake.sql("INSERT INTO j VALUES (1, '{\"a\": 1}')")
     lake.sql("CREATE TABLE iv (id INTEGER, span INTERVAL)")
     lake.sql("CREATE TABLE big (id UBIGINT)")
+    lake.sql("CREATE TABLE dflt (id INTEGER, c INTEGER DEFAULT 3)")
+    lake.sql("INSERT INTO dflt (id) VALUES (1)")
+    lake.sql("ALTER TABLE dflt ADD COLUMN x INTEGER DEFAULT 5")
+    assert_error(import_(run_firn, wh, lake, "dflt", "d.dflt", check=False),
+                 mentions=("column x", "added with a default"))
     assert_error(import_(run_firn, wh, lake, "j", "d.j", check=False),
                  mentions=("column doc", "json"))
     assert_error(import_(run_firn, wh, lake, "iv", "d.iv", check=False),
@@ -406,7 +411,7 @@ def test_refusals(run_firn, tmp):
                  mentions=("no table main.nope",))
     assert_error(import_(run_firn, wh, lake, "other.j", "d.n2", check=False),
                  mentions=("no table other.j",))
-    for t in ("d.j", "d.iv", "d.big", "d.n", "d.n2"):
+    for t in ("d.j", "d.iv", "d.big", "d.dflt", "d.n", "d.n2"):
         _no_table(run_firn, wh, t)
     lake.close()
 
