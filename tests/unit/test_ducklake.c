@@ -66,17 +66,24 @@ static void sql(sqlite3 *db, const char *s)
 	sqlite3_free(msg);
 }
 
-/* A delete file as DuckLake writes it: file_path, pos. */
-static void write_delete_file(const char *path, const char *data_file, const int64_t *pos, int n)
+/* A delete file as DuckLake writes it: file_path, pos, and with snap the
+ * snapshot of each deletion (_ducklake_internal_snapshot_id). */
+static void write_delete_file(const char *path, const char *data_file, const int64_t *pos,
+			      const int64_t *snap, int n)
 {
 	struct ArrowSchema s;
 	struct firn_builder b;
 	struct ArrowArray batch;
-	CHECK_OK(firn_spec_parse_schema("file_path string not null, pos long not null", &s, &t_err));
+	CHECK_OK(firn_spec_parse_schema(snap ? "file_path string not null, pos long not null, "
+						"_ducklake_internal_snapshot_id long not null"
+					      : "file_path string not null, pos long not null",
+					&s, &t_err));
 	CHECK_OK(firn_builder_init(&b, &s, &t_err));
 	for (int i = 0; i < n; i++) {
 		CHECK_OK(firn_builder_append_bytes(&b.children[0], data_file, strlen(data_file)));
 		CHECK_OK(firn_builder_append_i64(&b.children[1], pos[i]));
+		if (snap)
+			CHECK_OK(firn_builder_append_i64(&b.children[2], snap[i]));
 		CHECK_OK(firn_builder_append_struct(&b));
 	}
 	CHECK_OK(firn_builder_finish(&b, &batch, &t_err));
@@ -93,7 +100,8 @@ static void write_delete_file(const char *path, const char *data_file, const int
 /* Table main.t (id 1): snapshot 1 creates it (id int32, name varchar),
  * 2 adds file 10, 3 adds file 11, 4 deletes rows 1 and 3 of file 10
  * (delete file 20) and row 0 of file 11 (inlined), 5 adds column x int64,
- * 6 removes file 11. Table main.p (id 2): partitioned by year(d),
+ * 6 removes file 11 and deletes row 2 of file 10 (the same delete file,
+ * its deletions dated by snapshot). Table main.p (id 2): partitioned by year(d),
  * month(d), s; main.m (id 3) by month(d) alone. */
 static void make_catalog(void)
 {
@@ -164,8 +172,10 @@ static void make_catalog(void)
 	char del[160], data[160];
 	snprintf(del, sizeof(del), "%s/data/main/t/a-delete.parquet", dir);
 	snprintf(data, sizeof(data), "%s/data/main/t/a.parquet", dir);
-	int64_t pos[] = { 3, 1 };
-	write_delete_file(del, data, pos, 2);
+	/* rows 3 and 1 deleted at 4, row 2 at 6: one file, as DuckLake 1.0
+	 * rewrites a delete file holding several snapshots' deletions */
+	int64_t pos[] = { 3, 1, 2 }, snap[] = { 4, 4, 6 };
+	write_delete_file(del, data, pos, snap, 3);
 }
 
 static const struct firn_import_version *version(const struct firn_import_plan *p, int64_t id)
@@ -230,7 +240,12 @@ TEST(plan_of_a_table)
 	CHECK_EQ_INT(v5->n_added + v5->n_removed + v5->n_deletes, 0);
 	CHECK_EQ_INT(v6->n_removed, 1);
 	CHECK_EQ_STR(v6->removed[0], "/elsewhere/b.parquet");
-	CHECK_EQ_INT(v6->n_deletes, 0);
+	CHECK_EQ_INT(v6->n_deletes, 1);
+	if (v6->n_deletes == 1) {
+		CHECK_EQ_STR(v6->deletes[0].data_file, loc);
+		CHECK_EQ_INT(v6->deletes[0].n, 3);
+		CHECK_EQ_INT(v6->deletes[0].positions[2], 3);
+	}
 done:
 	firn_ducklake__plan_free(dp);
 }
