@@ -455,7 +455,7 @@ def test_operations_after_import_leave_ducklake_files(run_firn, tmp):
 @pytest.mark.conformance(("import ducklake", "DuckDB"), ("import ducklake", "PyIceberg"))
 def test_import_from_postgresql(run_firn, tmp, pg):
     """The same history in a DuckLake catalog kept in PostgreSQL (firn reads
-    it through libpq), partitioned, with inlined deletions."""
+    it through libpq), and a partitioned table."""
     lake = Lake(tmp / "lake", pg_uri=pg)
     snaps = history(lake)
     first = lake.sql("CREATE TABLE p (id INTEGER, d DATE)")
