@@ -36,6 +36,10 @@ struct dfile {
 	int64_t partial_max; /* -1: every row is of begin; else rows of begin..partial_max */
 	int64_t *row_snap;   /* partial files: the snapshot that inserted each row */
 	size_t n_rows;
+	int64_t *row_snaps;  /* those snapshots, distinct, ascending */
+	size_t n_row_snaps;
+	size_t del0, n_del;  /* its delete files: d->dels[del0 .. del0 + n_del) */
+	size_t inl0, n_inl;  /* its inlined deletions: d->inl[inl0 .. inl0 + n_inl) */
 	const char *location;
 	const char **pvalues; /* DuckLake's value per partition key (NULL: null) */
 	const char **partition; /* Iceberg's per spec field, for the plan */
@@ -46,6 +50,8 @@ struct delfile {
 	const char *location;
 	int64_t *pos, *snap; /* each deleted position and the snapshot that deleted it */
 	size_t n;
+	int64_t *snaps; /* the snapshots of snap, distinct, ascending */
+	size_t n_snaps;
 };
 
 struct inlined_del {
@@ -1181,20 +1187,87 @@ static int read_row_snapshots(struct dl *d, struct dfile *f, struct firn_error *
 	return rc;
 }
 
+/* v[0..n) distinct and ascending, in the arena. */
+static int distinct(struct dl *d, const int64_t *v, size_t n, int64_t **out, size_t *n_out,
+		    struct firn_error *err)
+{
+	*out = NULL;
+	*n_out = 0;
+	if (n == 0)
+		return 0;
+	int64_t *u = firn_arena_alloc(&d->a, n * sizeof(int64_t));
+	if (!u)
+		return oom(err);
+	memcpy(u, v, n * sizeof(int64_t));
+	qsort(u, n, sizeof(int64_t), cmp_i64);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || u[m - 1] != u[i])
+			u[m++] = u[i];
+	*out = u;
+	*n_out = m;
+	return 0;
+}
+
+static bool has(const int64_t *v, size_t n, int64_t x)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && v[lo] == x;
+}
+
+static int cmp_del(const void *a, const void *b)
+{
+	const struct delfile *x = a, *y = b;
+	if (x->data_file != y->data_file)
+		return (x->data_file > y->data_file) - (x->data_file < y->data_file);
+	return (x->begin > y->begin) - (x->begin < y->begin);
+}
+
+/* Each data file's delete files and inlined deletions (ranges of the
+ * arrays sorted by data file), so that a version looks at its own. */
+static void index_deletes(struct dl *d)
+{
+	if (d->n_dels > 1)
+		qsort(d->dels, d->n_dels, sizeof(*d->dels), cmp_del);
+	for (size_t i = 0; i < d->n_dels; i++) {
+		struct dfile *f = find_file(d, d->dels[i].data_file);
+		if (f && f->n_del++ == 0)
+			f->del0 = i;
+	}
+	for (size_t i = 0; i < d->n_inl; i++) { /* ordered by file_id */
+		struct dfile *f = find_file(d, d->inl[i].file);
+		if (f && f->n_inl++ == 0)
+			f->inl0 = i;
+	}
+}
+
 /* The delete files of data files still live after `after` (the others
- * matter to no version of the plan). */
+ * matter to no version of the plan), and the row snapshots of partial
+ * files. */
 static int read_delete_files(struct dl *d, int64_t after, struct firn_error *err)
 {
+	index_deletes(d);
 	for (size_t i = 0; i < d->n_dels; i++) {
-		const struct dfile *f = find_file(d, d->dels[i].data_file);
-		if (!f || f->end <= after || d->dels[i].end <= after)
+		struct delfile *df = &d->dels[i];
+		const struct dfile *f = find_file(d, df->data_file);
+		if (!f || f->end <= after || df->end <= after)
 			continue;
-		FIRN_TRY(read_delete_file(d, &d->dels[i], err));
+		FIRN_TRY(read_delete_file(d, df, err));
+		FIRN_TRY(distinct(d, df->snap, df->n, &df->snaps, &df->n_snaps, err));
 	}
 	for (size_t i = 0; i < d->n_files; i++) {
 		struct dfile *f = &d->files[i];
-		if (f->partial_max > f->begin && f->end > after)
+		if (f->partial_max > f->begin && f->end > after) {
 			FIRN_TRY(read_row_snapshots(d, f, err));
+			FIRN_TRY(distinct(d, f->row_snap, f->n_rows, &f->row_snaps, &f->n_row_snaps, err));
+		}
 	}
 	return 0;
 }
@@ -1202,21 +1275,17 @@ static int read_delete_files(struct dl *d, int64_t after, struct firn_error *err
 static bool deletes_change(const struct dl *d, const struct dfile *f, int64_t v)
 {
 	/* a partial file's rows of later snapshots are deleted until then */
-	for (size_t k = 0; k < f->n_rows; k++)
-		if (f->row_snap[k] == v || (v == f->begin && f->row_snap[k] > v))
-			return true;
-	for (size_t i = 0; i < d->n_dels; i++) {
+	if (f->n_row_snaps && ((v == f->begin && f->row_snaps[f->n_row_snaps - 1] > v) ||
+			       has(f->row_snaps, f->n_row_snaps, v)))
+		return true;
+	for (size_t i = f->del0; i < f->del0 + f->n_del; i++) {
 		const struct delfile *df = &d->dels[i];
-		if (df->data_file != f->id)
-			continue;
-		if (df->begin == v || df->end == v)
+		if (df->begin == v || df->end == v ||
+		    (live(df->begin, df->end, v) && has(df->snaps, df->n_snaps, v)))
 			return true;
-		for (size_t k = 0; live(df->begin, df->end, v) && k < df->n; k++)
-			if (df->snap[k] == v)
-				return true;
 	}
-	for (size_t i = 0; i < d->n_inl; i++)
-		if (d->inl[i].file == f->id && d->inl[i].begin == v)
+	for (size_t i = f->inl0; i < f->inl0 + f->n_inl; i++)
+		if (d->inl[i].begin == v)
 			return true;
 	return false;
 }
@@ -1230,16 +1299,16 @@ static int deletes_at(struct dl *d, const struct dfile *f, int64_t v,
 		return 0;
 	struct posvec p = { 0 };
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < d->n_dels; i++) {
+	for (size_t i = f->del0; rc == 0 && i < f->del0 + f->n_del; i++) {
 		const struct delfile *df = &d->dels[i];
-		if (df->data_file != f->id || !live(df->begin, df->end, v))
+		if (!live(df->begin, df->end, v))
 			continue;
 		for (size_t k = 0; rc == 0 && k < df->n; k++)
 			if (df->snap[k] <= v && push(&p, df->pos[k]) != 0)
 				rc = oom(err);
 	}
-	for (size_t i = 0; rc == 0 && i < d->n_inl; i++)
-		if (d->inl[i].file == f->id && d->inl[i].begin <= v && push(&p, d->inl[i].row) != 0)
+	for (size_t i = f->inl0; rc == 0 && i < f->inl0 + f->n_inl; i++)
+		if (d->inl[i].begin <= v && push(&p, d->inl[i].row) != 0)
 			rc = oom(err);
 	for (size_t k = 0; rc == 0 && k < f->n_rows; k++)
 		if (f->row_snap[k] > v && push(&p, (int64_t)k) != 0)
@@ -1301,15 +1370,13 @@ static int versions(struct dl *d, int64_t after, int64_t **out, size_t *n_out,
 		rc = add_event(&ev, &n, &cap, d->dels[i].begin) ||
 		     add_event(&ev, &n, &cap, d->dels[i].end);
 	for (size_t i = 0; rc == 0 && i < d->n_dels; i++)
-		for (size_t k = 0; rc == 0 && k < d->dels[i].n; k++)
-			if (k == 0 || d->dels[i].snap[k] != d->dels[i].snap[k - 1])
-				rc = add_event(&ev, &n, &cap, d->dels[i].snap[k]);
+		for (size_t k = 0; rc == 0 && k < d->dels[i].n_snaps; k++)
+			rc = add_event(&ev, &n, &cap, d->dels[i].snaps[k]);
 	for (size_t i = 0; rc == 0 && i < d->n_inl; i++)
 		rc = add_event(&ev, &n, &cap, d->inl[i].begin);
 	for (size_t i = 0; rc == 0 && i < d->n_files; i++)
-		for (size_t k = 0; rc == 0 && k < d->files[i].n_rows; k++)
-			if (k == 0 || d->files[i].row_snap[k] != d->files[i].row_snap[k - 1])
-				rc = add_event(&ev, &n, &cap, d->files[i].row_snap[k]);
+		for (size_t k = 0; rc == 0 && k < d->files[i].n_row_snaps; k++)
+			rc = add_event(&ev, &n, &cap, d->files[i].row_snaps[k]);
 	if (rc != 0) {
 		firn_free(ev);
 		return oom(err);
