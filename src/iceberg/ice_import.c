@@ -3,6 +3,7 @@
  * version that changes files; and what reading such files needs: the
  * name mapping (they carry no field ids) and the identity partition
  * values they do not hold. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "iceberg/ice_update.h"
 #include "iceberg/ice_writer.h"
 #include "io/io_local.h"
+#include "util/parallel.h"
 
 #define POS_FILE_PATH 2147483546
 #define POS_POS 2147483545
@@ -956,8 +958,12 @@ static int snap_change(struct firn_table *t, int attempt, void *vctx, struct fir
 
 /* ---- one version ---------------------------------------------------------- */
 
+#define FOOTER_WIDTH 16 /* footers read at once: round trips overlap on a remote store */
+#define FOOTER_PARALLEL 32 /* from this many added files on */
+
 struct version_work {
 	struct firn_arena a;
+	struct firn_arena slot_arenas[FOOTER_WIDTH]; /* the footer readers' */
 	struct firn_ice_entry *adds, *dels;
 	size_t n_adds, n_dels;
 	char **del_paths; /* the delete files written (removed unless committed) */
@@ -985,6 +991,70 @@ static void work_free(struct version_work *w, bool failed)
 	firn_free(w->data_path);
 	firn_free(w->del_path);
 	firn_arena_free(&w->a);
+	for (int i = 0; i < FOOTER_WIDTH; i++)
+		firn_arena_free(&w->slot_arenas[i]);
+}
+
+/* The added files' entries, their footers read on up to FOOTER_WIDTH
+ * threads; the first failure by file order is the one reported. */
+struct footers {
+	struct imp *im;
+	const struct firn_import_version *v;
+	struct version_work *w;
+	const struct firn_pfield *pf;
+	size_t n_pf;
+	struct {
+		size_t at; /* the failed file, SIZE_MAX: none */
+		int rc;
+		struct firn_error err;
+	} slot[FOOTER_WIDTH];
+};
+
+static void footer_one(void *arg, size_t i, int slot)
+{
+	struct footers *f = arg;
+	struct firn_error e = { 0 };
+	int rc = added_entry(f->im, &f->v->added[i], f->pf, f->n_pf, &f->w->slot_arenas[slot],
+			     &f->w->adds[i], &e);
+	if (rc != 0 && i < f->slot[slot].at) {
+		f->slot[slot].at = i;
+		f->slot[slot].rc = rc;
+		f->slot[slot].err = e;
+	}
+}
+
+static int read_footers(struct imp *im, const struct firn_import_version *v, struct version_work *w,
+			const struct firn_pfield *pf, size_t n_pf, struct firn_error *err)
+{
+	struct footers *f = firn_calloc(1, sizeof(*f));
+	if (!f)
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	f->im = im;
+	f->v = v;
+	f->w = w;
+	f->pf = pf;
+	f->n_pf = n_pf;
+	for (int k = 0; k < FOOTER_WIDTH; k++)
+		f->slot[k].at = SIZE_MAX;
+	if (v->n_added < FOOTER_PARALLEL) /* threads started per call: worth it for many files */
+		for (size_t i = 0; i < v->n_added; i++)
+			footer_one(f, i, 0);
+	else
+		firn_par__io(v->n_added, FOOTER_WIDTH, footer_one, f);
+	int best = -1;
+	for (int k = 0; k < FOOTER_WIDTH; k++)
+		if (f->slot[k].at != SIZE_MAX && (best < 0 || f->slot[k].at < f->slot[best].at))
+			best = k;
+	int rc = 0;
+	if (best >= 0) {
+		rc = f->slot[best].rc;
+		if (err)
+			*err = f->slot[best].err;
+	} else {
+		w->n_adds = v->n_added;
+	}
+	firn_free(f);
+	return rc;
 }
 
 static void add_gone(struct version_work *w, const char *path)
@@ -1032,14 +1102,15 @@ static int prepare_version(struct imp *im, const struct firn_import_version *v,
 		if (l && !l->gone)
 			rc = firn_error_set(err, FIRN_EINVAL, "version %lld adds %s, which is already in the "
 					    "table", (long long)v->id, v->added[i].location);
-		else
-			rc = added_entry(im, &v->added[i], pf, spec->n_fields, &w->a, &w->adds[w->n_adds++], err);
 	}
+	if (rc == 0)
+		rc = read_footers(im, v, w, pf, spec->n_fields, err);
 	for (size_t i = 0; rc == 0 && i < v->n_removed; i++) {
 		struct live *l = live_find(im, v->removed[i]);
 		if (!l || l->gone)
-			rc = firn_error_set(err, FIRN_EINVAL, "version %lld removes %s, which is not in the "
-					    "table", (long long)v->id, v->removed[i]);
+			rc = firn_error_set(err, FIRN_EINVAL, "version %lld removes %s, which is not a live file "
+					    "of the table (changed since it was imported?)", (long long)v->id,
+					    v->removed[i]);
 		else {
 			add_gone(w, l->path);
 			if (l->deletes)

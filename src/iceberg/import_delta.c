@@ -125,6 +125,7 @@ struct replay {
 	size_t *removed_at; /* each removed file's index in live */
 	size_t n_removes, cap_removes;
 	int64_t ts;
+	int64_t max_mtime; /* the newest add's modificationTime: the time of a checkpoint's state */
 	bool schema_changed;
 	int64_t version;
 	const char *what; /* the log file being read, for messages */
@@ -595,6 +596,9 @@ static int on_add(struct replay *r, const json_t *a, struct firn_error *err)
 			r->removed_at[i] = r->removed_at[r->n_removes];
 			return 0;
 		}
+	const json_t *mt = json_object_get(a, "modificationTime");
+	if (json_is_integer(mt) && json_integer_value(mt) > r->max_mtime)
+		r->max_mtime = json_integer_value(mt);
 	const json_t *size = json_object_get(a, "size");
 	f.size = json_is_integer(size) ? json_integer_value(size) : -1;
 	f.records = -1;
@@ -693,7 +697,7 @@ static int end_version(struct replay *r, struct firn_error *err)
 	struct firn_import_version *v = &r->versions[r->n_versions];
 	memset(v, 0, sizeof(*v));
 	v->id = r->version;
-	v->timestamp_ms = r->ts;
+	v->timestamp_ms = r->ts ? r->ts : r->max_mtime; /* no commitInfo (a checkpoint): its files' time */
 	v->schema = r->schema_changed ? r->schema_text : NULL;
 	size_t na = r->n_adds, nr = r->n_removes;
 	struct firn_import_file *adds = firn_arena_alloc(&r->arena, (na + 1) * sizeof(*adds));
@@ -714,7 +718,7 @@ static int end_version(struct replay *r, struct firn_error *err)
 	r->n_versions++;
 	r->n_adds = r->n_removes = 0;
 	r->schema_changed = false;
-	r->ts = 0;
+	r->ts = r->max_mtime = 0;
 	return 0;
 }
 

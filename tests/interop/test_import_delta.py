@@ -149,6 +149,26 @@ def deltas(work_root):
     write_deltalake(str(p), parted(80, 9), mode="append")                    # 5
     out["part"] = p
 
+    # partition values of many types (Delta keeps them as strings in the log)
+    import datetime as dt
+    import decimal
+    p = root / "ptypes"
+    t = pa.table({
+        "id": [1, 2, 3],
+        "ts": pa.array([dt.datetime(2026, 1, 1, 10, 30, tzinfo=dt.timezone.utc),
+                        dt.datetime(2026, 1, 2, 0, 0, 0, 123456, tzinfo=dt.timezone.utc), None],
+                       pa.timestamp("us", tz="UTC")),
+        "n": pa.array([5, 6, None], pa.int32()),
+        "b": [True, False, True],
+        "dec": pa.array([decimal.Decimal("1.25"), decimal.Decimal("3.50"), None], pa.decimal128(6, 2)),
+        "ntz": pa.array([dt.datetime(2026, 3, 1, 1, 2, 3), dt.datetime(2026, 3, 1, 1, 2, 3, 500), None],
+                        pa.timestamp("us")),
+        "d": pa.array([dt.date(2026, 5, 1), None, dt.date(2026, 5, 3)], pa.date32()),
+    })
+    write_deltalake(str(p), t, partition_by=["ts", "n", "b", "dec", "ntz", "d"])   # 0
+    write_deltalake(str(p), t.slice(0, 1), mode="append")                          # 1
+    out["ptypes"] = p
+
     # early JSON commits cleaned up after a checkpoint: the import starts
     # there (one snapshot for the checkpoint's state)
     p = root / "cleaned"
@@ -183,7 +203,9 @@ def imported(deltas, work_root, run_firn):
     return wh
 
 
-@pytest.mark.parametrize("name", ["plain", "part", "cleaned"])
+@pytest.mark.conformance(("import delta, every version", "PyIceberg"),
+                         ("import delta, every version", "DuckDB"))
+@pytest.mark.parametrize("name", ["plain", "part", "ptypes", "cleaned"])
 def test_every_imported_version_reads_as_delta(deltas, imported, run_firn, name):
     wh, path, table = imported, deltas[name], f"db.{name}"
     ml = ice.describe(run_firn, wh, table)["metadata-location"]
@@ -232,6 +254,20 @@ def test_snapshots_follow_the_delta_history(deltas, imported, run_firn):
     assert data and all(str(deltas["plain"]) in f["file-path"] for f in data)
 
 
+def test_cleaned_log_keeps_commit_times(deltas, imported, run_firn):
+    """The checkpoint's snapshot takes its files' time (a checkpoint has no
+    commitInfo), so the later versions keep Delta's commit times and time
+    travel by time still finds them."""
+    p, wh = deltas["cleaned"], imported
+    hist = {h["version"]: h["timestamp"] for h in _dl().DeltaTable(str(p)).history()}
+    found = tags(run_firn, wh, "db.cleaned")
+    snaps = {s["snapshot-id"]: s["timestamp-ms"] for s in ice.snapshots(run_firn, wh, "db.cleaned")}
+    for v in (5, 6):
+        assert snaps[found[f"delta-version-{v}"]] == hist[v]
+        assert firn_rows(run_firn, wh, "db.cleaned", "--as-of", str(hist[v])) == delta_rows(p, v)
+    assert snaps[found["delta-version-4"]] < hist[5]
+
+
 def test_partition_columns_come_from_the_log(deltas, imported, run_firn):
     wh = imported
     want = [r for r in delta_rows(deltas["part"], latest(deltas["part"])) if r[0] == "Oslo"]
@@ -241,6 +277,30 @@ def test_partition_columns_come_from_the_log(deltas, imported, run_firn):
     assert n == sum(1 for r in delta_rows(deltas["part"], latest(deltas["part"])) if r[0] is None) > 0
 
 
+def test_maps(work_root, run_firn):
+    """A map column: firn and PyIceberg read it through the name mapping
+    (key, value). DuckDB's iceberg_scan is left out: delta-rs names the
+    repeated group of a new table's first files "entries" (pyarrow's name),
+    later ones "key_value", and DuckDB 1.5.5 cannot map the former."""
+    from deltalake import write_deltalake
+    p = work_root / "delta-maps"
+    wh = work_root / "delta-maps-wh"
+    shutil.rmtree(p, ignore_errors=True)
+    shutil.rmtree(wh, ignore_errors=True)
+    t = pa.table({"id": pa.array([1, 2, 3], pa.int64()),
+                  "attrs": pa.array([[("k", 1), ("j", -1)], [], None], pa.map_(pa.string(), pa.int64()))})
+    write_deltalake(str(p), t)
+    write_deltalake(str(p), t.slice(0, 1), mode="append")
+    run_firn("--warehouse", wh, "namespace", "create", "db")
+    run_firn("--warehouse", wh, "import", "delta", p, "db.t")
+    found = tags(run_firn, wh, "db.t")
+    for v in (0, 1):
+        want = delta_rows(p, v)
+        assert firn_rows(run_firn, wh, "db.t", "--ref", f"delta-version-{v}") == want
+        assert pyiceberg_rows(wh, "db.t", found[f"delta-version-{v}"]) == want
+
+
+@pytest.mark.conformance(("import delta --incremental", "DuckDB"))
 def test_incremental_import(work_root, run_firn):
     from deltalake import DeltaTable, write_deltalake
     p = work_root / "delta-inc"
@@ -351,12 +411,17 @@ def make_refused(kind: str, p: Path):
             s["fields"][3]["metadata"]["delta.generationExpression"] = "id * 1.5"
             m["schemaString"] = json.dumps(s)
         _edit_log(p, 0, lambda ls: _with_meta(ls, gen))
-    elif kind == "reader feature":
+    elif kind in ("reader feature", "type widening", "reader version"):
+        proto = {"reader feature": {"minReaderVersion": 3, "minWriterVersion": 7,
+                                    "readerFeatures": ["fancyNewThing"], "writerFeatures": []},
+                 "type widening": {"minReaderVersion": 3, "minWriterVersion": 7,
+                                   "readerFeatures": ["typeWidening"], "writerFeatures": ["typeWidening"]},
+                 "reader version": {"minReaderVersion": 4, "minWriterVersion": 7}}[kind]
+
         def feat(lines):
             for a in lines:
                 if "protocol" in a:
-                    a["protocol"] = {"minReaderVersion": 3, "minWriterVersion": 7,
-                                     "readerFeatures": ["fancyNewThing"], "writerFeatures": []}
+                    a["protocol"] = proto
             return lines
         _edit_log(p, 0, feat)
     elif kind == "corrupt":
@@ -374,6 +439,8 @@ REFUSALS = {
     "column mapping": ["column mapping mode name"],
     "generated column": ["generated column v"],
     "reader feature": ["reader feature fancyNewThing"],
+    "type widening": ["type widening"],
+    "reader version": ["reader version 4"],
     "corrupt": ["line 2"],
     "missing file": ["missing"],
     "not delta": ["not a Delta table"],
@@ -459,6 +526,7 @@ def spark_rows(spark, sql):
     return by_name(pa.Table.from_pylist([r.asDict() for r in df.collect()]))
 
 
+@pytest.mark.conformance(("import delta, every version", "Spark"))
 def test_spark_reads_the_imported_table(spark_import, deltas):
     p = deltas["part"]
     assert spark_rows(spark_import, "SELECT * FROM default.db.part") == delta_rows(p, latest(p))
@@ -501,3 +569,25 @@ def test_multi_part_checkpoint(work_root, run_firn):
         want = delta_scan_rows(dcon, p, v)
         assert len(want) == 30 + 4 * (v - 2)
         assert firn_rows(run_firn, wh, "db.t", "--ref", f"delta-version-{v}") == want
+
+
+def test_incremental_after_local_changes_is_refused(work_root, run_firn):
+    """Once firn rewrote the files a new Delta version removes, the two
+    histories have diverged: the incremental import says so and changes
+    nothing."""
+    from deltalake import DeltaTable, write_deltalake
+    p = work_root / "delta-diverged"
+    wh = work_root / "delta-diverged-wh"
+    shutil.rmtree(p, ignore_errors=True)
+    shutil.rmtree(wh, ignore_errors=True)
+    write_deltalake(str(p), parted(0, 10))
+    write_deltalake(str(p), parted(10, 10), mode="append")
+    run_firn("--warehouse", wh, "namespace", "create", "db")
+    run_firn("--warehouse", wh, "import", "delta", p, "db.t")
+    run_firn("--warehouse", wh, "compact", "db.t")
+    DeltaTable(str(p)).delete("id = 3")
+    before = ice.snapshots(run_firn, wh, "db.t")
+    res = run_firn("--warehouse", wh, "import", "delta", p, "db.t", "--incremental", check=False)
+    assert_error(res, 1, ["changed since it was imported"])
+    assert ice.snapshots(run_firn, wh, "db.t") == before
+    assert ice.describe(run_firn, wh, "db.t")["properties"]["firn.import.version"] == "1"
