@@ -5,7 +5,10 @@
  * from ducklake_column (column ids are the Parquet field ids DuckLake
  * writes, so they stay the Iceberg field ids), its files from
  * ducklake_data_file, and its deleted rows from the delete files (Parquet:
- * file_path, pos) and the inlined deletions. Rows still inlined in the
+ * file_path, pos) and the inlined deletions. Files holding rows or
+ * deletions of several snapshots (_ducklake_internal_snapshot_id: flushed,
+ * merged, rewritten delete files) are replayed per snapshot, a row of a
+ * later snapshot position-deleted until then. Rows still inlined in the
  * catalog, types Iceberg lacks and partitionings Iceberg cannot express
  * are refused, never imported wrong. */
 #include <ctype.h>
