@@ -14,7 +14,7 @@ set(FIRN_USES_parquet util arrow io)
 set(FIRN_USES_avro util io)
 set(FIRN_USES_puffin util io)
 set(FIRN_USES_iceberg util arrow io text parquet avro puffin)
-set(FIRN_USES_catalog util io iceberg)
+set(FIRN_USES_catalog util io parquet iceberg)
 set(FIRN_USES_input util arrow io text parquet iceberg)
 set(FIRN_USES_server util io iceberg catalog)
 
