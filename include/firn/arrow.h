@@ -175,6 +175,39 @@ static inline bool firn_bit_get(const uint8_t *bits, int64_t i)
 FIRN_API int firn_stream_from_batches(struct ArrowArrayStream *out, struct ArrowSchema *schema,
 			     struct ArrowArray *batches, int64_t n_batches);
 
+/* ---- the Arrow IPC stream format -------------------------------------
+ *
+ * Writes batches as Arrow's IPC *stream* format (a schema message, one
+ * record batch message per batch, the end-of-stream marker), which
+ * pyarrow.ipc.open_stream, Polars' read_ipc_stream and other Arrow
+ * readers read. Types: the ones firn_type_of knows plus the other integer
+ * widths, half floats, large strings, binaries and lists; no dictionaries.
+ * Field names, nullability and metadata (field ids, the uuid extension)
+ * are kept. Sliced arrays are written from their offset. */
+
+/* The sink: writes n bytes, 0 or nonzero on failure. */
+typedef int (*firn_ipc_write_fn)(void *arg, const void *p, size_t n);
+struct firn_ipc_writer;
+
+/* Writes the schema message of schema (a struct; copied) through write.
+ * FIRN_EUNSUPPORTED for a type the format cannot carry here, FIRN_EIO
+ * when write fails, FIRN_ENOMEM. *out is the caller's
+ * (firn_ipc_writer_free). */
+FIRN_API int firn_ipc_writer_open(struct firn_ipc_writer **out, const struct ArrowSchema *schema,
+				  firn_ipc_write_fn write, void *arg, struct firn_error *err);
+/* Writes batch (a struct array of the schema; borrowed) as one record
+ * batch message. */
+FIRN_API int firn_ipc_writer_write(struct firn_ipc_writer *w, const struct ArrowArray *batch,
+				   struct firn_error *err);
+/* Writes the end-of-stream marker (once; later calls do nothing). */
+FIRN_API int firn_ipc_writer_close(struct firn_ipc_writer *w, struct firn_error *err);
+FIRN_API void firn_ipc_writer_free(struct firn_ipc_writer *w); /* NULL ok */
+
+/* The bytes of array's buffers that its rows use (validity, values,
+ * offsets, data; children included), as the IPC format would carry them
+ * unpadded: a measure of data processed. 0 for NULL or a released array. */
+FIRN_API int64_t firn_arrow_array_bytes(const struct ArrowSchema *schema, const struct ArrowArray *array);
+
 #ifdef __cplusplus
 }
 #endif

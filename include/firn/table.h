@@ -78,6 +78,26 @@ FIRN_API int firn_table_rename(struct firn_catalog *c, const char *from, const c
  * columns not nullable. *out is the caller's (release it). */
 FIRN_API int firn_table_schema(struct firn_table *t, struct ArrowSchema *out, struct firn_error *err);
 
+/* ---- progress -------------------------------------------------------
+ *
+ * Long work on a table handle reports how far it got: compaction and the
+ * copy-on-write rewrites of delete, update and merge (stage "rewrite",
+ * after each data file rewritten), and expire (stage "expire", as the
+ * files of the expired snapshots are deleted). A total is -1 when it is
+ * not known; a count that does not apply stays 0. The callback runs on
+ * the calling thread, from inside the call it reports on; it must not
+ * call back into t. */
+struct firn_progress {
+	const char *stage;          /* "rewrite", "expire"; static */
+	int64_t files, files_total; /* done, and of how many */
+	int64_t rows, rows_total;
+	int64_t bytes, bytes_total; /* bytes of the files read or deleted */
+};
+typedef void (*firn_progress_fn)(void *arg, const struct firn_progress *p);
+
+/* Sets (fn NULL: clears) the progress callback of t's calls. */
+FIRN_API void firn_table_set_progress(struct firn_table *t, firn_progress_fn fn, void *arg);
+
 /* ---- appending ----------------------------------------------------- */
 
 enum firn_input_format { FIRN_INPUT_AUTO, FIRN_INPUT_CSV, FIRN_INPUT_JSONL, FIRN_INPUT_PARQUET };
@@ -207,6 +227,9 @@ struct firn_delete_info {
 	int64_t files_removed;   /* data files all of whose rows went */
 	int64_t files_rewritten; /* copy-on-write */
 	int64_t delete_files;    /* merge-on-read: data files given a delete file / DV */
+	/* merge: rows replaced by an input row of the same key (rows above), and
+	 * input rows whose key matched none, inserted; other calls leave 0 */
+	int64_t rows_updated, rows_inserted;
 };
 
 /* Deletes the rows matching where, as one snapshot. mode: NULL or "auto"
@@ -244,6 +267,15 @@ struct firn_expire_info {
 	/* optional: called with each file deleted (or, dry run, that would be) */
 	void (*report)(void *arg, const char *path);
 	void *report_arg;
+	/* why the rest stayed (out; each kept snapshot counted once, in this
+	 * order): a branch or tag points to it; it is younger than main's
+	 * cutoff; it is among the newest min_keep of a branch (or, rarely,
+	 * young enough for another branch's own retention) */
+	int64_t snapshots_kept, kept_by_ref, kept_by_age, kept_by_count;
+	int64_t cutoff_ms;      /* main's cutoff: snapshots from it on are kept */
+	int64_t max_age_ms;     /* main's max-snapshot-age-ms; -1 with older_than */
+	int64_t min_keep;       /* main's min-snapshots-to-keep in effect */
+	bool age_given, count_given; /* from older_than / retain_last, not the table */
 };
 
 /* Expires snapshots: every ref keeps its snapshot (refs older than their
@@ -283,7 +315,7 @@ FIRN_API int firn_table_remove_orphans(struct firn_table *t, const char *older_t
 /* The nightly job (DESIGN §5), one step after the other: compaction by
  * the delete policy and bin-packing, expiry, orphan removal. Each field
  * left at its FIRN_MAINTAIN_OPTIONS_INIT value takes the table's setting. */
-#define FIRN_MAINTAIN_OPTIONS_VERSION 1
+#define FIRN_MAINTAIN_OPTIONS_VERSION 2
 struct firn_maintain_options {
 	int version; /* FIRN_MAINTAIN_OPTIONS_VERSION; 0 is taken as 1 */
 	/* a data file is compacted when the share of its rows that deletes
@@ -299,14 +331,21 @@ struct firn_maintain_options {
 	const char *expire_older_than; /* NULL: history.expire.max-snapshot-age-ms */
 	int64_t retain_last;           /* <= 0: history.expire.min-snapshots-to-keep */
 	const char *orphans_older_than; /* NULL: 3 days ago (the safety window) */
+	/* version 2: plan every step and change nothing (info says what each
+	 * would do: compact.snapshot_id stays 0, compact_files counts the
+	 * files compaction would take) */
+	bool dry_run;
 };
-#define FIRN_MAINTAIN_OPTIONS_INIT { FIRN_MAINTAIN_OPTIONS_VERSION, -1.0, -1, 0, NULL, 0, NULL }
+#define FIRN_MAINTAIN_OPTIONS_INIT { FIRN_MAINTAIN_OPTIONS_VERSION, -1.0, -1, 0, NULL, 0, NULL, false }
 
 struct firn_maintain_info {
 	int64_t files_over_policy;      /* data files the delete policy picked */
 	struct firn_delete_info compact; /* snapshot_id 0: nothing compacted */
 	struct firn_expire_info expire;
 	struct firn_orphan_info orphans;
+	int64_t files_with_deletes_spared; /* data files with deletes under the policy */
+	int64_t compact_files, compact_bytes; /* data files compaction took (would take) */
+	bool dry_run;
 };
 
 /* Runs the steps in order; opts NULL: the defaults. The first step that
@@ -436,6 +475,9 @@ struct firn_file_info {
 	int64_t deleted_records;
 	int64_t sequence_number;
 	int64_t snapshot_id;
+	/* the partition values as partition paths show them ("2013-01" for a
+	 * month, "2013-01-05-10" for an hour, strings unquoted), NULL for null */
+	char **partition_human;
 };
 
 /* The live data and delete files of the selected snapshot (sel NULL: the

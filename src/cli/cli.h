@@ -8,7 +8,9 @@
 #include <stdio.h>
 
 #include "firn/catalog.h"
+#include "firn/arrow.h"
 #include "firn/error.h"
+#include "firn/table.h"
 
 /* Exit codes (DESIGN §4). */
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -125,6 +127,22 @@ int cli_catalog_resolve(void);
  * (cli_catalog_resolve first). 0, or EXIT_FAIL / EXIT_USAGE with the
  * line printed. */
 int cli_open_catalog(struct firn_catalog **c, enum firn_catalog_mode mode, struct firn_error *err);
+/* Progress on standard error (progress.c): shown while standard error is
+ * a terminal, or FIRN_PROGRESS=1; never with FIRN_PROGRESS=0 or --quiet
+ * (global, or any table command's). One line, redrawn in place at most
+ * five times a second, cleared by cli_progress_end (and by cli_fail). */
+void cli_progress_quiet(void);
+bool cli_progress_enabled(void);
+/* Starts the line of command what (static); a no-op when not enabled. */
+void cli_progress_begin(const char *what);
+/* The work done so far (totals -1 when unknown). */
+void cli_progress_update(const struct firn_progress *p);
+/* cli_progress_update as a firn_progress_fn, for firn_table_set_progress. */
+void cli_progress_lib(void *arg, const struct firn_progress *p);
+void cli_progress_end(void);
+/* Makes *in report the rows and bytes read through it (rows_total: -1
+ * unknown); nothing when progress is off. 0, or -1 out of memory. */
+int cli_progress_wrap(struct ArrowArrayStream *in, int64_t rows_total);
 
 int cmd_parquet(int argc, char **argv);
 /* firn import delta|ducklake (cmd_import.c). */

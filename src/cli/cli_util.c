@@ -28,6 +28,7 @@ void cli_set_usage(const char *line)
 
 int cli_fail(const struct firn_error *err)
 {
+	cli_progress_end(); /* the error line starts a clean line */
 	fprintf(stderr, "firn: error: %s\n", err->message[0] ? err->message : firn_code_name(err->code));
 	return EXIT_FAIL;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "firn/catalog.h"
@@ -363,6 +364,12 @@ static json_t *file_json(const struct firn_file_info *f)
 		json_object_set_new(part, f->partition_names[p], v ? v : json_null());
 	}
 	json_object_set_new(o, "partition", part);
+	json_t *hum = json_object(); /* as partition paths show them: month 2013-01, not 516 */
+	for (size_t p = 0; p < f->n_partition; p++) {
+		const char *h = f->partition_human ? f->partition_human[p] : NULL;
+		json_object_set_new(hum, f->partition_names[p], h ? json_string(h) : json_null());
+	}
+	json_object_set_new(o, "partition-human", hum);
 	json_object_set_new(o, "record-count", json_integer(f->record_count));
 	json_object_set_new(o, "file-size-in-bytes", json_integer(f->file_size));
 	if (f->content == FIRN_FILE_DATA) {
@@ -493,7 +500,18 @@ static void human_history(json_t *a)
 
 static void human_files(json_t *a)
 {
-	const char *keys[] = { "content", "file-path", "partition", "record-count", "deleted-records", "file-size-in-bytes" };
+	size_t i;
+	json_t *f;
+	json_array_foreach(a, i, f) { /* the partition as name=value, ... in human form */
+		struct firn_buf b = FIRN_BUF_INIT;
+		const char *k;
+		json_t *v;
+		json_object_foreach(json_object_get(f, "partition-human"), k, v)
+			firn_buf_printf(&b, "%s%s=%s", b.len ? ", " : "", k, json_is_string(v) ? json_string_value(v) : "null");
+		json_object_set_new(f, "partition-text", json_string(b.len && firn_buf_cstr(&b) == 0 ? (const char *)b.data : ""));
+		firn_buf_free(&b);
+	}
+	const char *keys[] = { "content", "file-path", "partition-text", "record-count", "deleted-records", "file-size-in-bytes" };
 	const char *heads[] = { "content", "file_path", "partition", "records", "deleted", "bytes" };
 	print_rows(a, keys, heads, N(keys));
 }
@@ -583,7 +601,10 @@ static int collect_props(const struct cli_opt *o, struct props *p)
 static int load(struct firn_catalog *c, const char *ident, struct firn_table **t,
 		struct firn_error *err)
 {
-	return firn_table_load(c, ident, t, err) ? cli_fail(err) : 0;
+	if (firn_table_load(c, ident, t, err) != 0)
+		return cli_fail(err);
+	firn_table_set_progress(*t, cli_progress_lib, NULL); /* shown only once begun */
+	return 0;
 }
 
 /* load, then the branch writes go to: --branch NAME (absent: main). */
@@ -1030,7 +1051,24 @@ static int do_register(struct firn_catalog *c, int argc, char **argv, struct fir
 
 /* ---- writing rows ----------------------------------------------------- */
 
-/* The input files of append, merge and overwrite as one stream of t's columns. */
+/* The rows of the input files, when all are Parquet (their footers say);
+ * else -1: progress then has no total. */
+static int64_t input_rows(const char *const *v, size_t n, enum firn_input_format f)
+{
+	int64_t total = 0;
+	for (size_t i = 0; i < n && total >= 0; i++) {
+		struct firn_parquet_reader *r = NULL;
+		if (firn_input_format_of(v[i], f) != FIRN_INPUT_PARQUET || firn_parquet_reader_open(&r, v[i], NULL) != 0)
+			total = -1;
+		else
+			total += firn_parquet_reader_num_rows(r);
+		firn_parquet_reader_free(r);
+	}
+	return total;
+}
+
+/* The input files of append, merge and overwrite as one stream of t's
+ * columns (reporting progress as it is read). */
 static int open_input(struct firn_table *t, const char *const *files, size_t n, enum firn_input_format f,
 		      const struct firn_append_options *ao, unsigned flags, struct ArrowArrayStream *in,
 		      struct firn_error *err)
@@ -1050,9 +1088,14 @@ static int open_input(struct firn_table *t, const char *const *files, size_t n, 
 	struct ArrowSchema ts = { 0 };
 	if (rc == 0)
 		rc = firn_table_schema(t, &ts, err);
+	int64_t total = rc == 0 && cli_progress_enabled() ? input_rows((const char *const *)v, nv, f) : -1;
 	if (rc == 0) {
 		rc = firn_input_open((const char *const *)v, nv, f, &ts, ao, flags, in, err);
 		ts.release(&ts);
+	}
+	if (rc == 0 && cli_progress_wrap(in, total) != 0) {
+		in->release(in);
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 	}
 	cli_free_inputs(v, nv);
 	return rc;
@@ -1085,6 +1128,7 @@ static int do_append(struct firn_catalog *c, int argc, char **argv, struct firn_
 		rc = cli_fail(err);
 		goto out;
 	}
+	cli_progress_end();
 	struct firn_buf note = FIRN_BUF_INIT;
 	char *bj = branch_json(t);
 	if (cli_get(o, N(o), "json"))
@@ -1106,15 +1150,27 @@ out:
 static void print_change(const char *cmd, const struct cli_opt *o, int n, const struct firn_table *t,
 			 const struct firn_delete_info *di)
 {
+	cli_progress_end();
 	struct firn_buf note = FIRN_BUF_INIT;
 	char *bj = branch_json(t);
 	const char *on = on_branch(t, &note);
+	bool merge = strcmp(cmd, "merge") == 0;
+	char counts[96] = "";
+	if (merge)
+		snprintf(counts, sizeof(counts), ", \"rows-updated\": %lld, \"rows-inserted\": %lld",
+			 (long long)di->rows_updated, (long long)di->rows_inserted);
 	if (cli_get(o, n, "json"))
-		printf("{\"snapshot-id\": %lld, \"%s\": %lld, \"files-removed\": %lld, "
+		printf("{\"snapshot-id\": %lld, \"%s\": %lld%s, \"files-removed\": %lld, "
 		       "\"files-rewritten\": %lld, \"delete-files\": %lld, \"branch\": %s}\n", (long long)di->snapshot_id,
-		       strcmp(cmd, "delete") == 0 ? "deleted-rows" : "rows", (long long)di->rows,
+		       strcmp(cmd, "delete") == 0 ? "deleted-rows" : "rows", (long long)di->rows, counts,
 		       (long long)di->files_removed, (long long)di->files_rewritten, (long long)di->delete_files,
 		       bj ? bj : "null");
+	else if (merge && di->snapshot_id != 0)
+		printf("merge: %lld rows updated, %lld rows inserted; %lld data files removed whole, %lld "
+		       "rewritten (copy-on-write), %lld marked by merge-on-read delete files%s: snapshot %lld\n",
+		       (long long)di->rows_updated, (long long)di->rows_inserted, (long long)di->files_removed,
+		       (long long)di->files_rewritten,
+		       (long long)di->delete_files, on, (long long)di->snapshot_id);
 	else if (strcmp(cmd, "delete") == 0 && di->snapshot_id == 0)
 		printf("no rows matched: nothing deleted\n");
 	else if (di->snapshot_id == 0)
@@ -1205,6 +1261,22 @@ out:
 
 /* ---- reading rows ----------------------------------------------------- */
 
+/* A scan's progress: on while it writes somewhere else than a terminal. */
+static struct {
+	bool on;
+	const struct ArrowSchema *schema;
+	struct firn_progress p;
+} scan_pg;
+
+static void scan_progress(const struct ArrowArray *b)
+{
+	if (!scan_pg.on)
+		return;
+	scan_pg.p.rows += b->length;
+	scan_pg.p.bytes += firn_arrow_array_bytes(scan_pg.schema, b);
+	cli_progress_update(&scan_pg.p);
+}
+
 /* Drains st into w (text or Parquet, by which is set). */
 static int drain(struct ArrowArrayStream *st, struct firn_text_writer *tw, struct firn_parquet_writer *pw,
 		 struct firn_error *err)
@@ -1217,6 +1289,7 @@ static int drain(struct ArrowArrayStream *st, struct firn_text_writer *tw, struc
 		}
 		if (!b.release)
 			return 0;
+		scan_progress(&b);
 		int wr = tw ? firn_text_writer_write(tw, &b, err) : firn_parquet_writer_write(pw, &b, err);
 		b.release(&b);
 		if (wr != 0)
@@ -1224,8 +1297,43 @@ static int drain(struct ArrowArrayStream *st, struct firn_text_writer *tw, struc
 	}
 }
 
-/* --format of scan: the text forms, or Parquet */
-enum { SCAN_TABLE, SCAN_CSV, SCAN_JSONL, SCAN_PARQUET };
+/* --format of scan: the text forms, Parquet, or the Arrow IPC stream */
+enum { SCAN_TABLE, SCAN_CSV, SCAN_JSONL, SCAN_PARQUET, SCAN_ARROW };
+
+static int ipc_write(void *arg, const void *p, size_t n)
+{
+	return fwrite(p, 1, n, (FILE *)arg) == n ? 0 : -1;
+}
+
+/* Drains st into an Arrow IPC stream on f. */
+static int write_ipc(struct ArrowSchema *schema, struct ArrowArrayStream *st, FILE *f, struct firn_error *err)
+{
+	struct firn_ipc_writer *w = NULL;
+	if (firn_ipc_writer_open(&w, schema, ipc_write, f, err) != 0)
+		return cli_fail(err);
+	int rc = 0;
+	for (;;) {
+		struct ArrowArray b;
+		if (st->get_next(st, &b) != 0) {
+			const char *m = st->get_last_error(st);
+			rc = cli_failf("%s", m ? m : "read failed");
+			break;
+		}
+		if (!b.release)
+			break;
+		scan_progress(&b);
+		int wr = firn_ipc_writer_write(w, &b, err);
+		b.release(&b);
+		if (wr != 0) {
+			rc = cli_fail(err);
+			break;
+		}
+	}
+	if (rc == 0 && firn_ipc_writer_close(w, err) != 0)
+		rc = cli_fail(err);
+	firn_ipc_writer_free(w);
+	return rc;
+}
 
 static int write_scan(struct ArrowSchema *schema, struct ArrowArrayStream *st, int format,
 		      const char *output, struct firn_error *err)
@@ -1252,11 +1360,13 @@ static int write_scan(struct ArrowSchema *schema, struct ArrowArrayStream *st, i
 		f = out.f;
 	}
 	struct firn_text_writer *w = NULL;
-	if (firn_text_writer_open(&w, f, text[format], schema, err) != 0)
+	if (format == SCAN_ARROW)
+		rc = write_ipc(schema, st, f, err);
+	else if (firn_text_writer_open(&w, f, text[format], schema, err) != 0)
 		rc = cli_fail(err);
-	if (rc == 0)
+	if (rc == 0 && format != SCAN_ARROW)
 		rc = drain(st, w, NULL, err);
-	if (rc == 0 && firn_text_writer_close(w, err) != 0)
+	if (rc == 0 && w && firn_text_writer_close(w, err) != 0)
 		rc = cli_fail(err);
 	firn_text_writer_free(w);
 	if (output && cli_file_end(&out, rc == 0, err) != 0 && rc == 0)
@@ -1300,6 +1410,25 @@ static int scan_inputs(struct firn_table *t, const struct firn_snapshot_sel *sel
 	return 0;
 }
 
+/* The rows a scan will write, when the plan says (no filter, no equality
+ * deletes); else -1. */
+static int64_t scan_total(struct firn_table *t, const struct firn_scan_options *so)
+{
+	if (!scan_pg.on || (so->where && *so->where))
+		return -1;
+	struct firn_file_info *v;
+	size_t n;
+	int64_t sid, total = 0;
+	if (firn_table_plan(t, NULL, &so->sel, &sid, &v, &n, NULL) != 0)
+		return -1;
+	for (size_t i = 0; i < n && total >= 0; i++)
+		total = v[i].deleted_records < 0 ? -1 : total + v[i].record_count - v[i].deleted_records;
+	firn_file_info_free(v, n);
+	if (so->limit >= 0 && total > so->limit)
+		total = so->limit;
+	return total;
+}
+
 static int scan_to(struct firn_table *t, const struct firn_scan_options *so, int format, const char *output,
 		   struct firn_error *err)
 {
@@ -1320,6 +1449,10 @@ static int scan_to(struct firn_table *t, const struct firn_scan_options *so, int
 	}
 	struct ArrowSchema schema;
 	struct ArrowArrayStream st;
+	scan_pg.on = cli_progress_enabled() &&
+		     ((output && strcmp(output, "/dev/stdout") != 0) || !isatty(STDOUT_FILENO));
+	scan_pg.schema = &schema;
+	scan_pg.p = (struct firn_progress){ "scan", 0, -1, 0, scan_total(t, so), 0, -1 };
 	if (firn_table_scan(t, so, &schema, &st, err) != 0) {
 		rc = cli_fail(err);
 	} else {
@@ -1335,7 +1468,7 @@ static int do_scan(struct firn_catalog *c, int argc, char **argv, struct firn_er
 	struct cli_opt o[] = { { "columns", true }, { "where", true }, { "limit", true },
 			       { "snapshot", true }, { "as-of", true }, { "ref", true },
 			       { "format", true }, { "output", true } };
-	static const char *const formats[] = { "table", "csv", "jsonl", "parquet", NULL }; /* SCAN_* */
+	static const char *const formats[] = { "table", "csv", "jsonl", "parquet", "arrow", NULL }; /* SCAN_* */
 	const char *pos[1];
 	int np, k = 0;
 	struct firn_scan_options so = FIRN_SCAN_OPTIONS_INIT;
@@ -1447,9 +1580,69 @@ static int do_rewrite_manifests(struct firn_catalog *c, int argc, char **argv, s
 	return rc;
 }
 
+/* A duration in the largest whole unit: "5 days", "36 hours", "90 seconds". */
+static void duration(char *buf, size_t n, int64_t ms)
+{
+	static const struct { int64_t ms; const char *unit; } units[] = {
+		{ 86400000, "day" }, { 3600000, "hour" }, { 60000, "minute" }, { 1000, "second" } };
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ms >= units[i].ms && ms % units[i].ms == 0) {
+			long long v = ms / units[i].ms;
+			snprintf(buf, n, "%lld %s%s", v, units[i].unit, v == 1 ? "" : "s");
+			return;
+		}
+	snprintf(buf, n, "%lld ms", (long long)ms);
+}
+
+/* Why expire kept what it kept, as lines of text. */
+static void print_kept(const struct firn_expire_info *ei, const char *indent)
+{
+	char age[48];
+	printf("%skept %lld snapshots\n", indent, (long long)ei->snapshots_kept);
+	if (ei->kept_by_ref)
+		printf("%s  %lld that a branch or tag points to\n", indent, (long long)ei->kept_by_ref);
+	if (ei->kept_by_age && ei->age_given) {
+		json_t *t = iso_ms(ei->cutoff_ms);
+		printf("%s  %lld from %s on (--older-than)\n", indent, (long long)ei->kept_by_age, json_string_value(t));
+		json_decref(t);
+	} else if (ei->kept_by_age) {
+		duration(age, sizeof(age), ei->max_age_ms);
+		printf("%s  %lld younger than %s (history.expire.max-snapshot-age-ms)\n", indent,
+		       (long long)ei->kept_by_age, age);
+	}
+	if (ei->kept_by_count)
+		printf("%s  %lld older, kept as the last %lld of their branch (%s)\n", indent,
+		       (long long)ei->kept_by_count, (long long)ei->min_keep,
+		       ei->count_given ? "--retain-last" : "history.expire.min-snapshots-to-keep");
+}
+
+static json_t *kept_json(const struct firn_expire_info *ei)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:o, s:o, s:I, s:s, s:s}", "snapshots-kept",
+			 (json_int_t)ei->snapshots_kept, "kept-by-ref", (json_int_t)ei->kept_by_ref,
+			 "kept-by-age", (json_int_t)ei->kept_by_age, "kept-by-count", (json_int_t)ei->kept_by_count,
+			 "cutoff", iso_ms(ei->cutoff_ms), "max-snapshot-age-ms",
+			 ei->max_age_ms >= 0 ? json_integer(ei->max_age_ms) : json_null(), "min-snapshots-to-keep",
+			 (json_int_t)ei->min_keep, "age-rule",
+			 ei->age_given ? "--older-than" : "history.expire.max-snapshot-age-ms", "count-rule",
+			 ei->count_given ? "--retain-last" : "history.expire.min-snapshots-to-keep");
+}
+
+/* The live data and delete files of the current snapshot (-1: none known). */
+static void file_counts(struct firn_table *t, int64_t *data, int64_t *deletes)
+{
+	struct firn_table_description d;
+	*data = *deletes = -1;
+	if (firn_table_describe(t, &d, NULL) == 0) {
+		*data = d.has_current_snapshot ? d.total_data_files : 0;
+		*deletes = !d.has_current_snapshot ? 0 : d.has_deleted_records ? d.total_delete_files : -1;
+	}
+	firn_table_description_free(&d);
+}
+
 static int do_maintain(struct firn_catalog *c, int argc, char **argv, struct firn_error *err)
 {
-	struct cli_opt o[] = { { "json", false } };
+	struct cli_opt o[] = { { "json", false }, { "dry-run", false } };
 	const char *pos[1];
 	int np;
 	FIRN_TRY(cli_parse(argc, argv, o, N(o), pos, 1, &np));
@@ -1457,24 +1650,68 @@ static int do_maintain(struct firn_catalog *c, int argc, char **argv, struct fir
 		return cli_usage("maintain needs a TABLE");
 	struct firn_table *t = NULL;
 	FIRN_TRY(load(c, pos[0], &t, err));
+	struct firn_maintain_options mo = FIRN_MAINTAIN_OPTIONS_INIT;
+	mo.dry_run = cli_get(o, N(o), "dry-run") != NULL;
 	struct firn_maintain_info mi;
 	const struct firn_delete_info *di = &mi.compact;
 	const struct firn_expire_info *ei = &mi.expire;
 	const struct firn_orphan_info *oi = &mi.orphans;
+	int64_t data0, del0, data1, del1;
+	file_counts(t, &data0, &del0);
 	int rc = 0;
-	if (firn_table_maintain(t, NULL, &mi, err) != 0)
+	int r = firn_table_maintain(t, &mo, &mi, err);
+	cli_progress_end(); /* before the summary */
+	struct firn_table *now = NULL; /* the version maintain left */
+	data1 = data0;
+	del1 = del0;
+	if (r == 0 && !mo.dry_run && firn_table_load(c, pos[0], &now, NULL) == 0)
+		file_counts(now, &data1, &del1);
+	firn_table_free(now);
+	bool dry = mo.dry_run;
+	if (r != 0) {
 		rc = cli_fail(err);
-	else if (cli_get(o, N(o), "json"))
-		printf("{\"compacted-files\": %lld, \"compaction-snapshot-id\": %lld, "
-		       "\"snapshots-expired\": %lld, \"files-expired\": %lld, \"orphans-removed\": %lld}\n",
-		       (long long)di->files_rewritten, (long long)di->snapshot_id, (long long)ei->snapshots_expired,
-		       (long long)ei->files_deleted, (long long)oi->files);
-	else
-		printf("maintain %s:\n  compaction: %lld files rewritten%s\n  expire: %lld snapshots, %lld files\n"
-		       "  orphans: %lld files removed (%lld too young to touch)\n", pos[0],
-		       (long long)di->files_rewritten, di->snapshot_id ? "" : " (nothing to do)",
-		       (long long)ei->snapshots_expired, (long long)ei->files_deleted, (long long)oi->files,
+	} else if (cli_get(o, N(o), "json")) {
+		json_t *j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}", "compacted-files", (json_int_t)di->files_rewritten,
+				      "compaction-snapshot-id", (json_int_t)di->snapshot_id, "snapshots-expired",
+				      (json_int_t)ei->snapshots_expired, "files-expired", (json_int_t)ei->files_deleted,
+				      "orphans-removed", (json_int_t)oi->files, "dry-run", dry);
+		json_object_set_new(j, "compaction-files", json_integer(mi.compact_files));
+		json_object_set_new(j, "bytes-rewritten", json_integer(mi.compact_bytes));
+		json_object_set_new(j, "files-over-policy", json_integer(mi.files_over_policy));
+		json_object_set_new(j, "files-with-deletes-spared", json_integer(mi.files_with_deletes_spared));
+		json_object_set_new(j, "data-files-before", data0 >= 0 ? json_integer(data0) : json_null());
+		json_object_set_new(j, "delete-files-before", del0 >= 0 ? json_integer(del0) : json_null());
+		json_object_set_new(j, "data-files-after", !dry && data1 >= 0 ? json_integer(data1) : json_null());
+		json_object_set_new(j, "delete-files-after", !dry && del1 >= 0 ? json_integer(del1) : json_null());
+		json_object_set_new(j, "expire", kept_json(ei));
+		json_object_set_new(j, "orphans-too-young", json_integer(oi->too_young));
+		json_object_set_new(j, "orphan-bytes", json_integer(oi->bytes));
+		rc = print_json_line(j);
+	} else {
+		const char *would = dry ? "would be " : "";
+		printf("maintain %s%s:\n", pos[0], dry ? " (dry run: nothing changed)" : "");
+		if (mi.compact_files == 0)
+			printf("  compaction: nothing to do (%lld data files over the delete policy, %lld with "
+			       "deletes under it, no partition with two or more small files)\n",
+			       (long long)mi.files_over_policy, (long long)mi.files_with_deletes_spared);
+		else
+			printf("  compaction: %lld data files (%lld bytes) %srewritten: %lld over the delete policy "
+			       "(firn.compact.delete-ratio, firn.compact.max-delete-files), the rest small files "
+			       "bin-packed (write.target-file-size-bytes)\n",
+			       (long long)mi.compact_files, (long long)mi.compact_bytes, would,
+			       (long long)mi.files_over_policy);
+		if (dry)
+			printf("  files: %lld data files, %lld delete files now\n", (long long)data0, (long long)del0);
+		else
+			printf("  files: %lld data files and %lld delete files before, %lld and %lld after\n",
+			       (long long)data0, (long long)del0, (long long)data1, (long long)del1);
+		printf("  expire: %lld snapshots %sexpired, %lld files %sdeleted\n", (long long)ei->snapshots_expired,
+		       would, (long long)ei->files_deleted, would);
+		print_kept(ei, "    ");
+		printf("  orphans: %lld files (%lld bytes) %sremoved (%lld too young to touch: the 3-day "
+		       "safety window)\n", (long long)oi->files, (long long)oi->bytes, would,
 		       (long long)oi->too_young);
+	}
 	firn_table_free(t);
 	return rc;
 }
@@ -1493,7 +1730,9 @@ static int do_compact(struct firn_catalog *c, int argc, char **argv, struct firn
 	FIRN_TRY(load(c, pos[0], &t, err));
 	struct firn_delete_info di;
 	int rc = 0;
-	if (firn_table_compact(t, cli_get(o, N(o), "where"), target, &di, err) != 0)
+	int r = firn_table_compact(t, cli_get(o, N(o), "where"), target, &di, err);
+	cli_progress_end(); /* before the summary */
+	if (r != 0)
 		rc = cli_fail(err);
 	else if (cli_get(o, N(o), "json"))
 		printf("{\"snapshot-id\": %lld, \"files-rewritten\": %lld}\n", (long long)di.snapshot_id,
@@ -1528,14 +1767,21 @@ static int do_expire(struct firn_catalog *c, int argc, char **argv, struct firn_
 		ei.report_arg = (void *)(dry ? "would delete " : "deleted ");
 	}
 	int rc = 0;
-	if (firn_table_expire(t, cli_get(o, N(o), "older-than"), retain, dry, &ei, err) != 0)
+	int r = firn_table_expire(t, cli_get(o, N(o), "older-than"), retain, dry, &ei, err);
+	cli_progress_end(); /* before the summary */
+	if (r != 0)
 		rc = cli_fail(err);
-	else if (cli_get(o, N(o), "json"))
-		printf("{\"snapshots-expired\": %lld, \"files-deleted\": %lld, \"dry-run\": %s}\n",
-		       (long long)ei.snapshots_expired, (long long)ei.files_deleted, dry ? "true" : "false");
-	else
+	else if (cli_get(o, N(o), "json")) {
+		json_t *j = kept_json(&ei);
+		json_object_set_new(j, "snapshots-expired", json_integer(ei.snapshots_expired));
+		json_object_set_new(j, "files-deleted", json_integer(ei.files_deleted));
+		json_object_set_new(j, "dry-run", json_boolean(dry));
+		rc = print_json_line(j);
+	} else {
 		printf("%s%lld snapshots expired, %lld files deleted\n", dry ? "dry run: " : "",
 		       (long long)ei.snapshots_expired, (long long)ei.files_deleted);
+		print_kept(&ei, "");
+	}
 	firn_table_free(t);
 	return rc;
 }
@@ -1836,7 +2082,7 @@ static const struct table_cmd cmds[] = {
 	{ "register", FIRN_CATALOG_CREATE, "register TABLE METADATA_FILE", do_register },
 	{ "append", FIRN_CATALOG_WRITE, "append TABLE FILE... " FMT " [--truncate-timestamps] " BR " [--json]", do_append },
 	{ "scan", FIRN_CATALOG_READ, "scan TABLE [--columns A,B] [--where EXPR] [--limit N] " SEL
-				     " [--format table|csv|jsonl|parquet] [--output FILE]", do_scan },
+				     " [--format table|csv|jsonl|parquet|arrow] [--output FILE]", do_scan },
 	{ "count", FIRN_CATALOG_READ, "count TABLE [--where EXPR] " SEL " [--json]", do_count },
 	{ "delete", FIRN_CATALOG_WRITE, "delete TABLE --where EXPR " MODE " " BR " [--json]", do_delete },
 	{ "update", FIRN_CATALOG_WRITE, "update TABLE --set 'COL = EXPR, ...' --where EXPR " MODE " " BR " [--json]", NULL, do_change },
@@ -1845,7 +2091,7 @@ static const struct table_cmd cmds[] = {
 	{ "remove-orphans", FIRN_CATALOG_WRITE, "remove-orphans TABLE [--older-than TIME] [--dry-run] [--force] [--json]",
 	  do_remove_orphans },
 	{ "rewrite-manifests", FIRN_CATALOG_WRITE, "rewrite-manifests TABLE", do_rewrite_manifests },
-	{ "maintain", FIRN_CATALOG_WRITE, "maintain TABLE [--json]", do_maintain },
+	{ "maintain", FIRN_CATALOG_WRITE, "maintain TABLE [--dry-run] [--json]", do_maintain },
 	{ "compact", FIRN_CATALOG_WRITE, "compact TABLE [--where EXPR] [--target-file-size BYTES] [--json]", do_compact },
 	{ "expire", FIRN_CATALOG_WRITE, "expire TABLE [--older-than TIME] [--retain-last N] [--dry-run] [--json]",
 	  do_expire },
@@ -1892,11 +2138,20 @@ int cmd_table(const char *cmd, int argc, char **argv)
 			return cli_usage(argc ? "namespace needs create, list, drop or describe, not '%s'"
 					      : "namespace needs create, list, drop or describe%s", argc ? argv[0] : "");
 	}
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--quiet") == 0) { /* every table command's: no progress */
+			cli_progress_quiet();
+			memmove(argv + i, argv + i + 1, (size_t)(argc - i - 1) * sizeof(char *));
+			argc--;
+			i--;
+		}
 	struct firn_error err = { 0 };
 	struct firn_catalog *c = NULL;
 	int rc = cli_open_catalog(&c, mode_of(e, argc, argv), &err);
+	cli_progress_begin(e->name);
 	if (rc == 0)
 		rc = e->run ? e->run(c, argc, argv, &err) : e->run_named(e->name, c, argc, argv, &err);
+	cli_progress_end();
 	firn_catalog_free(c);
 	return rc;
 }

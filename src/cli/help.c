@@ -209,6 +209,10 @@ static const char env_text[] =
 	"PYICEBERG_CATALOG__PROD__S3__ENDPOINT is s3.endpoint)\n"
 	"- FIRN_THREADS\thow many threads firn decodes and encodes on, as --threads (default: "
 	"the online CPUs)\n"
+	"- FIRN_PROGRESS\t1: show progress lines on standard error even when it is not a "
+	"terminal; 0: never (as --quiet). Default: while standard error is a terminal, for "
+	"append, overwrite, merge, scan to a file or a pipe, compact, maintain and expire, and "
+	"the copy-on-write rewrites of delete and update\n"
 	"- FIRN_LOCK_TIMEOUT\tseconds (0 to 86400) to wait for an SQLite catalog another process "
 	"has locked (default 60)\n"
 	"- AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL\tthe S3 endpoint for s3:// locations (s3a:// and "
@@ -239,7 +243,9 @@ static const char exit_text[] =
 	"with firn: error: MESSAGE and the command's usage line on standard error; nothing was "
 	"done\n"
 	"Management commands print a summary on standard output; with --json, one JSON object "
-	"instead.";
+	"instead (an array for the lists), whose fields are stable: each command's is described "
+	"by a JSON Schema (draft 2020-12) in docs/json/COMMAND.schema.json (parquet meta: "
+	"docs/json/parquet-meta.schema.json). Fields may be added; none is renamed or removed.";
 
 static const struct section sections[] = {
 	{ S_WHERE, "where", "WHERE expressions (EXPR)", where_text },
@@ -279,6 +285,10 @@ struct help_cmd {
 	"- --truncate-timestamps\tdrop the sub-microsecond digits of nanosecond input into "      \
 	"microsecond timestamp columns instead of failing\n"
 #define JSON_ITEM "- --json\tprint the result as one JSON object\n"
+#define QUIET_ITEM                                                                            \
+	"- --quiet\tno progress line: long work otherwise shows one on standard error while it " \
+	"is a terminal (rows and bytes done, the rate, the share done and the time left when "   \
+	"the total is known; FIRN_PROGRESS=1 shows it anyway, 0 never)\n"
 #define BRANCH_ITEM                                                                                \
 	"- --branch NAME\tcommit to branch NAME instead of main: the change is planned on the "    \
 	"branch's head (its files decide copy-on-write or merge-on-read), the new snapshot's "     \
@@ -389,7 +399,7 @@ static const struct help_cmd cmds[] = {
 	  "# options\n"
 	  FMT_ITEM
 	  BRANCH_ITEM
-	  JSON_ITEM, S_INPUT, WRITE_PROPS },
+	  JSON_ITEM QUIET_ITEM, S_INPUT, WRITE_PROPS },
 	{ "scan", "read rows",
 	  "Prints the rows of a snapshot (the current one by default) that match --where, "
 	  "reading only the files that may hold them.\n"
@@ -400,13 +410,17 @@ static const struct help_cmd cmds[] = {
 	  "- --where EXPR\tonly the rows that match (see WHERE)\n"
 	  "- --limit N\tat most N rows (0 or more; default all)\n"
 	  SEL_ITEMS
-	  "- --format F\ttable (aligned columns, the default), csv, jsonl or parquet (to "
+	  "- --format F\ttable (aligned columns, the default), csv, jsonl, parquet or arrow (to "
 	  "standard output too: firn scan T --format parquet > t.parquet). CSV and JSON Lines use "
 	  "Iceberg's JSON single-value forms: NULL is empty in CSV and null in JSON; NaN and "
-	  "infinities print as NaN, Infinity, -Infinity.\n"
+	  "infinities print as NaN, Infinity, -Infinity. arrow is the Arrow IPC stream format "
+	  "(a schema, record batches, the end-of-stream marker; field ids as PARQUET:field_id "
+	  "metadata, uuid as arrow.uuid), read by pyarrow.ipc.open_stream and Polars' "
+	  "read_ipc_stream; DuckDB reads it only through its arrow community extension.\n"
 	  "- --output FILE\twrite to FILE (written aside and renamed into place when complete; it "
 	  "may not be one of the files the scan reads) instead of standard output; a pipe or a "
-	  "device is written where it is, and - is standard output",
+	  "device is written where it is, and - is standard output\n"
+	  QUIET_ITEM,
 	  S_WHERE | S_TIME, NULL },
 	{ "count", "count rows",
 	  "Prints the number of rows that match --where, from the files' metadata where it "
@@ -424,7 +438,7 @@ static const struct help_cmd cmds[] = {
 	  "- --where EXPR\tthe rows to delete (required; TRUE deletes every row)\n"
 	  MODE_ITEM("delete", "write.delete.mode")
 	  BRANCH_ITEM
-	  JSON_ITEM, S_WHERE,
+	  JSON_ITEM QUIET_ITEM, S_WHERE,
 	  "write.delete.mode firn.write.cow-threshold " WRITE_PROPS },
 	{ "update", "change columns of the rows that match an expression",
 	  "Sets columns of the rows that match --where, as one overwrite snapshot: per data file "
@@ -436,7 +450,7 @@ static const struct help_cmd cmds[] = {
 	  "- --where EXPR\tthe rows to change (required; TRUE changes every row)\n"
 	  MODE_ITEM("update", "write.update.mode")
 	  BRANCH_ITEM
-	  JSON_ITEM, S_SET | S_WHERE,
+	  JSON_ITEM QUIET_ITEM, S_SET | S_WHERE,
 	  "write.update.mode firn.write.cow-threshold " WRITE_PROPS },
 	{ "merge", "upsert rows from files by key",
 	  "Upsert: table rows whose key (the --on columns) appears in the input are replaced by "
@@ -453,7 +467,7 @@ static const struct help_cmd cmds[] = {
 	  MODE_ITEM("merge", "write.merge.mode")
 	  FMT_ITEM
 	  BRANCH_ITEM
-	  JSON_ITEM, S_INPUT, "write.merge.mode firn.write.cow-threshold " WRITE_PROPS },
+	  JSON_ITEM QUIET_ITEM, S_INPUT, "write.merge.mode firn.write.cow-threshold " WRITE_PROPS },
 	{ "overwrite", "replace rows with the rows of files",
 	  "Replaces the rows that match --where (default every row) with the rows of the files, "
 	  "as one overwrite snapshot; the files holding replaced rows are rewritten "
@@ -467,7 +481,7 @@ static const struct help_cmd cmds[] = {
 	  "- --where EXPR\tthe rows to replace (default all)\n"
 	  FMT_ITEM
 	  BRANCH_ITEM
-	  JSON_ITEM, S_WHERE | S_INPUT, WRITE_PROPS },
+	  JSON_ITEM QUIET_ITEM, S_WHERE | S_INPUT, WRITE_PROPS },
 	{ "remove-orphans", "delete files no metadata references",
 	  "Deletes the files under the table's location that no metadata references (current "
 	  "and logged metadata files, statistics files, manifest lists, manifests, and the data "
@@ -492,10 +506,14 @@ static const struct help_cmd cmds[] = {
 	{ "maintain", "compact, expire and remove orphans: the nightly job",
 	  "Runs compact (every file, to write.target-file-size-bytes), then expire (by the "
 	  "table's history.expire.* properties), then remove-orphans (older than 3 days), and "
-	  "prints what each did.\n"
+	  "prints what each did and why: the data files compaction took (over the delete policy, "
+	  "or small files bin-packed) and their bytes, the data and delete files before and "
+	  "after, the snapshots expired and the rule that kept each of the others, the orphans "
+	  "removed and those inside the safety window.\n"
 	  TABLE_ARG
 	  "# options\n"
-	  JSON_ITEM, 0,
+	  "- --dry-run\tplan every step and change nothing: print what each would do\n"
+	  JSON_ITEM QUIET_ITEM, 0,
 	  "write.target-file-size-bytes history.expire.min-snapshots-to-keep "
 	  "history.expire.max-snapshot-age-ms history.expire.max-ref-age-ms "
 	  "firn.compact.delete-ratio firn.compact.max-delete-files "
@@ -510,13 +528,16 @@ static const struct help_cmd cmds[] = {
 	  "- --where EXPR\tonly the files that may hold matching rows (default all)\n"
 	  "- --target-file-size BYTES\tthe target size: digits with an optional k, m or g "
 	  "(powers of 1024) and b (default write.target-file-size-bytes, 512 MiB)\n"
-	  JSON_ITEM, S_WHERE, WRITE_PROPS },
+	  JSON_ITEM QUIET_ITEM, S_WHERE, WRITE_PROPS },
 	{ "expire", "remove old snapshots and the files only they used",
 	  "Expires snapshots: every branch and tag keeps its snapshot (a ref older than its "
 	  "max-ref-age-ms goes, main never); each branch keeps its ancestors while they are among "
 	  "its newest --retain-last or younger than --older-than; snapshots on no branch stay "
 	  "while younger than --older-than. The rest go, and the files only they referenced are "
-	  "deleted after the commit. Prints each file deleted.\n"
+	  "deleted after the commit. Prints each file deleted, then why the others stayed: a "
+	  "branch or tag points to them, they are younger than the cutoff "
+	  "(history.expire.max-snapshot-age-ms or --older-than), or they are among the last "
+	  "(history.expire.min-snapshots-to-keep or --retain-last).\n"
 	  TABLE_ARG
 	  "# options\n"
 	  "- --older-than TIME\tkeep the snapshots from TIME on (default: now minus "
@@ -524,7 +545,7 @@ static const struct help_cmd cmds[] = {
 	  "- --retain-last N\tkeep at least the newest N snapshots of each branch (1 or more; "
 	  "default history.expire.min-snapshots-to-keep, 1)\n"
 	  "- --dry-run\tcommit and delete nothing; print what would go\n"
-	  JSON_ITEM, S_TIME,
+	  JSON_ITEM QUIET_ITEM, S_TIME,
 	  "history.expire.min-snapshots-to-keep history.expire.max-snapshot-age-ms "
 	  "history.expire.max-ref-age-ms commit.retry.num-retries" },
 	{ "tag", "create, move or drop a tag",
@@ -1022,6 +1043,8 @@ static const char global_text[] =
 	"- --conf KEY=VALUE\ta storage property, repeatable: s3.endpoint, s3.region, "
 	"s3.access-key-id, s3.secret-access-key, s3.session-token, s3.path-style-access, "
 	"s3.retries, s3.multipart.part-size (see firn help environment)\n"
+	"- --quiet\tno progress lines on standard error (see firn help environment, "
+	"FIRN_PROGRESS)\n"
 	"- --version\tprint the version\n"
 	"- --help, -h\tthis list";
 

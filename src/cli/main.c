@@ -96,6 +96,11 @@ int main(int argc, char **argv)
 			cli_help_list(stdout);
 			return EXIT_OK;
 		}
+		if (strcmp(a, "--quiet") == 0) { /* no progress lines */
+			cli_progress_quiet();
+			i++;
+			continue;
+		}
 		if (strncmp(a, "--conf", 6) == 0 && (a[6] == '\0' || a[6] == '=')) {
 			if (a[6] == '\0' && i + 1 >= argc)
 				return cli_usage("option --conf needs KEY=VALUE");

@@ -468,3 +468,15 @@ int firn_table_schema(struct firn_table *t, struct ArrowSchema *out, struct firn
  * firn_table_overwrite_stream): the last use of table input in src/iceberg.
  * The batches in the shape of schema (present: its columns relaxed to
  * optional, present[k] whether the input has column k). */
+
+void firn_table_set_progress(struct firn_table *t, firn_progress_fn fn, void *arg)
+{
+	t->progress = fn;
+	t->progress_arg = fn ? arg : NULL;
+}
+
+void firn_ice__progress(const struct firn_table *t, const struct firn_progress *p)
+{
+	if (t && t->progress)
+		t->progress(t->progress_arg, p);
+}

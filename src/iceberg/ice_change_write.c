@@ -446,8 +446,22 @@ int firn_ice__run_write_files(struct firn_ice_run *r, struct firn_error *err)
 		for (size_t i = 0; i < r->chg->n_extra; i++)
 			FIRN_TRY(firn_ice__writer_write(r->writer, &r->chg->extra[i], err));
 	}
+	struct firn_progress pg = { "rewrite", 0, 0, 0, 0, 0, 0 };
 	for (size_t i = 0; i < r->n_touched; i++)
+		if (r->touched[i].cow) {
+			pg.files_total++;
+			pg.rows_total += r->touched[i].task->entry->file.record_count;
+			pg.bytes_total += r->touched[i].task->entry->file.file_size;
+		}
+	for (size_t i = 0; i < r->n_touched; i++) {
 		FIRN_TRY(write_touched(r, &r->touched[i], err));
+		if (r->touched[i].cow) { /* progress: after each file rewritten */
+			pg.files++;
+			pg.rows += r->touched[i].task->entry->file.record_count;
+			pg.bytes += r->touched[i].task->entry->file.file_size;
+			firn_ice__progress(r->t, &pg);
+		}
+	}
 	if (r->m->format_version >= 3)
 		FIRN_TRY(write_dvs(r, err));
 	return 0;

@@ -103,11 +103,13 @@ struct compaction {
 	int64_t target;
 	firn_ice_compact_pick_fn pick; /* which files with deletes to take (NULL: all) */
 	void *pick_arg;
+	bool dry_run;          /* choose only */
+	int64_t files, bytes;  /* out: the data files chosen (the last attempt's) */
 };
 
 /* Compaction's choice: files with deletes (that pick takes), and small
  * files where a partition has two or more of them. */
-static void choose_compaction(struct firn_ice_run *r, const struct compaction *c)
+static void choose_compaction(struct firn_ice_run *r, struct compaction *c)
 {
 	int64_t target = c->target;
 	size_t n = r->plan.n_tasks;
@@ -157,13 +159,17 @@ static int drop_unused_deletes(struct firn_ice_run *r, struct firn_error *err)
 
 static int prepare_compaction(struct firn_ice_run *r, struct firn_error *err)
 {
-	const struct compaction *c = r->op;
+	struct compaction *c = r->op;
 	int64_t target = c->target;
 	FIRN_TRY(firn_ice__run_plan(r, err));
 	if (r->nothing)
 		return 0;
 	choose_compaction(r, c);
-	r->nothing = r->n_touched == 0;
+	c->files = (int64_t)r->n_touched;
+	c->bytes = 0;
+	for (size_t i = 0; i < r->n_touched; i++)
+		c->bytes += r->touched[i].task->entry->file.file_size;
+	r->nothing = r->n_touched == 0 || c->dry_run;
 	if (r->nothing)
 		return 0;
 	FIRN_TRY(firn_ice__run_writer(r, err));
@@ -180,8 +186,8 @@ static int prepare_compaction(struct firn_ice_run *r, struct firn_error *err)
 }
 
 static int compact(struct firn_table *t, const char *where, int64_t target_file_size,
-		   firn_ice_compact_pick_fn pick, void *pick_arg, struct firn_delete_info *info,
-		   struct firn_error *err)
+		   firn_ice_compact_pick_fn pick, void *pick_arg, bool dry_run, int64_t *files,
+		   int64_t *bytes, struct firn_delete_info *info, struct firn_error *err)
 {
 	if (info)
 		memset(info, 0, sizeof(*info));
@@ -190,20 +196,32 @@ static int compact(struct firn_table *t, const char *where, int64_t target_file_
 	struct compaction c = { target_file_size > 0 ? target_file_size
 						     : firn_ice__prop_int(t->meta, "write.target-file-size-bytes",
 									  512LL << 20),
-				pick, pick_arg };
+				pick, pick_arg, dry_run, 0, 0 };
 	struct firn_ice_run r = { .t = t, .prepare = prepare_compaction, .op = &c,
 				  .where = where, .mode = FIRN_ICE_MODE_COW, .operation = "replace" };
-	return firn_ice__run_change(&r, info, err);
+	int rc = firn_ice__run_change(&r, info, err);
+	if (files)
+		*files = rc == 0 ? c.files : 0;
+	if (bytes)
+		*bytes = rc == 0 ? c.bytes : 0;
+	return rc;
 }
 
 int firn_ice__compact(struct firn_table *t, int64_t target_file_size, firn_ice_compact_pick_fn pick,
 		      void *pick_arg, struct firn_delete_info *info, struct firn_error *err)
 {
-	return compact(t, NULL, target_file_size, pick, pick_arg, info, err);
+	return compact(t, NULL, target_file_size, pick, pick_arg, false, NULL, NULL, info, err);
+}
+
+int firn_ice__compact_ex(struct firn_table *t, int64_t target_file_size, firn_ice_compact_pick_fn pick,
+			 void *pick_arg, bool dry_run, int64_t *files, int64_t *bytes,
+			 struct firn_delete_info *info, struct firn_error *err)
+{
+	return compact(t, NULL, target_file_size, pick, pick_arg, dry_run, files, bytes, info, err);
 }
 
 int firn_table_compact(struct firn_table *t, const char *where, int64_t target_file_size,
 		       struct firn_delete_info *info, struct firn_error *err)
 {
-	return compact(t, where, target_file_size, NULL, NULL, info, err);
+	return compact(t, where, target_file_size, NULL, NULL, false, NULL, NULL, info, err);
 }

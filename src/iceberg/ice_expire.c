@@ -125,11 +125,48 @@ static int expire_change(struct firn_table *t, int attempt, void *vctx, struct f
 	return rc;
 }
 
+/* Why the snapshots that stay, stay (info's kept_* fields), on m before
+ * the expiry. */
+static int explain(const struct firn_ice_meta *m, struct expire_ctx *c, struct firn_expire_info *info,
+		   struct firn_error *err)
+{
+	int64_t *keep = NULL;
+	size_t nk = 0;
+	FIRN_TRY(choose(m, c, &keep, &nk, err));
+	int64_t now = firn_ice__now_ms();
+	json_t *main_ref = json_object_get(json_object_get(m->root, "refs"), "main");
+	int64_t age = ref_prop(main_ref, "max-snapshot-age-ms",
+			       firn_ice__prop_int(m, "history.expire.max-snapshot-age-ms", 5LL * 86400000));
+	info->age_given = c->older_than_ms >= 0;
+	info->count_given = c->retain_last > 0;
+	info->max_age_ms = info->age_given ? -1 : age;
+	info->cutoff_ms = info->age_given ? c->older_than_ms : now - age;
+	info->min_keep = info->count_given ? c->retain_last
+			 : ref_prop(main_ref, "min-snapshots-to-keep",
+				    firn_ice__prop_int(m, "history.expire.min-snapshots-to-keep", 1));
+	info->snapshots_kept = (int64_t)nk;
+	for (size_t i = 0; i < nk; i++) {
+		const struct firn_ice_snapshot *s = firn_ice__meta_snapshot(m, keep[i]);
+		bool head = false;
+		for (size_t r = 0; r < m->n_refs && !head; r++)
+			head = m->refs[r].snapshot_id == keep[i];
+		if (head)
+			info->kept_by_ref++;
+		else if (s && s->timestamp_ms >= info->cutoff_ms)
+			info->kept_by_age++;
+		else
+			info->kept_by_count++;
+	}
+	firn_free(keep);
+	return 0;
+}
+
 int firn_table_expire(struct firn_table *t, const char *older_than, int64_t retain_last,
 		      bool dry_run, struct firn_expire_info *info, struct firn_error *err)
 {
 	struct expire_ctx c = { -1, retain_last, NULL, 0, dry_run };
 	info->snapshots_expired = info->files_deleted = 0;
+	info->snapshots_kept = info->kept_by_ref = info->kept_by_age = info->kept_by_count = 0;
 	if (older_than) {
 		char *end;
 		long long v = strtoll(older_than, &end, 10);
@@ -143,6 +180,7 @@ int firn_table_expire(struct firn_table *t, const char *older_than, int64_t reta
 			c.older_than_ms = us / 1000;
 		}
 	}
+	FIRN_TRY(explain(t->meta, &c, info, err));
 	/* the files every snapshot references, before */
 	struct firn_ice_meta *before = NULL;
 	FIRN_TRY(firn_ice__meta_clone(t->meta, &before, err));
@@ -205,8 +243,13 @@ int firn_table_expire(struct firn_table *t, const char *older_than, int64_t reta
 			info->report(info->report_arg, f);
 		doomed[n_doomed++] = f;
 	}
-	if (!dry_run)
-		firn_io_delete_many(doomed, n_doomed, NULL, NULL); /* best effort: orphans sweep the rest */
+	struct firn_progress pg = { "expire", 0, (int64_t)n_doomed, 0, -1, 0, -1 };
+	for (size_t i = 0; !dry_run && i < n_doomed; i += 1000) { /* 1000: one S3 batch */
+		size_t k = n_doomed - i < 1000 ? n_doomed - i : 1000;
+		firn_io_delete_many(doomed + i, k, NULL, NULL); /* best effort: orphans sweep the rest */
+		pg.files += (int64_t)k;
+		firn_ice__progress(t, &pg);
+	}
 	firn_free(doomed);
 	firn_free(root);
 	firn_ice__fileset_free(&live);

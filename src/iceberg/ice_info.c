@@ -350,7 +350,8 @@ static int file_partition(const struct firn_ice_spec *sp, const struct firn_pfie
 	size_t n = f->n_partition < sp->n_fields ? f->n_partition : sp->n_fields;
 	o->partition_names = firn_calloc(n + 1, sizeof(char *));
 	o->partition_values = firn_calloc(n + 1, sizeof(char *));
-	if (!o->partition_names || !o->partition_values)
+	o->partition_human = firn_calloc(n + 1, sizeof(char *));
+	if (!o->partition_names || !o->partition_values || !o->partition_human)
 		return oom(err);
 	struct firn_buf b = { 0 };
 	int rc = 0;
@@ -362,6 +363,11 @@ static int file_partition(const struct firn_ice_spec *sp, const struct firn_pfie
 		else if (!f->partition[p].null && pf[p].result_type.id != FIRN_A_NULL &&
 			 firn_ice__datum_to_json(&pf[p].result_type, &f->partition[p], &b) == 0 &&
 			 firn_buf_cstr(&b) == 0 && !dup_ok(&o->partition_values[p], (const char *)b.data))
+			rc = oom(err);
+		firn_buf_reset(&b);
+		if (rc == 0 && o->partition_values[p] &&
+		    firn_ice__transform_to_human(&pf[p].transform, &pf[p].result_type, &f->partition[p], &b) == 0 &&
+		    firn_buf_cstr(&b) == 0 && !dup_ok(&o->partition_human[p], (const char *)b.data))
 			rc = oom(err);
 	}
 	firn_buf_free(&b);
@@ -521,6 +527,7 @@ void firn_file_info_free(struct firn_file_info *v, size_t n)
 		firn_free(v[i].format);
 		free_strings(v[i].partition_names, v[i].n_partition);
 		free_strings(v[i].partition_values, v[i].n_partition);
+		free_strings(v[i].partition_human, v[i].n_partition);
 	}
 	firn_free(v);
 }

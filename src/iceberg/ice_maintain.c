@@ -3,6 +3,7 @@
  * firn.compact.delete-ratio, or more than firn.compact.max-delete-files
  * delete files apply); compaction rewrites them and bin-packs small files;
  * then snapshots expire and orphans go. */
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,11 +113,12 @@ static bool picked(void *arg, const struct firn_ice_task *task)
 
 /* The compaction of the picked files and the small ones. */
 static int compact_picked(struct firn_table *t, const struct policy *p, struct survey *s,
-			  struct firn_delete_info *info, struct firn_error *err)
+			  struct firn_maintain_info *mi, struct firn_error *err)
 {
 	if (firn_ice__fileset_count(&s->picked) == 0 && !s->binpack)
 		return 0;
-	return firn_ice__compact(t, p->target, picked, &s->picked, info, err);
+	return firn_ice__compact_ex(t, p->target, picked, &s->picked, mi->dry_run, &mi->compact_files,
+				    &mi->compact_bytes, &mi->compact, err);
 }
 
 /* A struct filled without FIRN_MAINTAIN_OPTIONS_INIT: its zeros mean
@@ -147,6 +149,8 @@ int firn_table_maintain(struct firn_table *t, const struct firn_maintain_options
 				      opts->version, FIRN_MAINTAIN_OPTIONS_VERSION);
 	if (opts && opts->version == 0)
 		version0(opts, &o);
+	else if (opts && opts->version == 1) /* a version 1 struct ends before dry_run */
+		memcpy(&o, opts, offsetof(struct firn_maintain_options, dry_run));
 	else if (opts)
 		o = *opts;
 	opts = &o;
@@ -157,13 +161,15 @@ int firn_table_maintain(struct firn_table *t, const struct firn_maintain_options
 	struct survey s = { 0 };
 	int rc = survey(t, &p, &s, err);
 	info->files_over_policy = (int64_t)firn_ice__fileset_count(&s.picked);
+	info->files_with_deletes_spared = s.spared;
+	info->dry_run = opts->version >= 2 && opts->dry_run;
 	if (rc == 0)
-		rc = compact_picked(t, &p, &s, &info->compact, err);
+		rc = compact_picked(t, &p, &s, info, err);
 	firn_ice__fileset_free(&s.picked);
 	if (rc == 0)
 		rc = firn_table_expire(t, opts->expire_older_than, opts->retain_last > 0 ? opts->retain_last : 0,
-				       false, &info->expire, err);
+				       info->dry_run, &info->expire, err);
 	if (rc == 0)
-		rc = firn_table_remove_orphans(t, opts->orphans_older_than, false, &info->orphans, err);
+		rc = firn_table_remove_orphans(t, opts->orphans_older_than, info->dry_run, &info->orphans, err);
 	return rc;
 }

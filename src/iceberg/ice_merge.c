@@ -251,6 +251,13 @@ static int merge_batches(struct firn_table *t, struct ArrowArray *batches, size_
 		r.operation = "overwrite";
 		rc = firn_ice__run_change(&r, info, err);
 	}
+	if (rc == 0 && info) { /* each replaced row had one input row (keys unique in the input) */
+		int64_t in = 0;
+		for (size_t i = 0; i < nb; i++)
+			in += batches[i].length;
+		info->rows_updated = info->rows < in ? info->rows : in;
+		info->rows_inserted = in - info->rows_updated;
+	}
 	firn_free(absent);
 	firn_ice__keyset_free(&ks);
 	return rc;

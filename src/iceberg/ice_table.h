@@ -13,7 +13,12 @@ struct firn_table {
 	char *metadata_location;
 	struct firn_ice_meta *meta;
 	char *branch; /* the branch writes go to (firn_table_set_branch); NULL: main */
+	firn_progress_fn progress; /* firn_table_set_progress; NULL: none */
+	void *progress_arg;
 };
+
+/* Reports p through t's progress callback, if it has one (ice_append.c). */
+void firn_ice__progress(const struct firn_table *t, const struct firn_progress *p);
 
 /* Splits "a.b.t" into namespace "a.b" and name "t" (firn_malloc'd).
  * FIRN_EINVAL for a name without a namespace. */
@@ -190,5 +195,10 @@ typedef bool (*firn_ice_compact_pick_fn)(void *arg, const struct firn_ice_task *
  * as always (deletes applied). pick is called on every planning attempt. */
 int firn_ice__compact(struct firn_table *t, int64_t target_file_size, firn_ice_compact_pick_fn pick,
 		      void *pick_arg, struct firn_delete_info *info, struct firn_error *err);
+/* What that compaction takes: *files data files of *bytes; with dry_run
+ * it plans and chooses only, writing and committing nothing. */
+int firn_ice__compact_ex(struct firn_table *t, int64_t target_file_size, firn_ice_compact_pick_fn pick,
+			 void *pick_arg, bool dry_run, int64_t *files, int64_t *bytes,
+			 struct firn_delete_info *info, struct firn_error *err);
 
 #endif

@@ -216,3 +216,101 @@ def test_live_records_beside_records_in_files(run_firn, tmp_path, fv):
     d = json.loads(run_firn("--warehouse", wh, "describe", "db.t", "--json").stdout)
     assert d["live-records"] == 67 and d["total-records"] >= 67
     assert "67 live" in run_firn("--warehouse", wh, "describe", "db.t").stdout
+
+
+def test_files_show_partition_values_in_human_form(run_firn, tmp_path):
+    wh = tmp_path / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "db")
+    run_firn("--warehouse", wh, "create", "db.p", "--schema",
+             "id long, time_hour timestamp, d date, name string, tz timestamptz",
+             "--partition-by", "month(time_hour), day(d), hour(tz), year(d), bucket(4, id), truncate(2, name)")
+    p = tmp_path / "p.csv"
+    p.write_text("id,time_hour,d,name,tz\n1,2013-01-05T10:00:00,2013-01-05,abc,2013-01-05T10:00:00+00:00\n"
+                 "2,,,,\n")
+    run_firn("--warehouse", wh, "append", "db.p", p)
+    files = json.loads(run_firn("--warehouse", wh, "files", "db.p", "--json").stdout)
+    full = next(f for f in files if f["partition"]["time_hour_month"] is not None)
+    # the raw values stay as they were (months since 1970, hours since 1970, ...)
+    assert full["partition"] == {"time_hour_month": 516, "d_day": "2013-01-05", "tz_hour": 377050,
+                                 "d_year": 43, "id_bucket_4": full["partition"]["id_bucket_4"],
+                                 "name_trunc_2": "ab"}
+    assert full["partition-human"] == {"time_hour_month": "2013-01", "d_day": "2013-01-05",
+                                       "tz_hour": "2013-01-05-10", "d_year": "2013",
+                                       "id_bucket_4": str(full["partition"]["id_bucket_4"]),
+                                       "name_trunc_2": "ab"}
+    empty = next(f for f in files if f["partition"]["time_hour_month"] is None)
+    assert empty["partition-human"]["time_hour_month"] is None and empty["partition-human"]["d_year"] is None
+    text = run_firn("--warehouse", wh, "files", "db.p").stdout
+    assert "time_hour_month=2013-01, d_day=2013-01-05, tz_hour=2013-01-05-10, d_year=2013" in text
+    assert "time_hour_month=null" in text and "516" not in text
+
+
+@pytest.mark.parametrize("mode", ["copy-on-write", "merge-on-read"])
+def test_merge_reports_rows_updated_and_inserted(run_firn, tmp_path, mode):
+    wh = tmp_path / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "db")
+    run_firn("--warehouse", wh, "create", "db.t", "--schema", "id long not null, v string",
+             "--property", f"write.merge.mode={mode}")
+    p = tmp_path / "in.csv"
+    p.write_text("id,v\n" + "".join(f"{i},old\n" for i in range(50)))
+    run_firn("--warehouse", wh, "append", "db.t", p)
+    m = tmp_path / "m.csv"
+    m.write_text("id,v\n" + "".join(f"{i},new\n" for i in range(40, 65)))  # 10 matched, 15 new
+    r = json.loads(run_firn("--warehouse", wh, "merge", "db.t", m, "--on", "id", "--json").stdout)
+    assert (r["rows-updated"], r["rows-inserted"]) == (10, 15)
+    assert r["rows"] == 10  # the old field: rows replaced
+    assert int(run_firn("--warehouse", wh, "count", "db.t").stdout) == 65
+    assert int(run_firn("--warehouse", wh, "count", "db.t", "--where", "v = 'new'").stdout) == 25
+    m.write_text("id,v\n" + "".join(f"{i},newer\n" for i in range(60, 70)))  # 5 matched, 5 new
+    out = run_firn("--warehouse", wh, "merge", "db.t", m, "--on", "id").stdout
+    assert out.startswith("merge: 5 rows updated, 5 rows inserted;"), out
+
+
+def small_appends(run_firn, tmp_path, n=4):
+    wh = tmp_path / "wh"
+    run_firn("--warehouse", wh, "namespace", "create", "db")
+    run_firn("--warehouse", wh, "create", "db.t", "--schema", "id long, v string")
+    p = tmp_path / "s.csv"
+    for k in range(n):
+        p.write_text(f"id,v\n{k},a\n{k + 10},b\n")
+        run_firn("--warehouse", wh, "append", "db.t", p)
+    run_firn("--warehouse", wh, "delete", "db.t", "--where", "id = 0", "--mode", "merge-on-read")
+    return wh
+
+
+def test_maintain_dry_run_plans_and_changes_nothing(run_firn, tmp_path):
+    wh = small_appends(run_firn, tmp_path)
+    before = json.loads(run_firn("--warehouse", wh, "describe", "db.t", "--json").stdout)
+    j = json.loads(run_firn("--warehouse", wh, "maintain", "db.t", "--dry-run", "--json").stdout)
+    assert j["dry-run"] is True and j["compaction-snapshot-id"] == 0
+    assert j["compaction-files"] == 4 and j["bytes-rewritten"] > 0 and j["files-over-policy"] == 1
+    assert (j["data-files-before"], j["delete-files-before"]) == (4, 1)
+    assert j["data-files-after"] is None
+    assert j["expire"]["snapshots-kept"] == 5 and j["expire"]["kept-by-age"] == 4
+    text = run_firn("--warehouse", wh, "maintain", "db.t", "--dry-run").stdout
+    assert "dry run: nothing changed" in text and "would be rewritten" in text
+    assert "4 younger than 5 days (history.expire.max-snapshot-age-ms)" in text
+    after = json.loads(run_firn("--warehouse", wh, "describe", "db.t", "--json").stdout)
+    assert after["metadata-location"] == before["metadata-location"]
+    # the real run does what the plan said
+    j = json.loads(run_firn("--warehouse", wh, "maintain", "db.t", "--json").stdout)
+    assert j["compaction-files"] == 4 and j["compaction-snapshot-id"] != 0
+    assert (j["data-files-before"], j["delete-files-before"], j["data-files-after"], j["delete-files-after"]) \
+        == (4, 1, 1, 0)
+    assert int(run_firn("--warehouse", wh, "count", "db.t").stdout) == 7
+
+
+def test_expire_says_which_rule_kept_the_rest(run_firn, tmp_path):
+    wh = small_appends(run_firn, tmp_path)  # 5 snapshots
+    out = run_firn("--warehouse", wh, "expire", "db.t").stdout
+    assert "0 snapshots expired" in out
+    assert "kept 5 snapshots" in out and "1 that a branch or tag points to" in out
+    assert "4 younger than 5 days (history.expire.max-snapshot-age-ms)" in out
+    run_firn("--warehouse", wh, "alter", "db.t", "set-property", "history.expire.min-snapshots-to-keep=3")
+    out = run_firn("--warehouse", wh, "expire", "db.t", "--older-than", "now").stdout
+    assert "\n2 snapshots expired, 2 files deleted\n" in out, out
+    assert "2 older, kept as the last 3 of their branch (history.expire.min-snapshots-to-keep)" in out
+    j = json.loads(run_firn("--warehouse", wh, "expire", "db.t", "--older-than", "now", "--retain-last", "1",
+                            "--json").stdout)
+    assert (j["snapshots-expired"], j["snapshots-kept"], j["kept-by-ref"], j["count-rule"], j["age-rule"]) \
+        == (2, 1, 1, "--retain-last", "--older-than")
