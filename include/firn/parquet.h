@@ -210,6 +210,23 @@ FIRN_API int firn_parquet_stream_select(struct ArrowArrayStream *st, const uint8
 /* Moves st past its next row group without reading it. */
 FIRN_API int firn_parquet_stream_skip(struct ArrowArrayStream *st, struct firn_error *err);
 
+/* The dictionary codes of row group rg's flat string or binary leaf, when
+ * every data page of its chunk is dictionary-encoded: the dictionary's
+ * n_entries values (Arrow offsets, n_entries + 1 of them, and bytes) and a
+ * code per row, the entry it holds or n_entries for a null. A filter on
+ * the column can then be evaluated once per entry. FIRN_EUNSUPPORTED when
+ * the leaf or the chunk is not like that (then decode the column). */
+struct firn_parquet_dict_codes {
+	int64_t n_entries;
+	int32_t *offsets;
+	uint8_t *data;
+	int64_t n_rows;
+	int32_t *codes;
+};
+FIRN_API int firn_parquet_reader_dict_codes(struct firn_parquet_reader *r, int rg, int leaf,
+					    struct firn_parquet_dict_codes *out, struct firn_error *err);
+FIRN_API void firn_parquet_dict_codes_free(struct firn_parquet_dict_codes *c);
+
 #ifdef __cplusplus
 }
 #endif

@@ -234,6 +234,10 @@ static int write_position_deletes(struct firn_ice_run *r, struct firn_ice_touche
 		f->content = 1;
 		f->path = firn_arena_strdup(&r->arena, path);
 		f->format = "PARQUET";
+		if (!f->path) {
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			goto done;
+		}
 		f->spec_id = df->spec_id;
 		f->partition = df->partition;
 		f->n_partition = df->n_partition;
@@ -298,6 +302,10 @@ static int write_dvs(struct firn_ice_run *r, struct firn_error *err)
 		f->content = 1;
 		f->path = firn_arena_strdup(&r->arena, path);
 		f->format = "PUFFIN";
+		if (!f->path) {
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			break;
+		}
 		f->spec_id = df->spec_id;
 		f->partition = df->partition;
 		f->n_partition = df->n_partition;
@@ -370,8 +378,9 @@ static int rewrite_manifest(struct firn_ice_run *r, const struct firn_ice_manife
 		if (rc == 0)
 			rc = firn_ice__manifest_write(path, r->m, spec, mf->content, out, k,
 						      r->snap_id, &r->arena, &nm, err);
+		if (rc == 0 && !(nm.path = firn_arena_strdup(&r->arena, path)))
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
 		if (rc == 0) {
-			nm.path = firn_arena_strdup(&r->arena, path);
 			nm.content = mf->content;
 			r->new_manifests[r->n_new_manifests++] = nm;
 		}
@@ -404,10 +413,10 @@ static int add_manifests(struct firn_ice_run *r, struct firn_ice_entry *es, size
 		if (rc == 0)
 			rc = firn_ice__manifest_write(path, r->m, spec, content, group, g,
 						      r->snap_id, &r->arena, &nm, err);
-		if (rc == 0) {
-			nm.path = firn_arena_strdup(&r->arena, path);
+		if (rc == 0 && !(nm.path = firn_arena_strdup(&r->arena, path)))
+			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		if (rc == 0)
 			r->new_manifests[r->n_new_manifests++] = nm;
-		}
 		firn_free(path);
 	}
 	firn_free(done);

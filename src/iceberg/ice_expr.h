@@ -96,6 +96,15 @@ int firn_ice__expr_field_ids(const struct firn_expr *e, int32_t **ids, size_t *n
 int firn_ice__expr_eval(const struct firn_expr *e, const struct ArrowSchema *schema,
 			const struct ArrowArray *batch, uint8_t *out, struct firn_error *err);
 
+struct firn_parquet_dict_codes;
+/* firn_ice__expr_eval for a bound e that reads one string or binary column
+ * only, given as a row group's dictionary codes: e evaluated once per
+ * dictionary entry (and once for null), then out[i] is the answer of row
+ * i's entry. `schema` is a struct of that one column. */
+int firn_ice__expr_eval_codes(const struct firn_expr *e, const struct ArrowSchema *schema,
+			      const struct firn_parquet_dict_codes *dc, uint8_t *out,
+			      struct firn_error *err);
+
 /* ---- metrics ------------------------------------------------------- */
 
 /* What is known about one column over a set of rows (a data file, a row

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "arrow/types.h"
+#include "firn/parquet.h"
 #include "iceberg/ice_expr.h"
 #include "iceberg/ice_meta.h"
 
@@ -1154,4 +1155,46 @@ int firn_ice__expr_project(const struct firn_expr *e, const struct firn_pfield *
 {
 	*out = project(e, fields, n_fields, arena);
 	return *out ? 0 : firn_error_set(err, FIRN_ENOMEM, "out of memory");
+}
+
+int firn_ice__expr_eval_codes(const struct firn_expr *e, const struct ArrowSchema *schema,
+			      const struct firn_parquet_dict_codes *dc, uint8_t *out,
+			      struct firn_error *err)
+{
+	if (schema->n_children != 1)
+		return firn_error_set(err, FIRN_EINVAL, "where: dictionary codes of one column only");
+	/* the entries, then a null, as one batch */
+	struct firn_builder b;
+	FIRN_TRY(firn_builder_init(&b, schema, err));
+	const uint8_t *d = dc->data ? dc->data : (const uint8_t *)"";
+	int rc = 0;
+	for (int64_t i = 0; rc == 0 && i <= dc->n_entries; i++) {
+		if (i < dc->n_entries)
+			rc = firn_builder_append_bytes(&b.children[0], d + dc->offsets[i],
+						       (size_t)(dc->offsets[i + 1] - dc->offsets[i]));
+		else
+			rc = firn_builder_append_null(&b.children[0]);
+		if (rc == 0)
+			rc = firn_builder_append_struct(&b);
+	}
+	struct ArrowArray entries = { 0 };
+	if (rc != 0)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	else
+		rc = firn_builder_finish(&b, &entries, err);
+	firn_builder_free(&b);
+	uint8_t *marks = rc == 0 ? firn_malloc((size_t)dc->n_entries + 1) : NULL;
+	if (rc == 0 && !marks)
+		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	if (rc == 0)
+		rc = firn_ice__expr_eval(e, schema, &entries, marks, err);
+	if (entries.release)
+		entries.release(&entries);
+	if (rc == 0) {
+		const int32_t *c = dc->codes;
+		for (int64_t i = 0; i < dc->n_rows; i++)
+			out[i] = marks[c[i]];
+	}
+	firn_free(marks);
+	return rc;
 }

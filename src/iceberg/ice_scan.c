@@ -551,6 +551,12 @@ struct firn_ice_file_reader {
 	struct ArrowSchema rest_schema, first_proj, rest_proj;
 	uint8_t *keep;
 	int64_t *idx;
+	/* the filter reads one string column, leaf dict_leaf of the file: it is
+	 * evaluated on the dictionary of each row group where it can be
+	 * (dict_proj: that column alone) */
+	bool dict;
+	int dict_leaf;
+	struct ArrowSchema dict_proj;
 };
 
 static uint64_t tuple_hash(const struct eq_set *e, const struct ArrowArray *const *cols,
@@ -706,7 +712,7 @@ void firn_ice__file_close(struct firn_ice_file_reader *r)
 		r->stream.release(&r->stream);
 	if (r->file_schema.release)
 		r->file_schema.release(&r->file_schema);
-	struct ArrowSchema *schemas[] = { &r->rest_schema, &r->first_proj, &r->rest_proj };
+	struct ArrowSchema *schemas[] = { &r->rest_schema, &r->first_proj, &r->rest_proj, &r->dict_proj };
 	for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++)
 		if (schemas[i]->release)
 			schemas[i]->release(schemas[i]);
@@ -805,6 +811,57 @@ done:
 	firn_free(first);
 	firn_free(pf);
 	firn_free(pr);
+	return rc;
+}
+
+/* Sets r up to evaluate its filter on dictionary codes when the filter
+ * reads one column, a top-level string or binary column of the file. */
+static int open_dict(struct firn_ice_file_reader *r, struct firn_error *err)
+{
+	int32_t *fids = NULL;
+	size_t nf = 0;
+	if (firn_ice__expr_field_ids(r->plan->filter, &fids, &nf) != 0) {
+		firn_free(fids);
+		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	}
+	int32_t id = nf == 1 ? fids[0] : -1;
+	firn_free(fids);
+	const struct ArrowSchema *col = NULL;
+	for (int64_t c = 0; id >= 0 && c < r->proj->n_children; c++)
+		if (firn_schema_field_id(r->proj->children[c]) == id)
+			col = r->proj->children[c];
+	struct firn_type ty;
+	if (!col || firn_type_of(col, &ty, NULL) != 0 || (ty.id != FIRN_A_STRING && ty.id != FIRN_A_BINARY))
+		return 0;
+	int n_leaves = firn_parquet_reader_leaf_count(r->reader);
+	for (int leaf = 0; leaf < n_leaves; leaf++)
+		if (firn_parquet_reader_leaf_field_id(r->reader, leaf) == id) {
+			FIRN_TRY(firn_ice__projection(r->proj, &id, 1, &r->dict_proj, err));
+			r->dict = true;
+			r->dict_leaf = leaf;
+			break;
+		}
+	return 0;
+}
+
+/* The filter's marks for the rows of row group rg from its dictionary
+ * (r->dict): FIRN_EUNSUPPORTED, and r->dict cleared, when the column is not
+ * all dictionary-encoded there. */
+static int dict_marks(struct firn_ice_file_reader *r, int rg, uint8_t *out, struct firn_error *err)
+{
+	struct firn_parquet_dict_codes dc;
+	struct firn_error e = { 0 };
+	int rc = firn_parquet_reader_dict_codes(r->reader, rg, r->dict_leaf, &dc, &e);
+	if (rc == FIRN_EUNSUPPORTED) {
+		r->dict = false; /* files are written one way: not tried again */
+		return rc;
+	}
+	if (rc != 0) {
+		*err = e;
+		return rc;
+	}
+	rc = firn_ice__expr_eval_codes(r->plan->filter, &r->dict_proj, &dc, out, err);
+	firn_parquet_dict_codes_free(&dc);
 	return rc;
 }
 
@@ -931,6 +988,8 @@ static int open_file(const struct firn_ice_plan *p, const struct firn_ice_task *
 	r->file_schema.release(&r->file_schema);
 	if (!ids)
 		rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+	if (rc == 0 && p->filter && !t->all_match && !no_prune && r->n_eqs == 0 && r->n_rgs > 0)
+		rc = open_dict(r, err);
 	if (rc == 0 && late && p->filter && !t->all_match && !no_prune && r->n_eqs == 0 && r->n_rgs > 0)
 		rc = open_late(r, ids, n_ids, err);
 	if (rc == 0 && !r->late)
@@ -980,74 +1039,93 @@ static int mark_live(struct firn_ice_file_reader *r, int64_t base, int64_t n)
 	return 0;
 }
 
+/* One part of a late reader's next row group: st's batch (schema fs) as
+ * proj, only the rows keep marks (NULL: all). */
+static int late_part(struct firn_ice_file_reader *r, struct ArrowArrayStream *st,
+		     const struct ArrowSchema *fs, const struct ArrowSchema *proj, const uint8_t *keep,
+		     struct ArrowArray *out, struct firn_error *err)
+{
+	out->release = NULL;
+	FIRN_TRY(firn_parquet_stream_select(st, keep, err));
+	struct ArrowArray raw = { 0 };
+	if (st->get_next(st, &raw) != 0)
+		return firn_error_set(err, FIRN_ECORRUPT, "%s", st->get_last_error(st));
+	if (!raw.release)
+		return firn_error_set(err, FIRN_ECORRUPT, "%s: columns end early", r->task->entry->file.path);
+	FIRN_TRY(firn_ice__batch_fit(fs, &raw, proj, FIRN_MATCH_ID, out, err));
+	int rc = firn_ice__fill_identity(r->plan->m, &r->task->entry->file, fs, proj, out, err);
+	if (rc != 0)
+		out->release(out);
+	return rc;
+}
+
 /* The next batch of a late reader: its filter and position deletes
  * applied, the other columns decoded for the rows that pass only (the
- * pages that hold one), or read whole and taken when most rows pass. */
+ * pages that hold one), or read whole and taken when most rows pass. A
+ * filter on one dictionary-encoded string column is answered from the
+ * dictionary, and that column too is then decoded for the rows that pass. */
 static int late_next(struct firn_ice_file_reader *r, struct ArrowArray *out, struct firn_error *err)
 {
 	for (;;) {
 		out->release = NULL;
 		if (r->next_rg >= r->n_rgs)
 			return 0;
-		struct ArrowArray raw = { 0 }, a, b;
-		if (r->stream.get_next(&r->stream, &raw) != 0)
-			return firn_error_set(err, FIRN_ECORRUPT, "%s", r->stream.get_last_error(&r->stream));
-		if (!raw.release)
-			return 0;
-		int64_t base = r->rg_start[r->rgs[r->next_rg++]];
-		FIRN_TRY(firn_ice__batch_fit(&r->file_schema, &raw, &r->first_proj, FIRN_MATCH_ID, &a, err));
-		int64_t n = a.length, k = 0;
-		int rc = firn_ice__fill_identity(r->plan->m, &r->task->entry->file, &r->file_schema,
-						 &r->first_proj, &a, err);
-		if (rc == 0 && mark_live(r, base, n) != 0)
-			rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
-		if (rc == 0)
-			rc = firn_ice__expr_eval(r->plan->filter, &r->first_proj, &a, r->keep, err);
+		int rg = r->rgs[r->next_rg];
+		int64_t n = firn_parquet_reader_row_group_rows(r->reader, rg), k = 0;
+		if (mark_live(r, r->rg_start[rg], n) != 0)
+			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		struct ArrowArray a = { 0 }, b = { 0 };
+		int rc = r->dict ? dict_marks(r, rg, r->keep, err) : FIRN_EUNSUPPORTED;
+		bool by_dict = rc == 0;
+		if (rc == FIRN_EUNSUPPORTED) {
+			rc = late_part(r, &r->stream, &r->file_schema, &r->first_proj, NULL, &a, err);
+			if (rc == 0 && a.length != n)
+				rc = firn_error_set(err, FIRN_ECORRUPT, "%s: row group %d: %lld rows, not %lld",
+						    r->task->entry->file.path, rg, (long long)a.length, (long long)n);
+			if (rc == 0)
+				rc = firn_ice__expr_eval(r->plan->filter, &r->first_proj, &a, r->keep, err);
+		}
+		r->next_rg++;
 		for (int64_t i = 0; rc == 0 && i < n; i++) {
 			r->keep[i] = r->keep[i] && r->live[i];
 			if (r->keep[i])
 				r->idx[k++] = i;
 		}
 		if (rc == 0 && k == 0) {
-			a.release(&a);
-			FIRN_TRY(firn_parquet_stream_skip(&r->rest, err));
+			if (by_dict)
+				rc = firn_parquet_stream_skip(&r->stream, err);
+			if (rc == 0)
+				rc = firn_parquet_stream_skip(&r->rest, err);
+			if (a.release)
+				a.release(&a);
+			if (rc != 0)
+				return rc;
 			continue;
 		}
 		/* most rows pass: decode them all, then take */
 		bool pick = rc == 0 && k * 2 <= n;
+		const uint8_t *sel = pick ? r->keep : NULL;
+		if (rc == 0 && by_dict)
+			rc = late_part(r, &r->stream, &r->file_schema, &r->first_proj, sel, &a, err);
 		if (rc == 0)
-			rc = firn_parquet_stream_select(&r->rest, pick ? r->keep : NULL, err);
-		raw = (struct ArrowArray){ 0 };
-		if (rc == 0 && r->rest.get_next(&r->rest, &raw) != 0)
-			rc = firn_error_set(err, FIRN_ECORRUPT, "%s", r->rest.get_last_error(&r->rest));
-		if (rc == 0 && !raw.release)
-			rc = firn_error_set(err, FIRN_ECORRUPT, "%s: columns end early",
-					    r->task->entry->file.path);
-		if (rc != 0) {
-			a.release(&a);
-			return rc;
-		}
-		rc = firn_ice__batch_fit(&r->rest_schema, &raw, &r->rest_proj, FIRN_MATCH_ID, &b, err);
-		if (rc == 0 && (rc = firn_ice__fill_identity(r->plan->m, &r->task->entry->file, &r->rest_schema,
-							     &r->rest_proj, &b, err)) != 0)
-			b.release(&b);
+			rc = late_part(r, &r->rest, &r->rest_schema, &r->rest_proj, sel, &b, err);
 		if (rc == 0 && !pick && k < n) {
 			struct ArrowArray t;
 			rc = firn_ice__batch_take(&r->rest_proj, &b, r->idx, k, &t, err);
 			b.release(&b);
 			b = t;
 		}
-		if (rc == 0 && k < n) {
+		if (rc == 0 && k < n && !(by_dict && pick)) {
 			struct ArrowArray t;
 			rc = firn_ice__batch_take(&r->first_proj, &a, r->idx, k, &t, err);
-			if (rc != 0)
-				b.release(&b);
 			a.release(&a);
 			a = t;
 		}
 		if (rc != 0) {
 			if (a.release)
 				a.release(&a);
+			if (b.release)
+				b.release(&b);
 			return rc;
 		}
 		return firn_ice__batch_join(r->proj, &r->first_proj, &a, &r->rest_proj, &b, out, err);
@@ -1583,6 +1661,26 @@ static int count_file(struct scan_state *s, struct count_job *j)
 		struct ArrowArray b;
 		const uint8_t *live;
 		int64_t first;
+		if (filter && f->dict && f->next_rg < f->n_rgs) {
+			int rg = f->rgs[f->next_rg];
+			int64_t n = firn_parquet_reader_row_group_rows(f->reader, rg);
+			if (mark_live(f, f->rg_start[rg], n) != 0) {
+				rc = firn_error_set(&j->err, FIRN_ENOMEM, "out of memory");
+				break;
+			}
+			rc = dict_marks(f, rg, f->keep, &j->err);
+			if (rc == 0) {
+				for (int64_t i = 0; i < n; i++)
+					j->rows += f->keep[i] & f->live[i];
+				f->next_rg++;
+				if ((rc = firn_parquet_stream_skip(&f->stream, &j->err)) != 0)
+					break;
+				continue;
+			}
+			if (rc != FIRN_EUNSUPPORTED)
+				break;
+			rc = 0;
+		}
 		if ((rc = firn_ice__file_next(f, &b, &live, &first, &j->err)) != 0 || !b.release)
 			break;
 		if (filter && (size_t)b.length + 1 > cap) {

@@ -382,6 +382,9 @@ struct decode_ctx {
 	 * vsel_done when decode_values kept only those */
 	const uint8_t *vsel;
 	bool vsel_done;
+	/* firn_parquet_reader_dict_codes: dictionary-encoded pages give their
+	 * indices (int32) as the values; any other encoding is FIRN_EUNSUPPORTED */
+	bool codes;
 };
 
 #define DCORRUPT(ctx, ...) corrupt_col(ctx, __VA_ARGS__)
@@ -644,6 +647,9 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 	ctx->dense_base = ld->n_values;
 	const uint8_t *vsel = ctx->dict ? NULL : ctx->vsel;
 	ctx->vsel_done = false;
+	if (ctx->codes && !ctx->dict && enc != PQ_PLAIN_DICTIONARY && enc != PQ_RLE_DICTIONARY)
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "%s: row group %d: column %s: a page "
+				      "is not dictionary-encoded", ctx->r->path, ctx->rg, ctx->col);
 	switch (enc) {
 	case PQ_PLAIN:
 		if (node->ptype == PQ_BOOLEAN) {
@@ -698,10 +704,17 @@ static int decode_values(struct decode_ctx *ctx, struct leaf_data *ld, int enc, 
 			return nomem(err);
 		uint32_t *idx = (uint32_t *)ctx->scratch.data;
 		FIRN_TRY(firn_pq__rle_decode32(p + 1, len - 1, bw, n, idx, err));
-		uint32_t dn = (uint32_t)ld->dict_count;
+		uint32_t dn = (uint32_t)ld->dict_count, past = 0;
 		for (int64_t i = 0; i < n; i++)
+			past |= idx[i] >= dn;
+		for (int64_t i = 0; past && i < n; i++)
 			if (idx[i] >= dn)
 				return DCORRUPT(ctx, "dictionary index %u past %u entries", idx[i], dn);
+		if (ctx->codes) {
+			if (firn_buf_append(dst, idx, (size_t)n * 4) != 0)
+				return nomem(err);
+			return 0;
+		}
 		for (int64_t i = 0; ld->dict_bad.len > 0 && i < n; i++)
 			if ((size_t)(idx[i] >> 3) < ld->dict_bad.len && firn_bit_get(ld->dict_bad.data, idx[i])) {
 				char what[48] = "an INT96 value";
@@ -1445,6 +1458,76 @@ static int assemble_node(struct assemble *as, const struct pq_schema *ps, int n,
 	}
 	as->cursor[leaf] = cur;
 	return 0;
+}
+
+/* =================== dictionary codes =================== */
+
+void firn_parquet_dict_codes_free(struct firn_parquet_dict_codes *c)
+{
+	firn_free(c->offsets);
+	firn_free(c->data);
+	firn_free(c->codes);
+	memset(c, 0, sizeof(*c));
+}
+
+int firn_parquet_reader_dict_codes(struct firn_parquet_reader *r, int rg, int leaf,
+				   struct firn_parquet_dict_codes *out, struct firn_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (rg < 0 || rg >= r->meta.n_row_groups || leaf < 0 || leaf >= r->ps.n_leaves)
+		return firn_error_set(err, FIRN_EINVAL, "%s: no row group %d, leaf %d", r->path, rg, leaf);
+	const struct pq_node *node = &r->ps.nodes[r->ps.leaves[leaf]];
+	const char *col = r->ps.leaf_paths[leaf];
+	if (node->rep > 0 || !is_bytes(node))
+		return firn_error_set(err, FIRN_EUNSUPPORTED, "%s: column %s is not a flat byte-array column",
+				      r->path, col);
+	struct pq_codec_ctx codec = { 0 };
+	struct leaf_data ld = { .node = node };
+	struct decode_ctx ctx = { .r = r, .col = col, .rg = rg, .err = err, .codec = &codec, .codes = true };
+	int64_t rows = r->meta.row_groups[rg].num_rows;
+	int rc = decode_chunk(&ctx, &ld, leaf);
+	if (rc == 0 && (!ld.has_dict || rows == 0))
+		rc = firn_error_set(err, FIRN_EUNSUPPORTED, "%s: row group %d: column %s has no dictionary",
+				    r->path, rg, col);
+	if (rc == 0 && ld.n_levels != rows)
+		rc = DCORRUPT(&ctx, "%lld values for %lld rows", (long long)ld.n_levels, (long long)rows);
+	int32_t *codes = rc == 0 ? firn_malloc((size_t)rows * 4 + 4) : NULL;
+	if (rc == 0 && !codes)
+		rc = nomem(err);
+	if (rc == 0) {
+		const int32_t *dense = (const int32_t *)ld.values.data;
+		int32_t none = (int32_t)ld.dict_count;
+		if (node->valid_def == 0) {
+			memcpy(codes, dense, (size_t)rows * 4);
+		} else {
+			const uint16_t *def = (const uint16_t *)ld.defs.data;
+			uint16_t vdef = (uint16_t)node->valid_def;
+			int64_t c = 0;
+			for (int64_t i = 0; i < rows; i++)
+				codes[i] = def[i] == vdef && c < ld.n_values ? dense[c++] : none;
+			if (c != ld.n_values)
+				rc = DCORRUPT(&ctx, "%lld defined levels for %lld values", (long long)c,
+					      (long long)ld.n_values);
+		}
+	}
+	if (rc == 0) {
+		out->n_entries = ld.dict_count;
+		out->offsets = (int32_t *)ld.dict_values.data;
+		out->data = ld.dict_data.data;
+		out->n_rows = rows;
+		out->codes = codes;
+		memset(&ld.dict_values, 0, sizeof(ld.dict_values));
+		memset(&ld.dict_data, 0, sizeof(ld.dict_data));
+	} else {
+		firn_free(codes);
+	}
+	leaf_data_free(&ld);
+	firn_buf_free(&ctx.page);
+	firn_buf_free(&ctx.scratch);
+	firn_buf_free(&ctx.scratch2);
+	firn_buf_free(&ctx.views);
+	firn_pq__codec_ctx_free(&codec);
+	return rc;
 }
 
 /* =================== the stream =================== */
