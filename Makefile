@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all build bootstrap install test unit interop python pytest bench-python soak soak-rest asan oom fuzz demo demo-s3 bench bench-s3 bench-tables bench-changes bench-commit conformance clean
+.PHONY: all build bootstrap install test unit interop python pytest bench-python soak soak-rest asan oom fuzz demo demo-s3 bench bench-s3 bench-tables bench-changes bench-commit bench-billion conformance clean
 
 all: build
 
@@ -111,6 +111,11 @@ bench-python: python
 	@mkdir -p bench/out/tpch
 	@[ -f bench/out/tpch/lineitem.parquet ] || $(VENV)/bin/tpchgen-cli parquet -s 1 --tables lineitem --output-dir bench/out/tpch
 	$(VENV)/bin/python bench/python_scan.py bench/out/tpch/lineitem.parquet
+
+# The seed's billion rows (issue 13): build, counts, lookup, delete, update,
+# compaction and scan, beside DuckDB and PyIceberg. ROWS=20000000 for a quick run.
+bench-billion: build
+	$(VENV)/bin/python bench/billion.py $(BUILD)/firn --rows $(or $(ROWS),1000000000)
 
 # Runs the interop suites and writes docs/conformance.md from their outcomes.
 conformance: build
