@@ -413,8 +413,21 @@ static int field_table(struct fb *b, const struct ArrowSchema *s, uint32_t *out,
 
 /* ---- bodies ------------------------------------------------------------ */
 
+/* A record batch's body, as the pieces to write in order: the batch's own
+ * buffers where they can go as they are (borrowed for the write), small
+ * copies where they cannot (shifted bitmaps, rebased offsets, a masked
+ * last byte), and padding. */
+struct piece {
+	const uint8_t *p;
+	size_t n;
+};
+
 struct body {
-	struct firn_buf data;
+	size_t len; /* bytes so far, padding included */
+	struct piece *pieces;
+	size_t n_pieces, cap_pieces;
+	void **owned; /* the copies, freed after the write */
+	size_t n_owned, cap_owned;
 	int64_t *nodes; /* pairs: length, null_count */
 	size_t n_nodes, cap_nodes;
 	int64_t *bufs;  /* pairs: offset, length */
@@ -422,104 +435,171 @@ struct body {
 	bool oom;
 };
 
+static const uint8_t zeros8[8];
+
+static void body_free(struct body *bd)
+{
+	for (size_t i = 0; i < bd->n_owned; i++)
+		firn_free(bd->owned[i]);
+	firn_free(bd->owned);
+	firn_free(bd->pieces);
+	firn_free(bd->nodes);
+	firn_free(bd->bufs);
+}
+
+/* Grows *v (items of size w, *cap of them) to hold one more; false when out
+ * of memory. */
+static bool grow(struct body *bd, void **v, size_t w, size_t n, size_t *cap)
+{
+	if (n < *cap)
+		return true;
+	size_t c = *cap ? *cap * 2 : 16;
+	void *p = firn_realloc(*v, c * w);
+	if (!p) {
+		bd->oom = true;
+		return false;
+	}
+	*v = p;
+	*cap = c;
+	return true;
+}
+
 static void push_pair(struct body *bd, int64_t **v, size_t *n, size_t *cap, int64_t a, int64_t b)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		int64_t *p = firn_malloc(c * 2 * sizeof(int64_t));
-		if (!p) {
-			bd->oom = true;
-			return;
-		}
-		if (*n)
-			memcpy(p, *v, *n * 2 * sizeof(int64_t));
-		firn_free(*v);
-		*v = p;
-		*cap = c;
-	}
+	if (!grow(bd, (void **)v, 2 * sizeof(int64_t), *n, cap))
+		return;
 	(*v)[2 * *n] = a;
 	(*v)[2 * *n + 1] = b;
 	(*n)++;
 }
 
-/* Appends n bytes (p NULL: zeros) as one buffer, padded to 8. */
-static void body_buffer(struct body *bd, const void *p, size_t n)
+static void body_piece(struct body *bd, const void *p, size_t n)
 {
-	int64_t off = (int64_t)bd->data.len;
-	int rc = p ? firn_buf_append(&bd->data, p, n) : firn_buf_zeros(&bd->data, n);
-	if (rc == 0 && n % 8)
-		rc = firn_buf_zeros(&bd->data, 8 - n % 8);
-	if (rc != 0)
-		bd->oom = true;
-	push_pair(bd, &bd->bufs, &bd->n_bufs, &bd->cap_bufs, off, (int64_t)n);
+	if (n == 0 || !grow(bd, (void **)&bd->pieces, sizeof(struct piece), bd->n_pieces, &bd->cap_pieces))
+		return;
+	bd->pieces[bd->n_pieces++] = (struct piece){ p, n };
+	bd->len += n;
 }
 
-/* Bits [lo, lo + n) of bits as a buffer from bit 0; the count of zeros. */
+/* Keeps p (firn_malloc'd) until the body is freed; false (and p freed)
+ * when out of memory. */
+static bool body_own(struct body *bd, void *p)
+{
+	if (!grow(bd, (void **)&bd->owned, sizeof(void *), bd->n_owned, &bd->cap_owned)) {
+		firn_free(p);
+		return false;
+	}
+	bd->owned[bd->n_owned++] = p;
+	return true;
+}
+
+/* Ends the buffer that began at offset off (its pieces added since):
+ * padded to 8 and recorded. */
+static void body_end(struct body *bd, size_t off)
+{
+	size_t n = bd->len - off;
+	if (n % 8)
+		body_piece(bd, zeros8, 8 - n % 8);
+	push_pair(bd, &bd->bufs, &bd->n_bufs, &bd->cap_bufs, (int64_t)off, (int64_t)n);
+}
+
+/* n bytes (p NULL: zeros) as one buffer. */
+static void body_buffer(struct body *bd, const void *p, size_t n)
+{
+	size_t off = bd->len;
+	if (!p && n > 0) {
+		void *z = firn_calloc(n, 1);
+		if (!z || !body_own(bd, z)) {
+			bd->oom = true;
+			return;
+		}
+		p = z;
+	}
+	body_piece(bd, p, n);
+	body_end(bd, off);
+}
+
+/* Bits [lo, lo + n) of bits as a buffer from bit 0, the spare bits of its
+ * last byte zero; the count of zeros. */
 static int64_t body_bits(struct body *bd, const uint8_t *bits, int64_t lo, int64_t n)
 {
 	size_t nb = (size_t)((n + 7) / 8);
 	int64_t zeros = 0;
-	if (lo % 8 == 0) {
+	for (int64_t i = 0; i < n; i++)
+		zeros += !firn_bit_get(bits, lo + i);
+	if (lo % 8 == 0 && n % 8 == 0) {
 		body_buffer(bd, bits + lo / 8, nb);
-	} else {
-		uint8_t *tmp = firn_malloc(nb ? nb : 1);
-		if (!tmp) {
+		return zeros;
+	}
+	if (lo % 8 == 0) { /* all but the last byte as they are */
+		uint8_t *last = firn_malloc(1);
+		if (!last || !body_own(bd, last)) {
 			bd->oom = true;
 			return 0;
 		}
-		memset(tmp, 0, nb);
-		for (int64_t i = 0; i < n; i++)
-			if (firn_bit_get(bits, lo + i))
-				tmp[i >> 3] |= (uint8_t)(1u << (i & 7));
-		body_buffer(bd, tmp, nb);
-		firn_free(tmp);
+		*last = bits[lo / 8 + nb - 1] & (uint8_t)((1u << (n % 8)) - 1);
+		size_t off = bd->len;
+		body_piece(bd, bits + lo / 8, nb - 1);
+		body_piece(bd, last, 1);
+		body_end(bd, off);
+		return zeros;
+	}
+	uint8_t *tmp = firn_calloc(nb ? nb : 1, 1);
+	if (!tmp || !body_own(bd, tmp)) {
+		bd->oom = true;
+		return 0;
 	}
 	for (int64_t i = 0; i < n; i++)
-		zeros += !firn_bit_get(bits, lo + i);
-	if (n % 8 && bd->data.len) { /* the spare bits of the last byte: zero */
-		size_t last = (size_t)bd->bufs[2 * (bd->n_bufs - 1)] + nb - 1;
-		bd->data.data[last] &= (uint8_t)((1u << (n % 8)) - 1);
-	}
+		if (firn_bit_get(bits, lo + i))
+			tmp[i >> 3] |= (uint8_t)(1u << (i & 7));
+	body_buffer(bd, tmp, nb);
 	return zeros;
 }
 
-/* Offsets [lo, lo + n] rebased to start at 0, as a buffer; *first and
- * *count: the element range they span. */
+/* Offsets [lo, lo + n] rebased to start at 0, as a buffer (as they are
+ * when they start at 0); *first and *count: the element range they span. */
 static void body_offsets(struct body *bd, const void *offs, bool wide, int64_t lo, int64_t n, int64_t *first,
 			 int64_t *count)
 {
 	size_t w = wide ? 8 : 4;
+	const uint8_t *src = (const uint8_t *)offs + (size_t)lo * w;
+	int64_t base, end;
+	if (wide) {
+		memcpy(&base, src, 8);
+		memcpy(&end, src + (size_t)n * 8, 8);
+	} else {
+		int32_t b32, e32;
+		memcpy(&b32, src, 4);
+		memcpy(&e32, src + (size_t)n * 4, 4);
+		base = b32;
+		end = e32;
+	}
+	*first = base;
+	*count = end - base;
+	if (base == 0) {
+		body_buffer(bd, src, (size_t)(n + 1) * w);
+		return;
+	}
 	uint8_t *tmp = firn_malloc((size_t)(n + 1) * w);
-	if (!tmp) {
+	if (!tmp || !body_own(bd, tmp)) {
 		bd->oom = true;
 		*first = *count = 0;
 		return;
 	}
-	int64_t base = 0;
 	for (int64_t i = 0; i <= n; i++) {
-		int64_t v;
 		if (wide) {
-			memcpy(&v, (const uint8_t *)offs + (size_t)(lo + i) * 8, 8);
-		} else {
-			int32_t v32;
-			memcpy(&v32, (const uint8_t *)offs + (size_t)(lo + i) * 4, 4);
-			v = v32;
-		}
-		if (i == 0)
-			base = v;
-		v -= base;
-		if (wide) {
+			int64_t v;
+			memcpy(&v, src + (size_t)i * 8, 8);
+			v -= base;
 			memcpy(tmp + (size_t)i * 8, &v, 8);
 		} else {
-			int32_t v32 = (int32_t)v;
+			int32_t v32;
+			memcpy(&v32, src + (size_t)i * 4, 4);
+			v32 = (int32_t)(v32 - base);
 			memcpy(tmp + (size_t)i * 4, &v32, 4);
 		}
-		if (i == n)
-			*count = v;
 	}
-	*first = base;
 	body_buffer(bd, tmp, (size_t)(n + 1) * w);
-	firn_free(tmp);
 }
 
 /* Writes node a's rows [lo, lo + n) (physical positions: a->offset
@@ -589,7 +669,7 @@ struct firn_ipc_writer {
 
 /* One encapsulated message: continuation, metadata length, the flatbuffer
  * padded to 8, the body. */
-static int put_message(struct firn_ipc_writer *w, struct fb *b, const struct firn_buf *body,
+static int put_message(struct firn_ipc_writer *w, struct fb *b, const struct body *body,
 		       struct firn_error *err)
 {
 	if (b->oom)
@@ -603,8 +683,8 @@ static int put_message(struct firn_ipc_writer *w, struct fb *b, const struct fir
 		rc = w->write(w->arg, b->data + b->cap - len, len);
 	if (rc == 0 && padded > len)
 		rc = w->write(w->arg, zeros, padded - len);
-	if (rc == 0 && body && body->len)
-		rc = w->write(w->arg, body->data, body->len);
+	for (size_t i = 0; rc == 0 && body && i < body->n_pieces; i++)
+		rc = w->write(w->arg, body->pieces[i].p, body->pieces[i].n);
 	if (rc != 0)
 		return firn_error_set(err, FIRN_EIO, "Arrow IPC: write failed");
 	return 0;
@@ -687,13 +767,11 @@ int firn_ipc_writer_write(struct firn_ipc_writer *w, const struct ArrowArray *ba
 		tb_ref(&rb, 1, nodes);
 		tb_ref(&rb, 2, bufs);
 		uint32_t rbt = fb_table_end(&b, &rb);
-		fb_finish(&b, message_table(&b, 3, rbt, (int64_t)bd.data.len));
-		rc = put_message(w, &b, &bd.data, err);
+		fb_finish(&b, message_table(&b, 3, rbt, (int64_t)bd.len));
+		rc = put_message(w, &b, &bd, err);
 	}
 	firn_free(b.data);
-	firn_buf_free(&bd.data);
-	firn_free(bd.nodes);
-	firn_free(bd.bufs);
+	body_free(&bd);
 	return rc;
 }
 
