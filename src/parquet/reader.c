@@ -1185,9 +1185,11 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 				nonnull += d[i] == md;
 		}
 		ctx->vsel = NULL;
-		if (ctx->sel && (max_def == 0 || nonnull == n)) {
+		/* a page whose rows are all kept is decoded as without a selection */
+		const uint8_t *psel = ctx->sel && memchr(ctx->sel + levels, 0, (size_t)n) ? ctx->sel : NULL;
+		if (psel && (max_def == 0 || nonnull == n)) {
 			ctx->vsel = ctx->sel + levels;
-		} else if (ctx->sel) {
+		} else if (psel) {
 			const uint16_t *d = (const uint16_t *)ld->defs.data + levels_at;
 			vsel.len = 0;
 			if (firn_buf_reserve(&vsel, (size_t)nonnull + 1) != 0) {
@@ -1200,7 +1202,7 @@ static int decode_chunk(struct decode_ctx *ctx, struct leaf_data *ld, int leaf)
 			ctx->vsel = vsel.data;
 		}
 		rc = decode_values(ctx, ld, enc, p, plen, nonnull, &ld->values, &ld->data);
-		if (rc == 0 && ctx->sel) {
+		if (rc == 0 && psel) {
 			keep_selected(ld, levels_at, n, ctx->sel + levels, ctx->vsel_done);
 		} else {
 			ld->n_levels += n;
