@@ -153,7 +153,9 @@ def main():
     duck_day = f"ts >= TIMESTAMP '{day_iso} 00:00:00' AND ts < TIMESTAMP '{next_iso} 00:00:00'"
     ice_day = f"ts >= '{day_iso}T00:00:00' and ts < '{next_iso}T00:00:00'"
     point = rows // 3 + 7
-    k42 = int(np.count_nonzero(key_of(np.arange(rows, dtype=np.int64)) == 42)) if rows <= 2_000_000_000 else None
+    # ids with key_of(id) == 42: one residue c mod KEYS (7919 is prime to KEYS)
+    c = 42 * pow(7919, -1, KEYS) % KEYS
+    k42 = (rows - c + KEYS - 1) // KEYS if c < rows else 0
 
     queries = [
         ("count", ["count", "b.t"], "SELECT count(*) FROM T", "count|", rows),

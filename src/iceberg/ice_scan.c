@@ -557,6 +557,11 @@ struct firn_ice_file_reader {
 	bool dict;
 	int dict_leaf;
 	struct ArrowSchema dict_proj;
+	/* when the filter is an AND of which only some terms read that column:
+	 * those terms (dict_expr) and the others (dict_rest, evaluated on the
+	 * rows the first leave); dict_rest NULL: the dictionary answers all */
+	const struct firn_expr *dict_expr, *dict_rest;
+	struct firn_expr *and_nodes; /* the AND nodes of the two, owned */
 };
 
 static uint64_t tuple_hash(const struct eq_set *e, const struct ArrowArray *const *cols,
@@ -720,6 +725,7 @@ void firn_ice__file_close(struct firn_ice_file_reader *r)
 		r->rest.release(&r->rest);
 	firn_free(r->keep);
 	firn_free(r->idx);
+	firn_free(r->and_nodes);
 	firn_parquet_reader_free(r->reader);
 	firn_free(r->rgs);
 	firn_free(r->rg_start);
@@ -814,33 +820,93 @@ done:
 	return rc;
 }
 
-/* Sets r up to evaluate its filter on dictionary codes when the filter
- * reads one column, a top-level string or binary column of the file. */
-static int open_dict(struct firn_ice_file_reader *r, struct firn_error *err)
+/* The terms of e's top-level ANDs, up to cap; false past cap. */
+static bool conjuncts(const struct firn_expr *e, const struct firn_expr **out, size_t *n, size_t cap)
 {
-	int32_t *fids = NULL;
-	size_t nf = 0;
-	if (firn_ice__expr_field_ids(r->plan->filter, &fids, &nf) != 0) {
-		firn_free(fids);
-		return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-	}
-	int32_t id = nf == 1 ? fids[0] : -1;
-	firn_free(fids);
+	if (e->op == FIRN_X_AND)
+		return conjuncts(e->left, out, n, cap) && conjuncts(e->right, out, n, cap);
+	if (*n == cap)
+		return false;
+	out[(*n)++] = e;
+	return true;
+}
+
+/* The one field id e reads, or -1 (none, several, or out of memory). */
+static int32_t only_id(const struct firn_expr *e)
+{
+	int32_t *ids = NULL;
+	size_t n = 0;
+	int rc = firn_ice__expr_field_ids(e, &ids, &n);
+	int32_t id = rc == 0 && n == 1 ? ids[0] : -1;
+	firn_free(ids);
+	return id;
+}
+
+/* The leaf of a top-level string or binary column id of r's projection
+ * and file, or -1. */
+static int string_leaf(const struct firn_ice_file_reader *r, int32_t id)
+{
 	const struct ArrowSchema *col = NULL;
 	for (int64_t c = 0; id >= 0 && c < r->proj->n_children; c++)
 		if (firn_schema_field_id(r->proj->children[c]) == id)
 			col = r->proj->children[c];
 	struct firn_type ty;
 	if (!col || firn_type_of(col, &ty, NULL) != 0 || (ty.id != FIRN_A_STRING && ty.id != FIRN_A_BINARY))
-		return 0;
+		return -1;
 	int n_leaves = firn_parquet_reader_leaf_count(r->reader);
 	for (int leaf = 0; leaf < n_leaves; leaf++)
-		if (firn_parquet_reader_leaf_field_id(r->reader, leaf) == id) {
-			FIRN_TRY(firn_ice__projection(r->proj, &id, 1, &r->dict_proj, err));
-			r->dict = true;
-			r->dict_leaf = leaf;
-			break;
+		if (firn_parquet_reader_leaf_field_id(r->reader, leaf) == id)
+			return leaf;
+	return -1;
+}
+
+/* terms[0..n) as one AND tree, its nodes from nodes[] (n - 1 of them). */
+static const struct firn_expr *and_of(const struct firn_expr **terms, size_t n, struct firn_expr *nodes)
+{
+	const struct firn_expr *e = terms[0];
+	for (size_t i = 1; i < n; i++) {
+		struct firn_expr *x = &nodes[i - 1];
+		x->op = FIRN_X_AND;
+		x->left = (struct firn_expr *)e;
+		x->right = (struct firn_expr *)terms[i];
+		e = x;
+	}
+	return e;
+}
+
+/* Sets r up to evaluate its filter on dictionary codes when the filter, or
+ * some terms of its top-level AND, read one column only: a top-level
+ * string or binary column of the file. */
+static int open_dict(struct firn_ice_file_reader *r, struct firn_error *err)
+{
+	const struct firn_expr *f = r->plan->filter;
+	const struct firn_expr *terms[64], *mine[64] = { 0 }, *others[64] = { 0 };
+	size_t n = 0, n_mine = 0, n_others = 0;
+	int32_t id = only_id(f);
+	int leaf = string_leaf(r, id);
+	if (leaf >= 0) {
+		r->dict_expr = f;
+	} else if (f->op == FIRN_X_AND && conjuncts(f, terms, &n, 64)) {
+		for (size_t i = 0; i < n && leaf < 0; i++)
+			leaf = string_leaf(r, id = only_id(terms[i]));
+		for (size_t i = 0; leaf >= 0 && i < n; i++) {
+			if (only_id(terms[i]) == id)
+				mine[n_mine++] = terms[i];
+			else
+				others[n_others++] = terms[i];
 		}
+		if (leaf < 0 || n_mine == 0 || n_others == 0)
+			return 0;
+		if (!(r->and_nodes = firn_calloc(n, sizeof(*r->and_nodes))))
+			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
+		r->dict_expr = and_of(mine, n_mine, r->and_nodes);
+		r->dict_rest = and_of(others, n_others, r->and_nodes + n_mine);
+	} else {
+		return 0;
+	}
+	FIRN_TRY(firn_ice__projection(r->proj, &id, 1, &r->dict_proj, err));
+	r->dict = true;
+	r->dict_leaf = leaf;
 	return 0;
 }
 
@@ -860,7 +926,7 @@ static int dict_marks(struct firn_ice_file_reader *r, int rg, uint8_t *out, stru
 		*err = e;
 		return rc;
 	}
-	rc = firn_ice__expr_eval_codes(r->plan->filter, &r->dict_proj, &dc, out, err);
+	rc = firn_ice__expr_eval_codes(r->dict_expr, &r->dict_proj, &dc, out, err);
 	firn_parquet_dict_codes_free(&dc);
 	return rc;
 }
@@ -1061,9 +1127,11 @@ static int late_part(struct firn_ice_file_reader *r, struct ArrowArrayStream *st
 
 /* The next batch of a late reader: its filter and position deletes
  * applied, the other columns decoded for the rows that pass only (the
- * pages that hold one), or read whole and taken when most rows pass. A
- * filter on one dictionary-encoded string column is answered from the
- * dictionary, and that column too is then decoded for the rows that pass. */
+ * pages that hold one), or read whole and taken when most rows pass. The
+ * terms of the filter on one dictionary-encoded string column are answered
+ * from the dictionary first; the filter's other columns are then decoded
+ * only for the rows those terms leave, and the rest for the rows that
+ * pass. */
 static int late_next(struct firn_ice_file_reader *r, struct ArrowArray *out, struct firn_error *err)
 {
 	for (;;) {
@@ -1071,42 +1139,74 @@ static int late_next(struct firn_ice_file_reader *r, struct ArrowArray *out, str
 		if (r->next_rg >= r->n_rgs)
 			return 0;
 		int rg = r->rgs[r->next_rg];
-		int64_t n = firn_parquet_reader_row_group_rows(r->reader, rg), k = 0;
+		int64_t n = firn_parquet_reader_row_group_rows(r->reader, rg), k1 = 0, k = 0;
 		if (mark_live(r, r->rg_start[rg], n) != 0)
 			return firn_error_set(err, FIRN_ENOMEM, "out of memory");
-		struct ArrowArray a = { 0 }, b = { 0 };
-		int rc = r->dict ? dict_marks(r, rg, r->keep, err) : FIRN_EUNSUPPORTED;
-		bool by_dict = rc == 0;
-		if (rc == FIRN_EUNSUPPORTED) {
-			rc = late_part(r, &r->stream, &r->file_schema, &r->first_proj, NULL, &a, err);
-			if (rc == 0 && a.length != n)
-				rc = firn_error_set(err, FIRN_ECORRUPT, "%s: row group %d: %lld rows, not %lld",
-						    r->task->entry->file.path, rg, (long long)a.length, (long long)n);
-			if (rc == 0)
-				rc = firn_ice__expr_eval(r->plan->filter, &r->first_proj, &a, r->keep, err);
+		uint8_t *keep = r->keep;
+		/* first: the dictionary's terms, or none */
+		const struct firn_expr *second = r->plan->filter;
+		int rc = r->dict ? dict_marks(r, rg, keep, err) : FIRN_EUNSUPPORTED;
+		if (rc == 0) {
+			second = r->dict_rest;
+		} else if (rc == FIRN_EUNSUPPORTED) {
+			rc = 0;
+			memset(keep, 1, (size_t)n);
 		}
 		r->next_rg++;
-		for (int64_t i = 0; rc == 0 && i < n; i++) {
-			r->keep[i] = r->keep[i] && r->live[i];
-			if (r->keep[i])
-				r->idx[k++] = i;
+		for (int64_t i = 0; rc == 0 && i < n; i++)
+			k1 += keep[i] = keep[i] && r->live[i];
+		/* then the other terms, on the filter's columns of the rows left */
+		struct ArrowArray a = { 0 }, b = { 0 };
+		bool a_sel = second && k1 < n; /* a holds only the k1 rows */
+		int64_t *jdx = NULL, kj = 0;   /* rows of a that pass, when a_sel */
+		if (rc == 0 && k1 > 0 && second) {
+			rc = late_part(r, &r->stream, &r->file_schema, &r->first_proj, a_sel ? keep : NULL, &a, err);
+			if (rc == 0 && a.length != (a_sel ? k1 : n))
+				rc = firn_error_set(err, FIRN_ECORRUPT, "%s: row group %d: %lld rows, not %lld",
+						    r->task->entry->file.path, rg, (long long)a.length,
+						    (long long)(a_sel ? k1 : n));
+			uint8_t *m = rc == 0 ? firn_malloc((size_t)a.length + 1) : NULL;
+			jdx = rc == 0 && a_sel ? firn_malloc(((size_t)k1 + 1) * sizeof(int64_t)) : NULL;
+			if (rc == 0 && (!m || (a_sel && !jdx)))
+				rc = firn_error_set(err, FIRN_ENOMEM, "out of memory");
+			if (rc == 0)
+				rc = firn_ice__expr_eval(second, &r->first_proj, &a, m, err);
+			for (int64_t i = 0, j = 0; rc == 0 && i < n; i++) {
+				if (!keep[i])
+					continue;
+				if (a_sel) {
+					if (m[j])
+						jdx[kj++] = j;
+					keep[i] = m[j++];
+				} else {
+					keep[i] = m[i];
+				}
+			}
+			firn_free(m);
 		}
+		for (int64_t i = 0; rc == 0 && i < n; i++)
+			if (keep[i])
+				r->idx[k++] = i;
 		if (rc == 0 && k == 0) {
-			if (by_dict)
+			if (!a.release)
 				rc = firn_parquet_stream_skip(&r->stream, err);
 			if (rc == 0)
 				rc = firn_parquet_stream_skip(&r->rest, err);
 			if (a.release)
 				a.release(&a);
+			firn_free(jdx);
 			if (rc != 0)
 				return rc;
 			continue;
 		}
 		/* most rows pass: decode them all, then take */
 		bool pick = rc == 0 && k * 2 <= n;
-		const uint8_t *sel = pick ? r->keep : NULL;
-		if (rc == 0 && by_dict)
+		const uint8_t *sel = pick ? keep : NULL;
+		bool a_done = false; /* a holds the k rows */
+		if (rc == 0 && !second) {
 			rc = late_part(r, &r->stream, &r->file_schema, &r->first_proj, sel, &a, err);
+			a_done = pick;
+		}
 		if (rc == 0)
 			rc = late_part(r, &r->rest, &r->rest_schema, &r->rest_proj, sel, &b, err);
 		if (rc == 0 && !pick && k < n) {
@@ -1115,12 +1215,13 @@ static int late_next(struct firn_ice_file_reader *r, struct ArrowArray *out, str
 			b.release(&b);
 			b = t;
 		}
-		if (rc == 0 && k < n && !(by_dict && pick)) {
+		if (rc == 0 && !a_done && (a_sel ? k < k1 : k < n)) {
 			struct ArrowArray t;
-			rc = firn_ice__batch_take(&r->first_proj, &a, r->idx, k, &t, err);
+			rc = firn_ice__batch_take(&r->first_proj, &a, a_sel ? jdx : r->idx, k, &t, err);
 			a.release(&a);
 			a = t;
 		}
+		firn_free(jdx);
 		if (rc != 0) {
 			if (a.release)
 				a.release(&a);
@@ -1661,7 +1762,7 @@ static int count_file(struct scan_state *s, struct count_job *j)
 		struct ArrowArray b;
 		const uint8_t *live;
 		int64_t first;
-		if (filter && f->dict && f->next_rg < f->n_rgs) {
+		if (filter && f->dict && !f->dict_rest && f->next_rg < f->n_rgs) {
 			int rg = f->rgs[f->next_rg];
 			int64_t n = firn_parquet_reader_row_group_rows(f->reader, rg);
 			if (mark_live(f, f->rg_start[rg], n) != 0) {

@@ -185,6 +185,15 @@ ONE_STRING = [
     ("s is not null and s < 's2'", "s IS NOT NULL AND s < 's2'"),
     ("not (s = 's5' or s = 's6')", "NOT (s = 's5' OR s = 's6')"),
     ("s = 'absent'", "s = 'absent'"),
+    # the string terms of an AND first, the others on the rows they leave
+    ("s = 's3' and v < 500", "s = 's3' AND v < 500"),
+    ("v < 100 and s in ('s1', 's2') and id > 50", "v < 100 AND s IN ('s1', 's2') AND id > 50"),
+    ("s like 's1%' and s != 's10' and v > 10", "s LIKE 's1%' AND s != 's10' AND v > 10"),
+    ("s = 'absent' and v = 1", "s = 'absent' AND v = 1"),
+    ("s is null and v >= 0", "s IS NULL AND v >= 0"),
+    ("s = 's2' and (v < 10 or id > 29000)", "s = 's2' AND (v < 10 OR id > 29000)"),
+    ("(s = 's1' or v = 3) and id < 20000", "(s = 's1' OR v = 3) AND id < 20000"),
+    ("s != 's0' and v >= 0", "s != 's0' AND v >= 0"),
 ]
 
 
@@ -227,3 +236,6 @@ def test_one_string_column_filter_from_the_dictionary(run_firn, tmp, layout):
         assert sorted(got) == sorted(want), fw
         count = run_firn("--warehouse", wh, "count", "q.t", "--where", fw).stdout.strip()
         assert int(count) == len(want), fw
+        # the filter's columns not in the output
+        ids = [r[0] for r in ice.rows(pq.read_table(scan_file(run_firn, wh, "--where", fw, "--columns", "id")))]
+        assert sorted(ids) == sorted(r[0] for r in want), fw
