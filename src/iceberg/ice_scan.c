@@ -562,6 +562,7 @@ struct firn_ice_file_reader {
 	 * rows the first leave); dict_rest NULL: the dictionary answers all */
 	const struct firn_expr *dict_expr, *dict_rest;
 	struct firn_expr *and_nodes; /* the AND nodes of the two, owned */
+	bool first_flat; /* the filter's columns have no lists or maps: rows of them can be selected */
 };
 
 static uint64_t tuple_hash(const struct eq_set *e, const struct ArrowArray *const *cols,
@@ -812,6 +813,7 @@ static int open_late(struct firn_ice_file_reader *r, const int32_t *ids, int n, 
 	    (rc = open_stream(r, rest, n2, &r->rest, &r->rest_schema, err)) != 0)
 		goto done;
 	r->late = true;
+	r->first_flat = !repeats(&r->first_proj);
 done:
 	firn_free(fids);
 	firn_free(first);
@@ -1157,7 +1159,7 @@ static int late_next(struct firn_ice_file_reader *r, struct ArrowArray *out, str
 			k1 += keep[i] = keep[i] && r->live[i];
 		/* then the other terms, on the filter's columns of the rows left */
 		struct ArrowArray a = { 0 }, b = { 0 };
-		bool a_sel = second && k1 < n; /* a holds only the k1 rows */
+		bool a_sel = second && k1 < n && r->first_flat; /* a holds only the k1 rows */
 		int64_t *jdx = NULL, kj = 0;   /* rows of a that pass, when a_sel */
 		if (rc == 0 && k1 > 0 && second) {
 			rc = late_part(r, &r->stream, &r->file_schema, &r->first_proj, a_sel ? keep : NULL, &a, err);
@@ -1762,7 +1764,7 @@ static int count_file(struct scan_state *s, struct count_job *j)
 		struct ArrowArray b;
 		const uint8_t *live;
 		int64_t first;
-		if (filter && f->dict && !f->dict_rest && f->next_rg < f->n_rgs) {
+		if (filter && f->dict && (!f->dict_rest || !repeats(f->proj)) && f->next_rg < f->n_rgs) {
 			int rg = f->rgs[f->next_rg];
 			int64_t n = firn_parquet_reader_row_group_rows(f->reader, rg);
 			if (mark_live(f, f->rg_start[rg], n) != 0) {
@@ -1770,11 +1772,37 @@ static int count_file(struct scan_state *s, struct count_job *j)
 				break;
 			}
 			rc = dict_marks(f, rg, f->keep, &j->err);
-			if (rc == 0) {
-				for (int64_t i = 0; i < n; i++)
-					j->rows += f->keep[i] & f->live[i];
+			int64_t k1 = 0;
+			for (int64_t i = 0; rc == 0 && i < n; i++)
+				k1 += f->keep[i] = f->keep[i] & f->live[i];
+			if (rc == 0 && (!f->dict_rest || k1 == 0)) {
+				j->rows += f->dict_rest ? 0 : k1;
 				f->next_rg++;
 				if ((rc = firn_parquet_stream_skip(&f->stream, &j->err)) != 0)
+					break;
+				continue;
+			}
+			if (rc == 0) { /* the other terms, on the rows the dictionary's leave */
+				f->next_rg++;
+				struct ArrowArray a;
+				rc = late_part(f, &f->stream, &f->file_schema, f->proj, k1 < n ? f->keep : NULL, &a,
+					       &j->err);
+				if (rc == 0 && (size_t)a.length + 1 > cap) {
+					uint8_t *x = firn_realloc(sel, (size_t)a.length + 1);
+					if (x) {
+						sel = x;
+						cap = (size_t)a.length + 1;
+					} else {
+						rc = firn_error_set(&j->err, FIRN_ENOMEM, "out of memory");
+					}
+				}
+				if (rc == 0)
+					rc = firn_ice__expr_eval(f->dict_rest, f->proj, &a, sel, &j->err);
+				for (int64_t i = 0; rc == 0 && i < a.length; i++)
+					j->rows += sel[i];
+				if (a.release)
+					a.release(&a);
+				if (rc != 0)
 					break;
 				continue;
 			}

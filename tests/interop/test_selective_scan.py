@@ -35,6 +35,8 @@ FILTERS = [
     ("f > 0.5 and a is not null", "f > 0.5 AND a IS NOT NULL"),
     ("s like 's1%' and id < 3000", "s LIKE 's1%' AND id < 3000"),
     ("a in (1, 2, 3) or st.y = 'y5'", "a IN (1, 2, 3) OR st.y = 'y5'"),
+    ("s = 's2' and st.x = 3", "s = 's2' AND st.x = 3"),
+    ("s in ('s4', 's5') and dec < 50.00 and st.y is not null", "s IN ('s4', 's5') AND dec < 50.00 AND st.y IS NOT NULL"),
 ]
 
 
