@@ -95,6 +95,7 @@ if kind == "duckdb":
     import ice
     con = ice.duck()
     con.execute("SET threads=2")
+    con.execute("SET enable_progress_bar=false")
     t0 = time.perf_counter()
     q = query.replace("FROM T", f"FROM iceberg_scan('{meta}')", 1)
     if q.startswith("ARROW:"):
@@ -114,7 +115,7 @@ print(json.dumps([time.perf_counter() - t0, out]))
 
 def peer(kind, meta, query):
     secs, rss, out = timed([sys.executable, "-c", PEER, kind, meta, query, str(HERE.parent / "tests" / "interop")])
-    inner, value = json.loads(out)
+    inner, value = json.loads(out.strip().splitlines()[-1])
     return inner, rss, value
 
 
@@ -135,7 +136,12 @@ def main():
     def f(*args):
         return timed([firn, "--quiet", "--warehouse", str(wh), *map(str, args)])
 
-    results = []  # (step, firn s, firn MiB, duckdb s, pyiceberg s, answer)
+    class Results(list):
+        def append(self, r):
+            super().append(r)
+            print("  ", r, file=sys.stderr, flush=True)
+
+    results = Results()  # (step, firn s, firn MiB, duckdb s, pyiceberg s, answer)
 
     f("namespace", "create", "b")
     f("create", "b.t", "--schema", SCHEMA, "--partition-by", "day(ts)")
